@@ -1,0 +1,8 @@
+import type { Permission } from "@/lib/staff/rbac";
+
+/** The console's pages; the shell shows a link only when the role holds its permission. */
+export const NAV_ITEMS: Array<{ href: string; label: string; permission: Permission }> = [
+  { href: "/", label: "Overview", permission: "console:view" },
+  { href: "/audit", label: "Audit log", permission: "audit:read" },
+  { href: "/staff", label: "Staff", permission: "staff:manage" },
+];

@@ -1,0 +1,151 @@
+"use client";
+import { useState } from "react";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Dialog, DialogContent, DialogTrigger } from "@/components/ui/dialog";
+import { Field, Input, Select } from "@/components/ui/input";
+import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
+import { ROLE_DESCRIPTIONS, ROLE_LABELS, STAFF_ROLES } from "@/lib/staff/rbac";
+import type { StaffView } from "@/lib/staff/staff";
+import { ActionForm, type FormAction } from "./action-form";
+
+export interface StaffActions {
+  create: FormAction;
+  changeRole: FormAction;
+  setDisabled: FormAction;
+  resetPassword: FormAction;
+}
+
+function RoleOptions() {
+  return (
+    <>
+      {STAFF_ROLES.map((r) => (
+        <option key={r} value={r}>
+          {ROLE_LABELS[r]}
+        </option>
+      ))}
+    </>
+  );
+}
+
+export function CreateStaffForm({ action }: { action: FormAction }) {
+  return (
+    <ActionForm action={action} className="grid gap-3 md:grid-cols-5" label="Add a staff member">
+      {(pending) => (
+        <>
+          <Field label="Email" htmlFor="new-email">
+            <Input id="new-email" name="email" type="email" required />
+          </Field>
+          <Field label="Name" htmlFor="new-name">
+            <Input id="new-name" name="name" />
+          </Field>
+          <Field label="Role" htmlFor="new-role">
+            <Select id="new-role" name="role" defaultValue="support">
+              <RoleOptions />
+            </Select>
+          </Field>
+          <Field label="Initial password" htmlFor="new-password" hint="12 characters or more">
+            <Input id="new-password" name="password" type="password" autoComplete="new-password" required />
+          </Field>
+          <div className="flex items-end pb-5">
+            <Button type="submit" disabled={pending}>
+              {pending ? "Adding…" : "Add staff member"}
+            </Button>
+          </div>
+        </>
+      )}
+    </ActionForm>
+  );
+}
+
+function ResetPasswordDialog({ member, action }: { member: StaffView; action: FormAction }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <Dialog open={open} onOpenChange={setOpen}>
+      <DialogTrigger asChild>
+        <Button variant="ghost" size="sm">
+          Reset password
+        </Button>
+      </DialogTrigger>
+      <DialogContent title={`Reset the password of ${member.email}`} description="Their current sessions end. Give them the new password through a safe channel.">
+        <ActionForm action={action} className="space-y-3">
+          {(pending) => (
+            <>
+              <input type="hidden" name="id" value={member.id} />
+              <Field label="New password" htmlFor={`pw-${member.id}`} hint="12 characters or more">
+                <Input id={`pw-${member.id}`} name="password" type="password" autoComplete="new-password" required />
+              </Field>
+              <Button type="submit" disabled={pending}>
+                {pending ? "Saving…" : "Set password"}
+              </Button>
+            </>
+          )}
+        </ActionForm>
+      </DialogContent>
+    </Dialog>
+  );
+}
+
+export function StaffTable({ members, actions, selfId }: { members: StaffView[]; actions: StaffActions; selfId: string }) {
+  return (
+    <Table>
+      <THead>
+        <TR>
+          <TH>Staff member</TH>
+          <TH>Role</TH>
+          <TH>Status</TH>
+          <TH>Last sign-in</TH>
+          <TH>
+            <span className="sr-only">Actions</span>
+          </TH>
+        </TR>
+      </THead>
+      <TBody>
+        {members.map((m) => (
+          <TR key={m.id} data-testid={`staff-row-${m.email}`}>
+            <TD>
+              <span className="block font-medium">{m.name}</span>
+              <span className="block text-xs text-slate-500">{m.email}</span>
+              {m.sso ? <Badge className="mt-1">SSO</Badge> : null}
+            </TD>
+            <TD>
+              <ActionForm action={actions.changeRole} className="flex flex-wrap items-center gap-2" label={`Role of ${m.email}`}>
+                {(pending) => (
+                  <>
+                    <input type="hidden" name="id" value={m.id} />
+                    <Select name="role" defaultValue={m.role} aria-label={`Role of ${m.email}`} className="w-32" title={ROLE_DESCRIPTIONS[m.role]}>
+                      <RoleOptions />
+                    </Select>
+                    <Button type="submit" size="sm" variant="secondary" disabled={pending}>
+                      Save role
+                    </Button>
+                  </>
+                )}
+              </ActionForm>
+            </TD>
+            <TD>{m.disabled ? <Badge tone="bad">Disabled</Badge> : <Badge tone="good">Active</Badge>}</TD>
+            <TD className="whitespace-nowrap text-xs text-slate-600">{m.lastSignInAt ? m.lastSignInAt.toISOString().replace("T", " ").slice(0, 16) + " UTC" : "never"}</TD>
+            <TD>
+              <div className="flex flex-wrap gap-1">
+                {m.id !== selfId ? (
+                  <ActionForm action={actions.setDisabled} label={`${m.disabled ? "Enable" : "Disable"} ${m.email}`}>
+                    {(pending) => (
+                      <>
+                        <input type="hidden" name="id" value={m.id} />
+                        <input type="hidden" name="disabled" value={m.disabled ? "false" : "true"} />
+                        <Button type="submit" size="sm" variant={m.disabled ? "secondary" : "danger"} disabled={pending}>
+                          {m.disabled ? "Enable" : "Disable"}
+                        </Button>
+                      </>
+                    )}
+                  </ActionForm>
+                ) : null}
+                <ResetPasswordDialog member={m} action={actions.resetPassword} />
+              </div>
+            </TD>
+          </TR>
+        ))}
+      </TBody>
+    </Table>
+  );
+}

@@ -1,0 +1,168 @@
+/**
+ * Opens the database: embedded PGlite (real Postgres in WASM, one process) when no DATABASE_URL is
+ * set, PostgreSQL through postgres.js otherwise. Both are driven through the same drizzle API, so the
+ * domain core never knows which one it is on.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
+import { sql, type SQL, type ExtractTablesWithRelations } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import * as schema from "./schema";
+
+export type Schema = typeof schema;
+export type Database = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+export type Transaction = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** What every domain function takes: the database itself or the transaction it is part of. */
+export type Executor = Database | Transaction;
+
+export interface DatabaseHandle {
+  db: Database;
+  kind: "pglite" | "postgres";
+  close(): Promise<void>;
+}
+
+export class EmbeddedDatabaseBusyError extends Error {
+  override name = "EmbeddedDatabaseBusyError";
+}
+
+export const MIGRATIONS_FOLDER = path.resolve(
+  /*turbopackIgnore: true*/ process.env.TOKENDESK_MIGRATIONS_DIR ?? path.join(process.cwd(), "db", "migrations"),
+);
+
+/** Rows of a raw `db.execute(sql...)`, whichever driver answered. */
+export async function queryRows<T>(db: Executor, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * PGlite keeps its data directory in one process's memory and writes it back; two processes on the
+ * same directory corrupt it. A lock file holding the owner's pid makes the second one refuse.
+ */
+function lockDataDir(dataDir: string): () => void {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const lockFile = path.join(dataDir, "pglite.lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockFile, `${process.pid}\n`, { flag: "wx" });
+      const release = () => {
+        try {
+          if (fs.readFileSync(lockFile, "utf8").trim() === String(process.pid)) fs.unlinkSync(lockFile);
+        } catch {
+          /* already gone */
+        }
+      };
+      process.once("exit", release);
+      return release;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const owner = Number.parseInt(fs.readFileSync(lockFile, "utf8"), 10);
+      if (owner === process.pid) return () => {};
+      if (Number.isFinite(owner) && processAlive(owner)) {
+        throw new EmbeddedDatabaseBusyError(
+          `The embedded database in ${dataDir} is in use by another tokendesk process (pid ${owner}); ` +
+            `stop that process first, or point both at PostgreSQL with DATABASE_URL.`,
+        );
+      }
+      fs.unlinkSync(lockFile); // stale lock of a process that died
+    }
+  }
+  throw new EmbeddedDatabaseBusyError(`Could not lock the embedded database in ${dataDir}.`);
+}
+
+export interface OpenOptions {
+  /** postgres:// URL; null opens PGlite. */
+  databaseUrl: string | null;
+  /** PGlite data directory; null keeps PGlite in memory (tests). */
+  dataDir?: string | null;
+  /** postgres.js pool size. */
+  maxConnections?: number;
+}
+
+export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
+  if (opts.databaseUrl) {
+    const client = postgres(opts.databaseUrl, {
+      max: opts.maxConnections ?? 10,
+      onnotice: () => {},
+      connection: { application_name: "tokendesk" },
+    });
+    const db = drizzlePostgres(client, { schema }) as unknown as Database;
+    return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
+  }
+  const release = opts.dataDir ? lockDataDir(opts.dataDir) : () => {};
+  try {
+    const client = await PGlite.create({
+      dataDir: opts.dataDir ? path.join(opts.dataDir, "pgdata") : undefined,
+      extensions: { pg_trgm },
+    });
+    const db = drizzlePglite(client, { schema }) as unknown as Database;
+    return {
+      db,
+      kind: "pglite",
+      close: async () => {
+        await client.close();
+        release();
+      },
+    };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+/** Migration lock id: an arbitrary constant shared by every tokendesk instance. */
+const MIGRATION_LOCK = 7_404_117_001;
+
+/**
+ * Applies pending migrations. On PostgreSQL a session advisory lock makes a second instance wait
+ * until the first has finished, instead of both running the same DDL.
+ */
+export async function migrateDatabase(handle: DatabaseHandle): Promise<void> {
+  if (handle.kind === "pglite") {
+    await migratePglite(handle.db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+    return;
+  }
+  const client = (handle.db as unknown as { $client: postgres.Sql }).$client;
+  const conn = await client.reserve();
+  try {
+    await conn`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    try {
+      await migratePostgres(handle.db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+    } finally {
+      await conn`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+    }
+  } finally {
+    conn.release();
+  }
+}
+
+export function expectedSchemaVersion(): number {
+  const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8")) as {
+    entries: unknown[];
+  };
+  return journal.entries.length;
+}
+
+export async function appliedSchemaVersion(db: Executor): Promise<number> {
+  const rows = await queryRows<{ n: number | string }>(
+    db,
+    sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+  );
+  return Number(rows[0]?.n ?? 0);
+}

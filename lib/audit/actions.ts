@@ -1,0 +1,60 @@
+/**
+ * The closed list of audit actions. An event with any other action is refused by `recordAudit`,
+ * so that filters, exports and reports can rely on this list.
+ */
+export const AUDIT_ACTIONS = {
+  // staff and the console
+  "staff.signed_in": "Staff member signed in",
+  "staff.signed_out": "Staff member signed out",
+  "staff.sign_in_failed": "Staff sign-in failed",
+  "staff.created": "Staff member created",
+  "staff.role_changed": "Staff role changed",
+  "staff.disabled": "Staff member disabled",
+  "staff.enabled": "Staff member enabled",
+  "staff.password_reset": "Staff password reset",
+  "audit.exported": "Audit log exported",
+  "audit.verified": "Audit log verified",
+  // API keys, settings, signing keys
+  "api_key.created": "API key created",
+  "api_key.revoked": "API key revoked",
+  "settings.changed": "Settings changed",
+  "signing_key.rotated": "Signing key rotated",
+  // users, sign-in tokens, OAuth sessions
+  "user.created": "User created",
+  "user.disabled": "User disabled",
+  "user.enabled": "User enabled",
+  "user.deleted": "User deleted",
+  "sign_in_token.issued": "Sign-in token issued",
+  "sign_in_token.redeemed": "Sign-in token redeemed",
+  "sdk_session.started": "SDK session started",
+  "sdk_session.revoked": "SDK session revoked",
+  "refresh_token.reuse_detected": "Refresh token reuse detected",
+  "migration.completed": "Migration from API key completed",
+  "migration.rejected": "Migration from API key rejected",
+  // IDV handoff
+  "workflow.created": "Workflow created",
+  "ephemeral_token.minted": "Ephemeral token minted",
+  "idv_session.started": "IDV session started",
+  "idv_session.submitted": "IDV session submitted",
+  "idv_session.cancelled": "IDV session cancelled",
+  "idv_session.expired": "IDV session expired",
+  // telematics devices
+  "instance.created": "Instance created",
+  "device.registered": "Device registered",
+  "device.login": "Device logged in",
+  "device.login_failed": "Device login failed",
+  "device.refresh_reuse_detected": "Device refresh token reuse detected",
+  "device.disabled": "Device disabled",
+  "device.enabled": "Device enabled",
+  "device.tokens_revoked": "Device refresh tokens revoked",
+} as const;
+
+export type AuditAction = keyof typeof AUDIT_ACTIONS;
+export const AUDIT_ACTION_NAMES = Object.keys(AUDIT_ACTIONS) as AuditAction[];
+
+export function isAuditAction(value: unknown): value is AuditAction {
+  return typeof value === "string" && Object.hasOwn(AUDIT_ACTIONS, value);
+}
+
+export const AUDIT_OUTCOMES = ["success", "failure", "denied"] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];

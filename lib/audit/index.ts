@@ -1,0 +1,59 @@
+/**
+ * The audit log's operations for people: each checks the actor's permission first. Writers call
+ * `recordAudit` (record.ts) directly with their own transaction.
+ */
+import type { Database, Executor } from "@/db/client";
+import type { Actor, RequestMeta } from "@/lib/context";
+import { assertStaffCan } from "@/lib/staff/authorize";
+import { exportAuditStream, type ExportFormat } from "./export";
+import { listAuditEvents, type AuditFilter, type Cursor } from "./query";
+import { recordAudit } from "./record";
+import { verifyAuditLog, type VerifyReport } from "./verify";
+
+export { recordAudit } from "./record";
+export type { AuditFilter } from "./query";
+
+export async function searchAuditLog(db: Executor, actor: Actor, filter: AuditFilter, opts: { cursor?: Cursor | null; limit?: number }) {
+  assertStaffCan(actor, "audit:read");
+  return listAuditEvents(db, filter, opts);
+}
+
+/** Records who exported what (the filter, never the rows) and streams the matching events. */
+export async function exportAuditLog(
+  db: Executor,
+  actor: Actor,
+  filter: AuditFilter,
+  format: ExportFormat,
+  meta: RequestMeta,
+): Promise<ReadableStream<Uint8Array>> {
+  assertStaffCan(actor, "audit:export");
+  await recordAudit(
+    db,
+    {
+      actor,
+      action: "audit.exported",
+      details: {
+        format,
+        filter: Object.fromEntries(Object.entries(filter).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v])),
+      },
+    },
+    meta,
+  );
+  return exportAuditStream(db, filter, format);
+}
+
+export async function verifyAuditLogAs(db: Database, actor: Actor, meta: RequestMeta): Promise<VerifyReport> {
+  assertStaffCan(actor, "audit:read");
+  const report = await verifyAuditLog(db);
+  await recordAudit(
+    db,
+    {
+      actor,
+      action: "audit.verified",
+      outcome: report.ok ? "success" : "failure",
+      details: { eventsChecked: report.eventsChecked, sealsChecked: report.sealsChecked, problem: report.problem?.message ?? null },
+    },
+    meta,
+  );
+  return report;
+}

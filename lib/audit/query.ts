@@ -1,0 +1,145 @@
+/**
+ * Reading the audit log: filters, keyset pages on (occurred_at desc, id desc), and a streaming
+ * export that walks the same keyset so memory stays flat however many rows match.
+ */
+import { and, desc, eq, gte, ilike, lt, or, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import type { Executor } from "@/db/client";
+import { auditEvents, type AuditEventRow } from "@/db/schema";
+import { badRequest } from "@/lib/errors";
+import { AUDIT_ACTION_NAMES, AUDIT_OUTCOMES } from "./actions";
+
+const isoDate = z
+  .string()
+  .trim()
+  // A zone-less value (an <input type="datetime-local">) is read as UTC, like the page shows times.
+  .transform((v) => (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(v) ? `${v}Z` : v))
+  .refine((v) => !Number.isNaN(Date.parse(v)), "must be a date")
+  .transform((v) => new Date(v));
+
+export const auditFilterSchema = z.object({
+  /** Actor id (exact) or actor name / email (prefix, case-insensitive). */
+  actor: z.string().trim().max(200).optional(),
+  /** An action from the closed list, or a family such as `staff.` / `user.`. */
+  action: z
+    .string()
+    .trim()
+    .max(80)
+    .refine(
+      (v) => AUDIT_ACTION_NAMES.some((a) => a === v || (v.endsWith(".") && a.startsWith(v))),
+      "must be an audit action (or a family such as staff.)",
+    )
+    .optional(),
+  targetType: z.string().trim().max(80).optional(),
+  targetId: z.string().trim().max(200).optional(),
+  environment: z.enum(["sandbox", "production"]).optional(),
+  outcome: z.enum(AUDIT_OUTCOMES).optional(),
+  from: isoDate.optional(),
+  to: isoDate.optional(),
+});
+export type AuditFilter = z.infer<typeof auditFilterSchema>;
+
+/** Parses filters from URL search params, treating empty fields as absent. */
+export function parseAuditFilter(params: URLSearchParams | Record<string, string | string[] | undefined>): AuditFilter {
+  const entries =
+    params instanceof URLSearchParams
+      ? [...params.entries()]
+      : Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v] as const);
+  const raw: Record<string, string> = {};
+  for (const [k, v] of entries) if (typeof v === "string" && v.trim() !== "") raw[k] = v;
+  const parsed = auditFilterSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw badRequest(`Filter "${String(issue.path[0])}" ${issue.message}.`, "validation_failed");
+  }
+  return parsed.data;
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function whereOf(filter: AuditFilter): SQL[] {
+  const where: SQL[] = [];
+  if (filter.actor) {
+    where.push(or(eq(auditEvents.actorId, filter.actor), ilike(auditEvents.actorName, `${escapeLike(filter.actor)}%`))!);
+  }
+  if (filter.action) {
+    where.push(
+      filter.action.endsWith(".")
+        ? ilike(auditEvents.action, `${escapeLike(filter.action)}%`)
+        : eq(auditEvents.action, filter.action),
+    );
+  }
+  if (filter.targetType) where.push(eq(auditEvents.targetType, filter.targetType));
+  if (filter.targetId) where.push(eq(auditEvents.targetId, filter.targetId));
+  if (filter.environment) where.push(eq(auditEvents.environment, filter.environment));
+  if (filter.outcome) where.push(eq(auditEvents.outcome, filter.outcome));
+  if (filter.from) where.push(gte(auditEvents.occurredAt, filter.from));
+  if (filter.to) where.push(lt(auditEvents.occurredAt, filter.to));
+  return where;
+}
+
+export interface Cursor {
+  at: Date;
+  id: string;
+}
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([c.at.toISOString(), c.id])).toString("base64url");
+}
+
+export function decodeCursor(raw: string | null | undefined): Cursor | null {
+  if (!raw) return null;
+  try {
+    const [at, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as [string, string];
+    const date = new Date(at);
+    if (Number.isNaN(date.getTime()) || typeof id !== "string" || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error();
+    return { at: date, id };
+  } catch {
+    throw badRequest("The page cursor is not valid; start again from the first page.", "invalid_cursor");
+  }
+}
+
+function afterCursor(c: Cursor): SQL {
+  // (occurred_at, id) < (c.at, c.id), written so the composite index serves it.
+  return or(lt(auditEvents.occurredAt, c.at), and(eq(auditEvents.occurredAt, c.at), lt(auditEvents.id, c.id)))!;
+}
+
+export interface AuditPage {
+  events: AuditEventRow[];
+  nextCursor: string | null;
+}
+
+export const MAX_AUDIT_PAGE = 200;
+
+export async function listAuditEvents(
+  db: Executor,
+  filter: AuditFilter,
+  opts: { cursor?: Cursor | null; limit?: number; maxLimit?: number } = {},
+): Promise<AuditPage> {
+  const limit = Math.min(Math.max(opts.limit ?? 50, 1), opts.maxLimit ?? MAX_AUDIT_PAGE);
+  const where = whereOf(filter);
+  if (opts.cursor) where.push(afterCursor(opts.cursor));
+  const rows = await db
+    .select()
+    .from(auditEvents)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(desc(auditEvents.occurredAt), desc(auditEvents.id))
+    .limit(limit + 1);
+  const more = rows.length > limit;
+  const events = more ? rows.slice(0, limit) : rows;
+  const last = events[events.length - 1];
+  return { events, nextCursor: more && last ? encodeCursor({ at: last.occurredAt, id: last.id }) : null };
+}
+
+/** Every event matching `filter`, newest first, fetched a page at a time. */
+export async function* iterateAuditEvents(db: Executor, filter: AuditFilter, pageSize = 1000): AsyncGenerator<AuditEventRow> {
+  let cursor: Cursor | null = null;
+  for (;;) {
+    const page: AuditPage = await listAuditEvents(db, filter, { cursor, limit: pageSize, maxLimit: 5000 });
+    for (const e of page.events) yield e;
+    if (!page.nextCursor) return;
+    cursor = decodeCursor(page.nextCursor);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Appending to the audit log. Every domain operation calls `recordAudit` with its own transaction,
+ * so the event exists exactly when the change does. Each row carries an HMAC of its content
+ * (keyed by TOKENDESK_SECRET); `seal.ts` later binds finished rows into a chain of seals.
+ */
+import { createHmac } from "node:crypto";
+import { v7 as uuidv7 } from "uuid";
+import type { Executor } from "@/db/client";
+import { auditEvents, type AuditEventRow } from "@/db/schema";
+import type { Actor, RequestMeta } from "@/lib/context";
+import { derivedKey } from "@/lib/crypto/keys";
+import { isAuditAction, type AuditAction, type AuditOutcome } from "./actions";
+
+export interface AuditInput {
+  actor: Actor;
+  action: AuditAction;
+  target?: { type: string; id: string | null } | null;
+  environment?: string | null;
+  outcome?: AuditOutcome;
+  reason?: string | null;
+  details?: Record<string, unknown>;
+  /** Defaults to now; injectable for tests and the data generator. */
+  occurredAt?: Date;
+}
+
+/** Names that would mean a secret is about to be written into the log. */
+const SECRET_FIELD = /^(password|secret|token|key|api_key|sign_in_token|refresh_token|access_token|authorization|instance_key|jwt)$/i;
+
+function assertNoSecrets(value: unknown, pathSoFar = "details"): void {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (SECRET_FIELD.test(k)) throw new Error(`Refusing to write "${pathSoFar}.${k}" to the audit log: it names a secret.`);
+      assertNoSecrets(v, `${pathSoFar}.${k}`);
+    }
+  }
+}
+
+/** JSON with object keys sorted at every level: jsonb does not keep key order, the HMAC must. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+}
+
+type HashedFields = Omit<AuditEventRow, "txid" | "rowHmac">;
+
+export function auditRowHmac(row: HashedFields): string {
+  const material = canonicalJson([
+    row.id,
+    row.occurredAt.toISOString(),
+    row.actorType,
+    row.actorId,
+    row.actorName,
+    row.action,
+    row.targetType,
+    row.targetId,
+    row.environment,
+    row.outcome,
+    row.reason,
+    row.requestId,
+    row.ip,
+    row.userAgent,
+    row.details,
+  ]);
+  return createHmac("sha256", derivedKey("audit")).update(material).digest("base64url");
+}
+
+export function buildAuditRow(input: AuditInput, meta: RequestMeta): HashedFields & { rowHmac: string } {
+  if (!isAuditAction(input.action)) throw new Error(`Unknown audit action "${String(input.action)}".`);
+  const details = input.details ?? {};
+  assertNoSecrets(details);
+  const row: HashedFields = {
+    id: uuidv7(),
+    occurredAt: new Date((input.occurredAt ?? new Date()).getTime()),
+    actorType: input.actor.type,
+    actorId: input.actor.id,
+    actorName: input.actor.name,
+    action: input.action,
+    targetType: input.target?.type ?? null,
+    targetId: input.target?.id ?? null,
+    environment: input.environment ?? null,
+    outcome: input.outcome ?? "success",
+    reason: input.reason ?? null,
+    requestId: meta.requestId,
+    ip: meta.ip,
+    userAgent: meta.userAgent ? meta.userAgent.slice(0, 512) : null,
+    details: JSON.parse(canonicalJson(details)) as Record<string, unknown>,
+  };
+  return { ...row, rowHmac: auditRowHmac(row) };
+}
+
+/** Writes one audit event in the caller's transaction and returns its id. */
+export async function recordAudit(tx: Executor, input: AuditInput, meta: RequestMeta): Promise<string> {
+  const row = buildAuditRow(input, meta);
+  await tx.insert(auditEvents).values(row);
+  return row.id;
+}

@@ -1,0 +1,112 @@
+/**
+ * Sealing: binds every audit row whose transaction has finished into a chain of seals.
+ *
+ * Why not a hash chain through the rows themselves? A chain needs a single "head" row that every
+ * writer updates, which serialises all writers (a few thousand appends a second at best). Instead,
+ * writers only insert; one sealer at a time (advisory lock) periodically takes every row whose
+ * transaction id lies below the oldest still-running transaction (`pg_snapshot_xmin`) — those rows
+ * can never change membership again — and records their ids and an HMAC over them and the previous
+ * seal. A row edited, deleted, swapped or moved afterwards no longer matches its seal.
+ */
+import { createHmac } from "node:crypto";
+import { asc, desc, sql } from "drizzle-orm";
+import type { Database, Executor } from "@/db/client";
+import { queryRows } from "@/db/client";
+import { auditSeals } from "@/db/schema";
+import { derivedKey } from "@/lib/crypto/keys";
+
+const SEAL_LOCK = 7_404_117_002;
+/** Rows per seal at most, so one seal's id list and digest stay a bounded amount of work. */
+export const MAX_ROWS_PER_SEAL = 50_000;
+
+export const GENESIS_DIGEST = "genesis";
+
+export interface SealMember {
+  id: string;
+  rowHmac: string;
+}
+
+export function sealDigest(previousDigest: string, members: SealMember[]): string {
+  const h = createHmac("sha256", derivedKey("audit"));
+  h.update(`seal:v1\n${previousDigest}\n`);
+  for (const m of members) h.update(`${m.id}:${m.rowHmac}\n`);
+  return h.digest("base64url");
+}
+
+export function packIds(ids: string[]): Buffer {
+  return Buffer.concat(ids.map((id) => Buffer.from(id.replace(/-/g, ""), "hex")));
+}
+
+export function unpackIds(buf: Buffer): string[] {
+  const ids: string[] = [];
+  for (let i = 0; i + 16 <= buf.length; i += 16) {
+    const hex = buf.subarray(i, i + 16).toString("hex");
+    ids.push(`${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`);
+  }
+  return ids;
+}
+
+/** Members of the txid range [from, to), in the order a seal lists them. */
+export async function sealMembers(db: Executor, fromTxid: bigint, toTxid: bigint): Promise<SealMember[]> {
+  return queryRows<SealMember>(
+    db,
+    sql`select id::text as "id", row_hmac as "rowHmac" from audit_events
+        where txid >= ${fromTxid.toString()}::bigint and txid < ${toTxid.toString()}::bigint
+        order by id`,
+  );
+}
+
+/**
+ * Seals what can be sealed now. Returns the number of rows sealed (0 when another instance holds
+ * the sealer lock or nothing has finished since the last seal). Call repeatedly to drain a backlog.
+ */
+export async function sealAuditLog(db: Database): Promise<number> {
+  return db.transaction(async (tx) => {
+    const [lock] = await queryRows<{ ok: boolean }>(tx, sql`select pg_try_advisory_xact_lock(${SEAL_LOCK}) as ok`);
+    if (!lock?.ok) return 0;
+    const [horizon] = await queryRows<{ xmin: string }>(
+      tx,
+      sql`select (pg_snapshot_xmin(pg_current_snapshot())::text) as xmin`,
+    );
+    let toTxid = BigInt(horizon!.xmin);
+    const [last] = await tx.select().from(auditSeals).orderBy(desc(auditSeals.seq)).limit(1);
+    const fromTxid = last ? last.toTxid : 0n;
+    if (toTxid <= fromTxid) return 0;
+
+    // Bound the batch: stop at the txid of row MAX+1 (whole transactions stay in one seal).
+    const [cut] = await queryRows<{ txid: string }>(
+      tx,
+      sql`select txid::text as txid from audit_events
+          where txid >= ${fromTxid.toString()}::bigint and txid < ${toTxid.toString()}::bigint
+          order by txid offset ${MAX_ROWS_PER_SEAL} limit 1`,
+    );
+    if (cut) toTxid = BigInt(cut.txid) > fromTxid ? BigInt(cut.txid) : BigInt(cut.txid) + 1n;
+
+    const members = await sealMembers(tx, fromTxid, toTxid);
+    if (members.length === 0) return 0;
+    await tx.insert(auditSeals).values({
+      fromTxid,
+      toTxid,
+      rowCount: members.length,
+      firstEventId: members[0]!.id,
+      lastEventId: members[members.length - 1]!.id,
+      eventIds: packIds(members.map((m) => m.id)),
+      digest: sealDigest(last?.digest ?? GENESIS_DIGEST, members),
+    });
+    return members.length;
+  });
+}
+
+/** Seals until nothing finished is left unsealed. */
+export async function sealAll(db: Database): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const n = await sealAuditLog(db);
+    total += n;
+    if (n < MAX_ROWS_PER_SEAL) return total;
+  }
+}
+
+export async function listSeals(db: Executor) {
+  return db.select().from(auditSeals).orderBy(asc(auditSeals.seq));
+}

@@ -1,0 +1,114 @@
+/**
+ * `tokendesk audit verify`: recomputes every row's HMAC and every seal, and names the first bad
+ * entry — a row edited in SQL, deleted, inserted behind the log's back, or swapped with another.
+ */
+import { and, asc, eq, gte, lt } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { auditEvents, auditSeals, type AuditEventRow } from "@/db/schema";
+import { auditRowHmac } from "./record";
+import { GENESIS_DIGEST, sealAll, sealDigest, unpackIds } from "./seal";
+
+export type VerifyProblemKind = "edited" | "deleted" | "inserted" | "moved" | "seal_missing" | "seal_altered";
+
+export interface VerifyProblem {
+  kind: VerifyProblemKind;
+  eventId: string | null;
+  sealSeq: number | null;
+  message: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  eventsChecked: number;
+  sealsChecked: number;
+  unsealedEvents: number;
+  problem: VerifyProblem | null;
+}
+
+function describe(row: AuditEventRow): string {
+  return `event ${row.id} (${row.action} at ${row.occurredAt.toISOString()})`;
+}
+
+async function rowsInRange(db: Database, from: bigint, to: bigint | null): Promise<AuditEventRow[]> {
+  return db
+    .select()
+    .from(auditEvents)
+    .where(to === null ? gte(auditEvents.txid, from) : and(gte(auditEvents.txid, from), lt(auditEvents.txid, to)))
+    .orderBy(asc(auditEvents.id));
+}
+
+export async function verifyAuditLog(
+  db: Database,
+  opts: { seal?: boolean; onProgress?: (checked: number) => void } = {},
+): Promise<VerifyReport> {
+  // Seal what has finished first, so the check covers everything but in-flight transactions.
+  if (opts.seal !== false) await sealAll(db);
+
+  const seals = await db.select().from(auditSeals).orderBy(asc(auditSeals.seq));
+  let eventsChecked = 0;
+  let previousDigest = GENESIS_DIGEST;
+  let previousTo = 0n;
+  const fail = (problem: VerifyProblem): VerifyReport => ({
+    ok: false,
+    eventsChecked,
+    sealsChecked: seals.length,
+    unsealedEvents: 0,
+    problem,
+  });
+
+  for (const seal of seals) {
+    if (seal.fromTxid !== previousTo) {
+      return fail({
+        kind: "seal_missing",
+        eventId: null,
+        sealSeq: seal.seq,
+        message: `Seal #${seal.seq} does not continue the seal before it: a seal was deleted or altered.`,
+      });
+    }
+    const expected = unpackIds(seal.eventIds);
+    const rows = await rowsInRange(db, seal.fromTxid, seal.toTxid);
+    let j = 0;
+    for (let i = 0; i < expected.length || j < rows.length; ) {
+      const want = expected[i];
+      const row = rows[j];
+      if (want !== undefined && row && row.id === want) {
+        if (auditRowHmac(row) !== row.rowHmac) {
+          return fail({ kind: "edited", eventId: row.id, sealSeq: seal.seq, message: `${describe(row)} was edited after it was written.` });
+        }
+        i++;
+        j++;
+        eventsChecked++;
+      } else if (want !== undefined && (!row || want < row.id)) {
+        const [moved] = await db.select().from(auditEvents).where(eq(auditEvents.id, want));
+        return fail(
+          moved
+            ? { kind: "moved", eventId: want, sealSeq: seal.seq, message: `${describe(moved)} was moved out of seal #${seal.seq} (its transaction id was changed).` }
+            : { kind: "deleted", eventId: want, sealSeq: seal.seq, message: `Event ${want}, sealed in seal #${seal.seq}, was deleted.` },
+        );
+      } else {
+        return fail({
+          kind: "inserted",
+          eventId: row!.id,
+          sealSeq: seal.seq,
+          message: `${describe(row!)} is not part of seal #${seal.seq}: it was inserted or re-dated behind the log's back.`,
+        });
+      }
+    }
+    const digest = sealDigest(previousDigest, rows);
+    if (digest !== seal.digest) {
+      return fail({ kind: "seal_altered", eventId: null, sealSeq: seal.seq, message: `Seal #${seal.seq} was altered: its digest does not match its events.` });
+    }
+    previousDigest = seal.digest;
+    previousTo = seal.toTxid;
+    opts.onProgress?.(eventsChecked);
+  }
+
+  // Rows not sealed yet (still-running transactions when we sealed): their own HMACs at least.
+  const unsealed = await rowsInRange(db, previousTo, null);
+  for (const row of unsealed) {
+    if (auditRowHmac(row) !== row.rowHmac) {
+      return fail({ kind: "edited", eventId: row.id, sealSeq: null, message: `${describe(row)} was edited after it was written.` });
+    }
+  }
+  return { ok: true, eventsChecked: eventsChecked + unsealed.length, sealsChecked: seals.length, unsealedEvents: unsealed.length, problem: null };
+}

@@ -1,0 +1,166 @@
+/**
+ * Configuration, parsed once from the environment by one zod schema.
+ *
+ * A bad value stops start-up with one sentence naming the variable (see `ConfigError`).
+ * Optional features (OIDC) parse to `null` when not configured, so callers test one value.
+ */
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const ROLES = ["admin", "support", "qa", "auditor"] as const;
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .optional();
+
+const schema = z.object({
+  DATABASE_URL: optionalString.refine(
+    (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
+    "must be a postgres:// or postgresql:// URL",
+  ),
+  TOKENDESK_SECRET: optionalString.refine(
+    (v) => v === undefined || v.length >= 32,
+    "must be at least 32 characters (generate one with `openssl rand -base64 48`)",
+  ),
+  TOKENDESK_DATA_DIR: optionalString,
+  PORT: optionalString
+    .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535), "must be a port number, 1..65535")
+    .transform((v) => (v === undefined ? undefined : Number(v))),
+  PUBLIC_URL: optionalString.refine(
+    (v) => v === undefined || /^https?:\/\/[^/]+$/.test(v.replace(/\/$/, "")),
+    "must be an origin such as https://tokens.example.com (no path)",
+  ),
+  TRUSTED_PROXY: optionalString.refine(
+    (v) => v === undefined || ["x-forwarded-for", "x-real-ip", "cf-connecting-ip", "none"].includes(v.toLowerCase()),
+    "must be one of x-forwarded-for, x-real-ip, cf-connecting-ip or none",
+  ),
+  OIDC_ISSUER: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), "must be an http(s) URL"),
+  OIDC_CLIENT_ID: optionalString,
+  OIDC_CLIENT_SECRET: optionalString,
+  OIDC_NAME: optionalString,
+  OIDC_ROLE_CLAIM: optionalString,
+  OIDC_ROLE_MAP: optionalString,
+  OIDC_DEFAULT_ROLE: optionalString.refine(
+    (v) => v === undefined || (ROLES as readonly string[]).includes(v),
+    `must be one of ${ROLES.join(", ")}`,
+  ),
+  NODE_ENV: optionalString,
+});
+
+export type StaffRoleName = (typeof ROLES)[number];
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  displayName: string;
+  /** Claim holding the SSO user's groups or roles (a string or an array of strings). */
+  roleClaim: string;
+  /** claim value → tokendesk role, first match in this order wins. */
+  roleMap: Array<{ value: string; role: StaffRoleName }>;
+  /** Role given when no mapping matches; null means such users are refused. */
+  defaultRole: StaffRoleName | null;
+}
+
+export interface Config {
+  mode: "embedded" | "postgres";
+  databaseUrl: string | null;
+  dataDir: string;
+  secret: string;
+  port: number;
+  publicUrl: string;
+  trustedProxyHeader: string | null;
+  oidc: OidcConfig | null;
+  production: boolean;
+}
+
+function parseRoleMap(raw: string | undefined): Array<{ value: string; role: StaffRoleName }> {
+  if (!raw) return [];
+  return raw.split(",").map((pair) => {
+    const [value, role] = pair.split("=").map((s) => s?.trim());
+    if (!value || !role || !(ROLES as readonly string[]).includes(role)) {
+      throw new ConfigError(
+        `OIDC_ROLE_MAP must be a comma list of claim-value=role pairs with roles among ${ROLES.join(", ")} (got "${pair}").`,
+      );
+    }
+    return { value, role: role as StaffRoleName };
+  });
+}
+
+/** Reads the embedded-mode secret from the data directory, creating it (0600) on first use. */
+function embeddedSecret(dataDir: string): string {
+  const file = path.join(dataDir, "secret");
+  try {
+    return fs.readFileSync(file, "utf8").trim();
+  } catch {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const secret = randomBytes(48).toString("base64url");
+    try {
+      fs.writeFileSync(file, secret + "\n", { mode: 0o600, flag: "wx" });
+      return secret;
+    } catch {
+      // Another process created it between our read and write: use theirs.
+      return fs.readFileSync(file, "utf8").trim();
+    }
+  }
+}
+
+export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new ConfigError(`${String(issue.path[0])} ${issue.message}.`);
+  }
+  const e = result.data;
+  const databaseUrl = e.DATABASE_URL ?? null;
+  const dataDir = path.resolve(/*turbopackIgnore: true*/ e.TOKENDESK_DATA_DIR ?? ".tokendesk");
+  if (databaseUrl && !e.TOKENDESK_SECRET) {
+    throw new ConfigError(
+      "TOKENDESK_SECRET is required when DATABASE_URL is set: every instance must share it (generate one with `openssl rand -base64 48`).",
+    );
+  }
+  const port = e.PORT ?? 3000;
+  let oidc: OidcConfig | null = null;
+  if (e.OIDC_ISSUER || e.OIDC_CLIENT_ID || e.OIDC_CLIENT_SECRET) {
+    for (const name of ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"] as const) {
+      if (!e[name]) throw new ConfigError(`${name} is required when single sign-on is configured (OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET go together).`);
+    }
+    oidc = {
+      issuer: e.OIDC_ISSUER!.replace(/\/$/, ""),
+      clientId: e.OIDC_CLIENT_ID!,
+      clientSecret: e.OIDC_CLIENT_SECRET!,
+      displayName: e.OIDC_NAME ?? "single sign-on",
+      roleClaim: e.OIDC_ROLE_CLAIM ?? "groups",
+      roleMap: parseRoleMap(e.OIDC_ROLE_MAP),
+      defaultRole: (e.OIDC_DEFAULT_ROLE as StaffRoleName | undefined) ?? null,
+    };
+  }
+  const proxy = e.TRUSTED_PROXY?.toLowerCase();
+  return {
+    mode: databaseUrl ? "postgres" : "embedded",
+    databaseUrl,
+    dataDir,
+    secret: e.TOKENDESK_SECRET ?? embeddedSecret(dataDir),
+    port,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ""),
+    trustedProxyHeader: proxy && proxy !== "none" ? proxy : null,
+    oidc,
+    production: e.NODE_ENV === "production",
+  };
+}
+
+const globalForConfig = globalThis as unknown as { __tokendeskConfig?: Config };
+
+/** The process-wide configuration, parsed on first use. */
+export function config(): Config {
+  globalForConfig.__tokendeskConfig ??= parseConfig();
+  return globalForConfig.__tokendeskConfig;
+}

@@ -1,0 +1,37 @@
+import "server-only";
+/**
+ * The one way pages, server actions and route handlers learn who the staff member is and check
+ * what they may do. The JWT cookie only names the member; the row is read on every request so a
+ * disabled member or a changed role applies at once.
+ */
+import { getServerSession } from "next-auth";
+import { forbidden, redirect } from "next/navigation";
+import { getDb } from "@/db";
+import type { Staff } from "@/db/schema";
+import type { Actor } from "@/lib/context";
+import { can, type Permission } from "@/lib/staff/rbac";
+import { activeStaff } from "@/lib/staff/staff";
+import { authOptions } from "./auth-options";
+
+export type StaffActor = Extract<Actor, { type: "staff" }> & { email: string; displayName: string };
+
+export function staffActorOf(s: Staff): StaffActor {
+  // The actor's audit name is the email: unique and what an auditor searches for.
+  return { type: "staff", id: s.id, name: s.email, role: s.role, email: s.email, displayName: s.name };
+}
+
+/** The signed-in, active staff member, or null. */
+export async function currentStaff(): Promise<StaffActor | null> {
+  const session = (await getServerSession(authOptions())) as { staffId?: string; sv?: number } | null;
+  if (!session?.staffId) return null;
+  const s = await activeStaff(await getDb(), session.staffId, Number(session.sv ?? 0));
+  return s ? staffActorOf(s) : null;
+}
+
+/** For pages: sends the visitor to sign in, or renders the 403 page when the role may not. */
+export async function requireStaffPage(permission: Permission = "console:view", environment?: string | null): Promise<StaffActor> {
+  const actor = await currentStaff();
+  if (!actor) redirect("/login");
+  if (!can(actor.role, permission, environment)) forbidden();
+  return actor;
+}

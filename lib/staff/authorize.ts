@@ -1,0 +1,20 @@
+import type { Actor } from "@/lib/context";
+import { forbidden } from "@/lib/errors";
+import { can, ROLE_LABELS, type Permission } from "./rbac";
+
+/**
+ * Throws 403 unless `actor` may do `permission` (on `environment`). The system actor (CLI,
+ * start-up seed, sweepers) may do anything; other non-staff actors reach the core through their
+ * own checks (API-key scopes, token ownership) and never through staff permissions.
+ */
+export function assertStaffCan(actor: Actor, permission: Permission, environment?: string | null): void {
+  if (actor.type === "system") return;
+  if (actor.type !== "staff") throw forbidden();
+  if (!can(actor.role, permission, environment)) {
+    throw forbidden(
+      actor.role === "qa" && environment && environment !== "sandbox" && can(actor.role, permission)
+        ? "QA staff may only act in the sandbox environment."
+        : `The ${ROLE_LABELS[actor.role]} role may not do this.`,
+    );
+  }
+}

@@ -1,0 +1,362 @@
+/**
+ * Staff members: creation, role changes, disabling, password resets, password and SSO sign-in.
+ * Each change is audited in the same transaction; sign-in failures are rate-limited per account
+ * and per IP through counters in the database, so the limits hold across instances.
+ */
+import { asc, eq, sql } from "drizzle-orm";
+import { v7 as uuidv7 } from "uuid";
+import { z } from "zod";
+import type { Database, Executor } from "@/db/client";
+import { staff, type Staff } from "@/db/schema";
+import { recordAudit } from "@/lib/audit/record";
+import type { OidcConfig } from "@/lib/config/env";
+import type { Actor, RequestMeta } from "@/lib/context";
+import { badRequest, conflict, notFound } from "@/lib/errors";
+import { hitLimit, humanDuration, peekLimit, resetLimit, type Limit } from "@/lib/rate-limit";
+import { assertStaffCan } from "./authorize";
+import { dummyPasswordHash, hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from "./passwords";
+import { STAFF_ROLES, type StaffRole } from "./rbac";
+
+export const ACCOUNT_SIGN_IN_LIMIT: Limit = { max: 5, windowSeconds: 15 * 60 };
+export const IP_SIGN_IN_LIMIT: Limit = { max: 30, windowSeconds: 15 * 60 };
+
+const email = z.string().trim().toLowerCase().email("must be an email address").max(254);
+const password = z
+  .string()
+  .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+  .max(1024, "must be at most 1024 characters");
+const name = z.string().trim().min(1, "is required").max(120, "must be at most 120 characters");
+
+export const createStaffInput = z.object({
+  email,
+  name: name.optional(),
+  role: z.enum(STAFF_ROLES),
+  password: password.optional(),
+});
+export type CreateStaffInput = z.input<typeof createStaffInput>;
+
+function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const field = issue.path.join(".") || "input";
+    throw badRequest(`${field[0]!.toUpperCase()}${field.slice(1)} ${issue.message}.`, "validation_failed", { field });
+  }
+  return result.data;
+}
+
+/** What pages and actions may show of a staff member: never the password hash. */
+export interface StaffView {
+  id: string;
+  email: string;
+  name: string;
+  role: StaffRole;
+  disabled: boolean;
+  sso: boolean;
+  hasPassword: boolean;
+  lastSignInAt: Date | null;
+  createdAt: Date;
+}
+
+export function toStaffView(s: Staff): StaffView {
+  return {
+    id: s.id,
+    email: s.email,
+    name: s.name,
+    role: s.role,
+    disabled: s.disabledAt !== null,
+    sso: s.oidcSubject !== null,
+    hasPassword: s.passwordHash !== null,
+    lastSignInAt: s.lastSignInAt,
+    createdAt: s.createdAt,
+  };
+}
+
+const staffTarget = (s: Pick<Staff, "id">) => ({ type: "staff", id: s.id });
+
+export async function createStaff(db: Database, actor: Actor, input: CreateStaffInput, meta: RequestMeta): Promise<StaffView> {
+  assertStaffCan(actor, "staff:manage");
+  const data = parse(createStaffInput, input);
+  const passwordHash = data.password ? await hashPassword(data.password) : null;
+  return db.transaction(async (tx) => {
+    const [existing] = await tx.select({ id: staff.id }).from(staff).where(eq(staff.email, data.email));
+    if (existing) throw conflict(`A staff member with the email ${data.email} already exists.`, "email_taken");
+    const [row] = await tx
+      .insert(staff)
+      .values({ id: uuidv7(), email: data.email, name: data.name ?? data.email.split("@")[0]!, role: data.role, passwordHash })
+      .returning();
+    await recordAudit(
+      tx,
+      { actor, action: "staff.created", target: staffTarget(row!), details: { email: row!.email, role: row!.role } },
+      meta,
+    );
+    return toStaffView(row!);
+  });
+}
+
+export async function listStaff(db: Executor, actor: Actor): Promise<StaffView[]> {
+  assertStaffCan(actor, "staff:manage");
+  const rows = await db.select().from(staff).orderBy(asc(staff.email));
+  return rows.map(toStaffView);
+}
+
+async function lockStaff(tx: Executor, id: string): Promise<Staff> {
+  if (!z.uuid().safeParse(id).success) throw notFound("No such staff member.");
+  const [row] = await tx.select().from(staff).where(eq(staff.id, id)).for("update");
+  if (!row) throw notFound("No such staff member.");
+  return row;
+}
+
+/** Refuses changes that would leave the deployment with no active admin. */
+async function assertAnotherActiveAdmin(tx: Executor, exceptId: string): Promise<void> {
+  const [row] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(staff)
+    .where(sql`${staff.role} = 'admin' and ${staff.disabledAt} is null and ${staff.id} <> ${exceptId}`);
+  if (!row || Number(row.n) === 0) throw conflict("This is the last active admin; make someone else an admin first.", "last_admin");
+}
+
+export async function changeStaffRole(db: Database, actor: Actor, id: string, role: StaffRole, meta: RequestMeta): Promise<StaffView> {
+  assertStaffCan(actor, "staff:manage");
+  const newRole = parse(z.enum(STAFF_ROLES), role);
+  return db.transaction(async (tx) => {
+    const row = await lockStaff(tx, id);
+    if (row.role === newRole) return toStaffView(row);
+    if (row.role === "admin") await assertAnotherActiveAdmin(tx, row.id);
+    const [updated] = await tx
+      .update(staff)
+      .set({ role: newRole, sessionVersion: row.sessionVersion + 1, updatedAt: new Date() })
+      .where(eq(staff.id, row.id))
+      .returning();
+    await recordAudit(
+      tx,
+      { actor, action: "staff.role_changed", target: staffTarget(row), details: { email: row.email, from: row.role, to: newRole } },
+      meta,
+    );
+    return toStaffView(updated!);
+  });
+}
+
+export async function setStaffDisabled(
+  db: Database,
+  actor: Actor,
+  id: string,
+  disabled: boolean,
+  meta: RequestMeta,
+): Promise<StaffView> {
+  assertStaffCan(actor, "staff:manage");
+  return db.transaction(async (tx) => {
+    const row = await lockStaff(tx, id);
+    if ((row.disabledAt !== null) === disabled) return toStaffView(row);
+    if (disabled && actor.type === "staff" && actor.id === row.id) throw conflict("You cannot disable yourself.", "self_disable");
+    if (disabled && row.role === "admin") await assertAnotherActiveAdmin(tx, row.id);
+    const [updated] = await tx
+      .update(staff)
+      .set({ disabledAt: disabled ? new Date() : null, sessionVersion: row.sessionVersion + 1, updatedAt: new Date() })
+      .where(eq(staff.id, row.id))
+      .returning();
+    await recordAudit(
+      tx,
+      { actor, action: disabled ? "staff.disabled" : "staff.enabled", target: staffTarget(row), details: { email: row.email } },
+      meta,
+    );
+    return toStaffView(updated!);
+  });
+}
+
+export async function resetStaffPassword(
+  db: Database,
+  actor: Actor,
+  id: string,
+  newPassword: string,
+  meta: RequestMeta,
+): Promise<StaffView> {
+  assertStaffCan(actor, "staff:manage");
+  const pw = parse(z.object({ password }), { password: newPassword }).password;
+  const passwordHash = await hashPassword(pw);
+  return db.transaction(async (tx) => {
+    const row = await lockStaff(tx, id);
+    const [updated] = await tx
+      .update(staff)
+      .set({ passwordHash, sessionVersion: row.sessionVersion + 1, updatedAt: new Date() })
+      .where(eq(staff.id, row.id))
+      .returning();
+    await recordAudit(tx, { actor, action: "staff.password_reset", target: staffTarget(row), details: { email: row.email } }, meta);
+    await resetLimit(tx, `staff-sign-in:account:${row.email}`);
+    return toStaffView(updated!);
+  });
+}
+
+export type SignInResult =
+  | { ok: true; staff: Staff }
+  | { ok: false; reason: "invalid" | "disabled" | "rate_limited"; message: string };
+
+const INVALID = "The email or password is not right.";
+
+/**
+ * Password sign-in. Refuses without even checking the password while the account or the IP is
+ * over its limit of failures, so guessing is capped whatever the attacker's speed.
+ */
+export async function signInWithPassword(
+  db: Database,
+  credentials: { email: unknown; password: unknown },
+  meta: RequestMeta,
+  now = new Date(),
+): Promise<SignInResult> {
+  const parsed = z
+    .object({ email: z.string().trim().toLowerCase().max(254), password: z.string().max(1024) })
+    .safeParse(credentials);
+  if (!parsed.success || !parsed.data.email || !parsed.data.password) {
+    return { ok: false, reason: "invalid", message: "Enter your email and password." };
+  }
+  const { email: address, password: pw } = parsed.data;
+  const accountKey = `staff-sign-in:account:${address}`;
+  const ipKey = meta.ip ? `staff-sign-in:ip:${meta.ip}` : null;
+  const failure = async (reason: "invalid" | "disabled" | "rate_limited", message: string, staffRow?: Staff) => {
+    await db.transaction(async (tx) => {
+      if (reason !== "rate_limited") {
+        await hitLimit(tx, accountKey, ACCOUNT_SIGN_IN_LIMIT, now);
+        if (ipKey) await hitLimit(tx, ipKey, IP_SIGN_IN_LIMIT, now);
+      }
+      await recordAudit(
+        tx,
+        {
+          actor: { type: "anonymous", id: null, name: address },
+          action: "staff.sign_in_failed",
+          target: staffRow ? staffTarget(staffRow) : null,
+          outcome: reason === "rate_limited" ? "denied" : "failure",
+          details: { email: address, reason },
+        },
+        meta,
+      );
+    });
+    return { ok: false as const, reason, message };
+  };
+
+  const limits: Array<[string, Limit]> = [[accountKey, ACCOUNT_SIGN_IN_LIMIT]];
+  if (ipKey) limits.push([ipKey, IP_SIGN_IN_LIMIT]);
+  for (const [key, limit] of limits) {
+    const state = await peekLimit(db, key, limit, now);
+    if (state.limited) {
+      return failure(
+        "rate_limited",
+        `Too many failed sign-ins${key === ipKey ? " from your network" : " for this account"}. Try again in ${humanDuration(state.retryAfterSeconds)}.`,
+      );
+    }
+  }
+
+  const [row] = await db.select().from(staff).where(eq(staff.email, address));
+  const ok = row?.passwordHash ? await verifyPassword(row.passwordHash, pw) : (await verifyPassword(await dummyPasswordHash(), pw), false);
+  if (!row || !ok) return failure("invalid", INVALID, row);
+  if (row.disabledAt) return failure("disabled", "This account is disabled. Ask an admin to enable it.", row);
+
+  await db.transaction(async (tx) => {
+    await tx.update(staff).set({ lastSignInAt: now }).where(eq(staff.id, row.id));
+    await resetLimit(tx, accountKey);
+    await recordAudit(
+      tx,
+      { actor: { type: "staff", id: row.id, name: row.email, role: row.role }, action: "staff.signed_in", target: staffTarget(row), details: { method: "password" } },
+      meta,
+    );
+  });
+  return { ok: true, staff: row };
+}
+
+/** Maps an SSO user's claims to a tokendesk role, or null when the deployment gives them none. */
+export function roleFromClaims(claims: Record<string, unknown>, oidc: OidcConfig): StaffRole | null {
+  const raw = claims[oidc.roleClaim];
+  const values = Array.isArray(raw) ? raw.map(String) : typeof raw === "string" ? raw.split(/[\s,]+/) : [];
+  for (const { value, role } of oidc.roleMap) if (values.includes(value)) return role;
+  return oidc.defaultRole;
+}
+
+/**
+ * SSO sign-in: finds the staff member by OIDC subject (or links one by email), creates them on
+ * first sign-in, and keeps their role in step with the identity provider's claims.
+ */
+export async function signInWithOidc(
+  db: Database,
+  profile: { sub: string; email?: string | null; name?: string | null; claims: Record<string, unknown> },
+  oidc: OidcConfig,
+  meta: RequestMeta,
+): Promise<SignInResult> {
+  const role = roleFromClaims(profile.claims, oidc);
+  const address = profile.email?.trim().toLowerCase() || null;
+  const anonymous: Actor = { type: "anonymous", id: null, name: address ?? profile.sub };
+  if (!role || !address) {
+    await recordAudit(
+      db,
+      {
+        actor: anonymous,
+        action: "staff.sign_in_failed",
+        outcome: "denied",
+        details: { method: "oidc", subject: profile.sub, reason: role ? "no_email" : "no_role" },
+      },
+      meta,
+    );
+    return {
+      ok: false,
+      reason: "invalid",
+      message: role
+        ? "Your single sign-on account has no email address; tokendesk needs one."
+        : "Your single sign-on account is not in a group that tokendesk gives a role to. Ask an admin.",
+    };
+  }
+  return db.transaction(async (tx) => {
+    let [row] = await tx.select().from(staff).where(eq(staff.oidcSubject, profile.sub)).for("update");
+    row ??= (await tx.select().from(staff).where(eq(staff.email, address)).for("update"))[0];
+    const system: Actor = { type: "system", id: "oidc", name: `SSO (${oidc.displayName})` };
+    if (!row) {
+      [row] = await tx
+        .insert(staff)
+        .values({ id: uuidv7(), email: address, name: profile.name?.trim() || address.split("@")[0]!, role, oidcSubject: profile.sub })
+        .returning();
+      await recordAudit(tx, { actor: system, action: "staff.created", target: staffTarget(row!), details: { email: address, role, method: "oidc" } }, meta);
+    } else {
+      if (row.disabledAt) {
+        await recordAudit(
+          tx,
+          { actor: anonymous, action: "staff.sign_in_failed", target: staffTarget(row), outcome: "denied", details: { method: "oidc", reason: "disabled" } },
+          meta,
+        );
+        return { ok: false as const, reason: "disabled" as const, message: "This account is disabled. Ask an admin to enable it." };
+      }
+      if (row.role !== role) {
+        await recordAudit(
+          tx,
+          { actor: system, action: "staff.role_changed", target: staffTarget(row), details: { email: row.email, from: row.role, to: role, method: "oidc" } },
+          meta,
+        );
+      }
+      [row] = await tx
+        .update(staff)
+        .set({ oidcSubject: profile.sub, role, sessionVersion: row.role !== role ? row.sessionVersion + 1 : row.sessionVersion, updatedAt: new Date() })
+        .where(eq(staff.id, row.id))
+        .returning();
+    }
+    await tx.update(staff).set({ lastSignInAt: new Date() }).where(eq(staff.id, row!.id));
+    await recordAudit(
+      tx,
+      { actor: { type: "staff", id: row!.id, name: row!.email, role: row!.role }, action: "staff.signed_in", target: staffTarget(row!), details: { method: "oidc" } },
+      meta,
+    );
+    return { ok: true as const, staff: row! };
+  });
+}
+
+/** The staff member behind a console session, or null if they were disabled or their session is stale. */
+export async function activeStaff(db: Executor, id: string, sessionVersion: number): Promise<Staff | null> {
+  if (!z.uuid().safeParse(id).success) return null;
+  const [row] = await db.select().from(staff).where(eq(staff.id, id));
+  if (!row || row.disabledAt || row.sessionVersion !== sessionVersion) return null;
+  return row;
+}
+
+export async function findStaffByOidcSubject(db: Executor, subject: string): Promise<Staff | null> {
+  const [row] = await db.select().from(staff).where(eq(staff.oidcSubject, subject));
+  return row ?? null;
+}
+
+export async function recordSignOut(db: Executor, s: Staff, meta: RequestMeta): Promise<void> {
+  await recordAudit(db, { actor: { type: "staff", id: s.id, name: s.email, role: s.role }, action: "staff.signed_out", target: staffTarget(s) }, meta);
+}
