@@ -7,6 +7,8 @@ const nextConfig = {
     authInterrupts: true,
   },
   poweredByHeader: false,
+  // Separate build directories let several builds (tests, benchmarks, a dev server) coexist.
+  distDir: process.env.NEXT_DIST_DIR || ".next",
   typedRoutes: false,
 };
 

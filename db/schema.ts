@@ -12,6 +12,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -120,3 +121,310 @@ export const auditSeals = pgTable("audit_seals", {
   digest: text("digest").notNull(),
   sealedAt: createdAt(),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Environments, Team API keys, users (Junction-style)
+// ---------------------------------------------------------------------------------------------
+
+/** Per-environment token lifetimes, editable by admins (lib/settings). */
+export const environmentSettings = pgTable("environment_settings", {
+  environment: text("environment", { enum: ["sandbox", "production"] }).primaryKey(),
+  signInTokenTtlSeconds: integer("sign_in_token_ttl_seconds").notNull().default(600),
+  accessTokenTtlSeconds: integer("access_token_ttl_seconds").notNull().default(3600),
+  refreshAbsoluteTtlSeconds: integer("refresh_absolute_ttl_seconds").notNull().default(365 * 24 * 3600),
+  refreshGraceSeconds: integer("refresh_grace_seconds").notNull().default(10),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  updatedBy: text("updated_by"),
+});
+export type EnvironmentSettings = typeof environmentSettings.$inferSelect;
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: uuid("id").primaryKey(),
+    name: text("name").notNull(),
+    environment: text("environment", { enum: ["sandbox", "production"] }).notNull(),
+    region: text("region").notNull(),
+    scopes: text("scopes").array().notNull(),
+    /** The first characters of the key (e.g. `sk_us_3Fa9`), shown in lists and audit events. */
+    prefix: text("prefix").notNull(),
+    keyHash: text("key_hash").notNull(),
+    createdBy: text("created_by"),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true, mode: "date" }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+    revokedBy: text("revoked_by"),
+    revokeReason: text("revoke_reason"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("api_keys_key_hash_key").on(t.keyHash)],
+);
+export type ApiKey = typeof apiKeys.$inferSelect;
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey(),
+    environment: text("environment", { enum: ["sandbox", "production"] }).notNull(),
+    region: text("region").notNull(),
+    clientUserId: text("client_user_id").notNull(),
+    email: text("email"),
+    name: text("name"),
+    disabledAt: timestamp("disabled_at", { withTimezone: true, mode: "date" }),
+    deletedAt: timestamp("deleted_at", { withTimezone: true, mode: "date" }),
+    createdByKeyId: uuid("created_by_key_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    // A client user id names one live user per environment and region; a deleted user frees it.
+    uniqueIndex("users_client_user_id_key").on(t.environment, t.region, t.clientUserId).where(sql`deleted_at is null`),
+    index("users_created_idx").on(t.createdAt.desc(), t.id.desc()),
+    index("users_client_user_id_prefix_idx").on(sql`lower(client_user_id) text_pattern_ops`),
+    index("users_email_prefix_idx").on(sql`lower(email) text_pattern_ops`),
+    index("users_name_prefix_idx").on(sql`lower(name) text_pattern_ops`),
+    index("users_search_trgm_idx").using(
+      "gin",
+      sql`(lower(client_user_id) || ' ' || coalesce(lower(email), '') || ' ' || coalesce(lower(name), '')) gin_trgm_ops`,
+    ),
+  ],
+);
+export type User = typeof users.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in tokens, SDK sessions (refresh-token families), signing keys
+// ---------------------------------------------------------------------------------------------
+
+export const signInTokens = pgTable(
+  "sign_in_tokens",
+  {
+    id: uuid("id").primaryKey(),
+    userId: uuid("user_id").notNull(),
+    environment: text("environment", { enum: ["sandbox", "production"] }).notNull(),
+    region: text("region").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    /** `api_key` or `staff`, and which one. */
+    issuedByType: text("issued_by_type").notNull(),
+    issuedById: text("issued_by_id"),
+    reason: text("reason"),
+    /** Set by the one atomic UPDATE that redeems the token; never cleared. */
+    usedAt: timestamp("used_at", { withTimezone: true, mode: "date" }),
+    sessionId: uuid("session_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("sign_in_tokens_hash_key").on(t.tokenHash), index("sign_in_tokens_user_idx").on(t.userId, t.createdAt.desc())],
+);
+export type SignInToken = typeof signInTokens.$inferSelect;
+
+/** One SDK installation signed in as one user: a refresh-token family (`sid` in access tokens). */
+export const sdkSessions = pgTable(
+  "sdk_sessions",
+  {
+    id: uuid("id").primaryKey(),
+    userId: uuid("user_id").notNull(),
+    environment: text("environment", { enum: ["sandbox", "production"] }).notNull(),
+    region: text("region").notNull(),
+    installationId: text("installation_id"),
+    signInTokenId: uuid("sign_in_token_id"),
+    /** Set when this session replaced an API-key installation (migration). */
+    migratedFromKeyId: uuid("migrated_from_key_id"),
+    lastRefreshAt: timestamp("last_refresh_at", { withTimezone: true, mode: "date" }),
+    /** Absolute end of the family, whatever the refreshes. */
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+    revokeReason: text("revoke_reason"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("sdk_sessions_user_idx").on(t.userId, t.createdAt.desc())],
+);
+export type SdkSession = typeof sdkSessions.$inferSelect;
+
+export const refreshTokens = pgTable(
+  "refresh_tokens",
+  {
+    id: uuid("id").primaryKey(),
+    sessionId: uuid("session_id").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    /** Set when the token was used (rotated); it is then accepted again only until graceUntil. */
+    rotatedAt: timestamp("rotated_at", { withTimezone: true, mode: "date" }),
+    graceUntil: timestamp("grace_until", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("refresh_tokens_hash_key").on(t.tokenHash), index("refresh_tokens_session_idx").on(t.sessionId)],
+);
+export type RefreshToken = typeof refreshTokens.$inferSelect;
+
+/** Access tokens revoked one by one (RFC 7009) before they expire; swept after expiry. */
+export const revokedAccessTokens = pgTable("revoked_access_tokens", {
+  jti: text("jti").primaryKey(),
+  expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+});
+
+/** JWT signing keys (ES256). The private JWK is encrypted (AES-256-GCM) with TOKENDESK_SECRET. */
+export const signingKeys = pgTable("signing_keys", {
+  kid: text("kid").primaryKey(),
+  alg: text("alg").notNull(),
+  publicJwk: jsonb("public_jwk").$type<Record<string, unknown>>().notNull(),
+  privateJwkEncrypted: text("private_jwk_encrypted").notNull(),
+  /** `current` signs; `previous` still verifies until retireAfter; `retired` is gone from the JWKS. */
+  status: text("status", { enum: ["current", "previous", "retired"] }).notNull(),
+  retireAfter: timestamp("retire_after", { withTimezone: true, mode: "date" }),
+  createdAt: createdAt(),
+});
+export type SigningKey = typeof signingKeys.$inferSelect;
+
+/** SDK installations seen calling in API-key mode (X-Installation-Id), and their migration. */
+export const apiKeyInstallations = pgTable(
+  "api_key_installations",
+  {
+    apiKeyId: uuid("api_key_id").notNull(),
+    userId: uuid("user_id").notNull(),
+    installationId: text("installation_id").notNull(),
+    firstSeenAt: timestamp("first_seen_at", { withTimezone: true, mode: "date" }).notNull(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true, mode: "date" }).notNull(),
+    migratedAt: timestamp("migrated_at", { withTimezone: true, mode: "date" }),
+    migratedSessionId: uuid("migrated_session_id"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.apiKeyId, t.userId, t.installationId] }),
+    index("api_key_installations_seen_idx").on(t.apiKeyId, t.lastSeenAt.desc()),
+  ],
+);
+
+// ---------------------------------------------------------------------------------------------
+// IDV handoff: workflows, ephemeral tokens, sessions and their captured steps
+// ---------------------------------------------------------------------------------------------
+
+export interface WorkflowStep {
+  id: string;
+  type: "document" | "selfie" | "form";
+  label: string;
+  /** For `form` steps. */
+  fields?: Array<{ name: string; label: string; type: "text" | "date" | "email"; required: boolean; pattern?: string }>;
+}
+
+export const workflows = pgTable("workflows", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  steps: jsonb("steps").$type<WorkflowStep[]>().notNull(),
+  archivedAt: timestamp("archived_at", { withTimezone: true, mode: "date" }),
+  createdAt: createdAt(),
+});
+export type Workflow = typeof workflows.$inferSelect;
+
+export const ephemeralTokens = pgTable(
+  "ephemeral_tokens",
+  {
+    id: uuid("id").primaryKey(),
+    tokenHash: text("token_hash").notNull(),
+    environment: text("environment", { enum: ["sandbox", "production"] }).notNull(),
+    region: text("region").notNull(),
+    /** `api_key` or `staff`, and which one. */
+    issuedByType: text("issued_by_type").notNull(),
+    issuedById: text("issued_by_id"),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    /** The one session this token started (unique: one token, one session). */
+    sessionId: uuid("session_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("ephemeral_tokens_hash_key").on(t.tokenHash), uniqueIndex("ephemeral_tokens_session_key").on(t.sessionId)],
+);
+
+export const idvSessions = pgTable(
+  "idv_sessions",
+  {
+    id: uuid("id").primaryKey(),
+    workflowId: text("workflow_id").notNull(),
+    environment: text("environment", { enum: ["sandbox", "production"] }).notNull(),
+    region: text("region").notNull(),
+    status: text("status", { enum: ["created", "in_progress", "submitted", "expired", "cancelled"] }).notNull(),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    externalUserId: text("external_user_id"),
+    userId: uuid("user_id"),
+    locale: text("locale"),
+    /** Code of the short link /h/<code>. */
+    shortCode: text("short_code").notNull(),
+    issuedByType: text("issued_by_type").notNull(),
+    issuedById: text("issued_by_id"),
+    reason: text("reason"),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    submittedAt: timestamp("submitted_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("idv_sessions_short_code_key").on(t.shortCode),
+    index("idv_sessions_created_idx").on(t.createdAt.desc(), t.id.desc()),
+    index("idv_sessions_status_expiry_idx").on(t.status, t.expiresAt),
+  ],
+);
+export type IdvSession = typeof idvSessions.$inferSelect;
+
+export const idvSessionSteps = pgTable(
+  "idv_session_steps",
+  {
+    sessionId: uuid("session_id").notNull(),
+    stepId: text("step_id").notNull(),
+    data: jsonb("data").$type<Record<string, unknown>>().notNull().default({}),
+    imageContentType: text("image_content_type"),
+    image: bytea("image"),
+    submittedAt: timestamp("submitted_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.stepId] })],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Telematics: instances, devices (DeviceTokens) and their refresh tokens
+// ---------------------------------------------------------------------------------------------
+
+export const instances = pgTable("instances", {
+  id: uuid("id").primaryKey(),
+  name: text("name").notNull(),
+  environment: text("environment", { enum: ["sandbox", "production"] }).notNull(),
+  keyHash: text("key_hash").notNull(),
+  jwtTtlSeconds: integer("jwt_ttl_seconds").notNull().default(86_400),
+  refreshTtlSeconds: integer("refresh_ttl_seconds").notNull().default(90 * 86_400),
+  createdBy: text("created_by"),
+  createdAt: createdAt(),
+});
+export type Instance = typeof instances.$inferSelect;
+
+export const devices = pgTable(
+  "devices",
+  {
+    id: uuid("id").primaryKey(),
+    instanceId: uuid("instance_id").notNull(),
+    /** The DeviceToken is a bearer credential at login: stored hashed, found by hash. */
+    deviceTokenHash: text("device_token_hash").notNull(),
+    deviceTokenPrefix: text("device_token_prefix").notNull(),
+    clientId: text("client_id"),
+    firstName: text("first_name"),
+    lastName: text("last_name"),
+    nickname: text("nickname"),
+    phone: text("phone"),
+    email: text("email"),
+    customToken: text("custom_token"),
+    disabledAt: timestamp("disabled_at", { withTimezone: true, mode: "date" }),
+    lastLoginAt: timestamp("last_login_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("devices_token_hash_key").on(t.deviceTokenHash),
+    index("devices_client_id_idx").on(t.clientId),
+    index("devices_created_idx").on(t.createdAt.desc(), t.id.desc()),
+  ],
+);
+export type Device = typeof devices.$inferSelect;
+
+export const deviceRefreshTokens = pgTable(
+  "device_refresh_tokens",
+  {
+    id: uuid("id").primaryKey(),
+    deviceId: uuid("device_id").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true, mode: "date" }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("device_refresh_tokens_hash_key").on(t.tokenHash), index("device_refresh_tokens_device_idx").on(t.deviceId)],
+);

@@ -1,0 +1,67 @@
+/**
+ * A fresh, migrated database for one test file: in-memory PGlite (TEST_DB=pglite, the default) or
+ * a new database created on the PostgreSQL server of TEST_DATABASE_URL (TEST_DB=postgres).
+ */
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import { migrateDatabase, openDatabase, type DatabaseHandle } from "@/db/client";
+
+export type TestBackend = "pglite" | "postgres";
+
+export function testBackend(): TestBackend {
+  return process.env.TEST_DB === "postgres" ? "postgres" : "pglite";
+}
+
+/** Refuses anything but a server on this machine: tests create and drop databases. */
+export function assertLocalDatabase(url: string): void {
+  const host = new URL(url).hostname;
+  if (!["127.0.0.1", "localhost", "::1", "[::1]"].includes(host)) {
+    throw new Error(`Refusing to run tests against a non-local database (${host}).`);
+  }
+}
+
+/** Creates an empty database on the test server and returns its URL. */
+export async function createPostgresDatabase(prefix = "td_test"): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = process.env.TEST_DATABASE_URL;
+  if (!admin) throw new Error("TEST_DB=postgres needs TEST_DATABASE_URL (npm test starts a throwaway cluster for you).");
+  assertLocalDatabase(admin);
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  const sql = postgres(admin, { max: 1, onnotice: () => {} });
+  await sql.unsafe(`create database ${name}`);
+  await sql.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const s = postgres(admin, { max: 1, onnotice: () => {} });
+      await s.unsafe(`drop database if exists ${name} with (force)`);
+      await s.end();
+    },
+  };
+}
+
+export interface TestDatabase extends DatabaseHandle {
+  backend: TestBackend;
+  url: string | null;
+}
+
+export async function createTestDatabase(opts: { maxConnections?: number } = {}): Promise<TestDatabase> {
+  if (testBackend() === "pglite") {
+    const handle = await openDatabase({ databaseUrl: null, dataDir: null });
+    await migrateDatabase(handle);
+    return { ...handle, backend: "pglite", url: null };
+  }
+  const created = await createPostgresDatabase();
+  const handle = await openDatabase({ databaseUrl: created.url, maxConnections: opts.maxConnections ?? 20 });
+  await migrateDatabase(handle);
+  return {
+    ...handle,
+    backend: "postgres",
+    url: created.url,
+    close: async () => {
+      await handle.close();
+      await created.drop();
+    },
+  };
+}

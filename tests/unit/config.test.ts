@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import os from "node:os";
+import path from "node:path";
+import fs from "node:fs";
+import { ConfigError, parseConfig } from "@/lib/config/env";
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "td-config-"));
+
+describe("configuration", () => {
+  it("defaults to the embedded database with a secret generated into the data directory", () => {
+    const dir = tmp();
+    const cfg = parseConfig({ TOKENDESK_DATA_DIR: dir });
+    expect(cfg.mode).toBe("embedded");
+    expect(cfg.publicUrl).toBe("http://localhost:3000");
+    expect(cfg.secret.length).toBeGreaterThanOrEqual(32);
+    expect(fs.statSync(path.join(dir, "secret")).mode & 0o777).toBe(0o600);
+    // The same directory gives the same secret on the next start.
+    expect(parseConfig({ TOKENDESK_DATA_DIR: dir }).secret).toBe(cfg.secret);
+  });
+
+  it("derives PUBLIC_URL from PORT and strips a trailing slash", () => {
+    expect(parseConfig({ TOKENDESK_DATA_DIR: tmp(), PORT: "4000" }).publicUrl).toBe("http://localhost:4000");
+    expect(parseConfig({ TOKENDESK_DATA_DIR: tmp(), PUBLIC_URL: "https://td.example.com/" }).publicUrl).toBe("https://td.example.com");
+  });
+
+  it.each([
+    [{ DATABASE_URL: "mysql://x" }, /^DATABASE_URL /],
+    [{ DATABASE_URL: "postgres://localhost/db" }, /^TOKENDESK_SECRET is required/],
+    [{ PORT: "eighty" }, /^PORT /],
+    [{ PORT: "70000" }, /^PORT /],
+    [{ PUBLIC_URL: "tokens.example.com" }, /^PUBLIC_URL /],
+    [{ TOKENDESK_SECRET: "short" }, /^TOKENDESK_SECRET /],
+    [{ TRUSTED_PROXY: "everyone" }, /^TRUSTED_PROXY /],
+    [{ OIDC_ISSUER: "https://idp.example.com" }, /^OIDC_CLIENT_ID is required/],
+    [{ OIDC_ISSUER: "https://idp", OIDC_CLIENT_ID: "a", OIDC_CLIENT_SECRET: "b", OIDC_ROLE_MAP: "ops=root" }, /^OIDC_ROLE_MAP /],
+  ])("refuses %o with one sentence naming the variable", (env, message) => {
+    expect(() => parseConfig({ TOKENDESK_DATA_DIR: tmp(), ...env })).toThrowError(ConfigError);
+    expect(() => parseConfig({ TOKENDESK_DATA_DIR: tmp(), ...env })).toThrowError(message);
+  });
+
+  it("parses OIDC with its role mapping", () => {
+    const cfg = parseConfig({
+      TOKENDESK_DATA_DIR: tmp(),
+      OIDC_ISSUER: "https://idp.example.com/",
+      OIDC_CLIENT_ID: "td",
+      OIDC_CLIENT_SECRET: "s",
+      OIDC_ROLE_MAP: "td-admins=admin, td-support=support",
+      OIDC_DEFAULT_ROLE: "auditor",
+    });
+    expect(cfg.oidc).toMatchObject({
+      issuer: "https://idp.example.com",
+      roleClaim: "groups",
+      roleMap: [
+        { value: "td-admins", role: "admin" },
+        { value: "td-support", role: "support" },
+      ],
+      defaultRole: "auditor",
+    });
+  });
+});

@@ -1,0 +1,40 @@
+import path from "node:path";
+import { defineConfig } from "vitest/config";
+
+// Every test process shares one fixed secret so that hashes and HMACs computed by tests match the
+// server's (tests/helpers/server.ts passes the same value to the server it starts).
+export const TEST_SECRET = "tokendesk-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+
+const shared = {
+  env: { TOKENDESK_SECRET: TEST_SECRET, TRUSTED_PROXY: "x-forwarded-for" },
+};
+
+export default defineConfig({
+  resolve: { alias: { "@": path.resolve(__dirname) } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: { name: "unit", include: ["tests/unit/**/*.test.ts"], ...shared },
+      },
+      {
+        extends: true,
+        // Runs once per database: TEST_DB=pglite (default) or TEST_DB=postgres with TEST_DATABASE_URL.
+        test: { name: "integration", include: ["tests/integration/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000, ...shared },
+      },
+      {
+        extends: true,
+        // HTTP tests against a real `next start` on PostgreSQL (needs a build and TEST_DATABASE_URL).
+        test: {
+          name: "http",
+          include: ["tests/http/**/*.test.ts"],
+          globalSetup: ["tests/helpers/http-global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          ...shared,
+        },
+      },
+    ],
+  },
+});
