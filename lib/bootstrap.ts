@@ -5,10 +5,9 @@
  */
 import { databaseHandle } from "@/db";
 import { DEMO_STAFF, seedDemo } from "@/db/seed";
-import { sealAuditLog } from "@/lib/audit/seal";
 import { config } from "@/lib/config/env";
-
-const SEAL_EVERY_MS = 5_000;
+import { ensureSigningKey } from "@/lib/oauth/signing-keys";
+import { startSweepers } from "@/lib/sweepers";
 
 export async function bootstrapServer(): Promise<void> {
   const cfg = config();
@@ -16,11 +15,8 @@ export async function bootstrapServer(): Promise<void> {
   let seeded = false;
   if (cfg.mode === "embedded") seeded = await seedDemo(handle.db);
 
-  // Background sealer; the advisory lock inside sealAuditLog makes one instance at a time do it.
-  const timer = setInterval(() => {
-    sealAuditLog(handle.db).catch((err) => console.error("audit sealer:", err instanceof Error ? err.message : err));
-  }, SEAL_EVERY_MS);
-  timer.unref();
+  await ensureSigningKey(handle.db);
+  startSweepers(handle.db);
 
   const lines = [
     "",

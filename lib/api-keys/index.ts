@@ -1,0 +1,193 @@
+/**
+ * Team API keys: created by admins (console or CLI), shown once, stored as a peppered hash,
+ * authenticated by hash lookup, revoked with a reason. Every operation is audited.
+ */
+import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { v7 as uuidv7 } from "uuid";
+import { z } from "zod";
+import type { Database, Executor } from "@/db/client";
+import { apiKeys, type ApiKey } from "@/db/schema";
+import { recordAudit } from "@/lib/audit/record";
+import type { Actor, RequestMeta } from "@/lib/context";
+import { hashSecret } from "@/lib/crypto/keys";
+import { badRequest, DomainError, notFound } from "@/lib/errors";
+import { regions } from "@/lib/settings/regions";
+import { assertStaffCan } from "@/lib/staff/authorize";
+import { ENVIRONMENTS } from "@/lib/staff/rbac";
+import { apiKeyPrefix, formatApiKey, parseApiKey } from "./format";
+
+export const API_KEY_SCOPES = [
+  "users:read",
+  "users:write",
+  "sign_in_tokens:write",
+  "ephemeral_devices:write",
+  "sessions:read",
+  "tokens:introspect",
+] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+export const createApiKeyInput = z.object({
+  name: z.string().trim().min(1, "is required").max(100, "must be at most 100 characters"),
+  environment: z.enum(ENVIRONMENTS, "must be sandbox or production"),
+  region: z.string().refine((r) => regions().includes(r), `must be one of ${regions().join(", ")}`),
+  scopes: z.array(z.enum(API_KEY_SCOPES)).min(1, "needs at least one scope"),
+});
+export type CreateApiKeyInput = z.input<typeof createApiKeyInput>;
+
+/** "all" or a comma list → scopes; unknown names are an error naming them. */
+export function parseScopes(raw: string): ApiKeyScope[] {
+  if (raw.trim() === "all") return [...API_KEY_SCOPES];
+  const list = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  const unknown = list.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
+  if (unknown.length) throw badRequest(`Unknown scope ${unknown.join(", ")}; scopes are ${API_KEY_SCOPES.join(", ")} or all.`, "validation_failed");
+  return list as ApiKeyScope[];
+}
+
+/** What may be shown of a key: never its hash. */
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  environment: "sandbox" | "production";
+  region: string;
+  scopes: string[];
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+  revokeReason: string | null;
+}
+
+export function toApiKeyView(k: ApiKey): ApiKeyView {
+  return {
+    id: k.id,
+    name: k.name,
+    environment: k.environment,
+    region: k.region,
+    scopes: k.scopes,
+    prefix: k.prefix,
+    createdAt: k.createdAt,
+    lastUsedAt: k.lastUsedAt,
+    revokedAt: k.revokedAt,
+    revokeReason: k.revokeReason,
+  };
+}
+
+export async function createApiKey(
+  db: Database,
+  actor: Actor,
+  input: CreateApiKeyInput,
+  meta: RequestMeta,
+): Promise<{ key: string; apiKey: ApiKeyView }> {
+  assertStaffCan(actor, "api_keys:manage");
+  const parsed = createApiKeyInput.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw badRequest(`${String(issue.path[0] ?? "input")} ${issue.message}.`, "validation_failed", { field: issue.path[0] });
+  }
+  const data = parsed.data;
+  const key = formatApiKey(data.environment, data.region);
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(apiKeys)
+      .values({
+        id: uuidv7(),
+        name: data.name,
+        environment: data.environment,
+        region: data.region,
+        scopes: [...new Set(data.scopes)],
+        prefix: apiKeyPrefix(key),
+        keyHash: hashSecret(key),
+        createdBy: actor.id,
+      })
+      .returning();
+    await recordAudit(
+      tx,
+      {
+        actor,
+        action: "api_key.created",
+        target: { type: "api_key", id: row!.id },
+        environment: row!.environment,
+        details: { name: row!.name, prefix: row!.prefix, region: row!.region, scopes: row!.scopes },
+      },
+      meta,
+    );
+    return { key, apiKey: toApiKeyView(row!) };
+  });
+}
+
+export async function listApiKeys(db: Executor, actor: Actor): Promise<ApiKeyView[]> {
+  assertStaffCan(actor, "api_keys:manage");
+  const rows = await db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt));
+  return rows.map(toApiKeyView);
+}
+
+export async function getApiKey(db: Executor, id: string): Promise<ApiKey | null> {
+  if (!z.uuid().safeParse(id).success) return null;
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.id, id));
+  return row ?? null;
+}
+
+export async function revokeApiKey(
+  db: Database,
+  actor: Actor,
+  id: string,
+  reason: string,
+  meta: RequestMeta,
+  details: Record<string, unknown> = {},
+): Promise<ApiKeyView> {
+  assertStaffCan(actor, "api_keys:manage");
+  const why = reason.trim();
+  if (!why) throw badRequest("Give a reason for revoking the key.", "reason_required", { field: "reason" });
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: new Date(), revokedBy: actor.id, revokeReason: why.slice(0, 500) })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning();
+    if (!row) {
+      const existing = await getApiKey(tx, id);
+      if (!existing) throw notFound("No such API key.");
+      return toApiKeyView(existing); // already revoked: nothing to do, nothing to audit
+    }
+    await recordAudit(
+      tx,
+      {
+        actor,
+        action: "api_key.revoked",
+        target: { type: "api_key", id: row.id },
+        environment: row.environment,
+        reason: why,
+        details: { name: row.name, prefix: row.prefix, ...details },
+      },
+      meta,
+    );
+    return toApiKeyView(row);
+  });
+}
+
+export const invalidApiKey = () => new DomainError("invalid_api_key", "The API key is missing, unknown or revoked.", 401);
+
+/**
+ * Finds the live key for a presented secret, or throws 401 `invalid_api_key` / 403
+ * `insufficient_scope`. A malformed or bad-checksum key is refused without a database lookup.
+ */
+export async function authenticateApiKey(db: Executor, presented: string | null, scope: ApiKeyScope | null): Promise<ApiKey> {
+  if (!presented || !parseApiKey(presented)) throw invalidApiKey();
+  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.keyHash, hashSecret(presented)));
+  if (!row || row.revokedAt) throw invalidApiKey();
+  if (scope && !row.scopes.includes(scope)) {
+    throw new DomainError("insufficient_scope", `This API key lacks the ${scope} scope.`, 403, { required_scope: scope });
+  }
+  // Stamp last use at most once a minute per key: a write per request would make every API call
+  // contend on the same row.
+  void db
+    .update(apiKeys)
+    .set({ lastUsedAt: new Date() })
+    .where(and(eq(apiKeys.id, row.id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '60 seconds'`))))
+    .catch(() => {});
+  return row;
+}
+
+export function apiKeyActor(k: ApiKey): Extract<Actor, { type: "api_key" }> {
+  return { type: "api_key", id: k.id, name: `${k.name} (${k.prefix}…)`, environment: k.environment, region: k.region, scopes: k.scopes };
+}

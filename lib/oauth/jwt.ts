@@ -1,0 +1,93 @@
+/**
+ * Signing and verifying tokendesk's JWTs (SDK access tokens, device JWTs) with the keys of
+ * signing-keys.ts. Verification trusts nothing the token says about its own key: one algorithm,
+ * our issuer, the expected audience, a `kid` from our own table, and no `jku`/`jwk`/`x5u`/`x5c`.
+ */
+import { randomUUID } from "node:crypto";
+import * as jose from "jose";
+import type { Database, Executor } from "@/db/client";
+import { config } from "@/lib/config/env";
+import { currentSigningKey, SIGNING_ALG, verificationKey } from "./signing-keys";
+
+export const SDK_AUDIENCE = "tokendesk";
+export const DEVICE_AUDIENCE = "tokendesk-device";
+
+export class JwtError extends Error {
+  override name = "JwtError";
+  constructor(
+    readonly reason: "malformed" | "unsupported_header" | "unknown_key" | "bad_signature" | "expired" | "claims",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SignedJwt {
+  token: string;
+  jti: string;
+  iat: number;
+  exp: number;
+}
+
+export async function signJwt(
+  db: Database,
+  claims: jose.JWTPayload,
+  opts: { audience: string; subject: string; ttlSeconds: number; now?: Date },
+): Promise<SignedJwt> {
+  const { kid, key } = await currentSigningKey(db);
+  const iat = Math.floor((opts.now ?? new Date()).getTime() / 1000);
+  const exp = iat + opts.ttlSeconds;
+  const jti = randomUUID();
+  const token = await new jose.SignJWT(claims)
+    .setProtectedHeader({ alg: SIGNING_ALG, kid, typ: "JWT" })
+    .setIssuer(config().publicUrl)
+    .setAudience(opts.audience)
+    .setSubject(opts.subject)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .setJti(jti)
+    .sign(key);
+  return { token, jti, iat, exp };
+}
+
+const FORBIDDEN_HEADERS = ["jku", "jwk", "x5u", "x5c"] as const;
+
+/** Header and claims without verifying anything: for the inspector and error messages only. */
+export function decodeUnverified(token: string): { header: jose.ProtectedHeaderParameters; claims: jose.JWTPayload } {
+  try {
+    return { header: jose.decodeProtectedHeader(token), claims: jose.decodeJwt(token) };
+  } catch {
+    throw new JwtError("malformed", "This is not a JWT (three base64url parts with JSON header and claims).");
+  }
+}
+
+export async function verifyJwt(
+  db: Executor,
+  token: string,
+  opts: { audience: string; now?: Date; allowExpired?: boolean },
+): Promise<jose.JWTPayload & { sub: string; jti: string; exp: number; iat: number }> {
+  const { header } = decodeUnverified(token);
+  if (header.alg !== SIGNING_ALG) throw new JwtError("unsupported_header", `The token's algorithm ${header.alg ?? "(none)"} is not accepted.`);
+  for (const h of FORBIDDEN_HEADERS) {
+    if (h in header) throw new JwtError("unsupported_header", `The token names its own key (${h}); tokendesk only trusts its own keys.`);
+  }
+  const key = await verificationKey(db, header.kid);
+  if (!key) throw new JwtError("unknown_key", "The token was not signed by any current tokendesk key.");
+  try {
+    const { payload } = await jose.jwtVerify(token, key, {
+      algorithms: [SIGNING_ALG],
+      issuer: config().publicUrl,
+      audience: opts.audience,
+      currentDate: opts.now,
+      requiredClaims: ["sub", "jti", "exp", "iat"],
+      // A refresh call may present an expired JWT; its signature still has to hold.
+      ...(opts.allowExpired ? { clockTolerance: 10 * 365 * 86_400 } : { clockTolerance: 5 }),
+    });
+    return payload as jose.JWTPayload & { sub: string; jti: string; exp: number; iat: number };
+  } catch (err) {
+    if (err instanceof jose.errors.JWTExpired) throw new JwtError("expired", "The token has expired.");
+    if (err instanceof jose.errors.JWSSignatureVerificationFailed) throw new JwtError("bad_signature", "The token's signature does not verify.");
+    if (err instanceof jose.errors.JWTClaimValidationFailed) throw new JwtError("claims", `The token's ${err.claim} claim is not valid here.`);
+    throw new JwtError("malformed", "The token could not be verified.");
+  }
+}

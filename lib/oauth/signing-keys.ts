@@ -1,0 +1,146 @@
+/**
+ * JWT signing keys (ES256). Private keys live in the database encrypted with AES-256-GCM under a
+ * key derived from TOKENDESK_SECRET, so every instance can sign and a database dump alone cannot.
+ * Rotation demotes the current key to `previous`: it leaves the JWKS only after every token it
+ * signed has expired, so resource servers keep verifying old tokens.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { and, eq, inArray, lt, sql } from "drizzle-orm";
+import * as jose from "jose";
+import type { Database, Executor } from "@/db/client";
+import { queryRows } from "@/db/client";
+import { instances, signingKeys, type SigningKey } from "@/db/schema";
+import { recordAudit } from "@/lib/audit/record";
+import type { Actor, RequestMeta } from "@/lib/context";
+import { derivedKey } from "@/lib/crypto/keys";
+import { assertStaffCan } from "@/lib/staff/authorize";
+
+export const SIGNING_ALG = "ES256";
+const KEY_LOCK = 7_404_117_003;
+/** How long an instance trusts its cached view of the keys before reading them again. */
+const CACHE_MS = 10_000;
+
+function encrypt(plain: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", derivedKey("signing-key-encryption"), iv);
+  const body = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
+  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64url");
+}
+
+function decrypt(sealed: string): string {
+  const raw = Buffer.from(sealed, "base64url");
+  const decipher = createDecipheriv("aes-256-gcm", derivedKey("signing-key-encryption"), raw.subarray(0, 12));
+  decipher.setAuthTag(raw.subarray(12, 28));
+  return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
+}
+
+async function newKeyRow(): Promise<typeof signingKeys.$inferInsert> {
+  const { publicKey, privateKey } = await jose.generateKeyPair(SIGNING_ALG, { extractable: true });
+  const publicJwk = await jose.exportJWK(publicKey);
+  const kid = await jose.calculateJwkThumbprint(publicJwk);
+  const privateJwk = await jose.exportJWK(privateKey);
+  return {
+    kid,
+    alg: SIGNING_ALG,
+    publicJwk: { ...publicJwk, kid, alg: SIGNING_ALG, use: "sig" },
+    privateJwkEncrypted: encrypt(JSON.stringify({ ...privateJwk, kid, alg: SIGNING_ALG })),
+    status: "current",
+  };
+}
+
+type Cache = { at: number; current: SigningKey | null; verifying: SigningKey[] };
+const globalForKeys = globalThis as unknown as { __tokendeskKeys?: Cache; __tokendeskPrivate?: Map<string, jose.CryptoKey | Uint8Array> };
+const privateKeys = (globalForKeys.__tokendeskPrivate ??= new Map());
+
+export function clearSigningKeyCache(): void {
+  globalForKeys.__tokendeskKeys = undefined;
+}
+
+async function loadKeys(db: Executor, force = false): Promise<Cache> {
+  const cached = globalForKeys.__tokendeskKeys;
+  if (!force && cached && Date.now() - cached.at < CACHE_MS && cached.current) return cached;
+  const rows = await db.select().from(signingKeys).where(inArray(signingKeys.status, ["current", "previous"]));
+  const now = Date.now();
+  const fresh: Cache = {
+    at: now,
+    current: rows.find((r) => r.status === "current") ?? null,
+    verifying: rows.filter((r) => r.status === "current" || !r.retireAfter || r.retireAfter.getTime() > now),
+  };
+  globalForKeys.__tokendeskKeys = fresh;
+  return fresh;
+}
+
+/** Creates the first signing key if there is none (under a lock, so two instances make one). */
+export async function ensureSigningKey(db: Database): Promise<void> {
+  if ((await loadKeys(db)).current) return;
+  await db.transaction(async (tx) => {
+    await queryRows(tx, sql`select pg_advisory_xact_lock(${KEY_LOCK})`);
+    const [existing] = await tx.select({ kid: signingKeys.kid }).from(signingKeys).where(eq(signingKeys.status, "current"));
+    if (!existing) await tx.insert(signingKeys).values(await newKeyRow());
+  });
+  await loadKeys(db, true);
+}
+
+/** The key new tokens are signed with. */
+export async function currentSigningKey(db: Database): Promise<{ kid: string; key: jose.CryptoKey | Uint8Array }> {
+  let cache = await loadKeys(db);
+  if (!cache.current) {
+    await ensureSigningKey(db);
+    cache = await loadKeys(db, true);
+  }
+  const row = cache.current!;
+  let key = privateKeys.get(row.kid);
+  if (!key) {
+    key = await jose.importJWK(JSON.parse(decrypt(row.privateJwkEncrypted)) as jose.JWK, SIGNING_ALG);
+    privateKeys.set(row.kid, key);
+  }
+  return { kid: row.kid, key };
+}
+
+/** Public keys for the JWKS: current and previous (until every token they signed has expired). */
+export async function publicJwks(db: Executor): Promise<{ keys: jose.JWK[] }> {
+  const cache = await loadKeys(db);
+  return { keys: cache.verifying.map((k) => k.publicJwk as jose.JWK) };
+}
+
+/** The public key for `kid`, re-reading the table once if an instance has not seen it yet. */
+export async function verificationKey(db: Executor, kid: string | undefined): Promise<jose.CryptoKey | Uint8Array | null> {
+  if (!kid) return null;
+  let row = (await loadKeys(db)).verifying.find((k) => k.kid === kid);
+  row ??= (await loadKeys(db, true)).verifying.find((k) => k.kid === kid);
+  return row ? jose.importJWK(row.publicJwk as jose.JWK, SIGNING_ALG) : null;
+}
+
+/** Longest lifetime of any JWT tokendesk signs: how long a previous key must stay published. */
+async function longestTokenLifetimeSeconds(db: Executor): Promise<number> {
+  const [sdk] = await queryRows<{ s: number | null }>(db, sql`select max(access_token_ttl_seconds) as s from environment_settings`);
+  const [dev] = await db.select({ s: sql<number | null>`max(${instances.jwtTtlSeconds})` }).from(instances);
+  return Math.max(3600, Number(sdk?.s ?? 0), Number(dev?.s ?? 0), 86_400);
+}
+
+export async function rotateSigningKey(db: Database, actor: Actor, meta: RequestMeta): Promise<{ kid: string; previousKid: string | null }> {
+  assertStaffCan(actor, "settings:manage");
+  const result = await db.transaction(async (tx) => {
+    await queryRows(tx, sql`select pg_advisory_xact_lock(${KEY_LOCK})`);
+    const now = new Date();
+    const retireAfter = new Date(now.getTime() + (await longestTokenLifetimeSeconds(tx)) * 1000 + 60_000);
+    // Previous keys whose tokens have all expired leave the JWKS now.
+    await tx.update(signingKeys).set({ status: "retired" }).where(and(eq(signingKeys.status, "previous"), lt(signingKeys.retireAfter, now)));
+    const [old] = await tx.update(signingKeys).set({ status: "previous", retireAfter }).where(eq(signingKeys.status, "current")).returning();
+    const fresh = await newKeyRow();
+    await tx.insert(signingKeys).values(fresh);
+    await recordAudit(
+      tx,
+      {
+        actor,
+        action: "signing_key.rotated",
+        target: { type: "signing_key", id: fresh.kid },
+        details: { kid: fresh.kid, previousKid: old?.kid ?? null, previousRetiresAfter: old ? retireAfter.toISOString() : null },
+      },
+      meta,
+    );
+    return { kid: fresh.kid, previousKid: old?.kid ?? null };
+  });
+  clearSigningKeyCache();
+  return result;
+}

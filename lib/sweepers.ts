@@ -1,0 +1,31 @@
+/**
+ * Background work every server instance schedules. Each sweeper must be safe to run on several
+ * instances at once (take a `pg_try_advisory_xact_lock` and return if another instance has it).
+ * Add a domain's sweeper to SWEEPERS; bootstrap.ts starts them all.
+ */
+import type { Database } from "@/db/client";
+import { sealAuditLog } from "@/lib/audit/seal";
+
+export interface Sweeper {
+  name: string;
+  everyMs: number;
+  run: (db: Database, now: Date) => Promise<unknown>;
+}
+
+export const SWEEPERS: Sweeper[] = [{ name: "audit sealer", everyMs: 5_000, run: (db) => sealAuditLog(db) }];
+
+export function startSweepers(db: Database): () => void {
+  const timers = SWEEPERS.map((s) => {
+    let running = false;
+    const t = setInterval(() => {
+      if (running) return; // a slow run is never overlapped by the next tick
+      running = true;
+      s.run(db, new Date())
+        .catch((err) => console.error(`${s.name}:`, err instanceof Error ? err.message : err))
+        .finally(() => (running = false));
+    }, s.everyMs);
+    t.unref();
+    return t;
+  });
+  return () => timers.forEach(clearInterval);
+}
