@@ -1,0 +1,340 @@
+/**
+ * Staff management and sign-in (lib/staff/staff.ts) on a real database: every change is audited
+ * and ends the member's other sessions, refusals write nothing, failed sign-ins are rate-limited
+ * per account and per IP, and SSO sign-in provisions members and keeps their role in step.
+ */
+import { and, asc, eq, sql } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { queryRows } from "@/db/client";
+import { auditEvents, staff } from "@/db/schema";
+import type { OidcConfig } from "@/lib/config/env";
+import { systemActor, type Actor, type RequestMeta } from "@/lib/context";
+import { DomainError } from "@/lib/errors";
+import {
+  ACCOUNT_SIGN_IN_LIMIT,
+  activeStaff,
+  changeStaffRole,
+  createStaff,
+  IP_SIGN_IN_LIMIT,
+  listStaff,
+  resetStaffPassword,
+  setStaffDisabled,
+  signInWithOidc,
+  signInWithPassword,
+  type StaffView,
+} from "@/lib/staff/staff";
+import { createTestDatabase, type TestDatabase } from "../helpers/db";
+
+const system = systemActor("test");
+const meta = (ip: string | null = "203.0.113.7"): RequestMeta => ({ requestId: "req-1", ip, userAgent: "vitest" });
+const PASSWORD = "correct horse battery";
+
+let t: TestDatabase;
+beforeEach(async () => {
+  t = await createTestDatabase();
+});
+afterEach(async () => {
+  await t.close();
+});
+
+async function events(action?: string) {
+  return t.db
+    .select()
+    .from(auditEvents)
+    .where(action ? eq(auditEvents.action, action) : undefined)
+    .orderBy(asc(auditEvents.occurredAt), asc(auditEvents.id));
+}
+
+async function row(id: string) {
+  const [r] = await t.db.select().from(staff).where(eq(staff.id, id));
+  return r!;
+}
+
+async function staffCount() {
+  const [r] = await queryRows<{ n: number }>(t.db, sql`select count(*)::int as n from staff`);
+  return Number(r!.n);
+}
+
+/** Everything stored in audit rows, as text (txid is a bigint). */
+const dump = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
+
+const asStaff = (v: StaffView): Actor => ({ type: "staff", id: v.id, name: v.email, role: v.role });
+
+async function expectDomainError(p: Promise<unknown>, status: number, code: string): Promise<DomainError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(DomainError);
+  expect((err as DomainError).status).toBe(status);
+  expect((err as DomainError).code).toBe(code);
+  return err as DomainError;
+}
+
+describe("creating staff", () => {
+  it("creates a member, audits it and never exposes the hash", async () => {
+    const created = await createStaff(t.db, system, { email: " Ada@Example.TEST ", role: "admin", password: PASSWORD, name: "Ada" }, meta());
+    expect(created).toMatchObject({ email: "ada@example.test", name: "Ada", role: "admin", disabled: false, hasPassword: true, sso: false });
+    expect(Object.keys(created)).not.toContain("passwordHash");
+    const [ev] = await events("staff.created");
+    expect(ev).toMatchObject({ actorType: "system", targetType: "staff", targetId: created.id, outcome: "success", ip: "203.0.113.7" });
+    expect(ev!.details).toEqual({ email: "ada@example.test", role: "admin" });
+    expect(dump(ev)).not.toContain(PASSWORD);
+  });
+
+  it("refuses a duplicate email with 409 and writes nothing", async () => {
+    await createStaff(t.db, system, { email: "ada@example.test", role: "admin", password: PASSWORD }, meta());
+    const before = (await events()).length;
+    const err = await expectDomainError(
+      createStaff(t.db, system, { email: "ADA@example.test", role: "support", password: PASSWORD }, meta()),
+      409,
+      "email_taken",
+    );
+    expect(err.message).toBe("A staff member with the email ada@example.test already exists.");
+    expect(await staffCount()).toBe(1);
+    expect(await events()).toHaveLength(before);
+  });
+
+  it("refuses a short password or a bad email with a sentence naming the field, writing nothing", async () => {
+    const short = await expectDomainError(
+      createStaff(t.db, system, { email: "bob@example.test", role: "support", password: "short" }, meta()),
+      400,
+      "validation_failed",
+    );
+    expect(short.message).toBe("Password must be at least 12 characters.");
+    const email = await expectDomainError(createStaff(t.db, system, { email: "not-an-email", role: "support" }, meta()), 400, "validation_failed");
+    expect(email.message).toMatch(/^Email must be an email address/);
+    expect(await staffCount()).toBe(0);
+    expect(await events()).toHaveLength(0);
+  });
+
+  it("refuses roles without staff:manage (403) and lists staff only for admins", async () => {
+    const support = await createStaff(t.db, system, { email: "sam@example.test", role: "support", password: PASSWORD }, meta());
+    await expectDomainError(createStaff(t.db, asStaff(support), { email: "x@example.test", role: "admin", password: PASSWORD }, meta()), 403, "forbidden");
+    await expectDomainError(listStaff(t.db, asStaff(support)), 403, "forbidden");
+    expect(await staffCount()).toBe(1);
+    expect(await events("staff.created")).toHaveLength(1);
+  });
+});
+
+describe("changing staff", () => {
+  let admin: StaffView;
+  let member: StaffView;
+  beforeEach(async () => {
+    admin = await createStaff(t.db, system, { email: "ada@example.test", role: "admin", password: PASSWORD }, meta());
+    member = await createStaff(t.db, system, { email: "sam@example.test", role: "support", password: PASSWORD }, meta());
+  });
+
+  it("audits each change and ends the member's existing sessions (session version bump)", async () => {
+    const a = asStaff(admin);
+    let version = (await row(member.id)).sessionVersion;
+    const bumped = async () => {
+      const now = (await row(member.id)).sessionVersion;
+      expect(now).toBe(version + 1);
+      // A session minted before the change is refused; one with the new version is accepted.
+      expect(await activeStaff(t.db, member.id, version)).toBeNull();
+      version = now;
+    };
+
+    expect((await changeStaffRole(t.db, a, member.id, "auditor", meta())).role).toBe("auditor");
+    await bumped();
+    expect((await setStaffDisabled(t.db, a, member.id, true, meta())).disabled).toBe(true);
+    await bumped();
+    expect(await activeStaff(t.db, member.id, version)).toBeNull(); // disabled: refused whatever the version
+    expect((await setStaffDisabled(t.db, a, member.id, false, meta())).disabled).toBe(false);
+    await bumped();
+    await resetStaffPassword(t.db, a, member.id, "a brand new password", meta());
+    await bumped();
+    expect(await activeStaff(t.db, member.id, version)).not.toBeNull();
+
+    const log = (await events()).filter((e) => e.targetId === member.id && e.action !== "staff.created");
+    expect(log.map((e) => [e.action, e.actorId])).toEqual([
+      ["staff.role_changed", admin.id],
+      ["staff.disabled", admin.id],
+      ["staff.enabled", admin.id],
+      ["staff.password_reset", admin.id],
+    ]);
+    expect(log[0]!.details).toEqual({ email: "sam@example.test", from: "support", to: "auditor" });
+    expect(dump(log)).not.toContain("a brand new password");
+
+    // The new password works, the old one does not.
+    expect((await signInWithPassword(t.db, { email: "sam@example.test", password: PASSWORD }, meta())).ok).toBe(false);
+    expect((await signInWithPassword(t.db, { email: "sam@example.test", password: "a brand new password" }, meta())).ok).toBe(true);
+  });
+
+  it("makes no change and writes no event when nothing changes", async () => {
+    const before = await events();
+    await changeStaffRole(t.db, asStaff(admin), member.id, "support", meta());
+    await setStaffDisabled(t.db, asStaff(admin), member.id, false, meta());
+    expect(await events()).toHaveLength(before.length);
+    expect((await row(member.id)).sessionVersion).toBe(1);
+  });
+
+  it("protects the last active admin and refuses self-disable", async () => {
+    await expectDomainError(changeStaffRole(t.db, asStaff(admin), admin.id, "support", meta()), 409, "last_admin");
+    await expectDomainError(setStaffDisabled(t.db, system, admin.id, true, meta()), 409, "last_admin");
+    await expectDomainError(setStaffDisabled(t.db, asStaff(admin), admin.id, true, meta()), 409, "self_disable");
+    expect(await row(admin.id)).toMatchObject({ role: "admin", disabledAt: null, sessionVersion: 1 });
+
+    // With a second admin the first may step down.
+    await changeStaffRole(t.db, asStaff(admin), member.id, "admin", meta());
+    expect((await changeStaffRole(t.db, system, admin.id, "auditor", meta())).role).toBe("auditor");
+  });
+
+  it("answers 404 for an unknown or malformed id and 400 for a bad role or short password", async () => {
+    await expectDomainError(changeStaffRole(t.db, asStaff(admin), "not-a-uuid", "qa", meta()), 404, "not_found");
+    await expectDomainError(setStaffDisabled(t.db, asStaff(admin), "0190a0a0-0000-7000-8000-000000000000", true, meta()), 404, "not_found");
+    await expectDomainError(changeStaffRole(t.db, asStaff(admin), member.id, "root" as never, meta()), 400, "validation_failed");
+    await expectDomainError(resetStaffPassword(t.db, asStaff(admin), member.id, "short", meta()), 400, "validation_failed");
+    expect((await row(member.id)).sessionVersion).toBe(1);
+  });
+});
+
+describe("password sign-in", () => {
+  let member: StaffView;
+  beforeEach(async () => {
+    member = await createStaff(t.db, system, { email: "sam@example.test", role: "support", password: PASSWORD }, meta());
+  });
+
+  it("records a failure event for a wrong password, with the same sentence as an unknown email", async () => {
+    const wrong = await signInWithPassword(t.db, { email: "sam@example.test", password: "wrong password!" }, meta());
+    const unknown = await signInWithPassword(t.db, { email: "nobody@example.test", password: "wrong password!" }, meta());
+    expect(wrong).toEqual({ ok: false, reason: "invalid", message: "The email or password is not right." });
+    expect(unknown).toEqual(wrong);
+    const failures = await events("staff.sign_in_failed");
+    expect(failures).toHaveLength(2);
+    expect(failures[0]).toMatchObject({ actorType: "anonymous", actorName: "sam@example.test", targetId: member.id, outcome: "failure", ip: "203.0.113.7" });
+    expect(failures[1]).toMatchObject({ actorName: "nobody@example.test", targetId: null });
+    expect(dump(failures)).not.toContain("wrong password!");
+    expect(await events("staff.signed_in")).toHaveLength(0);
+  });
+
+  it("asks for both fields when one is missing or malformed, without counting it", async () => {
+    expect(await signInWithPassword(t.db, { email: "", password: "" }, meta())).toMatchObject({ ok: false, message: "Enter your email and password." });
+    expect(await signInWithPassword(t.db, { email: ["a"], password: 5 }, meta())).toMatchObject({ ok: false, message: "Enter your email and password." });
+    expect(await events()).toHaveLength(1); // only staff.created
+  });
+
+  it(`locks the account after ${ACCOUNT_SIGN_IN_LIMIT.max} failures and says for how long, then lets it in after the window`, async () => {
+    const t0 = new Date("2030-01-01T10:00:00Z");
+    for (let i = 0; i < ACCOUNT_SIGN_IN_LIMIT.max; i++) {
+      const r = await signInWithPassword(t.db, { email: "sam@example.test", password: `wrong-${i}-password` }, meta(), t0);
+      expect(r).toMatchObject({ ok: false, reason: "invalid" });
+    }
+    // Even the right password is refused now, from any address.
+    const locked = await signInWithPassword(t.db, { email: "sam@example.test", password: PASSWORD }, meta("198.51.100.9"), new Date(t0.getTime() + 60_000));
+    expect(locked).toEqual({ ok: false, reason: "rate_limited", message: "Too many failed sign-ins for this account. Try again in 14 minutes." });
+    const denied = await events("staff.sign_in_failed");
+    expect(denied.at(-1)).toMatchObject({ outcome: "denied", details: { email: "sam@example.test", reason: "rate_limited" } });
+    expect(await events("staff.signed_in")).toHaveLength(0);
+
+    const later = new Date(t0.getTime() + ACCOUNT_SIGN_IN_LIMIT.windowSeconds * 1000 + 1000);
+    expect((await signInWithPassword(t.db, { email: "sam@example.test", password: PASSWORD }, meta(), later)).ok).toBe(true);
+  });
+
+  it("resets the account's failure count on success", async () => {
+    const now = new Date("2030-01-01T10:00:00Z");
+    const wrong = (i: number) => signInWithPassword(t.db, { email: "sam@example.test", password: `wrong-${i}-password` }, meta(), now);
+    for (let i = 0; i < ACCOUNT_SIGN_IN_LIMIT.max - 1; i++) await wrong(i);
+    const ok = await signInWithPassword(t.db, { email: "sam@example.test", password: PASSWORD }, meta(), now);
+    expect(ok.ok).toBe(true);
+    for (let i = 0; i < ACCOUNT_SIGN_IN_LIMIT.max - 1; i++) await wrong(i);
+    expect((await signInWithPassword(t.db, { email: "sam@example.test", password: PASSWORD }, meta(), now)).ok).toBe(true);
+    expect(await events("staff.signed_in")).toHaveLength(2);
+    expect((await row(member.id)).lastSignInAt?.toISOString()).toBe(now.toISOString());
+  });
+
+  it(`limits one IP to ${IP_SIGN_IN_LIMIT.max} failures across accounts`, async () => {
+    const now = new Date("2030-01-01T10:00:00Z");
+    for (let i = 0; i < IP_SIGN_IN_LIMIT.max; i++) {
+      await signInWithPassword(t.db, { email: `guess-${i}@example.test`, password: "guessing-password" }, meta("192.0.2.50"), now);
+    }
+    const fromThatIp = await signInWithPassword(t.db, { email: "sam@example.test", password: PASSWORD }, meta("192.0.2.50"), now);
+    expect(fromThatIp).toEqual({ ok: false, reason: "rate_limited", message: "Too many failed sign-ins from your network. Try again in 15 minutes." });
+    // The account itself is not locked: from another address the member signs in.
+    expect((await signInWithPassword(t.db, { email: "sam@example.test", password: PASSWORD }, meta("192.0.2.51"), now)).ok).toBe(true);
+  });
+
+  it("refuses a disabled member even with the right password", async () => {
+    await setStaffDisabled(t.db, system, member.id, true, meta());
+    const r = await signInWithPassword(t.db, { email: "sam@example.test", password: PASSWORD }, meta());
+    expect(r).toEqual({ ok: false, reason: "disabled", message: "This account is disabled. Ask an admin to enable it." });
+    expect((await events("staff.sign_in_failed")).at(-1)).toMatchObject({ targetId: member.id, details: { reason: "disabled" } });
+    expect(await events("staff.signed_in")).toHaveLength(0);
+  });
+
+  it("signs in, records the event and the time", async () => {
+    const now = new Date("2030-02-03T04:05:06Z");
+    const r = await signInWithPassword(t.db, { email: " SAM@example.test ", password: PASSWORD }, meta(), now);
+    expect(r.ok && r.staff.id).toBe(member.id);
+    const [ev] = await events("staff.signed_in");
+    expect(ev).toMatchObject({ actorType: "staff", actorId: member.id, actorName: "sam@example.test", details: { method: "password" } });
+    expect((await row(member.id)).lastSignInAt?.toISOString()).toBe(now.toISOString());
+  });
+});
+
+describe("single sign-on", () => {
+  const oidc: OidcConfig = {
+    issuer: "http://idp.test",
+    clientId: "tokendesk",
+    clientSecret: "secret",
+    displayName: "Test IdP",
+    roleClaim: "groups",
+    roleMap: [
+      { value: "td-admins", role: "admin" },
+      { value: "td-support", role: "support" },
+    ],
+    defaultRole: null,
+  };
+
+  it("provisions a member on first sign-in with the mapped role", async () => {
+    const r = await signInWithOidc(t.db, { sub: "sub-1", email: "Olga@IdP.test", name: "Olga", claims: { groups: ["other", "td-admins"] } }, oidc, meta());
+    expect(r.ok).toBe(true);
+    const [s] = await t.db.select().from(staff);
+    expect(s).toMatchObject({ email: "olga@idp.test", name: "Olga", role: "admin", oidcSubject: "sub-1", passwordHash: null });
+    const created = await events("staff.created");
+    expect(created[0]).toMatchObject({ actorType: "system", actorId: "oidc", details: { email: "olga@idp.test", role: "admin", method: "oidc" } });
+    expect(await events("staff.signed_in")).toHaveLength(1);
+  });
+
+  it("keeps the role in step with the identity provider and ends older sessions when it changes", async () => {
+    await signInWithOidc(t.db, { sub: "sub-1", email: "olga@idp.test", claims: { groups: ["td-admins"] } }, oidc, meta());
+    const again = await signInWithOidc(t.db, { sub: "sub-1", email: "olga@idp.test", claims: { groups: "td-support" } }, oidc, meta());
+    expect(again.ok && again.staff).toMatchObject({ role: "support", sessionVersion: 2 });
+    const changed = await events("staff.role_changed");
+    expect(changed).toHaveLength(1);
+    expect(changed[0]!.details).toMatchObject({ from: "admin", to: "support", method: "oidc" });
+    expect(await staffCount()).toBe(1);
+  });
+
+  it("links an existing password member by email", async () => {
+    const existing = await createStaff(t.db, system, { email: "olga@idp.test", role: "auditor", password: PASSWORD }, meta());
+    const r = await signInWithOidc(t.db, { sub: "sub-9", email: "olga@idp.test", claims: { groups: ["td-support"] } }, oidc, meta());
+    expect(r.ok && r.staff.id).toBe(existing.id);
+    expect(await row(existing.id)).toMatchObject({ oidcSubject: "sub-9", role: "support" });
+  });
+
+  it("refuses a user the mapping gives no role, creating nobody", async () => {
+    const r = await signInWithOidc(t.db, { sub: "sub-2", email: "nobody@idp.test", claims: { groups: ["marketing"] } }, oidc, meta());
+    expect(r).toEqual({
+      ok: false,
+      reason: "invalid",
+      message: "Your single sign-on account is not in a group that tokendesk gives a role to. Ask an admin.",
+    });
+    expect(await staffCount()).toBe(0);
+    const [ev] = await events("staff.sign_in_failed");
+    expect(ev).toMatchObject({ outcome: "denied", details: { method: "oidc", subject: "sub-2", reason: "no_role" } });
+  });
+
+  it("gives the default role when configured, and refuses a disabled member", async () => {
+    const withDefault = { ...oidc, defaultRole: "auditor" as const };
+    const r = await signInWithOidc(t.db, { sub: "sub-3", email: "viewer@idp.test", claims: {} }, withDefault, meta());
+    expect(r.ok && r.staff.role).toBe("auditor");
+    const id = r.ok ? r.staff.id : "";
+    await setStaffDisabled(t.db, system, id, true, meta());
+    const refused = await signInWithOidc(t.db, { sub: "sub-3", email: "viewer@idp.test", claims: {} }, withDefault, meta());
+    expect(refused).toMatchObject({ ok: false, reason: "disabled" });
+    const signIns = await t.db.select().from(auditEvents).where(and(eq(auditEvents.action, "staff.signed_in"), eq(auditEvents.targetId, id)));
+    expect(signIns).toHaveLength(1);
+  });
+});
