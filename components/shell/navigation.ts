@@ -3,6 +3,9 @@ import type { Permission } from "@/lib/staff/rbac";
 /** The console's pages; the shell shows a link only when the role holds its permission. */
 export const NAV_ITEMS: Array<{ href: string; label: string; permission: Permission }> = [
   { href: "/", label: "Overview", permission: "console:view" },
+  { href: "/users", label: "Users", permission: "users:read" },
   { href: "/audit", label: "Audit log", permission: "audit:read" },
   { href: "/staff", label: "Staff", permission: "staff:manage" },
+  { href: "/api-keys", label: "API keys", permission: "api_keys:manage" },
+  { href: "/settings", label: "Settings", permission: "settings:manage" },
 ];

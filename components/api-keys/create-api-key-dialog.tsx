@@ -1,0 +1,123 @@
+"use client";
+import { useActionState, useState } from "react";
+import { CopyButton } from "@/components/tokens/copy-button";
+import { Alert } from "@/components/ui/alert";
+import { Button } from "@/components/ui/button";
+import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
+import { Field, Input, Select } from "@/components/ui/input";
+import type { ApiKeyView } from "@/lib/api-keys";
+import type { ActionResult } from "@/lib/next/safe-action";
+
+type Created = { key: string; apiKey: ApiKeyView };
+type CreateAction = (prev: ActionResult<Created> | null, form: FormData) => Promise<ActionResult<Created>>;
+
+const SCOPE_HINTS: Record<string, string> = {
+  "users:read": "look users up",
+  "users:write": "create, disable and delete users",
+  "sign_in_tokens:write": "issue sign-in tokens",
+  "ephemeral_devices:write": "mint IDV ephemeral tokens",
+  "sessions:read": "read IDV sessions",
+  "tokens:introspect": "introspect access tokens",
+};
+
+/**
+ * Create a key, then show it exactly once. The dialog cannot be dismissed by a stray click while the
+ * key is on screen, so nobody loses a key they have not copied yet.
+ */
+export function CreateApiKeyDialog({ action, regions, scopes }: { action: CreateAction; regions: string[]; scopes: string[] }) {
+  const [open, setOpen] = useState(false);
+  const [attempt, setAttempt] = useState(0);
+  return (
+    <Dialog open={open} onOpenChange={(o) => { setOpen(o); if (!o) setAttempt((a) => a + 1); }}>
+      <DialogTrigger asChild>
+        <Button>Create API key</Button>
+      </DialogTrigger>
+      {/* A fresh form per opening: the previous key must never be shown again. */}
+      <CreateApiKeyBody key={attempt} action={action} regions={regions} scopes={scopes} />
+    </Dialog>
+  );
+}
+
+function CreateApiKeyBody({ action, regions, scopes }: { action: CreateAction; regions: string[]; scopes: string[] }) {
+  const [state, formAction, pending] = useActionState(action, null);
+  const [all, setAll] = useState(false);
+
+  if (state?.ok) {
+    const { key, apiKey } = state.data;
+    return (
+      <DialogContent title="Copy your new API key" description="This is the only time the key is shown. Store it in your backend's secret manager now: you won't see it again.">
+        <div className="space-y-4" data-testid="new-api-key">
+          <Alert tone="warning" title="You won't see this key again">
+            tokendesk keeps only a hash of it. If you lose it, revoke it and create a new one.
+          </Alert>
+          <Field label={`${apiKey.name} · ${apiKey.environment} · ${apiKey.region}`} htmlFor="new-api-key-value">
+            <div className="flex gap-2">
+              <Input id="new-api-key-value" readOnly autoFocus value={key} className="font-mono text-xs" data-testid="api-key-secret" onFocus={(e) => e.currentTarget.select()} />
+              <CopyButton value={key} label="Copy key" />
+            </div>
+          </Field>
+          <p className="text-sm text-slate-600">
+            Send it as the <code className="rounded bg-slate-100 px-1">X-Vital-API-Key</code> header. Scopes: {apiKey.scopes.join(", ")}.
+          </p>
+          <div className="flex justify-end">
+            <DialogClose asChild>
+              <Button>I have stored the key</Button>
+            </DialogClose>
+          </div>
+        </div>
+      </DialogContent>
+    );
+  }
+
+  return (
+    <DialogContent title="Create an API key" description="A key belongs to one environment and region. Give it only the scopes its backend needs.">
+      <form action={formAction} className="space-y-4" aria-label="Create an API key">
+        <Field label="Name" htmlFor="key-name" hint="Who uses it, e.g. “Checkout backend (prod)”" error={state && !state.ok && state.field === "name" ? state.error : null}>
+          <Input id="key-name" name="name" required maxLength={100} autoFocus aria-invalid={state && !state.ok && state.field === "name" ? true : undefined} />
+        </Field>
+        <div className="grid grid-cols-2 gap-3">
+          <Field label="Environment" htmlFor="key-env" hint="sandbox keys start sk_, production pk_">
+            <Select id="key-env" name="environment" defaultValue="sandbox">
+              <option value="sandbox">sandbox</option>
+              <option value="production">production</option>
+            </Select>
+          </Field>
+          <Field label="Region" htmlFor="key-region">
+            <Select id="key-region" name="region" defaultValue={regions[0]}>
+              {regions.map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </Select>
+          </Field>
+        </div>
+        <fieldset>
+          <legend className="mb-1 text-sm font-medium text-slate-700">Scopes</legend>
+          <label className="flex items-center gap-2 py-1 text-sm font-medium">
+            <input type="checkbox" name="scope:all" checked={all} onChange={(e) => setAll(e.target.checked)} className="size-4" />
+            All scopes
+          </label>
+          <div className="ml-6 grid gap-0.5">
+            {scopes.map((s) => (
+              <label key={s} className="flex items-center gap-2 py-0.5 text-sm">
+                <input type="checkbox" name={`scope:${s}`} className="size-4" {...(all ? { checked: true, disabled: true } : {})} />
+                <code className="font-mono text-xs">{s}</code>
+                <span className="text-slate-500">— {SCOPE_HINTS[s] ?? ""}</span>
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        {state && !state.ok && state.field !== "name" ? <Alert tone="error">{state.error}</Alert> : null}
+        <div className="flex justify-end gap-2">
+          <DialogClose asChild>
+            <Button variant="ghost">Cancel</Button>
+          </DialogClose>
+          <Button type="submit" disabled={pending}>
+            {pending ? "Creating…" : "Create key"}
+          </Button>
+        </div>
+      </form>
+    </DialogContent>
+  );
+}
