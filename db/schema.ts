@@ -411,6 +411,14 @@ export const devices = pgTable(
     uniqueIndex("devices_token_hash_key").on(t.deviceTokenHash),
     index("devices_client_id_idx").on(t.clientId),
     index("devices_created_idx").on(t.createdAt.desc(), t.id.desc()),
+    // Console search (lib/devices/console.ts) matches lower-cased prefixes; text_pattern_ops lets
+    // `like 'abc%'` use these indexes whatever the database collation.
+    index("devices_client_id_prefix_idx").on(sql`lower(client_id) text_pattern_ops`),
+    index("devices_email_prefix_idx").on(sql`lower(email) text_pattern_ops`),
+    index("devices_first_name_prefix_idx").on(sql`lower(first_name) text_pattern_ops`),
+    index("devices_last_name_prefix_idx").on(sql`lower(last_name) text_pattern_ops`),
+    index("devices_nickname_prefix_idx").on(sql`lower(nickname) text_pattern_ops`),
+    index("devices_token_prefix_idx").on(t.deviceTokenPrefix),
   ],
 );
 export type Device = typeof devices.$inferSelect;
