@@ -43,6 +43,7 @@ export const AUDIT_ACTIONS = {
   "device.registered": "Device registered",
   "device.login": "Device logged in",
   "device.login_failed": "Device login failed",
+  "device.token_refreshed": "Device JWT refreshed",
   "device.refresh_reuse_detected": "Device refresh token reuse detected",
   "device.disabled": "Device disabled",
   "device.enabled": "Device enabled",
