@@ -1,0 +1,51 @@
+"use server";
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { DomainError, isDomainError } from "@/lib/errors";
+import { rotateSigningKey } from "@/lib/oauth/signing-keys";
+import { staffAction } from "@/lib/next/safe-action";
+import { updateSettings } from "@/lib/settings";
+import { ENVIRONMENTS } from "@/lib/staff/rbac";
+import { SETTING_LABELS } from "@/components/settings/labels";
+
+/**
+ * The values go to the domain function as typed strings: it is the one that validates them, so the
+ * console shows exactly the server's sentence (with the field's label instead of its code name).
+ */
+export const updateSettingsAction = staffAction(
+  "settings:manage",
+  z.object({
+    environment: z.enum(ENVIRONMENTS, "must be sandbox or production"),
+    signInTokenTtlSeconds: z.string(),
+    accessTokenTtlSeconds: z.string(),
+    refreshAbsoluteTtlSeconds: z.string(),
+    refreshGraceSeconds: z.string(),
+  }),
+  async ({ environment, ...values }, { actor, db, meta }) => {
+    try {
+      await updateSettings(db, actor, environment, values, meta);
+    } catch (err) {
+      if (isDomainError(err) && typeof err.extra.field === "string" && err.extra.field in SETTING_LABELS) {
+        const field = err.extra.field as keyof typeof SETTING_LABELS;
+        const sentence = err.message.startsWith(field) ? `${SETTING_LABELS[field]}${err.message.slice(field.length)}` : err.message;
+        // Same error, readable: the field's label, and "Invalid input: expected number" said plainly.
+        const plain = /expected number|NaN|expected int/i.test(sentence) ? `${SETTING_LABELS[field]} must be a whole number of seconds.` : sentence;
+        throw new DomainError(err.code, plain, err.status, err.extra);
+      }
+      throw err;
+    }
+    revalidatePath("/settings");
+    return { data: environment as string, message: `Saved the ${environment} lifetimes. They apply to tokens issued from now on.` };
+  },
+);
+
+export const rotateSigningKeyAction = staffAction("settings:manage", z.object({ confirm: z.literal("rotate", "must be confirmed") }), async (_input, { actor, db, meta }) => {
+  const result = await rotateSigningKey(db, actor, meta);
+  revalidatePath("/settings");
+  return {
+    data: result.kid,
+    message: result.previousKid
+      ? `New tokens are signed with ${result.kid}. ${result.previousKid} stays published until the tokens it signed have expired.`
+      : `New tokens are signed with ${result.kid}.`,
+  };
+});

@@ -1,0 +1,55 @@
+import type { Metadata } from "next";
+import { SettingsForm } from "@/components/settings/settings-form";
+import { SigningKeys } from "@/components/settings/signing-keys-card";
+import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
+import { getDb } from "@/db";
+import { environmentSettings } from "@/db/schema";
+import { requireStaffPage } from "@/lib/next/session";
+import { getSettings } from "@/lib/settings";
+import { ENVIRONMENTS } from "@/lib/staff/rbac";
+import { rotateSigningKeyAction, updateSettingsAction } from "./actions";
+import { listPublishedSigningKeys } from "./signing-keys";
+
+export const metadata: Metadata = { title: "Settings" };
+
+export default async function SettingsPage() {
+  const actor = await requireStaffPage("settings:manage");
+  const db = await getDb();
+  const updated = new Map((await db.select({ env: environmentSettings.environment, at: environmentSettings.updatedAt }).from(environmentSettings)).map((r) => [r.env, r.at]));
+  const perEnv = await Promise.all(ENVIRONMENTS.map(async (env) => ({ env, settings: await getSettings(db, env) })));
+  const keys = await listPublishedSigningKeys(db, actor);
+  return (
+    <>
+      <PageHeader title="Settings" description="Token lifetimes per environment and the keys that sign access tokens. Every change is recorded in the audit log." />
+      <div className="space-y-6">
+        {perEnv.map(({ env, settings }) => (
+          <Card key={env}>
+            <CardHeader
+              title={env === "sandbox" ? "Sandbox lifetimes" : "Production lifetimes"}
+              description={env === "sandbox" ? "Users and tokens of sandbox keys (sk_…)." : "Users and tokens of production keys (pk_…)."}
+            />
+            <CardBody>
+              <SettingsForm
+                values={{
+                  environment: env,
+                  signInTokenTtlSeconds: settings.signInTokenTtlSeconds,
+                  accessTokenTtlSeconds: settings.accessTokenTtlSeconds,
+                  refreshAbsoluteTtlSeconds: settings.refreshAbsoluteTtlSeconds,
+                  refreshGraceSeconds: settings.refreshGraceSeconds,
+                }}
+                updatedAt={updated.get(env) ?? null}
+                action={updateSettingsAction}
+              />
+            </CardBody>
+          </Card>
+        ))}
+        <Card>
+          <CardHeader title="Signing keys" description="Access tokens are ES256 JWTs; resource servers verify them with the public keys at /.well-known/jwks.json." />
+          <CardBody>
+            <SigningKeys keys={keys} rotateAction={rotateSigningKeyAction} />
+          </CardBody>
+        </Card>
+      </div>
+    </>
+  );
+}
