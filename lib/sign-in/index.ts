@@ -1,0 +1,159 @@
+/**
+ * Sign-in tokens (Junction-style): short-lived, single-use, bound to one user, environment and
+ * region. Issued by a Team API key (`POST /v2/user/{id}/sign_in_token`) or by staff in the console
+ * (reason required; qa in sandbox only) through the same function — the console is a broker and the
+ * browser never holds an API key. Redeemed by `exchangeSignInToken` (lib/oauth/exchange.ts).
+ */
+import { and, eq, gt, isNull } from "drizzle-orm";
+import { v7 as uuidv7 } from "uuid";
+import type { Database, Executor } from "@/db/client";
+import { signInTokens, type SignInToken } from "@/db/schema";
+import { recordAudit } from "@/lib/audit/record";
+import type { Actor, RequestMeta } from "@/lib/context";
+import { hashSecret } from "@/lib/crypto/keys";
+import { conflict, DomainError, forbidden, notFound } from "@/lib/errors";
+import { getSettings } from "@/lib/settings";
+import { assertStaffCan } from "@/lib/staff/authorize";
+import { isUuid, loadUserFor, staffReason } from "@/lib/users/access";
+import { formatSignInToken } from "./format";
+
+export { formatSignInToken, parseSignInToken, type ParsedSignInToken } from "./format";
+
+export const MIN_SIGN_IN_TTL_SECONDS = 60;
+export const MAX_SIGN_IN_TTL_SECONDS = 86_400;
+
+export interface IssuedSignInToken {
+  user_id: string;
+  /** Shown once; only its hash is stored. */
+  sign_in_token: string;
+  expires_at: string;
+  /** The token's row id, for the console's live status (`getSignInTokenStatus`). */
+  token_id: string;
+}
+
+export interface IssueSignInTokenOptions {
+  expiresInSeconds?: number | null;
+  /** Required for staff. */
+  reason?: string | null;
+  /** Injectable clock for tests. */
+  now?: Date;
+}
+
+export async function issueSignInToken(
+  db: Database,
+  actor: Actor,
+  userId: string,
+  opts: IssueSignInTokenOptions,
+  meta: RequestMeta,
+): Promise<IssuedSignInToken> {
+  if (actor.type !== "api_key" && actor.type !== "staff" && actor.type !== "system") throw forbidden();
+  const reason = staffReason(actor, opts.reason, "issuing a sign-in token");
+  const ttl = opts.expiresInSeconds;
+  if (ttl !== undefined && ttl !== null && (!Number.isInteger(ttl) || ttl < MIN_SIGN_IN_TTL_SECONDS || ttl > MAX_SIGN_IN_TTL_SECONDS)) {
+    throw new DomainError(
+      "validation_failed",
+      `expires_in_seconds: must be a whole number from ${MIN_SIGN_IN_TTL_SECONDS} to ${MAX_SIGN_IN_TTL_SECONDS}.`,
+      422,
+      { field: "expires_in_seconds" },
+    );
+  }
+  const now = opts.now ?? new Date();
+  return db.transaction(async (tx) => {
+    // Locking the user row orders us against a concurrent disable/delete: a token is never issued
+    // to a user whose disabling has already committed.
+    const user = await loadUserFor(tx, actor, userId, { permission: "users:issue_tokens", scope: "sign_in_tokens:write", forUpdate: true });
+    if (user.disabledAt) throw conflict("The user is disabled; enable it before issuing a sign-in token.", "user_disabled");
+    const lifetime = ttl ?? (await getSettings(tx, user.environment)).signInTokenTtlSeconds;
+    const token = formatSignInToken(user.environment, user.region);
+    const expiresAt = new Date(now.getTime() + lifetime * 1000);
+    const [row] = await tx
+      .insert(signInTokens)
+      .values({
+        id: uuidv7(),
+        userId: user.id,
+        environment: user.environment,
+        region: user.region,
+        tokenHash: hashSecret(token),
+        expiresAt,
+        issuedByType: actor.type,
+        issuedById: actor.id,
+        reason,
+        createdAt: now,
+      })
+      .returning({ id: signInTokens.id });
+    await recordAudit(
+      tx,
+      {
+        actor,
+        action: "sign_in_token.issued",
+        target: { type: "user", id: user.id },
+        environment: user.environment,
+        reason,
+        details: { signInTokenId: row!.id, userId: user.id, expiresInSeconds: lifetime, expiresAt: expiresAt.toISOString() },
+        occurredAt: now,
+      },
+      meta,
+    );
+    return { user_id: user.id, sign_in_token: token, expires_at: expiresAt.toISOString(), token_id: row!.id };
+  });
+}
+
+export type SignInTokenState = "pending" | "redeemed" | "expired";
+
+export interface SignInTokenStatus {
+  id: string;
+  userId: string;
+  environment: "sandbox" | "production";
+  region: string;
+  state: SignInTokenState;
+  createdAt: Date;
+  expiresAt: Date;
+  redeemedAt: Date | null;
+  sessionId: string | null;
+}
+
+export function signInTokenState(row: Pick<SignInToken, "usedAt" | "expiresAt">, now: Date = new Date()): SignInTokenState {
+  if (row.usedAt) return "redeemed";
+  return row.expiresAt.getTime() <= now.getTime() ? "expired" : "pending";
+}
+
+/** For the console's live "redeemed / not yet / expired" display; never the secret. */
+export async function getSignInTokenStatus(db: Executor, actor: Actor, tokenId: string, opts: { now?: Date } = {}): Promise<SignInTokenStatus> {
+  if (actor.type !== "staff" && actor.type !== "system") throw forbidden();
+  if (!isUuid(tokenId)) throw notFound("No such sign-in token.", "sign_in_token_not_found");
+  const [row] = await db.select().from(signInTokens).where(eq(signInTokens.id, tokenId));
+  if (!row) throw notFound("No such sign-in token.", "sign_in_token_not_found");
+  assertStaffCan(actor, "users:read", row.environment);
+  return {
+    id: row.id,
+    userId: row.userId,
+    environment: row.environment,
+    region: row.region,
+    state: signInTokenState(row, opts.now),
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    redeemedAt: row.usedAt,
+    sessionId: row.sessionId,
+  };
+}
+
+/**
+ * The one atomic redemption: of any number of concurrent callers presenting the same token, the
+ * row lock taken by this UPDATE lets exactly one see `used_at IS NULL`; every other one re-checks
+ * the predicate after the winner commits and gets no row. Call it inside the exchange transaction,
+ * so that a later failure in that transaction (user disabled...) leaves the token unused.
+ */
+export async function redeemSignInToken(tx: Executor, token: string, sessionId: string, now: Date): Promise<SignInToken | null> {
+  const [row] = await tx
+    .update(signInTokens)
+    .set({ usedAt: now, sessionId })
+    .where(and(eq(signInTokens.tokenHash, hashSecret(token)), isNull(signInTokens.usedAt), gt(signInTokens.expiresAt, now)))
+    .returning();
+  return row ?? null;
+}
+
+/** Reads a token without consuming it (migration checks happen before redemption). */
+export async function peekSignInToken(db: Executor, token: string): Promise<SignInToken | null> {
+  const [row] = await db.select().from(signInTokens).where(eq(signInTokens.tokenHash, hashSecret(token)));
+  return row ?? null;
+}

@@ -1,0 +1,311 @@
+/**
+ * Users (Junction-style): created by a Team API key in the key's environment and region, looked up
+ * by API keys, their own SDK access token or staff, disabled/enabled and deleted by keys or staff.
+ *
+ * Audit events about a user either target it (`target: user/<id>`) or, when they target one of its
+ * SDK sessions or sign-in tokens, carry `details.userId`, so a timeline can find them all.
+ */
+import { and, desc, eq, isNull } from "drizzle-orm";
+import { v7 as uuidv7 } from "uuid";
+import { z } from "zod";
+import type { Database, Executor } from "@/db/client";
+import { sdkSessions, signInTokens, users } from "@/db/schema";
+import { recordAudit } from "@/lib/audit/record";
+import type { Actor, RequestMeta } from "@/lib/context";
+import { badRequest, conflict, DomainError, forbidden, notFound } from "@/lib/errors";
+import { isRegion } from "@/lib/settings/regions";
+import { assertStaffCan } from "@/lib/staff/authorize";
+import { ENVIRONMENTS, type Environment } from "@/lib/staff/rbac";
+import { assertKeyScope, isUuid, loadUserFor, staffReason, userNotFound } from "./access";
+import { toSessionView, toUserView, type SessionView, type UserView } from "./types";
+
+export * from "./types";
+export { searchUsers, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, type SearchUsersInput, type UserPage } from "./search";
+export { isUuid } from "./access";
+
+export const createUserInput = z.object({
+  client_user_id: z
+    .string("must be a string")
+    .trim()
+    .min(1, "is required")
+    .max(256, "must be at most 256 characters")
+    .refine((s) => !/[\u0000-\u001f]/.test(s), "must not contain control characters"),
+  email: z.email("must be an email address").max(320, "must be at most 320 characters").nullish(),
+  name: z.string("must be a string").trim().max(200, "must be at most 200 characters").nullish(),
+});
+export type CreateUserInput = z.input<typeof createUserInput>;
+
+function validationError(err: z.ZodError): DomainError {
+  const issue = err.issues[0]!;
+  const field = issue.path.join(".");
+  return new DomainError("validation_failed", field ? `${field}: ${issue.message}` : issue.message, 422, field ? { field } : {});
+}
+
+/**
+ * An API key creates users in its own environment and region. The system actor (seed, CLI) and
+ * admins may name them.
+ */
+export async function createUser(
+  db: Database,
+  actor: Actor,
+  input: CreateUserInput & { environment?: Environment; region?: string },
+  meta: RequestMeta,
+): Promise<UserView> {
+  let environment: Environment;
+  let region: string;
+  let createdByKeyId: string | null = null;
+  if (actor.type === "api_key") {
+    assertKeyScope(actor, "users:write");
+    environment = actor.environment as Environment;
+    region = actor.region;
+    createdByKeyId = actor.id;
+  } else {
+    assertStaffCan(actor, "api_keys:manage", input.environment ?? null);
+    if (!input.environment || !(ENVIRONMENTS as readonly string[]).includes(input.environment)) {
+      throw badRequest("environment must be sandbox or production.", "validation_failed", { field: "environment" });
+    }
+    if (!isRegion(input.region)) throw badRequest("region is not one this deployment serves.", "validation_failed", { field: "region" });
+    environment = input.environment;
+    region = input.region;
+  }
+  const parsed = createUserInput.safeParse(input);
+  if (!parsed.success) throw validationError(parsed.error);
+  const data = parsed.data;
+
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(users)
+      .values({
+        id: uuidv7(),
+        environment,
+        region,
+        clientUserId: data.client_user_id,
+        email: data.email ?? null,
+        name: data.name || null,
+        createdByKeyId,
+      })
+      .onConflictDoNothing()
+      .returning();
+    if (!row) {
+      const [existing] = await tx
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.environment, environment), eq(users.region, region), eq(users.clientUserId, data.client_user_id), isNull(users.deletedAt)));
+      throw conflict("A user with this client_user_id already exists.", "client_user_id_taken", { user_id: existing?.id ?? null });
+    }
+    await recordAudit(
+      tx,
+      {
+        actor,
+        action: "user.created",
+        target: { type: "user", id: row.id },
+        environment,
+        details: { clientUserId: row.clientUserId, region },
+      },
+      meta,
+    );
+    return toUserView(row);
+  });
+}
+
+/** API key (users:read), the user's own access token, or staff (users:read; deleted users too). */
+export async function getUser(db: Executor, actor: Actor, userId: string): Promise<UserView> {
+  return toUserView(await loadUserFor(db, actor, userId, { permission: "users:read", scope: "users:read", allowDeleted: true }));
+}
+
+export async function resolveByClientUserId(db: Executor, actor: Actor, clientUserId: string): Promise<UserView> {
+  if (actor.type !== "api_key") throw forbidden("Resolving a client user id needs an API key.");
+  assertKeyScope(actor, "users:read");
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(
+      and(eq(users.environment, actor.environment as Environment), eq(users.region, actor.region), eq(users.clientUserId, clientUserId), isNull(users.deletedAt)),
+    );
+  if (!row) throw userNotFound();
+  return toUserView(row);
+}
+
+/** Ends every live SDK session of a user (same transaction as the change that calls for it). */
+async function endSessions(tx: Executor, userId: string, reason: string): Promise<number> {
+  const ended = await tx
+    .update(sdkSessions)
+    .set({ revokedAt: new Date(), revokeReason: reason })
+    .where(and(eq(sdkSessions.userId, userId), isNull(sdkSessions.revokedAt)))
+    .returning({ id: sdkSessions.id });
+  return ended.length;
+}
+
+/**
+ * Disabling ends every SDK session at once (refresh then answers `invalid_grant` / `user_disabled`,
+ * and the bearer check refuses live JWTs because it reads the user); unredeemed sign-in tokens stop
+ * working because redemption checks the user. Enabling does not bring old sessions back.
+ */
+export async function setUserDisabled(
+  db: Database,
+  actor: Actor,
+  userId: string,
+  disabled: boolean,
+  opts: { reason?: string | null },
+  meta: RequestMeta,
+): Promise<UserView> {
+  const reason = staffReason(actor, opts.reason, disabled ? "disabling the user" : "enabling the user");
+  return db.transaction(async (tx) => {
+    const user = await loadUserFor(tx, actor, userId, { permission: "users:disable", scope: "users:write", forUpdate: true });
+    if (Boolean(user.disabledAt) === disabled) return toUserView(user); // nothing changes, nothing to audit
+    const [row] = await tx
+      .update(users)
+      .set({ disabledAt: disabled ? new Date() : null })
+      .where(eq(users.id, user.id))
+      .returning();
+    const sessionsEnded = disabled ? await endSessions(tx, user.id, "user_disabled") : 0;
+    await recordAudit(
+      tx,
+      {
+        actor,
+        action: disabled ? "user.disabled" : "user.enabled",
+        target: { type: "user", id: user.id },
+        environment: user.environment,
+        reason,
+        details: disabled ? { clientUserId: user.clientUserId, sessionsEnded } : { clientUserId: user.clientUserId },
+      },
+      meta,
+    );
+    return toUserView(row!);
+  });
+}
+
+/**
+ * Soft delete: the row stays (audit targets keep their meaning) but the user is gone for every
+ * API, its client_user_id is free again, and its SDK sessions end with reason `user_deleted`.
+ */
+export async function deleteUser(db: Database, actor: Actor, userId: string, opts: { reason?: string | null }, meta: RequestMeta): Promise<void> {
+  const reason = staffReason(actor, opts.reason, "deleting the user");
+  await db.transaction(async (tx) => {
+    const user = await loadUserFor(tx, actor, userId, { permission: "users:delete", scope: "users:write", forUpdate: true });
+    await tx.update(users).set({ deletedAt: new Date() }).where(eq(users.id, user.id));
+    const sessionsEnded = await endSessions(tx, user.id, "user_deleted");
+    await recordAudit(
+      tx,
+      {
+        actor,
+        action: "user.deleted",
+        target: { type: "user", id: user.id },
+        environment: user.environment,
+        reason,
+        details: { clientUserId: user.clientUserId, sessionsEnded },
+      },
+      meta,
+    );
+  });
+}
+
+/** The user's SDK sessions, newest first (at most `limit`, default 100). */
+export async function listUserSessions(db: Executor, actor: Actor, userId: string, opts: { limit?: number; now?: Date } = {}): Promise<SessionView[]> {
+  const user = await loadUserFor(db, actor, userId, { permission: "users:read", scope: "users:read", allowDeleted: true });
+  const rows = await db
+    .select()
+    .from(sdkSessions)
+    .where(eq(sdkSessions.userId, user.id))
+    .orderBy(desc(sdkSessions.createdAt), desc(sdkSessions.id))
+    .limit(Math.max(1, Math.min(500, opts.limit ?? 100)));
+  return rows.map((s) => toSessionView(s, opts.now));
+}
+
+/** Staff (users:revoke_sessions, with a reason) end one SDK session; its refresh tokens die with it. */
+export async function revokeSession(
+  db: Database,
+  actor: Actor,
+  sessionId: string,
+  opts: { reason?: string | null },
+  meta: RequestMeta,
+): Promise<SessionView> {
+  const reason = staffReason(actor, opts.reason, "revoking the session");
+  if (actor.type !== "staff" && actor.type !== "system") throw forbidden();
+  if (!isUuid(sessionId)) throw notFound("No such SDK session.", "session_not_found");
+  return db.transaction(async (tx) => {
+    const [session] = await tx.select().from(sdkSessions).where(eq(sdkSessions.id, sessionId)).for("update");
+    if (!session) throw notFound("No such SDK session.", "session_not_found");
+    assertStaffCan(actor, "users:revoke_sessions", session.environment);
+    if (session.revokedAt) return toSessionView(session);
+    const [row] = await tx
+      .update(sdkSessions)
+      .set({ revokedAt: new Date(), revokeReason: "revoked_by_staff" })
+      .where(eq(sdkSessions.id, session.id))
+      .returning();
+    await recordAudit(
+      tx,
+      {
+        actor,
+        action: "sdk_session.revoked",
+        target: { type: "sdk_session", id: session.id },
+        environment: session.environment,
+        reason,
+        details: { userId: session.userId, installationId: session.installationId },
+      },
+      meta,
+    );
+    return toSessionView(row!);
+  });
+}
+
+/** Staff end every live SDK session of a user; one audit event per session ended. */
+export async function revokeAllSessions(
+  db: Database,
+  actor: Actor,
+  userId: string,
+  opts: { reason?: string | null },
+  meta: RequestMeta,
+): Promise<{ revoked: number }> {
+  const reason = staffReason(actor, opts.reason, "revoking the sessions");
+  if (actor.type !== "staff" && actor.type !== "system") throw forbidden();
+  return db.transaction(async (tx) => {
+    const user = await loadUserFor(tx, actor, userId, { permission: "users:revoke_sessions", scope: "users:write", forUpdate: true });
+    const ended = await tx
+      .update(sdkSessions)
+      .set({ revokedAt: new Date(), revokeReason: "revoked_by_staff" })
+      .where(and(eq(sdkSessions.userId, user.id), isNull(sdkSessions.revokedAt)))
+      .returning();
+    for (const s of ended) {
+      await recordAudit(
+        tx,
+        {
+          actor,
+          action: "sdk_session.revoked",
+          target: { type: "sdk_session", id: s.id },
+          environment: s.environment,
+          reason,
+          details: { userId: user.id, installationId: s.installationId, all: true },
+        },
+        meta,
+      );
+    }
+    return { revoked: ended.length };
+  });
+}
+
+/** Sign-in tokens of a user for the console (never their secrets), newest first. */
+export async function listUserSignInTokens(db: Executor, actor: Actor, userId: string, opts: { limit?: number; now?: Date } = {}) {
+  const user = await loadUserFor(db, actor, userId, { permission: "users:read", scope: "users:read", allowDeleted: true });
+  const now = opts.now ?? new Date();
+  const rows = await db
+    .select({
+      id: signInTokens.id,
+      expiresAt: signInTokens.expiresAt,
+      usedAt: signInTokens.usedAt,
+      sessionId: signInTokens.sessionId,
+      issuedByType: signInTokens.issuedByType,
+      issuedById: signInTokens.issuedById,
+      reason: signInTokens.reason,
+      createdAt: signInTokens.createdAt,
+    })
+    .from(signInTokens)
+    .where(eq(signInTokens.userId, user.id))
+    .orderBy(desc(signInTokens.createdAt))
+    .limit(Math.max(1, Math.min(200, opts.limit ?? 50)));
+  return rows.map((r) => ({
+    ...r,
+    redeemedAt: r.usedAt,
+    state: r.usedAt ? ("redeemed" as const) : r.expiresAt.getTime() <= now.getTime() ? ("expired" as const) : ("pending" as const),
+  }));
+}

@@ -1,0 +1,156 @@
+/**
+ * User lookup: one query string that matches a user id exactly, and client user id, email or name
+ * exactly, by prefix or by substring; filters; keyset pages on (created_at desc, id desc).
+ *
+ * Index use: prefix matches hit the `lower(x) text_pattern_ops` indexes, substrings the trigram GIN
+ * index on the concatenated text. Both need the LIKE pattern to be known when the plan is made: a
+ * generic prepared plan (postgres.js prepares statements) would be built for an unknown `$1` and
+ * fall back to a sequential scan. So the pattern is inlined as a SQL literal — escaped for LIKE and
+ * for quoting below — while everything else stays a bound parameter.
+ */
+import { sql, type SQL } from "drizzle-orm";
+import { queryRows, type Executor } from "@/db/client";
+import type { User } from "@/db/schema";
+import type { Actor } from "@/lib/context";
+import { badRequest } from "@/lib/errors";
+import { assertStaffCan } from "@/lib/staff/authorize";
+import { ENVIRONMENTS, visibleEnvironments, type Environment } from "@/lib/staff/rbac";
+import { assertKeyScope, isUuid } from "./access";
+import { toUserView, type UserView } from "./types";
+
+export const MAX_PAGE_SIZE = 200;
+export const DEFAULT_PAGE_SIZE = 50;
+
+export interface SearchUsersInput {
+  q?: string | null;
+  environment?: Environment | null;
+  status?: "active" | "disabled" | null;
+  cursor?: string | null;
+  limit?: number | null;
+}
+
+export interface UserPage {
+  users: UserView[];
+  nextCursor: string | null;
+}
+
+/** A LIKE pattern as a safe SQL literal: LIKE metacharacters escaped with `\`, quotes doubled. */
+function likeLiteral(pattern: string): SQL {
+  if (pattern.includes("\0")) throw badRequest("The search text contains a NUL character.", "validation_failed");
+  // standard_conforming_strings is on (the default since PostgreSQL 9.1): backslashes in a plain
+  // '...' literal are literal characters, so doubling single quotes is the complete escape.
+  return sql.raw(`'${pattern.replace(/'/g, "''")}'`);
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+interface Cursor {
+  t: string; // created_at, full microsecond precision, as PostgreSQL printed it in UTC
+  id: string;
+}
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify(c)).toString("base64url");
+}
+
+function decodeCursor(raw: string): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as Cursor;
+    if (typeof c.t === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/.test(c.t) && isUuid(c.id)) return c;
+  } catch {
+    /* fall through */
+  }
+  throw badRequest("The cursor is not one this server handed out.", "invalid_cursor");
+}
+
+type Row = {
+  id: string;
+  environment: "sandbox" | "production";
+  region: string;
+  client_user_id: string;
+  email: string | null;
+  name: string | null;
+  disabled_at: string | Date | null;
+  deleted_at: string | Date | null;
+  created_by_key_id: string | null;
+  created_at: string | Date;
+  cursor_t: string;
+};
+
+const toDate = (v: string | Date | null) => (v === null ? null : v instanceof Date ? v : new Date(v));
+
+/**
+ * Staff (users:read; qa sees sandbox only), the system actor, or an API key (users:read; its own
+ * environment and region only). Deleted users are never listed.
+ */
+export async function searchUsers(db: Executor, actor: Actor, input: SearchUsersInput = {}): Promise<UserPage> {
+  let environments: Environment[];
+  let region: string | null = null;
+  if (actor.type === "api_key") {
+    assertKeyScope(actor, "users:read");
+    environments = [actor.environment as Environment];
+    region = actor.region;
+  } else {
+    assertStaffCan(actor, "users:read", input.environment ?? null);
+    environments = actor.type === "staff" ? visibleEnvironments(actor.role) : [...ENVIRONMENTS];
+  }
+  if (input.environment) environments = environments.filter((e) => e === input.environment);
+
+  const limit = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.trunc(Number(input.limit ?? DEFAULT_PAGE_SIZE)) || DEFAULT_PAGE_SIZE));
+  const where: SQL[] = [sql`deleted_at is null`];
+  where.push(environments.length ? sql`environment in (${sql.join(environments.map((e) => sql`${e}`), sql`, `)})` : sql`false`);
+  if (region) where.push(sql`region = ${region}`);
+  if (input.status === "active") where.push(sql`disabled_at is null`);
+  if (input.status === "disabled") where.push(sql`disabled_at is not null`);
+
+  const q = (input.q ?? "").trim().toLowerCase().slice(0, 200);
+  if (q) {
+    const prefix = likeLiteral(`${escapeLike(q)}%`);
+    const matches: SQL[] = [
+      sql`lower(client_user_id) like ${prefix}`,
+      sql`lower(email) like ${prefix}`,
+      sql`lower(name) like ${prefix}`,
+    ];
+    // Trigram substring search needs three characters to be selective (and to use the index).
+    if (q.length >= 3) {
+      matches.push(
+        sql`(lower(client_user_id) || ' ' || coalesce(lower(email), '') || ' ' || coalesce(lower(name), '')) like ${likeLiteral(`%${escapeLike(q)}%`)}`,
+      );
+    }
+    if (isUuid(q)) matches.push(sql`id = ${q}::uuid`);
+    where.push(sql`(${sql.join(matches, sql` or `)})`);
+  }
+  if (input.cursor) {
+    const c = decodeCursor(input.cursor);
+    where.push(sql`(created_at, id) < (${c.t}::timestamptz, ${c.id}::uuid)`);
+  }
+
+  const rows = await queryRows<Row>(
+    db,
+    sql`select id, environment, region, client_user_id, email, name, disabled_at, deleted_at, created_by_key_id, created_at,
+          to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_t
+        from users
+        where ${sql.join(where, sql` and `)}
+        order by created_at desc, id desc
+        limit ${limit + 1}`,
+  );
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    users: page.map((r) =>
+      toUserView({
+        id: r.id,
+        environment: r.environment,
+        region: r.region,
+        clientUserId: r.client_user_id,
+        email: r.email,
+        name: r.name,
+        disabledAt: toDate(r.disabled_at),
+        deletedAt: toDate(r.deleted_at),
+        createdByKeyId: r.created_by_key_id,
+        createdAt: toDate(r.created_at)!,
+      } satisfies User),
+    ),
+    nextCursor: rows.length > limit && last ? encodeCursor({ t: last.cursor_t, id: last.id }) : null,
+  };
+}

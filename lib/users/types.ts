@@ -1,0 +1,95 @@
+/**
+ * What callers see of users and SDK sessions: DTOs, never rows. `toApiUser` is the wire shape of
+ * the `/v2` family (snake_case, Junction-style); the console uses the camelCase views directly.
+ */
+import type { SdkSession, User } from "@/db/schema";
+
+export type UserStatus = "active" | "disabled" | "deleted";
+
+export interface UserView {
+  id: string;
+  clientUserId: string;
+  environment: "sandbox" | "production";
+  region: string;
+  email: string | null;
+  name: string | null;
+  status: UserStatus;
+  disabledAt: Date | null;
+  deletedAt: Date | null;
+  createdAt: Date;
+}
+
+export function toUserView(u: User): UserView {
+  return {
+    id: u.id,
+    clientUserId: u.clientUserId,
+    environment: u.environment,
+    region: u.region,
+    email: u.email,
+    name: u.name,
+    status: u.deletedAt ? "deleted" : u.disabledAt ? "disabled" : "active",
+    disabledAt: u.disabledAt,
+    deletedAt: u.deletedAt,
+    createdAt: u.createdAt,
+  };
+}
+
+export interface ApiUser {
+  user_id: string;
+  client_user_id: string;
+  environment: string;
+  region: string;
+  email: string | null;
+  name: string | null;
+  disabled: boolean;
+  created_on: string;
+}
+
+export function toApiUser(u: UserView): ApiUser {
+  return {
+    user_id: u.id,
+    client_user_id: u.clientUserId,
+    environment: u.environment,
+    region: u.region,
+    email: u.email,
+    name: u.name,
+    disabled: u.status !== "active",
+    created_on: u.createdAt.toISOString(),
+  };
+}
+
+export type SessionState = "active" | "revoked" | "expired";
+
+export interface SessionView {
+  id: string;
+  userId: string;
+  environment: "sandbox" | "production";
+  region: string;
+  installationId: string | null;
+  signInTokenId: string | null;
+  migratedFromKeyId: string | null;
+  createdAt: Date;
+  lastRefreshAt: Date | null;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  revokeReason: string | null;
+  state: SessionState;
+}
+
+export function toSessionView(s: SdkSession, now: Date = new Date()): SessionView {
+  return {
+    id: s.id,
+    userId: s.userId,
+    environment: s.environment,
+    region: s.region,
+    installationId: s.installationId,
+    signInTokenId: s.signInTokenId,
+    migratedFromKeyId: s.migratedFromKeyId,
+    createdAt: s.createdAt,
+    lastRefreshAt: s.lastRefreshAt,
+    expiresAt: s.expiresAt,
+    revokedAt: s.revokedAt,
+    revokeReason: s.revokeReason,
+    state: s.revokedAt ? "revoked" : s.expiresAt.getTime() <= now.getTime() ? "expired" : "active",
+  };
+}
