@@ -5,6 +5,7 @@
  */
 import type { Database } from "@/db/client";
 import { sealAuditLog } from "@/lib/audit/seal";
+import { sweepExpiredIdv } from "@/lib/idv/sweeper";
 
 export interface Sweeper {
   name: string;
@@ -12,7 +13,10 @@ export interface Sweeper {
   run: (db: Database, now: Date) => Promise<unknown>;
 }
 
-export const SWEEPERS: Sweeper[] = [{ name: "audit sealer", everyMs: 5_000, run: (db) => sealAuditLog(db) }];
+export const SWEEPERS: Sweeper[] = [
+  { name: "audit sealer", everyMs: 5_000, run: (db) => sealAuditLog(db) },
+  { name: "idv expiry", everyMs: 15_000, run: (db, now) => sweepExpiredIdv(db, now) },
+];
 
 export function startSweepers(db: Database): () => void {
   const timers = SWEEPERS.map((s) => {

@@ -1,0 +1,230 @@
+/**
+ * What the staff console reads and does with handoffs: the recent list (filters, keyset pages on
+ * (created_at desc, id desc)), one session with what was captured, its images, and cancel.
+ * Staff see only environments their role may see (QA: sandbox).
+ */
+import { and, desc, eq, inArray, lt, or, sql, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import type { Database, Executor } from "@/db/client";
+import { ephemeralTokens, idvSessions, idvSessionSteps, workflows, type IdvSession } from "@/db/schema";
+import { recordAudit } from "@/lib/audit/record";
+import type { Actor, RequestMeta } from "@/lib/context";
+import { badRequest, conflict, forbidden, notFound } from "@/lib/errors";
+import { assertStaffCan } from "@/lib/staff/authorize";
+import { ENVIRONMENTS, visibleEnvironments } from "@/lib/staff/rbac";
+import { effectiveStatus, type SessionStatus } from "./sessions";
+
+export const SESSION_STATUSES = ["created", "in_progress", "submitted", "expired", "cancelled"] as const;
+
+export const handoffFilterSchema = z.object({
+  status: z.enum(SESSION_STATUSES, "must be a session status").optional(),
+  workflowId: z.string().trim().max(100).optional(),
+  environment: z.enum(ENVIRONMENTS, "must be sandbox or production").optional(),
+});
+export type HandoffFilter = z.infer<typeof handoffFilterSchema>;
+
+export function parseHandoffFilter(raw: Record<string, string | undefined>): HandoffFilter {
+  const clean: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) if (v && v.trim() && k in handoffFilterSchema.shape) clean[k] = v;
+  const parsed = handoffFilterSchema.safeParse(clean);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw badRequest(`Filter "${String(issue.path[0])}" ${issue.message}.`, "validation_failed");
+  }
+  return parsed.data;
+}
+
+export interface HandoffRow {
+  id: string;
+  workflowId: string;
+  workflowName: string | null;
+  environment: string;
+  region: string;
+  status: SessionStatus;
+  externalUserId: string | null;
+  userId: string | null;
+  issuedByType: string;
+  issuedById: string | null;
+  reason: string | null;
+  createdAt: string;
+  expiresAt: string;
+  submittedAt: string | null;
+}
+
+function toRow(s: IdvSession, workflowName: string | null, now: Date): HandoffRow {
+  return {
+    id: s.id,
+    workflowId: s.workflowId,
+    workflowName,
+    environment: s.environment,
+    region: s.region,
+    status: effectiveStatus(s, now),
+    externalUserId: s.externalUserId,
+    userId: s.userId,
+    issuedByType: s.issuedByType,
+    issuedById: s.issuedById,
+    reason: s.reason,
+    createdAt: s.createdAt.toISOString(),
+    expiresAt: s.expiresAt.toISOString(),
+    submittedAt: s.submittedAt?.toISOString() ?? null,
+  };
+}
+
+export interface HandoffCursor {
+  createdAt: string;
+  id: string;
+}
+export function encodeHandoffCursor(c: HandoffCursor): string {
+  return Buffer.from(JSON.stringify([c.createdAt, c.id])).toString("base64url");
+}
+export function decodeHandoffCursor(raw: string | null | undefined): HandoffCursor | null {
+  if (!raw) return null;
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as [string, string];
+    if (Number.isNaN(Date.parse(createdAt)) || !z.uuid().safeParse(id).success) throw new Error();
+    return { createdAt, id };
+  } catch {
+    throw badRequest("The page cursor is not valid; start from the first page.", "validation_failed");
+  }
+}
+
+export const MAX_HANDOFF_PAGE = 100;
+
+function environmentsFor(actor: Actor): string[] {
+  return actor.type === "staff" ? visibleEnvironments(actor.role) : [...ENVIRONMENTS];
+}
+
+export async function listHandoffs(
+  db: Executor,
+  actor: Actor,
+  filter: HandoffFilter,
+  opts: { cursor?: HandoffCursor | null; limit?: number; now?: Date } = {},
+): Promise<{ handoffs: HandoffRow[]; nextCursor: string | null }> {
+  assertStaffCan(actor, "users:read", filter.environment);
+  const now = opts.now ?? new Date();
+  const limit = Math.min(Math.max(opts.limit ?? 25, 1), MAX_HANDOFF_PAGE);
+  const where: SQL[] = [inArray(idvSessions.environment, environmentsFor(actor) as Array<"sandbox" | "production">)];
+  if (filter.environment) where.push(eq(idvSessions.environment, filter.environment));
+  if (filter.workflowId) where.push(eq(idvSessions.workflowId, filter.workflowId));
+  if (filter.status) {
+    // "expired" includes sessions past their expiry that the sweeper has not marked yet.
+    if (filter.status === "expired") {
+      where.push(or(eq(idvSessions.status, "expired"), and(inArray(idvSessions.status, ["created", "in_progress"]), sql`${idvSessions.expiresAt} <= ${now}`))!);
+    } else if (filter.status === "created" || filter.status === "in_progress") {
+      where.push(eq(idvSessions.status, filter.status), sql`${idvSessions.expiresAt} > ${now}`);
+    } else where.push(eq(idvSessions.status, filter.status));
+  }
+  if (opts.cursor) {
+    const at = new Date(opts.cursor.createdAt);
+    where.push(or(lt(idvSessions.createdAt, at), and(eq(idvSessions.createdAt, at), lt(idvSessions.id, opts.cursor.id)))!);
+  }
+  const rows = await db
+    .select({ session: idvSessions, workflowName: workflows.name })
+    .from(idvSessions)
+    .leftJoin(workflows, eq(workflows.id, idvSessions.workflowId))
+    .where(and(...where))
+    .orderBy(desc(idvSessions.createdAt), desc(idvSessions.id))
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    handoffs: page.map((r) => toRow(r.session, r.workflowName, now)),
+    nextCursor: rows.length > limit && last ? encodeHandoffCursor({ createdAt: last.session.createdAt.toISOString(), id: last.session.id }) : null,
+  };
+}
+
+export interface CapturedStep {
+  id: string;
+  type: "document" | "selfie" | "form";
+  label: string;
+  completed: boolean;
+  submittedAt: string | null;
+  fields: Array<{ name: string; label: string; value: string }> | null;
+  image: { contentType: string; size: number } | null;
+}
+
+export interface HandoffDetail extends HandoffRow {
+  metadata: Record<string, unknown>;
+  locale: string | null;
+  steps: CapturedStep[];
+}
+
+async function visibleSession(db: Executor, actor: Actor, id: string): Promise<IdvSession> {
+  assertStaffCan(actor, "users:read");
+  if (!z.uuid().safeParse(id).success) throw notFound("No such handoff.", "session_not_found");
+  const [s] = await db.select().from(idvSessions).where(eq(idvSessions.id, id));
+  if (!s || !environmentsFor(actor).includes(s.environment)) throw notFound("No such handoff.", "session_not_found");
+  return s;
+}
+
+/** One handoff with what was captured (form values, image sizes; images through `handoffImage`). */
+export async function getHandoff(db: Executor, actor: Actor, id: string, now: Date = new Date()): Promise<HandoffDetail> {
+  const s = await visibleSession(db, actor, id);
+  const [wf] = await db.select().from(workflows).where(eq(workflows.id, s.workflowId));
+  const captured = await db
+    .select({
+      stepId: idvSessionSteps.stepId,
+      data: idvSessionSteps.data,
+      imageContentType: idvSessionSteps.imageContentType,
+      imageSize: sql<number | null>`octet_length(${idvSessionSteps.image})`,
+      submittedAt: idvSessionSteps.submittedAt,
+    })
+    .from(idvSessionSteps)
+    .where(eq(idvSessionSteps.sessionId, s.id));
+  const byId = new Map(captured.map((c) => [c.stepId, c]));
+  const steps: CapturedStep[] = (wf?.steps ?? []).map((step) => {
+    const c = byId.get(step.id);
+    return {
+      id: step.id,
+      type: step.type,
+      label: step.label,
+      completed: !!c,
+      submittedAt: c?.submittedAt.toISOString() ?? null,
+      fields:
+        step.type === "form" && c
+          ? (step.fields ?? []).map((f) => ({ name: f.name, label: f.label, value: typeof c.data[f.name] === "string" ? (c.data[f.name] as string) : "" }))
+          : null,
+      image: c?.imageContentType ? { contentType: c.imageContentType, size: Number(c.imageSize ?? 0) } : null,
+    };
+  });
+  return { ...toRow(s, wf?.name ?? null, now), metadata: s.metadata, locale: s.locale, steps };
+}
+
+/** The bytes of a captured image, for staff only (never a public URL). */
+export async function handoffImage(db: Executor, actor: Actor, sessionId: string, stepId: string): Promise<{ contentType: string; bytes: Buffer }> {
+  const s = await visibleSession(db, actor, sessionId);
+  const [row] = await db
+    .select({ image: idvSessionSteps.image, contentType: idvSessionSteps.imageContentType })
+    .from(idvSessionSteps)
+    .where(and(eq(idvSessionSteps.sessionId, s.id), eq(idvSessionSteps.stepId, stepId)));
+  if (!row?.image || !row.contentType) throw notFound("This step has no image.", "image_not_found");
+  return { contentType: row.contentType, bytes: row.image };
+}
+
+/**
+ * Cancel = expire now: the session is marked cancelled and its token destroyed in one
+ * transaction, so the link stops working at once. A submitted session cannot be cancelled.
+ */
+export async function cancelHandoff(db: Database, actor: Actor, id: string, reason: string, meta: RequestMeta, now: Date = new Date()): Promise<HandoffRow> {
+  if (actor.type !== "staff" && actor.type !== "system") throw forbidden();
+  const s = await visibleSession(db, actor, id);
+  assertStaffCan(actor, "users:issue_tokens", s.environment);
+  const why = reason.trim();
+  if (!why) throw badRequest("Give a reason for cancelling the handoff.", "reason_required", { field: "reason" });
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(idvSessions)
+      .set({ status: "cancelled", expiresAt: now, updatedAt: now })
+      .where(and(eq(idvSessions.id, s.id), inArray(idvSessions.status, ["created", "in_progress"])))
+      .returning();
+    if (!row) throw conflict(`This handoff is already ${effectiveStatus(s, now).replace("_", " ")}.`, "session_closed");
+    await tx.delete(ephemeralTokens).where(eq(ephemeralTokens.sessionId, s.id));
+    await recordAudit(
+      tx,
+      { actor, action: "idv_session.cancelled", target: { type: "idv_session", id: s.id }, environment: s.environment, reason: why.slice(0, 500), details: { workflowId: s.workflowId, previousStatus: s.status }, occurredAt: now },
+      meta,
+    );
+    const [wf] = await tx.select({ name: workflows.name }).from(workflows).where(eq(workflows.id, s.workflowId));
+    return toRow(row, wf?.name ?? null, now);
+  });
+}
