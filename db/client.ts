@@ -62,6 +62,7 @@ function lockDataDir(dataDir: string): () => void {
     try {
       fs.writeFileSync(lockFile, `${process.pid}\n`, { flag: "wx" });
       const release = () => {
+        process.off("exit", release);
         try {
           if (fs.readFileSync(lockFile, "utf8").trim() === String(process.pid)) fs.unlinkSync(lockFile);
         } catch {
