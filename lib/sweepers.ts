@@ -6,6 +6,7 @@
 import type { Database } from "@/db/client";
 import { sealAuditLog } from "@/lib/audit/seal";
 import { sweepExpiredIdv } from "@/lib/idv/sweeper";
+import { sweepRevokedAccessTokens } from "@/lib/oauth/revoke";
 
 export interface Sweeper {
   name: string;
@@ -16,6 +17,8 @@ export interface Sweeper {
 export const SWEEPERS: Sweeper[] = [
   { name: "audit sealer", everyMs: 5_000, run: (db) => sealAuditLog(db) },
   { name: "idv expiry", everyMs: 15_000, run: (db, now) => sweepExpiredIdv(db, now) },
+  // An idempotent DELETE of expired rows: safe on every instance at once without a lock.
+  { name: "revoked access tokens", everyMs: 60_000, run: (db, now) => sweepRevokedAccessTokens(db, now) },
 ];
 
 export function startSweepers(db: Database): () => void {

@@ -1,0 +1,82 @@
+/**
+ * Plumbing for the `/oauth/*` endpoints: parameters from a form-encoded (RFC 6749) or JSON body,
+ * RFC 6749 §5.2 error bodies, and `Cache-Control: no-store` on every answer, errors included.
+ */
+import { getDb } from "@/db";
+import type { Database } from "@/db/client";
+import type { RequestMeta } from "@/lib/context";
+import { isDomainError } from "@/lib/errors";
+import { readBodyText } from "@/lib/http";
+import { requestMetaFrom } from "@/lib/next/request-meta";
+import { isOAuthError, OAuthError } from "@/lib/oauth/errors";
+
+const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
+
+export function oauthJson(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return Response.json(body, { status, headers: { ...NO_STORE, ...headers } });
+}
+
+export function oauthErrorResponse(err: unknown, meta: RequestMeta): Response {
+  if (isOAuthError(err)) {
+    const headers: Record<string, string> = err.error === "invalid_client" ? { "WWW-Authenticate": 'ApiKey realm="tokendesk"' } : {};
+    return oauthJson({ error: err.error, error_description: err.description }, err.status, headers);
+  }
+  if (isDomainError(err)) {
+    // Transport-level refusals (body too large, bad API key, missing scope) in the RFC 6749 shape.
+    const error =
+      err.code === "invalid_api_key" ? "invalid_client" : err.code === "insufficient_scope" ? "insufficient_scope" : "invalid_request";
+    return oauthJson({ error, error_description: err.message }, err.status);
+  }
+  console.error(`request ${meta.requestId ?? "?"} failed:`, err);
+  return oauthJson({ error: "server_error", error_description: "Something went wrong on our side; nothing was changed. Try again." }, 500);
+}
+
+/**
+ * The request's parameters. Form-encoded is the standard; JSON objects of strings are accepted too.
+ * A parameter sent twice is refused (RFC 6749 §3.2), as is any other content type.
+ */
+export async function readOAuthParams(req: Request): Promise<Record<string, string>> {
+  const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const text = await readBodyText(req);
+  const out: Record<string, string> = {};
+  if (type === "application/x-www-form-urlencoded" || (type === "" && text.trim() === "")) {
+    for (const [k, v] of new URLSearchParams(text)) {
+      if (k in out) throw new OAuthError("invalid_request", `The parameter ${k} is repeated.`);
+      out[k] = v;
+    }
+    return out;
+  }
+  if (type === "application/json") {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new OAuthError("invalid_request", "The body is not valid JSON.");
+    }
+    if (!value || typeof value !== "object" || Array.isArray(value)) throw new OAuthError("invalid_request", "The body must be a JSON object.");
+    for (const [k, v] of Object.entries(value)) {
+      if (v === null || v === undefined) continue;
+      if (typeof v !== "string") throw new OAuthError("invalid_request", `The parameter ${k} must be a string.`);
+      out[k] = v;
+    }
+    return out;
+  }
+  throw new OAuthError("invalid_request", "Send the parameters form-encoded (application/x-www-form-urlencoded) or as JSON.");
+}
+
+export function requireParam(params: Record<string, string>, name: string): string {
+  const v = params[name];
+  if (v === undefined || v === "") throw new OAuthError("invalid_request", `The ${name} parameter is required.`);
+  return v;
+}
+
+export function withOAuth(handler: (req: Request, ctx: { db: Database; meta: RequestMeta }) => Promise<Response>) {
+  return async (req: Request): Promise<Response> => {
+    const meta = requestMetaFrom(req.headers);
+    try {
+      return await handler(req, { db: await getDb(), meta });
+    } catch (err) {
+      return oauthErrorResponse(err, meta);
+    }
+  };
+}

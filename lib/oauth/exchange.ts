@@ -1,0 +1,217 @@
+/**
+ * RFC 8693 token exchange of a sign-in token for an access + refresh token pair, optionally as the
+ * migration of an SDK installation from Team-API-key mode.
+ *
+ * Concurrency: redemption is the one atomic UPDATE of `redeemSignInToken`, inside the transaction
+ * that also creates the SDK session; of N concurrent exchanges exactly one commits a session, and a
+ * refusal later in the transaction (user disabled...) rolls the redemption back.
+ */
+import { and, eq, isNull } from "drizzle-orm";
+import { v7 as uuidv7 } from "uuid";
+import type { Database } from "@/db/client";
+import { apiKeyInstallations, apiKeys, sdkSessions, users, type ApiKey, type SignInToken } from "@/db/schema";
+import { apiKeyPrefix, parseApiKey } from "@/lib/api-keys/format";
+import { recordAudit } from "@/lib/audit/record";
+import type { Actor, RequestMeta } from "@/lib/context";
+import { hashSecret } from "@/lib/crypto/keys";
+import { getSettings } from "@/lib/settings";
+import { parseSignInToken, peekSignInToken, redeemSignInToken } from "@/lib/sign-in";
+import { invalidGrant, OAuthError } from "./errors";
+import { ACCESS_TOKEN_TYPE, insertRefreshToken, signAccessToken, type TokenResponse } from "./tokens";
+
+export const MAX_INSTALLATION_ID_LENGTH = 200;
+
+export interface MigrationInput {
+  /** The Team API key the SDK was configured with (X-Vital-API-Key), as presented. */
+  apiKey: string | null;
+  /** The user id the SDK was signed in as in API-key mode. */
+  previousUserId: string | null;
+}
+
+export interface ExchangeInput {
+  signInToken: string;
+  installationId?: string | null;
+  migration?: MigrationInput | null;
+}
+
+const INVALID_TOKEN = "The sign-in token is invalid, expired or already used.";
+
+/** The user as the SDK would name it in the audit log. */
+export const sdkUserActor = (userId: string, name: string | null = null): Actor => ({ type: "user", id: userId, name });
+
+function keyActor(k: ApiKey): Actor {
+  return { type: "api_key", id: k.id, name: `${k.name} (${k.prefix}…)`, environment: k.environment, region: k.region, scopes: k.scopes };
+}
+
+/**
+ * Checks a migration request against the (unconsumed) token; returns the key on success or the
+ * reason for refusal. Only key ids and prefixes are ever named, never the presented secret.
+ */
+async function checkMigration(
+  db: Database,
+  m: MigrationInput,
+  token: SignInToken,
+): Promise<{ ok: true; key: ApiKey } | { ok: false; reason: string; message: string; key: ApiKey | null }> {
+  const parsed = m.apiKey ? parseApiKey(m.apiKey) : null;
+  const [key] = parsed ? await db.select().from(apiKeys).where(eq(apiKeys.keyHash, hashSecret(m.apiKey!))) : [];
+  if (!key) return { ok: false, reason: "unknown_api_key", message: "the API key is not one of this team's keys", key: null };
+  if (key.revokedAt) return { ok: false, reason: "api_key_revoked", message: "the API key has been revoked", key };
+  if (key.environment !== token.environment) {
+    return { ok: false, reason: "environment_mismatch", message: `the API key is for ${key.environment}, the sign-in token for ${token.environment}`, key };
+  }
+  if (key.region !== token.region) {
+    return { ok: false, reason: "region_mismatch", message: `the API key is for region ${key.region}, the sign-in token for ${token.region}`, key };
+  }
+  if (!m.previousUserId) return { ok: false, reason: "previous_user_id_missing", message: "previous_user_id is required for a migration", key };
+  if (m.previousUserId !== token.userId) {
+    return { ok: false, reason: "user_mismatch", message: "previous_user_id is not the user the sign-in token was issued for", key };
+  }
+  return { ok: true, key };
+}
+
+export async function exchangeSignInToken(
+  db: Database,
+  input: ExchangeInput,
+  meta: RequestMeta,
+  opts: { now?: Date } = {},
+): Promise<TokenResponse> {
+  const now = opts.now ?? new Date();
+  const claimed = parseSignInToken(input.signInToken);
+  if (!claimed) throw invalidGrant(INVALID_TOKEN);
+  const installationId = input.installationId?.trim() || null;
+  if (installationId && (installationId.length > MAX_INSTALLATION_ID_LENGTH || /[\u0000-\u001f]/.test(installationId))) {
+    throw new OAuthError("invalid_request", `installation_id must be at most ${MAX_INSTALLATION_ID_LENGTH} printable characters.`);
+  }
+
+  let migrationKey: ApiKey | null = null;
+  if (input.migration) {
+    // Checked before anything is consumed: a refused migration leaves the sign-in token usable.
+    const token = await peekSignInToken(db, input.signInToken);
+    if (!token || token.usedAt || token.expiresAt.getTime() <= now.getTime()) throw invalidGrant(INVALID_TOKEN);
+    const verdict = await checkMigration(db, input.migration, token);
+    if (!verdict.ok) {
+      const presentedPrefix = input.migration.apiKey && parseApiKey(input.migration.apiKey) ? apiKeyPrefix(input.migration.apiKey) : null;
+      await db.transaction(async (tx) => {
+        await recordAudit(
+          tx,
+          {
+            actor: verdict.key ? keyActor(verdict.key) : { type: "anonymous", id: null, name: presentedPrefix },
+            action: "migration.rejected",
+            target: { type: "user", id: token.userId },
+            environment: token.environment,
+            outcome: "denied",
+            reason: verdict.reason,
+            details: {
+              userId: token.userId,
+              apiKeyId: verdict.key?.id ?? null,
+              apiKeyPrefix: verdict.key?.prefix ?? presentedPrefix,
+              previousUserId: input.migration!.previousUserId,
+              installationId,
+              signInTokenId: token.id,
+            },
+            occurredAt: now,
+          },
+          meta,
+        );
+      });
+      throw invalidGrant(`incompatible_migration: ${verdict.message}.`);
+    }
+    migrationKey = verdict.key;
+  }
+
+  const sessionId = uuidv7();
+  const result = await db.transaction(async (tx) => {
+    const token = await redeemSignInToken(tx, input.signInToken, sessionId, now);
+    if (!token) throw invalidGrant(INVALID_TOKEN);
+    // A shared lock orders us against a concurrent disable/delete (which locks the row for update):
+    // either it sees our session and ends it, or we see the user disabled and roll back.
+    const [user] = await tx.select().from(users).where(eq(users.id, token.userId)).for("share");
+    if (!user || user.deletedAt) throw invalidGrant("user_deleted: The user has been deleted.");
+    if (user.disabledAt) throw invalidGrant("user_disabled: The user is disabled.");
+    const settings = await getSettings(tx, user.environment);
+    await tx.insert(sdkSessions).values({
+      id: sessionId,
+      userId: user.id,
+      environment: user.environment,
+      region: user.region,
+      installationId,
+      signInTokenId: token.id,
+      migratedFromKeyId: migrationKey?.id ?? null,
+      expiresAt: new Date(now.getTime() + settings.refreshAbsoluteTtlSeconds * 1000),
+      createdAt: now,
+    });
+    const refreshToken = await insertRefreshToken(tx, sessionId, now);
+    const actor = sdkUserActor(user.id, user.clientUserId);
+    await recordAudit(
+      tx,
+      {
+        actor,
+        action: "sign_in_token.redeemed",
+        target: { type: "user", id: user.id },
+        environment: user.environment,
+        details: { userId: user.id, signInTokenId: token.id, sessionId, installationId },
+        occurredAt: now,
+      },
+      meta,
+    );
+    await recordAudit(
+      tx,
+      {
+        actor,
+        action: "sdk_session.started",
+        target: { type: "sdk_session", id: sessionId },
+        environment: user.environment,
+        details: { userId: user.id, installationId, signInTokenId: token.id, migratedFromKeyId: migrationKey?.id ?? null },
+        occurredAt: now,
+      },
+      meta,
+    );
+    if (migrationKey) {
+      if (installationId) {
+        await tx
+          .update(apiKeyInstallations)
+          .set({ migratedAt: now, migratedSessionId: sessionId })
+          .where(
+            and(
+              eq(apiKeyInstallations.apiKeyId, migrationKey.id),
+              eq(apiKeyInstallations.userId, user.id),
+              eq(apiKeyInstallations.installationId, installationId),
+              isNull(apiKeyInstallations.migratedAt),
+            ),
+          );
+      }
+      await recordAudit(
+        tx,
+        {
+          actor: keyActor(migrationKey),
+          action: "migration.completed",
+          target: { type: "user", id: user.id },
+          environment: user.environment,
+          details: { userId: user.id, apiKeyId: migrationKey.id, apiKeyPrefix: migrationKey.prefix, installationId, sessionId },
+          occurredAt: now,
+        },
+        meta,
+      );
+    }
+    return { user, refreshToken, accessTtl: settings.accessTokenTtlSeconds };
+  });
+
+  // Signed after commit: signing may read the key table through `db`, which must never happen
+  // while this request holds a transaction (PGlite has one connection).
+  const access = await signAccessToken(
+    db,
+    { userId: result.user.id, sessionId, environment: result.user.environment, region: result.user.region },
+    result.accessTtl,
+    now,
+  );
+  return {
+    access_token: access.token,
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: "Bearer",
+    expires_in: result.accessTtl,
+    refresh_token: result.refreshToken,
+    user_id: result.user.id,
+    environment: result.user.environment,
+    region: result.user.region,
+  };
+}
