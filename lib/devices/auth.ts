@@ -1,0 +1,397 @@
+/**
+ * The telematics device flows (Damoov-style): register a device with InstanceId + InstanceKey,
+ * log in with InstanceId + DeviceToken + InstanceKey, refresh a device JWT with a single-use
+ * refresh token, and authenticate a device JWT. Every issuance writes its audit event (with the
+ * issued JWT's jti/iat/exp, which is what the console later shows as the device's current JWT) in
+ * the same transaction as the refresh token it stores.
+ *
+ * JWTs are signed before the transaction opens: signing may read the signing-key table through
+ * `db`, and querying through `db` while holding `tx` can deadlock (PGlite has one connection).
+ */
+import { and, eq, gt, isNull } from "drizzle-orm";
+import { v7 as uuidv7 } from "uuid";
+import { z } from "zod";
+import type { Database, Executor } from "@/db/client";
+import { deviceRefreshTokens, devices, type Device, type Instance } from "@/db/schema";
+import { recordAudit } from "@/lib/audit/record";
+import type { Actor, RequestMeta } from "@/lib/context";
+import { hashSecret } from "@/lib/crypto/keys";
+import { DomainError, rateLimited } from "@/lib/errors";
+import { decodeUnverified, DEVICE_AUDIENCE, JwtError, signJwt, verifyJwt } from "@/lib/oauth/jwt";
+import { hitLimit, humanDuration, peekLimit, type Limit } from "@/lib/rate-limit";
+import { findInstance, instanceKeyMatches } from "./instances";
+import { displayPrefix, looksLike, newDeviceSecret } from "./secrets";
+
+/**
+ * Every login naming a DeviceToken counts against that token, whichever server instance or
+ * telematics instance it is sent to: an SDK logs in only when it has neither a JWT nor a refresh
+ * token, so ten in ten minutes is already a loop or an attack.
+ */
+export const DEVICE_LOGIN_LIMIT: Limit = { max: 10, windowSeconds: 600 };
+/**
+ * Failed logins per client IP (only known behind a trusted proxy). Failures, not attempts, so a
+ * fleet behind one carrier NAT can still log in; once reached, the IP's every attempt is refused.
+ */
+export const IP_LOGIN_FAILURE_LIMIT: Limit = { max: 30, windowSeconds: 600 };
+
+/** A failure the envelope reports, with the request field it is about as the error's Key. */
+export function deviceError(status: number, code: string, key: string, message: string, extra: Record<string, unknown> = {}): DomainError {
+  return new DomainError(code, message, status, { ...extra, field: key });
+}
+
+export interface IssuedDeviceTokens {
+  deviceId: string;
+  deviceToken: string;
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  /** The issued JWT's identifiers (the same as in the audit event). */
+  jti: string;
+  exp: number;
+}
+
+interface SignedPair {
+  accessToken: string;
+  expiresIn: number;
+  refreshToken: string;
+  issued: { jti: string; iat: number; exp: number; kid: string | null };
+}
+
+async function signPair(db: Database, device: Pick<Device, "id">, instance: Instance, now: Date): Promise<SignedPair> {
+  const jwt = await signJwt(
+    db,
+    { instance_id: instance.id, environment: instance.environment },
+    { audience: DEVICE_AUDIENCE, subject: device.id, ttlSeconds: instance.jwtTtlSeconds, now },
+  );
+  const kid = decodeUnverified(jwt.token).header.kid ?? null;
+  return {
+    accessToken: jwt.token,
+    expiresIn: instance.jwtTtlSeconds,
+    refreshToken: newDeviceSecret("refresh_token"),
+    issued: { jti: jwt.jti, iat: jwt.iat, exp: jwt.exp, kid },
+  };
+}
+
+async function storeRefreshToken(tx: Executor, deviceId: string, pair: SignedPair, instance: Instance, now: Date): Promise<void> {
+  await tx.insert(deviceRefreshTokens).values({
+    id: uuidv7(),
+    deviceId,
+    tokenHash: hashSecret(pair.refreshToken),
+    expiresAt: new Date(now.getTime() + instance.refreshTtlSeconds * 1000),
+    createdAt: now,
+  });
+}
+
+export const deviceActor = (d: Pick<Device, "id" | "clientId">): Actor => ({ type: "device", id: d.id, name: d.clientId });
+
+// ---------------------------------------------------------------------------------------------
+// Registration
+// ---------------------------------------------------------------------------------------------
+
+const text = (max: number) =>
+  z
+    .string("must be a string")
+    .trim()
+    .max(max, `must be at most ${max} characters`)
+    .nullish()
+    .transform((v) => (v ? v : null));
+
+export const registrationBody = z.object({
+  UserFields: z.object({ ClientId: text(200) }, "must be an object like {\"ClientId\": \"...\"}").nullish(),
+  CustomToken: text(500),
+  FirstName: text(120),
+  LastName: text(120),
+  Nickname: text(120),
+  Phone: text(40),
+  Email: text(254).refine((v) => v === null || z.email().safeParse(v).success, "must be an email address"),
+});
+export type RegistrationBody = z.infer<typeof registrationBody>;
+
+/** The instance whose credentials a request presents, or a 401 naming the header at fault. */
+export async function authenticateInstance(db: Executor, instanceId: string | null, instanceKey: string | null): Promise<Instance> {
+  if (!instanceId) throw deviceError(401, "missing_instance_id", "InstanceId", "The InstanceId header is required.");
+  if (!instanceKey) throw deviceError(401, "missing_instance_key", "InstanceKey", "The InstanceKey header is required.");
+  const instance = await findInstance(db, instanceId);
+  if (!instance) throw deviceError(401, "unknown_instance", "InstanceId", "No instance has this InstanceId.");
+  if (!instanceKeyMatches(instance, instanceKey)) throw deviceError(401, "invalid_instance_key", "InstanceKey", "The InstanceKey does not match this instance.");
+  return instance;
+}
+
+export async function registerDevice(
+  db: Database,
+  instance: Instance,
+  body: RegistrationBody,
+  meta: RequestMeta,
+  opts: { now?: Date } = {},
+): Promise<IssuedDeviceTokens> {
+  const now = opts.now ?? new Date();
+  const deviceId = uuidv7();
+  const deviceToken = newDeviceSecret("device_token");
+  const pair = await signPair(db, { id: deviceId }, instance, now);
+  const clientId = body.UserFields?.ClientId ?? null;
+  await db.transaction(async (tx) => {
+    await tx.insert(devices).values({
+      id: deviceId,
+      instanceId: instance.id,
+      deviceTokenHash: hashSecret(deviceToken),
+      deviceTokenPrefix: displayPrefix(deviceToken),
+      clientId,
+      firstName: body.FirstName,
+      lastName: body.LastName,
+      nickname: body.Nickname,
+      phone: body.Phone,
+      email: body.Email,
+      customToken: body.CustomToken,
+      createdAt: now,
+    });
+    await storeRefreshToken(tx, deviceId, pair, instance, now);
+    await recordAudit(
+      tx,
+      {
+        actor: deviceActor({ id: deviceId, clientId }),
+        action: "device.registered",
+        target: { type: "device", id: deviceId },
+        environment: instance.environment,
+        occurredAt: now,
+        details: { instanceId: instance.id, instanceName: instance.name, deviceTokenPrefix: displayPrefix(deviceToken), clientId, issued: pair.issued },
+      },
+      meta,
+    );
+  });
+  return { deviceId, deviceToken, ...pair, jti: pair.issued.jti, exp: pair.issued.exp };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login
+// ---------------------------------------------------------------------------------------------
+
+export interface LoginInput {
+  instanceId: string | null;
+  deviceToken: string;
+  password: string;
+}
+
+const limitKeys = (deviceToken: string, ip: string | null) => ({
+  device: `device-login:token:${hashSecret(deviceToken)}`,
+  ip: ip ? `device-login:ip:${ip}` : null,
+});
+
+function limitedError(retryAfterSeconds: number, who: "device" | "ip"): DomainError {
+  const err = rateLimited(
+    `Too many login attempts ${who === "device" ? "for this DeviceToken" : "from this address"}; try again in ${humanDuration(retryAfterSeconds)}.`,
+    retryAfterSeconds,
+  );
+  err.extra.field = "LoginFields";
+  return err;
+}
+
+export async function loginDevice(db: Database, input: LoginInput, meta: RequestMeta, opts: { now?: Date } = {}): Promise<IssuedDeviceTokens> {
+  const now = opts.now ?? new Date();
+  const keys = limitKeys(input.deviceToken, meta.ip);
+  if (keys.ip) {
+    const ipState = await peekLimit(db, keys.ip, IP_LOGIN_FAILURE_LIMIT, now);
+    if (ipState.limited) throw limitedError(ipState.retryAfterSeconds, "ip");
+  }
+  const deviceState = await hitLimit(db, keys.device, DEVICE_LOGIN_LIMIT, now);
+  if (deviceState.count > DEVICE_LOGIN_LIMIT.max) throw limitedError(deviceState.retryAfterSeconds, "device");
+
+  const fail = async (err: DomainError, device: Device | null, instance: Instance | null): Promise<never> => {
+    if (keys.ip) await hitLimit(db, keys.ip, IP_LOGIN_FAILURE_LIMIT, now);
+    await recordAudit(
+      db,
+      {
+        actor: device ? deviceActor(device) : { type: "anonymous", id: null, name: null },
+        action: "device.login_failed",
+        target: device ? { type: "device", id: device.id } : null,
+        environment: instance?.environment ?? null,
+        outcome: "failure",
+        occurredAt: now,
+        details: {
+          reason: err.code,
+          instanceId: instance?.id ?? null,
+          // Only a string shaped like our DeviceTokens is shown even in part: anything else might
+          // be a mistyped secret of some other kind.
+          deviceTokenPrefix: looksLike("device_token", input.deviceToken) ? displayPrefix(input.deviceToken) : null,
+        },
+      },
+      meta,
+    );
+    throw err;
+  };
+
+  const instance = await findInstance(db, input.instanceId);
+  if (!instance) return fail(deviceError(401, "unknown_instance", "InstanceId", "No instance has this InstanceId."), null, null);
+  if (!instanceKeyMatches(instance, input.password)) {
+    return fail(deviceError(401, "invalid_instance_key", "Password", "The Password is not this instance's InstanceKey."), null, instance);
+  }
+  const [device] = await db.select().from(devices).where(eq(devices.deviceTokenHash, hashSecret(input.deviceToken)));
+  if (!device || device.instanceId !== instance.id) {
+    return fail(deviceError(401, "unknown_device_token", "LoginFields.Devicetoken", "No device with this DeviceToken is registered on this instance."), null, instance);
+  }
+  if (device.disabledAt) return fail(deviceError(401, "device_disabled", "LoginFields.Devicetoken", "This device has been disabled."), device, instance);
+
+  const pair = await signPair(db, device, instance, now);
+  await db.transaction(async (tx) => {
+    await tx.update(devices).set({ lastLoginAt: now }).where(eq(devices.id, device.id));
+    await storeRefreshToken(tx, device.id, pair, instance, now);
+    await recordAudit(
+      tx,
+      {
+        actor: deviceActor(device),
+        action: "device.login",
+        target: { type: "device", id: device.id },
+        environment: instance.environment,
+        occurredAt: now,
+        details: { instanceId: instance.id, deviceTokenPrefix: device.deviceTokenPrefix, issued: pair.issued },
+      },
+      meta,
+    );
+  });
+  return { deviceId: device.id, deviceToken: input.deviceToken, ...pair, jti: pair.issued.jti, exp: pair.issued.exp };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refresh
+// ---------------------------------------------------------------------------------------------
+
+function jwtFailure(err: unknown, key: string): DomainError {
+  if (err instanceof JwtError) {
+    return deviceError(401, err.reason === "expired" ? "token_expired" : "invalid_token", key, err.message);
+  }
+  throw err;
+}
+
+async function liveDevice(db: Executor, deviceId: string, key: string): Promise<{ device: Device; instance: Instance }> {
+  if (!z.uuid().safeParse(deviceId).success) throw deviceError(401, "invalid_token", key, "The token does not name a device.");
+  const [device] = await db.select().from(devices).where(eq(devices.id, deviceId));
+  if (!device) throw deviceError(401, "unknown_device", key, "The device of this token no longer exists.");
+  if (device.disabledAt) throw deviceError(401, "device_disabled", key, "This device has been disabled.");
+  const instance = await findInstance(db, device.instanceId);
+  if (!instance) throw deviceError(401, "unknown_instance", key, "The instance of this device no longer exists.");
+  return { device, instance };
+}
+
+export async function refreshDeviceToken(
+  db: Database,
+  input: { accessToken: string; refreshToken: string },
+  meta: RequestMeta,
+  opts: { now?: Date } = {},
+): Promise<Omit<IssuedDeviceTokens, "deviceToken">> {
+  const now = opts.now ?? new Date();
+  let claims: { sub: string };
+  try {
+    // The JWT may have expired (that is why the SDK refreshes) but must be ours and intact.
+    claims = await verifyJwt(db, input.accessToken, { audience: DEVICE_AUDIENCE, now, allowExpired: true });
+  } catch (err) {
+    throw jwtFailure(err, "AccessToken");
+  }
+  const { device, instance } = await liveDevice(db, claims.sub, "AccessToken");
+  const pair = await signPair(db, device, instance, now);
+  const hash = hashSecret(input.refreshToken);
+
+  const outcome = await db.transaction(async (tx) => {
+    // The one statement that makes a refresh token single-use: of N concurrent requests, exactly
+    // one finds used_at still null; the others wait on its row lock and then match nothing.
+    const [used] = await tx
+      .update(deviceRefreshTokens)
+      .set({ usedAt: now })
+      .where(
+        and(
+          eq(deviceRefreshTokens.tokenHash, hash),
+          eq(deviceRefreshTokens.deviceId, device.id),
+          isNull(deviceRefreshTokens.usedAt),
+          isNull(deviceRefreshTokens.revokedAt),
+          gt(deviceRefreshTokens.expiresAt, now),
+        ),
+      )
+      .returning({ id: deviceRefreshTokens.id });
+    if (used) {
+      await storeRefreshToken(tx, device.id, pair, instance, now);
+      await recordAudit(
+        tx,
+        {
+          actor: deviceActor(device),
+          action: "device.token_refreshed",
+          target: { type: "device", id: device.id },
+          environment: instance.environment,
+          occurredAt: now,
+          details: { instanceId: instance.id, refreshTokenId: used.id, issued: pair.issued },
+        },
+        meta,
+      );
+      return "refreshed" as const;
+    }
+    const [row] = await tx.select().from(deviceRefreshTokens).where(eq(deviceRefreshTokens.tokenHash, hash));
+    if (!row || row.deviceId !== device.id) return "unknown" as const;
+    if (row.usedAt) {
+      // A used refresh token presented again means it was copied: whoever holds the newer one may
+      // be the thief, so every live refresh token of the device ends and the device logs in again.
+      const revoked = await tx
+        .update(deviceRefreshTokens)
+        .set({ revokedAt: now })
+        .where(and(eq(deviceRefreshTokens.deviceId, device.id), isNull(deviceRefreshTokens.revokedAt), isNull(deviceRefreshTokens.usedAt)))
+        .returning({ id: deviceRefreshTokens.id });
+      await recordAudit(
+        tx,
+        {
+          actor: deviceActor(device),
+          action: "device.refresh_reuse_detected",
+          target: { type: "device", id: device.id },
+          environment: instance.environment,
+          outcome: "denied",
+          occurredAt: now,
+          details: { instanceId: instance.id, refreshTokenId: row.id, usedAt: row.usedAt.toISOString(), revokedRefreshTokens: revoked.length },
+        },
+        meta,
+      );
+      return "reused" as const;
+    }
+    if (row.revokedAt) return "revoked" as const;
+    return "expired" as const;
+  });
+
+  switch (outcome) {
+    case "refreshed":
+      return { deviceId: device.id, ...pair, jti: pair.issued.jti, exp: pair.issued.exp };
+    case "reused":
+      throw deviceError(401, "refresh_token_reused", "RefreshToken", "This RefreshToken was already used; every refresh token of the device is revoked. Log in again.");
+    case "revoked":
+      throw deviceError(401, "refresh_token_revoked", "RefreshToken", "This RefreshToken has been revoked. Log in again.");
+    case "expired":
+      throw deviceError(401, "refresh_token_expired", "RefreshToken", "This RefreshToken has expired. Log in again.");
+    default:
+      throw deviceError(401, "invalid_refresh_token", "RefreshToken", "This RefreshToken is not valid for this device.");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JWT-authenticated calls
+// ---------------------------------------------------------------------------------------------
+
+/** The device a bearer JWT belongs to; 401 once it expires, and at once for a disabled device. */
+export async function authenticateDeviceJwt(db: Executor, token: string | null, opts: { now?: Date } = {}): Promise<{ device: Device; instance: Instance }> {
+  if (!token) throw deviceError(401, "missing_token", "Authorization", "Send the device JWT as Authorization: Bearer <Token>.");
+  let claims: { sub: string };
+  try {
+    claims = await verifyJwt(db, token, { audience: DEVICE_AUDIENCE, now: opts.now });
+  } catch (err) {
+    throw jwtFailure(err, "Authorization");
+  }
+  return liveDevice(db, claims.sub, "Authorization");
+}
+
+/** What a device may see of itself (GET /v1/Devices/me). */
+export function deviceSelfView(device: Device, instance: Instance) {
+  return {
+    Id: device.id,
+    InstanceId: instance.id,
+    ClientId: device.clientId,
+    FirstName: device.firstName,
+    LastName: device.lastName,
+    Nickname: device.nickname,
+    Phone: device.phone,
+    Email: device.email,
+    CreatedAt: device.createdAt.toISOString(),
+    LastLoginAt: device.lastLoginAt?.toISOString() ?? null,
+  };
+}

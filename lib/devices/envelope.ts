@@ -1,0 +1,118 @@
+/**
+ * The telematics family's wire format (Damoov-compatible): every answer, success or error, is
+ * `{"Result": ..., "Status": <http status>, "Title": "", "Errors": [{"Key", "Message"}]}` with the
+ * fields in that order. Plain web-standard Response: usable from route handlers and tests alike.
+ */
+import { z } from "zod";
+import { isDomainError } from "@/lib/errors";
+
+export interface EnvelopeError {
+  Key: string;
+  Message: string;
+}
+
+export interface Envelope<T> {
+  Result: T | null;
+  Status: number;
+  Title: string;
+  Errors: EnvelopeError[];
+}
+
+const NO_STORE = { "Cache-Control": "no-store" };
+
+export function envelope<T>(result: T, status = 200): Response {
+  const body: Envelope<T> = { Result: result, Status: status, Title: "", Errors: [] };
+  return Response.json(body, { status, headers: NO_STORE });
+}
+
+export function envelopeError(status: number, key: string, message: string, headers: Record<string, string> = {}): Response {
+  const body: Envelope<null> = { Result: null, Status: status, Title: "", Errors: [{ Key: key, Message: message }] };
+  return Response.json(body, { status, headers: { ...NO_STORE, ...headers } });
+}
+
+/** Maps anything thrown to an envelope; an unexpected error is logged (never with the request body). */
+export function envelopeFromError(err: unknown, requestId: string | null): Response {
+  if (isDomainError(err)) {
+    const headers: Record<string, string> = {};
+    if (typeof err.extra.retryAfterSeconds === "number") headers["Retry-After"] = String(err.extra.retryAfterSeconds);
+    const key = typeof err.extra.field === "string" ? err.extra.field : err.status === 413 ? "body" : "request";
+    return envelopeError(err.status, key, err.message, headers);
+  }
+  console.error(`request ${requestId ?? "?"} failed:`, err instanceof Error ? err.message : err);
+  return envelopeError(500, "server", "Something went wrong on our side; nothing was changed. Try again.");
+}
+
+/** A zod failure as a 422 naming the field (dotted path, as the integrator spelled it). */
+export function validationError(error: z.ZodError): Response {
+  const issue = error.issues[0]!;
+  const key = issue.path.length ? issue.path.join(".") : "body";
+  return envelopeError(422, key, `${key} ${issue.message}.`);
+}
+
+export type ParsedBody<T> = { ok: true; value: T } | { ok: false; response: Response };
+
+/** JSON text → schema, as envelope answers: empty/malformed JSON 400, wrong shape 422. */
+export function parseJsonBody<S extends z.ZodType>(text: string, schema: S, opts: { optional?: boolean } = {}): ParsedBody<z.infer<S>> {
+  let value: unknown;
+  if (text.trim() === "") {
+    if (!opts.optional) return { ok: false, response: envelopeError(400, "body", "The request needs a JSON body.") };
+    value = {};
+  } else {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return { ok: false, response: envelopeError(400, "body", "The body is not valid JSON.") };
+    }
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return { ok: false, response: envelopeError(422, "body", "The body must be a JSON object.") };
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) return { ok: false, response: validationError(parsed.error) };
+  return { ok: true, value: parsed.data };
+}
+
+export const loginBody = z.object({
+  LoginFields: z.string("must be a JSON string such as \"{\\\"Devicetoken\\\":\\\"...\\\"}\" (a string, not an object)"),
+  Password: z.string("is required: send the InstanceKey").min(1, "is required: send the InstanceKey"),
+});
+
+/**
+ * LoginFields is JSON inside a string. Its one key is spelled `Devicetoken` exactly, as the vendor
+ * documents it; a different spelling is named in the error so the integrator can see the typo.
+ */
+export function parseLoginFields(loginFields: string): { ok: true; deviceToken: string } | { ok: false; response: Response } {
+  let inner: unknown;
+  try {
+    inner = JSON.parse(loginFields);
+  } catch {
+    return { ok: false, response: envelopeError(422, "LoginFields", "LoginFields is not valid JSON; send a JSON string such as {\"Devicetoken\":\"<DeviceToken>\"}.") };
+  }
+  if (inner === null || typeof inner !== "object" || Array.isArray(inner)) {
+    return { ok: false, response: envelopeError(422, "LoginFields", "LoginFields must be a JSON object such as {\"Devicetoken\":\"<DeviceToken>\"}.") };
+  }
+  const record = inner as Record<string, unknown>;
+  if (!Object.hasOwn(record, "Devicetoken")) {
+    const misspelt = Object.keys(record).find((k) => k.toLowerCase() === "devicetoken");
+    return {
+      ok: false,
+      response: envelopeError(
+        422,
+        "LoginFields.Devicetoken",
+        misspelt
+          ? `LoginFields has "${misspelt}" but the key is spelled "Devicetoken" (capital D, lower-case t).`
+          : "LoginFields must contain \"Devicetoken\" with the device's DeviceToken.",
+      ),
+    };
+  }
+  const token = record.Devicetoken;
+  if (typeof token !== "string" || token.trim() === "" || token.length > 512) {
+    return { ok: false, response: envelopeError(422, "LoginFields.Devicetoken", "LoginFields.Devicetoken must be the DeviceToken string.") };
+  }
+  return { ok: true, deviceToken: token.trim() };
+}
+
+export const refreshBody = z.object({
+  AccessToken: z.string("is required: the current (possibly expired) JWT").min(1, "is required: the current (possibly expired) JWT").max(8192, "is too long"),
+  RefreshToken: z.string("is required").min(1, "is required").max(512, "is too long"),
+});

@@ -1,0 +1,127 @@
+/**
+ * Telematics instances: the InstanceId + InstanceKey pair an integrator's app registers devices
+ * with. Created by admins (console or CLI); the key is shown once and only its hash is stored.
+ */
+import { timingSafeEqual } from "node:crypto";
+import { desc, eq } from "drizzle-orm";
+import { v7 as uuidv7 } from "uuid";
+import { z } from "zod";
+import type { Database, Executor } from "@/db/client";
+import { instances, type Instance } from "@/db/schema";
+import { recordAudit } from "@/lib/audit/record";
+import type { Actor, RequestMeta } from "@/lib/context";
+import { hashSecret } from "@/lib/crypto/keys";
+import { badRequest } from "@/lib/errors";
+import { assertStaffCan } from "@/lib/staff/authorize";
+import { ENVIRONMENTS } from "@/lib/staff/rbac";
+import { newDeviceSecret } from "./secrets";
+
+export const DEFAULT_JWT_TTL_SECONDS = 86_400;
+export const DEFAULT_REFRESH_TTL_SECONDS = 90 * 86_400;
+
+export const createInstanceInput = z.object({
+  name: z.string().trim().min(1, "is required").max(120, "must be at most 120 characters"),
+  environment: z.enum(ENVIRONMENTS, "must be sandbox or production"),
+  jwtTtlSeconds: z.coerce
+    .number("must be a number of seconds")
+    .int("must be a whole number of seconds")
+    .min(60, "must be at least 60 seconds")
+    .max(30 * 86_400, "must be at most 30 days")
+    .default(DEFAULT_JWT_TTL_SECONDS),
+  refreshTtlSeconds: z.coerce
+    .number("must be a number of seconds")
+    .int("must be a whole number of seconds")
+    .min(3600, "must be at least an hour")
+    .max(5 * 365 * 86_400, "must be at most five years")
+    .default(DEFAULT_REFRESH_TTL_SECONDS),
+});
+export type CreateInstanceInput = z.input<typeof createInstanceInput>;
+
+/** What callers may see of an instance: never the key hash. */
+export interface InstanceView {
+  id: string;
+  name: string;
+  environment: "sandbox" | "production";
+  jwtTtlSeconds: number;
+  refreshTtlSeconds: number;
+  createdBy: string | null;
+  createdAt: Date;
+}
+
+export function toInstanceView(i: Instance): InstanceView {
+  return {
+    id: i.id,
+    name: i.name,
+    environment: i.environment,
+    jwtTtlSeconds: i.jwtTtlSeconds,
+    refreshTtlSeconds: i.refreshTtlSeconds,
+    createdBy: i.createdBy,
+    createdAt: i.createdAt,
+  };
+}
+
+export async function createInstance(
+  db: Database,
+  actor: Actor,
+  input: CreateInstanceInput,
+  meta: RequestMeta,
+): Promise<{ instance: InstanceView; instanceKey: string }> {
+  assertStaffCan(actor, "instances:manage");
+  const parsed = createInstanceInput.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.join(".") || "input";
+    throw badRequest(`${field[0]!.toUpperCase()}${field.slice(1)} ${issue.message}.`, "validation_failed", { field });
+  }
+  const data = parsed.data;
+  const instanceKey = newDeviceSecret("instance_key");
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(instances)
+      .values({
+        id: uuidv7(),
+        name: data.name,
+        environment: data.environment,
+        keyHash: hashSecret(instanceKey),
+        jwtTtlSeconds: data.jwtTtlSeconds,
+        refreshTtlSeconds: data.refreshTtlSeconds,
+        createdBy: actor.name ?? actor.id,
+      })
+      .returning();
+    await recordAudit(
+      tx,
+      {
+        actor,
+        action: "instance.created",
+        target: { type: "instance", id: row!.id },
+        environment: row!.environment,
+        details: { name: row!.name, jwtTtlSeconds: row!.jwtTtlSeconds, refreshTtlSeconds: row!.refreshTtlSeconds },
+      },
+      meta,
+    );
+    return { instance: toInstanceView(row!), instanceKey };
+  });
+}
+
+export async function listInstances(db: Executor, actor: Actor): Promise<InstanceView[]> {
+  assertStaffCan(actor, "instances:manage");
+  const rows = await db.select().from(instances).orderBy(desc(instances.createdAt), desc(instances.id)).limit(500);
+  return rows.map(toInstanceView);
+}
+
+const isUuid = (v: string) => z.uuid().safeParse(v).success;
+
+/** The instance named by `instanceId`, or null for anything that is not one (never throws). */
+export async function findInstance(db: Executor, instanceId: string | null | undefined): Promise<Instance | null> {
+  if (!instanceId || !isUuid(instanceId.trim())) return null;
+  const [row] = await db.select().from(instances).where(eq(instances.id, instanceId.trim()));
+  return row ?? null;
+}
+
+/** Constant-time comparison of a presented InstanceKey with the stored hash. */
+export function instanceKeyMatches(instance: Instance, presented: string | null | undefined): boolean {
+  if (!presented) return false;
+  const a = Buffer.from(hashSecret(presented.trim()));
+  const b = Buffer.from(instance.keyHash);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
