@@ -6,15 +6,10 @@ import { count } from "drizzle-orm";
 import type { Database } from "./client";
 import { staff } from "./schema";
 import { systemActor, NO_REQUEST } from "@/lib/context";
-import type { StaffRole } from "@/lib/staff/rbac";
+import { DEMO_STAFF } from "./demo-staff";
 import { createStaff } from "@/lib/staff/staff";
 
-export const DEMO_STAFF: Array<{ email: string; name: string; role: StaffRole; password: string }> = [
-  { email: "admin@demo.tokendesk.dev", name: "Ada Admin", role: "admin", password: "demo-admin-password" },
-  { email: "support@demo.tokendesk.dev", name: "Sam Support", role: "support", password: "demo-support-password" },
-  { email: "qa@demo.tokendesk.dev", name: "Quinn QA", role: "qa", password: "demo-qa-password" },
-  { email: "auditor@demo.tokendesk.dev", name: "Avery Auditor", role: "auditor", password: "demo-auditor-password" },
-];
+export { DEMO_STAFF };
 
 /** Seeds the demo team when no staff exist yet; returns whether it did. */
 export async function seedDemo(db: Database): Promise<boolean> {

@@ -20,18 +20,27 @@ export function staffActorOf(s: Staff): StaffActor {
   return { type: "staff", id: s.id, name: s.email, role: s.role, email: s.email, displayName: s.name };
 }
 
+/**
+ * Who the session cookie names: the active staff member, or null — `stale` when there is a session
+ * but its member was disabled, changed role or had their password reset since it was issued.
+ */
+async function staffSession(): Promise<{ actor: StaffActor | null; stale: boolean }> {
+  const session = (await getServerSession(authOptions())) as { staffId?: string; sv?: number } | null;
+  if (!session?.staffId) return { actor: null, stale: false };
+  const s = await activeStaff(await getDb(), session.staffId, Number(session.sv ?? 0));
+  return s ? { actor: staffActorOf(s), stale: false } : { actor: null, stale: true };
+}
+
 /** The signed-in, active staff member, or null. */
 export async function currentStaff(): Promise<StaffActor | null> {
-  const session = (await getServerSession(authOptions())) as { staffId?: string; sv?: number } | null;
-  if (!session?.staffId) return null;
-  const s = await activeStaff(await getDb(), session.staffId, Number(session.sv ?? 0));
-  return s ? staffActorOf(s) : null;
+  return (await staffSession()).actor;
 }
 
 /** For pages: sends the visitor to sign in, or renders the 403 page when the role may not. */
 export async function requireStaffPage(permission: Permission = "console:view", environment?: string | null): Promise<StaffActor> {
-  const actor = await currentStaff();
-  if (!actor) redirect("/login");
+  const { actor, stale } = await staffSession();
+  // A stale session is told why it has to sign in again, instead of a silent bounce.
+  if (!actor) redirect(stale ? "/login?error=SessionEnded" : "/login");
   if (!can(actor.role, permission, environment)) forbidden();
   return actor;
 }

@@ -14,6 +14,7 @@ const KNOWN_ERRORS: Record<string, string> = {
   OidcProfile: "Your identity provider did not say who you are.",
   AccessDenied: "Your account may not use the console.",
   SessionRequired: "Sign in to continue.",
+  SessionEnded: "Your session has ended because your account was changed or disabled. Sign in again to continue.",
   disabled: "Your account was disabled. Ask an admin to enable it.",
 };
 
