@@ -1,0 +1,106 @@
+"use server";
+import { revalidatePath } from "next/cache";
+import QRCode from "qrcode";
+import { z } from "zod";
+import { badRequest } from "@/lib/errors";
+import { staffAction } from "@/lib/next/safe-action";
+import { issueSignInToken } from "@/lib/sign-in";
+import { deleteUser, getUser, revokeAllSessions, revokeSession, setUserDisabled } from "@/lib/users";
+
+const userId = z.uuid("is not a user id");
+const reason = z.string().trim().min(1, "is required: say why, for the audit log").max(500, "must be at most 500 characters");
+
+export interface IssuedTokenForConsole {
+  tokenId: string;
+  userId: string;
+  token: string;
+  expiresAt: string;
+  issuedAt: string;
+  /** The token as a QR code (SVG markup rendered here, so no third party ever sees the token). */
+  qrSvg: string;
+}
+
+/**
+ * The console is a broker: the same domain function as POST /v2/user/{id}/sign_in_token, with the
+ * staff member as actor (it checks users:issue_tokens on the user's environment — qa: sandbox only).
+ */
+export const issueSignInTokenAction = staffAction(
+  "users:issue_tokens",
+  z.object({
+    userId,
+    reason,
+    // Empty means the environment's default lifetime (settings).
+    expiresInSeconds: z.union([z.literal(""), z.coerce.number().int("must be whole seconds").min(60, "must be at least a minute").max(86_400, "must be at most a day")]).optional(),
+  }),
+  async (input, { actor, db, meta }) => {
+    const issued = await issueSignInToken(
+      db,
+      actor,
+      input.userId,
+      { reason: input.reason, expiresInSeconds: input.expiresInSeconds === "" || input.expiresInSeconds === undefined ? null : input.expiresInSeconds },
+      meta,
+    );
+    const qrSvg = await QRCode.toString(issued.sign_in_token, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
+    revalidatePath(`/users/${input.userId}`);
+    return {
+      data: {
+        tokenId: issued.token_id,
+        userId: issued.user_id,
+        token: issued.sign_in_token,
+        expiresAt: issued.expires_at,
+        issuedAt: new Date().toISOString(),
+        qrSvg,
+      } satisfies IssuedTokenForConsole,
+      message: "Sign-in token issued.",
+    };
+  },
+);
+
+export const setUserDisabledAction = staffAction(
+  "users:disable",
+  z.object({ userId, disabled: z.enum(["true", "false"]), reason }),
+  async (input, { actor, db, meta }) => {
+    const user = await setUserDisabled(db, actor, input.userId, input.disabled === "true", { reason: input.reason }, meta);
+    revalidatePath(`/users/${input.userId}`);
+    return {
+      data: user.id,
+      message: user.status === "disabled" ? `${user.clientUserId} is disabled; every session ended and no token of theirs works any more.` : `${user.clientUserId} is enabled again. They need a new sign-in token to sign in.`,
+    };
+  },
+);
+
+export const deleteUserAction = staffAction(
+  "users:delete",
+  z.object({ userId, reason, confirm: z.string().trim() }),
+  async (input, { actor, db, meta }) => {
+    // The typed confirmation is checked here, not only in the browser.
+    const user = await getUser(db, actor, input.userId);
+    if (input.confirm !== user.clientUserId) {
+      throw badRequest(`Type the client user id “${user.clientUserId}” exactly to confirm.`, "confirmation_mismatch", { field: "confirm" });
+    }
+    await deleteUser(db, actor, input.userId, { reason: input.reason }, meta);
+    revalidatePath(`/users/${input.userId}`);
+    revalidatePath("/users");
+    return { data: user.id, message: `${user.clientUserId} is deleted; their apps are signed out.` };
+  },
+);
+
+export const revokeSessionAction = staffAction(
+  "users:revoke_sessions",
+  z.object({ userId, sessionId: z.uuid("is not a session id"), reason }),
+  async (input, { actor, db, meta }) => {
+    const session = await revokeSession(db, actor, input.sessionId, { reason: input.reason }, meta);
+    revalidatePath(`/users/${input.userId}`);
+    return { data: session.id, message: `Session${session.installationId ? ` of installation ${session.installationId}` : ""} revoked; its next refresh fails.` };
+  },
+);
+
+export const revokeAllSessionsAction = staffAction(
+  "users:revoke_sessions",
+  z.object({ userId, reason }),
+  async (input, { actor, db, meta }) => {
+    const { revoked } = await revokeAllSessions(db, actor, input.userId, { reason: input.reason }, meta);
+    revalidatePath(`/users/${input.userId}`);
+    return { data: String(revoked), message: revoked ? `${revoked} session${revoked === 1 ? "" : "s"} revoked.` : "There were no live sessions to revoke." };
+  },
+);

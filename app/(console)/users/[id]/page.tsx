@@ -1,0 +1,150 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { forbidden, notFound } from "next/navigation";
+import { IssueSignInTokenDialog } from "@/components/tokens/issue-sign-in-token-dialog";
+import type { SessionJson } from "@/components/tokens/types";
+import { UserActions } from "@/components/users/user-actions";
+import { UserDetails } from "@/components/users/user-details";
+import { UserSessions } from "@/components/users/user-sessions";
+import { UserTimeline } from "@/components/users/user-timeline";
+import { Alert } from "@/components/ui/alert";
+import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
+import { getDb } from "@/db";
+import { isDomainError } from "@/lib/errors";
+import { requireStaffPage } from "@/lib/next/session";
+import { getSettings } from "@/lib/settings";
+import { can } from "@/lib/staff/rbac";
+import { getUser, listUserSessions, type UserView } from "@/lib/users";
+import { getUserTimeline, type TimelinePage } from "@/lib/users/timeline";
+import {
+  deleteUserAction,
+  issueSignInTokenAction,
+  revokeAllSessionsAction,
+  revokeSessionAction,
+  setUserDisabledAction,
+} from "./actions";
+
+export const metadata: Metadata = { title: "User" };
+
+type Params = Promise<{ id: string }>;
+type Search = Promise<Record<string, string | string[] | undefined>>;
+
+export default async function UserPage({ params, searchParams }: { params: Params; searchParams: Search }) {
+  const actor = await requireStaffPage("users:read");
+  const { id } = await params;
+  const sp = await searchParams;
+  const before = typeof sp.before === "string" ? sp.before : null;
+  const db = await getDb();
+
+  let user: UserView;
+  try {
+    user = await getUser(db, actor, id);
+  } catch (err) {
+    // A qa member asking for a production user gets the 403 page, not a hint of what is there.
+    if (isDomainError(err) && err.status === 404) notFound();
+    if (isDomainError(err) && err.status === 403) forbidden();
+    throw err;
+  }
+
+  const sessions = await listUserSessions(db, actor, user.id);
+  let timeline: TimelinePage | null = null;
+  let timelineError: string | null = null;
+  try {
+    timeline = await getUserTimeline(db, actor, user.id, { cursor: before, limit: 50 });
+  } catch (err) {
+    if (!isDomainError(err)) throw err;
+    timelineError = err.message;
+  }
+  const settings = await getSettings(db, user.environment);
+  const live = user.status === "active";
+  const mayIssue = can(actor.role, "users:issue_tokens", user.environment);
+  const sessionsJson = JSON.parse(JSON.stringify(sessions)) as SessionJson[];
+
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="mb-2 text-sm">
+        <Link href="/users" className="text-indigo-700 hover:underline">
+          ← Users
+        </Link>
+      </nav>
+      <PageHeader
+        title={user.name ?? user.clientUserId}
+        description={user.name ? user.clientUserId : user.email ?? undefined}
+        actions={
+          mayIssue && live ? (
+            <IssueSignInTokenDialog
+              userId={user.id}
+              clientUserId={user.clientUserId}
+              environment={user.environment}
+              defaultLifetimeSeconds={settings.signInTokenTtlSeconds}
+              action={issueSignInTokenAction}
+              sessionsQueryKey={["user-sessions", user.id]}
+            />
+          ) : null
+        }
+      />
+      {mayIssue && user.status === "disabled" ? (
+        <Alert tone="warning" className="mb-4">
+          This user is disabled: enable them before issuing a sign-in token.
+        </Alert>
+      ) : null}
+      {user.status === "deleted" ? (
+        <Alert tone="error" className="mb-4">
+          This user was deleted. Their history stays below; nothing can be done for them any more.
+        </Alert>
+      ) : null}
+      <div className="grid gap-6 xl:grid-cols-[minmax(0,2fr)_minmax(0,3fr)]">
+        <div className="space-y-6">
+          <Card>
+            <CardHeader
+              title="Details"
+              actions={
+                <UserActions
+                  user={{ id: user.id, clientUserId: user.clientUserId, status: user.status }}
+                  canDisable={can(actor.role, "users:disable", user.environment)}
+                  canDelete={can(actor.role, "users:delete", user.environment)}
+                  setDisabled={setUserDisabledAction}
+                  remove={deleteUserAction}
+                />
+              }
+            />
+            <CardBody>
+              <UserDetails user={user} />
+            </CardBody>
+          </Card>
+          <Card>
+            <CardHeader title="SDK sessions" description="Each app installation signed in as this user." />
+            <CardBody>
+              <UserSessions
+                userId={user.id}
+                initial={sessionsJson}
+                canRevoke={can(actor.role, "users:revoke_sessions", user.environment) && user.status !== "deleted"}
+                revokeOne={revokeSessionAction}
+                revokeAll={revokeAllSessionsAction}
+              />
+            </CardBody>
+          </Card>
+        </div>
+        <Card>
+          <CardHeader title="Timeline" description="Everything that happened to this user, newest first." />
+          <CardBody>
+            {timelineError ? (
+              <Alert tone="error">
+                {timelineError}{" "}
+                <Link className="underline" href={`/users/${user.id}`}>
+                  Show the newest events
+                </Link>
+              </Alert>
+            ) : (
+              <UserTimeline
+                events={timeline!.events}
+                olderHref={timeline!.nextCursor ? `/users/${user.id}?before=${encodeURIComponent(timeline!.nextCursor)}` : null}
+                newestHref={before ? `/users/${user.id}` : null}
+              />
+            )}
+          </CardBody>
+        </Card>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,44 @@
+import Link from "next/link";
+import { formatUtc } from "@/components/tokens/format";
+import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
+import type { UserView } from "@/lib/users/types";
+import { EnvironmentBadge, UserStatusBadge } from "./user-status-badge";
+
+export function UserTable({ users }: { users: UserView[] }) {
+  return (
+    <Table>
+      <THead>
+        <TR>
+          <TH>Client user id</TH>
+          <TH>Name and email</TH>
+          <TH>Environment</TH>
+          <TH>Status</TH>
+          <TH>Created</TH>
+        </TR>
+      </THead>
+      <TBody>
+        {users.map((u) => (
+          <TR key={u.id} className="hover:bg-slate-50" data-testid="user-row">
+            <TD>
+              <Link href={`/users/${u.id}`} className="font-medium text-indigo-700 hover:underline">
+                {u.clientUserId}
+              </Link>
+              <span className="block font-mono text-xs text-slate-500">{u.id}</span>
+            </TD>
+            <TD>
+              <span className="block">{u.name ?? <span className="text-slate-400">No name</span>}</span>
+              <span className="block text-xs text-slate-600">{u.email ?? ""}</span>
+            </TD>
+            <TD>
+              <EnvironmentBadge environment={u.environment} region={u.region} />
+            </TD>
+            <TD>
+              <UserStatusBadge status={u.status} />
+            </TD>
+            <TD className="whitespace-nowrap text-xs text-slate-600">{formatUtc(u.createdAt)}</TD>
+          </TR>
+        ))}
+      </TBody>
+    </Table>
+  );
+}
