@@ -1,0 +1,346 @@
+/**
+ * Users and sign-in tokens in the domain core, on PGlite and PostgreSQL: what an API key, each staff
+ * role and an SDK user may see and do, search and keyset pages, disable/delete ending sessions, and
+ * sign-in tokens issued by keys and staff (reason, qa in sandbox only, auditor refused, expiry by an
+ * injected clock), with audit events that never contain a secret.
+ */
+import { and, eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryRows } from "@/db/client";
+import { auditEvents, sdkSessions } from "@/db/schema";
+import { apiKeyActor, authenticateApiKey, createApiKey, revokeApiKey, type ApiKeyScope } from "@/lib/api-keys";
+import { systemActor, type Actor, type RequestMeta } from "@/lib/context";
+import { DomainError } from "@/lib/errors";
+import { authenticateBearer } from "@/lib/oauth/bearer";
+import { exchangeSignInToken } from "@/lib/oauth/exchange";
+import { OAuthError } from "@/lib/oauth/errors";
+import { refreshSdkSession } from "@/lib/oauth/refresh";
+import { clearSigningKeyCache, ensureSigningKey } from "@/lib/oauth/signing-keys";
+import { getSignInTokenStatus, issueSignInToken, parseSignInToken } from "@/lib/sign-in";
+import {
+  createUser,
+  deleteUser,
+  getUser,
+  listUserSessions,
+  resolveByClientUserId,
+  revokeAllSessions,
+  revokeSession,
+  searchUsers,
+  setUserDisabled,
+} from "@/lib/users";
+import type { StaffRole } from "@/lib/staff/rbac";
+import { createTestDatabase, type TestDatabase } from "../helpers/db";
+
+const system = systemActor("test");
+const meta: RequestMeta = { requestId: "req-users", ip: "203.0.113.9", userAgent: "vitest" };
+const staffActor = (role: StaffRole): Actor => ({ type: "staff", id: `00000000-0000-7000-8000-00000000000${"asqd".indexOf(role[0]!) + 1}`, name: `${role}@example.test`, role });
+const admin = staffActor("admin");
+const support = staffActor("support");
+const qa = staffActor("qa");
+const auditor = staffActor("auditor");
+
+let t: TestDatabase;
+let run = 0;
+const uniq = (s: string) => `${s}-${++run}-${Math.random().toString(36).slice(2, 8)}`;
+const secrets: string[] = [];
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  clearSigningKeyCache();
+  await ensureSigningKey(t.db);
+});
+afterAll(async () => {
+  clearSigningKeyCache();
+  await t.close();
+});
+
+async function keyActor(environment: "sandbox" | "production", region = "us", scopes: ApiKeyScope[] | "all" = "all") {
+  const { key } = await createApiKey(
+    t.db,
+    system,
+    { name: uniq("key"), environment, region, scopes: scopes === "all" ? ["users:read", "users:write", "sign_in_tokens:write", "tokens:introspect"] : scopes },
+    meta,
+  );
+  secrets.push(key);
+  return { key, actor: apiKeyActor(await authenticateApiKey(t.db, key, null)) };
+}
+
+async function fails(p: Promise<unknown>, status: number, code: string): Promise<DomainError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err, `expected ${status} ${code}`).toBeInstanceOf(DomainError);
+  expect({ status: (err as DomainError).status, code: (err as DomainError).code }).toEqual({ status, code });
+  return err as DomainError;
+}
+
+async function grantFails(p: Promise<unknown>, descriptionStart: string) {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(OAuthError);
+  expect((err as OAuthError).error).toBe("invalid_grant");
+  expect((err as OAuthError).description.startsWith(descriptionStart), (err as OAuthError).description).toBe(true);
+}
+
+async function signIn(actor: Actor, userId: string, installationId = uniq("inst")) {
+  const issued = await issueSignInToken(t.db, actor, userId, {}, meta);
+  secrets.push(issued.sign_in_token);
+  const tokens = await exchangeSignInToken(t.db, { signInToken: issued.sign_in_token, installationId }, meta);
+  secrets.push(tokens.refresh_token, tokens.access_token);
+  return tokens;
+}
+
+const auditOf = (action: string, targetId?: string) =>
+  t.db
+    .select()
+    .from(auditEvents)
+    .where(targetId ? and(eq(auditEvents.action, action), eq(auditEvents.targetId, targetId)) : eq(auditEvents.action, action));
+
+describe("creating and reading users with API keys", () => {
+  it("creates in the key's environment and region, audits it, and refuses a taken client user id naming the user", async () => {
+    const { actor } = await keyActor("production", "eu");
+    const cid = uniq("client");
+    const user = await createUser(t.db, actor, { client_user_id: cid, email: "Ann@Example.test", name: "Ann Lee" }, meta);
+    expect(user).toMatchObject({ clientUserId: cid, environment: "production", region: "eu", status: "active" });
+    const [ev] = await auditOf("user.created", user.id);
+    expect(ev).toMatchObject({ actorType: "api_key", actorId: actor.id, environment: "production", outcome: "success" });
+
+    const err = await fails(createUser(t.db, actor, { client_user_id: cid }, meta), 409, "client_user_id_taken");
+    expect(err.extra.user_id).toBe(user.id);
+    // The same client user id in another environment is another user.
+    const { actor: sandbox } = await keyActor("sandbox", "eu");
+    expect((await createUser(t.db, sandbox, { client_user_id: cid }, meta)).id).not.toBe(user.id);
+  });
+
+  it("answers 404 for another environment's or region's user, bad ids and unknown client ids", async () => {
+    const { actor: us } = await keyActor("sandbox", "us");
+    const { actor: eu } = await keyActor("sandbox", "eu");
+    const { actor: prod } = await keyActor("production", "us");
+    const user = await createUser(t.db, us, { client_user_id: uniq("c") }, meta);
+    expect((await getUser(t.db, us, user.id)).id).toBe(user.id);
+    await fails(getUser(t.db, eu, user.id), 404, "user_not_found");
+    await fails(getUser(t.db, prod, user.id), 404, "user_not_found");
+    await fails(getUser(t.db, us, "not-a-uuid"), 404, "user_not_found");
+    expect((await resolveByClientUserId(t.db, us, user.clientUserId)).id).toBe(user.id);
+    await fails(resolveByClientUserId(t.db, prod, user.clientUserId), 404, "user_not_found");
+  });
+
+  it("refuses a key without the scope", async () => {
+    const { actor } = await keyActor("sandbox", "us", ["users:read"]);
+    await fails(createUser(t.db, actor, { client_user_id: uniq("c") }, meta), 403, "insufficient_scope");
+  });
+
+  it("lets an SDK user read itself only", async () => {
+    const { actor } = await keyActor("sandbox", "us");
+    const me = await createUser(t.db, actor, { client_user_id: uniq("me") }, meta);
+    const other = await createUser(t.db, actor, { client_user_id: uniq("other") }, meta);
+    const tokens = await signIn(actor, me.id);
+    const who = await authenticateBearer(t.db, tokens.access_token);
+    expect((await getUser(t.db, who.actor, me.id)).id).toBe(me.id);
+    await fails(getUser(t.db, who.actor, other.id), 403, "forbidden");
+  });
+});
+
+describe("searching users", () => {
+  it("finds by user id, client user id, email and name (exact, prefix, substring) and pages without gaps", async () => {
+    const { actor } = await keyActor("sandbox", "us");
+    const tag = uniq("zq").replace(/-/g, "");
+    const made = [];
+    for (const [i, name] of ["Grace Hopper", "Alan Turing", "Ada Lovelace", "Edsger Dijkstra", "Barbara Liskov"].entries()) {
+      made.push(await createUser(t.db, actor, { client_user_id: `${tag}_user_${i}`, email: `${name.split(" ")[0]!.toLowerCase()}.${tag}@example.test`, name: `${name} ${tag}` }, meta));
+    }
+    const ids = (p: { users: { id: string }[] }) => p.users.map((u) => u.id).sort();
+    expect(ids(await searchUsers(t.db, admin, { q: made[2]!.id }))).toEqual([made[2]!.id]);
+    expect(ids(await searchUsers(t.db, admin, { q: `${tag}_user_3` }))).toEqual([made[3]!.id]);
+    expect(ids(await searchUsers(t.db, admin, { q: `${tag.toUpperCase()}_USER` }))).toEqual(ids({ users: made }));
+    expect(ids(await searchUsers(t.db, admin, { q: `grace.${tag}` }))).toEqual([made[0]!.id]);
+    expect(ids(await searchUsers(t.db, admin, { q: `turing ${tag}` }))).toEqual([made[1]!.id]);
+    expect(ids(await searchUsers(t.db, admin, { q: `love` }))).toContain(made[2]!.id);
+    // LIKE metacharacters are text, not wildcards.
+    expect((await searchUsers(t.db, admin, { q: `${tag}%` })).users).toEqual([]);
+    expect((await searchUsers(t.db, admin, { q: `'; drop table users; --` })).users).toEqual([]);
+
+    await setUserDisabled(t.db, admin, made[4]!.id, true, { reason: "test" }, meta);
+    expect(ids(await searchUsers(t.db, admin, { q: tag, status: "disabled" }))).toEqual([made[4]!.id]);
+    expect(ids(await searchUsers(t.db, admin, { q: tag, status: "active" }))).not.toContain(made[4]!.id);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<typeof searchUsers>> = await searchUsers(t.db, actor, { q: tag, limit: 2, cursor });
+      expect(page.users.length).toBeLessThanOrEqual(2);
+      seen.push(...page.users.map((u) => u.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([...made].reverse().map((u) => u.id)); // newest first, each once
+    await fails(searchUsers(t.db, actor, { cursor: "garbage" }), 400, "invalid_cursor");
+  });
+
+  it("shows qa only sandbox, refuses qa asking for production, and keeps keys to their own environment", async () => {
+    const { actor: sb } = await keyActor("sandbox", "us");
+    const { actor: pr } = await keyActor("production", "us");
+    const tag = uniq("envtag").replace(/-/g, "");
+    const inSandbox = await createUser(t.db, sb, { client_user_id: `${tag}-a` }, meta);
+    const inProd = await createUser(t.db, pr, { client_user_id: `${tag}-b` }, meta);
+    expect((await searchUsers(t.db, qa, { q: tag })).users.map((u) => u.id)).toEqual([inSandbox.id]);
+    await fails(searchUsers(t.db, qa, { q: tag, environment: "production" }), 403, "forbidden");
+    expect((await searchUsers(t.db, support, { q: tag })).users).toHaveLength(2);
+    expect((await searchUsers(t.db, auditor, { q: tag, environment: "production" })).users.map((u) => u.id)).toEqual([inProd.id]);
+    expect((await searchUsers(t.db, pr, { q: tag })).users.map((u) => u.id)).toEqual([inProd.id]);
+    await fails(getUser(t.db, qa, inProd.id), 403, "forbidden");
+  });
+});
+
+describe("disabling, deleting and revoking", () => {
+  it("disabling ends every token at once; staff must give a reason; auditors may not", async () => {
+    const { actor } = await keyActor("sandbox", "us");
+    const user = await createUser(t.db, actor, { client_user_id: uniq("dis") }, meta);
+    const tokens = await signIn(actor, user.id);
+    const pending = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    secrets.push(pending.sign_in_token);
+
+    await fails(setUserDisabled(t.db, support, user.id, true, { reason: "  " }, meta), 422, "reason_required");
+    await fails(setUserDisabled(t.db, auditor, user.id, true, { reason: "no" }, meta), 403, "forbidden");
+    await setUserDisabled(t.db, support, user.id, true, { reason: "fraud report #12" }, meta);
+
+    await grantFails(refreshSdkSession(t.db, tokens.refresh_token, meta), "user_disabled");
+    await fails(authenticateBearer(t.db, tokens.access_token), 401, "invalid_token");
+    await grantFails(exchangeSignInToken(t.db, { signInToken: pending.sign_in_token }, meta), "user_disabled");
+    await fails(issueSignInToken(t.db, actor, user.id, {}, meta), 409, "user_disabled");
+    const [ev] = await auditOf("user.disabled", user.id);
+    expect(ev).toMatchObject({ actorType: "staff", reason: "fraud report #12" });
+
+    await setUserDisabled(t.db, actor, user.id, false, {}, meta);
+    expect((await auditOf("user.enabled", user.id)).length).toBe(1);
+    // Old sessions stay ended; a new sign-in works.
+    await grantFails(refreshSdkSession(t.db, tokens.refresh_token, meta), "session_revoked");
+    await signIn(actor, user.id);
+  });
+
+  it("deleting ends sessions with user_deleted, is admin-only for staff, and frees the client user id", async () => {
+    const { actor } = await keyActor("sandbox", "us");
+    const user = await createUser(t.db, actor, { client_user_id: uniq("del") }, meta);
+    const tokens = await signIn(actor, user.id);
+    await fails(deleteUser(t.db, support, user.id, { reason: "asked" }, meta), 403, "forbidden");
+    await fails(deleteUser(t.db, admin, user.id, {}, meta), 422, "reason_required");
+    await deleteUser(t.db, admin, user.id, { reason: "GDPR erasure request" }, meta);
+    await grantFails(refreshSdkSession(t.db, tokens.refresh_token, meta), "user_deleted");
+    await fails(getUser(t.db, actor, user.id), 404, "user_not_found");
+    await fails(deleteUser(t.db, actor, user.id, {}, meta), 404, "user_not_found");
+    await fails(issueSignInToken(t.db, actor, user.id, {}, meta), 404, "user_not_found");
+    expect((await getUser(t.db, admin, user.id)).status).toBe("deleted");
+    expect((await createUser(t.db, actor, { client_user_id: user.clientUserId }, meta)).id).not.toBe(user.id);
+  });
+
+  it("staff revoke one session or all of them, with a reason, qa in sandbox only", async () => {
+    const { actor } = await keyActor("sandbox", "us");
+    const { actor: prodKey } = await keyActor("production", "us");
+    const user = await createUser(t.db, actor, { client_user_id: uniq("rev") }, meta);
+    const a = await signIn(actor, user.id);
+    const b = await signIn(actor, user.id);
+    const c = await signIn(actor, user.id);
+    const sessions = await listUserSessions(t.db, support, user.id);
+    expect(sessions.map((s) => s.state)).toEqual(["active", "active", "active"]);
+
+    const aSession = (await authenticateBearer(t.db, a.access_token)).sessionId;
+    const target = sessions.find((s) => s.id === aSession)!;
+    await fails(revokeSession(t.db, qa, target.id, {}, meta), 422, "reason_required");
+    await fails(revokeSession(t.db, auditor, target.id, { reason: "x" }, meta), 403, "forbidden");
+    expect((await revokeSession(t.db, qa, target.id, { reason: "lost phone" }, meta)).state).toBe("revoked");
+    await grantFails(refreshSdkSession(t.db, a.refresh_token, meta), "session_revoked");
+    await refreshSdkSession(t.db, b.refresh_token, meta);
+
+    expect(await revokeAllSessions(t.db, support, user.id, { reason: "account takeover" }, meta)).toEqual({ revoked: 2 });
+    await fails(authenticateBearer(t.db, c.access_token), 401, "invalid_token");
+    expect((await auditOf("sdk_session.revoked")).filter((e) => e.details.userId === user.id)).toHaveLength(3);
+
+    const prodUser = await createUser(t.db, prodKey, { client_user_id: uniq("p") }, meta);
+    await signIn(prodKey, prodUser.id);
+    await fails(revokeAllSessions(t.db, qa, prodUser.id, { reason: "x" }, meta), 403, "forbidden");
+  });
+});
+
+describe("sign-in tokens", () => {
+  it("are self-describing, default to the environment's lifetime and refuse lifetimes out of range", async () => {
+    const { actor } = await keyActor("production", "eu");
+    const user = await createUser(t.db, actor, { client_user_id: uniq("sit") }, meta);
+    const now = new Date("2030-01-01T00:00:00Z");
+    const issued = await issueSignInToken(t.db, actor, user.id, { now }, meta);
+    secrets.push(issued.sign_in_token);
+    expect(issued.sign_in_token).toMatch(/^sit_production_eu_[0-9A-Za-z]{49}$/);
+    expect(parseSignInToken(issued.sign_in_token)).toEqual({ environment: "production", region: "eu" });
+    expect(parseSignInToken(issued.sign_in_token.slice(0, -1) + (issued.sign_in_token.endsWith("a") ? "b" : "a"))).toBeNull();
+    expect(issued.expires_at).toBe("2030-01-01T00:10:00.000Z");
+    await fails(issueSignInToken(t.db, actor, user.id, { expiresInSeconds: 59 }, meta), 422, "validation_failed");
+    await fails(issueSignInToken(t.db, actor, user.id, { expiresInSeconds: 86_401 }, meta), 422, "validation_failed");
+    const { actor: noScope } = await keyActor("production", "eu", ["users:read"]);
+    await fails(issueSignInToken(t.db, noScope, user.id, {}, meta), 403, "insufficient_scope");
+    const { actor: otherEnv } = await keyActor("sandbox", "eu");
+    await fails(issueSignInToken(t.db, otherEnv, user.id, {}, meta), 404, "user_not_found");
+  });
+
+  it("staff issue with a reason; qa only in sandbox; auditors never", async () => {
+    const { actor: sb } = await keyActor("sandbox", "us");
+    const { actor: pr } = await keyActor("production", "us");
+    const sbUser = await createUser(t.db, sb, { client_user_id: uniq("s") }, meta);
+    const prUser = await createUser(t.db, pr, { client_user_id: uniq("p") }, meta);
+    await fails(issueSignInToken(t.db, support, prUser.id, {}, meta), 422, "reason_required");
+    await fails(issueSignInToken(t.db, qa, prUser.id, { reason: "testing" }, meta), 403, "forbidden");
+    await fails(issueSignInToken(t.db, auditor, sbUser.id, { reason: "testing" }, meta), 403, "forbidden");
+    const byQa = await issueSignInToken(t.db, qa, sbUser.id, { reason: "QA build 42", expiresInSeconds: 120 }, meta);
+    const bySupport = await issueSignInToken(t.db, support, prUser.id, { reason: "customer ticket 981" }, meta);
+    secrets.push(byQa.sign_in_token, bySupport.sign_in_token);
+    const [ev] = await t.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "sign_in_token.issued"), eq(auditEvents.targetId, prUser.id)));
+    expect(ev).toMatchObject({ actorType: "staff", actorId: support.id, reason: "customer ticket 981", environment: "production" });
+    expect(ev!.details.signInTokenId).toBe(bySupport.token_id);
+  });
+
+  it("report pending, redeemed (with the session) and expired, and cannot be redeemed after expiry", async () => {
+    const { actor } = await keyActor("sandbox", "us");
+    const user = await createUser(t.db, actor, { client_user_id: uniq("st") }, meta);
+    const issued = await issueSignInToken(t.db, support, user.id, { reason: "help", expiresInSeconds: 60 }, meta);
+    secrets.push(issued.sign_in_token);
+    const expiresAt = new Date(issued.expires_at);
+    expect((await getSignInTokenStatus(t.db, support, issued.token_id)).state).toBe("pending");
+    expect((await getSignInTokenStatus(t.db, support, issued.token_id, { now: new Date(expiresAt.getTime() + 1) })).state).toBe("expired");
+    await fails(getSignInTokenStatus(t.db, support, "nope"), 404, "sign_in_token_not_found");
+
+    await grantFails(exchangeSignInToken(t.db, { signInToken: issued.sign_in_token }, meta, { now: new Date(expiresAt.getTime() + 1) }), "The sign-in token");
+    const tokens = await exchangeSignInToken(t.db, { signInToken: issued.sign_in_token, installationId: "ios-1" }, meta);
+    secrets.push(tokens.refresh_token);
+    const status = await getSignInTokenStatus(t.db, support, issued.token_id);
+    expect(status.state).toBe("redeemed");
+    expect(status.redeemedAt).toBeInstanceOf(Date);
+    expect(status.sessionId).toBe((await authenticateBearer(t.db, tokens.access_token)).sessionId);
+    expect(JSON.stringify(status)).not.toContain(issued.sign_in_token);
+    await grantFails(exchangeSignInToken(t.db, { signInToken: issued.sign_in_token }, meta), "The sign-in token");
+    const [session] = await t.db.select().from(sdkSessions).where(eq(sdkSessions.id, status.sessionId!));
+    expect(session).toMatchObject({ installationId: "ios-1", userId: user.id });
+  });
+
+  it("refuses a revoked key", async () => {
+    const { key, actor } = await keyActor("sandbox", "us");
+    const user = await createUser(t.db, actor, { client_user_id: uniq("rk") }, meta);
+    await revokeApiKey(t.db, system, actor.id, "rotated", meta);
+    await fails(authenticateApiKey(t.db, key, "sign_in_tokens:write"), 401, "invalid_api_key");
+    expect(user.id).toBeTruthy();
+  });
+});
+
+describe("secrets at rest", () => {
+  it("no key, sign-in token, refresh or access token minted here appears in any audit event or table", async () => {
+    expect(secrets.length).toBeGreaterThan(10);
+    const tables = await queryRows<{ table_name: string }>(t.db, sql`select table_name from information_schema.tables where table_schema = 'public'`);
+    for (const { table_name } of tables) {
+      const rows = await queryRows<{ j: string }>(t.db, sql`select row_to_json(x)::text as j from ${sql.identifier(table_name)} x`);
+      const dump = rows.map((r) => r.j).join("\n");
+      for (const s of secrets) expect(dump.includes(s), `${table_name} holds a secret`).toBe(false);
+    }
+  });
+});
