@@ -4,8 +4,14 @@ import type { Permission } from "@/lib/staff/rbac";
 export const NAV_ITEMS: Array<{ href: string; label: string; permission: Permission }> = [
   { href: "/", label: "Overview", permission: "console:view" },
   { href: "/users", label: "Users", permission: "users:read" },
+  { href: "/devices", label: "Devices", permission: "devices:read" },
+  // Every role that may read users may also read devices (lib/staff/rbac.ts), so devices:read
+  // covers "devices:read or users:read" for the JWT inspector.
+  { href: "/inspector", label: "JWT inspector", permission: "devices:read" },
+  { href: "/migrations", label: "Migrations", permission: "migrations:read" },
   { href: "/audit", label: "Audit log", permission: "audit:read" },
   { href: "/staff", label: "Staff", permission: "staff:manage" },
   { href: "/api-keys", label: "API keys", permission: "api_keys:manage" },
+  { href: "/instances", label: "Instances", permission: "instances:manage" },
   { href: "/settings", label: "Settings", permission: "settings:manage" },
 ];
