@@ -23,7 +23,8 @@ export async function recordApiKeyInstallation(
     .onConflictDoUpdate({
       target: [apiKeyInstallations.apiKeyId, apiKeyInstallations.userId, apiKeyInstallations.installationId],
       set: { lastSeenAt: now },
-      setWhere: sql`${apiKeyInstallations.lastSeenAt} < ${new Date(now.getTime() - 60_000)}`,
+      // An ISO string with a cast: postgres.js cannot bind a bare Date inside a raw sql fragment.
+      setWhere: sql`${apiKeyInstallations.lastSeenAt} < ${new Date(now.getTime() - 60_000).toISOString()}::timestamptz`,
     })
     .returning({ id: apiKeyInstallations.installationId });
   return written.length > 0;
