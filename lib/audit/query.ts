@@ -2,7 +2,7 @@
  * Reading the audit log: filters, keyset pages on (occurred_at desc, id desc), and a streaming
  * export that walks the same keyset so memory stays flat however many rows match.
  */
-import { and, desc, eq, gte, ilike, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, ilike, lt, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client";
 import { auditEvents, type AuditEventRow } from "@/db/schema";
@@ -33,6 +33,8 @@ export const auditFilterSchema = z.object({
   targetType: z.string().trim().max(80).optional(),
   targetId: z.string().trim().max(200).optional(),
   environment: z.enum(["sandbox", "production"]).optional(),
+  /** Events naming an API key in their details (migrations, installations) or targeting it. */
+  apiKeyId: z.uuid("must be an API key id").optional(),
   outcome: z.enum(AUDIT_OUTCOMES).optional(),
   from: isoDate.optional(),
   to: isoDate.optional(),
@@ -74,6 +76,14 @@ function whereOf(filter: AuditFilter): SQL[] {
   if (filter.targetType) where.push(eq(auditEvents.targetType, filter.targetType));
   if (filter.targetId) where.push(eq(auditEvents.targetId, filter.targetId));
   if (filter.environment) where.push(eq(auditEvents.environment, filter.environment));
+  if (filter.apiKeyId) {
+    where.push(
+      or(
+        sql`${auditEvents.details}->>'apiKeyId' = ${filter.apiKeyId}`,
+        and(eq(auditEvents.targetType, "api_key"), eq(auditEvents.targetId, filter.apiKeyId)),
+      )!,
+    );
+  }
   if (filter.outcome) where.push(eq(auditEvents.outcome, filter.outcome));
   if (filter.from) where.push(gte(auditEvents.occurredAt, filter.from));
   if (filter.to) where.push(lt(auditEvents.occurredAt, filter.to));

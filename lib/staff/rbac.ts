@@ -43,7 +43,7 @@ const GRANTS: Record<StaffRole, ReadonlySet<Permission>> = {
   admin: new Set(PERMISSIONS),
   support: new Set(SUPPORT),
   // qa: the same as support, but only in sandbox (see `can`).
-  qa: new Set(SUPPORT.filter((p) => p !== "migrations:read")),
+  qa: new Set(SUPPORT),
   auditor: new Set<Permission>(["console:view", "users:read", "devices:read", "audit:read", "audit:export", "migrations:read"]),
 };
 

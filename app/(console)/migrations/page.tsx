@@ -1,0 +1,211 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { AuditTable } from "@/components/audit/audit-table";
+import { MigrationChart } from "@/components/migrations/migration-chart";
+import { Alert, EmptyState } from "@/components/ui/alert";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
+import { Field, Input, Select } from "@/components/ui/input";
+import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
+import { getDb } from "@/db";
+import { decodeCursor } from "@/lib/audit/query";
+import { isDomainError } from "@/lib/errors";
+import { listMigrationEvents } from "@/lib/migrations/events";
+import { migrationReport, RECENT_USE_DAYS, type KeyMigrationSummary } from "@/lib/migrations/report";
+import { requireStaffPage } from "@/lib/next/session";
+
+export const metadata: Metadata = { title: "Migration off API keys" };
+
+type Search = Promise<Record<string, string | string[] | undefined>>;
+
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+function SafetyBadge({ k }: { k: KeyMigrationSummary }) {
+  if (k.safety === "revoked") return <Badge>Revoked</Badge>;
+  if (k.safety === "safe") return <Badge tone="good">Safe to revoke</Badge>;
+  return (
+    <Badge tone="warn" title={`${k.recentlyActiveRemaining} installation(s) used this key in the last ${RECENT_USE_DAYS} days without migrating`}>
+      In use by {k.recentlyActiveRemaining}
+    </Badge>
+  );
+}
+
+export default async function MigrationsPage({ searchParams }: { searchParams: Search }) {
+  const actor = await requireStaffPage("migrations:read");
+  const raw = await searchParams;
+  const v = (k: string) => (typeof raw[k] === "string" ? (raw[k] as string) : "");
+  const db = await getDb();
+
+  let report;
+  let events;
+  let error: string | null = null;
+  const apiKeyId = /^[0-9a-f-]{36}$/i.test(v("apiKeyId")) ? v("apiKeyId") : undefined;
+  const outcome = v("outcome") === "completed" || v("outcome") === "rejected" ? (v("outcome") as "completed" | "rejected") : undefined;
+  try {
+    report = await migrationReport(db, actor, {
+      from: v("from") ? new Date(`${v("from")}T00:00:00Z`) : undefined,
+      to: v("to") ? new Date(`${v("to")}T00:00:00Z`) : undefined,
+    });
+    events = await listMigrationEvents(db, actor, { from: report.from, to: report.to, apiKeyId, outcome }, { cursor: decodeCursor(v("cursor") || null), limit: 25 });
+  } catch (err) {
+    if (!isDomainError(err)) throw err;
+    error = err.message;
+  }
+
+  const base = new URLSearchParams();
+  for (const k of ["from", "to", "apiKeyId", "outcome"]) if (v(k)) base.set(k, v(k));
+  const exportQuery = new URLSearchParams(base);
+  if (report) {
+    exportQuery.set("from", report.from.toISOString());
+    exportQuery.set("to", report.to.toISOString());
+  }
+
+  return (
+    <>
+      <PageHeader
+        title="Migration off API keys"
+        description="Which app installations still sign in with a Team API key, which have moved to sign-in tokens, and when a key is safe to revoke."
+      />
+      <Card className="mb-6">
+        <CardBody>
+          <form method="get" className="flex flex-wrap items-end gap-3" aria-label="Report period">
+            <Field label="From (UTC)" htmlFor="m-from">
+              <Input id="m-from" name="from" type="date" defaultValue={v("from") || (report ? day(report.from) : "")} />
+            </Field>
+            <Field label="To (UTC, exclusive)" htmlFor="m-to">
+              <Input id="m-to" name="to" type="date" defaultValue={v("to")} />
+            </Field>
+            <Field label="API key" htmlFor="m-key">
+              <Select id="m-key" name="apiKeyId" defaultValue={apiKeyId ?? ""}>
+                <option value="">All keys</option>
+                {report?.keys.map((k) => (
+                  <option key={k.apiKeyId} value={k.apiKeyId}>
+                    {k.name} ({k.prefix}…)
+                  </option>
+                ))}
+              </Select>
+            </Field>
+            <Field label="Events" htmlFor="m-outcome">
+              <Select id="m-outcome" name="outcome" defaultValue={outcome ?? ""}>
+                <option value="">Completed and rejected</option>
+                <option value="completed">Completed</option>
+                <option value="rejected">Rejected</option>
+              </Select>
+            </Field>
+            <Button type="submit">Show</Button>
+          </form>
+        </CardBody>
+      </Card>
+
+      {error ? <Alert tone="error" className="mb-6">{error}</Alert> : null}
+      {report && events ? (
+        <>
+          <div className="mb-6 grid gap-4 md:grid-cols-4" data-testid="migration-totals">
+            {[
+              ["Installations on API keys", report.totals.seen, "totals-seen"],
+              ["Migrated", report.totals.migrated, "totals-migrated"],
+              ["Remaining", report.totals.remaining, "totals-remaining"],
+              ["Rejected migrations", report.totals.rejected, "totals-rejected"],
+            ].map(([label, n, id]) => (
+              <Card key={String(id)}>
+                <CardBody>
+                  <p className="text-xs uppercase tracking-wide text-slate-500">{label}</p>
+                  <p className="mt-1 text-2xl font-semibold" data-testid={String(id)}>
+                    {n}
+                  </p>
+                </CardBody>
+              </Card>
+            ))}
+          </div>
+
+          <Card className="mb-6">
+            <CardHeader title="Migrations per day" description={`${day(report.from)} to ${day(report.to)} (UTC)`} />
+            <CardBody>
+              <MigrationChart daily={report.daily} from={report.from} to={report.to} />
+            </CardBody>
+          </Card>
+
+          <Card className="mb-6">
+            <CardHeader title="By API key" description={`"Safe to revoke" means no installation used the key without migrating in the last ${RECENT_USE_DAYS} days.`} />
+            <CardBody>
+              {report.keys.length === 0 ? (
+                <EmptyState title="No API keys yet" />
+              ) : (
+                <Table>
+                  <THead>
+                    <TR>
+                      <TH>Key</TH>
+                      <TH>Env / region</TH>
+                      <TH className="text-right">Seen</TH>
+                      <TH className="text-right">Migrated</TH>
+                      <TH className="text-right">Remaining</TH>
+                      <TH className="text-right">Rejected</TH>
+                      <TH>Why rejected</TH>
+                      <TH>Revoke?</TH>
+                    </TR>
+                  </THead>
+                  <TBody>
+                    {report.keys.map((k) => (
+                      <TR key={k.apiKeyId} data-testid={`migration-key-${k.prefix}`}>
+                        <TD>
+                          <span className="block font-medium">{k.name}</span>
+                          <span className="font-mono text-xs text-slate-500">{k.prefix}…</span>
+                        </TD>
+                        <TD>
+                          {k.environment} / {k.region}
+                        </TD>
+                        <TD className="text-right" data-col="seen">{k.seen}</TD>
+                        <TD className="text-right" data-col="migrated">{k.migrated}</TD>
+                        <TD className="text-right" data-col="remaining">{k.remaining}</TD>
+                        <TD className="text-right" data-col="rejected">{k.rejected}</TD>
+                        <TD className="text-xs">
+                          {Object.entries(k.rejectedByReason)
+                            .map(([r, n]) => `${r.replace(/_/g, " ")} × ${n}`)
+                            .join(", ") || "—"}
+                        </TD>
+                        <TD>
+                          <SafetyBadge k={k} />
+                        </TD>
+                      </TR>
+                    ))}
+                  </TBody>
+                </Table>
+              )}
+            </CardBody>
+          </Card>
+
+          <Card>
+            <CardHeader
+              title="Migration events"
+              actions={
+                <div className="flex gap-2">
+                  <Button asChild variant="secondary" size="sm">
+                    <a href={`/migrations/export?format=csv&${exportQuery}`}>Export CSV</a>
+                  </Button>
+                  <Button asChild variant="secondary" size="sm">
+                    <a href={`/migrations/export?format=ndjson&${exportQuery}`}>Export NDJSON</a>
+                  </Button>
+                </div>
+              }
+            />
+            <CardBody>
+              {events.events.length === 0 ? (
+                <EmptyState title="No migration events in this period" />
+              ) : (
+                <>
+                  <AuditTable events={events.events} />
+                  {events.nextCursor ? (
+                    <Button asChild variant="secondary" size="sm" className="mt-4">
+                      <Link href={`/migrations?${new URLSearchParams({ ...Object.fromEntries(base), cursor: events.nextCursor })}`}>Older events →</Link>
+                    </Button>
+                  ) : null}
+                </>
+              )}
+            </CardBody>
+          </Card>
+        </>
+      ) : null}
+    </>
+  );
+}

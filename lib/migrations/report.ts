@@ -1,0 +1,178 @@
+/**
+ * The migration off Team API keys, as managers review it: per key, the installations seen in
+ * API-key mode in a period, how many migrated to sign-in tokens, how many remain, how many
+ * migrations were rejected and why, a daily series for the chart, and whether the key is safe to
+ * revoke (no un-migrated installation used it recently).
+ *
+ * Sources: `api_key_installations` (recorded from X-Installation-Id on API-key calls, marked by a
+ * successful migration) and the `migration.completed` / `migration.rejected` audit events.
+ */
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Executor } from "@/db/client";
+import { queryRows } from "@/db/client";
+import type { Actor } from "@/lib/context";
+import { badRequest } from "@/lib/errors";
+import { assertStaffCan } from "@/lib/staff/authorize";
+import { visibleEnvironments } from "@/lib/staff/rbac";
+
+/** "Still used recently": an un-migrated installation seen within this many days blocks revocation. */
+export const RECENT_USE_DAYS = 30;
+
+export type RevokeSafety = "safe" | "in_use" | "revoked";
+
+export interface KeyMigrationSummary {
+  apiKeyId: string;
+  name: string;
+  prefix: string;
+  environment: string;
+  region: string;
+  revokedAt: Date | null;
+  /** Installations that called with this key in the period. */
+  seen: number;
+  /** Of those, how many have migrated (by the end of the period). */
+  migrated: number;
+  /** Of those, how many have not. */
+  remaining: number;
+  /** Migration attempts refused in the period, and their reasons. */
+  rejected: number;
+  rejectedByReason: Record<string, number>;
+  /** Un-migrated installations seen in the last RECENT_USE_DAYS days (what revoking would break). */
+  recentlyActiveRemaining: number;
+  lastSeenAt: Date | null;
+  safety: RevokeSafety;
+}
+
+export interface MigrationReport {
+  from: Date;
+  to: Date;
+  keys: KeyMigrationSummary[];
+  totals: { seen: number; migrated: number; remaining: number; rejected: number };
+  daily: Array<{ day: string; completed: number; rejected: number }>;
+}
+
+export const reportPeriodSchema = z.object({
+  from: z.coerce.date("must be a date").optional(),
+  to: z.coerce.date("must be a date").optional(),
+});
+
+export function resolvePeriod(input: { from?: Date; to?: Date }, now = new Date()): { from: Date; to: Date } {
+  const to = input.to ?? new Date(now.getTime() + 60_000);
+  const from = input.from ?? new Date(to.getTime() - 30 * 86_400_000);
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw badRequest("The period's dates are not valid.", "validation_failed");
+  if (from >= to) throw badRequest("The period must start before it ends.", "validation_failed");
+  if (to.getTime() - from.getTime() > 366 * 86_400_000) throw badRequest("Choose a period of at most a year.", "validation_failed");
+  return { from, to };
+}
+
+/** Un-migrated installations that used `apiKeyId` in the last RECENT_USE_DAYS days. */
+export async function installationsStillUsingKey(db: Executor, apiKeyId: string, now = new Date()): Promise<number> {
+  const since = new Date(now.getTime() - RECENT_USE_DAYS * 86_400_000);
+  const [row] = await queryRows<{ n: number }>(
+    db,
+    sql`select count(*)::int as n from api_key_installations
+        where api_key_id = ${apiKeyId}::uuid and migrated_at is null and last_seen_at >= ${since.toISOString()}::timestamptz`,
+  );
+  return Number(row?.n ?? 0);
+}
+
+export async function migrationReport(
+  db: Executor,
+  actor: Actor,
+  period: { from?: Date; to?: Date },
+  now = new Date(),
+): Promise<MigrationReport> {
+  assertStaffCan(actor, "migrations:read");
+  const { from, to } = resolvePeriod(period, now);
+  const envs = actor.type === "staff" ? visibleEnvironments(actor.role) : ["sandbox", "production"];
+  const envList = sql.join(envs.map((e) => sql`${e}`), sql`, `);
+  const recentSince = new Date(now.getTime() - RECENT_USE_DAYS * 86_400_000);
+  const fromIso = from.toISOString();
+  const toIso = to.toISOString();
+
+  const keys = await queryRows<{
+    id: string;
+    name: string;
+    prefix: string;
+    environment: string;
+    region: string;
+    revoked_at: string | Date | null;
+    seen: number;
+    migrated: number;
+    recent_remaining: number;
+    last_seen_at: string | Date | null;
+  }>(
+    db,
+    sql`select k.id::text as id, k.name, k.prefix, k.environment, k.region, k.revoked_at,
+          count(i.installation_id) filter (where i.last_seen_at >= ${fromIso}::timestamptz and i.first_seen_at < ${toIso}::timestamptz)::int as seen,
+          count(i.installation_id) filter (where i.last_seen_at >= ${fromIso}::timestamptz and i.first_seen_at < ${toIso}::timestamptz
+                                           and i.migrated_at is not null and i.migrated_at < ${toIso}::timestamptz)::int as migrated,
+          count(i.installation_id) filter (where i.migrated_at is null and i.last_seen_at >= ${recentSince.toISOString()}::timestamptz)::int as recent_remaining,
+          max(i.last_seen_at) as last_seen_at
+        from api_keys k
+        left join api_key_installations i on i.api_key_id = k.id
+        where k.environment in (${envList})
+        group by k.id
+        order by k.revoked_at is not null, k.created_at desc`,
+  );
+
+  const rejections = await queryRows<{ api_key_id: string | null; reason: string | null; n: number }>(
+    db,
+    sql`select details->>'apiKeyId' as api_key_id, reason, count(*)::int as n
+        from audit_events
+        where action = 'migration.rejected' and occurred_at >= ${fromIso}::timestamptz and occurred_at < ${toIso}::timestamptz
+          and (environment is null or environment in (${envList}))
+        group by 1, 2`,
+  );
+
+  const daily = await queryRows<{ day: string; completed: number; rejected: number }>(
+    db,
+    sql`select to_char(date_trunc('day', occurred_at at time zone 'UTC'), 'YYYY-MM-DD') as day,
+          count(*) filter (where action = 'migration.completed')::int as completed,
+          count(*) filter (where action = 'migration.rejected')::int as rejected
+        from audit_events
+        where action in ('migration.completed', 'migration.rejected')
+          and occurred_at >= ${fromIso}::timestamptz and occurred_at < ${toIso}::timestamptz
+          and (environment is null or environment in (${envList}))
+        group by 1 order by 1`,
+  );
+
+  const summaries: KeyMigrationSummary[] = keys.map((k) => {
+    const byReason: Record<string, number> = {};
+    for (const r of rejections) if (r.api_key_id === k.id) byReason[r.reason ?? "unknown"] = (byReason[r.reason ?? "unknown"] ?? 0) + Number(r.n);
+    const rejected = Object.values(byReason).reduce((a, b) => a + b, 0);
+    const seen = Number(k.seen);
+    const migrated = Number(k.migrated);
+    const recent = Number(k.recent_remaining);
+    return {
+      apiKeyId: k.id,
+      name: k.name,
+      prefix: k.prefix,
+      environment: k.environment,
+      region: k.region,
+      revokedAt: k.revoked_at ? new Date(k.revoked_at) : null,
+      seen,
+      migrated,
+      remaining: seen - migrated,
+      rejected,
+      rejectedByReason: byReason,
+      recentlyActiveRemaining: recent,
+      lastSeenAt: k.last_seen_at ? new Date(k.last_seen_at) : null,
+      safety: k.revoked_at ? "revoked" : recent > 0 ? "in_use" : "safe",
+    };
+  });
+
+  const totals = summaries.reduce(
+    (t, k) => ({ seen: t.seen + k.seen, migrated: t.migrated + k.migrated, remaining: t.remaining + k.remaining, rejected: t.rejected + k.rejected }),
+    { seen: 0, migrated: 0, remaining: 0, rejected: 0 },
+  );
+  // Rejections whose key was unknown (a forged or foreign key) count in the total too.
+  totals.rejected = rejections.reduce((a, r) => a + Number(r.n), 0);
+  return { from, to, keys: summaries, totals, daily: daily.map((d) => ({ day: d.day, completed: Number(d.completed), rejected: Number(d.rejected) })) };
+}
+
+/** Migration events only, for everyone who may read the report (support too, unlike the full log). */
+export const migrationEventFilter = z.object({
+  apiKeyId: z.uuid("must be an API key id").optional(),
+  outcome: z.enum(["completed", "rejected"]).optional(),
+});

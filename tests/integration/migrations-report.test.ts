@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiKeyActor, createApiKey } from "@/lib/api-keys";
+import { systemActor, NO_REQUEST, type Actor } from "@/lib/context";
+import { DomainError } from "@/lib/errors";
+import { exportMigrationEvents, listMigrationEvents } from "@/lib/migrations/events";
+import { installationsStillUsingKey, migrationReport } from "@/lib/migrations/report";
+import { exchangeSignInToken } from "@/lib/oauth/exchange";
+import { recordApiKeyInstallation } from "@/lib/oauth/migration";
+import { issueSignInToken } from "@/lib/sign-in";
+import { createUser } from "@/lib/users";
+import { getApiKey } from "@/lib/api-keys";
+import { createTestDatabase, type TestDatabase } from "../helpers/db";
+
+let t: TestDatabase;
+const admin = systemActor("test");
+const auditor: Actor = { type: "staff", id: "00000000-0000-7000-8000-000000000001", name: "auditor@test", role: "auditor" };
+const qa: Actor = { type: "staff", id: "00000000-0000-7000-8000-000000000002", name: "qa@test", role: "qa" };
+
+async function keyAndActor(environment: "sandbox" | "production", region: "us" | "eu") {
+  const { key, apiKey } = await createApiKey(t.db, admin, { name: `${environment}-${region}`, environment, region, scopes: ["users:read", "users:write", "sign_in_tokens:write"] }, NO_REQUEST);
+  return { key, id: apiKey.id, prefix: apiKey.prefix, actor: apiKeyActor((await getApiKey(t.db, apiKey.id))!) };
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => t?.close());
+
+describe("migration report", () => {
+  it("counts installations seen, migrated, remaining and rejected per key, by day, and what revoking would break", async () => {
+    const sandboxUs = await keyAndActor("sandbox", "us");
+    const productionUs = await keyAndActor("production", "us");
+    const users = [];
+    for (let i = 0; i < 4; i++) users.push(await createUser(t.db, sandboxUs.actor, { client_user_id: `mig-${i}` }, NO_REQUEST));
+    // Four installations use the sandbox key in API-key mode.
+    for (const [i, u] of users.entries()) await recordApiKeyInstallation(t.db, { apiKeyId: sandboxUs.id, userId: u.id, installationId: `inst-${i}` });
+
+    const token = async (userId: string) => (await issueSignInToken(t.db, sandboxUs.actor, userId, {}, NO_REQUEST)).sign_in_token;
+    // Two migrate properly.
+    for (const i of [0, 1]) {
+      await exchangeSignInToken(t.db, { signInToken: await token(users[i]!.id), installationId: `inst-${i}`, migration: { apiKey: sandboxUs.key, previousUserId: users[i]!.id } }, NO_REQUEST);
+    }
+    // One is rejected for the wrong user, one for the wrong environment's key.
+    const rejects = [
+      { apiKey: sandboxUs.key, previousUserId: users[3]!.id, userIdx: 2 },
+      { apiKey: productionUs.key, previousUserId: users[3]!.id, userIdx: 3 },
+    ];
+    for (const r of rejects) {
+      const err = await exchangeSignInToken(
+        t.db,
+        { signInToken: await token(users[r.userIdx]!.id), installationId: `inst-${r.userIdx}`, migration: { apiKey: r.apiKey, previousUserId: r.previousUserId } },
+        NO_REQUEST,
+      ).catch((e: unknown) => e);
+      expect(String((err as { description?: string; message?: string }).message ?? err)).toMatch(/incompatible_migration/);
+    }
+
+    const report = await migrationReport(t.db, auditor, {});
+    const sandbox = report.keys.find((k) => k.apiKeyId === sandboxUs.id)!;
+    expect(sandbox).toMatchObject({ seen: 4, migrated: 2, remaining: 2, rejected: 1, rejectedByReason: { user_mismatch: 1 }, safety: "in_use", recentlyActiveRemaining: 2 });
+    const production = report.keys.find((k) => k.apiKeyId === productionUs.id)!;
+    expect(production).toMatchObject({ seen: 0, migrated: 0, rejected: 1, rejectedByReason: { environment_mismatch: 1 }, safety: "safe" });
+    expect(report.totals).toEqual({ seen: 4, migrated: 2, remaining: 2, rejected: 2 });
+    const today = new Date().toISOString().slice(0, 10);
+    expect(report.daily).toEqual([{ day: today, completed: 2, rejected: 2 }]);
+    expect(await installationsStillUsingKey(t.db, sandboxUs.id)).toBe(2);
+
+    // The events behind the numbers, for the list and the export.
+    const events = await listMigrationEvents(t.db, auditor, { from: report.from, to: report.to, apiKeyId: sandboxUs.id });
+    expect(events.events.map((e) => e.action).sort()).toEqual(["migration.completed", "migration.completed", "migration.rejected"]);
+    const csv = await new Response(await exportMigrationEvents(t.db, auditor, { from: report.from, to: report.to }, "csv", NO_REQUEST)).text();
+    expect(csv.trim().split("\n")).toHaveLength(1 + 4);
+    expect(csv).not.toContain(sandboxUs.key);
+
+    // qa sees sandbox only: the production key is not in its report.
+    const qaReport = await migrationReport(t.db, qa, {});
+    expect(qaReport.keys.some((k) => k.apiKeyId === productionUs.id)).toBe(false);
+  });
+
+  it("refuses roles without the permission and periods that make no sense", async () => {
+    const nobody: Actor = { type: "anonymous", id: null, name: null };
+    await expect(migrationReport(t.db, nobody, {})).rejects.toBeInstanceOf(DomainError);
+    await expect(migrationReport(t.db, auditor, { from: new Date("2026-02-01"), to: new Date("2026-01-01") })).rejects.toThrow(/start before it ends/);
+  });
+});
