@@ -3,7 +3,7 @@
  * (created_at desc, id desc)), one session with what was captured, its images, and cancel.
  * Staff see only environments their role may see (QA: sandbox).
  */
-import { and, desc, eq, inArray, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
 import { ephemeralTokens, idvSessions, idvSessionSteps, workflows, type IdvSession } from "@/db/schema";
@@ -109,9 +109,9 @@ export async function listHandoffs(
   if (filter.status) {
     // "expired" includes sessions past their expiry that the sweeper has not marked yet.
     if (filter.status === "expired") {
-      where.push(or(eq(idvSessions.status, "expired"), and(inArray(idvSessions.status, ["created", "in_progress"]), sql`${idvSessions.expiresAt} <= ${now}`))!);
+      where.push(or(eq(idvSessions.status, "expired"), and(inArray(idvSessions.status, ["created", "in_progress"]), lte(idvSessions.expiresAt, now)))!);
     } else if (filter.status === "created" || filter.status === "in_progress") {
-      where.push(eq(idvSessions.status, filter.status), sql`${idvSessions.expiresAt} > ${now}`);
+      where.push(eq(idvSessions.status, filter.status), gt(idvSessions.expiresAt, now));
     } else where.push(eq(idvSessions.status, filter.status));
   }
   if (opts.cursor) {

@@ -3,7 +3,7 @@
  * the one session a token may start, reading it, capturing its steps and submitting it. Every
  * change is written with its audit event in one transaction.
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor, Transaction } from "@/db/client";
@@ -378,7 +378,7 @@ export async function submitStep(
     const [open] = await tx
       .update(idvSessions)
       .set({ status: "in_progress", updatedAt: now })
-      .where(and(eq(idvSessions.id, session.id), inArray(idvSessions.status, ["created", "in_progress"]), sql`${idvSessions.expiresAt} > ${now}`))
+      .where(and(eq(idvSessions.id, session.id), inArray(idvSessions.status, ["created", "in_progress"]), gt(idvSessions.expiresAt, now)))
       .returning({ id: idvSessions.id });
     if (!open) throw sessionClosed(effectiveStatus(session, now) === "expired" ? "expired" : session.status);
     await tx

@@ -23,11 +23,13 @@ export async function sweepExpiredIdv(db: Database, now: Date = new Date()): Pro
   return db.transaction(async (tx) => {
     const [lock] = await queryRows<{ ok: boolean }>(tx, sql`select pg_try_advisory_xact_lock(${IDV_SWEEP_LOCK}) as ok`);
     if (!lock?.ok) return { ran: false, sessionsExpired: 0, tokensDeleted: 0 };
+    // A bound timestamp, not a Date: postgres.js cannot serialise a Date inside raw SQL.
+    const at = now.toISOString();
     const expired = await queryRows<{ id: string; environment: string; workflow_id: string }>(
       tx,
-      sql`update idv_sessions set status = 'expired', updated_at = ${now}
+      sql`update idv_sessions set status = 'expired', updated_at = ${at}::timestamptz
           where id in (select id from idv_sessions
-                       where status in ('created', 'in_progress') and expires_at <= ${now}
+                       where status in ('created', 'in_progress') and expires_at <= ${at}::timestamptz
                        order by expires_at limit ${IDV_SWEEP_BATCH} for update skip locked)
           returning id::text as id, environment, workflow_id`,
     );
@@ -42,7 +44,7 @@ export async function sweepExpiredIdv(db: Database, now: Date = new Date()): Pro
     const deleted = await queryRows<{ id: string }>(
       tx,
       sql`delete from ephemeral_tokens
-          where id in (select id from ephemeral_tokens where expires_at <= ${now} limit ${IDV_SWEEP_BATCH} for update skip locked)
+          where id in (select id from ephemeral_tokens where expires_at <= ${at}::timestamptz limit ${IDV_SWEEP_BATCH} for update skip locked)
           returning id::text as id`,
     );
     return { ran: true, sessionsExpired: expired.length, tokensDeleted: deleted.length };
