@@ -1,0 +1,101 @@
+/**
+ * Shared helpers of the end-to-end specs: who the demo staff are, where each role's signed-in
+ * storageState lives, signing in through next-auth's API, and reading the audit log as an admin to
+ * check what did (or did not) happen.
+ */
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect, request as playwrightRequest, type APIRequestContext, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { DEMO_STAFF } from "@/db/demo-staff";
+import type { StaffRole } from "@/lib/staff/rbac";
+
+export { DEMO_STAFF };
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ROLES = DEMO_STAFF.map((s) => s.role);
+
+export const demo = (role: StaffRole) => DEMO_STAFF.find((s) => s.role === role)!;
+
+/** e2e/.auth/<role>.json: written by auth.setup.ts, gitignored. */
+export const authFile = (role: StaffRole) => path.join(here, ".auth", `${role}.json`);
+
+/** Unique enough for names and emails across runs and parallel workers. */
+export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
+
+/**
+ * Signs in through next-auth's credentials endpoint, as the login form does, without the form.
+ * Returns the URL next-auth sent the browser to (the console, or /login?error=...).
+ */
+export async function signInThroughApi(api: APIRequestContext, email: string, password: string): Promise<string> {
+  const csrf = await api.get("/api/auth/csrf");
+  expect(csrf.ok()).toBe(true);
+  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+  const res = await api.post("/api/auth/callback/credentials", {
+    form: { csrfToken, email, password, callbackUrl: "/", json: "true" },
+    maxRedirects: 0,
+  });
+  expect(res.status(), `sign-in of ${email} answered ${res.status()}`).toBeLessThan(500);
+  const body = res.headers()["content-type"]?.includes("json") ? ((await res.json()) as { url?: string }) : {};
+  return body.url ?? res.headers().location ?? "";
+}
+
+/** A browser context signed in as `email` (a fresh session, not a saved one). */
+export async function signedInContext(browser: Browser, baseURL: string, email: string, password: string): Promise<BrowserContext> {
+  const api = await playwrightRequest.newContext({ baseURL });
+  const landed = await signInThroughApi(api, email, password);
+  expect(landed, `sign-in of ${email} failed`).not.toContain("error=");
+  const state = await api.storageState();
+  await api.dispose();
+  return browser.newContext({ storageState: state });
+}
+
+export interface ExportedEvent {
+  id: string;
+  occurred_at: string;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: string;
+  reason: string | null;
+  details: Record<string, unknown>;
+}
+
+/** Audit events matching `filter`, read through the NDJSON export as the demo admin. */
+export async function auditEvents(baseURL: string, filter: Record<string, string>): Promise<ExportedEvent[]> {
+  const api = await playwrightRequest.newContext({ baseURL, storageState: authFile("admin") });
+  try {
+    const res = await api.get(`/audit/export?${new URLSearchParams({ format: "ndjson", ...filter })}`);
+    expect(res.status()).toBe(200);
+    const text = await res.text();
+    return text
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as ExportedEvent);
+  } finally {
+    await api.dispose();
+  }
+}
+
+/** Adds a staff member through the admin's staff page and waits for the confirmation. */
+export async function createStaffViaUi(page: Page, member: { email: string; role: StaffRole; password: string; name?: string }): Promise<string> {
+  await page.goto("/staff");
+  const form = page.getByRole("form", { name: "Add a staff member" });
+  await form.getByLabel("Email").fill(member.email);
+  if (member.name) await form.getByLabel("Name").fill(member.name);
+  await form.getByLabel("Role").selectOption(member.role);
+  await form.getByLabel("Initial password").fill(member.password);
+  await form.getByRole("button", { name: "Add staff member" }).click();
+  await expect(form.getByRole("status")).toContainText(`${member.email} can now sign in as ${member.role}.`);
+  const row = page.getByTestId(`staff-row-${member.email}`);
+  await expect(row).toBeVisible();
+  return row.locator('input[name="id"]').first().inputValue();
+}
+
+/** A full-page screenshot under test-results/screens/, for looking at layouts after a run. */
+export async function snap(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(here, "..", "test-results", "screens", `${name}.png`), fullPage: true });
+}

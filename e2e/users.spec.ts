@@ -1,0 +1,192 @@
+/**
+ * The support flow of issue 3, as people do it: support finds a user by client user id, issues a
+ * sign-in token with a reason, copies it; the "app" (this test, over HTTP) exchanges it; the new
+ * session appears on the user page without a reload; support revokes it and the app's next refresh
+ * fails. QA cannot issue for a production user (not offered; refused when forced); an auditor
+ * cannot issue at all. Users are created through the API with keys an admin makes in the console.
+ */
+import { expect, test, type APIRequestContext, type Browser, type Page } from "@playwright/test";
+import jsQR from "jsqr";
+import { PNG } from "pngjs";
+import { auditEvents, authFile, snap, unique } from "./fixtures";
+
+const EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+const SIGN_IN_TOKEN_TYPE = "urn:tokendesk:params:oauth:token-type:sign-in-token";
+
+/** An admin creates a key in the console and reads it from the one-time dialog. */
+async function createKeyInConsole(browser: Browser, name: string, environment: "sandbox" | "production"): Promise<string> {
+  const context = await browser.newContext({ storageState: authFile("admin") });
+  const page = await context.newPage();
+  await page.goto("/api-keys");
+  await page.getByRole("button", { name: "Create API key" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Name").fill(name);
+  await dialog.getByLabel("Environment").selectOption(environment);
+  await dialog.getByLabel("All scopes").check();
+  await dialog.getByRole("button", { name: "Create key" }).click();
+  const key = await dialog.getByTestId("api-key-secret").inputValue();
+  await context.close();
+  return key;
+}
+
+async function createUser(request: APIRequestContext, key: string, clientUserId: string, name: string): Promise<string> {
+  const res = await request.post("/v2/user", { headers: { "X-Vital-API-Key": key }, data: { client_user_id: clientUserId, name, email: `${clientUserId}@e2e.test` } });
+  expect(res.status(), await res.text()).toBe(200);
+  return ((await res.json()) as { user_id: string }).user_id;
+}
+
+/** Reads the QR code on screen back into text, as a phone would. */
+async function readQr(page: Page): Promise<string | null> {
+  const png = PNG.sync.read(await page.getByTestId("sign-in-token-qr").screenshot());
+  return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? null;
+}
+
+let sandboxUser: { id: string; clientUserId: string };
+let productionUser: { id: string; clientUserId: string };
+
+test.beforeAll(async ({ browser, request }) => {
+  const marker = unique("users");
+  const sandboxKey = await createKeyInConsole(browser, `${marker} sandbox`, "sandbox");
+  const productionKey = await createKeyInConsole(browser, `${marker} production`, "production");
+  sandboxUser = { clientUserId: `${marker}-sbx`, id: "" };
+  productionUser = { clientUserId: `${marker}-prod`, id: "" };
+  sandboxUser.id = await createUser(request, sandboxKey, sandboxUser.clientUserId, "Sandy Sandbox");
+  productionUser.id = await createUser(request, productionKey, productionUser.clientUserId, "Petra Production");
+});
+
+test.describe("support", () => {
+  test.use({ storageState: authFile("support"), permissions: ["clipboard-read", "clipboard-write"] });
+
+  test("issues a sign-in token the app redeems, sees the session live, revokes it, and the app's refresh fails", async ({ page, request }) => {
+    // Find the user by client user id, typing as one does (the search runs as you type).
+    await page.goto("/users");
+    await page.getByLabel("Search").pressSequentially(productionUser.clientUserId, { delay: 5 });
+    await expect(page).toHaveURL(new RegExp(`[?&]q=${productionUser.clientUserId}`));
+    const rows = page.getByTestId("user-row");
+    await expect(rows).toHaveCount(1);
+    await snap(page, "users-search");
+    await rows.getByRole("link", { name: productionUser.clientUserId }).click();
+    await expect(page).toHaveURL(`/users/${productionUser.id}`);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Petra Production");
+    await expect(page.getByTestId("session-row")).toHaveCount(0);
+
+    // Anything that reloads the page would drop this marker.
+    await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+
+    await page.getByRole("button", { name: "Issue sign-in token" }).click();
+    const dialog = page.getByRole("dialog");
+    // A reason is required before anything is issued.
+    await dialog.getByRole("button", { name: "Issue token" }).click();
+    await expect(dialog.getByLabel("Reason")).toBeFocused();
+    await dialog.getByLabel("Reason").fill("Ticket 4411: locked out after a phone change");
+    await dialog.getByLabel("Valid for").selectOption("600");
+    await dialog.getByRole("button", { name: "Issue token" }).click();
+
+    const token = await dialog.getByTestId("sign-in-token-value").inputValue();
+    expect(token).toMatch(/^sit_production_us_[0-9A-Za-z]{49}$/);
+    await dialog.getByRole("button", { name: "Copy token" }).click();
+    await expect(dialog.getByRole("button", { name: "Copied" })).toBeVisible();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+    expect(await readQr(page)).toBe(token);
+    await expect(dialog.getByTestId("sign-in-token-countdown")).toContainText(/Expires in (10:00|9:\d\d)/);
+    await expect(dialog.getByTestId("sign-in-token-state")).toContainText("Waiting for the app to sign in…");
+    await snap(page, "issue-sign-in-token");
+
+    // The app exchanges the token over HTTP.
+    const installationId = unique("inst");
+    const exchanged = await request.post("/oauth/token", {
+      form: { grant_type: EXCHANGE, subject_token: token, subject_token_type: SIGN_IN_TOKEN_TYPE, installation_id: installationId },
+    });
+    expect(exchanged.status(), await exchanged.text()).toBe(200);
+    const tokens = (await exchanged.json()) as { refresh_token: string; user_id: string };
+    expect(tokens.user_id).toBe(productionUser.id);
+
+    // The dialog sees it, and the session list behind it refreshes by itself.
+    await expect(dialog.getByTestId("sign-in-token-state")).toContainText(new RegExp(`Redeemed at \\d\\d:\\d\\d:\\d\\d UTC by installation ${installationId}`));
+    await snap(page, "issue-sign-in-token-redeemed");
+    await dialog.getByRole("button", { name: "Done" }).click();
+    const session = page.getByTestId("session-row").filter({ hasText: installationId });
+    await expect(session).toHaveAttribute("data-state", "active");
+    await expect(page.getByTestId("user-timeline")).toContainText("Ticket 4411: locked out after a phone change");
+    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    await snap(page, "user-page");
+
+    // The token worked once; a second exchange is refused.
+    const again = await request.post("/oauth/token", { form: { grant_type: EXCHANGE, subject_token: token, subject_token_type: SIGN_IN_TOKEN_TYPE } });
+    expect(again.status()).toBe(400);
+    expect(await again.json()).toMatchObject({ error: "invalid_grant" });
+
+    // Support revokes the session, giving a reason.
+    await session.getByRole("button", { name: `Revoke the session of ${installationId}` }).click();
+    const revoke = page.getByRole("dialog");
+    await revoke.getByLabel("Reason").fill("Phone reported stolen");
+    await revoke.getByRole("button", { name: "Revoke session" }).click();
+    await expect(revoke).toBeHidden();
+    await expect(session).toHaveAttribute("data-state", "revoked");
+    await expect(page.getByTestId("user-timeline")).toContainText("Phone reported stolen");
+
+    // The app's next refresh fails.
+    const refreshed = await request.post("/oauth/token", { form: { grant_type: "refresh_token", refresh_token: tokens.refresh_token } });
+    expect(refreshed.status()).toBe(400);
+    expect(await refreshed.json()).toMatchObject({ error: "invalid_grant" });
+
+    const issued = await auditEvents(page.url().replace(/\/users\/.*/, ""), { action: "sign_in_token.issued", targetType: "user", targetId: productionUser.id });
+    expect(issued).toHaveLength(1);
+    expect(issued[0]).toMatchObject({ actor_name: "support@demo.tokendesk.dev", reason: "Ticket 4411: locked out after a phone change" });
+    expect(JSON.stringify(issued[0])).not.toContain(token);
+  });
+
+  test("the search link can be shared and says when nothing matches", async ({ page }) => {
+    await page.goto(`/users?q=${encodeURIComponent("no-such-user-anywhere")}&status=active`);
+    await expect(page.getByText("No user matches “no-such-user-anywhere” with these filters")).toBeVisible();
+    await expect(page.getByLabel("Search")).toHaveValue("no-such-user-anywhere");
+    await expect(page.getByLabel("Status")).toHaveValue("active");
+  });
+});
+
+test.describe("qa", () => {
+  test.use({ storageState: authFile("qa") });
+
+  test("is not offered production users or their issue button", async ({ page }) => {
+    await page.goto(`/users?q=${productionUser.clientUserId}`);
+    await expect(page.getByText(`No user matches “${productionUser.clientUserId}”`)).toBeVisible();
+    await expect(page.getByLabel("Environment").locator("option")).toHaveText(["sandbox"]);
+    const res = await page.goto(`/users/${productionUser.id}`);
+    expect(res!.status()).toBe(403);
+    await expect(page.getByRole("button", { name: "Issue sign-in token" })).toHaveCount(0);
+  });
+
+  test("is refused by the server when forcing an issue for a production user", async ({ page, baseURL }) => {
+    await page.goto(`/users/${sandboxUser.id}`);
+    await page.getByRole("button", { name: "Issue sign-in token" }).click();
+    const dialog = page.getByRole("dialog");
+    // A crafted request: the sandbox user's form, pointed at the production user.
+    await dialog.locator('input[name="userId"]').evaluate((el, id) => ((el as HTMLInputElement).value = id), productionUser.id);
+    await dialog.getByLabel("Reason").fill("forcing production");
+    await dialog.getByRole("button", { name: "Issue token" }).click();
+    await expect(dialog.getByRole("alert")).toHaveText("QA staff may only act in the sandbox environment.");
+    await expect(dialog.getByTestId("sign-in-token-value")).toHaveCount(0);
+    expect(await auditEvents(baseURL!, { action: "sign_in_token.issued", targetType: "user", targetId: productionUser.id, actor: "qa@demo.tokendesk.dev" })).toEqual([]);
+  });
+
+  test("can issue for a sandbox user", async ({ page }) => {
+    await page.goto(`/users/${sandboxUser.id}`);
+    await page.getByRole("button", { name: "Issue sign-in token" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Reason").fill("QA run 17");
+    await dialog.getByRole("button", { name: "Issue token" }).click();
+    await expect(dialog.getByTestId("sign-in-token-value")).toHaveValue(/^sit_sandbox_us_/);
+  });
+});
+
+test.describe("auditor", () => {
+  test.use({ storageState: authFile("auditor") });
+
+  test("reads users but cannot issue, disable or revoke", async ({ page }) => {
+    await page.goto(`/users/${productionUser.id}`);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Petra Production");
+    await expect(page.getByTestId("user-timeline")).toContainText("User created");
+    await expect(page.getByRole("button", { name: "Issue sign-in token" })).toHaveCount(0);
+    await expect(page.getByRole("button", { name: /Disable user|Delete user|Revoke/ })).toHaveCount(0);
+  });
+});
