@@ -8,6 +8,7 @@ import { staff } from "./schema";
 import { systemActor, NO_REQUEST } from "@/lib/context";
 import { DEMO_STAFF } from "./demo-staff";
 import { createStaff } from "@/lib/staff/staff";
+import { seedDevicesDemo } from "./seeds/devices";
 
 export { DEMO_STAFF };
 
@@ -17,5 +18,6 @@ export async function seedDemo(db: Database): Promise<boolean> {
   if (Number(row?.n ?? 0) > 0) return false;
   const actor = systemActor("demo seed");
   for (const s of DEMO_STAFF) await createStaff(db, actor, s, NO_REQUEST);
+  await seedDevicesDemo(db);
   return true;
 }
