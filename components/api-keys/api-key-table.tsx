@@ -64,7 +64,7 @@ export function ApiKeyTable({
                 </span>
               </TD>
               <TD className="whitespace-nowrap text-xs text-slate-600">{formatUtc(k.createdAt)}</TD>
-              <TD className="whitespace-nowrap text-xs text-slate-600" title={k.lastUsedAt ? formatUtc(k.lastUsedAt, { seconds: true }) : undefined}>
+              <TD className="whitespace-nowrap text-xs text-slate-600" title={k.lastUsedAt ? formatUtc(k.lastUsedAt, { seconds: true }) : undefined} suppressHydrationWarning>
                 {k.lastUsedAt ? relativeTime(k.lastUsedAt) : "never"}
               </TD>
               <TD>

@@ -53,7 +53,7 @@ export function SigningKeys({ keys, rotateAction }: { keys: SigningKeyRow[]; rot
                   )}
                 </TD>
                 <TD className="whitespace-nowrap text-xs text-slate-600">{formatUtc(k.createdAt)}</TD>
-                <TD className="whitespace-nowrap text-xs text-slate-600">
+                <TD className="whitespace-nowrap text-xs text-slate-600" suppressHydrationWarning>
                   {k.status === "current" ? "—" : k.retireAfter ? `${formatUtc(k.retireAfter)} (${relativeTime(k.retireAfter)})` : "—"}
                 </TD>
               </TR>

@@ -36,7 +36,8 @@ export function relativeTime(value: Date | string | null | undefined, now: Date 
   const d = typeof value === "string" ? new Date(value) : value;
   const diff = Math.round((d.getTime() - now.getTime()) / 1000);
   const abs = Math.abs(diff);
-  if (abs < 45) return diff < 0 ? "just now" : "in a few seconds";
+  // Clocks of browser, server and database differ by a little: a moment either way is "just now".
+  if (abs < 45) return diff > 5 ? "in a few seconds" : "just now";
   for (const [size, name] of UNITS) {
     if (abs >= size) {
       const n = Math.round(abs / size);

@@ -106,12 +106,15 @@ export function UserSessions({
             {sessions.map((s) => (
               <TR key={s.id} data-testid="session-row" data-session-id={s.id} data-state={s.state}>
                 <TD>
-                  <span className="block font-mono text-xs">{s.installationId ?? <span className="text-slate-400">no installation id</span>}</span>
-                  <span className="block font-mono text-[11px] text-slate-400">session {s.id}</span>
+                  <span className="block break-all font-mono text-xs" title={`SDK session ${s.id}`}>
+                    {s.installationId ?? <span className="text-slate-400">no installation id</span>}
+                  </span>
                   {s.migratedFromKeyId ? <Badge tone="info" className="mt-1">Migrated from an API key</Badge> : null}
                 </TD>
-                <TD className="whitespace-nowrap text-xs text-slate-600">{formatUtc(s.createdAt, { seconds: true })}</TD>
-                <TD className="whitespace-nowrap text-xs text-slate-600" title={s.lastRefreshAt ? formatUtc(s.lastRefreshAt, { seconds: true }) : undefined}>
+                <TD className="whitespace-nowrap text-xs text-slate-600" title={formatUtc(s.createdAt, { seconds: true })}>
+                  {formatUtc(s.createdAt)}
+                </TD>
+                <TD className="whitespace-nowrap text-xs text-slate-600" title={s.lastRefreshAt ? formatUtc(s.lastRefreshAt, { seconds: true }) : undefined} suppressHydrationWarning>
                   {s.lastRefreshAt ? relativeTime(s.lastRefreshAt) : "not yet"}
                 </TD>
                 <TD>

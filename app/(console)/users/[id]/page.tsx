@@ -93,7 +93,7 @@ export default async function UserPage({ params, searchParams }: { params: Param
           This user was deleted. Their history stays below; nothing can be done for them any more.
         </Alert>
       ) : null}
-      <div className="grid gap-6 xl:grid-cols-[minmax(0,2fr)_minmax(0,3fr)]">
+      <div className="grid gap-6 xl:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
         <div className="space-y-6">
           <Card>
             <CardHeader

@@ -1,0 +1,105 @@
+"use client";
+import { useActionState, useState } from "react";
+import { Alert } from "@/components/ui/alert";
+import { Button } from "@/components/ui/button";
+import { Field, Input, Select, Textarea } from "@/components/ui/input";
+import type { ActionResult } from "@/lib/next/safe-action";
+import { HandoffLive, type LiveHandoff } from "./handoff-live";
+
+type IssueAction = (prev: ActionResult<LiveHandoff> | null, form: FormData) => Promise<ActionResult<LiveHandoff>>;
+
+const LIFETIMES = [
+  { value: 600, label: "10 minutes" },
+  { value: 1800, label: "30 minutes" },
+  { value: 3600, label: "1 hour" },
+  { value: 14_400, label: "4 hours" },
+  { value: 86_400, label: "24 hours" },
+];
+
+/** "Issue IDV handoff": who, which workflow, how long, and why; then the live handoff. */
+export function IssueHandoffForm({
+  action,
+  workflows,
+  environments,
+}: {
+  action: IssueAction;
+  workflows: Array<{ id: string; name: string }>;
+  environments: string[];
+}) {
+  const [state, formAction, pending] = useActionState(action, null);
+  const [who, setWho] = useState<"external" | "user">("external");
+  const err = state && !state.ok ? state : null;
+  const fieldError = (name: string) => (err?.field === name ? err.error : null);
+  return (
+    <div className="space-y-6">
+      <form action={formAction} aria-label="Issue IDV handoff" className="grid gap-4 md:grid-cols-2">
+        <fieldset className="md:col-span-2">
+          <legend className="mb-1 text-sm font-medium text-slate-700">For</legend>
+          <div className="flex gap-4 text-sm">
+            <label className="flex items-center gap-2">
+              <input type="radio" name="who" value="external" checked={who === "external"} onChange={() => setWho("external")} /> An external user id
+            </label>
+            <label className="flex items-center gap-2">
+              <input type="radio" name="who" value="user" checked={who === "user"} onChange={() => setWho("user")} /> A tokendesk user id
+            </label>
+          </div>
+        </fieldset>
+        {who === "external" ? (
+          <>
+            <Field label="External user id" htmlFor="externalUserId" hint="Your system's id for the person" error={fieldError("externalUserId")}>
+              <Input id="externalUserId" name="externalUserId" required maxLength={200} autoComplete="off" />
+            </Field>
+            <Field label="Environment" htmlFor="environment" error={fieldError("environment")}>
+              <Select id="environment" name="environment" defaultValue={environments[0]}>
+                {environments.map((e) => (
+                  <option key={e} value={e}>
+                    {e}
+                  </option>
+                ))}
+              </Select>
+            </Field>
+          </>
+        ) : (
+          <Field label="User id" htmlFor="userId" hint="The user's environment and region apply" error={fieldError("userId")} className="md:col-span-2">
+            <Input id="userId" name="userId" required autoComplete="off" placeholder="0190…" />
+          </Field>
+        )}
+        <Field label="Workflow" htmlFor="workflowId" error={fieldError("workflowId")}>
+          <Select id="workflowId" name="workflowId" defaultValue={workflows[0]?.id}>
+            {workflows.map((w) => (
+              <option key={w.id} value={w.id}>
+                {w.name}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <Field label="Lifetime" htmlFor="ttl" error={fieldError("ttl")}>
+          <Select id="ttl" name="ttl" defaultValue="3600">
+            {LIFETIMES.map((l) => (
+              <option key={l.value} value={l.value}>
+                {l.label}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        <Field label="Reason" htmlFor="reason" hint="Recorded in the audit log" error={fieldError("reason")} className="md:col-span-2">
+          <Textarea id="reason" name="reason" required maxLength={500} placeholder="e.g. customer on the phone, ticket #1234" />
+        </Field>
+        <div className="md:col-span-2">
+          <Button type="submit" disabled={pending || workflows.length === 0}>
+            {pending ? "Issuing…" : "Issue handoff"}
+          </Button>
+        </div>
+        <div aria-live="polite" className="md:col-span-2">
+          {err && !err.field ? <Alert tone="error">{err.error}</Alert> : null}
+        </div>
+      </form>
+      {state && state.ok ? (
+        <div className="rounded-lg border border-indigo-200 bg-indigo-50/40 p-4">
+          {state.message ? <p className="mb-3 text-sm font-medium text-indigo-900">{state.message}</p> : null}
+          <HandoffLive key={state.data.sessionId} handoff={state.data} />
+        </div>
+      ) : null}
+    </div>
+  );
+}
