@@ -14,6 +14,9 @@ const KNOWN_ERRORS: Record<string, string> = {
   OidcProfile: "Your identity provider did not say who you are.",
   AccessDenied: "Your account may not use the console.",
   SessionRequired: "Sign in to continue.",
+  CsrfInvalid: "The sign-in form had expired or did not come from this console. Sign in again.",
+  BadSignInRequest: "The sign-in request could not be read. Use the form below to sign in.",
+  SignInFailed: "Sign-in failed on our side; nothing was changed. Try again.",
   SessionEnded: "Your session has ended because your account was changed or disabled. Sign in again to continue.",
   disabled: "Your account was disabled. Ask an admin to enable it.",
 };
