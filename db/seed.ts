@@ -9,6 +9,7 @@ import { systemActor, NO_REQUEST } from "@/lib/context";
 import { DEMO_STAFF } from "./demo-staff";
 import { createStaff } from "@/lib/staff/staff";
 import { seedDevicesDemo } from "./seeds/devices";
+import { seedIdvDemo } from "./seeds/idv";
 
 export { DEMO_STAFF };
 
@@ -19,5 +20,6 @@ export async function seedDemo(db: Database): Promise<boolean> {
   const actor = systemActor("demo seed");
   for (const s of DEMO_STAFF) await createStaff(db, actor, s, NO_REQUEST);
   await seedDevicesDemo(db);
+  await seedIdvDemo(db);
   return true;
 }

@@ -331,3 +331,13 @@ describe("workflows", () => {
     expect(await count("audit_events", sql`action = 'workflow.created'`)).toBe(2);
   });
 });
+
+describe("demo seed", () => {
+  it("adds two workflows and handoffs in every state", async () => {
+    const { seedIdvDemo } = await import("@/db/seeds/idv");
+    await seedIdvDemo(t.db);
+    const rows = await queryRows<{ status: string }>(t.db, sql`select status from idv_sessions order by status`);
+    expect(new Set(rows.map((r) => r.status))).toEqual(new Set(["created", "in_progress", "submitted", "expired", "cancelled"]));
+    expect((await listWorkflows(t.db, system)).map((w) => w.id)).toEqual(expect.arrayContaining(["wf_id_and_selfie", "wf_full_kyc"]));
+  });
+});
