@@ -57,10 +57,10 @@ async function checkMigration(
   if (!key) return { ok: false, reason: "unknown_api_key", message: "the API key is not one of this team's keys", key: null };
   if (key.revokedAt) return { ok: false, reason: "api_key_revoked", message: "the API key has been revoked", key };
   if (key.environment !== token.environment) {
-    return { ok: false, reason: "environment_mismatch", message: `the API key is for ${key.environment}, the sign-in token for ${token.environment}`, key };
+    return { ok: false, reason: "environment_mismatch", message: `the API key's environment (${key.environment}) is not the sign-in token's (${token.environment})`, key };
   }
   if (key.region !== token.region) {
-    return { ok: false, reason: "region_mismatch", message: `the API key is for region ${key.region}, the sign-in token for ${token.region}`, key };
+    return { ok: false, reason: "region_mismatch", message: `the API key's region (${key.region}) is not the sign-in token's (${token.region})`, key };
   }
   if (!m.previousUserId) return { ok: false, reason: "previous_user_id_missing", message: "previous_user_id is required for a migration", key };
   if (m.previousUserId !== token.userId) {

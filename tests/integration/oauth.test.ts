@@ -1,0 +1,172 @@
+/**
+ * The OAuth token service in the domain core, on PGlite and PostgreSQL, with an injected clock:
+ * rotation and its grace window, reuse after the window ending the family, the absolute lifetime,
+ * revocation and introspection, API-key installations and the migration exchange.
+ */
+import { and, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiKeyInstallations, auditEvents, sdkSessions, signInTokens } from "@/db/schema";
+import { apiKeyActor, authenticateApiKey, createApiKey } from "@/lib/api-keys";
+import { systemActor, type RequestMeta } from "@/lib/context";
+import { hashSecret } from "@/lib/crypto/keys";
+import { authenticateBearer } from "@/lib/oauth/bearer";
+import { exchangeSignInToken } from "@/lib/oauth/exchange";
+import { OAuthError } from "@/lib/oauth/errors";
+import { introspectToken } from "@/lib/oauth/introspect";
+import { recordApiKeyInstallation } from "@/lib/oauth/migration";
+import { refreshSdkSession } from "@/lib/oauth/refresh";
+import { revokeToken } from "@/lib/oauth/revoke";
+import { clearSigningKeyCache, ensureSigningKey } from "@/lib/oauth/signing-keys";
+import { issueSignInToken } from "@/lib/sign-in";
+import { createUser } from "@/lib/users";
+import { createTestDatabase, type TestDatabase } from "../helpers/db";
+
+const system = systemActor("test");
+const meta: RequestMeta = { requestId: "req-oauth", ip: null, userAgent: "vitest" };
+/** Everything in audit rows as text (txid is a bigint). */
+const dump = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x));
+
+let t: TestDatabase;
+let n = 0;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  clearSigningKeyCache();
+  await ensureSigningKey(t.db);
+});
+afterAll(async () => {
+  clearSigningKeyCache();
+  await t.close();
+});
+
+async function setup(environment: "sandbox" | "production" = "sandbox", region = "us") {
+  const { key } = await createApiKey(
+    t.db,
+    system,
+    { name: `k${++n}`, environment, region, scopes: ["users:read", "users:write", "sign_in_tokens:write", "tokens:introspect"] },
+    meta,
+  );
+  const actor = apiKeyActor(await authenticateApiKey(t.db, key, null));
+  const user = await createUser(t.db, actor, { client_user_id: `client-${n}-${Math.random()}` }, meta);
+  return { key, actor, user };
+}
+
+async function grantError(p: Promise<unknown>): Promise<OAuthError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(OAuthError);
+  return err as OAuthError;
+}
+
+describe("refresh rotation", () => {
+  it("rotates, accepts a retry inside the grace window, and ends the family on reuse after it", async () => {
+    const { actor, user } = await setup();
+    const t0 = new Date();
+    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
+    const first = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta, { now: t0 });
+    const t1 = new Date(t0.getTime() + 60_000);
+    const second = await refreshSdkSession(t.db, first.refresh_token, meta, { now: t1 });
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    // A lost response retried 5 s later (default grace 10 s): another token of the same family.
+    const retry = await refreshSdkSession(t.db, first.refresh_token, meta, { now: new Date(t1.getTime() + 5_000) });
+    const sid = (await authenticateBearer(t.db, second.access_token, { now: t1 })).sessionId;
+    expect((await authenticateBearer(t.db, retry.access_token, { now: t1 })).sessionId).toBe(sid);
+
+    const late = await grantError(refreshSdkSession(t.db, first.refresh_token, meta, { now: new Date(t1.getTime() + 11_000) }));
+    expect(late.error).toBe("invalid_grant");
+    expect(late.description).toMatch(/^refresh_token_reused/);
+    for (const rt of [second.refresh_token, retry.refresh_token]) {
+      expect((await grantError(refreshSdkSession(t.db, rt, meta, { now: new Date(t1.getTime() + 12_000) }))).description).toMatch(/^session_revoked/);
+    }
+    const [ev] = await t.db.select().from(auditEvents).where(and(eq(auditEvents.action, "refresh_token.reuse_detected"), eq(auditEvents.targetId, sid)));
+    expect(ev).toMatchObject({ outcome: "denied", environment: "sandbox" });
+    expect(dump(ev)).not.toContain(first.refresh_token);
+  });
+
+  it("ends at the absolute lifetime whatever the refreshes", async () => {
+    const { actor, user } = await setup();
+    const t0 = new Date();
+    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
+    const first = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta, { now: t0 });
+    const nearlyAYear = new Date(t0.getTime() + 364 * 86_400_000);
+    const next = await refreshSdkSession(t.db, first.refresh_token, meta, { now: nearlyAYear });
+    const err = await grantError(refreshSdkSession(t.db, next.refresh_token, meta, { now: new Date(t0.getTime() + 366 * 86_400_000) }));
+    expect(err.description).toMatch(/^session_expired/);
+  });
+
+  it("refuses an expired access token by the injected clock", async () => {
+    const { actor, user } = await setup();
+    const t0 = new Date();
+    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
+    const tokens = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta, { now: t0 });
+    await expect(authenticateBearer(t.db, tokens.access_token, { now: new Date(t0.getTime() + 3_599_000) })).resolves.toBeTruthy();
+    await expect(authenticateBearer(t.db, tokens.access_token, { now: new Date(t0.getTime() + 3_700_000) })).rejects.toMatchObject({ code: "invalid_token" });
+  });
+});
+
+describe("revocation and introspection", () => {
+  it("introspects live tokens for keys of the same environment and region only, and nothing after revocation", async () => {
+    const { actor, user } = await setup("production", "eu");
+    const { actor: otherRegion } = await setup("production", "us");
+    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    const tokens = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta);
+    const live = await introspectToken(t.db, actor, tokens.access_token);
+    expect(live).toMatchObject({ active: true, sub: user.id, environment: "production", region: "eu", token_type: "access_token" });
+    expect(await introspectToken(t.db, actor, tokens.refresh_token)).toMatchObject({ active: true, token_type: "refresh_token" });
+    expect(await introspectToken(t.db, otherRegion, tokens.access_token)).toEqual({ active: false });
+    expect(await introspectToken(t.db, actor, "garbage")).toEqual({ active: false });
+
+    expect(await revokeToken(t.db, tokens.access_token, meta)).toEqual({ revoked: "access_token" });
+    expect(await introspectToken(t.db, actor, tokens.access_token)).toEqual({ active: false });
+    expect(await introspectToken(t.db, actor, tokens.refresh_token)).toMatchObject({ active: true }); // only the JWT was revoked
+    expect(await revokeToken(t.db, tokens.refresh_token, meta)).toEqual({ revoked: "refresh_token" });
+    expect(await introspectToken(t.db, actor, tokens.refresh_token)).toEqual({ active: false });
+    expect(await revokeToken(t.db, "nonsense", meta)).toEqual({ revoked: null });
+    const [session] = await t.db.select().from(sdkSessions).where(eq(sdkSessions.userId, user.id));
+    expect(session!.revokeReason).toBe("revoked_by_client");
+  });
+});
+
+describe("API-key installations and migration", () => {
+  it("records an installation once a minute at most", async () => {
+    const { actor, user } = await setup();
+    const t0 = new Date("2031-05-01T10:00:00Z");
+    expect(await recordApiKeyInstallation(t.db, { apiKeyId: actor.id, userId: user.id, installationId: "i-1" }, t0)).toBe(true);
+    expect(await recordApiKeyInstallation(t.db, { apiKeyId: actor.id, userId: user.id, installationId: "i-1" }, new Date(t0.getTime() + 30_000))).toBe(false);
+    expect(await recordApiKeyInstallation(t.db, { apiKeyId: actor.id, userId: user.id, installationId: "i-1" }, new Date(t0.getTime() + 61_000))).toBe(true);
+    expect(await recordApiKeyInstallation(t.db, { apiKeyId: actor.id, userId: user.id, installationId: "" }, t0)).toBe(false);
+    const [row] = await t.db.select().from(apiKeyInstallations).where(eq(apiKeyInstallations.apiKeyId, actor.id));
+    expect(row).toMatchObject({ firstSeenAt: t0, lastSeenAt: new Date(t0.getTime() + 61_000) });
+  });
+
+  it("refuses an incompatible migration without consuming the token and completes a compatible one", async () => {
+    const { key, actor, user } = await setup("sandbox", "eu");
+    const { key: prodKey } = await setup("production", "eu");
+    await recordApiKeyInstallation(t.db, { apiKeyId: actor.id, userId: user.id, installationId: "legacy" });
+    const { sign_in_token, token_id } = await issueSignInToken(t.db, actor, user.id, {}, meta);
+
+    const refused = await grantError(
+      exchangeSignInToken(t.db, { signInToken: sign_in_token, installationId: "legacy", migration: { apiKey: prodKey, previousUserId: user.id } }, meta),
+    );
+    expect(refused.description).toMatch(/^incompatible_migration: /);
+    const [unused] = await t.db.select().from(signInTokens).where(eq(signInTokens.id, token_id));
+    expect(unused!.usedAt).toBeNull();
+    const [rejected] = await t.db.select().from(auditEvents).where(eq(auditEvents.action, "migration.rejected"));
+    expect(rejected).toMatchObject({ reason: "environment_mismatch", outcome: "denied", targetId: user.id });
+    expect(dump(rejected)).not.toContain(prodKey);
+    expect(dump(rejected)).not.toContain(sign_in_token);
+
+    await exchangeSignInToken(t.db, { signInToken: sign_in_token, installationId: "legacy", migration: { apiKey: key, previousUserId: user.id } }, meta);
+    const [inst] = await t.db.select().from(apiKeyInstallations).where(eq(apiKeyInstallations.apiKeyId, actor.id));
+    expect(inst!.migratedAt).not.toBeNull();
+    const [session] = await t.db.select().from(sdkSessions).where(eq(sdkSessions.id, inst!.migratedSessionId!));
+    expect(session!.migratedFromKeyId).toBe(actor.id);
+    const [done] = await t.db.select().from(auditEvents).where(eq(auditEvents.action, "migration.completed"));
+    expect(done!.details).toMatchObject({ apiKeyId: actor.id, installationId: "legacy", userId: user.id });
+    expect(dump(done)).not.toContain(key);
+    const [hashOnly] = await t.db.select({ h: signInTokens.tokenHash }).from(signInTokens).where(eq(signInTokens.id, token_id));
+    expect(hashOnly!.h).toBe(hashSecret(sign_in_token));
+  });
+});
