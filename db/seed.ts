@@ -10,6 +10,7 @@ import { DEMO_STAFF } from "./demo-staff";
 import { createStaff } from "@/lib/staff/staff";
 import { seedDevicesDemo } from "./seeds/devices";
 import { seedIdvDemo } from "./seeds/idv";
+import { seedTokensDemo } from "./seeds/tokens";
 
 export { DEMO_STAFF };
 
@@ -21,5 +22,6 @@ export async function seedDemo(db: Database): Promise<boolean> {
   for (const s of DEMO_STAFF) await createStaff(db, actor, s, NO_REQUEST);
   await seedDevicesDemo(db);
   await seedIdvDemo(db);
+  await seedTokensDemo(db);
   return true;
 }
