@@ -19,6 +19,14 @@ export const PAGE_MATRIX: PageRule[] = [
   { path: "/audit", permission: "audit:read", heading: "Audit log" },
   { path: "/audit?action=staff.&outcome=success", permission: "audit:read", heading: "Audit log" },
   { path: "/staff", permission: "staff:manage", heading: "Staff" },
+  { path: "/devices", permission: "devices:read", heading: "Devices" },
+  { path: "/devices?q=fleet-driver", permission: "devices:read", heading: "Devices" },
+  { path: "/inspector", permission: "devices:read", heading: "JWT inspector" },
+  { path: "/instances", permission: "instances:manage", heading: "Instances" },
+  { path: "/users", permission: "users:read", heading: "Users" },
+  { path: "/users?q=nobody&status=disabled", permission: "users:read", heading: "Users" },
+  { path: "/api-keys", permission: "api_keys:manage", heading: "API keys" },
+  { path: "/settings", permission: "settings:manage", heading: "Settings" },
 ];
 
 export interface RouteRule {
@@ -116,5 +124,56 @@ export const ACTION_MATRIX: ActionRule[] = [
       await page.getByRole("button", { name: "Verify the chain now" }).click();
     },
     assertUnchanged: (fx) => none(fx.baseURL, { action: "audit.verified", actor: fx.actorEmail }),
+  },
+  {
+    name: "create an API key",
+    permission: "api_keys:manage",
+    path: "/api-keys",
+    async submit(page, fx) {
+      await page.getByRole("button", { name: "Create API key" }).click();
+      const dialog = page.getByRole("dialog");
+      await dialog.getByLabel("Name").fill(fx.marker);
+      await dialog.getByLabel("All scopes").check();
+      await dialog.getByRole("button", { name: "Create key" }).click();
+    },
+    async assertUnchanged(fx) {
+      const created = await auditEvents(fx.baseURL, { action: "api_key.created" });
+      expect(created.filter((e) => e.details.name === fx.marker)).toEqual([]);
+    },
+  },
+  {
+    name: "create a telematics instance",
+    permission: "instances:manage",
+    path: "/instances",
+    async submit(page, fx) {
+      const form = page.getByRole("form", { name: "Create an instance" });
+      await form.getByLabel("Name").fill(fx.marker);
+      await form.getByRole("button", { name: "Create instance" }).click();
+    },
+    async assertUnchanged(fx) {
+      const created = await auditEvents(fx.baseURL, { action: "instance.created" });
+      expect(created.filter((e) => e.details.name === fx.marker)).toEqual([]);
+    },
+  },
+  {
+    name: "change token lifetimes",
+    permission: "settings:manage",
+    path: "/settings",
+    async submit(page) {
+      const form = page.getByRole("form", { name: "sandbox lifetimes" });
+      await form.getByLabel("Sign-in token lifetime (seconds)").fill("61");
+      await form.getByRole("button", { name: "Save sandbox lifetimes" }).click();
+    },
+    assertUnchanged: (fx) => none(fx.baseURL, { action: "settings.changed", actor: fx.actorEmail }),
+  },
+  {
+    name: "rotate the signing key",
+    permission: "settings:manage",
+    path: "/settings",
+    async submit(page) {
+      await page.getByRole("button", { name: "Rotate now" }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "Rotate signing key" }).click();
+    },
+    assertUnchanged: (fx) => none(fx.baseURL, { action: "signing_key.rotated", actor: fx.actorEmail }),
   },
 ];
