@@ -18,6 +18,8 @@ import { revokeDeviceTokensAction, setDeviceDisabledAction } from "../actions";
 
 export const metadata: Metadata = { title: "Device" };
 
+const ISSUED_BY = { "device.registered": "at registration", "device.login": "at a login", "device.token_refreshed": "by a refresh" } as const;
+
 const when = (d: Date | null) => (d ? `${d.toISOString().slice(0, 19).replace("T", " ")} UTC` : "—");
 
 function left(seconds: number): string {
@@ -144,7 +146,7 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
           {currentJwt ? (
             <>
               <p className="mb-3 text-sm text-slate-700">
-                Issued {when(currentJwt.issuedAt)} by {AUDIT_ACTIONS[currentJwt.issuedBy].toLowerCase()}; expires {when(currentJwt.expiresAt)}.
+                Issued {when(currentJwt.issuedAt)} {ISSUED_BY[currentJwt.issuedBy]}; expires {when(currentJwt.expiresAt)}.
               </p>
               <DecodedJwt header={currentJwt.header} claims={currentJwt.claims} />
             </>
