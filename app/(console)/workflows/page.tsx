@@ -1,9 +1,7 @@
 import type { Metadata } from "next";
-import { ActionForm } from "@/components/staff/action-form";
+import { CreateWorkflowForm } from "@/components/workflows/create-workflow-form";
 import { WorkflowList } from "@/components/workflows/workflow-list";
-import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
-import { Field, Input } from "@/components/ui/input";
 import { getDb } from "@/db";
 import { listWorkflows } from "@/lib/idv/workflows";
 import { requireStaffPage } from "@/lib/next/session";
@@ -25,21 +23,7 @@ export default async function WorkflowsPage() {
       <Card>
         <CardHeader title="New workflow" description="Steps: document (photo of an ID), selfie, form (full name, date of birth, email). Order matters." />
         <CardBody>
-          <ActionForm action={createWorkflowAction} className="flex flex-wrap items-end gap-3" label="New workflow">
-            {(pending) => (
-              <>
-                <Field label="Name" htmlFor="wf-name" className="min-w-64 flex-1">
-                  <Input id="wf-name" name="name" required maxLength={100} placeholder="KYC: ID and selfie" />
-                </Field>
-                <Field label="Steps" htmlFor="wf-steps" hint="comma-separated, in order" className="min-w-64 flex-1">
-                  <Input id="wf-steps" name="steps" required defaultValue="document,selfie,form" />
-                </Field>
-                <Button type="submit" disabled={pending}>
-                  Create workflow
-                </Button>
-              </>
-            )}
-          </ActionForm>
+          <CreateWorkflowForm action={createWorkflowAction} />
         </CardBody>
       </Card>
     </>

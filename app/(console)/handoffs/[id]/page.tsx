@@ -3,10 +3,9 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { HandoffLive } from "@/components/handoffs/handoff-live";
 import { HandoffStatusBadge } from "@/components/handoffs/status-badge";
-import { ActionForm } from "@/components/staff/action-form";
+import { CancelHandoffForm } from "@/components/handoffs/cancel-form";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
-import { Input } from "@/components/ui/input";
 import { getDb } from "@/db";
 import { config } from "@/lib/config/env";
 import { isDomainError } from "@/lib/errors";
@@ -98,20 +97,7 @@ export default async function HandoffPage({ params }: { params: Promise<{ id: st
             </div>
           </dl>
           {active && mayIssue ? (
-            <ActionForm action={cancelHandoffAction} className="mt-6 flex flex-wrap items-end gap-2 border-t border-slate-200 pt-4" label="Cancel handoff">
-              {(pending) => (
-                <>
-                  <input type="hidden" name="id" value={h.id} />
-                  <label className="min-w-64 flex-1 text-sm">
-                    <span className="mb-1 block font-medium text-slate-700">Reason for cancelling</span>
-                    <Input name="reason" required maxLength={500} />
-                  </label>
-                  <Button type="submit" variant="danger" disabled={pending}>
-                    Cancel handoff (expire now)
-                  </Button>
-                </>
-              )}
-            </ActionForm>
+            <CancelHandoffForm action={cancelHandoffAction} sessionId={h.id} />
           ) : null}
         </CardBody>
       </Card>

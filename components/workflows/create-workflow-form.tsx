@@ -1,0 +1,24 @@
+"use client";
+import { ActionForm, type FormAction } from "@/components/staff/action-form";
+import { Button } from "@/components/ui/button";
+import { Field, Input } from "@/components/ui/input";
+
+export function CreateWorkflowForm({ action }: { action: FormAction }) {
+  return (
+    <ActionForm action={action} className="flex flex-wrap items-end gap-3" label="New workflow">
+      {(pending) => (
+        <>
+          <Field label="Name" htmlFor="wf-name" className="min-w-64 flex-1">
+            <Input id="wf-name" name="name" required maxLength={100} placeholder="KYC: ID and selfie" />
+          </Field>
+          <Field label="Steps" htmlFor="wf-steps" hint="comma-separated, in order" className="min-w-64 flex-1">
+            <Input id="wf-steps" name="steps" required defaultValue="document,selfie,form" />
+          </Field>
+          <Button type="submit" disabled={pending}>
+            Create workflow
+          </Button>
+        </>
+      )}
+    </ActionForm>
+  );
+}

@@ -1,0 +1,168 @@
+/**
+ * The IDV handoff as support and QA do it: support issues a handoff in the console; the test reads
+ * the QR code off the screen (jsQR), opens it in a phone-emulated browser, takes every step with a
+ * generated photo and submits; the support page turns to `submitted` by itself (no reload); an
+ * auditor opens the session and sees what was captured; the link used again is no longer valid.
+ */
+import { devices, expect, test, type Page } from "@playwright/test";
+import jsQR from "jsqr";
+import { PNG } from "pngjs";
+import { authFile, snap, unique } from "./fixtures";
+
+/** A small, real PNG (a gradient), as a phone camera would hand over a file. */
+function photo(seed: number): Buffer {
+  const png = new PNG({ width: 64, height: 48 });
+  for (let y = 0; y < png.height; y++) {
+    for (let x = 0; x < png.width; x++) {
+      const i = (png.width * y + x) << 2;
+      png.data[i] = (x * 4 + seed) & 255;
+      png.data[i + 1] = (y * 5 + seed * 3) & 255;
+      png.data[i + 2] = 160;
+      png.data[i + 3] = 255;
+    }
+  }
+  return PNG.sync.write(png);
+}
+
+async function readQr(page: Page): Promise<string | null> {
+  const png = PNG.sync.read(await page.getByTestId("handoff-qr").screenshot());
+  return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? null;
+}
+
+async function takePhoto(phone: Page, seed: number) {
+  await phone.locator('input[type="file"]').setInputFiles({ name: `photo-${seed}.png`, mimeType: "image/png", buffer: photo(seed) });
+  await expect(phone.getByRole("img", { name: "Your photo" })).toBeVisible();
+  await phone.getByRole("button", { name: "Use this photo" }).click();
+}
+
+test.describe("IDV handoff", () => {
+  test.use({ storageState: authFile("support") });
+
+  test("support issues a handoff, a phone completes it from the QR code, the console follows live, an auditor sees the capture", async ({ page, browser, baseURL }) => {
+    const externalUserId = unique("idv-e2e");
+    await page.goto("/handoffs");
+    await expect(page.getByRole("heading", { name: "IDV handoffs" })).toBeVisible();
+    await expect(page.getByText("Phones cannot reach this address")).toBeVisible(); // PUBLIC_URL is 127.0.0.1 here
+
+    const form = page.getByRole("form", { name: "Issue IDV handoff" });
+    await form.getByLabel("External user id", { exact: true }).fill(externalUserId);
+    await form.getByLabel("Environment").selectOption("sandbox");
+    await form.getByLabel("Workflow").selectOption({ label: "Full KYC: ID, selfie and details" });
+    await form.getByLabel("Lifetime").selectOption({ label: "30 minutes" });
+    await form.getByLabel("Reason").fill("e2e: customer verifying on the phone");
+    await form.getByRole("button", { name: "Issue handoff" }).click();
+
+    const live = page.getByTestId("handoff-live");
+    await expect(live).toBeVisible();
+    await expect(live.getByTestId("handoff-status")).toHaveText("created");
+    await expect(live.getByTestId("handoff-countdown")).toContainText("expires in");
+    const sessionId = (await live.getAttribute("data-session-id"))!;
+    const fullUrl = await live.getByTestId("handoff-url").inputValue();
+    expect(fullUrl.startsWith(`${baseURL}/capture?url=${encodeURIComponent(`${baseURL}/mobile?authorization=et_`)}`)).toBe(true);
+    expect(fullUrl.endsWith(encodeURIComponent(`&sessionId=${sessionId}`))).toBe(true);
+    await snap(page, "idv-console-issued");
+    // Marks this document: if the page reloaded, the mark would be gone.
+    await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+
+    const scanned = await readQr(page);
+    expect(scanned).toMatch(new RegExp(`^${baseURL}/h/[A-Za-z0-9_-]{22}$`));
+
+    const phoneContext = await browser.newContext({ ...devices["Pixel 7"], storageState: undefined });
+    const phone = await phoneContext.newPage();
+    await phone.goto(scanned!);
+    await expect(phone).toHaveURL(/\/mobile\?authorization=et_/);
+    await expect(phone.getByTestId("mobile-progress")).toHaveText("Step 1 of 3");
+    await snap(phone, "idv-mobile-step1");
+
+    await takePhoto(phone, 1);
+    await expect(phone.getByTestId("mobile-progress")).toHaveText("Step 2 of 3");
+    await expect(live.getByTestId("handoff-status")).toHaveText("in progress");
+
+    await takePhoto(phone, 2);
+    await expect(phone.getByTestId("mobile-progress")).toHaveText("Step 3 of 3");
+    await phone.getByRole("button", { name: "Continue" }).click();
+    await expect(phone.getByText("Full name is required.")).toBeVisible();
+    await phone.getByLabel("Full name").fill("Ada Lovelace");
+    await phone.getByLabel("Date of birth").fill("1815-12-10");
+    await phone.getByLabel("Email (optional)").fill("ada@example.com");
+    await snap(phone, "idv-mobile-form");
+    await phone.getByRole("button", { name: "Continue" }).click();
+
+    await expect(phone.getByTestId("mobile-progress")).toHaveText("Ready to submit");
+    await phone.getByRole("button", { name: "Submit verification" }).click();
+    await expect(phone.getByTestId("mobile-done")).toContainText("Thank you, you are done");
+    await snap(phone, "idv-mobile-done");
+
+    await expect(live.getByTestId("handoff-status")).toHaveText("submitted");
+    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    await snap(page, "idv-console-submitted");
+
+    // The same link again, as the person might open it from their history.
+    await phone.goto(scanned!);
+    await expect(phone.getByTestId("link-problem")).toContainText("This link is no longer valid");
+    await expect(phone.getByRole("button")).toHaveCount(0);
+    await phone.goto(fullUrl);
+    await expect(phone.getByTestId("link-problem")).toContainText("This link is no longer valid");
+    await snap(phone, "idv-mobile-used");
+    await phoneContext.close();
+
+    const auditorContext = await browser.newContext({ storageState: authFile("auditor") });
+    const auditor = await auditorContext.newPage();
+    await auditor.goto(`/handoffs?status=submitted`);
+    await expect(auditor.getByRole("form", { name: "Issue IDV handoff" })).toHaveCount(0);
+    await auditor.locator(`[data-testid="handoff-row"][data-session-id="${sessionId}"]`).getByRole("link").click();
+    await expect(auditor.getByTestId("detail-status")).toHaveText("submitted");
+    await expect(auditor.getByText(externalUserId).first()).toBeVisible();
+    const formStep = auditor.locator('[data-testid="captured-step"][data-step="form"]');
+    await expect(formStep.locator('[data-field="fullName"]')).toHaveText("Ada Lovelace");
+    await expect(formStep.locator('[data-field="dateOfBirth"]')).toHaveText("1815-12-10");
+    for (const step of ["document", "selfie"]) {
+      const img = auditor.locator(`[data-testid="captured-step"][data-step="${step}"] img`);
+      await expect(img).toBeVisible();
+      await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(64);
+    }
+    await snap(auditor, "idv-auditor-detail");
+    await auditorContext.close();
+
+    // Captured images are for signed-in staff only.
+    const anonymous = await browser.newContext({ storageState: undefined });
+    const res = await anonymous.request.get(`/api/console/handoffs/${sessionId}/images/document`);
+    expect(res.status()).toBe(401);
+    await anonymous.close();
+  });
+
+  test("cancel expires a live handoff at once; the phone is told in plain words", async ({ page, browser }) => {
+    await page.goto("/handoffs");
+    const form = page.getByRole("form", { name: "Issue IDV handoff" });
+    await form.getByLabel("External user id", { exact: true }).fill(unique("idv-cancel"));
+    await form.getByLabel("Reason").fill("e2e: will be cancelled");
+    await form.getByRole("button", { name: "Issue handoff" }).click();
+    const live = page.getByTestId("handoff-live");
+    const scanned = await (async () => {
+      await expect(live.getByTestId("handoff-qr")).toBeVisible();
+      return readQr(page);
+    })();
+    await live.getByRole("link", { name: "Open this handoff →" }).click();
+    const cancel = page.getByRole("form", { name: "Cancel handoff" });
+    await cancel.getByLabel("Reason for cancelling").fill("sent to the wrong person");
+    await cancel.getByRole("button", { name: "Cancel handoff (expire now)" }).click();
+    await expect(page.getByText("Handoff cancelled: the link no longer works.")).toBeVisible();
+    await expect(page.getByTestId("detail-status")).toHaveText("cancelled");
+
+    const phoneContext = await browser.newContext({ ...devices["Pixel 7"], storageState: undefined });
+    const phone = await phoneContext.newPage();
+    await phone.goto(scanned!);
+    await expect(phone.getByTestId("link-problem")).toContainText("This link is no longer valid");
+    await phoneContext.close();
+  });
+});
+
+test.describe("QA", () => {
+  test.use({ storageState: authFile("qa") });
+
+  test("may issue in sandbox only", async ({ page }) => {
+    await page.goto("/handoffs");
+    const env = page.getByRole("form", { name: "Issue IDV handoff" }).getByLabel("Environment");
+    await expect(env.locator("option")).toHaveText(["sandbox"]);
+  });
+});
