@@ -146,7 +146,7 @@ test.describe("IDV handoff", () => {
     const cancel = page.getByRole("form", { name: "Cancel handoff" });
     await cancel.getByLabel("Reason for cancelling").fill("sent to the wrong person");
     await cancel.getByRole("button", { name: "Cancel handoff (expire now)" }).click();
-    await expect(page.getByText("Handoff cancelled: the link no longer works.")).toBeVisible();
+    await expect(page.getByText("This handoff was cancelled: its link no longer works.")).toBeVisible();
     await expect(page.getByTestId("detail-status")).toHaveText("cancelled");
 
     const phoneContext = await browser.newContext({ ...devices["Pixel 7"], storageState: undefined });
@@ -164,5 +164,27 @@ test.describe("QA", () => {
     await page.goto("/handoffs");
     const env = page.getByRole("form", { name: "Issue IDV handoff" }).getByLabel("Environment");
     await expect(env.locator("option")).toHaveText(["sandbox"]);
+  });
+});
+
+test.describe("admin", () => {
+  test.use({ storageState: authFile("admin") });
+
+  test("creates a workflow that support can then pick", async ({ page }) => {
+    const name = unique("Selfie only");
+    await page.goto("/workflows");
+    await expect(page.getByRole("row", { name: /Full KYC: ID, selfie and details/ })).toBeVisible();
+    const form = page.getByRole("form", { name: "New workflow" });
+    await form.getByLabel("Name").fill(name);
+    await form.getByLabel("Steps").fill("selfie,bogus");
+    await form.getByRole("button", { name: "Create workflow" }).click();
+    await expect(form.getByRole("alert")).toContainText("Unknown step bogus");
+    await form.getByLabel("Steps").fill("selfie");
+    await form.getByRole("button", { name: "Create workflow" }).click();
+    await expect(page.getByText(`Workflow "${name}" created`)).toBeVisible();
+    await expect(page.getByRole("row", { name: new RegExp(name) })).toContainText("A selfie");
+    await snap(page, "idv-workflows");
+    await page.goto("/handoffs");
+    await expect(page.getByRole("form", { name: "Issue IDV handoff" }).getByLabel("Workflow").locator("option", { hasText: name })).toHaveCount(1);
   });
 });

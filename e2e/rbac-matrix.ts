@@ -27,6 +27,9 @@ export const PAGE_MATRIX: PageRule[] = [
   { path: "/users?q=nobody&status=disabled", permission: "users:read", heading: "Users" },
   { path: "/api-keys", permission: "api_keys:manage", heading: "API keys" },
   { path: "/settings", permission: "settings:manage", heading: "Settings" },
+  { path: "/handoffs", permission: "users:read", heading: "IDV handoffs" },
+  { path: "/handoffs?status=submitted&environment=sandbox", permission: "users:read", heading: "IDV handoffs" },
+  { path: "/workflows", permission: "workflows:manage", heading: "IDV workflows" },
 ];
 
 export interface RouteRule {
@@ -175,5 +178,28 @@ export const ACTION_MATRIX: ActionRule[] = [
       await page.getByRole("dialog").getByRole("button", { name: "Rotate signing key" }).click();
     },
     assertUnchanged: (fx) => none(fx.baseURL, { action: "signing_key.rotated", actor: fx.actorEmail }),
+  },
+  {
+    name: "issue an IDV handoff",
+    permission: "users:issue_tokens",
+    path: "/handoffs",
+    async submit(page, fx) {
+      const form = page.getByRole("form", { name: "Issue IDV handoff" });
+      await form.getByLabel("External user id", { exact: true }).fill(fx.marker);
+      await form.getByLabel("Reason").fill(fx.marker);
+      await form.getByRole("button", { name: "Issue handoff" }).click();
+    },
+    assertUnchanged: (fx) => none(fx.baseURL, { action: "ephemeral_token.minted", actor: fx.actorEmail }),
+  },
+  {
+    name: "create an IDV workflow",
+    permission: "workflows:manage",
+    path: "/workflows",
+    async submit(page, fx) {
+      const form = page.getByRole("form", { name: "New workflow" });
+      await form.getByLabel("Name").fill(fx.marker);
+      await form.getByRole("button", { name: "Create workflow" }).click();
+    },
+    assertUnchanged: (fx) => none(fx.baseURL, { action: "workflow.created", actor: fx.actorEmail }),
   },
 ];

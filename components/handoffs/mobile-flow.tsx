@@ -211,6 +211,7 @@ function FormStep({ step, busy, onSubmit }: { step: SessionStepState; busy: bool
               type={f.type}
               required={f.required}
               aria-invalid={errors[f.name] ? true : undefined}
+              onInput={() => errors[f.name] && setErrors(({ [f.name]: _fixed, ...rest }) => rest)}
               aria-describedby={errors[f.name] ? `f-${f.name}-error` : undefined}
               autoComplete={f.type === "email" ? "email" : f.name === "fullName" ? "name" : f.type === "date" ? "bday" : undefined}
               className="block h-12 w-full rounded-lg border border-slate-300 px-3 text-base aria-[invalid=true]:border-red-500"

@@ -4,6 +4,7 @@ import { notFound } from "next/navigation";
 import { HandoffLive } from "@/components/handoffs/handoff-live";
 import { HandoffStatusBadge } from "@/components/handoffs/status-badge";
 import { CancelHandoffForm } from "@/components/handoffs/cancel-form";
+import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
@@ -49,6 +50,15 @@ export default async function HandoffPage({ params }: { params: Promise<{ id: st
           </Button>
         }
       />
+      {h.status === "cancelled" ? (
+        <Alert tone="warning" className="mb-6">
+          This handoff was cancelled: its link no longer works. Issue a new one if the person still needs to verify.
+        </Alert>
+      ) : h.status === "expired" ? (
+        <Alert tone="info" className="mb-6">
+          This handoff expired before it was submitted: its link no longer works.
+        </Alert>
+      ) : null}
       {link ? (
         <Card className="mb-6">
           <CardHeader title="Live handoff" description="Status updates by itself; no need to reload." />
