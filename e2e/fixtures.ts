@@ -17,8 +17,12 @@ export const ROLES = DEMO_STAFF.map((s) => s.role);
 
 export const demo = (role: StaffRole) => DEMO_STAFF.find((s) => s.role === role)!;
 
-/** e2e/.auth/<role>.json: written by auth.setup.ts, gitignored. */
-export const authFile = (role: StaffRole) => path.join(here, ".auth", `${role}.json`);
+/**
+ * e2e/.auth/<port>/<role>.json: written by auth.setup.ts, gitignored. Per port, because engineers
+ * run their specs against their own servers from the same working tree at the same time, and one
+ * run's setup must not overwrite another's signed-in sessions.
+ */
+export const authFile = (role: StaffRole) => path.join(here, ".auth", process.env.E2E_PORT ?? "3210", `${role}.json`);
 
 /** Unique enough for names and emails across runs and parallel workers. */
 export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
