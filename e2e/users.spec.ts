@@ -179,6 +179,36 @@ test.describe("qa", () => {
   });
 });
 
+test.describe("the console's JSON status route", () => {
+  test("answers 401 signed out, the state to staff who may see the user, and 403 to qa for production", async ({ playwright, baseURL }) => {
+    const [issued] = await auditEvents(baseURL!, { action: "sign_in_token.issued", targetType: "user", targetId: productionUser.id });
+    const tokenId = issued?.details.signInTokenId as string;
+    expect(tokenId).toBeTruthy();
+    const path = `/api/console/sign-in-tokens/${tokenId}`;
+    const as = (role?: "auditor" | "qa") => playwright.request.newContext({ baseURL, storageState: role ? authFile(role) : undefined });
+
+    const anonymous = await as();
+    const signedOut = await anonymous.get(path);
+    expect(signedOut.status()).toBe(401);
+    expect(signedOut.headers()["cache-control"]).toContain("no-store");
+    expect(await signedOut.json()).toMatchObject({ error: { code: "unauthorized" } });
+
+    const auditor = await as("auditor");
+    const seen = await auditor.get(path);
+    expect(seen.status()).toBe(200);
+    expect(await seen.json()).toMatchObject({ id: tokenId, userId: productionUser.id, state: "redeemed", installationId: expect.stringMatching(/^inst-/) });
+    expect(JSON.stringify(await (await auditor.get(path)).json())).not.toMatch(/sit_/);
+    expect((await auditor.get("/api/console/sign-in-tokens/not-a-uuid")).status()).toBe(404);
+
+    const qa = await as("qa");
+    const refused = await qa.get(path);
+    expect(refused.status()).toBe(403);
+    expect((await qa.get(`/api/console/users/${productionUser.id}/sessions`)).status()).toBe(403);
+    expect((await qa.get(`/api/console/users/${sandboxUser.id}/sessions`)).status()).toBe(200);
+    await Promise.all([anonymous.dispose(), auditor.dispose(), qa.dispose()]);
+  });
+});
+
 test.describe("auditor", () => {
   test.use({ storageState: authFile("auditor") });
 

@@ -63,7 +63,7 @@ export function SigningKeys({ keys, rotateAction }: { keys: SigningKeyRow[]; rot
       ) : (
         <EmptyState title="No signing key yet">The first one is created when tokendesk signs its first token, or when you rotate now.</EmptyState>
       )}
-      <div aria-live="polite">{state ? state.ok ? <Alert tone="success">{state.message}</Alert> : <Alert tone="error">{state.error}</Alert> : null}</div>
+      <div aria-live="polite">{state?.ok ? <Alert tone="success">{state.message}</Alert> : null}</div>
       <Dialog open={open} onOpenChange={setOpen}>
         <DialogTrigger asChild>
           <Button variant="secondary">Rotate now</Button>
@@ -75,6 +75,7 @@ export function SigningKeys({ keys, rotateAction }: { keys: SigningKeyRow[]; rot
           <form action={formAction} className="space-y-4">
             <input type="hidden" name="confirm" value="rotate" />
             <p className="text-sm text-slate-700">Rotate when a key may have leaked, or on your regular schedule. The rotation is recorded in the audit log.</p>
+            {state && !state.ok ? <Alert tone="error">{state.error}</Alert> : null}
             <div className="flex justify-end gap-2">
               <DialogClose asChild>
                 <Button variant="ghost">Cancel</Button>
