@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { createWorkflow, listWorkflows, parseStepList } from "@/lib/idv/workflows";
-import { say, withDatabase } from "../context";
+import { CliError, say, withDatabase } from "../context";
 
 export function register(program: Command): void {
   const workflows = program.command("workflows").description("manage IDV workflows (the steps a handoff asks a person to complete)");
@@ -28,8 +28,13 @@ export function register(program: Command): void {
     .requiredOption("--steps <list>", "steps in order, comma-separated: document, selfie, form")
     .option("--json", "print the created workflow as JSON {id, name, steps}")
     .action(async (opts: { name: string; steps: string; json?: boolean }) => {
-      // Parse before opening the database: a typo fails fast without touching it.
-      const steps = parseStepList(opts.steps);
+      // Parse before opening the database: a typo is bad usage (exit 2) and touches nothing.
+      let steps: ReturnType<typeof parseStepList>;
+      try {
+        steps = parseStepList(opts.steps);
+      } catch (err) {
+        throw new CliError(err instanceof Error ? err.message : String(err), 2);
+      }
       await withDatabase(async (ctx) => {
         const w = await createWorkflow(ctx.db, ctx.actor, { name: opts.name, steps }, ctx.meta);
         if (opts.json) say(JSON.stringify({ id: w.id, name: w.name, steps: w.steps }));
