@@ -30,6 +30,7 @@ export const PAGE_MATRIX: PageRule[] = [
   { path: "/handoffs", permission: "users:read", heading: "IDV handoffs" },
   { path: "/handoffs?status=submitted&environment=sandbox", permission: "users:read", heading: "IDV handoffs" },
   { path: "/workflows", permission: "workflows:manage", heading: "IDV workflows" },
+  { path: "/migrations", permission: "migrations:read", heading: "Migration off API keys" },
 ];
 
 export interface RouteRule {
@@ -42,6 +43,7 @@ export interface RouteRule {
 export const ROUTE_MATRIX: RouteRule[] = [
   { path: "/audit/export?format=csv", permission: "audit:export", status: 200 },
   { path: "/audit/export?format=ndjson&action=staff.", permission: "audit:export", status: 200 },
+  { path: "/migrations/export?format=csv", permission: "migrations:read", status: 200 },
 ];
 
 /** What an action test gets: a staff member set aside for the matrix, and a fresh unique string. */
