@@ -21,13 +21,16 @@ export function IssueHandoffForm({
   action,
   workflows,
   environments,
+  initialUserId,
 }: {
   action: IssueAction;
   workflows: Array<{ id: string; name: string }>;
   environments: string[];
+  /** From /handoffs?userId=…: a user page can link here with the user filled in. */
+  initialUserId?: string;
 }) {
   const [state, formAction, pending] = useActionState(action, null);
-  const [who, setWho] = useState<"external" | "user">("external");
+  const [who, setWho] = useState<"external" | "user">(initialUserId ? "user" : "external");
   const err = state && !state.ok ? state : null;
   const fieldError = (name: string) => (err?.field === name ? err.error : null);
   return (
@@ -61,7 +64,7 @@ export function IssueHandoffForm({
           </>
         ) : (
           <Field label="User id" htmlFor="userId" hint="The user's environment and region apply" error={fieldError("userId")} className="md:col-span-2">
-            <Input id="userId" name="userId" required autoComplete="off" placeholder="0190…" />
+            <Input id="userId" name="userId" required autoComplete="off" placeholder="0190…" defaultValue={initialUserId} />
           </Field>
         )}
         <Field label="Workflow" htmlFor="workflowId" error={fieldError("workflowId")}>

@@ -39,6 +39,7 @@ export default async function HandoffsPage({ searchParams }: { searchParams: Sea
     const page = await listHandoffs(db, actor, filter, { cursor, limit: 25 });
     const params = new URLSearchParams(values);
     params.delete("cursor");
+    params.delete("userId");
     const next = new URLSearchParams(params);
     if (page.nextCursor) next.set("cursor", page.nextCursor);
     list =
@@ -111,7 +112,7 @@ export default async function HandoffsPage({ searchParams }: { searchParams: Sea
             {workflows.length === 0 ? (
               <Alert tone="warning">No workflows yet. An admin can create one under Workflows.</Alert>
             ) : (
-              <IssueHandoffForm action={issueHandoffAction} workflows={workflows.map((w) => ({ id: w.id, name: w.name }))} environments={environments} />
+              <IssueHandoffForm action={issueHandoffAction} workflows={workflows.map((w) => ({ id: w.id, name: w.name }))} environments={environments} initialUserId={values.userId} />
             )}
           </CardBody>
         </Card>
