@@ -1,0 +1,88 @@
+/**
+ * The sign-in form itself (the other specs sign in through the API), wrong passwords and the
+ * account lockout in words, and signing out. Lockout tests use throwaway members created by the
+ * admin, so the demo accounts the other specs use are never locked.
+ */
+import { expect, test, type Browser } from "@playwright/test";
+import { auditEvents, authFile, createStaffViaUi, demo, signedInContext, snap, unique } from "./fixtures";
+
+async function throwaway(browser: Browser, role: "support" | "auditor" = "support") {
+  const context = await browser.newContext({ storageState: authFile("admin") });
+  const page = await context.newPage();
+  const member = { email: `${unique("login")}@e2e.test`, role, password: "throwaway password 1" };
+  await createStaffViaUi(page, member);
+  await context.close();
+  return member;
+}
+
+test.describe("the sign-in form", () => {
+  test("signs a member in and shows their console", async ({ page, browser }) => {
+    const member = await throwaway(browser, "auditor");
+    await page.goto("/");
+    await expect(page).toHaveURL(/\/login$/);
+    await snap(page, "login");
+    await page.getByLabel("Email").fill(member.email.toUpperCase());
+    await page.getByLabel("Password").fill(member.password);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect(page).toHaveURL(/\/$/);
+    await expect(page.getByTestId("staff-identity")).toContainText(member.email);
+    await expect(page.getByTestId("staff-identity")).toContainText("Auditor");
+  });
+
+  test("says a wrong password in a sentence and records the failure", async ({ page, browser, baseURL }) => {
+    const member = await throwaway(browser);
+    await page.goto("/login");
+    await page.getByLabel("Email").fill(member.email);
+    await page.getByLabel("Password").fill("not the password at all");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect(page.getByRole("alert")).toHaveText("The email or password is not right.");
+    await expect(page).toHaveURL(/\/login$/);
+    await snap(page, "login-wrong-password");
+    const failures = await auditEvents(baseURL!, { action: "staff.sign_in_failed", actor: member.email });
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ outcome: "failure", details: { email: member.email, reason: "invalid" } });
+  });
+
+  test("locks the account after five wrong passwords and says for how long", async ({ page, browser, baseURL }) => {
+    const member = await throwaway(browser);
+    await page.goto("/login");
+    const attempt = async (password: string) => {
+      await page.getByLabel("Email").fill(member.email);
+      await page.getByLabel("Password").fill(password);
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    };
+    for (let i = 1; i <= 5; i++) {
+      await attempt(`wrong password number ${i}`);
+      await expect(page.getByRole("alert")).toHaveText("The email or password is not right.");
+      await expect(page.getByRole("button", { name: "Sign in", exact: true })).toBeEnabled();
+    }
+    // The sixth try is refused before the password is even checked: the right one fails too.
+    await attempt(member.password);
+    await expect(page.getByRole("alert")).toHaveText("Too many failed sign-ins for this account. Try again in 15 minutes.");
+    await expect(page).toHaveURL(/\/login$/);
+    await snap(page, "login-locked");
+    const events = await auditEvents(baseURL!, { action: "staff.sign_in_failed", actor: member.email });
+    expect(events.map((e) => e.outcome).sort()).toEqual(["denied", "failure", "failure", "failure", "failure", "failure"]);
+    expect(await auditEvents(baseURL!, { action: "staff.signed_in", actor: member.email })).toEqual([]);
+  });
+
+  test("asks for both fields when they are empty", async ({ page }) => {
+    await page.goto("/login");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect(page.getByRole("alert")).toHaveText("Enter your email and password.");
+  });
+});
+
+test("signing out ends the session and records it", async ({ browser, baseURL }) => {
+  const auditor = demo("auditor");
+  const context = await signedInContext(browser, baseURL!, auditor.email, auditor.password);
+  const page = await context.newPage();
+  await page.goto("/");
+  const before = (await auditEvents(baseURL!, { action: "staff.signed_out", actor: auditor.email })).length;
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto("/audit");
+  await expect(page).toHaveURL(/\/login$/);
+  await expect.poll(async () => (await auditEvents(baseURL!, { action: "staff.signed_out", actor: auditor.email })).length).toBe(before + 1);
+  await context.close();
+});
