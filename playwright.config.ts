@@ -25,7 +25,8 @@ export const E2E = { port, oidcPort, baseURL, oidcIssuer, dataDir };
 
 export default defineConfig({
   testDir: "e2e",
-  outputDir: process.env.E2E_OUTPUT_DIR ?? "test-results/e2e",
+  // Per port: engineers run Playwright from one working tree at once, each on its own ports.
+  outputDir: process.env.E2E_OUTPUT_DIR ?? `test-results/e2e-${port}`,
   forbidOnly: true,
   fullyParallel: false,
   workers: process.env.E2E_WORKERS ? Number(process.env.E2E_WORKERS) : 2,
