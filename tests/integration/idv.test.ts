@@ -251,6 +251,24 @@ describe("staff", () => {
     expect(ev).toMatchObject({ actorType: "staff", reason: "QA scan", environment: "sandbox" });
   });
 
+  it("issues for a tokendesk user in the user's environment and region, not for a disabled or unknown one", async () => {
+    const { users } = await import("@/db/schema");
+    const ids = ["0190aaaa-0000-7000-8000-0000000000a1", "0190aaaa-0000-7000-8000-0000000000a2"];
+    await t.db.insert(users).values([
+      { id: ids[0]!, environment: "production", region: "eu", clientUserId: "client-eu-1" },
+      { id: ids[1]!, environment: "sandbox", region: "us", clientUserId: "client-off", disabledAt: new Date() },
+    ]);
+    const h = await issueHandoff(t.db, staff("support"), BASE, { userId: ids[0]!, workflowId: wf.id, ttl: 600, reason: "user asked" }, meta);
+    const [row] = await t.db.select().from(idvSessions).where(eq(idvSessions.id, h.session.id));
+    expect(row).toMatchObject({ environment: "production", region: "eu", userId: ids[0], externalUserId: "client-eu-1" });
+    expect(h.session.metadata).toEqual({ externalUserId: "client-eu-1" });
+    await rejects(issueHandoff(t.db, staff("qa"), BASE, { userId: ids[0]!, workflowId: wf.id, ttl: 600, reason: "qa" }, meta), 403, "forbidden");
+    await rejects(issueHandoff(t.db, staff("support"), BASE, { userId: ids[1]!, workflowId: wf.id, ttl: 600, reason: "x" }, meta), 409, "user_disabled");
+    await rejects(issueHandoff(t.db, staff("support"), BASE, { userId: "0190aaaa-0000-7000-8000-0000000000ff", workflowId: wf.id, ttl: 600, reason: "x" }, meta), 404, "user_not_found");
+    await rejects(issueHandoff(t.db, staff("support"), BASE, { userId: ids[0]!, externalUserId: "both", workflowId: wf.id, ttl: 600, reason: "x" }, meta), 400, "validation_failed");
+    expect(await count("idv_sessions")).toBe(1);
+  });
+
   it("lists with filters and keyset pages, shows captured data to auditors, hides production from QA", async () => {
     const made = [];
     for (let i = 0; i < 5; i++) made.push(await issueHandoff(t.db, staff("support"), BASE, { ...input, workflowId: wf.id, environment: i % 2 ? "production" : "sandbox" }, meta));
