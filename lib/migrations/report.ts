@@ -79,7 +79,7 @@ export async function installationsStillUsingKey(db: Executor, apiKeyId: string,
 export async function migrationReport(
   db: Executor,
   actor: Actor,
-  period: { from?: Date; to?: Date },
+  period: { from?: Date; to?: Date; apiKeyId?: string },
   now = new Date(),
 ): Promise<MigrationReport> {
   assertStaffCan(actor, "migrations:read");
@@ -87,6 +87,9 @@ export async function migrationReport(
   const envs = actor.type === "staff" ? visibleEnvironments(actor.role) : ["sandbox", "production"];
   const envList = sql.join(envs.map((e) => sql`${e}`), sql`, `);
   const recentSince = new Date(now.getTime() - RECENT_USE_DAYS * 86_400_000);
+  // One key selected: its row, and the chart and totals of its migrations only.
+  const keyFilter = period.apiKeyId ? sql`and k.id = ${period.apiKeyId}::uuid` : sql``;
+  const eventKeyFilter = period.apiKeyId ? sql`and details->>'apiKeyId' = ${period.apiKeyId}` : sql``;
   const fromIso = from.toISOString();
   const toIso = to.toISOString();
 
@@ -111,7 +114,7 @@ export async function migrationReport(
           max(i.last_seen_at) as last_seen_at
         from api_keys k
         left join api_key_installations i on i.api_key_id = k.id
-        where k.environment in (${envList})
+        where k.environment in (${envList}) ${keyFilter}
         group by k.id
         order by k.revoked_at is not null, k.created_at desc`,
   );
@@ -121,7 +124,7 @@ export async function migrationReport(
     sql`select details->>'apiKeyId' as api_key_id, reason, count(*)::int as n
         from audit_events
         where action = 'migration.rejected' and occurred_at >= ${fromIso}::timestamptz and occurred_at < ${toIso}::timestamptz
-          and (environment is null or environment in (${envList}))
+          and (environment is null or environment in (${envList})) ${eventKeyFilter}
         group by 1, 2`,
   );
 
@@ -133,7 +136,7 @@ export async function migrationReport(
         from audit_events
         where action in ('migration.completed', 'migration.rejected')
           and occurred_at >= ${fromIso}::timestamptz and occurred_at < ${toIso}::timestamptz
-          and (environment is null or environment in (${envList}))
+          and (environment is null or environment in (${envList})) ${eventKeyFilter}
         group by 1 order by 1`,
   );
 

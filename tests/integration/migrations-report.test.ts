@@ -64,6 +64,12 @@ describe("migration report", () => {
     expect(report.daily).toEqual([{ day: today, completed: 2, rejected: 2 }]);
     expect(await installationsStillUsingKey(t.db, sandboxUs.id)).toBe(2);
 
+    // One key selected: its row only, and the chart counts only its events.
+    const one = await migrationReport(t.db, auditor, { apiKeyId: productionUs.id });
+    expect(one.keys.map((k) => k.apiKeyId)).toEqual([productionUs.id]);
+    expect(one.daily).toEqual([{ day: today, completed: 0, rejected: 1 }]);
+    expect(one.totals).toEqual({ seen: 0, migrated: 0, remaining: 0, rejected: 1 });
+
     // The events behind the numbers, for the list and the export.
     const events = await listMigrationEvents(t.db, auditor, { from: report.from, to: report.to, apiKeyId: sandboxUs.id });
     expect(events.events.map((e) => e.action).sort()).toEqual(["migration.completed", "migration.completed", "migration.rejected"]);

@@ -39,6 +39,7 @@ export default async function MigrationsPage({ searchParams }: { searchParams: S
 
   let report;
   let events;
+  let allKeys: KeyMigrationSummary[] = [];
   let error: string | null = null;
   const apiKeyId = /^[0-9a-f-]{36}$/i.test(v("apiKeyId")) ? v("apiKeyId") : undefined;
   const outcome = v("outcome") === "completed" || v("outcome") === "rejected" ? (v("outcome") as "completed" | "rejected") : undefined;
@@ -46,7 +47,10 @@ export default async function MigrationsPage({ searchParams }: { searchParams: S
     report = await migrationReport(db, actor, {
       from: v("from") ? new Date(`${v("from")}T00:00:00Z`) : undefined,
       to: v("to") ? new Date(`${v("to")}T00:00:00Z`) : undefined,
+      apiKeyId,
     });
+    // The key picker lists every key, whichever is selected.
+    allKeys = apiKeyId ? (await migrationReport(db, actor, {})).keys : report.keys;
     events = await listMigrationEvents(db, actor, { from: report.from, to: report.to, apiKeyId, outcome }, { cursor: decodeCursor(v("cursor") || null), limit: 25 });
   } catch (err) {
     if (!isDomainError(err)) throw err;
@@ -79,7 +83,7 @@ export default async function MigrationsPage({ searchParams }: { searchParams: S
             <Field label="API key" htmlFor="m-key">
               <Select id="m-key" name="apiKeyId" defaultValue={apiKeyId ?? ""}>
                 <option value="">All keys</option>
-                {report?.keys.map((k) => (
+                {allKeys.map((k) => (
                   <option key={k.apiKeyId} value={k.apiKeyId}>
                     {k.name} ({k.prefix}…)
                   </option>
