@@ -1,0 +1,103 @@
+/**
+ * Issue 4, as a manager would check it: the test drives a set of app installations through API-key
+ * usage and migration (some rejected); the migrations report then shows the same counts for that
+ * key, the chart, the events, and the export contains exactly those events.
+ */
+import { expect, test, type APIRequestContext, type Browser } from "@playwright/test";
+import { authFile, unique } from "./fixtures";
+
+const EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+const SIGN_IN_TOKEN_TYPE = "urn:tokendesk:params:oauth:token-type:sign-in-token";
+
+async function createKeyInConsole(browser: Browser, name: string): Promise<string> {
+  const context = await browser.newContext({ storageState: authFile("admin") });
+  const page = await context.newPage();
+  await page.goto("/api-keys");
+  await page.getByRole("button", { name: "Create API key" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Name").fill(name);
+  await dialog.getByLabel("Environment").selectOption("sandbox");
+  await dialog.getByLabel("All scopes").check();
+  await dialog.getByRole("button", { name: "Create key" }).click();
+  const key = await dialog.getByTestId("api-key-secret").inputValue();
+  await context.close();
+  return key;
+}
+
+async function migrate(request: APIRequestContext, key: string, userId: string, installationId: string, previousUserId: string | null) {
+  const minted = await request.post(`/v2/user/${userId}/sign_in_token`, { headers: { "X-Vital-API-Key": key } });
+  expect(minted.status()).toBe(200);
+  const { sign_in_token } = (await minted.json()) as { sign_in_token: string };
+  const form: Record<string, string> = { grant_type: EXCHANGE, subject_token: sign_in_token, subject_token_type: SIGN_IN_TOKEN_TYPE, installation_id: installationId };
+  if (previousUserId) form.previous_user_id = previousUserId;
+  return request.post("/oauth/token", { headers: { "X-Vital-API-Key": key }, form });
+}
+
+test("the migrations report shows what the installations did, with chart, events and export", async ({ browser, request }) => {
+  const marker = unique("mig");
+  const key = await createKeyInConsole(browser, `${marker} legacy app key`);
+  const prefix = key.slice(0, 10);
+
+  // Five installations run in API-key mode, each as its own user.
+  const users: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const created = await request.post("/v2/user", { headers: { "X-Vital-API-Key": key }, data: { client_user_id: `${marker}-${i}` } });
+    expect(created.status()).toBe(200);
+    const userId = ((await created.json()) as { user_id: string }).user_id;
+    users.push(userId);
+    const call = await request.get(`/v2/user/${userId}`, { headers: { "X-Vital-API-Key": key, "X-Installation-Id": `${marker}-inst-${i}` } });
+    expect(call.status()).toBe(200);
+  }
+  // Three migrate; two are refused (wrong user; no previous user id).
+  for (const i of [0, 1, 2]) expect((await migrate(request, key, users[i]!, `${marker}-inst-${i}`, users[i]!)).status()).toBe(200);
+  for (const [i, prev] of [
+    [3, users[4]!],
+    [4, null],
+  ] as const) {
+    const refused = await migrate(request, key, users[i]!, `${marker}-inst-${i}`, prev);
+    expect(refused.status()).toBe(400);
+    expect(((await refused.json()) as { error_description: string }).error_description).toMatch(/^incompatible_migration:/);
+  }
+
+  const context = await browser.newContext({ storageState: authFile("auditor") });
+  const page = await context.newPage();
+  await page.goto("/migrations");
+  await expect(page.getByRole("heading", { name: "Migration off API keys" })).toBeVisible();
+  const row = page.getByTestId(`migration-key-${prefix}`);
+  await expect(row.locator('[data-col="seen"]')).toHaveText("5");
+  await expect(row.locator('[data-col="migrated"]')).toHaveText("3");
+  await expect(row.locator('[data-col="remaining"]')).toHaveText("2");
+  await expect(row.locator('[data-col="rejected"]')).toHaveText("2");
+  await expect(row).toContainText("user mismatch × 1");
+  await expect(row).toContainText("previous user id missing × 1");
+  await expect(row).toContainText("In use by 2");
+
+  // Narrow to this key: the totals, the chart and the events are this key's alone.
+  const keyId = await page.locator("#m-key option", { hasText: prefix }).getAttribute("value");
+  expect(keyId).toBeTruthy();
+  await page.locator("#m-key").selectOption(keyId!);
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page).toHaveURL(new RegExp(`apiKeyId=${keyId}`));
+  await expect(page.getByTestId("totals-migrated")).toHaveText("3");
+  await expect(page.getByTestId("totals-rejected")).toHaveText("2");
+  const today = new Date().toISOString().slice(0, 10);
+  const chart = page.getByTestId("migration-chart");
+  await expect(chart.locator(`rect[data-day="${today}"][data-completed="3"]`)).toHaveCount(1);
+  await expect(chart.locator(`rect[data-day="${today}"][data-rejected="2"]`)).toHaveCount(1);
+  await expect(page.getByTestId("audit-row")).toHaveCount(5);
+
+  // The export of the same selection holds exactly those five events.
+  const exportHref = await page.getByRole("link", { name: "Export NDJSON" }).getAttribute("href");
+  const res = await context.request.get(exportHref!);
+  expect(res.status()).toBe(200);
+  const events = (await res.text())
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { action: string; reason: string | null; details: { userId: string; apiKeyPrefix: string } });
+  expect(events).toHaveLength(5);
+  expect(events.filter((e) => e.action === "migration.completed").map((e) => e.details.userId).sort()).toEqual([users[0], users[1], users[2]].sort());
+  expect(events.filter((e) => e.action === "migration.rejected").map((e) => e.reason).sort()).toEqual(["previous_user_id_missing", "user_mismatch"]);
+  expect(events.every((e) => e.details.apiKeyPrefix === prefix)).toBe(true);
+  expect(await res.text()).not.toContain(key);
+  await context.close();
+});
