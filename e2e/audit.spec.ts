@@ -93,7 +93,7 @@ test("explains bad filters and cursors in the URL instead of failing", async ({ 
   ]) {
     const res = await page.goto(`/audit?${query}`);
     expect(res!.status()).toBe(200);
-    await expect(page.getByRole("alert")).toContainText(sentence!);
+    await expect(page.getByRole("main").getByRole("alert")).toContainText(sentence!);
   }
   const res = await page.request.get("/audit/export?format=xml");
   expect(res.status()).toBe(422);

@@ -27,7 +27,7 @@ test.describe("malformed posts to the credentials callback", () => {
     expect(res.status()).toBeLessThan(400);
     expect(res.headers().location).toBe(`${baseURL}/login?error=CsrfInvalid`);
     await page.goto(res.headers().location!);
-    await expect(page.getByRole("alert")).toHaveText("The sign-in form had expired or did not come from this console. Sign in again.");
+    await expect(page.getByRole("main").getByRole("alert")).toHaveText("The sign-in form had expired or did not come from this console. Sign in again.");
     expect((await (await page.request.get("/api/auth/session")).json()) as object).toEqual({});
   });
 
@@ -35,7 +35,7 @@ test.describe("malformed posts to the credentials callback", () => {
     const before = (await auditEvents(baseURL!, { action: "staff.sign_in_failed" })).length;
     const json = await page.request.post("/api/auth/callback/credentials", {
       headers: { "content-type": "application/json" },
-      data: '{"email": ',
+      data: Buffer.from('{"email": '),
       maxRedirects: 0,
     });
     expect(json.status()).toBe(400);
@@ -48,7 +48,7 @@ test.describe("malformed posts to the credentials callback", () => {
     });
     expect(multipart.status()).toBe(303);
     await page.goto(multipart.headers().location!);
-    await expect(page.getByRole("alert")).toHaveText("The sign-in request could not be read. Use the form below to sign in.");
+    await expect(page.getByRole("main").getByRole("alert")).toHaveText("The sign-in request could not be read. Use the form below to sign in.");
     expect((await auditEvents(baseURL!, { action: "staff.sign_in_failed" })).length).toBe(before);
   });
 });

@@ -35,7 +35,7 @@ test.describe("the sign-in form", () => {
     await page.getByLabel("Email").fill(member.email);
     await page.getByLabel("Password").fill("not the password at all");
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
-    await expect(page.getByRole("alert")).toHaveText("The email or password is not right.");
+    await expect(page.getByRole("main").getByRole("alert")).toHaveText("The email or password is not right.");
     await expect(page).toHaveURL(/\/login$/);
     await snap(page, "login-wrong-password");
     const failures = await auditEvents(baseURL!, { action: "staff.sign_in_failed", actor: member.email });
@@ -53,12 +53,12 @@ test.describe("the sign-in form", () => {
     };
     for (let i = 1; i <= 5; i++) {
       await attempt(`wrong password number ${i}`);
-      await expect(page.getByRole("alert")).toHaveText("The email or password is not right.");
+      await expect(page.getByRole("main").getByRole("alert")).toHaveText("The email or password is not right.");
       await expect(page.getByRole("button", { name: "Sign in", exact: true })).toBeEnabled();
     }
     // The sixth try is refused before the password is even checked: the right one fails too.
     await attempt(member.password);
-    await expect(page.getByRole("alert")).toHaveText("Too many failed sign-ins for this account. Try again in 15 minutes.");
+    await expect(page.getByRole("main").getByRole("alert")).toHaveText("Too many failed sign-ins for this account. Try again in 15 minutes.");
     await expect(page).toHaveURL(/\/login$/);
     await snap(page, "login-locked");
     const events = await auditEvents(baseURL!, { action: "staff.sign_in_failed", actor: member.email });
@@ -69,7 +69,7 @@ test.describe("the sign-in form", () => {
   test("asks for both fields when they are empty", async ({ page }) => {
     await page.goto("/login");
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
-    await expect(page.getByRole("alert")).toHaveText("Enter your email and password.");
+    await expect(page.getByRole("main").getByRole("alert")).toHaveText("Enter your email and password.");
   });
 });
 

@@ -46,7 +46,7 @@ test("an IdP support member gets the support role", async ({ page }) => {
 test("an IdP user without a mapped group is refused with a sentence and not created", async ({ page, baseURL }) => {
   await signInThroughIdp(page, "sso-nobody");
   await expect(page).toHaveURL(/\/login\?error=/);
-  await expect(page.getByRole("alert")).toHaveText(
+  await expect(page.getByRole("main").getByRole("alert")).toHaveText(
     "Your single sign-on account is not in a group that tokendesk gives a role to. Ask an admin.",
   );
   await snap(page, "oidc-refused");

@@ -62,7 +62,7 @@ test("a role change ends the member's session; signing in again gives the new ro
 
   await memberPage.reload();
   await expect(memberPage).toHaveURL(/\/login\?error=SessionEnded$/);
-  await expect(memberPage.getByRole("alert")).toHaveText(SESSION_ENDED);
+  await expect(memberPage.getByRole("main").getByRole("alert")).toHaveText(SESSION_ENDED);
   await signInWithForm(memberPage, email, "role change password");
   await expect(memberPage.getByRole("link", { name: "Audit log" })).toBeVisible();
   await expect(memberPage.getByTestId("staff-identity")).toContainText("Auditor");
@@ -89,10 +89,10 @@ test("disabling refuses the member's existing session on its next request, and e
   const res = await memberPage.goto("/");
   expect(res!.status()).toBeLessThan(500);
   await expect(memberPage).toHaveURL(/\/login\?error=SessionEnded$/);
-  await expect(memberPage.getByRole("alert")).toHaveText(SESSION_ENDED);
+  await expect(memberPage.getByRole("main").getByRole("alert")).toHaveText(SESSION_ENDED);
   await snap(memberPage, "login-session-ended");
   await signInWithForm(memberPage, email, "disable me password");
-  await expect(memberPage.getByRole("alert")).toHaveText("This account is disabled. Ask an admin to enable it.");
+  await expect(memberPage.getByRole("main").getByRole("alert")).toHaveText("This account is disabled. Ask an admin to enable it.");
 
   await page.getByTestId(`staff-row-${email}`).getByRole("button", { name: "Enable" }).click();
   await expect(page.getByTestId(`staff-row-${email}`)).toContainText("Active");
@@ -128,7 +128,7 @@ test("resetting a password ends the member's sessions; only the new password wor
   await memberPage.goto("/");
   await expect(memberPage).toHaveURL(/\/login\?error=SessionEnded$/);
   await signInWithForm(memberPage, email, "the old password");
-  await expect(memberPage.getByRole("alert")).toHaveText("The email or password is not right.");
+  await expect(memberPage.getByRole("main").getByRole("alert")).toHaveText("The email or password is not right.");
   await signInWithForm(memberPage, email, "the new password");
   await expect(memberPage.getByTestId("staff-identity")).toContainText(email);
   await member.close();
