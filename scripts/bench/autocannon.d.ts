@@ -1,0 +1,2 @@
+// autocannon ships without type declarations (and @types/autocannon is not installed).
+declare module "autocannon";

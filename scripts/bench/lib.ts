@@ -1,0 +1,247 @@
+/**
+ * Small helpers shared by the benchmark scripts: flags, timing statistics, a concurrency pool,
+ * autocannon with exact percentiles, starting `next start`, machine facts.
+ */
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import autocannon from "autocannon";
+
+export const ROOT = path.resolve(import.meta.dirname, "..", "..");
+export const DIST_DIR = ".next-bench";
+export const BENCH_SECRET = "tokendesk-bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+
+export function flag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}
+export function option(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : dflt;
+}
+
+export const log = (...a: unknown[]) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+export interface Stats {
+  n: number;
+  mean: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+export function stats(samples: number[]): Stats {
+  const s = Float64Array.from(samples).sort();
+  const q = (p: number) => (s.length ? s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]! : NaN);
+  const mean = s.length ? s.reduce((a, b) => a + b, 0) / s.length : NaN;
+  const r = (x: number) => Math.round(x * 1000) / 1000;
+  return { n: s.length, mean: r(mean), p50: r(q(0.5)), p95: r(q(0.95)), p99: r(q(0.99)), max: r(s[s.length - 1] ?? NaN) };
+}
+
+/** Runs `fn(i)` for i in 0..n-1 with at most `concurrency` in flight. */
+export async function pool<T>(n: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out = new Array<T>(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= n) return;
+        out[i] = await fn(i);
+      }
+    }),
+  );
+  return out;
+}
+
+/** `concurrency` loops calling `fn` until `seconds` pass; per-call latencies in ms. */
+export async function timedLoop(seconds: number, concurrency: number, fn: (worker: number) => Promise<void>) {
+  const lat: number[] = [];
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, w) => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        await fn(w);
+        lat.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  return { opsPerSec: Math.round(lat.length / elapsed), latencyMs: stats(lat) };
+}
+
+export interface HttpRun {
+  name: string;
+  requests: number;
+  reqPerSec: number;
+  latencyMs: Stats;
+  non2xx: number;
+  errors: number;
+  connections: number;
+  durationS: number;
+  firstFailure?: string;
+}
+
+export interface HttpSpec {
+  name: string;
+  url: string;
+  method?: "GET" | "POST";
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Called before every request (single-use tokens); returns the fields to set. */
+  next?: () => { path?: string; body?: string; headers?: Record<string, string> };
+  connections: number;
+  duration?: number;
+  amount?: number;
+}
+
+/**
+ * One autocannon run. Latencies come from every response (autocannon's own histogram has no p95).
+ * For 2xx checking we keep the first non-2xx body to explain a failure.
+ */
+export async function httpRun(spec: HttpSpec): Promise<HttpRun> {
+  const lat: number[] = [];
+  let firstFailure: string | undefined;
+  const baseHeaders = { ...(spec.headers ?? {}) };
+  const request: Record<string, unknown> = {
+    method: spec.method ?? "GET",
+    path: spec.path,
+    headers: baseHeaders,
+    body: spec.body,
+    onResponse: (status: number, body: string) => {
+      if ((status < 200 || status > 299) && !firstFailure) firstFailure = `HTTP ${status} ${String(body).slice(0, 300)}`;
+    },
+  };
+  if (spec.next) {
+    const next = spec.next;
+    request.setupRequest = (req: Record<string, any>) => {
+      const n = next();
+      return { ...req, path: n.path ?? req.path, body: n.body ?? req.body, headers: { ...baseHeaders, ...(n.headers ?? {}) } };
+    };
+  }
+  const t0 = performance.now();
+  const instance = autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    pipelining: 1,
+    ...(spec.amount ? { amount: spec.amount } : { duration: spec.duration ?? 10 }),
+    requests: [request],
+    timeout: 30,
+  });
+  instance.on("response", (_client: unknown, _statusCode: number, _bytes: number, responseTime: number) => {
+    lat.push(responseTime);
+  });
+  const result = await instance;
+  const elapsed = (performance.now() - t0) / 1000;
+  const run: HttpRun = {
+    name: spec.name,
+    requests: lat.length,
+    reqPerSec: Math.round((lat.length / elapsed) * 10) / 10,
+    latencyMs: stats(lat),
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+    connections: spec.connections,
+    durationS: Math.round(elapsed * 100) / 100,
+    ...(firstFailure ? { firstFailure } : {}),
+  };
+  log(
+    `${spec.name.padEnd(28)} ${String(run.reqPerSec).padStart(8)} req/s  p50 ${run.latencyMs.p50} p95 ${run.latencyMs.p95} p99 ${run.latencyMs.p99} ms` +
+      (run.non2xx || run.errors ? `  non2xx=${run.non2xx} errors=${run.errors} ${firstFailure ?? ""}` : ""),
+  );
+  return run;
+}
+
+export interface Server {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+export async function startNext(port: number, env: Record<string, string>): Promise<Server> {
+  const url = `http://127.0.0.1:${port}`;
+  let out = "";
+  const child = spawn(process.execPath, [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", NEXT_DIST_DIR: DIST_DIR, PUBLIC_URL: url, PORT: String(port), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}:\n${out}`);
+    try {
+      const res = await fetch(`${url}/api/health`);
+      if (res.status === 200) break;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`tokendesk did not become healthy:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    port,
+    child,
+    output: () => out,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+      }),
+  };
+}
+
+export function buildIfNeeded(): void {
+  const buildId = path.join(ROOT, DIST_DIR, "BUILD_ID");
+  if (flag("no-build") && fs.existsSync(buildId)) {
+    log(`--no-build: using the existing build in ${DIST_DIR}`);
+    return;
+  }
+  log(`building into ${DIST_DIR} (next build)…`);
+  const t = performance.now();
+  execFileSync(process.execPath, [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "build"], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", NEXT_DIST_DIR: DIST_DIR },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  log(`build done in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+}
+
+export function machine() {
+  let gitCommit: string | null = null;
+  try {
+    gitCommit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+  } catch {
+    /* not a checkout */
+  }
+  return {
+    date: new Date().toISOString(),
+    nproc: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? null,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    gitCommit,
+  };
+}
+
+export function writeResults(mode: string, data: unknown): string {
+  const dir = path.join(ROOT, "bench", "results");
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${new Date().toISOString().slice(0, 10)}-${mode}.json`);
+  fs.writeFileSync(file, JSON.stringify(data, null, 2) + "\n");
+  return file;
+}
