@@ -1,5 +1,5 @@
 "use client";
-import { useActionState, useState } from "react";
+import { useActionState, useEffect, useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Field, Input, Select, Textarea } from "@/components/ui/input";
@@ -31,6 +31,17 @@ export function IssueHandoffForm({
 }) {
   const [state, formAction, pending] = useActionState(action, null);
   const [who, setWho] = useState<"external" | "user">(initialUserId ? "user" : "external");
+  // Controlled fields: React resets uncontrolled ones after every action, which would wipe what
+  // support typed when the server refuses (say, a missing reason).
+  const [fields, setFields] = useState({ externalUserId: "", userId: initialUserId ?? "", environment: environments[0] ?? "sandbox", workflowId: workflows[0]?.id ?? "", ttl: "3600", reason: "" });
+  const bind = (name: keyof typeof fields) => ({
+    value: fields[name],
+    onChange: (e: { target: { value: string } }) => setFields((f) => ({ ...f, [name]: e.target.value })),
+  });
+  useEffect(() => {
+    // Issued: ready for the next person, keeping workflow, lifetime and environment.
+    if (state?.ok) setFields((f) => ({ ...f, externalUserId: "", userId: "", reason: "" }));
+  }, [state]);
   const err = state && !state.ok ? state : null;
   const fieldError = (name: string) => (err?.field === name ? err.error : null);
   return (
@@ -50,10 +61,10 @@ export function IssueHandoffForm({
         {who === "external" ? (
           <>
             <Field label="External user id" htmlFor="externalUserId" hint="Your system's id for the person" error={fieldError("externalUserId")}>
-              <Input id="externalUserId" name="externalUserId" required maxLength={200} autoComplete="off" />
+              <Input id="externalUserId" name="externalUserId" required maxLength={200} autoComplete="off" {...bind("externalUserId")} />
             </Field>
             <Field label="Environment" htmlFor="environment" error={fieldError("environment")}>
-              <Select id="environment" name="environment" defaultValue={environments[0]}>
+              <Select id="environment" name="environment" {...bind("environment")}>
                 {environments.map((e) => (
                   <option key={e} value={e}>
                     {e}
@@ -64,11 +75,11 @@ export function IssueHandoffForm({
           </>
         ) : (
           <Field label="User id" htmlFor="userId" hint="The user's environment and region apply" error={fieldError("userId")} className="md:col-span-2">
-            <Input id="userId" name="userId" required autoComplete="off" placeholder="0190…" defaultValue={initialUserId} />
+            <Input id="userId" name="userId" required autoComplete="off" placeholder="0190…" {...bind("userId")} />
           </Field>
         )}
         <Field label="Workflow" htmlFor="workflowId" error={fieldError("workflowId")}>
-          <Select id="workflowId" name="workflowId" defaultValue={workflows[0]?.id}>
+          <Select id="workflowId" name="workflowId" {...bind("workflowId")}>
             {workflows.map((w) => (
               <option key={w.id} value={w.id}>
                 {w.name}
@@ -77,7 +88,7 @@ export function IssueHandoffForm({
           </Select>
         </Field>
         <Field label="Lifetime" htmlFor="ttl" error={fieldError("ttl")}>
-          <Select id="ttl" name="ttl" defaultValue="3600">
+          <Select id="ttl" name="ttl" {...bind("ttl")}>
             {LIFETIMES.map((l) => (
               <option key={l.value} value={l.value}>
                 {l.label}
@@ -86,7 +97,7 @@ export function IssueHandoffForm({
           </Select>
         </Field>
         <Field label="Reason" htmlFor="reason" hint="Recorded in the audit log" error={fieldError("reason")} className="md:col-span-2">
-          <Textarea id="reason" name="reason" required maxLength={500} placeholder="e.g. customer on the phone, ticket #1234" />
+          <Textarea id="reason" name="reason" required maxLength={500} placeholder="e.g. customer on the phone, ticket #1234" {...bind("reason")} />
         </Field>
         <div className="md:col-span-2">
           <Button type="submit" disabled={pending || workflows.length === 0}>
