@@ -41,12 +41,13 @@ async function readQr(page: Page): Promise<string | null> {
   return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? null;
 }
 
+let sandboxKey: string;
 let sandboxUser: { id: string; clientUserId: string };
 let productionUser: { id: string; clientUserId: string };
 
 test.beforeAll(async ({ browser, request }) => {
   const marker = unique("users");
-  const sandboxKey = await createKeyInConsole(browser, `${marker} sandbox`, "sandbox");
+  sandboxKey = await createKeyInConsole(browser, `${marker} sandbox`, "sandbox");
   const productionKey = await createKeyInConsole(browser, `${marker} production`, "production");
   sandboxUser = { clientUserId: `${marker}-sbx`, id: "" };
   productionUser = { clientUserId: `${marker}-prod`, id: "" };
@@ -134,6 +135,25 @@ test.describe("support", () => {
     expect(issued).toHaveLength(1);
     expect(issued[0]).toMatchObject({ actor_name: "support@demo.tokendesk.dev", reason: "Ticket 4411: locked out after a phone change" });
     expect(JSON.stringify(issued[0])).not.toContain(token);
+  });
+
+  test("pages through many matches with Next page and First page, keeping the filters in the URL", async ({ page, request }) => {
+    const marker = unique("paging");
+    for (let i = 0; i < 27; i++) await createUser(request, sandboxKey, `${marker}-${String(i).padStart(2, "0")}`, `Pager ${i}`);
+    await page.goto(`/users?q=${marker}&environment=sandbox&status=active`);
+    await expect(page.getByTestId("user-row")).toHaveCount(25);
+    // Newest first: the last one created leads.
+    await expect(page.getByTestId("user-row").first()).toContainText(`${marker}-26`);
+    await snap(page, "users-list");
+    await page.getByRole("link", { name: "Next page →" }).click();
+    await expect(page).toHaveURL(/cursor=/);
+    await expect(page).toHaveURL(/environment=sandbox/);
+    await expect(page.getByTestId("user-row")).toHaveCount(2);
+    await expect(page.getByTestId("user-row").last()).toContainText(`${marker}-00`);
+    await expect(page.getByRole("link", { name: "Next page →" })).toHaveCount(0);
+    await page.getByRole("link", { name: "First page" }).click();
+    await expect(page).not.toHaveURL(/cursor=/);
+    await expect(page.getByTestId("user-row")).toHaveCount(25);
   });
 
   test("the search link can be shared and says when nothing matches", async ({ page }) => {

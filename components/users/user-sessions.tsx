@@ -120,7 +120,7 @@ export function UserSessions({
                 <TD>
                   {stateBadge[s.state]}
                   {s.state === "revoked" && s.revokeReason ? <span className="block text-xs text-slate-500">{REVOKE_REASONS[s.revokeReason] ?? s.revokeReason}</span> : null}
-                  {s.state === "active" ? <span className="block text-xs text-slate-500">until {formatUtc(s.expiresAt)}</span> : null}
+                  {s.state === "active" ? <span className="block whitespace-nowrap text-xs text-slate-500" title={formatUtc(s.expiresAt)}>until {s.expiresAt.slice(0, 10)}</span> : null}
                 </TD>
                 <TD>
                   {canRevoke && s.state === "active" ? (
