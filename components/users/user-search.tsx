@@ -32,6 +32,12 @@ export function UserSearch({ values, environments }: { values: { q: string; envi
 
   useEffect(() => () => { if (timer.current) clearTimeout(timer.current); }, []);
 
+  // The URL changed from elsewhere (the Users link, back/forward): show its query, unless the
+  // person is typing in the box right now.
+  useEffect(() => {
+    if (document.activeElement?.id !== "user-q") setQ(values.q);
+  }, [values.q]);
+
   // "/" jumps to the search box from anywhere on the page, as in most consoles.
   useEffect(() => {
     function onKey(e: KeyboardEvent) {
@@ -78,7 +84,7 @@ export function UserSearch({ values, environments }: { values: { q: string; envi
         />
       </Field>
       <Field label="Environment" htmlFor="user-env">
-        <Select id="user-env" name="environment" defaultValue={values.environment} onChange={(e) => navigate({ environment: e.target.value })}>
+        <Select key={`env-${values.environment}`} id="user-env" name="environment" defaultValue={values.environment} onChange={(e) => navigate({ environment: e.target.value })}>
           {environments.length > 1 ? <option value="">All environments</option> : null}
           {environments.map((env) => (
             <option key={env} value={env}>
@@ -88,7 +94,7 @@ export function UserSearch({ values, environments }: { values: { q: string; envi
         </Select>
       </Field>
       <Field label="Status" htmlFor="user-status">
-        <Select id="user-status" name="status" defaultValue={values.status} onChange={(e) => navigate({ status: e.target.value })}>
+        <Select key={`status-${values.status}`} id="user-status" name="status" defaultValue={values.status} onChange={(e) => navigate({ status: e.target.value })}>
           <option value="">Any status</option>
           <option value="active">Active</option>
           <option value="disabled">Disabled</option>
