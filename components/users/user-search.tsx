@@ -16,6 +16,8 @@ export function UserSearch({ values, environments }: { values: { q: string; envi
   const pathname = usePathname();
   const [pending, startTransition] = useTransition();
   const [q, setQ] = useState(values.q);
+  const [env, setEnv] = useState(values.environment);
+  const [status, setStatus] = useState(values.status);
   const formRef = useRef<HTMLFormElement>(null);
   const timer = useRef<ReturnType<typeof setTimeout> | null>(null);
 
@@ -37,6 +39,8 @@ export function UserSearch({ values, environments }: { values: { q: string; envi
   useEffect(() => {
     if (document.activeElement?.id !== "user-q") setQ(values.q);
   }, [values.q]);
+  useEffect(() => setEnv(values.environment), [values.environment]);
+  useEffect(() => setStatus(values.status), [values.status]);
 
   // "/" jumps to the search box from anywhere on the page, as in most consoles.
   useEffect(() => {
@@ -84,7 +88,7 @@ export function UserSearch({ values, environments }: { values: { q: string; envi
         />
       </Field>
       <Field label="Environment" htmlFor="user-env">
-        <Select key={`env-${values.environment}`} id="user-env" name="environment" defaultValue={values.environment} onChange={(e) => navigate({ environment: e.target.value })}>
+        <Select id="user-env" name="environment" value={env} onChange={(e) => { setEnv(e.target.value); navigate({ environment: e.target.value }); }}>
           {environments.length > 1 ? <option value="">All environments</option> : null}
           {environments.map((env) => (
             <option key={env} value={env}>
@@ -94,7 +98,7 @@ export function UserSearch({ values, environments }: { values: { q: string; envi
         </Select>
       </Field>
       <Field label="Status" htmlFor="user-status">
-        <Select key={`status-${values.status}`} id="user-status" name="status" defaultValue={values.status} onChange={(e) => navigate({ status: e.target.value })}>
+        <Select id="user-status" name="status" value={status} onChange={(e) => { setStatus(e.target.value); navigate({ status: e.target.value }); }}>
           <option value="">Any status</option>
           <option value="active">Active</option>
           <option value="disabled">Disabled</option>
