@@ -53,7 +53,7 @@ test("a role change ends the member's session; signing in again gives the new ro
   const member = await signedInContext(browser, baseURL!, email, "role change password");
   const memberPage = await member.newPage();
   await memberPage.goto("/");
-  await expect(memberPage.getByRole("link", { name: "Audit log" })).toHaveCount(0);
+  await expect(memberPage.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Audit log" })).toHaveCount(0);
 
   const row = page.getByTestId(`staff-row-${email}`);
   await row.locator('select[name="role"]').selectOption("auditor");
@@ -64,7 +64,7 @@ test("a role change ends the member's session; signing in again gives the new ro
   await expect(memberPage).toHaveURL(/\/login\?error=SessionEnded$/);
   await expect(memberPage.getByRole("main").getByRole("alert")).toHaveText(SESSION_ENDED);
   await signInWithForm(memberPage, email, "role change password");
-  await expect(memberPage.getByRole("link", { name: "Audit log" })).toBeVisible();
+  await expect(memberPage.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Audit log" })).toBeVisible();
   await expect(memberPage.getByTestId("staff-identity")).toContainText("Auditor");
   await member.close();
 
