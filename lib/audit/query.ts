@@ -2,7 +2,7 @@
  * Reading the audit log: filters, keyset pages on (occurred_at desc, id desc), and a streaming
  * export that walks the same keyset so memory stays flat however many rows match.
  */
-import { and, desc, eq, gte, ilike, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, eq, gte, ilike, lt, or, sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import type { Executor } from "@/db/client";
 import { auditEvents, type AuditEventRow } from "@/db/schema";
@@ -112,9 +112,14 @@ export function decodeCursor(raw: string | null | undefined): Cursor | null {
 }
 
 function afterCursor(c: Cursor): SQL {
-  // (occurred_at, id) < (c.at, c.id), written so the composite index serves it.
-  return or(lt(auditEvents.occurredAt, c.at), and(eq(auditEvents.occurredAt, c.at), lt(auditEvents.id, c.id)))!;
+  // A row comparison is a btree index condition on (occurred_at, id): the scan starts at the cursor.
+  // (The equivalent `a < x or (a = x and id < y)` is only a filter, so page N re-read N pages.)
+  return sql`(${auditEvents.occurredAt}, ${auditEvents.id}) < (${c.at.toISOString()}::timestamptz, ${c.id}::uuid)`;
 }
+
+// The indexes are (occurred_at DESC NULLS LAST, id DESC NULLS LAST) (drizzle's `.desc()`); a plain
+// `order by ... desc` means NULLS FIRST and cannot walk them, so every page sorted the whole table.
+const NEWEST_FIRST = [sql`${auditEvents.occurredAt} desc nulls last`, sql`${auditEvents.id} desc nulls last`];
 
 export interface AuditPage {
   events: AuditEventRow[];
@@ -135,7 +140,7 @@ export async function listAuditEvents(
     .select()
     .from(auditEvents)
     .where(where.length ? and(...where) : undefined)
-    .orderBy(desc(auditEvents.occurredAt), desc(auditEvents.id))
+    .orderBy(...NEWEST_FIRST)
     .limit(limit + 1);
   const more = rows.length > limit;
   const events = more ? rows.slice(0, limit) : rows;

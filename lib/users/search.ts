@@ -131,7 +131,7 @@ export async function searchUsers(db: Executor, actor: Actor, input: SearchUsers
           to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_t
         from users
         where ${sql.join(where, sql` and `)}
-        order by created_at desc, id desc
+        order by created_at desc nulls last, id desc nulls last
         limit ${limit + 1}`,
   );
   const page = rows.slice(0, limit);
