@@ -39,7 +39,7 @@ export default async function OverviewPage() {
         <Card>
           <CardBody>
             <p className="text-xs uppercase tracking-wide text-slate-500">Your pages</p>
-            <ul className="mt-1 space-y-0.5 text-sm">
+            <ul className="mt-1 columns-2 gap-4 space-y-0.5 text-sm">
               {links.length ? (
                 links.map((l) => (
                   <li key={l.href}>

@@ -21,7 +21,7 @@ export function ActionForm({
   return (
     <form action={formAction} className={className} aria-label={label}>
       {children(pending)}
-      <div aria-live="polite" className="basis-full">
+      <div aria-live="polite" className="col-span-full basis-full">
         {state ? state.ok ? state.message ? <Alert tone="success" className="mt-2">{state.message}</Alert> : null : <Alert tone="error" className="mt-2">{state.error}</Alert> : null}
       </div>
     </form>

@@ -126,7 +126,7 @@ export function StaffTable({ members, actions, selfId }: { members: StaffView[];
             <TD>{m.disabled ? <Badge tone="bad">Disabled</Badge> : <Badge tone="good">Active</Badge>}</TD>
             <TD className="whitespace-nowrap text-xs text-slate-600">{m.lastSignInAt ? m.lastSignInAt.toISOString().replace("T", " ").slice(0, 16) + " UTC" : "never"}</TD>
             <TD>
-              <div className="flex flex-wrap gap-1">
+              <div className="flex flex-nowrap items-start gap-1">
                 {m.id !== selfId ? (
                   <ActionForm action={actions.setDisabled} label={`${m.disabled ? "Enable" : "Disable"} ${m.email}`}>
                     {(pending) => (
