@@ -24,8 +24,8 @@ function photo(seed: number): Buffer {
   return PNG.sync.write(png);
 }
 
-async function readQr(page: Page): Promise<string | null> {
-  const png = PNG.sync.read(await page.getByTestId("handoff-qr").screenshot());
+async function readQr(page: Page, testId = "handoff-qr"): Promise<string | null> {
+  const png = PNG.sync.read(await page.getByTestId(testId).screenshot());
   return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? null;
 }
 
@@ -66,6 +66,14 @@ test.describe("IDV handoff", () => {
 
     const scanned = await readQr(page);
     expect(scanned).toMatch(new RegExp(`^${baseURL}/h/[A-Za-z0-9_-]{22}$`));
+
+    // The full URL opened on a desktop shows a QR code of the same short link.
+    const desk = await page.context().newPage();
+    await desk.goto(fullUrl);
+    await expect(desk.getByRole("heading", { name: "Continue on your phone" })).toBeVisible();
+    expect(await readQr(desk, "capture-qr")).toBe(scanned);
+    await snap(desk, "idv-capture-desktop");
+    await desk.close();
 
     const phoneContext = await browser.newContext({ ...devices["Pixel 7"], storageState: undefined });
     const phone = await phoneContext.newPage();

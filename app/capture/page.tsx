@@ -4,6 +4,7 @@ import { redirect } from "next/navigation";
 import { LinkProblem } from "@/components/handoffs/link-problem";
 import { getDb } from "@/db";
 import { config } from "@/lib/config/env";
+import { findWorkflow } from "@/lib/idv/workflows";
 import { isPhoneUserAgent, parseCaptureTarget, qrSvg, resolveHandoff, shortLinkUrl } from "@/lib/idv/handoff";
 
 export const dynamic = "force-dynamic";
@@ -25,6 +26,8 @@ export default async function CapturePage({ searchParams }: { searchParams: Prom
 
   // The QR holds the short link: far fewer modules than the full URL, so any phone camera reads it.
   const short = shortLinkUrl(base, target.sessionId);
+  const workflow = await findWorkflow(await getDb(), state.session.workflowId);
+  const steps = (workflow?.steps ?? []).map((s) => s.label.charAt(0).toLowerCase() + s.label.slice(1));
   const svg = await qrSvg(short);
   return (
     <main className="mx-auto flex min-h-screen max-w-3xl flex-col justify-center px-6 py-12">
@@ -34,7 +37,7 @@ export default async function CapturePage({ searchParams }: { searchParams: Prom
           <ol className="mt-4 list-decimal space-y-2 pl-5 text-slate-700">
             <li>Open the camera on your phone.</li>
             <li>Point it at the code and tap the link that appears.</li>
-            <li>Follow the steps: you will take a photo of your ID and a selfie, and fill in a few details.</li>
+            <li>Follow the steps{steps.length ? `: ${steps.join(", ")}` : ""}.</li>
           </ol>
           <p className="mt-6 text-sm text-slate-500">
             No camera nearby?{" "}
