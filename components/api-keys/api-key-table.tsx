@@ -16,8 +16,11 @@ export function ApiKeyTable({
   keys,
   revokeAction,
   impact = {},
+  allScopes,
 }: {
   keys: ApiKeyView[];
+  /** Every scope a key can have: a key holding them all is listed as "All scopes". */
+  allScopes: string[];
   revokeAction: RevokeAction;
   /** Per key id: what revoking would break (issue 4 adds "N installations still use this key"). */
   impact?: Record<string, ReactNode>;
@@ -55,8 +58,10 @@ export function ApiKeyTable({
                 <span className="text-xs uppercase text-slate-600">{k.region}</span>
               </TD>
               <TD className="max-w-56">
-                <span className="flex flex-wrap gap-1">
-                  {k.scopes.map((s) => (
+                <span className="flex flex-wrap gap-1" title={k.scopes.join(", ")}>
+                  {allScopes.every((s) => k.scopes.includes(s)) ? (
+                    <Badge tone="info">All scopes</Badge>
+                  ) : k.scopes.map((s) => (
                     <code key={s} className="rounded bg-slate-100 px-1 text-xs">
                       {s}
                     </code>

@@ -1,12 +1,13 @@
 "use client";
 import { useState } from "react";
 import { Button, type ButtonProps } from "@/components/ui/button";
+import { cn } from "@/components/ui/cn";
 
 /**
  * Copies `value` to the clipboard and says so. Falls back to selecting a hidden textarea where the
  * Clipboard API is unavailable (plain http on a LAN address is not a secure context).
  */
-export function CopyButton({ value, label = "Copy", copiedLabel = "Copied", ...props }: { value: string; label?: string; copiedLabel?: string } & Omit<ButtonProps, "onClick" | "value">) {
+export function CopyButton({ value, label = "Copy", copiedLabel = "Copied", className, ...props }: { value: string; label?: string; copiedLabel?: string } & Omit<ButtonProps, "onClick" | "value">) {
   const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
   async function copy() {
     try {
@@ -31,7 +32,7 @@ export function CopyButton({ value, label = "Copy", copiedLabel = "Copied", ...p
     }
   }
   return (
-    <Button variant="secondary" size="sm" onClick={copy} {...props}>
+    <Button variant="secondary" size="sm" onClick={copy} className={cn("shrink-0 whitespace-nowrap", className)} {...props}>
       <span aria-live="polite">{state === "copied" ? copiedLabel : state === "failed" ? "Select and copy by hand" : label}</span>
     </Button>
   );

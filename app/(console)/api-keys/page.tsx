@@ -26,7 +26,7 @@ export default async function ApiKeysPage() {
         <CardHeader title={`${live} active key${live === 1 ? "" : "s"}`} description={keys.length > live ? `${keys.length - live} revoked` : undefined} />
         <CardBody>
           {keys.length ? (
-            <ApiKeyTable keys={keys} revokeAction={revokeApiKeyAction} />
+            <ApiKeyTable keys={keys} revokeAction={revokeApiKeyAction} allScopes={[...API_KEY_SCOPES]} />
           ) : (
             <EmptyState title="No API keys yet">Create one for each backend that talks to tokendesk, per environment and region.</EmptyState>
           )}

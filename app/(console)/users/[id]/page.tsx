@@ -11,7 +11,7 @@ import { Alert } from "@/components/ui/alert";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
 import { isDomainError } from "@/lib/errors";
-import { requireStaffPage } from "@/lib/next/session";
+import { currentStaff, requireStaffPage } from "@/lib/next/session";
 import { getSettings } from "@/lib/settings";
 import { can } from "@/lib/staff/rbac";
 import { getUser, listUserSessions, type UserView } from "@/lib/users";
@@ -24,9 +24,19 @@ import {
   setUserDisabledAction,
 } from "./actions";
 
-export const metadata: Metadata = { title: "User" };
-
 type Params = Promise<{ id: string }>;
+
+/** The tab says whom it is about, so a support agent with several users open can tell them apart. */
+export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
+  const actor = await currentStaff();
+  if (!actor) return { title: "User" };
+  try {
+    const user = await getUser(await getDb(), actor, (await params).id);
+    return { title: `${user.clientUserId} · Users` };
+  } catch {
+    return { title: "User" };
+  }
+}
 type Search = Promise<Record<string, string | string[] | undefined>>;
 
 export default async function UserPage({ params, searchParams }: { params: Params; searchParams: Search }) {
