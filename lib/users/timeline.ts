@@ -8,8 +8,11 @@
  * audit_events — (target_type, target_id, occurred_at desc, id desc) for the targeted ones,
  * (action, occurred_at desc, id desc) for the details-only ones — and reads at most one page of it
  * past the cursor. A single OR over a jsonb predicate would walk the whole log for a quiet user.
+ * The session, sign-in-token and IDV branches look the user's ids up first (`= any(array(...))`, an
+ * init plan), so the target index is probed per id instead of read for every session in the log.
  * The details branch is limited to the actions that may name a user without targeting it, so it
- * reads only those actions' part of the log.
+ * reads only those actions' part of the log. Every ORDER BY says `desc nulls last` because that is
+ * how the indexes are built (drizzle's `.desc()`); a plain `desc` (nulls first) cannot walk them.
  */
 import { sql } from "drizzle-orm";
 import { queryRows, type Executor } from "@/db/client";
@@ -23,25 +26,16 @@ export const MAX_TIMELINE_PAGE = 200;
 
 /**
  * Actions whose events may name a user only in `details.userId`, with some other target (an API
- * key, an installation, an IDV session, a device) or none.
+ * key, an ephemeral token, an IDV session) or none. Kept to the low-volume actions on purpose: the
+ * high-volume ones (sign-in tokens, SDK sessions) target the user or its session and are found
+ * through the target index instead.
  */
 export const DETAIL_ONLY_ACTIONS: AuditAction[] = [
-  "sign_in_token.issued",
-  "sign_in_token.redeemed",
-  "sdk_session.started",
-  "sdk_session.revoked",
   "refresh_token.reuse_detected",
   "migration.completed",
   "migration.rejected",
   "ephemeral_token.minted",
   "idv_session.started",
-  "idv_session.submitted",
-  "idv_session.cancelled",
-  "idv_session.expired",
-  "device.registered",
-  "device.disabled",
-  "device.enabled",
-  "device.tokens_revoked",
 ];
 
 /** One event as the user page shows it: the audit row minus its integrity fields. */
@@ -109,7 +103,9 @@ export async function getUserTimeline(
   const limit = Number.isFinite(asked) ? Math.max(1, Math.min(MAX_TIMELINE_PAGE, asked)) : DEFAULT_TIMELINE_PAGE;
   const cursor = decodeCursor(opts.cursor);
   const uid = user.id;
+  // A row comparison is an index condition on (occurred_at, id): each branch starts at the cursor.
   const before = cursor ? sql`and (occurred_at, id) < (${cursor.at.toISOString()}::timestamptz, ${cursor.id}::uuid)` : sql``;
+  const newestFirst = sql.raw("order by occurred_at desc nulls last, id desc nulls last");
   const cols = sql.raw("id, occurred_at, actor_type, actor_id, actor_name, action, target_type, target_id, environment, outcome, reason, details");
   const page = limit + 1;
   const detailActions = sql.join(DETAIL_ONLY_ACTIONS.map((a) => sql`${a}`), sql`, `);
@@ -119,23 +115,28 @@ export async function getUserTimeline(
     sql`select * from (
           (select ${cols} from audit_events
              where target_type = 'user' and target_id = ${uid} ${before}
-             order by occurred_at desc, id desc limit ${page})
+             ${newestFirst} limit ${page})
           union
           (select ${cols} from audit_events
              where target_type = 'sdk_session'
-               and target_id in (select id::text from sdk_sessions where user_id = ${uid}::uuid) ${before}
-             order by occurred_at desc, id desc limit ${page})
+               and target_id = any(array(select id::text from sdk_sessions where user_id = ${uid}::uuid)) ${before}
+             ${newestFirst} limit ${page})
           union
           (select ${cols} from audit_events
              where target_type = 'sign_in_token'
-               and target_id in (select id::text from sign_in_tokens where user_id = ${uid}::uuid) ${before}
-             order by occurred_at desc, id desc limit ${page})
+               and target_id = any(array(select id::text from sign_in_tokens where user_id = ${uid}::uuid)) ${before}
+             ${newestFirst} limit ${page})
+          union
+          (select ${cols} from audit_events
+             where target_type = 'idv_session'
+               and target_id = any(array(select id::text from idv_sessions where user_id = ${uid}::uuid)) ${before}
+             ${newestFirst} limit ${page})
           union
           (select ${cols} from audit_events
              where action in (${detailActions}) and details @> jsonb_build_object('userId', ${uid}::text) ${before}
-             order by occurred_at desc, id desc limit ${page})
+             ${newestFirst} limit ${page})
         ) as timeline
-        order by occurred_at desc, id desc
+        ${newestFirst}
         limit ${page}`,
   );
   const events = rows.slice(0, limit).map(toEvent);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { v7 as uuidv7 } from "uuid";
-import { sdkSessions, signInTokens } from "@/db/schema";
+import { idvSessions, sdkSessions, signInTokens } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { NO_REQUEST, systemActor, type Actor } from "@/lib/context";
 import { createUser, deleteUser, setUserDisabled, type UserView } from "@/lib/users";
@@ -46,6 +46,8 @@ beforeAll(async () => {
 
   const aliceToken = await signInToken(alice.id, "production");
   const aliceSession = await session(alice.id, "production");
+  const aliceIdv = uuidv7();
+  await t.db.insert(idvSessions).values({ id: aliceIdv, workflowId: "kyc", environment: "production", region: "us", status: "submitted", userId: alice.id, shortCode: "tl-alice", issuedByType: "staff", expiresAt: at(60) });
   const bobToken = await signInToken(bob.id, "production");
   const bobSession = await session(bob.id, "production");
 
@@ -59,6 +61,8 @@ beforeAll(async () => {
     { actor: system, action: "migration.completed", target: { type: "api_key", id: uuidv7() }, environment: "production", details: { userId: alice.id, installationId: "inst-a" }, occurredAt: at(2) },
     { actor: system, action: "refresh_token.reuse_detected", target: null, environment: "production", outcome: "failure", details: { userId: alice.id, sessionId: aliceSession }, occurredAt: at(3) },
     { actor: support, action: "sdk_session.revoked", target: { type: "sdk_session", id: aliceSession }, environment: "production", reason: "lost phone", details: { userId: alice.id }, occurredAt: at(4) },
+    // An IDV session of hers, whose later events no longer name her: found through idv_sessions.
+    { actor: { type: "ephemeral_token", id: uuidv7(), name: null }, action: "idv_session.submitted", target: { type: "idv_session", id: aliceIdv }, environment: "production", details: { workflowId: "kyc" }, occurredAt: at(5) },
   ];
   // Bob's, interleaved: none of it may show on alice's timeline.
   const bobEvents: Array<Parameters<typeof recordAudit>[1]> = [
@@ -111,6 +115,7 @@ describe("user timeline", () => {
     // events therefore come first, newest first, ties broken by id.
     const seeded = events.filter((e) => e.occurredAt.getTime() >= t0);
     expect(seeded.map((e) => e.action)).toEqual([
+      "idv_session.submitted",
       "sdk_session.revoked",
       "refresh_token.reuse_detected",
       ...["sign_in_token.redeemed", "sdk_session.started", "migration.completed"].sort((x, y) => {
@@ -121,7 +126,7 @@ describe("user timeline", () => {
       "sign_in_token.issued",
     ]);
     expect(events.filter((e) => e.occurredAt.getTime() < t0).map((e) => e.action)).toEqual(["user.enabled", "user.disabled", "user.created"]);
-    expect(events).toHaveLength(9);
+    expect(events).toHaveLength(10);
     expect(events.every((e) => e.details.userId === undefined || e.details.userId === alice.id)).toBe(true);
     expect(events.some((e) => e.action === "settings.changed" || e.action === "migration.rejected")).toBe(false);
     const issued = events.find((e) => e.action === "sign_in_token.issued")!;
@@ -161,6 +166,6 @@ describe("user timeline", () => {
 
   it("clamps the page size", async () => {
     expect((await getUserTimeline(t.db, support, alice.id, { limit: 0 })).events).toHaveLength(1);
-    expect((await getUserTimeline(t.db, support, alice.id, { limit: 10_000 })).events).toHaveLength(9);
+    expect((await getUserTimeline(t.db, support, alice.id, { limit: 10_000 })).events).toHaveLength(10);
   });
 });
