@@ -84,6 +84,9 @@ export interface HttpRun {
   connections: number;
   durationS: number;
   firstFailure?: string;
+  /** CPU ms per request spent by the server process tree and by PostgreSQL (all backends). */
+  serverCpuMsPerReq?: number;
+  postgresCpuMsPerReq?: number;
 }
 
 export interface HttpSpec {
@@ -124,6 +127,7 @@ export async function httpRun(spec: HttpSpec): Promise<HttpRun> {
       return { ...req, path: n.path ?? req.path, body: n.body ?? req.body, headers: { ...baseHeaders, ...(n.headers ?? {}) } };
     };
   }
+  const cpu0 = [treeCpuMs(cpuWatch.server), treeCpuMs(cpuWatch.postgres)];
   const t0 = performance.now();
   const instance = autocannon({
     url: spec.url,
@@ -138,6 +142,8 @@ export async function httpRun(spec: HttpSpec): Promise<HttpRun> {
   });
   const result = await instance;
   const elapsed = (performance.now() - t0) / 1000;
+  const cpu1 = [treeCpuMs(cpuWatch.server), treeCpuMs(cpuWatch.postgres)];
+  const perReq = (i: number) => (lat.length ? Math.round(((cpu1[i]! - cpu0[i]!) / lat.length) * 100) / 100 : 0);
   const run: HttpRun = {
     name: spec.name,
     requests: lat.length,
@@ -148,13 +154,47 @@ export async function httpRun(spec: HttpSpec): Promise<HttpRun> {
     connections: spec.connections,
     durationS: Math.round(elapsed * 100) / 100,
     ...(firstFailure ? { firstFailure } : {}),
+    ...(cpuWatch.server ? { serverCpuMsPerReq: perReq(0) } : {}),
+    ...(cpuWatch.postgres ? { postgresCpuMsPerReq: perReq(1) } : {}),
   };
   log(
     `${spec.name.padEnd(28)} ${String(run.reqPerSec).padStart(8)} req/s  p50 ${run.latencyMs.p50} p95 ${run.latencyMs.p95} p99 ${run.latencyMs.p99} ms` +
+      (run.serverCpuMsPerReq !== undefined ? `  cpu/req server ${run.serverCpuMsPerReq} pg ${run.postgresCpuMsPerReq ?? "-"} ms` : "") +
       (run.non2xx || run.errors ? `  non2xx=${run.non2xx} errors=${run.errors} ${firstFailure ?? ""}` : ""),
   );
   return run;
 }
+
+/** CPU time (ms, user + system) used so far by a process and its descendants, from /proc. */
+export function treeCpuMs(rootPid: number | undefined | null): number {
+  if (!rootPid) return 0;
+  const kids = new Map<number, number[]>();
+  const cpu = new Map<number, number>();
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const pid = Number(name);
+      const ppid = Number(f[1]);
+      cpu.set(pid, ((Number(f[11]) + Number(f[12])) * 1000) / 100);
+      kids.set(ppid, [...(kids.get(ppid) ?? []), pid]);
+    } catch {
+      /* gone */
+    }
+  }
+  let total = 0;
+  const stack = [rootPid];
+  while (stack.length) {
+    const pid = stack.pop()!;
+    total += cpu.get(pid) ?? 0;
+    stack.push(...(kids.get(pid) ?? []));
+  }
+  return total;
+}
+
+/** Set by the runner: whose CPU time each HTTP run reports per request. */
+export const cpuWatch: { server: number | null; postgres: number | null } = { server: null, postgres: null };
 
 export interface Server {
   url: string;

@@ -8,7 +8,7 @@
  *
  * Before listening it mints `count` grants + refresh tokens through the provider's own models and
  * writes them to `--out`; then prints "ready <url>" on stdout. Without --pg the provider keeps its
- * tokens in its default in-memory adapter (no database at all — a large advantage over tokendesk,
+ * tokens in memory (a Map, like its default adapter minus the 1000-entry LRU; no database at all — a large advantage over tokendesk,
  * which commits every refresh durably to PostgreSQL). With --pg it uses a small PostgreSQL adapter
  * (one jsonb row per model instance, upserts, synchronous commits), for a like-for-like comparison.
  */
@@ -62,7 +62,51 @@ function pgAdapterFactory(sql) {
   };
 }
 
-let adapter;
+/**
+ * In memory, like oidc-provider's default adapter, but without its 1000-entry LRU (which evicts
+ * grants and tokens of a benchmark-sized population): a Map per model.
+ */
+class MapAdapter {
+  static stores = new Map();
+  constructor(name) {
+    this.name = name;
+    if (!MapAdapter.stores.has(name)) MapAdapter.stores.set(name, new Map());
+    this.store = MapAdapter.stores.get(name);
+    if (!MapAdapter.stores.has("grants")) MapAdapter.stores.set("grants", new Map());
+    this.grants = MapAdapter.stores.get("grants");
+  }
+  async upsert(id, payload) {
+    this.store.set(id, payload);
+    if (payload.grantId) {
+      const ids = this.grants.get(payload.grantId) ?? [];
+      ids.push([this.name, id]);
+      this.grants.set(payload.grantId, ids);
+    }
+  }
+  async find(id) {
+    return this.store.get(id);
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async findByUid(uid) {
+    for (const v of this.store.values()) if (v.uid === uid) return v;
+    return undefined;
+  }
+  async consume(id) {
+    const v = this.store.get(id);
+    if (v) v.consumed = Math.floor(Date.now() / 1000);
+  }
+  async destroy(id) {
+    this.store.delete(id);
+  }
+  async revokeByGrantId(grantId) {
+    for (const [name, id] of this.grants.get(grantId) ?? []) MapAdapter.stores.get(name)?.delete(id);
+    this.grants.delete(grantId);
+  }
+}
+
+let adapter = MapAdapter;
 let sql;
 if (pgUrl) {
   sql = postgres(pgUrl, { max: 10, onnotice: () => {} });
@@ -78,7 +122,7 @@ const jwk = { ...privateKey.export({ format: "jwk" }), kid: "bench", alg: "ES256
 
 const issuer = `http://127.0.0.1:${port}`;
 const provider = new Provider(issuer, {
-  ...(adapter ? { adapter } : {}),
+  adapter,
   clients: [
     {
       client_id: "bench-sdk",

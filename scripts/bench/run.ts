@@ -23,6 +23,7 @@ import {
   BENCH_SECRET,
   ROOT,
   buildIfNeeded,
+  cpuWatch,
   flag,
   httpRun,
   log,
@@ -76,6 +77,7 @@ try {
   // ---------------------------------------------------------------------------------------------
   const env: Record<string, string> = { TOKENDESK_SECRET: BENCH_SECRET };
   let pgUrl: string | null = null;
+  let pgDir: string | null = null;
   if (EMBEDDED) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tokendesk-bench-pglite-"));
     cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
@@ -86,10 +88,14 @@ try {
     const pg = await startThrowawayPostgres({ durable: true });
     cleanups.push(() => pg.stop());
     pgUrl = pg.url as string;
+    pgDir = pg.dir as string;
     env.DATABASE_URL = pgUrl;
     log(`throwaway PostgreSQL (durable: fsync on, synchronous_commit on) at ${pgUrl}`);
   }
+  // The tokens prepared in-process carry iss = PUBLIC_URL: the same origin the server will have.
+  env.PUBLIC_URL = `http://127.0.0.1:${PORT}`;
   Object.assign(process.env, env);
+  results.loadAverageAtStart = os.loadavg();
 
   buildIfNeeded();
 
@@ -275,6 +281,8 @@ try {
   log(`starting next start on :${PORT}`);
   const server = await startNext(PORT, { ...env, TRUSTED_PROXY: "none" });
   cleanups.push(() => server.stop());
+  cpuWatch.server = server.child.pid ?? null;
+  if (pgDir) cpuWatch.postgres = Number(fs.readFileSync(path.join(pgDir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
   const url = server.url;
   const C = CONNECTIONS;
   const form = { "content-type": "application/x-www-form-urlencoded" };
@@ -395,6 +403,7 @@ try {
       const pw = counter();
       await httpRun({ name: `warm-up peer (${adapter})`, url: purl, method: "POST", path: "/token", headers: form, connections: C, amount: WARM, next: () => ({ body: `grant_type=refresh_token&client_id=bench-sdk&refresh_token=${tokens[AMOUNT + pw()]}` }) });
       const pi = counter();
+      cpuWatch.server = child.pid ?? null;
       const pr = await run({ name: `oidc-provider refresh (${adapter} adapter)`, url: purl, method: "POST", path: "/token", headers: form, connections: C, amount: AMOUNT, next: () => ({ body: `grant_type=refresh_token&client_id=bench-sdk&refresh_token=${tokens[pi()]}` }) });
       peer[adapter] = { ...pr, ratioTokendeskToPeer: Math.round((tdRefresh.reqPerSec / pr.reqPerSec) * 100) / 100 };
       await stopPeer();
@@ -424,6 +433,8 @@ try {
       p99: r.latencyMs.p99,
       ratioToEmptyRoute: ratio,
       ratioToRawInsert8: Math.round((r.reqPerSec / rawInsert8) * 1000) / 1000,
+      serverCpuMsPerReq: r.serverCpuMsPerReq ?? null,
+      postgresCpuMsPerReq: r.postgresCpuMsPerReq ?? null,
       target: t ? `≥ ${t.ratio * 100} % of ${t.of}` : null,
       met: t ? ratio >= t.ratio : null,
       failures: r.non2xx + r.errors,
@@ -434,6 +445,7 @@ try {
   results.table = table;
   results.peer = peer;
   results.prepSeconds = Math.round(prepSeconds);
+  results.loadAverageAtEnd = os.loadavg();
   results.totalSeconds = Math.round((performance.now() - t0) / 1000);
   const file = writeResults(`${EMBEDDED ? "embedded" : "postgres"}${QUICK ? "-quick" : ""}`, results);
 
