@@ -4,7 +4,7 @@
  * key, the chart, the events, and the export contains exactly those events.
  */
 import { expect, test, type APIRequestContext, type Browser } from "@playwright/test";
-import { authFile, unique } from "./fixtures";
+import { auditEvents, authFile, unique } from "./fixtures";
 
 const EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
 const SIGN_IN_TOKEN_TYPE = "urn:tokendesk:params:oauth:token-type:sign-in-token";
@@ -33,7 +33,7 @@ async function migrate(request: APIRequestContext, key: string, userId: string, 
   return request.post("/oauth/token", { headers: { "X-Vital-API-Key": key }, form });
 }
 
-test("the migrations report shows what the installations did, with chart, events and export", async ({ browser, request }) => {
+test("the migrations report shows what the installations did, with chart, events and export", async ({ browser, request, baseURL }) => {
   const marker = unique("mig");
   const key = await createKeyInConsole(browser, `${marker} legacy app key`);
   const prefix = key.slice(0, 10);
@@ -100,4 +100,23 @@ test("the migrations report shows what the installations did, with chart, events
   expect(events.every((e) => e.details.apiKeyPrefix === prefix)).toBe(true);
   expect(await res.text()).not.toContain(key);
   await context.close();
+
+  // The admin revokes the key: the dialog names the two installations that will break, and the
+  // revocation goes through only once that is confirmed — which the audit log records.
+  const adminContext = await browser.newContext({ storageState: authFile("admin") });
+  const admin = await adminContext.newPage();
+  await admin.goto("/api-keys");
+  await admin.getByRole("button", { name: `Revoke ${marker} legacy app key` }).click();
+  const dialog = admin.getByRole("dialog");
+  await expect(dialog).toContainText("2 installations will break");
+  await dialog.getByLabel("Reason").fill("legacy app retired");
+  await dialog.getByRole("button", { name: "Revoke key" }).click();
+  await expect(dialog).toBeVisible(); // the unticked confirmation stops the form
+  await dialog.getByLabel("I understand that 2 installations will break").check();
+  await dialog.getByRole("button", { name: "Revoke key" }).click();
+  await expect(dialog).toBeHidden();
+  expect((await request.get("/v2/users", { headers: { "X-Vital-API-Key": key } })).status()).toBe(401);
+  const [revoked] = await auditEvents(baseURL!, { action: "api_key.revoked", targetId: keyId! });
+  expect(revoked).toMatchObject({ reason: "legacy app retired", details: { breakingInstallations: 2, confirmedBreakingInstallations: true } });
+  await adminContext.close();
 });

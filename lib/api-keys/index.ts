@@ -12,6 +12,7 @@ import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { badRequest, DomainError, notFound } from "@/lib/errors";
 import { regions } from "@/lib/settings/regions";
+import { installationsStillUsingKey, RECENT_USE_DAYS } from "@/lib/migrations/report";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { ENVIRONMENTS } from "@/lib/staff/rbac";
 import { apiKeyPrefix, formatApiKey, parseApiKey } from "./format";
@@ -127,18 +128,33 @@ export async function getApiKey(db: Executor, id: string): Promise<ApiKey | null
   return row ?? null;
 }
 
+/**
+ * Revokes a key. If app installations used it recently without migrating to sign-in tokens, the
+ * caller must confirm how many will break (`confirmBreakingInstallations` equal to that number);
+ * otherwise 409 `confirmation_required` names the number. The count and the confirmation are audited.
+ */
 export async function revokeApiKey(
   db: Database,
   actor: Actor,
   id: string,
   reason: string,
   meta: RequestMeta,
-  details: Record<string, unknown> = {},
+  opts: { confirmBreakingInstallations?: number | null; now?: Date } = {},
 ): Promise<ApiKeyView> {
   assertStaffCan(actor, "api_keys:manage");
   const why = reason.trim();
   if (!why) throw badRequest("Give a reason for revoking the key.", "reason_required", { field: "reason" });
   return db.transaction(async (tx) => {
+    const breaking = z.uuid().safeParse(id).success ? await installationsStillUsingKey(tx, id, opts.now) : 0;
+    if (breaking > 0 && opts.confirmBreakingInstallations !== breaking) {
+      throw new DomainError(
+        "confirmation_required",
+        `${breaking} app installation${breaking === 1 ? "" : "s"} used this key in the last ${RECENT_USE_DAYS} days without migrating to sign-in tokens and will break. Confirm that to revoke it.`,
+        409,
+        { breakingInstallations: breaking, field: "confirmBreaking" },
+      );
+    }
+    const details = { breakingInstallations: breaking, confirmedBreakingInstallations: breaking > 0 };
     const [row] = await tx
       .update(apiKeys)
       .set({ revokedAt: new Date(), revokedBy: actor.id, revokeReason: why.slice(0, 500) })

@@ -8,7 +8,7 @@ import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { recordApiKeyInstallation } from "@/lib/oauth/migration";
 import { issueSignInToken } from "@/lib/sign-in";
 import { createUser } from "@/lib/users";
-import { getApiKey } from "@/lib/api-keys";
+import { getApiKey, revokeApiKey } from "@/lib/api-keys";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
 let t: TestDatabase;
@@ -76,6 +76,23 @@ describe("migration report", () => {
     const csv = await new Response(await exportMigrationEvents(t.db, auditor, { from: report.from, to: report.to }, "csv", NO_REQUEST)).text();
     expect(csv.trim().split("\n")).toHaveLength(1 + 4);
     expect(csv).not.toContain(sandboxUs.key);
+
+    // Revoking the key those two installations still use needs the number confirmed, and says so.
+    const refused = await revokeApiKey(t.db, admin, sandboxUs.id, "rotating", NO_REQUEST).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: "confirmation_required", status: 409, extra: { breakingInstallations: 2 } });
+    expect((refused as Error).message).toMatch(/^2 app installations used this key/);
+    await expect(revokeApiKey(t.db, admin, sandboxUs.id, "rotating", NO_REQUEST, { confirmBreakingInstallations: 1 })).rejects.toMatchObject({
+      code: "confirmation_required",
+    });
+    expect((await getApiKey(t.db, sandboxUs.id))!.revokedAt).toBeNull();
+    await revokeApiKey(t.db, admin, sandboxUs.id, "rotating", NO_REQUEST, { confirmBreakingInstallations: 2 });
+    expect((await getApiKey(t.db, sandboxUs.id))!.revokedAt).not.toBeNull();
+    const [event] = (await t.db.query.auditEvents.findMany({ where: (e, { eq }) => eq(e.action, "api_key.revoked") })).filter((e) => e.targetId === sandboxUs.id);
+    expect(event!.details).toMatchObject({ breakingInstallations: 2, confirmedBreakingInstallations: true });
+    expect(event!.reason).toBe("rotating");
+    // A key nobody depends on is revoked without ceremony.
+    await revokeApiKey(t.db, admin, productionUs.id, "unused", NO_REQUEST);
+    expect((await getApiKey(t.db, productionUs.id))!.revokedAt).not.toBeNull();
 
     // qa sees sandbox only: the production key is not in its report.
     const qaReport = await migrationReport(t.db, qa, {});

@@ -30,9 +30,14 @@ export const createApiKeyAction = staffAction("api_keys:manage", createSchema, a
 
 export const revokeApiKeyAction = staffAction(
   "api_keys:manage",
-  z.object({ id: z.uuid("is not an API key id"), reason: z.string().trim().min(1, "is required").max(500, "must be at most 500 characters") }),
+  z.object({
+    id: z.uuid("is not an API key id"),
+    reason: z.string().trim().min(1, "is required").max(500, "must be at most 500 characters"),
+    // The number of installations the person confirmed will break (the checkbox's value).
+    confirmBreaking: z.coerce.number().int().min(0).optional(),
+  }),
   async (input, { actor, db, meta }) => {
-    const key = await revokeApiKey(db, actor, input.id, input.reason, meta);
+    const key = await revokeApiKey(db, actor, input.id, input.reason, meta, { confirmBreakingInstallations: input.confirmBreaking ?? null });
     revalidatePath("/api-keys");
     return { data: key.id, message: `Key “${key.name}” (${key.prefix}…) is revoked; requests with it now answer 401.` };
   },

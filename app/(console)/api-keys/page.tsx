@@ -4,7 +4,9 @@ import { CreateApiKeyDialog } from "@/components/api-keys/create-api-key-dialog"
 import { EmptyState } from "@/components/ui/alert";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
+import { Alert } from "@/components/ui/alert";
 import { API_KEY_SCOPES, listApiKeys } from "@/lib/api-keys";
+import { installationsStillUsingKey, RECENT_USE_DAYS } from "@/lib/migrations/report";
 import { requireStaffPage } from "@/lib/next/session";
 import { regions } from "@/lib/settings/regions";
 import { createApiKeyAction, revokeApiKeyAction } from "./actions";
@@ -13,8 +15,28 @@ export const metadata: Metadata = { title: "API keys" };
 
 export default async function ApiKeysPage() {
   const actor = await requireStaffPage("api_keys:manage");
-  const keys = await listApiKeys(await getDb(), actor);
+  const db = await getDb();
+  const keys = await listApiKeys(db, actor);
   const live = keys.filter((k) => !k.revokedAt).length;
+  // What revoking each live key would break: installations still on it that have not migrated.
+  const impact: Record<string, React.ReactNode> = {};
+  for (const k of keys.filter((k) => !k.revokedAt)) {
+    const n = await installationsStillUsingKey(db, k.id);
+    impact[k.id] =
+      n > 0 ? (
+        <Alert tone="warning" title={`${n} installation${n === 1 ? "" : "s"} will break`}>
+          <p>
+            {n} app installation{n === 1 ? "" : "s"} used this key in the last {RECENT_USE_DAYS} days without migrating to sign-in tokens. They
+            will fail as soon as the key is revoked. See <a className="underline" href={`/migrations?apiKeyId=${k.id}`}>the migration report</a>.
+          </p>
+          <label className="mt-2 flex items-center gap-2 font-medium">
+            <input type="checkbox" name="confirmBreaking" value={n} required />I understand that {n} installation{n === 1 ? "" : "s"} will break
+          </label>
+        </Alert>
+      ) : (
+        <p className="text-sm text-slate-600">No installation has used this key without migrating in the last {RECENT_USE_DAYS} days.</p>
+      );
+  }
   return (
     <>
       <PageHeader
@@ -26,7 +48,7 @@ export default async function ApiKeysPage() {
         <CardHeader title={`${live} active key${live === 1 ? "" : "s"}`} description={keys.length > live ? `${keys.length - live} revoked` : undefined} />
         <CardBody>
           {keys.length ? (
-            <ApiKeyTable keys={keys} revokeAction={revokeApiKeyAction} allScopes={[...API_KEY_SCOPES]} />
+            <ApiKeyTable keys={keys} revokeAction={revokeApiKeyAction} allScopes={[...API_KEY_SCOPES]} impact={impact} />
           ) : (
             <EmptyState title="No API keys yet">Create one for each backend that talks to tokendesk, per environment and region.</EmptyState>
           )}
