@@ -7,9 +7,12 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { migrateDatabase, openDatabase, type DatabaseHandle } from "@/db/client";
 import { ROOT } from "../helpers/server";
+
+// Child processes start Node, tsx and PGlite: seconds each, far more on a loaded machine.
+vi.setConfig({ testTimeout: 300_000 });
 
 const dirs: string[] = [];
 const handles: DatabaseHandle[] = [];
@@ -38,7 +41,7 @@ function openInChild(dataDir: string): { opened: boolean; name?: string; message
        console.log(JSON.stringify({ opened: false, name: err.name, message: err.message }));
      }`,
   );
-  const r = spawnSync(process.execPath, ["--import", "tsx", script, dataDir], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, ["--import", "tsx", script, dataDir], { cwd: ROOT, encoding: "utf8", timeout: 240_000 });
   const line = r.stdout.trim().split("\n").pop() ?? "";
   try {
     return JSON.parse(line) as { opened: boolean; name?: string; message?: string };
