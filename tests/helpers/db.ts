@@ -4,7 +4,8 @@
  */
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
-import { migrateDatabase, openDatabase, type DatabaseHandle } from "@/db/client";
+import { sql } from "drizzle-orm";
+import { migrateDatabase, openDatabase, queryRows, type DatabaseHandle } from "@/db/client";
 
 export type TestBackend = "pglite" | "postgres";
 
@@ -46,11 +47,44 @@ export interface TestDatabase extends DatabaseHandle {
   url: string | null;
 }
 
+/**
+ * Starting PGlite (WASM + initdb) costs seconds; emptying its tables costs milliseconds. So a
+ * released in-memory database goes back to a per-worker pool and the next test gets it truncated,
+ * which keeps "a fresh database per test" cheap. Only released ones are reused, so a file may hold
+ * several at once.
+ */
+const idlePglite: DatabaseHandle[] = [];
+
+async function emptied(handle: DatabaseHandle): Promise<DatabaseHandle> {
+  const tables = await queryRows<{ name: string }>(
+    handle.db,
+    sql`select quote_ident(tablename) as name from pg_tables where schemaname = 'public'`,
+  );
+  if (tables.length) await handle.db.execute(sql.raw(`truncate ${tables.map((t) => t.name).join(", ")} restart identity cascade`));
+  return handle;
+}
+
 export async function createTestDatabase(opts: { maxConnections?: number } = {}): Promise<TestDatabase> {
   if (testBackend() === "pglite") {
-    const handle = await openDatabase({ databaseUrl: null, dataDir: null });
-    await migrateDatabase(handle);
-    return { ...handle, backend: "pglite", url: null };
+    let handle = idlePglite.pop();
+    if (handle) {
+      await emptied(handle);
+    } else {
+      handle = await openDatabase({ databaseUrl: null, dataDir: null });
+      await migrateDatabase(handle);
+    }
+    const pooled = handle;
+    let released = false;
+    return {
+      ...pooled,
+      backend: "pglite",
+      url: null,
+      close: async () => {
+        if (released) return;
+        released = true;
+        idlePglite.push(pooled);
+      },
+    };
   }
   const created = await createPostgresDatabase();
   const handle = await openDatabase({ databaseUrl: created.url, maxConnections: opts.maxConnections ?? 20 });
