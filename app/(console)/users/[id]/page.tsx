@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { forbidden, notFound } from "next/navigation";
+import { Button } from "@/components/ui/button";
 import { IssueSignInTokenDialog } from "@/components/tokens/issue-sign-in-token-dialog";
 import type { SessionJson } from "@/components/tokens/types";
 import { UserActions } from "@/components/users/user-actions";
@@ -82,14 +83,19 @@ export default async function UserPage({ params, searchParams }: { params: Param
         description={user.name ? user.clientUserId : user.email ?? undefined}
         actions={
           mayIssue && live ? (
-            <IssueSignInTokenDialog
-              userId={user.id}
-              clientUserId={user.clientUserId}
-              environment={user.environment}
-              defaultLifetimeSeconds={settings.signInTokenTtlSeconds}
-              action={issueSignInTokenAction}
-              sessionsQueryKey={["user-sessions", user.id]}
-            />
+            <>
+              <Button asChild variant="secondary">
+                <Link href={`/handoffs?userId=${user.id}`}>Start IDV handoff</Link>
+              </Button>
+              <IssueSignInTokenDialog
+                userId={user.id}
+                clientUserId={user.clientUserId}
+                environment={user.environment}
+                defaultLifetimeSeconds={settings.signInTokenTtlSeconds}
+                action={issueSignInTokenAction}
+                sessionsQueryKey={["user-sessions", user.id]}
+              />
+            </>
           ) : null
         }
       />
