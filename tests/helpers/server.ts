@@ -41,7 +41,8 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
   );
   child.stdout!.on("data", (d) => (log += d));
   child.stderr!.on("data", (d) => (log += d));
-  const deadline = Date.now() + 60_000;
+  // Generous: on a loaded 2-core machine a cold start with migrations can take a while.
+  const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`tokendesk exited with ${child.exitCode} while starting:\n${log}`);
     try {
@@ -52,7 +53,7 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`tokendesk did not become healthy within 60 s:\n${log}`);
+      throw new Error(`tokendesk did not become healthy within 120 s:\n${log}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
