@@ -1,10 +1,10 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { AuditFilters } from "@/components/audit/audit-filters";
 import { AuditTable } from "@/components/audit/audit-table";
 import { VerifyPanel } from "@/components/audit/verify-panel";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
+import { KeysetPager } from "@/components/ui/keyset-pager";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
 import { searchAuditLog } from "@/lib/audit";
@@ -33,8 +33,6 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
     const params = new URLSearchParams(values);
     params.delete("cursor");
     exportQuery = params.toString();
-    const next = new URLSearchParams(params);
-    if (page.nextCursor) next.set("cursor", page.nextCursor);
     body =
       page.events.length === 0 ? (
         <EmptyState title={cursor ? "No more events" : "No events match these filters"}>
@@ -43,18 +41,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
       ) : (
         <>
           <AuditTable events={page.events} />
-          <nav aria-label="Pages" className="mt-4 flex gap-2">
-            {cursor ? (
-              <Button asChild variant="secondary" size="sm">
-                <Link href={`/audit${params.size ? `?${params}` : ""}`}>First page</Link>
-              </Button>
-            ) : null}
-            {page.nextCursor ? (
-              <Button asChild variant="secondary" size="sm">
-                <Link href={`/audit?${next}`}>Older events →</Link>
-              </Button>
-            ) : null}
-          </nav>
+          <KeysetPager path="/audit" params={params} nextCursor={page.nextCursor} onLaterPage={Boolean(cursor)} nextLabel="Older events" />
         </>
       );
   } catch (err) {

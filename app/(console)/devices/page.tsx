@@ -4,6 +4,7 @@ import { DeviceStatusBadge } from "@/components/devices/device-status-badge";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { KeysetPager } from "@/components/ui/keyset-pager";
 import { Card, CardBody, PageHeader } from "@/components/ui/card";
 import { Input, Label } from "@/components/ui/input";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
@@ -35,9 +36,6 @@ export default async function DevicesPage({ searchParams }: { searchParams: Sear
   let body: React.ReactNode;
   try {
     const page = await searchDevices(await getDb(), actor, { q, after });
-    const next = new URLSearchParams();
-    if (q) next.set("q", q);
-    if (page.nextCursor) next.set("after", page.nextCursor);
     body = (
       <>
         {tokenNotFound ? <Alert tone="warning" className="mb-3">No device has that DeviceToken{actor.role === "qa" ? " in sandbox" : ""}. Devices whose token starts the same way are listed below.</Alert> : null}
@@ -83,18 +81,7 @@ export default async function DevicesPage({ searchParams }: { searchParams: Sear
             </TBody>
           </Table>
         )}
-        <nav aria-label="Pages" className="mt-4 flex gap-2">
-          {after ? (
-            <Button asChild variant="secondary" size="sm">
-              <Link href={q ? `/devices?${new URLSearchParams({ q })}` : "/devices"}>First page</Link>
-            </Button>
-          ) : null}
-          {page.nextCursor ? (
-            <Button asChild variant="secondary" size="sm">
-              <Link href={`/devices?${next}`}>More devices →</Link>
-            </Button>
-          ) : null}
-        </nav>
+        <KeysetPager path="/devices" params={new URLSearchParams(q ? { q } : {})} nextCursor={page.nextCursor} onLaterPage={Boolean(after)} nextLabel="More devices" cursorParam="after" />
       </>
     );
   } catch (err) {

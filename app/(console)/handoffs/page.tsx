@@ -4,6 +4,7 @@ import { HandoffStatusBadge } from "@/components/handoffs/status-badge";
 import { IssueHandoffForm } from "@/components/handoffs/issue-form";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
+import { KeysetPager } from "@/components/ui/keyset-pager";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { Select } from "@/components/ui/input";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
@@ -40,8 +41,6 @@ export default async function HandoffsPage({ searchParams }: { searchParams: Sea
     const params = new URLSearchParams(values);
     params.delete("cursor");
     params.delete("userId");
-    const next = new URLSearchParams(params);
-    if (page.nextCursor) next.set("cursor", page.nextCursor);
     list =
       page.handoffs.length === 0 ? (
         <EmptyState title={cursor ? "No more handoffs" : "No handoffs match"}>{mayIssue ? "Issue one above, or widen the filters." : "Widen the filters or clear them."}</EmptyState>
@@ -77,18 +76,7 @@ export default async function HandoffsPage({ searchParams }: { searchParams: Sea
               ))}
             </TBody>
           </Table>
-          <nav aria-label="Pages" className="mt-4 flex gap-2">
-            {cursor ? (
-              <Button asChild variant="secondary" size="sm">
-                <Link href={`/handoffs${params.size ? `?${params}` : ""}`}>First page</Link>
-              </Button>
-            ) : null}
-            {page.nextCursor ? (
-              <Button asChild variant="secondary" size="sm">
-                <Link href={`/handoffs?${next}`}>Older handoffs →</Link>
-              </Button>
-            ) : null}
-          </nav>
+          <KeysetPager path="/handoffs" params={params} nextCursor={page.nextCursor} onLaterPage={Boolean(cursor)} nextLabel="Older handoffs" />
         </>
       );
   } catch (err) {
