@@ -30,11 +30,11 @@ export function errorResponse(err: unknown, meta?: RequestMeta): Response {
   return jsonError("internal_error", "Something went wrong on our side; nothing was changed. Try again.", 500, meta?.requestId ? { request_id: meta.requestId } : {});
 }
 
-/** Reads at most `maxBytes` of the body, refusing more without buffering it all. */
-export async function readBodyText(req: Request, maxBytes = MAX_JSON_BYTES): Promise<string> {
+/** Reads at most `maxBytes` of the body, refusing more (413) without buffering it all. */
+export async function readBodyBytes(req: Request, maxBytes: number, tooLarge = `The body is larger than ${maxBytes} bytes.`): Promise<Buffer> {
   const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw new DomainError("payload_too_large", `The body is larger than ${maxBytes} bytes.`, 413);
-  if (!req.body) return "";
+  if (declared > maxBytes) throw new DomainError("payload_too_large", tooLarge, 413);
+  if (!req.body) return Buffer.alloc(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -44,11 +44,15 @@ export async function readBodyText(req: Request, maxBytes = MAX_JSON_BYTES): Pro
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel();
-      throw new DomainError("payload_too_large", `The body is larger than ${maxBytes} bytes.`, 413);
+      throw new DomainError("payload_too_large", tooLarge, 413);
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+export async function readBodyText(req: Request, maxBytes = MAX_JSON_BYTES): Promise<string> {
+  return (await readBodyBytes(req, maxBytes)).toString("utf8");
 }
 
 /** Formats the first zod issue as one sentence naming the field. */

@@ -3,7 +3,7 @@
  * presents, and a step's body — JSON form fields or a multipart photo — within its size limit.
  */
 import { z } from "zod";
-import { presentedApiKey, readJson } from "@/lib/http";
+import { presentedApiKey, readBodyBytes as readHttpBody, readJson } from "@/lib/http";
 import { badRequest, DomainError } from "@/lib/errors";
 import { MAX_IMAGE_BYTES } from "@/lib/idv/images";
 import type { StepInput } from "@/lib/idv/sessions";
@@ -17,25 +17,9 @@ export function sessionCredential(req: Request): { kind: "token"; token: string 
   return { kind: "key", key: presentedApiKey(req, "idv") };
 }
 
-/** Reads at most `maxBytes` of the body, refusing more without buffering it all. */
-export async function readBodyBytes(req: Request, maxBytes: number): Promise<Uint8Array> {
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw new DomainError("payload_too_large", "The upload is larger than 10 MiB.", 413);
-  if (!req.body) return new Uint8Array();
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new DomainError("payload_too_large", "The upload is larger than 10 MiB.", 413);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
+/** The body of an upload, refused past `maxBytes` without buffering it all. */
+export function readBodyBytes(req: Request, maxBytes: number): Promise<Uint8Array> {
+  return readHttpBody(req, maxBytes, "The upload is larger than 10 MiB.");
 }
 
 /** Room for the multipart envelope and a few form fields around a 10 MiB photo. */
