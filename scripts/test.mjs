@@ -10,6 +10,8 @@
  * from the binaries on the machine and removed afterwards.
  */
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { startThrowawayPostgres } from "./pg-throwaway.mjs";
 
@@ -29,20 +31,47 @@ const cleanup = () => pg?.stop();
 process.on("exit", cleanup);
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => process.exit(130));
 
-function step(name, cmd, args, env = {}) {
+// Each runner also writes a JSON report, so the run can end with one line that totals them all.
+const reports = fs.mkdtempSync(path.join(os.tmpdir(), "tokendesk-test-"));
+const totals = { passed: 0, failed: 0, skipped: 0 };
+process.on("exit", () => fs.rmSync(reports, { recursive: true, force: true }));
+
+function count(name, kind) {
+  const file = path.join(reports, `${name}.json`);
+  if (!fs.existsSync(file)) return;
+  const r = JSON.parse(fs.readFileSync(file, "utf8"));
+  if (kind === "vitest") {
+    totals.passed += r.numPassedTests ?? 0;
+    totals.failed += r.numFailedTests ?? 0;
+    totals.skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  } else {
+    totals.passed += (r.stats?.expected ?? 0) + (r.stats?.flaky ?? 0);
+    totals.failed += r.stats?.unexpected ?? 0;
+    totals.skipped += r.stats?.skipped ?? 0;
+  }
+}
+
+function vitest(name, project, env = {}) {
+  step(name, bin("vitest"), ["run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${path.join(reports, `${name}.json`)}`], env, "vitest");
+}
+
+function step(name, cmd, args, env = {}, kind = null) {
   if (!wanted(name)) return;
   console.log(`\n=== ${name} ===`);
   const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, TEST_DATABASE_URL: databaseUrl ?? "", ...env } });
+  if (kind) count(name, kind);
   if (r.status !== 0) {
+    console.error(`\n${totals.passed} passed, ${Math.max(totals.failed, 1)} failed`);
     console.error(`\ntest: step "${name}" failed (exit ${r.status ?? r.signal}).`);
     process.exit(r.status || 1);
   }
 }
 
-step("unit", bin("vitest"), ["run", "--project", "unit"]);
-step("pglite", bin("vitest"), ["run", "--project", "integration"], { TEST_DB: "pglite" });
-step("postgres", bin("vitest"), ["run", "--project", "integration"], { TEST_DB: "postgres" });
+vitest("unit", "unit");
+vitest("pglite", "integration", { TEST_DB: "pglite" });
+vitest("postgres", "integration", { TEST_DB: "postgres" });
 step("build", process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], { NEXT_TELEMETRY_DISABLED: "1" });
-step("http", bin("vitest"), ["run", "--project", "http"], { TEST_DB: "postgres" });
-step("e2e", bin("playwright"), ["test"]);
+vitest("http", "http", { TEST_DB: "postgres" });
+step("e2e", bin("playwright"), ["test", "--reporter=list,json"], { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(reports, "e2e.json") }, "playwright");
 console.log("\ntest: every step passed.");
+console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ""}`);
