@@ -103,6 +103,15 @@ export const auditEvents = pgTable(
     index("audit_events_actor_time_idx").on(t.actorId, t.occurredAt.desc(), t.id.desc()),
     index("audit_events_target_time_idx").on(t.targetType, t.targetId, t.occurredAt.desc(), t.id.desc()),
     index("audit_events_txid_idx").on(t.txid),
+    // Events naming an API key / a user only in details (migrations, installations, IDV, reuse):
+    // partial, so only the few events carrying the key are indexed; queries must repeat the
+    // `details ? '…'` predicate for the planner to match it (lib/audit/query.ts, lib/users/timeline.ts).
+    index("audit_events_detail_api_key_time_idx")
+      .on(sql`(${t.details}->>'apiKeyId')`, t.occurredAt.desc(), t.id.desc())
+      .where(sql`details ? 'apiKeyId'`),
+    index("audit_events_detail_user_time_idx")
+      .on(sql`(${t.details}->>'userId')`, t.occurredAt.desc(), t.id.desc())
+      .where(sql`details ? 'userId'`),
   ],
 );
 export type AuditEventRow = typeof auditEvents.$inferSelect;
@@ -355,6 +364,7 @@ export const idvSessions = pgTable(
     uniqueIndex("idv_sessions_short_code_key").on(t.shortCode),
     index("idv_sessions_created_idx").on(t.createdAt.desc(), t.id.desc()),
     index("idv_sessions_status_expiry_idx").on(t.status, t.expiresAt),
+    index("idv_sessions_user_idx").on(t.userId),
   ],
 );
 export type IdvSession = typeof idvSessions.$inferSelect;

@@ -86,14 +86,6 @@ function whereOf(filter: AuditFilter): SQL[] {
   if (filter.targetType) where.push(eq(auditEvents.targetType, filter.targetType));
   if (filter.targetId) where.push(eq(auditEvents.targetId, filter.targetId));
   if (filter.environment) where.push(eq(auditEvents.environment, filter.environment));
-  if (filter.apiKeyId) {
-    where.push(
-      or(
-        sql`${auditEvents.details}->>'apiKeyId' = ${filter.apiKeyId}`,
-        and(eq(auditEvents.targetType, "api_key"), eq(auditEvents.targetId, filter.apiKeyId)),
-      )!,
-    );
-  }
   if (filter.outcome) where.push(eq(auditEvents.outcome, filter.outcome));
   if (filter.from) where.push(gte(auditEvents.occurredAt, filter.from));
   if (filter.to) where.push(lt(auditEvents.occurredAt, filter.to));
@@ -131,6 +123,22 @@ function afterCursor(c: Cursor): SQL {
 // `order by ... desc` means NULLS FIRST and cannot walk them, so every page sorted the whole table.
 const NEWEST_FIRST = [sql`${auditEvents.occurredAt} desc nulls last`, sql`${auditEvents.id} desc nulls last`];
 
+/**
+ * Events naming an API key in `details.apiKeyId` or targeting it. An OR of the two cannot walk an
+ * index in time order (it walked the whole time index, filtering: ~20 ms p95 at 10M events), so
+ * each side reads at most one page of its own index past the cursor — the partial
+ * audit_events_detail_api_key_time_idx (hence the `details ? 'apiKeyId'` its predicate needs) and
+ * the target index — and the page is then read by primary key among those ids.
+ */
+function apiKeyEvents(apiKeyId: string, rest: SQL[], page: number): SQL {
+  const others = rest.length ? sql` and ${and(...rest)}` : sql``;
+  const branch = (cond: SQL) =>
+    sql`(select ${auditEvents.id} from ${auditEvents} where ${cond}${others} order by ${sql.join(NEWEST_FIRST, sql`, `)} limit ${page})`;
+  const named = sql`${auditEvents.details} ? 'apiKeyId' and ${auditEvents.details}->>'apiKeyId' = ${apiKeyId}`;
+  const targeted = sql`${auditEvents.targetType} = 'api_key' and ${auditEvents.targetId} = ${apiKeyId}`;
+  return sql`${auditEvents.id} = any(array(${branch(named)} union ${branch(targeted)}))`;
+}
+
 export interface AuditPage {
   events: AuditEventRow[];
   nextCursor: string | null;
@@ -146,6 +154,7 @@ export async function listAuditEvents(
   const limit = Math.min(Math.max(opts.limit ?? 50, 1), opts.maxLimit ?? MAX_AUDIT_PAGE);
   const where = whereOf(filter);
   if (opts.cursor) where.push(afterCursor(opts.cursor));
+  if (filter.apiKeyId) where.push(apiKeyEvents(filter.apiKeyId, where, limit + 1));
   const rows = await db
     .select()
     .from(auditEvents)

@@ -6,12 +6,13 @@
  *
  * Why a union of branches instead of one `where a or b or c`: each branch is served by an index of
  * audit_events — (target_type, target_id, occurred_at desc, id desc) for the targeted ones,
- * (action, occurred_at desc, id desc) for the details-only ones — and reads at most one page of it
+ * the partial details->>'userId' one for the details-only ones — and reads at most one page of it
  * past the cursor. A single OR over a jsonb predicate would walk the whole log for a quiet user.
  * The session, sign-in-token and IDV branches look the user's ids up first (`= any(array(...))`, an
  * init plan), so the target index is probed per id instead of read for every session in the log.
- * The details branch is limited to the actions that may name a user without targeting it, so it
- * reads only those actions' part of the log. Every ORDER BY says `desc nulls last` because that is
+ * The details branch walks the partial (details->>'userId', occurred_at desc, id desc) index —
+ * its `details ? 'userId'` predicate is repeated so the planner can match it — limited to the
+ * actions that may name a user without targeting it. Every ORDER BY says `desc nulls last` because that is
  * how the indexes are built (drizzle's `.desc()`); a plain `desc` (nulls first) cannot walk them.
  */
 import { sql } from "drizzle-orm";
@@ -133,7 +134,7 @@ export async function getUserTimeline(
              ${newestFirst} limit ${page})
           union
           (select ${cols} from audit_events
-             where action in (${detailActions}) and details @> jsonb_build_object('userId', ${uid}::text) ${before}
+             where details ? 'userId' and details->>'userId' = ${uid}::text and action in (${detailActions}) ${before}
              ${newestFirst} limit ${page})
         ) as timeline
         ${newestFirst}

@@ -14,6 +14,7 @@ import { DomainError } from "@/lib/errors";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
 const TOTAL = 240;
+const API_KEYS = ["0190a0a0-0000-7000-8000-00000000aaa1", "0190a0a0-0000-7000-8000-00000000aaa2"];
 const t0 = Date.parse("2030-03-01T00:00:00Z");
 const auditor: Actor = { type: "staff", id: "0190a0a0-0000-7000-8000-0000000000a1", name: "avery@example.test", role: "auditor" };
 const support: Actor = { type: "staff", id: "0190a0a0-0000-7000-8000-0000000000a2", name: "sam@example.test", role: "support" };
@@ -36,13 +37,14 @@ beforeAll(async () => {
         {
           actor: actors[i % 3]!,
           action: actions[i % 4]!,
-          target: { type: i % 4 === 3 ? "device" : "user", id: `target-${i % 10}` },
+          // Some events target an API key, some name one in details (both index paths of the apiKeyId filter).
+          target: i % 20 === 9 ? { type: "api_key", id: API_KEYS[Math.floor(i / 20) % 2]! } : { type: i % 4 === 3 ? "device" : "user", id: `target-${i % 10}` },
           environment: i % 2 ? "production" : "sandbox",
           outcome: i % 7 === 0 ? "failure" : "success",
           // Runs of five events share one millisecond: the id must break the tie.
           occurredAt: new Date(t0 + Math.floor(i / 5) * 60_000),
           reason: i === 7 ? '=HYPERLINK("http://evil.test"), "quoted"' : `reason ${i}`,
-          details: { n: i },
+          details: i % 3 === 0 ? { n: i, apiKeyId: API_KEYS[(i / 3) % 2]! } : { n: i },
         },
         { requestId: `req-${i}`, ip: "10.1.2.3", userAgent: "vitest" },
       );
@@ -95,6 +97,17 @@ describe("audit log queries", () => {
     ["actor by email prefix", { actor: "ADA@" }, (e: AuditEventRow) => e.actorName === "ada@example.test"],
     ["actor by id", { actor: "system" }, (e: AuditEventRow) => e.actorId === "system"],
     ["target", { targetType: "user", targetId: "target-4" }, (e: AuditEventRow) => e.targetType === "user" && e.targetId === "target-4"],
+    [
+      "API key (named in details or targeted)",
+      { apiKeyId: API_KEYS[1]! },
+      (e: AuditEventRow) => e.details.apiKeyId === API_KEYS[1] || (e.targetType === "api_key" && e.targetId === API_KEYS[1]),
+    ],
+    [
+      "API key and environment",
+      { apiKeyId: API_KEYS[0]!, environment: "sandbox" },
+      (e: AuditEventRow) =>
+        e.environment === "sandbox" && (e.details.apiKeyId === API_KEYS[0] || (e.targetType === "api_key" && e.targetId === API_KEYS[0])),
+    ],
     [
       "time range",
       { from: new Date(t0 + 10 * 60_000).toISOString(), to: "2030-03-01T00:30" },
