@@ -4,9 +4,9 @@
  * then checked against the database so that revocation is immediate: a revoked `jti`, an ended SDK
  * session, or a disabled/deleted user all refuse a JWT that is otherwise still valid.
  */
-import { and, eq } from "drizzle-orm";
-import type { Executor } from "@/db/client";
-import { revokedAccessTokens, sdkSessions, users } from "@/db/schema";
+import { sql } from "drizzle-orm";
+import { queryRows, type Executor } from "@/db/client";
+import { revokedAccessTokens } from "@/db/schema";
 import type { Actor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
 import { JwtError, SDK_AUDIENCE, verifyJwt } from "./jwt";
@@ -50,13 +50,24 @@ export async function authenticateBearer(db: Executor, token: string | null, opt
     if (err instanceof JwtError) throw invalidToken(err.message);
     throw err;
   }
-  const [revoked] = await db.select({ jti: revokedAccessTokens.jti }).from(revokedAccessTokens).where(eq(revokedAccessTokens.jti, claims.jti));
-  if (revoked) throw invalidToken("The access token has been revoked.");
-  const [row] = await db
-    .select({ revokedAt: sdkSessions.revokedAt, disabledAt: users.disabledAt, deletedAt: users.deletedAt, clientUserId: users.clientUserId })
-    .from(sdkSessions)
-    .innerJoin(users, eq(users.id, sdkSessions.userId))
-    .where(and(eq(sdkSessions.id, claims.sid), eq(sdkSessions.userId, claims.sub)));
+  // One round trip for the three revocation checks (revoked jti, ended session, disabled or deleted
+  // user): the revoked-jti probe is a scalar subquery, the session and its user a left join, so a
+  // row comes back even when the session does not exist.
+  const [state] = await queryRows<{ jti_revoked: boolean; session_found: boolean | null; revoked_at: unknown; disabled_at: unknown; deleted_at: unknown; client_user_id: string | null }>(
+    db,
+    sql`select exists(select 1 from ${revokedAccessTokens} where ${revokedAccessTokens.jti} = ${claims.jti}) as jti_revoked,
+               s.found as session_found, s.revoked_at, s.disabled_at, s.deleted_at, s.client_user_id
+        from (select 1) as one
+        left join (
+          select true as found, ss.revoked_at, u.disabled_at, u.deleted_at, u.client_user_id
+          from sdk_sessions ss join users u on u.id = ss.user_id
+          where ss.id = ${claims.sid}::uuid and ss.user_id = ${claims.sub}::uuid
+        ) as s on true`,
+  );
+  if (state?.jti_revoked) throw invalidToken("The access token has been revoked.");
+  const row = state?.session_found
+    ? { revokedAt: state.revoked_at, disabledAt: state.disabled_at, deletedAt: state.deleted_at, clientUserId: state.client_user_id! }
+    : null;
   if (!row || row.deletedAt) throw invalidToken("user_deleted: The user has been deleted.");
   if (row.disabledAt) throw invalidToken("user_disabled: The user is disabled.");
   if (row.revokedAt) throw invalidToken("The session of this access token has ended.");

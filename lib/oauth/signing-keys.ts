@@ -49,8 +49,13 @@ async function newKeyRow(): Promise<typeof signingKeys.$inferInsert> {
 }
 
 type Cache = { at: number; current: SigningKey | null; verifying: SigningKey[] };
-const globalForKeys = globalThis as unknown as { __tokendeskKeys?: Cache; __tokendeskPrivate?: Map<string, jose.CryptoKey | Uint8Array> };
+const globalForKeys = globalThis as unknown as {
+  __tokendeskKeys?: Cache;
+  __tokendeskPrivate?: Map<string, jose.CryptoKey | Uint8Array>;
+  __tokendeskPublic?: Map<string, jose.CryptoKey | Uint8Array>;
+};
 const privateKeys = (globalForKeys.__tokendeskPrivate ??= new Map());
+const publicKeys = (globalForKeys.__tokendeskPublic ??= new Map());
 
 export function clearSigningKeyCache(): void {
   globalForKeys.__tokendeskKeys = undefined;
@@ -108,7 +113,14 @@ export async function verificationKey(db: Executor, kid: string | undefined): Pr
   if (!kid) return null;
   let row = (await loadKeys(db)).verifying.find((k) => k.kid === kid);
   row ??= (await loadKeys(db, true)).verifying.find((k) => k.kid === kid);
-  return row ? jose.importJWK(row.publicJwk as jose.JWK, SIGNING_ALG) : null;
+  if (!row) return null;
+  // Imported once per kid, not on every bearer call (a kid is the key's thumbprint: it never changes key).
+  let key = publicKeys.get(kid);
+  if (!key) {
+    key = await jose.importJWK(row.publicJwk as jose.JWK, SIGNING_ALG);
+    publicKeys.set(kid, key);
+  }
+  return key;
 }
 
 /** Longest lifetime of any JWT tokendesk signs: how long a previous key must stay published. */
