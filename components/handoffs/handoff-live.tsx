@@ -4,8 +4,9 @@
  * the session's status, polled from a staff-authenticated route until it can no longer change.
  */
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { Button } from "@/components/ui/button";
+import { formatClock, useSecondsLeft } from "@/components/ui/use-seconds-left";
 import { HandoffStatusBadge } from "./status-badge";
 
 export interface LiveHandoff {
@@ -111,18 +112,9 @@ export function HandoffLive({ handoff }: { handoff: LiveHandoff }) {
 }
 
 export function Countdown({ expiresAt }: { expiresAt: string }) {
-  const [left, setLeft] = useState<number | null>(null);
-  useEffect(() => {
-    const tick = () => setLeft(Math.max(0, Math.floor((Date.parse(expiresAt) - Date.now()) / 1000)));
-    tick();
-    const t = setInterval(tick, 1000);
-    return () => clearInterval(t);
-  }, [expiresAt]);
+  const left = useSecondsLeft(expiresAt);
   if (left === null) return null;
-  const h = Math.floor(left / 3600);
-  const m = Math.floor((left % 3600) / 60);
-  const s = left % 60;
-  const text = left === 0 ? "expired" : `expires in ${h ? `${h}:${String(m).padStart(2, "0")}` : m}:${String(s).padStart(2, "0")}`;
+  const text = left === 0 ? "expired" : `expires in ${formatClock(left)}`;
   return (
     <span className="text-sm tabular-nums text-slate-600" data-testid="handoff-countdown">
       {text}

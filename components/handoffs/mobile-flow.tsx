@@ -5,6 +5,7 @@
  * ephemeral token in `Authorization`; the token only reaches this one session.
  */
 import { useEffect, useMemo, useState } from "react";
+import { useSecondsLeft } from "@/components/ui/use-seconds-left";
 import type { SessionStepState } from "@/lib/idv/sessions";
 import { LinkProblem, type LinkProblemReason } from "./link-problem";
 
@@ -230,13 +231,7 @@ function FormStep({ step, busy, onSubmit }: { step: SessionStepState; busy: bool
 }
 
 function Expiry({ expiresAt }: { expiresAt: string }) {
-  const [left, setLeft] = useState<number | null>(null);
-  useEffect(() => {
-    const tick = () => setLeft(Math.max(0, Math.floor((Date.parse(expiresAt) - Date.now()) / 1000)));
-    tick();
-    const t = setInterval(tick, 1000);
-    return () => clearInterval(t);
-  }, [expiresAt]);
+  const left = useSecondsLeft(expiresAt);
   if (left === null) return null;
   const m = Math.floor(left / 60);
   return <p className="mt-8 text-center text-xs text-slate-500">This link works for another {m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : m >= 1 ? `${m} min` : `${left} s`}.</p>;

@@ -4,6 +4,7 @@ import { useRouter } from "next/navigation";
 import { useActionState, useEffect, useRef, useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
+import { formatClock, useSecondsLeft } from "@/components/ui/use-seconds-left";
 import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
 import { Field, Input, Select, Textarea } from "@/components/ui/input";
 import type { ActionResult } from "@/lib/next/safe-action";
@@ -29,21 +30,16 @@ const LIFETIMES = [300, 600, 3600, 86_400];
  * a live countdown and the live redeemed/expired state. When the app redeems it, the user page's
  * session list (`sessionsQueryKey`) is refetched and the server-rendered timeline refreshed.
  */
-export function IssueSignInTokenDialog({
-  userId,
-  clientUserId,
-  environment,
-  defaultLifetimeSeconds,
-  action,
-  sessionsQueryKey,
-}: {
+interface IssueProps {
   userId: string;
   clientUserId: string;
   environment: string;
   defaultLifetimeSeconds: number;
   action: IssueAction;
   sessionsQueryKey: readonly unknown[];
-}) {
+}
+
+export function IssueSignInTokenDialog(props: IssueProps) {
   const [open, setOpen] = useState(false);
   const [attempt, setAttempt] = useState(0);
   return (
@@ -57,34 +53,12 @@ export function IssueSignInTokenDialog({
       <DialogTrigger asChild>
         <Button>Issue sign-in token</Button>
       </DialogTrigger>
-      <IssueBody
-        key={attempt}
-        userId={userId}
-        clientUserId={clientUserId}
-        environment={environment}
-        defaultLifetimeSeconds={defaultLifetimeSeconds}
-        action={action}
-        sessionsQueryKey={sessionsQueryKey}
-      />
+      <IssueBody key={attempt} {...props} />
     </Dialog>
   );
 }
 
-function IssueBody({
-  userId,
-  clientUserId,
-  environment,
-  defaultLifetimeSeconds,
-  action,
-  sessionsQueryKey,
-}: {
-  userId: string;
-  clientUserId: string;
-  environment: string;
-  defaultLifetimeSeconds: number;
-  action: IssueAction;
-  sessionsQueryKey: readonly unknown[];
-}) {
+function IssueBody({ userId, clientUserId, environment, defaultLifetimeSeconds, action, sessionsQueryKey }: IssueProps) {
   const [state, formAction, pending] = useActionState(action, null);
   const lifetimes = LIFETIMES.includes(defaultLifetimeSeconds) ? LIFETIMES : [...LIFETIMES, defaultLifetimeSeconds].sort((a, b) => a - b);
 
@@ -136,24 +110,6 @@ async function fetchStatus(tokenId: string): Promise<SignInTokenStatusJson> {
 }
 
 /** Seconds left, ticking once a second; never negative. */
-function useSecondsLeft(expiresAt: string): number {
-  const end = Date.parse(expiresAt);
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(t);
-  }, []);
-  return Math.max(0, Math.ceil((end - now) / 1000));
-}
-
-function clock(seconds: number): string {
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  const mm = String(m).padStart(h ? 2 : 1, "0");
-  return `${h ? `${h}:` : ""}${mm}:${String(s).padStart(2, "0")}`;
-}
-
 const timeOfDay = (iso: string) => `${new Date(iso).toISOString().slice(11, 19)} UTC`;
 
 function IssuedTokenView({ issued, clientUserId, sessionsQueryKey }: { issued: IssuedToken; clientUserId: string; sessionsQueryKey: readonly unknown[] }) {
@@ -191,7 +147,7 @@ function IssuedTokenView({ issued, clientUserId, sessionsQueryKey }: { issued: I
             <div role="timer" aria-live="off" className="text-sm" data-testid="sign-in-token-countdown">
               {state === "pending" ? (
                 <>
-                  Expires in <span className="font-mono font-semibold tabular-nums">{clock(secondsLeft)}</span>
+                  Expires in <span className="font-mono font-semibold tabular-nums">{secondsLeft === null ? "…" : formatClock(secondsLeft)}</span>
                   <span className="text-slate-500"> ({timeOfDay(issued.expiresAt)})</span>
                 </>
               ) : state === "expired" ? (
