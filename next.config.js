@@ -5,6 +5,8 @@ const nextConfig = {
   experimental: {
     // forbidden() renders app/forbidden.tsx with a real 403.
     authInterrupts: true,
+    // `npm run bench -- --profile` builds unminified so CPU profiles name our functions.
+    serverMinification: process.env.TOKENDESK_PROFILE_BUILD !== "1",
   },
   poweredByHeader: false,
   // Separate build directories let several builds (tests, benchmarks, a dev server) coexist.

@@ -5,7 +5,8 @@
 import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
-import type { Database, Executor } from "@/db/client";
+import { queryRows, type Database, type Executor } from "@/db/client";
+import { rowOf } from "@/db/rows";
 import { apiKeys, type ApiKey } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
@@ -187,20 +188,32 @@ export const invalidApiKey = () => new DomainError("invalid_api_key", "The API k
  * Finds the live key for a presented secret, or throws 401 `invalid_api_key` / 403
  * `insufficient_scope`. A malformed or bad-checksum key is refused without a database lookup.
  */
+/** Per process: when each key's `last_used_at` was last stamped, so a busy key costs no write. */
+const LAST_USED_EVERY_MS = 60_000;
+const lastStamped = new Map<string, number>();
+
 export async function authenticateApiKey(db: Executor, presented: string | null, scope: ApiKeyScope | null): Promise<ApiKey> {
   if (!presented || !parseApiKey(presented)) throw invalidApiKey();
-  const [row] = await db.select().from(apiKeys).where(eq(apiKeys.keyHash, hashSecret(presented)));
+  // Every API call runs this: an `sql` template, not the query builder (db/rows.ts says why).
+  const [raw] = await queryRows<Record<string, unknown>>(db, sql`select * from api_keys where key_hash = ${hashSecret(presented)}`);
+  const row = raw ? rowOf(apiKeys, raw) : null;
   if (!row || row.revokedAt) throw invalidApiKey();
   if (scope && !row.scopes.includes(scope)) {
     throw new DomainError("insufficient_scope", `This API key lacks the ${scope} scope.`, 403, { required_scope: scope });
   }
   // Stamp last use at most once a minute per key: a write per request would make every API call
-  // contend on the same row.
-  void db
-    .update(apiKeys)
-    .set({ lastUsedAt: new Date() })
-    .where(and(eq(apiKeys.id, row.id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '60 seconds'`))))
-    .catch(() => {});
+  // contend on the same row. The in-process map skips even the no-op UPDATE between stamps; the
+  // WHERE clause keeps several processes from stamping more often than that between them.
+  const now = Date.now();
+  if (now - (lastStamped.get(row.id) ?? 0) >= LAST_USED_EVERY_MS) {
+    lastStamped.set(row.id, now);
+    if (lastStamped.size > 10_000) lastStamped.clear();
+    void db
+      .update(apiKeys)
+      .set({ lastUsedAt: new Date() })
+      .where(and(eq(apiKeys.id, row.id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '60 seconds'`))))
+      .catch(() => lastStamped.delete(row.id));
+  }
   return row;
 }
 

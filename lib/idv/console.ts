@@ -13,6 +13,7 @@ import { badRequest, conflict, forbidden, notFound } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { ENVIRONMENTS, visibleEnvironments } from "@/lib/staff/rbac";
 import { effectiveStatus, type SessionStatus } from "./sessions";
+import { isUuid } from "@/lib/users/access";
 
 export const SESSION_STATUSES = ["created", "in_progress", "submitted", "expired", "cancelled"] as const;
 
@@ -81,7 +82,7 @@ export function decodeHandoffCursor(raw: string | null | undefined): HandoffCurs
   if (!raw) return null;
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as [string, string];
-    if (Number.isNaN(Date.parse(createdAt)) || !z.uuid().safeParse(id).success) throw new Error();
+    if (Number.isNaN(Date.parse(createdAt)) || !isUuid(id)) throw new Error();
     return { createdAt, id };
   } catch {
     throw badRequest("The page cursor is not valid; start from the first page.", "validation_failed");
@@ -151,7 +152,7 @@ export interface HandoffDetail extends HandoffRow {
 
 async function visibleSession(db: Executor, actor: Actor, id: string): Promise<IdvSession> {
   assertStaffCan(actor, "users:read");
-  if (!z.uuid().safeParse(id).success) throw notFound("No such handoff.", "session_not_found");
+  if (!isUuid(id)) throw notFound("No such handoff.", "session_not_found");
   const [s] = await db.select().from(idvSessions).where(eq(idvSessions.id, id));
   if (!s || !environmentsFor(actor).includes(s.environment)) throw notFound("No such handoff.", "session_not_found");
   return s;

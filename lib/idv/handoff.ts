@@ -28,6 +28,7 @@ import {
   type SessionDto,
 } from "./sessions";
 import { authenticateEphemeralToken, DEFAULT_TOKEN_TTL, shortCodeFor, tokenFor } from "./tokens";
+import { isUuid } from "@/lib/users/access";
 
 export function handoffUrl(base: string, token: string, sessionId: string): string {
   const inner = `${base}/mobile?authorization=${token}&sessionId=${sessionId}`;
@@ -81,7 +82,7 @@ export function parseCaptureTarget(base: string, raw: string | null | undefined)
   if (u.origin !== origin || u.pathname !== "/mobile" || u.username || u.password) return null;
   const token = u.searchParams.get("authorization");
   const sessionId = u.searchParams.get("sessionId");
-  if (!token || !sessionId || !z.uuid().safeParse(sessionId).success || !/^[\w.-]{1,200}$/.test(token)) return null;
+  if (!token || !sessionId || !isUuid(sessionId) || !/^[\w.-]{1,200}$/.test(token)) return null;
   return { url: `${origin}/mobile?authorization=${token}&sessionId=${sessionId}`, token, sessionId };
 }
 

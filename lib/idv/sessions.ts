@@ -25,6 +25,7 @@ import {
   type EphemeralTokenRow,
 } from "./tokens";
 import { findWorkflow } from "./workflows";
+import { isUuid } from "@/lib/users/access";
 
 export type Environment = "sandbox" | "production";
 export type SessionStatus = IdvSession["status"];
@@ -261,7 +262,7 @@ export async function startSession(
 const sessionNotFound = () => notFound("No such session.", "session_not_found");
 
 async function loadSession(db: Executor, id: string): Promise<IdvSession | null> {
-  if (!z.uuid().safeParse(id).success) return null;
+  if (!isUuid(id)) return null;
   const [row] = await db.select().from(idvSessions).where(eq(idvSessions.id, id));
   return row ?? null;
 }

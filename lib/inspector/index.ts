@@ -8,7 +8,6 @@
  */
 import { eq } from "drizzle-orm";
 import * as jose from "jose";
-import { z } from "zod";
 import type { Executor } from "@/db/client";
 import { devices, instances, revokedAccessTokens, sdkSessions, users } from "@/db/schema";
 import { config } from "@/lib/config/env";
@@ -17,6 +16,7 @@ import { badRequest, forbidden } from "@/lib/errors";
 import { decodeUnverified, DEVICE_AUDIENCE, JwtError, SDK_AUDIENCE, verifyJwt } from "@/lib/oauth/jwt";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { can, type Permission } from "@/lib/staff/rbac";
+import { isUuid } from "@/lib/users/access";
 
 export type TokenKind = "device_jwt" | "sdk_access_token" | "foreign_jwt" | "not_a_jwt";
 export type Tone = "good" | "warn" | "bad" | "neutral";
@@ -43,7 +43,6 @@ export interface JwtInspection {
 }
 
 const MAX_TOKEN_LENGTH = 16 * 1024;
-const isUuid = (v: unknown): v is string => typeof v === "string" && z.uuid().safeParse(v).success;
 
 function audiences(claims: jose.JWTPayload): string[] {
   return claims.aud === undefined ? [] : Array.isArray(claims.aud) ? claims.aud : [claims.aud];

@@ -6,18 +6,20 @@
  * that also creates the SDK session; of N concurrent exchanges exactly one commits a session, and a
  * refusal later in the transaction (user disabled...) rolls the redemption back.
  */
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
-import type { Database } from "@/db/client";
-import { apiKeyInstallations, apiKeys, sdkSessions, users, type ApiKey, type SignInToken } from "@/db/schema";
+import { queryRows, type Database } from "@/db/client";
+import { rowOf } from "@/db/rows";
+import { apiKeyInstallations, apiKeys, users, type ApiKey, type SignInToken } from "@/db/schema";
 import { apiKeyPrefix, parseApiKey } from "@/lib/api-keys/format";
-import { recordAudit } from "@/lib/audit/record";
+import { recordAudit, recordAudits, type AuditInput } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
-import { getSettings } from "@/lib/settings";
+import { SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
 import { parseSignInToken, peekSignInToken, redeemSignInToken } from "@/lib/sign-in";
+import { formatRefreshToken } from "@/lib/sign-in/format";
 import { invalidGrant, OAuthError } from "./errors";
-import { ACCESS_TOKEN_TYPE, insertRefreshToken, signAccessToken, type TokenResponse } from "./tokens";
+import { ACCESS_TOKEN_TYPE, signAccessToken, type TokenResponse } from "./tokens";
 
 export const MAX_INSTALLATION_ID_LENGTH = 200;
 
@@ -124,26 +126,20 @@ export async function exchangeSignInToken(
     const token = await redeemSignInToken(tx, input.signInToken, sessionId, now);
     if (!token) throw invalidGrant(INVALID_TOKEN);
     // A shared lock orders us against a concurrent disable/delete (which locks the row for update):
-    // either it sees our session and ends it, or we see the user disabled and roll back.
-    const [user] = await tx.select().from(users).where(eq(users.id, token.userId)).for("share");
+    // either it sees our session and ends it, or we see the user disabled and roll back. The
+    // environment's settings come in the same statement (`sql` template: db/rows.ts says why).
+    const [raw] = await queryRows<Record<string, unknown>>(
+      tx,
+      sql`select u.*, ${SETTINGS_COLUMNS} from users u left join environment_settings s on s.environment = u.environment
+          where u.id = ${token.userId}::uuid for share of u`,
+    );
+    const user = raw ? rowOf(users, raw) : null;
     if (!user || user.deletedAt) throw invalidGrant("user_deleted: The user has been deleted.");
     if (user.disabledAt) throw invalidGrant("user_disabled: The user is disabled.");
-    const settings = await getSettings(tx, user.environment);
-    await tx.insert(sdkSessions).values({
-      id: sessionId,
-      userId: user.id,
-      environment: user.environment,
-      region: user.region,
-      installationId,
-      signInTokenId: token.id,
-      migratedFromKeyId: migrationKey?.id ?? null,
-      expiresAt: new Date(now.getTime() + settings.refreshAbsoluteTtlSeconds * 1000),
-      createdAt: now,
-    });
-    const refreshToken = await insertRefreshToken(tx, sessionId, now);
+    const settings = settingsOfRow(user.environment, raw!);
+    const refreshToken = formatRefreshToken();
     const actor = sdkUserActor(user.id, user.clientUserId);
-    await recordAudit(
-      tx,
+    const events: AuditInput[] = [
       {
         actor,
         action: "sign_in_token.redeemed",
@@ -152,10 +148,6 @@ export async function exchangeSignInToken(
         details: { userId: user.id, signInTokenId: token.id, sessionId, installationId },
         occurredAt: now,
       },
-      meta,
-    );
-    await recordAudit(
-      tx,
       {
         actor,
         action: "sdk_session.started",
@@ -164,35 +156,46 @@ export async function exchangeSignInToken(
         details: { userId: user.id, installationId, signInTokenId: token.id, migratedFromKeyId: migrationKey?.id ?? null },
         occurredAt: now,
       },
-      meta,
-    );
+    ];
     if (migrationKey) {
-      if (installationId) {
-        await tx
-          .update(apiKeyInstallations)
-          .set({ migratedAt: now, migratedSessionId: sessionId })
-          .where(
-            and(
-              eq(apiKeyInstallations.apiKeyId, migrationKey.id),
-              eq(apiKeyInstallations.userId, user.id),
-              eq(apiKeyInstallations.installationId, installationId),
-              isNull(apiKeyInstallations.migratedAt),
-            ),
-          );
-      }
-      await recordAudit(
-        tx,
-        {
-          actor: keyActor(migrationKey),
-          action: "migration.completed",
-          target: { type: "user", id: user.id },
-          environment: user.environment,
-          details: { userId: user.id, apiKeyId: migrationKey.id, apiKeyPrefix: migrationKey.prefix, installationId, sessionId },
-          occurredAt: now,
-        },
-        meta,
-      );
+      events.push({
+        actor: keyActor(migrationKey),
+        action: "migration.completed",
+        target: { type: "user", id: user.id },
+        environment: user.environment,
+        details: { userId: user.id, apiKeyId: migrationKey.id, apiKeyPrefix: migrationKey.prefix, installationId, sessionId },
+        occurredAt: now,
+      });
     }
+    // Everything left is writes that cannot fail on their own: sent together, they travel in one
+    // round trip on the transaction's connection (postgres.js pipelines concurrent queries).
+    const expiresAt = new Date(now.getTime() + settings.refreshAbsoluteTtlSeconds * 1000);
+    await Promise.all([
+      queryRows(
+        tx,
+        sql`with session as (
+              insert into sdk_sessions (id, user_id, environment, region, installation_id, sign_in_token_id, migrated_from_key_id, expires_at, created_at)
+              values (${sessionId}::uuid, ${user.id}::uuid, ${user.environment}, ${user.region}, ${installationId}, ${token.id}::uuid,
+                      ${migrationKey?.id ?? null}::uuid, ${expiresAt.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz)
+            )
+            insert into refresh_tokens (id, session_id, token_hash, created_at)
+            values (${uuidv7()}::uuid, ${sessionId}::uuid, ${hashSecret(refreshToken)}, ${now.toISOString()}::timestamptz)`,
+      ),
+      recordAudits(tx, events, meta),
+      migrationKey && installationId
+        ? tx
+            .update(apiKeyInstallations)
+            .set({ migratedAt: now, migratedSessionId: sessionId })
+            .where(
+              and(
+                eq(apiKeyInstallations.apiKeyId, migrationKey.id),
+                eq(apiKeyInstallations.userId, user.id),
+                eq(apiKeyInstallations.installationId, installationId),
+                isNull(apiKeyInstallations.migratedAt),
+              ),
+            )
+        : null,
+    ]);
     return { user, refreshToken, accessTtl: settings.accessTokenTtlSeconds };
   });
 

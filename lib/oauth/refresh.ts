@@ -8,17 +8,19 @@
  * run one after another: the first rotates it and opens the grace window, the others are retries
  * inside the window. All their new tokens belong to the same session.
  */
-import { eq } from "drizzle-orm";
-import type { Database } from "@/db/client";
-import { refreshTokens, sdkSessions, users } from "@/db/schema";
+import { eq, sql } from "drizzle-orm";
+import { v7 as uuidv7 } from "uuid";
+import { queryRows, type Database } from "@/db/client";
+import { dateOf, rowOf } from "@/db/rows";
+import { sdkSessions } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
-import { getSettings } from "@/lib/settings";
-import { isRefreshTokenShape } from "@/lib/sign-in/format";
+import { SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
+import { formatRefreshToken, isRefreshTokenShape } from "@/lib/sign-in/format";
 import { invalidGrant } from "./errors";
 import { sdkUserActor } from "./exchange";
-import { insertRefreshToken, signAccessToken, type TokenResponse } from "./tokens";
+import { signAccessToken, type TokenResponse } from "./tokens";
 
 const INVALID_REFRESH = "The refresh token is invalid.";
 
@@ -27,18 +29,31 @@ export async function refreshSdkSession(db: Database, presented: string, meta: R
   if (!isRefreshTokenShape(presented)) throw invalidGrant(INVALID_REFRESH);
 
   const outcome = await db.transaction(async (tx) => {
-    const [rt] = await tx.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hashSecret(presented))).for("update");
-    if (!rt) return { error: INVALID_REFRESH } as const;
-    const [session] = await tx.select().from(sdkSessions).where(eq(sdkSessions.id, rt.sessionId)).for("update");
-    if (!session) return { error: INVALID_REFRESH } as const;
-    const [user] = await tx.select().from(users).where(eq(users.id, session.userId));
+    // One statement reads the presented token, its session (both locked, as the paragraph above
+    // says), the user and the environment's settings. `sql` template, not the builder: db/rows.ts.
+    const [raw] = await queryRows<Record<string, unknown>>(
+      tx,
+      sql`select rt.id as rt_id, rt.rotated_at as rt_rotated_at, rt.grace_until as rt_grace_until, ss.*,
+                 u.id is not null as u_found, u.client_user_id as u_client_user_id, u.disabled_at as u_disabled_at, u.deleted_at as u_deleted_at,
+                 ${SETTINGS_COLUMNS}
+          from refresh_tokens rt
+          join sdk_sessions ss on ss.id = rt.session_id
+          left join users u on u.id = ss.user_id
+          left join environment_settings s on s.environment = ss.environment
+          where rt.token_hash = ${hashSecret(presented)}
+          for update of rt, ss`,
+    );
+    if (!raw) return { error: INVALID_REFRESH } as const;
+    const session = rowOf(sdkSessions, raw);
+    const rt = { id: String(raw.rt_id), rotatedAt: dateOf(raw.rt_rotated_at), graceUntil: dateOf(raw.rt_grace_until) };
+    const user = raw.u_found ? { id: session.userId, clientUserId: String(raw.u_client_user_id), disabledAt: dateOf(raw.u_disabled_at), deletedAt: dateOf(raw.u_deleted_at) } : null;
     // The user's state is named first: an SDK told `user_deleted`/`user_disabled` signs out for good.
     if (!user || user.deletedAt) return { error: "user_deleted: The user has been deleted." } as const;
     if (user.disabledAt) return { error: "user_disabled: The user is disabled." } as const;
     if (session.revokedAt) return { error: `session_revoked: The session has ended (${session.revokeReason ?? "revoked"}).` } as const;
     if (session.expiresAt.getTime() <= now.getTime()) return { error: "session_expired: The session reached its absolute lifetime; sign in again." } as const;
 
-    const settings = await getSettings(tx, session.environment);
+    const settings = settingsOfRow(session.environment, raw);
     if (rt.rotatedAt) {
       if (!rt.graceUntil || rt.graceUntil.getTime() <= now.getTime()) {
         await tx.update(sdkSessions).set({ revokedAt: now, revokeReason: "refresh_token_reuse" }).where(eq(sdkSessions.id, session.id));
@@ -58,14 +73,23 @@ export async function refreshSdkSession(db: Database, presented: string, meta: R
         // Committed, then refused: the family stays dead whatever the caller does next.
         return { error: "refresh_token_reused: The refresh token was already used; the session has been ended." } as const;
       }
-    } else {
-      await tx
-        .update(refreshTokens)
-        .set({ rotatedAt: now, graceUntil: new Date(now.getTime() + settings.refreshGraceSeconds * 1000) })
-        .where(eq(refreshTokens.id, rt.id));
     }
-    const refreshToken = await insertRefreshToken(tx, session.id, now);
-    await tx.update(sdkSessions).set({ lastRefreshAt: now }).where(eq(sdkSessions.id, session.id));
+    // The rotation is one statement: mark the presented token used (unless this is a retry inside
+    // its grace window), store its successor, stamp the session.
+    const refreshToken = formatRefreshToken();
+    const at = now.toISOString();
+    const graceUntil = new Date(now.getTime() + settings.refreshGraceSeconds * 1000).toISOString();
+    await queryRows(
+      tx,
+      sql`with rotated as (
+            update refresh_tokens set rotated_at = ${at}::timestamptz, grace_until = ${graceUntil}::timestamptz
+            where id = ${rt.id}::uuid and rotated_at is null
+          ), successor as (
+            insert into refresh_tokens (id, session_id, token_hash, created_at)
+            values (${uuidv7()}::uuid, ${session.id}::uuid, ${hashSecret(refreshToken)}, ${at}::timestamptz)
+          )
+          update sdk_sessions set last_refresh_at = ${at}::timestamptz where id = ${session.id}::uuid`,
+    );
     return { session, refreshToken, accessTtl: settings.accessTokenTtlSeconds } as const;
   });
   if ("error" in outcome) throw invalidGrant(outcome.error!);

@@ -5,24 +5,15 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
-import { environmentSettings, type EnvironmentSettings } from "@/db/schema";
+import { environmentSettings } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { badRequest } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import type { Environment } from "@/lib/staff/rbac";
+import { DEFAULT_SETTINGS, type Settings } from "./row";
 
-export type Settings = Pick<
-  EnvironmentSettings,
-  "environment" | "signInTokenTtlSeconds" | "accessTokenTtlSeconds" | "refreshAbsoluteTtlSeconds" | "refreshGraceSeconds"
->;
-
-export const DEFAULT_SETTINGS = {
-  signInTokenTtlSeconds: 600,
-  accessTokenTtlSeconds: 3600,
-  refreshAbsoluteTtlSeconds: 365 * 24 * 3600,
-  refreshGraceSeconds: 10,
-} as const;
+export { DEFAULT_SETTINGS, type Settings } from "./row";
 
 export const settingsInput = z.object({
   signInTokenTtlSeconds: z.coerce.number().int().min(60, "must be at least 60 seconds").max(86_400, "must be at most 86400 seconds (a day)"),

@@ -4,17 +4,17 @@
  * (reason required; qa in sandbox only) through the same function — the console is a broker and the
  * browser never holds an API key. Redeemed by `exchangeSignInToken` (lib/oauth/exchange.ts).
  */
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
-import type { Database, Executor } from "@/db/client";
+import { queryRows, type Database, type Executor } from "@/db/client";
+import { rowOf } from "@/db/rows";
 import { signInTokens, type SignInToken } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { conflict, DomainError, forbidden, notFound } from "@/lib/errors";
-import { getSettings } from "@/lib/settings";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { isUuid, loadUserFor, staffReason } from "@/lib/users/access";
+import { isUuid, loadUserWithSettingsFor, staffReason } from "@/lib/users/access";
 import { formatSignInToken } from "./format";
 
 export { formatSignInToken, parseSignInToken, type ParsedSignInToken } from "./format";
@@ -60,41 +60,42 @@ export async function issueSignInToken(
   const now = opts.now ?? new Date();
   return db.transaction(async (tx) => {
     // Locking the user row orders us against a concurrent disable/delete: a token is never issued
-    // to a user whose disabling has already committed.
-    const user = await loadUserFor(tx, actor, userId, { permission: "users:issue_tokens", scope: "sign_in_tokens:write", forUpdate: true });
+    // to a user whose disabling has already committed. The environment's settings come with it.
+    const { user, settings } = await loadUserWithSettingsFor(tx, actor, userId, {
+      permission: "users:issue_tokens",
+      scope: "sign_in_tokens:write",
+      forUpdate: true,
+    });
     if (user.disabledAt) throw conflict("The user is disabled; enable it before issuing a sign-in token.", "user_disabled");
-    const lifetime = ttl ?? (await getSettings(tx, user.environment)).signInTokenTtlSeconds;
+    const lifetime = ttl ?? settings.signInTokenTtlSeconds;
     const token = formatSignInToken(user.environment, user.region);
     const expiresAt = new Date(now.getTime() + lifetime * 1000);
-    const [row] = await tx
-      .insert(signInTokens)
-      .values({
-        id: uuidv7(),
-        userId: user.id,
-        environment: user.environment,
-        region: user.region,
-        tokenHash: hashSecret(token),
-        expiresAt,
-        issuedByType: actor.type,
-        issuedById: actor.id,
-        reason,
-        createdAt: now,
-      })
-      .returning({ id: signInTokens.id });
-    await recordAudit(
-      tx,
-      {
-        actor,
-        action: "sign_in_token.issued",
-        target: { type: "user", id: user.id },
-        environment: user.environment,
-        reason,
-        details: { signInTokenId: row!.id, userId: user.id, expiresInSeconds: lifetime, expiresAt: expiresAt.toISOString() },
-        occurredAt: now,
-      },
-      meta,
-    );
-    return { user_id: user.id, sign_in_token: token, expires_at: expiresAt.toISOString(), token_id: row!.id };
+    const id = uuidv7();
+    // The token row and its audit event go out together (postgres.js pipelines them on the
+    // transaction's connection): one round trip instead of two. `sql` templates, not the builder
+    // (db/rows.ts says why).
+    await Promise.all([
+      queryRows(
+        tx,
+        sql`insert into sign_in_tokens (id, user_id, environment, region, token_hash, expires_at, issued_by_type, issued_by_id, reason, created_at)
+            values (${id}::uuid, ${user.id}::uuid, ${user.environment}, ${user.region}, ${hashSecret(token)}, ${expiresAt.toISOString()}::timestamptz,
+                    ${actor.type}, ${actor.id}, ${reason}, ${now.toISOString()}::timestamptz)`,
+      ),
+      recordAudit(
+        tx,
+        {
+          actor,
+          action: "sign_in_token.issued",
+          target: { type: "user", id: user.id },
+          environment: user.environment,
+          reason,
+          details: { signInTokenId: id, userId: user.id, expiresInSeconds: lifetime, expiresAt: expiresAt.toISOString() },
+          occurredAt: now,
+        },
+        meta,
+      ),
+    ]);
+    return { user_id: user.id, sign_in_token: token, expires_at: expiresAt.toISOString(), token_id: id };
   });
 }
 
@@ -144,12 +145,14 @@ export async function getSignInTokenStatus(db: Executor, actor: Actor, tokenId: 
  * so that a later failure in that transaction (user disabled...) leaves the token unused.
  */
 export async function redeemSignInToken(tx: Executor, token: string, sessionId: string, now: Date): Promise<SignInToken | null> {
-  const [row] = await tx
-    .update(signInTokens)
-    .set({ usedAt: now, sessionId })
-    .where(and(eq(signInTokens.tokenHash, hashSecret(token)), isNull(signInTokens.usedAt), gt(signInTokens.expiresAt, now)))
-    .returning();
-  return row ?? null;
+  // The exchange's first statement: an `sql` template, not the builder (db/rows.ts).
+  const [raw] = await queryRows<Record<string, unknown>>(
+    tx,
+    sql`update sign_in_tokens set used_at = ${now.toISOString()}::timestamptz, session_id = ${sessionId}::uuid
+        where token_hash = ${hashSecret(token)} and used_at is null and expires_at > ${now.toISOString()}::timestamptz
+        returning *`,
+  );
+  return raw ? rowOf(signInTokens, raw) : null;
 }
 
 /** Reads a token without consuming it (migration checks happen before redemption). */

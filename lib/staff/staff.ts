@@ -16,6 +16,7 @@ import { hitLimit, humanDuration, peekLimit, resetLimit, type Limit } from "@/li
 import { assertStaffCan } from "./authorize";
 import { dummyPasswordHash, hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from "./passwords";
 import { STAFF_ROLES, type StaffRole } from "./rbac";
+import { isUuid } from "@/lib/users/access";
 
 export const ACCOUNT_SIGN_IN_LIMIT: Limit = { max: 5, windowSeconds: 15 * 60 };
 export const IP_SIGN_IN_LIMIT: Limit = { max: 30, windowSeconds: 15 * 60 };
@@ -101,7 +102,7 @@ export async function listStaff(db: Executor, actor: Actor): Promise<StaffView[]
 }
 
 async function lockStaff(tx: Executor, id: string): Promise<Staff> {
-  if (!z.uuid().safeParse(id).success) throw notFound("No such staff member.");
+  if (!isUuid(id)) throw notFound("No such staff member.");
   const [row] = await tx.select().from(staff).where(eq(staff.id, id)).for("update");
   if (!row) throw notFound("No such staff member.");
   return row;
@@ -346,7 +347,7 @@ export async function signInWithOidc(
 
 /** The staff member behind a console session, or null if they were disabled or their session is stale. */
 export async function activeStaff(db: Executor, id: string, sessionVersion: number): Promise<Staff | null> {
-  if (!z.uuid().safeParse(id).success) return null;
+  if (!isUuid(id)) return null;
   const [row] = await db.select().from(staff).where(eq(staff.id, id));
   if (!row || row.disabledAt || row.sessionVersion !== sessionVersion) return null;
   return row;

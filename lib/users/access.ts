@@ -5,19 +5,24 @@
  * - staff are checked with `assertStaffCan(actor, permission, user.environment)` (qa: sandbox only);
  * - an SDK user (bearer access token) sees only itself; another id is 403.
  */
-import { eq } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Executor } from "@/db/client";
+import { queryRows, type Executor } from "@/db/client";
+import { rowOf } from "@/db/rows";
 import { users, type User } from "@/db/schema";
 import type { Actor } from "@/lib/context";
 import { DomainError, forbidden, notFound } from "@/lib/errors";
+import { SETTINGS_COLUMNS, settingsOfRow, type Settings } from "@/lib/settings/row";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import type { Permission } from "@/lib/staff/rbac";
 
 export const userNotFound = () => notFound("No such user.", "user_not_found");
 
+// Built once: constructing a zod schema per call showed up in the request CPU profile.
+const uuidSchema = z.uuid();
+
 export function isUuid(value: unknown): value is string {
-  return typeof value === "string" && z.uuid().safeParse(value).success;
+  return typeof value === "string" && uuidSchema.safeParse(value).success;
 }
 
 /** API keys are scope-checked by the route wrapper; the core checks again so no caller can forget. */
@@ -39,25 +44,47 @@ export interface LoadUserOptions {
 }
 
 export async function loadUserFor(db: Executor, actor: Actor, userId: string, opts: LoadUserOptions): Promise<User> {
+  return (await loadUser(db, actor, userId, opts, false)).user;
+}
+
+/**
+ * `loadUserFor` plus the settings of the user's environment, read in the same statement: the token
+ * endpoints need both, and a round trip less is CPU less on both sides of the connection.
+ */
+export async function loadUserWithSettingsFor(db: Executor, actor: Actor, userId: string, opts: LoadUserOptions): Promise<{ user: User; settings: Settings }> {
+  const { user, settings } = await loadUser(db, actor, userId, opts, true);
+  return { user, settings: settings! };
+}
+
+async function loadUser(db: Executor, actor: Actor, userId: string, opts: LoadUserOptions, withSettings: boolean) {
   if (actor.type === "api_key") assertKeyScope(actor, opts.scope);
   else if (actor.type === "user") {
     if (actor.id !== userId) throw forbidden("An access token may only read its own user.", "forbidden");
   } else if (actor.type !== "staff" && actor.type !== "system") throw forbidden();
   if (!isUuid(userId)) throw userNotFound();
-  const query = db.select().from(users).where(eq(users.id, userId));
-  const [row] = opts.forUpdate ? await query.for("update") : await query;
-  if (!row) throw userNotFound();
+  // An `sql` template, not the query builder: every token endpoint starts here (db/rows.ts).
+  const lock = opts.forUpdate ? sql`for update of u` : sql``;
+  const [raw] = withSettings
+    ? await queryRows<Record<string, unknown>>(
+        db,
+        sql`select u.*, ${SETTINGS_COLUMNS} from users u left join environment_settings s on s.environment = u.environment
+            where u.id = ${userId}::uuid ${lock}`,
+      )
+    : await queryRows<Record<string, unknown>>(db, sql`select u.* from users u where u.id = ${userId}::uuid ${lock}`);
+  if (!raw) throw userNotFound();
+  const row = rowOf(users, raw);
+  const settings = withSettings ? settingsOfRow(row.environment, raw) : null;
   if (actor.type === "api_key") {
     if (row.environment !== actor.environment || row.region !== actor.region || row.deletedAt) throw userNotFound();
-    return row;
+    return { user: row, settings };
   }
   if (actor.type === "user") {
     if (row.deletedAt) throw userNotFound();
-    return row;
+    return { user: row, settings };
   }
   assertStaffCan(actor, opts.permission, row.environment);
   if (row.deletedAt && !opts.allowDeleted) throw userNotFound();
-  return row;
+  return { user: row, settings };
 }
 
 /** A staff member must say why (sign-in tokens, disable, delete, revoke); API keys need not. */

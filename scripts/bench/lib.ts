@@ -10,7 +10,8 @@ import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..");
-export const DIST_DIR = ".next-bench";
+/** `--profile` runs an unminified build of its own, so CPU profiles name our functions. */
+export const DIST_DIR = process.argv.includes("--profile") ? ".next-bench-profile" : ".next-bench";
 export const BENCH_SECRET = "tokendesk-bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 
 export function flag(name: string): boolean {
@@ -208,10 +209,10 @@ export interface Server {
   stop: () => Promise<void>;
 }
 
-export async function startNext(port: number, env: Record<string, string>): Promise<Server> {
+export async function startNext(port: number, env: Record<string, string>, nodeArgs: string[] = []): Promise<Server> {
   const url = `http://127.0.0.1:${port}`;
   let out = "";
-  const child = spawn(process.execPath, [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", NEXT_DIST_DIR: DIST_DIR, PUBLIC_URL: url, PORT: String(port), ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -258,7 +259,13 @@ export function buildIfNeeded(): void {
   const t = performance.now();
   execFileSync(process.execPath, [path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "build"], {
     cwd: ROOT,
-    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", NEXT_DIST_DIR: DIST_DIR },
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      NEXT_DIST_DIR: DIST_DIR,
+      ...(flag("profile") ? { TOKENDESK_PROFILE_BUILD: "1" } : {}),
+    },
     stdio: ["ignore", "inherit", "inherit"],
   });
   log(`build done in ${((performance.now() - t) / 1000).toFixed(0)} s`);

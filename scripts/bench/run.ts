@@ -7,6 +7,9 @@
  *   npm run bench -- --no-build        # reuse the build in .next-bench
  *   npm run bench -- --scale [--users 1000000 --events 10000000]   # data at scale (scripts/bench/scale.ts)
  *   options: --connections 8  --duration 10  --amount 3000  --port 3700  --no-peer
+ *            --only <regex>     run only the HTTP operations whose name matches (the baselines always run)
+ *            --profile          write V8 CPU profiles of the server to bench/tmp/profiles
+ *                               (summarise with `node scripts/bench/profile-summary.mjs <file>`)
  *
  * Order: throwaway PostgreSQL → build → prepare data in-process with the domain functions (system
  * actor) → in-process baselines (raw INSERT, jose verify, audit cost) → `next start` → autocannon
@@ -48,6 +51,8 @@ const CONNECTIONS = Number(option("connections", "8"));
 const DURATION = Number(option("duration", QUICK ? "4" : "10"));
 const AMOUNT = Number(option("amount", QUICK ? "800" : "3000"));
 const PORT = Number(option("port", "3700"));
+const ONLY = process.argv.includes("--only") ? new RegExp(option("only", ""), "i") : null;
+const PROFILE = flag("profile");
 const PEER_PORT = PORT + 90;
 const WARM = 40; // extra single-use tokens of each kind, spent on warm-up
 
@@ -279,7 +284,12 @@ try {
   // HTTP
   // ---------------------------------------------------------------------------------------------
   log(`starting next start on :${PORT}`);
-  const server = await startNext(PORT, { ...env, TRUSTED_PROXY: "none" });
+  const profileDir = path.join(tmpDir, "profiles");
+  if (PROFILE) {
+    fs.mkdirSync(profileDir, { recursive: true });
+    log(`CPU profiles of the server go to ${path.relative(ROOT, profileDir)}`);
+  }
+  const server = await startNext(PORT, { ...env, TRUSTED_PROXY: "none" }, PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : []);
   cleanups.push(() => server.stop());
   cpuWatch.server = server.child.pid ?? null;
   if (pgDir) cpuWatch.postgres = Number(fs.readFileSync(path.join(pgDir, "data", "postmaster.pid"), "utf8").split("\n")[0]);
@@ -309,6 +319,8 @@ try {
 
   const http: HttpRun[] = [];
   const run = async (spec: Parameters<typeof httpRun>[0]) => {
+    // The empty route always runs (every ratio is taken against it), and the peer whenever our refresh did.
+    if (ONLY && !ONLY.test(spec.name) && !/^(empty route|oidc-provider)/.test(spec.name)) return null as unknown as HttpRun;
     const r = await httpRun(spec);
     http.push(r);
     return r;
@@ -380,7 +392,7 @@ try {
   // Peer: oidc-provider's refresh_token grant (rotation on) on the same machine
   // ---------------------------------------------------------------------------------------------
   const peer: Record<string, unknown> = {};
-  if (!flag("no-peer")) {
+  if (!flag("no-peer") && tdRefresh) {
     const adapters: Array<[string, string[]]> = [["memory", []]];
     if (!EMBEDDED && !QUICK) adapters.push(["postgres", ["--pg", pgUrl!]]);
     for (const [adapter, extra] of adapters) {

@@ -5,7 +5,7 @@
  */
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiKeyInstallations, auditEvents, sdkSessions, signInTokens } from "@/db/schema";
+import { apiKeyInstallations, apiKeys, auditEvents, sdkSessions, signInTokens, signingKeys } from "@/db/schema";
 import { apiKeyActor, authenticateApiKey, createApiKey } from "@/lib/api-keys";
 import { systemActor, type RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
@@ -17,6 +17,7 @@ import { recordApiKeyInstallation } from "@/lib/oauth/migration";
 import { refreshSdkSession } from "@/lib/oauth/refresh";
 import { revokeToken } from "@/lib/oauth/revoke";
 import { clearSigningKeyCache, ensureSigningKey } from "@/lib/oauth/signing-keys";
+import { updateSettings } from "@/lib/settings";
 import { issueSignInToken } from "@/lib/sign-in";
 import { createUser } from "@/lib/users";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
@@ -103,6 +104,76 @@ describe("refresh rotation", () => {
     const tokens = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta, { now: t0 });
     await expect(authenticateBearer(t.db, tokens.access_token, { now: new Date(t0.getTime() + 3_599_000) })).resolves.toBeTruthy();
     await expect(authenticateBearer(t.db, tokens.access_token, { now: new Date(t0.getTime() + 3_700_000) })).rejects.toMatchObject({ code: "invalid_token" });
+  });
+});
+
+describe("what the token endpoints read in one statement", () => {
+  it("takes the environment's settings from the same statement that locks the user or the token", async () => {
+    const { actor, user } = await setup("production");
+    const staffAdmin = { type: "staff", id: "s-admin", name: "admin", role: "admin" } as const;
+    await updateSettings(
+      t.db,
+      staffAdmin,
+      "production",
+      { signInTokenTtlSeconds: 120, accessTokenTtlSeconds: 900, refreshAbsoluteTtlSeconds: 7200, refreshGraceSeconds: 0 },
+      meta,
+    );
+    try {
+      const t0 = new Date();
+      const minted = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
+      expect(new Date(minted.expires_at).getTime() - t0.getTime()).toBe(120_000);
+      const first = await exchangeSignInToken(t.db, { signInToken: minted.sign_in_token }, meta, { now: t0 });
+      expect(first.expires_in).toBe(900);
+      const [session] = await t.db.select().from(sdkSessions).where(eq(sdkSessions.userId, user.id));
+      expect(session!.expiresAt.getTime() - t0.getTime()).toBe(7_200_000);
+      const t1 = new Date(t0.getTime() + 1000);
+      const second = await refreshSdkSession(t.db, first.refresh_token, meta, { now: t1 });
+      expect(second.expires_in).toBe(900);
+      // Grace 0: the used token is dead at once, and presenting it ends the family.
+      expect((await grantError(refreshSdkSession(t.db, first.refresh_token, meta, { now: new Date(t1.getTime() + 1) }))).description).toMatch(/^refresh_token_reused/);
+    } finally {
+      await updateSettings(
+        t.db,
+        staffAdmin,
+        "production",
+        { signInTokenTtlSeconds: 600, accessTokenTtlSeconds: 3600, refreshAbsoluteTtlSeconds: 365 * 24 * 3600, refreshGraceSeconds: 10 },
+        meta,
+      );
+    }
+  });
+
+  it("stamps an API key's last use once, not on every call", async () => {
+    const { key } = await setup();
+    const [k] = await t.db.select().from(apiKeys).where(eq(apiKeys.keyHash, hashSecret(key)));
+    await t.db.update(apiKeys).set({ lastUsedAt: null }).where(eq(apiKeys.id, k!.id));
+    // setup() already authenticated once and stamped; the map now skips the write for a minute.
+    for (let i = 0; i < 5; i++) await authenticateApiKey(t.db, key, null);
+    await new Promise((r) => setTimeout(r, 50));
+    const [after] = await t.db.select().from(apiKeys).where(eq(apiKeys.id, k!.id));
+    expect(after!.lastUsedAt).toBeNull();
+  });
+});
+
+describe("the verified-token cache", () => {
+  it("still refuses a cached access token once it has expired or its key is no longer trusted", async () => {
+    const { actor, user } = await setup();
+    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    const tokens = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta);
+    // Twice by the real clock: the second call is answered from the cache.
+    await expect(authenticateBearer(t.db, tokens.access_token)).resolves.toMatchObject({ userId: user.id });
+    await expect(authenticateBearer(t.db, tokens.access_token)).resolves.toMatchObject({ userId: user.id });
+    await expect(authenticateBearer(t.db, tokens.access_token, { now: new Date(Date.now() + 2 * 3_600_000) })).rejects.toMatchObject({ code: "invalid_token" });
+    // Its key removed (as after a rotation once the old key's tokens can no longer be live).
+    const kid = JSON.parse(Buffer.from(tokens.access_token.split(".")[0]!, "base64url").toString()).kid as string;
+    const [keyRow] = await t.db.select().from(signingKeys).where(eq(signingKeys.kid, kid));
+    await t.db.delete(signingKeys).where(eq(signingKeys.kid, kid));
+    clearSigningKeyCache();
+    try {
+      await expect(authenticateBearer(t.db, tokens.access_token)).rejects.toMatchObject({ code: "invalid_token" });
+    } finally {
+      await t.db.insert(signingKeys).values(keyRow!);
+      clearSigningKeyCache();
+    }
   });
 });
 
