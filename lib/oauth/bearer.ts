@@ -6,7 +6,8 @@
  */
 import { sql } from "drizzle-orm";
 import { queryRows, type Executor } from "@/db/client";
-import { revokedAccessTokens } from "@/db/schema";
+import { rowOf } from "@/db/rows";
+import { users, type User } from "@/db/schema";
 import type { Actor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
 import { JwtError, SDK_AUDIENCE, verifyJwt } from "./jwt";
@@ -20,6 +21,8 @@ export interface BearerIdentity {
   exp: number;
   iat: number;
   actor: Extract<Actor, { type: "user" }>;
+  /** The user's row as of this check, so a handler need not read it again. */
+  user: User;
 }
 
 export const invalidToken = (message: string) => new DomainError("invalid_token", message, 401);
@@ -51,26 +54,24 @@ export async function authenticateBearer(db: Executor, token: string | null, opt
     throw err;
   }
   // One round trip for the three revocation checks (revoked jti, ended session, disabled or deleted
-  // user): the revoked-jti probe is a scalar subquery, the session and its user a left join, so a
-  // row comes back even when the session does not exist.
-  const [state] = await queryRows<{ jti_revoked: boolean; session_found: boolean | null; revoked_at: unknown; disabled_at: unknown; deleted_at: unknown; client_user_id: string | null }>(
+  // user) that also brings the user's row for the handler: the revoked-jti probe is a scalar
+  // subquery, the session and its user a left join, so a row comes back even when the session does
+  // not exist.
+  const [state] = await queryRows<Record<string, unknown>>(
     db,
-    sql`select exists(select 1 from ${revokedAccessTokens} where ${revokedAccessTokens.jti} = ${claims.jti}) as jti_revoked,
-               s.found as session_found, s.revoked_at, s.disabled_at, s.deleted_at, s.client_user_id
+    sql`select exists(select 1 from revoked_access_tokens where jti = ${claims.jti}) as jti_revoked, s.*
         from (select 1) as one
         left join (
-          select true as found, ss.revoked_at, u.disabled_at, u.deleted_at, u.client_user_id
+          select true as session_found, ss.revoked_at as session_revoked_at, u.*
           from sdk_sessions ss join users u on u.id = ss.user_id
           where ss.id = ${claims.sid}::uuid and ss.user_id = ${claims.sub}::uuid
         ) as s on true`,
   );
   if (state?.jti_revoked) throw invalidToken("The access token has been revoked.");
-  const row = state?.session_found
-    ? { revokedAt: state.revoked_at, disabledAt: state.disabled_at, deletedAt: state.deleted_at, clientUserId: state.client_user_id! }
-    : null;
-  if (!row || row.deletedAt) throw invalidToken("user_deleted: The user has been deleted.");
-  if (row.disabledAt) throw invalidToken("user_disabled: The user is disabled.");
-  if (row.revokedAt) throw invalidToken("The session of this access token has ended.");
+  const user = state?.session_found ? rowOf(users, state) : null;
+  if (!user || user.deletedAt) throw invalidToken("user_deleted: The user has been deleted.");
+  if (user.disabledAt) throw invalidToken("user_disabled: The user is disabled.");
+  if (state!.session_revoked_at) throw invalidToken("The session of this access token has ended.");
   return {
     userId: claims.sub,
     sessionId: claims.sid,
@@ -79,6 +80,7 @@ export async function authenticateBearer(db: Executor, token: string | null, opt
     jti: claims.jti,
     exp: claims.exp,
     iat: claims.iat,
-    actor: { type: "user", id: claims.sub, name: row.clientUserId },
+    actor: { type: "user", id: claims.sub, name: user.clientUserId },
+    user,
   };
 }

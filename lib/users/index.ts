@@ -9,7 +9,7 @@ import { and, desc, eq, isNull } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
-import { sdkSessions, signInTokens, users } from "@/db/schema";
+import { sdkSessions, signInTokens, users, type User } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { badRequest, conflict, DomainError, forbidden, notFound } from "@/lib/errors";
@@ -109,7 +109,12 @@ export async function createUser(
 }
 
 /** API key (users:read), the user's own access token, or staff (users:read; deleted users too). */
-export async function getUser(db: Executor, actor: Actor, userId: string): Promise<UserView> {
+/**
+ * `alreadyRead`: the row the caller's authentication has just read (a bearer check joins the
+ * user), used when it is the user asked for, to save the round trip.
+ */
+export async function getUser(db: Executor, actor: Actor, userId: string, alreadyRead?: User | null): Promise<UserView> {
+  if (alreadyRead && actor.type === "user" && actor.id === userId && alreadyRead.id === userId) return toUserView(alreadyRead);
   return toUserView(await loadUserFor(db, actor, userId, { permission: "users:read", scope: "users:read", allowDeleted: true }));
 }
 

@@ -459,7 +459,8 @@ try {
   results.prepSeconds = Math.round(prepSeconds);
   results.loadAverageAtEnd = os.loadavg();
   results.totalSeconds = Math.round((performance.now() - t0) / 1000);
-  const file = writeResults(`${EMBEDDED ? "embedded" : "postgres"}${QUICK ? "-quick" : ""}`, results);
+  // A partial or profiled run never replaces a whole run's results.
+  const file = writeResults(`${EMBEDDED ? "embedded" : "postgres"}${QUICK ? "-quick" : ""}${ONLY || PROFILE ? "-partial" : ""}`, results);
 
   console.log("\n| operation | req/s | p50 ms | p95 ms | p99 ms | × empty route | × raw INSERT (8 conn) | target | met |");
   console.log("|---|---:|---:|---:|---:|---:|---:|---|---|");

@@ -55,6 +55,33 @@ describe("users over HTTP", () => {
   });
 });
 
+describe("bearer calls over HTTP", () => {
+  it("reads only its own user, and stops at once on revocation or disabling although the JWT verified before", async () => {
+    const { key } = await mintKey(handle);
+    const user = await createUserOver(key, { email: "bearer@example.test" });
+    const other = await createUserOver(key);
+    const issue = async () => (await exchangeOver(await issueOver(key, user.user_id))).body;
+    const first = await issue();
+    for (let i = 0; i < 3; i++) {
+      const me = await call(`/v2/user/${user.user_id}`, { bearer: first.access_token });
+      expect(me.status).toBe(200);
+      expect(me.body).toMatchObject({ user_id: user.user_id, client_user_id: user.client_user_id, email: "bearer@example.test" });
+    }
+    expect((await call(`/v2/user/${other.user_id}`, { bearer: first.access_token })).status).toBe(403);
+
+    // Revoked one by one: refused on the next call, although its signature was verified (and cached) before.
+    expect((await form("/oauth/revoke", { token: first.access_token })).status).toBe(200);
+    expect((await call(`/v2/user/${user.user_id}`, { bearer: first.access_token })).status).toBe(401);
+
+    const second = await issue();
+    expect((await call(`/v2/user/${user.user_id}`, { bearer: second.access_token })).status).toBe(200);
+    expect((await call(`/v2/user/${user.user_id}/status`, { key, method: "PUT", json: { disabled: true } })).status).toBe(204);
+    const refused = await call(`/v2/user/${user.user_id}`, { bearer: second.access_token });
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.message).toMatch(/disabled|ended/);
+  });
+});
+
 describe("sign-in tokens and the token service over HTTP", () => {
   it("issues, exchanges, refreshes, introspects and revokes", async () => {
     const { key } = await mintKey(handle);

@@ -5,7 +5,7 @@
  */
 import { getDb } from "@/db";
 import type { Database } from "@/db/client";
-import type { ApiKey } from "@/db/schema";
+import type { ApiKey, User } from "@/db/schema";
 import { apiKeyActor, authenticateApiKey, type ApiKeyScope } from "@/lib/api-keys";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { errorResponse, presentedApiKey } from "@/lib/http";
@@ -15,6 +15,8 @@ import { authenticateBearer, bearerTokenOf } from "@/lib/oauth/bearer";
 export interface KeyOrBearerContext<P> {
   actor: Actor;
   key: ApiKey | null;
+  /** With a bearer token: the user's row, read by the same statement that checked the token. */
+  bearerUser: User | null;
   db: Database;
   meta: RequestMeta;
   params: P;
@@ -30,10 +32,10 @@ export function withApiKeyOrBearer<P>(scope: ApiKeyScope, handler: (req: Request
       const bearer = bearerTokenOf(req);
       if (!presented && bearer) {
         const who = await authenticateBearer(db, bearer);
-        return await handler(req, { actor: who.actor, key: null, db, meta, params });
+        return await handler(req, { actor: who.actor, key: null, bearerUser: who.user, db, meta, params });
       }
       const key = await authenticateApiKey(db, presented, scope);
-      return await handler(req, { actor: apiKeyActor(key), key, db, meta, params });
+      return await handler(req, { actor: apiKeyActor(key), key, bearerUser: null, db, meta, params });
     } catch (err) {
       return errorResponse(err, meta);
     }

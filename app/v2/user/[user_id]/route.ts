@@ -8,8 +8,8 @@ export const dynamic = "force-dynamic";
 type Params = { user_id: string };
 
 /** GET /v2/user/{user_id} — with a key (users:read) or the user's own access token. */
-export const GET = withApiKeyOrBearer<Params>("users:read", async (req, { db, actor, key, params }) => {
-  const user = await getUser(db, actor, params.user_id);
+export const GET = withApiKeyOrBearer<Params>("users:read", async (req, { db, actor, key, bearerUser, params }) => {
+  const user = await getUser(db, actor, params.user_id, bearerUser);
   if (user.status === "deleted") return Response.json({ error: { code: "user_not_found", message: "No such user." } }, { status: 404 });
   if (key) {
     // An SDK in API-key mode: remember the installation so the migration report can follow it.
