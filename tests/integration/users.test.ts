@@ -179,6 +179,33 @@ describe("searching users", () => {
     await fails(searchUsers(t.db, actor, { cursor: "garbage" }), 400, "invalid_cursor");
   });
 
+  it("pages the same rows in the same order whether a term is collected as candidates or walked as common", async () => {
+    const { actor } = await keyActor("sandbox", "us");
+    const tag = uniq("cq").replace(/-/g, "");
+    for (let i = 0; i < 7; i++) {
+      await createUser(t.db, actor, { client_user_id: `${tag}-${i}`, email: i % 2 ? `odd.${tag}.${i}@example.test` : null, name: i === 3 ? `Ida ${tag}` : null }, meta);
+    }
+    const walk = async (q: string, candidateCap?: number) => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: Awaited<ReturnType<typeof searchUsers>> = await searchUsers(t.db, admin, { q, limit: 2, cursor }, { candidateCap });
+        seen.push(...page.users.map((u) => u.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return seen;
+    };
+    // Default cap (7 matches are candidates), a cap of 3 (common after the first page), 0 (always walked).
+    for (const q of [tag, `odd.${tag}`, `${tag}-3`, `ida ${tag}`]) {
+      const expected = await walk(q, 0);
+      expect(expected.length).toBeGreaterThan(0);
+      expect(await walk(q)).toEqual(expected);
+      expect(await walk(q, 3)).toEqual(expected);
+    }
+    expect(await walk(tag)).toHaveLength(7);
+    expect(await walk(`nomatch${tag}`)).toEqual([]);
+  });
+
   it("shows qa only sandbox, refuses qa asking for production, and keeps keys to their own environment", async () => {
     const { actor: sb } = await keyActor("sandbox", "us");
     const { actor: pr } = await keyActor("production", "us");
