@@ -8,13 +8,20 @@
  * fall back to a sequential scan. So the pattern is inlined as a SQL literal — escaped for LIKE and
  * for quoting below — while everything else stays a bound parameter.
  *
- * Rare terms: asked for "newest first, 50 rows" the planner likes to walk `users_created_idx` and
- * filter, hoping to meet 50 matches early; it overestimates trigram matches, so for a term that
- * matches a handful of users in a million it walks the whole index (621 ms p95 at 1M users). So a
- * search first collects at most CANDIDATE_CAP + 1 matching ids without any order (the indexes'
- * bitmap, or a short sequential scan when the term is everywhere). Up to the cap, the page is those
- * candidates sorted; past it the term is common, matches are dense, and the ordered walk finds a
- * page within a few hundred rows. Same rows, same order, either way.
+ * Rare and common terms need opposite plans. Asked for "newest first, 50 rows", the planner likes
+ * to walk `users_created_idx` and filter, hoping to meet 50 matches early: for a common term that is
+ * the fastest plan there is, for a term matching a handful of users in a million it reads the whole
+ * index (621 ms p95 at 1M users). Without the LIMIT the planner estimates rare terms well and takes
+ * the indexes' bitmap (btree prefixes, trigram GIN, primary key), which in turn is slow for a term
+ * that matches 10% of the table. So a search first looks at the newest SEARCH_PROBE rows that pass
+ * the filters (a few hundred index entries, ~1 ms):
+ * - a full page of matches there is the answer (every match outside is older than every match in);
+ * - at least COMMON_MATCHES matches: the term is common, the ordered walk finds a page within a few
+ *   thousand rows;
+ * - fewer: the term is rare, its matches come from the bitmap (in a materialized CTE, so no LIMIT
+ *   can tempt the planner into the walk) and are sorted.
+ * Same rows, same order, whichever path answers. A whole UUID is matched as a user id or as a
+ * prefix, not as a substring: 34 trigrams of hex cost the GIN index more than the rest together.
  */
 import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type Executor } from "@/db/client";
@@ -28,8 +35,9 @@ import { toUserView, type UserView } from "./types";
 
 export const MAX_PAGE_SIZE = 200;
 export const DEFAULT_PAGE_SIZE = 50;
-/** How many matches a search collects before it calls the term common (see the header). */
-const CANDIDATE_CAP = 2000;
+/** How many of the newest rows a search looks at first, and how many matches there make a term common (see the header). */
+const SEARCH_PROBE = 1000;
+const COMMON_MATCHES = 4;
 
 export interface SearchUsersInput {
   q?: string | null;
@@ -97,10 +105,9 @@ export async function searchUsers(
   db: Executor,
   actor: Actor,
   input: SearchUsersInput = {},
-  /** Tests and benchmarks: 0 forces the ordered walk for every term. */
-  opts: { candidateCap?: number } = {},
+  /** Tests and benchmarks: force one path (see the header). */
+  opts: { path?: "walk" | "bitmap" } = {},
 ): Promise<UserPage> {
-  const cap = opts.candidateCap ?? CANDIDATE_CAP;
   let environments: Environment[];
   let region: string | null = null;
   if (actor.type === "api_key") {
@@ -121,6 +128,12 @@ export async function searchUsers(
   if (input.status === "disabled") where.push(sql`disabled_at is not null`);
 
   const q = (input.q ?? "").trim().toLowerCase().slice(0, 200);
+  if (input.cursor) {
+    const c = decodeCursor(input.cursor);
+    where.push(sql`(created_at, id) < (${c.t}::timestamptz, ${c.id}::uuid)`);
+  }
+  const filters = sql.join(where, sql` and `);
+  let matching: SQL | null = null;
   if (q) {
     const prefix = likeLiteral(`${escapeLike(q)}%`);
     const matches: SQL[] = [
@@ -129,36 +142,45 @@ export async function searchUsers(
       sql`lower(name) like ${prefix}`,
     ];
     // Trigram substring search needs three characters to be selective (and to use the index).
-    if (q.length >= 3) {
+    if (q.length >= 3 && !isUuid(q)) {
       matches.push(
         sql`(lower(client_user_id) || ' ' || coalesce(lower(email), '') || ' ' || coalesce(lower(name), '')) like ${likeLiteral(`%${escapeLike(q)}%`)}`,
       );
     }
     if (isUuid(q)) matches.push(sql`id = ${q}::uuid`);
-    where.push(sql`(${sql.join(matches, sql` or `)})`);
-  }
-  if (input.cursor) {
-    const c = decodeCursor(input.cursor);
-    where.push(sql`(created_at, id) < (${c.t}::timestamptz, ${c.id}::uuid)`);
+    matching = sql`(${sql.join(matches, sql` or `)})`;
   }
 
-  const filter = sql.join(where, sql` and `);
   const columns = sql`id, environment, region, client_user_id, email, name, disabled_at, deleted_at, created_by_key_id, created_at,
           to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_t`;
-  const order = sql`order by created_at desc nulls last, id desc nulls last limit ${limit + 1}`;
-  let rows: Row[] | null = null;
-  if (q) {
-    const candidates = await queryRows<{ id: string }>(db, sql`select id from users where ${filter} limit ${cap + 1}`);
-    if (candidates.length <= cap) {
-      rows = candidates.length
-        ? await queryRows<Row>(
-            db,
-            sql`select ${columns} from users where id in (${sql.join(candidates.map((c) => sql`${c.id}::uuid`), sql`, `)}) ${order}`,
-          )
-        : [];
+  const order = sql`order by created_at desc nulls last, id desc nulls last`;
+  let rows: Row[];
+  if (!matching) {
+    rows = await queryRows<Row>(db, sql`select ${columns} from users where ${filters} ${order} limit ${limit + 1}`);
+  } else {
+    const match = matching;
+    const walk = () => queryRows<Row>(db, sql`select ${columns} from users where ${filters} and ${match} ${order} limit ${limit + 1}`);
+    const bitmap = () =>
+      queryRows<Row>(
+        db,
+        // Only the sort keys of every match; the page's columns for the page's rows alone.
+        sql`with matched as materialized (select id, created_at from users where ${filters} and ${match}),
+                 page as (select id from matched ${order} limit ${limit + 1})
+            select ${columns} from users where id in (select id from page) ${order}`,
+      );
+    if (opts.path) {
+      rows = await (opts.path === "walk" ? walk() : bitmap());
+    } else if (isUuid(q)) {
+      rows = await bitmap(); // an id and prefixes of it: never a common term
+    } else {
+      rows = await queryRows<Row>(
+        db,
+        sql`select ${columns} from (select * from users where ${filters} ${order} limit ${SEARCH_PROBE}) as newest
+            where ${match} ${order} limit ${limit + 1}`,
+      );
+      if (rows.length <= limit) rows = await (rows.length >= COMMON_MATCHES ? walk() : bitmap());
     }
   }
-  rows ??= await queryRows<Row>(db, sql`select ${columns} from users where ${filter} ${order}`);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {

@@ -179,31 +179,37 @@ describe("searching users", () => {
     await fails(searchUsers(t.db, actor, { cursor: "garbage" }), 400, "invalid_cursor");
   });
 
-  it("pages the same rows in the same order whether a term is collected as candidates or walked as common", async () => {
+  it("pages the same rows in the same order whichever path answers (newest rows, ordered walk, bitmap)", async () => {
     const { actor } = await keyActor("sandbox", "us");
     const tag = uniq("cq").replace(/-/g, "");
     for (let i = 0; i < 7; i++) {
       await createUser(t.db, actor, { client_user_id: `${tag}-${i}`, email: i % 2 ? `odd.${tag}.${i}@example.test` : null, name: i === 3 ? `Ida ${tag}` : null }, meta);
     }
-    const walk = async (q: string, candidateCap?: number) => {
+    const walk = async (q: string, path?: "walk" | "bitmap") => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: Awaited<ReturnType<typeof searchUsers>> = await searchUsers(t.db, admin, { q, limit: 2, cursor }, { candidateCap });
+        const page: Awaited<ReturnType<typeof searchUsers>> = await searchUsers(t.db, admin, { q, limit: 2, cursor }, { path });
         seen.push(...page.users.map((u) => u.id));
         cursor = page.nextCursor;
       } while (cursor);
       return seen;
     };
-    // Default cap (7 matches are candidates), a cap of 3 (common after the first page), 0 (always walked).
+    // Each path forced, and the default choice (here the probe sees every row).
     for (const q of [tag, `odd.${tag}`, `${tag}-3`, `ida ${tag}`]) {
-      const expected = await walk(q, 0);
+      const expected = await walk(q, "walk");
       expect(expected.length).toBeGreaterThan(0);
+      expect(await walk(q, "bitmap")).toEqual(expected);
       expect(await walk(q)).toEqual(expected);
-      expect(await walk(q, 3)).toEqual(expected);
     }
     expect(await walk(tag)).toHaveLength(7);
     expect(await walk(`nomatch${tag}`)).toEqual([]);
+
+    // A whole UUID: the user with that id, and prefixes, but not a substring in the middle.
+    const target = (await searchUsers(t.db, admin, { q: `${tag}-3` })).users[0]!;
+    const prefixed = await createUser(t.db, actor, { client_user_id: `${target.id}-device` }, meta);
+    await createUser(t.db, actor, { client_user_id: `tenant:${target.id}` }, meta);
+    expect((await searchUsers(t.db, admin, { q: target.id.toUpperCase() })).users.map((u) => u.id).sort()).toEqual([target.id, prefixed.id].sort());
   });
 
   it("shows qa only sandbox, refuses qa asking for production, and keeps keys to their own environment", async () => {
