@@ -184,14 +184,14 @@ export async function revokeApiKey(
 
 export const invalidApiKey = () => new DomainError("invalid_api_key", "The API key is missing, unknown or revoked.", 401);
 
-/**
- * Finds the live key for a presented secret, or throws 401 `invalid_api_key` / 403
- * `insufficient_scope`. A malformed or bad-checksum key is refused without a database lookup.
- */
 /** Per process: when each key's `last_used_at` was last stamped, so a busy key costs no write. */
 const LAST_USED_EVERY_MS = 60_000;
 const lastStamped = new Map<string, number>();
 
+/**
+ * Finds the live key for a presented secret, or throws 401 `invalid_api_key` / 403
+ * `insufficient_scope`. A malformed or bad-checksum key is refused without a database lookup.
+ */
 export async function authenticateApiKey(db: Executor, presented: string | null, scope: ApiKeyScope | null): Promise<ApiKey> {
   if (!presented || !parseApiKey(presented)) throw invalidApiKey();
   // Every API call runs this: an `sql` template, not the query builder (db/rows.ts says why).

@@ -71,9 +71,9 @@ type VerifiedClaims = jose.JWTPayload & { sub: string; jti: string; exp: number;
  * signature. Revocation is not cached: callers check the database (bearer.ts).
  */
 const VERIFIED_CACHE_MAX = 10_000;
-const verifiedCache = new Map<string, { kid: string; claims: VerifiedClaims }>();
+const verifiedCache = new Map<string, { claims: VerifiedClaims }>();
 
-function cachedVerification(cacheKey: string): { kid: string; claims: VerifiedClaims } | null {
+function cachedVerification(cacheKey: string): { claims: VerifiedClaims } | null {
   const hit = verifiedCache.get(cacheKey);
   if (!hit) return null;
   // Re-insert: Map iteration order then evicts the least recently used first.
@@ -82,8 +82,8 @@ function cachedVerification(cacheKey: string): { kid: string; claims: VerifiedCl
   return hit;
 }
 
-function rememberVerification(cacheKey: string, kid: string, claims: VerifiedClaims): void {
-  verifiedCache.set(cacheKey, { kid, claims });
+function rememberVerification(cacheKey: string, claims: VerifiedClaims): void {
+  verifiedCache.set(cacheKey, { claims });
   if (verifiedCache.size > VERIFIED_CACHE_MAX) verifiedCache.delete(verifiedCache.keys().next().value!);
 }
 
@@ -101,10 +101,12 @@ export async function verifyJwt(
   if (!key) throw new JwtError("unknown_key", "The token was not signed by any current tokendesk key.");
   const cacheKey = `${config().publicUrl}\n${opts.audience}\n${token}`;
   const hit = cachedVerification(cacheKey);
-  if (hit && hit.kid === header.kid) {
-    const nowSeconds = (opts.now ?? new Date()).getTime() / 1000;
-    if (!opts.allowExpired && nowSeconds > hit.claims.exp + 5) throw new JwtError("expired", "The token has expired.");
-    return hit.claims;
+  if (hit) {
+    // As jose decides it: expired once exp <= now - tolerance. (The kid is part of the token text,
+    // i.e. of the cache key; it was checked to be trusted above.)
+    const nowSeconds = Math.floor((opts.now ?? new Date()).getTime() / 1000);
+    if (!opts.allowExpired && hit.claims.exp <= nowSeconds - 5) throw new JwtError("expired", "The token has expired.");
+    return { ...hit.claims }; // a copy: no caller can alter what the next one is given
   }
   try {
     const { payload } = await jose.jwtVerify(token, key, {
@@ -119,7 +121,7 @@ export async function verifyJwt(
     const claims = payload as VerifiedClaims;
     // Only what verified under the normal rules is remembered (an expired token let through for a
     // refresh call is not); `now` injected by a test must not seed the cache for real time either.
-    if (!opts.allowExpired && !opts.now) rememberVerification(cacheKey, header.kid!, claims);
+    if (!opts.allowExpired && !opts.now) rememberVerification(cacheKey, claims);
     return claims;
   } catch (err) {
     if (err instanceof jose.errors.JWTExpired) throw new JwtError("expired", "The token has expired.");

@@ -6,7 +6,6 @@
  * - an SDK user (bearer access token) sees only itself; another id is 403.
  */
 import { sql } from "drizzle-orm";
-import { z } from "zod";
 import { queryRows, type Executor } from "@/db/client";
 import { rowOf } from "@/db/rows";
 import { users, type User } from "@/db/schema";

@@ -13,13 +13,12 @@
  * the fastest plan there is, for a term matching a handful of users in a million it reads the whole
  * index (621 ms p95 at 1M users). Without the LIMIT the planner estimates rare terms well and takes
  * the indexes' bitmap (btree prefixes, trigram GIN, primary key), which in turn is slow for a term
- * that matches 10% of the table. So a search first looks at the newest SEARCH_PROBE rows that pass
- * the filters (a few hundred index entries, ~1 ms):
+ * that matches 10% of the table. So a search first looks at the newest SEARCH_PROBE rows of its
+ * range (a thousand index entries, ~1 ms):
  * - a full page of matches there is the answer (every match outside is older than every match in);
- * - at least COMMON_MATCHES matches: the term is common, the ordered walk finds a page within a few
- *   thousand rows;
- * - fewer: the term is rare, its matches come from the bitmap (in a materialized CTE, so no LIMIT
- *   can tempt the planner into the walk) and are sorted.
+ * - otherwise up to BITMAP_CAP matches come from the indexes' bitmap (in a materialized CTE, so no
+ *   LIMIT can tempt the planner into the walk) and are sorted: the answer for a rare term;
+ * - more than that, and the term is common after all: the ordered walk finds its page quickly.
  * Same rows, same order, whichever path answers. A whole UUID is matched as a user id or as a
  * prefix, not as a substring: 34 trigrams of hex cost the GIN index more than the rest together.
  */
@@ -35,9 +34,9 @@ import { toUserView, type UserView } from "./types";
 
 export const MAX_PAGE_SIZE = 200;
 export const DEFAULT_PAGE_SIZE = 50;
-/** How many of the newest rows a search looks at first, and how many matches there make a term common (see the header). */
+/** How many of the newest rows a search looks at first, and how many matches make a term common (see the header). */
 const SEARCH_PROBE = 1000;
-const COMMON_MATCHES = 4;
+const BITMAP_CAP = 2000;
 
 export interface SearchUsersInput {
   q?: string | null;
@@ -105,9 +104,10 @@ export async function searchUsers(
   db: Executor,
   actor: Actor,
   input: SearchUsersInput = {},
-  /** Tests and benchmarks: force one path (see the header). */
-  opts: { path?: "walk" | "bitmap" } = {},
+  /** Tests and benchmarks: force one path, or a smaller cap (see the header). */
+  opts: { path?: "walk" | "bitmap"; bitmapCap?: number } = {},
 ): Promise<UserPage> {
+  const cap = opts.bitmapCap ?? BITMAP_CAP;
   let environments: Environment[];
   let region: string | null = null;
   if (actor.type === "api_key") {
@@ -121,7 +121,11 @@ export async function searchUsers(
   if (input.environment) environments = environments.filter((e) => e === input.environment);
 
   const limit = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.trunc(Number(input.limit ?? DEFAULT_PAGE_SIZE)) || DEFAULT_PAGE_SIZE));
-  const where: SQL[] = [sql`deleted_at is null`];
+  // `range`: what every path reads (live users before the cursor); `where`: everything a row must
+  // also pass. The probe walks `range` only, so a selective filter (status=disabled, a small
+  // region) cannot make its thousand rows cost the whole table.
+  const range: SQL[] = [sql`deleted_at is null`];
+  const where: SQL[] = [];
   where.push(environments.length ? sql`environment in (${sql.join(environments.map((e) => sql`${e}`), sql`, `)})` : sql`false`);
   if (region) where.push(sql`region = ${region}`);
   if (input.status === "active") where.push(sql`disabled_at is null`);
@@ -130,9 +134,11 @@ export async function searchUsers(
   const q = (input.q ?? "").trim().toLowerCase().slice(0, 200);
   if (input.cursor) {
     const c = decodeCursor(input.cursor);
-    where.push(sql`(created_at, id) < (${c.t}::timestamptz, ${c.id}::uuid)`);
+    range.push(sql`(created_at, id) < (${c.t}::timestamptz, ${c.id}::uuid)`);
   }
-  const filters = sql.join(where, sql` and `);
+  const inRange = sql.join(range, sql` and `);
+  const filters = sql.join([...range, ...where], sql` and `);
+  const otherFilters = sql.join(where, sql` and `);
   let matching: SQL | null = null;
   if (q) {
     const prefix = likeLiteral(`${escapeLike(q)}%`);
@@ -160,25 +166,31 @@ export async function searchUsers(
   } else {
     const match = matching;
     const walk = () => queryRows<Row>(db, sql`select ${columns} from users where ${filters} and ${match} ${order} limit ${limit + 1}`);
-    const bitmap = () =>
-      queryRows<Row>(
+    // Every match's sort keys from the indexes' bitmap, at most BITMAP_CAP of them (a CTE feeds its
+    // reader lazily, so past the cap no more heap rows are read); the page's columns for the page's
+    // rows alone. Null when the cap was reached: the term is common after all, and the walk is the
+    // plan for it (a page sorted from an arbitrary capped subset would be wrong).
+    const bitmap = async (): Promise<Row[] | null> => {
+      const found = await queryRows<Row & { matched: number | string }>(
         db,
-        // Only the sort keys of every match; the page's columns for the page's rows alone.
         sql`with matched as materialized (select id, created_at from users where ${filters} and ${match}),
-                 page as (select id from matched ${order} limit ${limit + 1})
-            select ${columns} from users where id in (select id from page) ${order}`,
+                 capped as (select id, created_at from matched limit ${cap + 1}),
+                 page as (select id from capped ${order} limit ${limit + 1})
+            select ${columns}, (select count(*) from capped) as matched from users where id in (select id from page) ${order}`,
       );
+      return found.length && Number(found[0]!.matched) > cap ? null : found;
+    };
     if (opts.path) {
-      rows = await (opts.path === "walk" ? walk() : bitmap());
+      rows = opts.path === "walk" ? await walk() : ((await bitmap()) ?? (await walk()));
     } else if (isUuid(q)) {
-      rows = await bitmap(); // an id and prefixes of it: never a common term
+      rows = (await bitmap()) ?? (await walk()); // an id and prefixes of it: never a common term
     } else {
       rows = await queryRows<Row>(
         db,
-        sql`select ${columns} from (select * from users where ${filters} ${order} limit ${SEARCH_PROBE}) as newest
-            where ${match} ${order} limit ${limit + 1}`,
+        sql`select ${columns} from (select * from users where ${inRange} ${order} limit ${SEARCH_PROBE}) as newest
+            where ${otherFilters} and ${match} ${order} limit ${limit + 1}`,
       );
-      if (rows.length <= limit) rows = await (rows.length >= COMMON_MATCHES ? walk() : bitmap());
+      if (rows.length <= limit) rows = (await bitmap()) ?? (await walk());
     }
   }
   const page = rows.slice(0, limit);

@@ -5,7 +5,7 @@
  */
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiKeyInstallations, apiKeys, auditEvents, sdkSessions, signInTokens, signingKeys } from "@/db/schema";
+import { apiKeyInstallations, apiKeys, auditEvents, sdkSessions, signInTokens, signingKeys, users } from "@/db/schema";
 import { apiKeyActor, authenticateApiKey, createApiKey } from "@/lib/api-keys";
 import { systemActor, type RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
@@ -84,6 +84,35 @@ describe("refresh rotation", () => {
     const [ev] = await t.db.select().from(auditEvents).where(and(eq(auditEvents.action, "refresh_token.reuse_detected"), eq(auditEvents.targetId, sid)));
     expect(ev).toMatchObject({ outcome: "denied", environment: "sandbox" });
     expect(dump(ev)).not.toContain(first.refresh_token);
+  });
+
+  it("names the user's state when a concurrent disable ended the session while the refresh waited for it", async () => {
+    // A disabling transaction holds the session row when the refresh asks for it; once it commits,
+    // the refresh's statement sees the ended session but the user row of its own, older snapshot.
+    // (On PostgreSQL the refresh really waits; PGlite runs one transaction at a time, so there it
+    // simply comes after.)
+    const { actor, user } = await setup();
+    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    const tokens = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const disabling = t.db.transaction(async (tx) => {
+      await tx.update(sdkSessions).set({ revokedAt: new Date(), revokeReason: "user_disabled" }).where(eq(sdkSessions.userId, user.id));
+      await tx.update(users).set({ disabledAt: new Date() }).where(eq(users.id, user.id));
+      locked();
+      await held;
+    });
+    await isLocked;
+    const refreshed = refreshSdkSession(t.db, tokens.refresh_token, meta).then(
+      () => null,
+      (e: OAuthError) => e,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    await disabling;
+    expect((await refreshed)?.description).toMatch(/^user_disabled:/);
   });
 
   it("ends at the absolute lifetime whatever the refreshes", async () => {

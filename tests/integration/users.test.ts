@@ -185,21 +185,22 @@ describe("searching users", () => {
     for (let i = 0; i < 7; i++) {
       await createUser(t.db, actor, { client_user_id: `${tag}-${i}`, email: i % 2 ? `odd.${tag}.${i}@example.test` : null, name: i === 3 ? `Ida ${tag}` : null }, meta);
     }
-    const walk = async (q: string, path?: "walk" | "bitmap") => {
+    const walk = async (q: string, path?: "walk" | "bitmap", bitmapCap?: number) => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: Awaited<ReturnType<typeof searchUsers>> = await searchUsers(t.db, admin, { q, limit: 2, cursor }, { path });
+        const page: Awaited<ReturnType<typeof searchUsers>> = await searchUsers(t.db, admin, { q, limit: 2, cursor }, { path, bitmapCap });
         seen.push(...page.users.map((u) => u.id));
         cursor = page.nextCursor;
       } while (cursor);
       return seen;
     };
-    // Each path forced, and the default choice (here the probe sees every row).
+    // Each path forced, the bitmap over its cap, and the default choice (the probe sees every row here).
     for (const q of [tag, `odd.${tag}`, `${tag}-3`, `ida ${tag}`]) {
       const expected = await walk(q, "walk");
       expect(expected.length).toBeGreaterThan(0);
       expect(await walk(q, "bitmap")).toEqual(expected);
+      expect(await walk(q, "bitmap", 2)).toEqual(expected); // over the cap: falls back to the walk
       expect(await walk(q)).toEqual(expected);
     }
     expect(await walk(tag)).toHaveLength(7);
