@@ -36,7 +36,7 @@ export const MAX_PAGE_SIZE = 200;
 export const DEFAULT_PAGE_SIZE = 50;
 /** How many of the newest rows a search looks at first, and how many matches make a term common (see the header). */
 const SEARCH_PROBE = 1000;
-const BITMAP_CAP = 2000;
+const BITMAP_CAP = 20_000;
 
 export interface SearchUsersInput {
   q?: string | null;
