@@ -13,6 +13,7 @@ import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { badRequest, DomainError, notFound } from "@/lib/errors";
 import { regions } from "@/lib/settings/regions";
+import { isUuid } from "@/lib/users/access";
 import { installationsStillUsingKey, RECENT_USE_DAYS } from "@/lib/migrations/report";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { ENVIRONMENTS } from "@/lib/staff/rbac";
@@ -146,7 +147,7 @@ export async function revokeApiKey(
   const why = reason.trim();
   if (!why) throw badRequest("Give a reason for revoking the key.", "reason_required", { field: "reason" });
   return db.transaction(async (tx) => {
-    const breaking = z.uuid().safeParse(id).success ? await installationsStillUsingKey(tx, id, opts.now) : 0;
+    const breaking = isUuid(id) ? await installationsStillUsingKey(tx, id, opts.now) : 0;
     if (breaking > 0 && opts.confirmBreakingInstallations !== breaking) {
       throw new DomainError(
         "confirmation_required",

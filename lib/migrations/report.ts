@@ -66,6 +66,22 @@ export function resolvePeriod(input: { from?: Date; to?: Date }, now = new Date(
 }
 
 /** Un-migrated installations that used `apiKeyId` in the last RECENT_USE_DAYS days. */
+/** `installationsStillUsingKey` for several keys in one grouped query (the API keys page). */
+export async function installationsStillUsingKeys(db: Executor, apiKeyIds: string[], now = new Date()): Promise<Map<string, number>> {
+  const counts = new Map(apiKeyIds.map((id) => [id, 0]));
+  if (!apiKeyIds.length) return counts;
+  const since = new Date(now.getTime() - RECENT_USE_DAYS * 86_400_000);
+  const rows = await queryRows<{ api_key_id: string; n: number }>(
+    db,
+    sql`select api_key_id, count(*)::int as n from api_key_installations
+        where api_key_id in (${sql.join(apiKeyIds.map((id) => sql`${id}::uuid`), sql`, `)})
+          and migrated_at is null and last_seen_at >= ${since.toISOString()}::timestamptz
+        group by api_key_id`,
+  );
+  for (const r of rows) counts.set(r.api_key_id, Number(r.n));
+  return counts;
+}
+
 export async function installationsStillUsingKey(db: Executor, apiKeyId: string, now = new Date()): Promise<number> {
   const since = new Date(now.getTime() - RECENT_USE_DAYS * 86_400_000);
   const [row] = await queryRows<{ n: number }>(

@@ -3,7 +3,7 @@ import { apiKeyActor, createApiKey } from "@/lib/api-keys";
 import { systemActor, NO_REQUEST, type Actor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
 import { exportMigrationEvents, listMigrationEvents } from "@/lib/migrations/events";
-import { installationsStillUsingKey, migrationReport } from "@/lib/migrations/report";
+import { installationsStillUsingKey, installationsStillUsingKeys, migrationReport } from "@/lib/migrations/report";
 import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { recordApiKeyInstallation } from "@/lib/oauth/migration";
 import { issueSignInToken } from "@/lib/sign-in";
@@ -63,6 +63,14 @@ describe("migration report", () => {
     const today = new Date().toISOString().slice(0, 10);
     expect(report.daily).toEqual([{ day: today, completed: 2, rejected: 2 }]);
     expect(await installationsStillUsingKey(t.db, sandboxUs.id)).toBe(2);
+    // The API keys page asks for every live key at once.
+    expect(await installationsStillUsingKeys(t.db, [sandboxUs.id, productionUs.id])).toEqual(
+      new Map([
+        [sandboxUs.id, 2],
+        [productionUs.id, 0],
+      ]),
+    );
+    expect(await installationsStillUsingKeys(t.db, [])).toEqual(new Map());
 
     // One key selected: its row only, and the chart counts only its events.
     const one = await migrationReport(t.db, auditor, { apiKeyId: productionUs.id });

@@ -6,7 +6,7 @@ import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
 import { Alert } from "@/components/ui/alert";
 import { API_KEY_SCOPES, listApiKeys } from "@/lib/api-keys";
-import { installationsStillUsingKey, RECENT_USE_DAYS } from "@/lib/migrations/report";
+import { installationsStillUsingKeys, RECENT_USE_DAYS } from "@/lib/migrations/report";
 import { requireStaffPage } from "@/lib/next/session";
 import { regions } from "@/lib/settings/regions";
 import { createApiKeyAction, revokeApiKeyAction } from "./actions";
@@ -20,8 +20,13 @@ export default async function ApiKeysPage() {
   const live = keys.filter((k) => !k.revokedAt).length;
   // What revoking each live key would break: installations still on it that have not migrated.
   const impact: Record<string, React.ReactNode> = {};
-  for (const k of keys.filter((k) => !k.revokedAt)) {
-    const n = await installationsStillUsingKey(db, k.id);
+  const liveKeys = keys.filter((k) => !k.revokedAt);
+  const stillUsing = await installationsStillUsingKeys(
+    db,
+    liveKeys.map((k) => k.id),
+  );
+  for (const k of liveKeys) {
+    const n = stillUsing.get(k.id) ?? 0;
     impact[k.id] =
       n > 0 ? (
         <Alert tone="warning" title={`${n} installation${n === 1 ? "" : "s"} will break`}>
