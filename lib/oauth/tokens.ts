@@ -1,12 +1,9 @@
 /**
  * What the token endpoint hands out: an access JWT (aud `tokendesk`, `sid` = the SDK session, the
- * user's environment and region) and an opaque rotating refresh token stored only as a hash.
+ * user's environment and region) and an opaque rotating refresh token stored only as a hash
+ * (written where it is issued: exchange.ts, refresh.ts).
  */
-import { v7 as uuidv7 } from "uuid";
-import type { Database, Executor } from "@/db/client";
-import { refreshTokens } from "@/db/schema";
-import { hashSecret } from "@/lib/crypto/keys";
-import { formatRefreshToken } from "@/lib/sign-in/format";
+import type { Database } from "@/db/client";
 import { SDK_AUDIENCE, signJwt } from "./jwt";
 
 export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -30,13 +27,6 @@ export interface SessionClaims {
   sessionId: string;
   environment: string;
   region: string;
-}
-
-/** Stores a new refresh token of the session (in the caller's transaction) and returns it. */
-export async function insertRefreshToken(tx: Executor, sessionId: string, now: Date): Promise<string> {
-  const token = formatRefreshToken();
-  await tx.insert(refreshTokens).values({ id: uuidv7(), sessionId, tokenHash: hashSecret(token), createdAt: now });
-  return token;
 }
 
 export async function signAccessToken(db: Database, s: SessionClaims, ttlSeconds: number, now: Date) {
