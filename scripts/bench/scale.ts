@@ -50,8 +50,7 @@ async function main() {
   process.env.TOKENDESK_SECRET = BENCH_SECRET;
   log(`PostgreSQL (durable) at ${pgUrl}`);
 
-  const { openDatabase, migrateDatabase, queryRows } = await import("@/db/client");
-  const { sql } = await import("drizzle-orm");
+  const { openDatabase, migrateDatabase } = await import("@/db/client");
   const { systemActor, NO_REQUEST } = await import("@/lib/context");
   const { searchUsers } = await import("@/lib/users/search");
   const { listAuditEvents, decodeCursor, encodeCursor } = await import("@/lib/audit/query");
