@@ -1,13 +1,14 @@
 /**
  * Small helpers shared by the benchmark scripts: flags, timing statistics, a concurrency pool,
- * autocannon with exact percentiles, starting `next start`, machine facts.
+ * autocannon with exact percentiles, starting `next start` (scripts/next-server.ts), machine facts.
  */
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
+import { startNextServer, type NextServer } from "../next-server";
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..");
 /** `--profile` runs an unminified build of its own, so CPU profiles name our functions. */
@@ -201,52 +202,11 @@ export function treeCpuMs(rootPid: number | undefined | null): number {
 /** Set by the runner: whose CPU time each HTTP run reports per request. */
 export const cpuWatch: { server: number | null; postgres: number | null } = { server: null, postgres: null };
 
-export interface Server {
-  url: string;
-  port: number;
-  child: ChildProcess;
-  output: () => string;
-  stop: () => Promise<void>;
-}
+export type Server = NextServer;
 
-export async function startNext(port: number, env: Record<string, string>, nodeArgs: string[] = []): Promise<Server> {
-  const url = `http://127.0.0.1:${port}`;
-  let out = "";
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "127.0.0.1"], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", NEXT_DIST_DIR: DIST_DIR, PUBLIC_URL: url, PORT: String(port), ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`next start exited with ${child.exitCode}:\n${out}`);
-    try {
-      const res = await fetch(`${url}/api/health`);
-      if (res.status === 200) break;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`tokendesk did not become healthy:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return {
-    url,
-    port,
-    child,
-    output: () => out,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
-      }),
-  };
+/** The build in DIST_DIR on `port` (scripts/next-server.ts, shared with the HTTP tests). */
+export function startNext(port: number, env: Record<string, string>, nodeArgs: string[] = []): Promise<Server> {
+  return startNextServer({ port, env: { NEXT_DIST_DIR: DIST_DIR, ...env }, nodeArgs, timeoutMs: 90_000 });
 }
 
 export function buildIfNeeded(): void {

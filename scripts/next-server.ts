@@ -1,0 +1,87 @@
+/**
+ * Starts the production build (`next start`) as a child process on loopback with the given
+ * environment, and waits until /api/health answers 200. Shared by the HTTP tests
+ * (tests/helpers/server.ts) and the benchmarks (scripts/bench/lib.ts), which also need the child
+ * (its pid, for CPU accounting) and extra Node flags (CPU profiles).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface NextServer {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+export interface NextServerOptions {
+  env: Record<string, string>;
+  /** A free one when absent. */
+  port?: number;
+  /** Flags for the Node process itself (`--cpu-prof` is refused in NODE_OPTIONS). */
+  nodeArgs?: string[];
+  /** Generous by default: on a loaded 2-core machine a cold start with migrations takes a while. */
+  timeoutMs?: number;
+}
+
+export async function startNextServer(opts: NextServerOptions): Promise<NextServer> {
+  const port = opts.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  let log = "";
+  const child = spawn(
+    process.execPath,
+    [...(opts.nodeArgs ?? []), path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "127.0.0.1"],
+    {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PUBLIC_URL: url, PORT: String(port), ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  child.stdout!.on("data", (d) => (log += d));
+  child.stderr!.on("data", (d) => (log += d));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`tokendesk exited with ${child.exitCode} while starting:\n${log}`);
+    try {
+      const res = await fetch(`${url}/api/health`);
+      if (res.status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`tokendesk did not become healthy within ${timeoutMs / 1000} s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    port,
+    child,
+    output: () => log,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+      }),
+  };
+}
