@@ -24,7 +24,8 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type Executor } from "@/db/client";
-import type { User } from "@/db/schema";
+import { rowOf } from "@/db/rows";
+import { users } from "@/db/schema";
 import type { Actor } from "@/lib/context";
 import { badRequest } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
@@ -80,21 +81,8 @@ function decodeCursor(raw: string): Cursor {
   throw badRequest("The cursor is not one this server handed out.", "invalid_cursor");
 }
 
-type Row = {
-  id: string;
-  environment: "sandbox" | "production";
-  region: string;
-  client_user_id: string;
-  email: string | null;
-  name: string | null;
-  disabled_at: string | Date | null;
-  deleted_at: string | Date | null;
-  created_by_key_id: string | null;
-  created_at: string | Date;
-  cursor_t: string;
-};
-
-const toDate = (v: string | Date | null) => (v === null ? null : v instanceof Date ? v : new Date(v));
+/** A users row as the database returns it (decoded with `rowOf`), plus the cursor text. */
+type Row = Record<string, unknown> & { id: string; cursor_t: string };
 
 /**
  * Staff (users:read; qa sees sandbox only), the system actor, or an API key (users:read; its own
@@ -196,20 +184,7 @@ export async function searchUsers(
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
-    users: page.map((r) =>
-      toUserView({
-        id: r.id,
-        environment: r.environment,
-        region: r.region,
-        clientUserId: r.client_user_id,
-        email: r.email,
-        name: r.name,
-        disabledAt: toDate(r.disabled_at),
-        deletedAt: toDate(r.deleted_at),
-        createdByKeyId: r.created_by_key_id,
-        createdAt: toDate(r.created_at)!,
-      } satisfies User),
-    ),
+    users: page.map((r) => toUserView(rowOf(users, r))),
     nextCursor: rows.length > limit && last ? encodeCursor({ t: last.cursor_t, id: last.id }) : null,
   };
 }

@@ -21,6 +21,7 @@ import { AUDIT_ACTIONS, type AuditAction, type AuditOutcome } from "@/lib/audit/
 import { decodeCursor, encodeCursor } from "@/lib/audit/query";
 import type { Actor } from "@/lib/context";
 import { loadUserFor } from "./access";
+import { dateOf } from "@/db/rows";
 
 export const DEFAULT_TIMELINE_PAGE = 50;
 export const MAX_TIMELINE_PAGE = 200;
@@ -77,7 +78,7 @@ type Row = {
 function toEvent(r: Row): TimelineEvent {
   return {
     id: r.id,
-    occurredAt: r.occurred_at instanceof Date ? r.occurred_at : new Date(r.occurred_at),
+    occurredAt: dateOf(r.occurred_at)!,
     action: r.action,
     title: AUDIT_ACTIONS[r.action as AuditAction] ?? r.action,
     actor: { type: r.actor_type, id: r.actor_id, name: r.actor_name },
