@@ -11,6 +11,7 @@ import { v7 as uuidv7 } from "uuid";
 import { queryRows, type Database } from "@/db/client";
 import { rowOf } from "@/db/rows";
 import { apiKeyInstallations, apiKeys, users, type ApiKey, type SignInToken } from "@/db/schema";
+import { apiKeyActor } from "@/lib/api-keys";
 import { apiKeyPrefix, parseApiKey } from "@/lib/api-keys/format";
 import { recordAudit, recordAudits, type AuditInput } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
@@ -40,10 +41,6 @@ const INVALID_TOKEN = "The sign-in token is invalid, expired or already used.";
 
 /** The user as the SDK would name it in the audit log. */
 export const sdkUserActor = (userId: string, name: string | null = null): Actor => ({ type: "user", id: userId, name });
-
-function keyActor(k: ApiKey): Actor {
-  return { type: "api_key", id: k.id, name: `${k.name} (${k.prefix}…)`, environment: k.environment, region: k.region, scopes: k.scopes };
-}
 
 /**
  * Checks a migration request against the (unconsumed) token; returns the key on success or the
@@ -97,7 +94,7 @@ export async function exchangeSignInToken(
         await recordAudit(
           tx,
           {
-            actor: verdict.key ? keyActor(verdict.key) : { type: "anonymous", id: null, name: presentedPrefix },
+            actor: verdict.key ? apiKeyActor(verdict.key) : { type: "anonymous", id: null, name: presentedPrefix },
             action: "migration.rejected",
             target: { type: "user", id: token.userId },
             environment: token.environment,
@@ -159,7 +156,7 @@ export async function exchangeSignInToken(
     ];
     if (migrationKey) {
       events.push({
-        actor: keyActor(migrationKey),
+        actor: apiKeyActor(migrationKey),
         action: "migration.completed",
         target: { type: "user", id: user.id },
         environment: user.environment,
