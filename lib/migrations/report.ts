@@ -65,8 +65,10 @@ export function resolvePeriod(input: { from?: Date; to?: Date }, now = new Date(
   return { from, to };
 }
 
-/** Un-migrated installations that used `apiKeyId` in the last RECENT_USE_DAYS days. */
-/** `installationsStillUsingKey` for several keys in one grouped query (the API keys page). */
+/**
+ * Per key, the un-migrated installations that used it in the last RECENT_USE_DAYS days: what
+ * revoking it would break. One grouped query for any number of keys (the API keys page).
+ */
 export async function installationsStillUsingKeys(db: Executor, apiKeyIds: string[], now = new Date()): Promise<Map<string, number>> {
   const counts = new Map(apiKeyIds.map((id) => [id, 0]));
   if (!apiKeyIds.length) return counts;
@@ -82,14 +84,9 @@ export async function installationsStillUsingKeys(db: Executor, apiKeyIds: strin
   return counts;
 }
 
+/** The same for one key (the revocation's own re-check, in its transaction). */
 export async function installationsStillUsingKey(db: Executor, apiKeyId: string, now = new Date()): Promise<number> {
-  const since = new Date(now.getTime() - RECENT_USE_DAYS * 86_400_000);
-  const [row] = await queryRows<{ n: number }>(
-    db,
-    sql`select count(*)::int as n from api_key_installations
-        where api_key_id = ${apiKeyId}::uuid and migrated_at is null and last_seen_at >= ${since.toISOString()}::timestamptz`,
-  );
-  return Number(row?.n ?? 0);
+  return (await installationsStillUsingKeys(db, [apiKeyId], now)).get(apiKeyId) ?? 0;
 }
 
 export async function migrationReport(
