@@ -103,3 +103,23 @@ export async function createStaffViaUi(page: Page, member: { email: string; role
 export async function snap(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(here, "..", "test-results", "screens", `${name}.png`), fullPage: true });
 }
+
+/** The token-exchange grant as an SDK sends it (RFC 8693, with tokendesk's sign-in token type). */
+export const EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
+export const SIGN_IN_TOKEN_TYPE = "urn:tokendesk:params:oauth:token-type:sign-in-token";
+
+/** An admin creates a key in the console and reads it from the one-time dialog. */
+export async function createKeyInConsole(browser: Browser, name: string, environment: "sandbox" | "production" = "sandbox"): Promise<string> {
+  const context = await browser.newContext({ storageState: authFile("admin") });
+  const page = await context.newPage();
+  await page.goto("/api-keys");
+  await page.getByRole("button", { name: "Create API key" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Name").fill(name);
+  await dialog.getByLabel("Environment").selectOption(environment);
+  await dialog.getByLabel("All scopes").check();
+  await dialog.getByRole("button", { name: "Create key" }).click();
+  const key = await dialog.getByTestId("api-key-secret").inputValue();
+  await context.close();
+  return key;
+}

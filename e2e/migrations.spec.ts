@@ -3,26 +3,8 @@
  * usage and migration (some rejected); the migrations report then shows the same counts for that
  * key, the chart, the events, and the export contains exactly those events.
  */
-import { expect, test, type APIRequestContext, type Browser } from "@playwright/test";
-import { auditEvents, authFile, unique } from "./fixtures";
-
-const EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
-const SIGN_IN_TOKEN_TYPE = "urn:tokendesk:params:oauth:token-type:sign-in-token";
-
-async function createKeyInConsole(browser: Browser, name: string): Promise<string> {
-  const context = await browser.newContext({ storageState: authFile("admin") });
-  const page = await context.newPage();
-  await page.goto("/api-keys");
-  await page.getByRole("button", { name: "Create API key" }).click();
-  const dialog = page.getByRole("dialog");
-  await dialog.getByLabel("Name").fill(name);
-  await dialog.getByLabel("Environment").selectOption("sandbox");
-  await dialog.getByLabel("All scopes").check();
-  await dialog.getByRole("button", { name: "Create key" }).click();
-  const key = await dialog.getByTestId("api-key-secret").inputValue();
-  await context.close();
-  return key;
-}
+import { expect, test, type APIRequestContext } from "@playwright/test";
+import { auditEvents, authFile, createKeyInConsole, EXCHANGE, SIGN_IN_TOKEN_TYPE, unique } from "./fixtures";
 
 async function migrate(request: APIRequestContext, key: string, userId: string, installationId: string, previousUserId: string | null) {
   const minted = await request.post(`/v2/user/${userId}/sign_in_token`, { headers: { "X-Vital-API-Key": key } });

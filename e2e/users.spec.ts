@@ -5,29 +5,10 @@
  * fails. QA cannot issue for a production user (not offered; refused when forced); an auditor
  * cannot issue at all. Users are created through the API with keys an admin makes in the console.
  */
-import { expect, test, type APIRequestContext, type Browser, type Page } from "@playwright/test";
+import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
-import { auditEvents, authFile, snap, unique } from "./fixtures";
-
-const EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
-const SIGN_IN_TOKEN_TYPE = "urn:tokendesk:params:oauth:token-type:sign-in-token";
-
-/** An admin creates a key in the console and reads it from the one-time dialog. */
-async function createKeyInConsole(browser: Browser, name: string, environment: "sandbox" | "production"): Promise<string> {
-  const context = await browser.newContext({ storageState: authFile("admin") });
-  const page = await context.newPage();
-  await page.goto("/api-keys");
-  await page.getByRole("button", { name: "Create API key" }).click();
-  const dialog = page.getByRole("dialog");
-  await dialog.getByLabel("Name").fill(name);
-  await dialog.getByLabel("Environment").selectOption(environment);
-  await dialog.getByLabel("All scopes").check();
-  await dialog.getByRole("button", { name: "Create key" }).click();
-  const key = await dialog.getByTestId("api-key-secret").inputValue();
-  await context.close();
-  return key;
-}
+import { auditEvents, authFile, createKeyInConsole, EXCHANGE, SIGN_IN_TOKEN_TYPE, snap, unique } from "./fixtures";
 
 async function createUser(request: APIRequestContext, key: string, clientUserId: string, name: string): Promise<string> {
   const res = await request.post("/v2/user", { headers: { "X-Vital-API-Key": key }, data: { client_user_id: clientUserId, name, email: `${clientUserId}@e2e.test` } });
