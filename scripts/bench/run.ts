@@ -113,6 +113,7 @@ try {
   const { createUser } = await import("@/lib/users");
   const { issueSignInToken } = await import("@/lib/sign-in");
   const { exchangeSignInToken } = await import("@/lib/oauth/exchange");
+  const { SIGN_IN_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } = await import("@/lib/oauth/tokens");
   const { ensureSigningKey } = await import("@/lib/oauth/signing-keys");
   const { createWorkflow } = await import("@/lib/idv/workflows");
   const { mintEphemeralToken } = await import("@/lib/idv/sessions");
@@ -331,6 +332,10 @@ try {
     let i = 0;
     return () => i++;
   };
+  // Request bodies as the SDKs send them; each single-use token is sent once.
+  const exchangeBody = (signInToken: string) => new URLSearchParams({ grant_type: TOKEN_EXCHANGE_GRANT, subject_token: signInToken, subject_token_type: SIGN_IN_TOKEN_TYPE }).toString();
+  const refreshBody = (refreshToken: string) => new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken }).toString();
+  const deviceRefreshBody = (dev: { accessToken: string; refreshToken: string }) => JSON.stringify({ AccessToken: dev.accessToken, RefreshToken: dev.refreshToken });
 
   // Warm-up: load every route module once and let V8 optimise the hot paths.
   const warmU = userIds[0]!;
@@ -338,13 +343,13 @@ try {
   await httpRun({ name: "warm-up api-key call", url, path: `/v2/user/${warmU}`, headers: { "x-vital-api-key": key }, connections: C, duration: 2 });
   {
     const i = counter();
-    await httpRun({ name: "warm-up exchange/refresh", url, method: "POST", path: "/oauth/token", headers: form, connections: C, amount: WARM / 2, next: () => ({ body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshTokens[AMOUNT + i()]! }).toString() }) });
+    await httpRun({ name: "warm-up refresh", url, method: "POST", path: "/oauth/token", headers: form, connections: C, amount: WARM / 2, next: () => ({ body: refreshBody(refreshTokens[AMOUNT + i()]!) }) });
     const j = counter();
-    await httpRun({ name: "warm-up exchange", url, method: "POST", path: "/oauth/token", headers: form, connections: C, amount: WARM / 2, next: () => ({ body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:token-exchange", subject_token: signInTokens[AMOUNT + j()]!, subject_token_type: "urn:tokendesk:params:oauth:token-type:sign-in-token" }).toString() }) });
+    await httpRun({ name: "warm-up exchange", url, method: "POST", path: "/oauth/token", headers: form, connections: C, amount: WARM / 2, next: () => ({ body: exchangeBody(signInTokens[AMOUNT + j()]!) }) });
     const k = counter();
     await httpRun({ name: "warm-up session start", url, method: "POST", path: `/api/sessions?workflowId=${wf.id}`, headers: json, body: "{}", connections: C, amount: WARM, next: () => ({ headers: { authorization: ephemeral[AMOUNT + k()]! } }) });
     const d = counter();
-    await httpRun({ name: "warm-up device refresh", url, method: "POST", path: "/v1/Auth/RefreshToken", headers: json, connections: C, amount: WARM, next: () => { const dev = refreshDevices[AMOUNT + d()]!; return { body: JSON.stringify({ AccessToken: dev.accessToken, RefreshToken: dev.refreshToken }) }; } });
+    await httpRun({ name: "warm-up device refresh", url, method: "POST", path: "/v1/Auth/RefreshToken", headers: json, connections: C, amount: WARM, next: () => ({ body: deviceRefreshBody(refreshDevices[AMOUNT + d()]!) }) });
   }
 
   const http: HttpRun[] = [];
@@ -381,10 +386,10 @@ try {
     headers: form,
     connections: C,
     amount: AMOUNT,
-    next: () => ({ body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:token-exchange", subject_token: signInTokens[ee()]!, subject_token_type: "urn:tokendesk:params:oauth:token-type:sign-in-token" }).toString() }),
+    next: () => ({ body: exchangeBody(signInTokens[ee()]!) }),
   });
   const ff = counter();
-  const tdRefresh = await run({ name: "refresh (rotation)", url, method: "POST", path: "/oauth/token", headers: form, connections: C, amount: AMOUNT, next: () => ({ body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshTokens[ff()]! }).toString() }) });
+  const tdRefresh = await run({ name: "refresh (rotation)", url, method: "POST", path: "/oauth/token", headers: form, connections: C, amount: AMOUNT, next: () => ({ body: refreshBody(refreshTokens[ff()]!) }) });
   await run({ name: "ephemeral token mint", url, method: "POST", path: "/api/device/ephemeral", headers: { ...json, "x-vital-api-key": key }, body: '{"ttl":3600}', connections: C, duration: DURATION });
   const ss = counter();
   await run({ name: "IDV session start", url, method: "POST", path: `/api/sessions?workflowId=${wf.id}`, headers: json, body: '{"metadata":{"externalUserId":"bench"}}', connections: C, amount: AMOUNT, next: () => ({ headers: { authorization: ephemeral[ss()]! } }) });
@@ -410,10 +415,7 @@ try {
     headers: json,
     connections: C,
     amount: AMOUNT,
-    next: () => {
-      const dev = refreshDevices[dr()]!;
-      return { body: JSON.stringify({ AccessToken: dev.accessToken, RefreshToken: dev.refreshToken }) };
-    },
+    next: () => ({ body: deviceRefreshBody(refreshDevices[dr()]!) }),
   });
   const live2 = await run({ name: "empty route again (drift check)", url, path: "/api/live", connections: C, duration: Math.max(2, DURATION / 2) });
   await server.stop();
