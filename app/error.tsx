@@ -13,7 +13,7 @@ export default function ErrorPage({ error, reset }: { error: Error & { digest?: 
         Nothing you did caused this. Try again; if it keeps happening, give this reference to your admin:{" "}
         <code className="rounded bg-slate-100 px-1">{error.digest ?? "n/a"}</code>
       </p>
-      <button className="mt-6 rounded-md bg-indigo-600 px-4 py-2 text-white" onClick={() => reset()}>
+      <button type="button" className="mt-6 rounded-md bg-indigo-600 px-4 py-2 text-white" onClick={() => reset()}>
         Try again
       </button>
     </main>

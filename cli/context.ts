@@ -2,9 +2,10 @@
  * What every command shares: the database opened from the same configuration as the server, the
  * CLI's actor, and errors that carry an exit code.
  */
-import { config, type Config } from "@/lib/config/env";
-import { systemActor, type Actor, type RequestMeta } from "@/lib/context";
-import { migrateDatabase, openDatabase, type Database, type DatabaseHandle } from "@/db/client";
+
+import { type Database, type DatabaseHandle, migrateDatabase, openDatabase } from "@/db/client";
+import { type Config, config } from "@/lib/config/env";
+import { type Actor, type RequestMeta, systemActor } from "@/lib/context";
 
 export class CliError extends Error {
   override name = "CliError";

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
-import { sql, type SQL, type ExtractTablesWithRelations } from "drizzle-orm";
+import { type ExtractTablesWithRelations, type SQL, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
@@ -32,9 +32,7 @@ export class EmbeddedDatabaseBusyError extends Error {
   override name = "EmbeddedDatabaseBusyError";
 }
 
-export const MIGRATIONS_FOLDER = path.resolve(
-  /*turbopackIgnore: true*/ process.env.TOKENDESK_MIGRATIONS_DIR ?? path.join(process.cwd(), "db", "migrations"),
-);
+export const MIGRATIONS_FOLDER = path.resolve(/*turbopackIgnore: true*/ process.env.TOKENDESK_MIGRATIONS_DIR ?? path.join(process.cwd(), "db", "migrations"));
 
 /** Rows of a raw `db.execute(sql...)`, whichever driver answered. */
 export async function queryRows<T>(db: Executor, query: SQL): Promise<T[]> {
@@ -161,9 +159,6 @@ export function expectedSchemaVersion(): number {
 }
 
 export async function appliedSchemaVersion(db: Executor): Promise<number> {
-  const rows = await queryRows<{ n: number | string }>(
-    db,
-    sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
-  );
+  const rows = await queryRows<{ n: number | string }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
   return Number(rows[0]?.n ?? 0);
 }

@@ -3,7 +3,7 @@
  * globalThis so that a dev-server reload does not open the embedded database a second time.
  */
 import { config } from "@/lib/config/env";
-import { migrateDatabase, openDatabase, type Database, type DatabaseHandle } from "./client";
+import { type Database, type DatabaseHandle, migrateDatabase, openDatabase } from "./client";
 
 const globalForDb = globalThis as unknown as { __tokendeskDb?: Promise<DatabaseHandle> };
 

@@ -4,20 +4,7 @@
  * SHA-256/HMAC digests, passwords as argon2id hashes, signing keys encrypted with TOKENDESK_SECRET.
  */
 import { sql } from "drizzle-orm";
-import {
-  customType,
-  bigint,
-  bigserial,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from "drizzle-orm/pg-core";
+import { bigint, bigserial, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /** bytea as a Node Buffer, whichever driver read it (PGlite answers Uint8Array). */
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -79,9 +66,7 @@ export const auditEvents = pgTable(
      * The writing transaction's id. Seals cover every row whose transaction ended before the seal,
      * by xid range, which is what lets writers append concurrently without a chain head.
      */
-    txid: bigint("txid", { mode: "bigint" })
-      .notNull()
-      .default(sql`(pg_current_xact_id()::text)::bigint`),
+    txid: bigint("txid", { mode: "bigint" }).notNull().default(sql`(pg_current_xact_id()::text)::bigint`),
     actorType: text("actor_type").notNull(),
     actorId: text("actor_id"),
     actorName: text("actor_name"),
@@ -106,12 +91,8 @@ export const auditEvents = pgTable(
     // Events naming an API key / a user only in details (migrations, installations, IDV, reuse):
     // partial, so only the few events carrying the key are indexed; queries must repeat the
     // `details ? '…'` predicate for the planner to match it (lib/audit/query.ts, lib/users/timeline.ts).
-    index("audit_events_detail_api_key_time_idx")
-      .on(sql`(${t.details}->>'apiKeyId')`, t.occurredAt.desc(), t.id.desc())
-      .where(sql`details ? 'apiKeyId'`),
-    index("audit_events_detail_user_time_idx")
-      .on(sql`(${t.details}->>'userId')`, t.occurredAt.desc(), t.id.desc())
-      .where(sql`details ? 'userId'`),
+    index("audit_events_detail_api_key_time_idx").on(sql`(${t.details}->>'apiKeyId')`, t.occurredAt.desc(), t.id.desc()).where(sql`details ? 'apiKeyId'`),
+    index("audit_events_detail_user_time_idx").on(sql`(${t.details}->>'userId')`, t.occurredAt.desc(), t.id.desc()).where(sql`details ? 'userId'`),
   ],
 );
 export type AuditEventRow = typeof auditEvents.$inferSelect;
@@ -140,7 +121,9 @@ export const environmentSettings = pgTable("environment_settings", {
   environment: text("environment", { enum: ["sandbox", "production"] }).primaryKey(),
   signInTokenTtlSeconds: integer("sign_in_token_ttl_seconds").notNull().default(600),
   accessTokenTtlSeconds: integer("access_token_ttl_seconds").notNull().default(3600),
-  refreshAbsoluteTtlSeconds: integer("refresh_absolute_ttl_seconds").notNull().default(365 * 24 * 3600),
+  refreshAbsoluteTtlSeconds: integer("refresh_absolute_ttl_seconds")
+    .notNull()
+    .default(365 * 24 * 3600),
   refreshGraceSeconds: integer("refresh_grace_seconds").notNull().default(10),
   updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   updatedBy: text("updated_by"),
@@ -293,10 +276,7 @@ export const apiKeyInstallations = pgTable(
     migratedAt: timestamp("migrated_at", { withTimezone: true, mode: "date" }),
     migratedSessionId: uuid("migrated_session_id"),
   },
-  (t) => [
-    primaryKey({ columns: [t.apiKeyId, t.userId, t.installationId] }),
-    index("api_key_installations_seen_idx").on(t.apiKeyId, t.lastSeenAt.desc()),
-  ],
+  (t) => [primaryKey({ columns: [t.apiKeyId, t.userId, t.installationId] }), index("api_key_installations_seen_idx").on(t.apiKeyId, t.lastSeenAt.desc())],
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -392,7 +372,9 @@ export const instances = pgTable("instances", {
   environment: text("environment", { enum: ["sandbox", "production"] }).notNull(),
   keyHash: text("key_hash").notNull(),
   jwtTtlSeconds: integer("jwt_ttl_seconds").notNull().default(86_400),
-  refreshTtlSeconds: integer("refresh_ttl_seconds").notNull().default(90 * 86_400),
+  refreshTtlSeconds: integer("refresh_ttl_seconds")
+    .notNull()
+    .default(90 * 86_400),
   createdBy: text("created_by"),
   createdAt: createdAt(),
 });

@@ -3,11 +3,11 @@
  * console with something in it. Never runs against DATABASE_URL (production seeds nothing).
  */
 import { count } from "drizzle-orm";
-import type { Database } from "./client";
-import { staff } from "./schema";
-import { systemActor, NO_REQUEST } from "@/lib/context";
-import { DEMO_STAFF } from "./demo-staff";
+import { NO_REQUEST, systemActor } from "@/lib/context";
 import { createStaff } from "@/lib/staff/staff";
+import type { Database } from "./client";
+import { DEMO_STAFF } from "./demo-staff";
+import { staff } from "./schema";
 import { seedDevicesDemo } from "./seeds/devices";
 import { seedIdvDemo } from "./seeds/idv";
 import { seedTokensDemo } from "./seeds/tokens";

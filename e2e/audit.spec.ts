@@ -2,8 +2,9 @@
  * The audit page as an auditor: filters live in the URL, keyset pages ("Older events"), CSV and
  * NDJSON export of exactly the filtered set, and the chain verification button.
  */
-import { expect, request, test } from "@playwright/test";
+
 import fs from "node:fs";
+import { expect, request, test } from "@playwright/test";
 import { authFile, signInThroughApi, snap, unique } from "./fixtures";
 
 test.use({ storageState: authFile("auditor") });
@@ -58,7 +59,10 @@ test("filters through the URL, pages with keyset cursors, exports the filtered s
   // CSV: a header and one line per event of the filtered set, newest first.
   const csvDownload = page.waitForEvent("download");
   await page.getByRole("link", { name: "Export CSV" }).click();
-  const csv = fs.readFileSync((await (await csvDownload).path())!, "utf8").trimEnd().split("\n");
+  const csv = fs
+    .readFileSync((await (await csvDownload).path())!, "utf8")
+    .trimEnd()
+    .split("\n");
   expect(csv[0]).toBe("id,occurred_at,actor_type,actor_id,actor_name,action,target_type,target_id,environment,outcome,reason,request_id,ip,user_agent,details");
   expect(csv).toHaveLength(EVENTS + 1);
   expect(csv[1]).toContain(`anonymous,,${prefix}-62@e2e.test,staff.sign_in_failed,`);

@@ -25,7 +25,10 @@ test("support finds a device by ClientId, sees its JWT, disables it, and the dev
   await admin.close();
 
   // The app registers a device.
-  const reg = await request.post("/v1/Registration/create", { headers: { InstanceId: instanceId, InstanceKey: instanceKey }, data: { UserFields: { ClientId: clientId }, FirstName: "Erin", LastName: "Endtoend" } });
+  const reg = await request.post("/v1/Registration/create", {
+    headers: { InstanceId: instanceId, InstanceKey: instanceKey },
+    data: { UserFields: { ClientId: clientId }, FirstName: "Erin", LastName: "Endtoend" },
+  });
   expect(reg.status()).toBe(200);
   const { Result } = (await reg.json()) as { Result: { DeviceToken: string; AccessToken: { Token: string }; RefreshToken: string } };
   const jwt = Result.AccessToken.Token;

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { expect, request as playwrightRequest, type APIRequestContext, type Browser, type BrowserContext, type Page } from "@playwright/test";
+import { type APIRequestContext, type Browser, type BrowserContext, expect, type Page, request as playwrightRequest } from "@playwright/test";
 import { DEMO_STAFF } from "@/db/demo-staff";
 import type { StaffRole } from "@/lib/staff/rbac";
 

@@ -4,7 +4,7 @@
  * generated photo and submits; the support page turns to `submitted` by itself (no reload); an
  * auditor opens the session and sees what was captured; the link used again is no longer valid.
  */
-import { devices, expect, test, type Page } from "@playwright/test";
+import { devices, expect, type Page, test } from "@playwright/test";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
 import { authFile, snap, unique } from "./fixtures";
@@ -38,7 +38,11 @@ async function takePhoto(phone: Page, seed: number) {
 test.describe("IDV handoff", () => {
   test.use({ storageState: authFile("support") });
 
-  test("support issues a handoff, a phone completes it from the QR code, the console follows live, an auditor sees the capture", async ({ page, browser, baseURL }) => {
+  test("support issues a handoff, a phone completes it from the QR code, the console follows live, an auditor sees the capture", async ({
+    page,
+    browser,
+    baseURL,
+  }) => {
     const externalUserId = unique("idv-e2e");
     await page.goto("/handoffs");
     await expect(page.getByRole("heading", { name: "IDV handoffs" })).toBeVisible();

@@ -3,7 +3,7 @@
  * account lockout in words, and signing out. Lockout tests use throwaway members created by the
  * admin, so the demo accounts the other specs use are never locked.
  */
-import { expect, test, type Browser } from "@playwright/test";
+import { type Browser, expect, test } from "@playwright/test";
 import { auditEvents, authFile, createStaffViaUi, demo, signedInContext, snap, unique } from "./fixtures";
 
 async function throwaway(browser: Browser, role: "support" | "auditor" = "support") {

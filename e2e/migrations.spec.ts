@@ -3,14 +3,19 @@
  * usage and migration (some rejected); the migrations report then shows the same counts for that
  * key, the chart, the events, and the export contains exactly those events.
  */
-import { expect, test, type APIRequestContext } from "@playwright/test";
+import { type APIRequestContext, expect, test } from "@playwright/test";
 import { auditEvents, authFile, createKeyInConsole, EXCHANGE, SIGN_IN_TOKEN_TYPE, unique } from "./fixtures";
 
 async function migrate(request: APIRequestContext, key: string, userId: string, installationId: string, previousUserId: string | null) {
   const minted = await request.post(`/v2/user/${userId}/sign_in_token`, { headers: { "X-Vital-API-Key": key } });
   expect(minted.status()).toBe(200);
   const { sign_in_token } = (await minted.json()) as { sign_in_token: string };
-  const form: Record<string, string> = { grant_type: EXCHANGE, subject_token: sign_in_token, subject_token_type: SIGN_IN_TOKEN_TYPE, installation_id: installationId };
+  const form: Record<string, string> = {
+    grant_type: EXCHANGE,
+    subject_token: sign_in_token,
+    subject_token_type: SIGN_IN_TOKEN_TYPE,
+    installation_id: installationId,
+  };
   if (previousUserId) form.previous_user_id = previousUserId;
   return request.post("/oauth/token", { headers: { "X-Vital-API-Key": key }, form });
 }
@@ -77,8 +82,18 @@ test("the migrations report shows what the installations did, with chart, events
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { action: string; reason: string | null; details: { userId: string; apiKeyPrefix: string } });
   expect(events).toHaveLength(5);
-  expect(events.filter((e) => e.action === "migration.completed").map((e) => e.details.userId).sort()).toEqual([users[0], users[1], users[2]].sort());
-  expect(events.filter((e) => e.action === "migration.rejected").map((e) => e.reason).sort()).toEqual(["previous_user_id_missing", "user_mismatch"]);
+  expect(
+    events
+      .filter((e) => e.action === "migration.completed")
+      .map((e) => e.details.userId)
+      .sort(),
+  ).toEqual([users[0], users[1], users[2]].sort());
+  expect(
+    events
+      .filter((e) => e.action === "migration.rejected")
+      .map((e) => e.reason)
+      .sort(),
+  ).toEqual(["previous_user_id_missing", "user_mismatch"]);
   expect(events.every((e) => e.details.apiKeyPrefix === prefix)).toBe(true);
   expect(await res.text()).not.toContain(key);
   await context.close();

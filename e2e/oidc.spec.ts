@@ -3,7 +3,7 @@
  * Playwright config): its development login and consent pages, PKCE, and tokendesk's role mapping
  * OIDC_ROLE_MAP=td-admins=admin,td-support=support.
  */
-import { expect, test, type Page } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 import { auditEvents, snap } from "./fixtures";
 
 async function signInThroughIdp(page: Page, login: string) {
@@ -54,5 +54,7 @@ test("an IdP user without a mapped group is refused with a sentence and not crea
   await expect(page).toHaveURL(/\/login$/);
   const refused = await auditEvents(baseURL!, { action: "staff.sign_in_failed", actor: "sso-nobody@idp.test" });
   expect(refused[0]).toMatchObject({ outcome: "denied", details: { method: "oidc", reason: "no_role" } });
-  expect(await auditEvents(baseURL!, { action: "staff.created", targetType: "staff" }).then((e) => e.filter((x) => x.details.email === "sso-nobody@idp.test"))).toEqual([]);
+  expect(
+    await auditEvents(baseURL!, { action: "staff.created", targetType: "staff" }).then((e) => e.filter((x) => x.details.email === "sso-nobody@idp.test")),
+  ).toEqual([]);
 });

@@ -49,7 +49,12 @@ test("admin changes the production sign-in token lifetime; invalid values get th
 
 test("admin rotates the signing key after confirming", async ({ page, baseURL }) => {
   await page.goto("/settings");
-  const before = await page.getByTestId("signing-key-current").locator("td").first().textContent().catch(() => null);
+  const before = await page
+    .getByTestId("signing-key-current")
+    .locator("td")
+    .first()
+    .textContent()
+    .catch(() => null);
   await page.getByRole("button", { name: "Rotate now" }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Rotate signing key" }).click();
   await expect(page.getByRole("status").filter({ hasText: "New tokens are signed with" })).toBeVisible();

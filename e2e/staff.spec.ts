@@ -2,7 +2,7 @@
  * Admins manage staff in the browser; each change applies to the member's existing session on its
  * very next request (the session cookie only names the member; the row decides).
  */
-import { expect, test, type Page } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 import { auditEvents, authFile, createStaffViaUi, signedInContext, snap, unique } from "./fixtures";
 
 test.use({ storageState: authFile("admin") });

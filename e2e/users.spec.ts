@@ -5,13 +5,16 @@
  * fails. QA cannot issue for a production user (not offered; refused when forced); an auditor
  * cannot issue at all. Users are created through the API with keys an admin makes in the console.
  */
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { type APIRequestContext, expect, type Page, test } from "@playwright/test";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
 import { auditEvents, authFile, createKeyInConsole, EXCHANGE, SIGN_IN_TOKEN_TYPE, snap, unique } from "./fixtures";
 
 async function createUser(request: APIRequestContext, key: string, clientUserId: string, name: string): Promise<string> {
-  const res = await request.post("/v2/user", { headers: { "X-Vital-API-Key": key }, data: { client_user_id: clientUserId, name, email: `${clientUserId}@e2e.test` } });
+  const res = await request.post("/v2/user", {
+    headers: { "X-Vital-API-Key": key },
+    data: { client_user_id: clientUserId, name, email: `${clientUserId}@e2e.test` },
+  });
   expect(res.status(), await res.text()).toBe(200);
   return ((await res.json()) as { user_id: string }).user_id;
 }
@@ -112,7 +115,11 @@ test.describe("support", () => {
     expect(refreshed.status()).toBe(400);
     expect(await refreshed.json()).toMatchObject({ error: "invalid_grant" });
 
-    const issued = await auditEvents(page.url().replace(/\/users\/.*/, ""), { action: "sign_in_token.issued", targetType: "user", targetId: productionUser.id });
+    const issued = await auditEvents(page.url().replace(/\/users\/.*/, ""), {
+      action: "sign_in_token.issued",
+      targetType: "user",
+      targetId: productionUser.id,
+    });
     expect(issued).toHaveLength(1);
     expect(issued[0]).toMatchObject({ actor_name: "support@demo.tokendesk.dev", reason: "Ticket 4411: locked out after a phone change" });
     expect(JSON.stringify(issued[0])).not.toContain(token);
@@ -167,7 +174,9 @@ test.describe("qa", () => {
     await dialog.getByRole("button", { name: "Issue token" }).click();
     await expect(dialog.getByRole("alert")).toHaveText("QA staff may only act in the sandbox environment.");
     await expect(dialog.getByTestId("sign-in-token-value")).toHaveCount(0);
-    expect(await auditEvents(baseURL!, { action: "sign_in_token.issued", targetType: "user", targetId: productionUser.id, actor: "qa@demo.tokendesk.dev" })).toEqual([]);
+    expect(
+      await auditEvents(baseURL!, { action: "sign_in_token.issued", targetType: "user", targetId: productionUser.id, actor: "qa@demo.tokendesk.dev" }),
+    ).toEqual([]);
   });
 
   test("can issue for a sandbox user", async ({ page }) => {

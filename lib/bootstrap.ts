@@ -27,7 +27,7 @@ export async function bootstrapServer(): Promise<void> {
     lines.push(seeded ? "  seeded a demo team. Demo sign-ins:" : "  demo sign-ins (unless changed since):");
     for (const s of DEMO_STAFF) lines.push(`    ${s.role.padEnd(8)} ${s.email}  /  ${s.password}`);
   }
-  console.log(lines.join("\n") + "\n");
+  console.log(`${lines.join("\n")}\n`);
 }
 
 /** bootstrapServer, stopping the process with one sentence if configuration or database fail. */

@@ -27,15 +27,11 @@ export class DomainError extends Error {
   }
 }
 
-export const badRequest = (message: string, code: ErrorCode = "bad_request", extra?: Record<string, unknown>) =>
-  new DomainError(code, message, 400, extra);
-export const forbidden = (message = "You are not allowed to do this.", code: ErrorCode = "forbidden") =>
-  new DomainError(code, message, 403);
+export const badRequest = (message: string, code: ErrorCode = "bad_request", extra?: Record<string, unknown>) => new DomainError(code, message, 400, extra);
+export const forbidden = (message = "You are not allowed to do this.", code: ErrorCode = "forbidden") => new DomainError(code, message, 403);
 export const notFound = (message = "Not found.", code: ErrorCode = "not_found") => new DomainError(code, message, 404);
-export const conflict = (message: string, code: ErrorCode = "conflict", extra?: Record<string, unknown>) =>
-  new DomainError(code, message, 409, extra);
-export const rateLimited = (message: string, retryAfterSeconds: number) =>
-  new DomainError("rate_limited", message, 429, { retryAfterSeconds });
+export const conflict = (message: string, code: ErrorCode = "conflict", extra?: Record<string, unknown>) => new DomainError(code, message, 409, extra);
+export const rateLimited = (message: string, retryAfterSeconds: number) => new DomainError("rate_limited", message, 429, { retryAfterSeconds });
 
 export function isDomainError(err: unknown): err is DomainError {
   return err instanceof DomainError;

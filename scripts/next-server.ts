@@ -4,7 +4,7 @@
  * (tests/helpers/server.ts) and the benchmarks (scripts/bench/lib.ts), which also need the child
  * (its pid, for CPU accounting) and extra Node flags (CPU profiles).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";

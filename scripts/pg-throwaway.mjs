@@ -95,7 +95,7 @@ export async function startThrowawayPostgres({ durable = false, sharedBuffers = 
 if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === "serve") {
   const urlFileIdx = process.argv.indexOf("--url-file");
   const pg = await startThrowawayPostgres({ durable: process.argv.includes("--durable") });
-  if (urlFileIdx > 0) fs.writeFileSync(process.argv[urlFileIdx + 1], pg.url + "\n");
+  if (urlFileIdx > 0) fs.writeFileSync(process.argv[urlFileIdx + 1], `${pg.url}\n`);
   console.log(pg.url);
   const shutdown = () => {
     pg.stop();

@@ -57,7 +57,14 @@ export default async function OverviewPage() {
       </div>
       {recent ? (
         <Card>
-          <CardHeader title="Recent activity" actions={<Link className="text-sm text-indigo-700 hover:underline" href="/audit">Open the audit log</Link>} />
+          <CardHeader
+            title="Recent activity"
+            actions={
+              <Link className="text-sm text-indigo-700 hover:underline" href="/audit">
+                Open the audit log
+              </Link>
+            }
+          />
           <CardBody>{recent.events.length ? <AuditTable events={recent.events} /> : <EmptyState title="Nothing has happened yet" />}</CardBody>
         </Card>
       ) : null}

@@ -4,8 +4,8 @@ import { redirect } from "next/navigation";
 import { LinkProblem } from "@/components/handoffs/link-problem";
 import { getDb } from "@/db";
 import { config } from "@/lib/config/env";
-import { findWorkflow } from "@/lib/idv/workflows";
 import { isPhoneUserAgent, parseCaptureTarget, qrSvg, resolveHandoff, shortLinkUrl } from "@/lib/idv/handoff";
+import { findWorkflow } from "@/lib/idv/workflows";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Continue on your phone", referrer: "no-referrer", robots: { index: false, follow: false } };
@@ -48,7 +48,13 @@ export default async function CapturePage({ searchParams }: { searchParams: Prom
           </p>
         </div>
         <figure className="mx-auto w-64">
-          <div role="img" aria-label="QR code to continue on your phone" data-testid="capture-qr" dangerouslySetInnerHTML={{ __html: svg }} />
+          <div
+            role="img"
+            aria-label="QR code to continue on your phone"
+            data-testid="capture-qr"
+            // biome-ignore lint/security/noDangerouslySetInnerHtml: SVG markup our server generated with the qrcode package, no user input
+            dangerouslySetInnerHTML={{ __html: svg }}
+          />
           <figcaption className="mt-2 break-all text-center text-xs text-slate-500">{short}</figcaption>
         </figure>
       </div>

@@ -2,9 +2,9 @@ import type { Metadata, Viewport } from "next";
 import { LinkProblem } from "@/components/handoffs/link-problem";
 import { MobileFlow } from "@/components/handoffs/mobile-flow";
 import { getDb } from "@/db";
-import { findWorkflow } from "@/lib/idv/workflows";
 import { resolveHandoff } from "@/lib/idv/handoff";
 import { sessionDetail } from "@/lib/idv/sessions";
+import { findWorkflow } from "@/lib/idv/workflows";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Verify your identity", referrer: "no-referrer", robots: { index: false, follow: false } };
@@ -21,5 +21,13 @@ export default async function MobilePage({ searchParams }: { searchParams: Promi
   if (!state.ok) return <LinkProblem reason={state.reason} />;
   const detail = await sessionDetail(db, state.session);
   const workflow = await findWorkflow(db, state.session.workflowId);
-  return <MobileFlow token={token} sessionId={sessionId} workflowName={workflow?.name ?? "Identity verification"} steps={detail.steps} expiresAt={detail.expiresAt} />;
+  return (
+    <MobileFlow
+      token={token}
+      sessionId={sessionId}
+      workflowName={workflow?.name ?? "Identity verification"}
+      steps={detail.steps}
+      expiresAt={detail.expiresAt}
+    />
+  );
 }

@@ -8,7 +8,7 @@ export function register(program: Command): void {
   keys
     .command("create")
     .description("create a Team API key; the key is printed once and only its hash is stored")
-    .requiredOption("--name <name>", "what staff see in lists, e.g. \"iOS app backend\"")
+    .requiredOption("--name <name>", 'what staff see in lists, e.g. "iOS app backend"')
     .requiredOption("--environment <environment>", "sandbox or production")
     .requiredOption("--region <region>", "us or eu (or a region added with TOKENDESK_REGIONS)")
     .option("--scopes <scopes>", "all, or a comma list: users:read,users:write,sign_in_tokens:write,...", "all")

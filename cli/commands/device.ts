@@ -6,7 +6,7 @@
  */
 import path from "node:path";
 import type { Command } from "commander";
-import { createTokendeskClient, isSdkError, type Environment, type TokendeskClient } from "@/lib/sdk";
+import { createTokendeskClient, type Environment, isSdkError, type TokendeskClient } from "@/lib/sdk";
 import { fileStorage } from "@/lib/sdk/node";
 import { CliError, say } from "../context";
 

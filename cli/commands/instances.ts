@@ -10,7 +10,7 @@ export function register(program: Command): void {
   cmd
     .command("create")
     .description("create an instance; the InstanceKey is printed once and only its hash is stored")
-    .requiredOption("--name <name>", "what staff see in lists, e.g. \"Fleet app\"")
+    .requiredOption("--name <name>", 'what staff see in lists, e.g. "Fleet app"')
     .requiredOption("--environment <environment>", "sandbox or production")
     .option("--jwt-ttl <seconds>", "device JWT lifetime (ExpiresIn)", "86400")
     .option("--refresh-ttl <seconds>", "refresh token lifetime", String(90 * 86_400))

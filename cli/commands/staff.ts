@@ -1,4 +1,4 @@
-import { Option, type Command } from "commander";
+import { type Command, Option } from "commander";
 import { STAFF_ROLES } from "@/lib/staff/rbac";
 import { createStaff } from "@/lib/staff/staff";
 import { say, withDatabase } from "../context";

@@ -24,7 +24,7 @@ export function register(program: Command): void {
   workflows
     .command("create")
     .description("create a workflow from an ordered list of steps")
-    .requiredOption("--name <name>", "what staff see, e.g. \"KYC: ID and selfie\"")
+    .requiredOption("--name <name>", 'what staff see, e.g. "KYC: ID and selfie"')
     .requiredOption("--steps <list>", "steps in order, comma-separated: document, selfie, form")
     .option("--json", "print the created workflow as JSON {id, name, steps}")
     .action(async (opts: { name: string; steps: string; json?: boolean }) => {

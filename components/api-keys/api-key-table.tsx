@@ -1,5 +1,5 @@
 "use client";
-import { useActionState, useState, type ReactNode } from "react";
+import { type ReactNode, useActionState, useState } from "react";
 import { formatUtc, relativeTime } from "@/components/tokens/format";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
@@ -61,15 +61,21 @@ export function ApiKeyTable({
                 <span className="flex flex-wrap gap-1" title={k.scopes.join(", ")}>
                   {allScopes.every((s) => k.scopes.includes(s)) ? (
                     <Badge tone="info">All scopes</Badge>
-                  ) : k.scopes.map((s) => (
-                    <code key={s} className="rounded bg-slate-100 px-1 text-xs">
-                      {s}
-                    </code>
-                  ))}
+                  ) : (
+                    k.scopes.map((s) => (
+                      <code key={s} className="rounded bg-slate-100 px-1 text-xs">
+                        {s}
+                      </code>
+                    ))
+                  )}
                 </span>
               </TD>
               <TD className="whitespace-nowrap text-xs text-slate-600">{formatUtc(k.createdAt)}</TD>
-              <TD className="whitespace-nowrap text-xs text-slate-600" title={k.lastUsedAt ? formatUtc(k.lastUsedAt, { seconds: true }) : undefined} suppressHydrationWarning>
+              <TD
+                className="whitespace-nowrap text-xs text-slate-600"
+                title={k.lastUsedAt ? formatUtc(k.lastUsedAt, { seconds: true }) : undefined}
+                suppressHydrationWarning
+              >
                 {k.lastUsedAt ? relativeTime(k.lastUsedAt) : "never"}
               </TD>
               <TD>
@@ -116,7 +122,12 @@ function RevokeKeyDialog({ apiKey, action, impact, onDone }: { apiKey: ApiKeyVie
           <input type="hidden" name="id" value={apiKey.id} />
           {/* What still depends on this key (installations in API-key mode) goes here. */}
           <div data-slot="revoke-impact">{impact}</div>
-          <Field label="Reason" htmlFor={`revoke-reason-${apiKey.id}`} hint="Recorded in the audit log, e.g. “leaked in a CI log”." error={state && !state.ok ? state.error : null}>
+          <Field
+            label="Reason"
+            htmlFor={`revoke-reason-${apiKey.id}`}
+            hint="Recorded in the audit log, e.g. “leaked in a CI log”."
+            error={state && !state.ok ? state.error : null}
+          >
             <Textarea id={`revoke-reason-${apiKey.id}`} name="reason" required maxLength={500} />
           </Field>
           <div className="flex justify-end gap-2">

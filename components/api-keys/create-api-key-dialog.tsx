@@ -28,7 +28,13 @@ export function CreateApiKeyDialog({ action, regions, scopes }: { action: Create
   const [open, setOpen] = useState(false);
   const [attempt, setAttempt] = useState(0);
   return (
-    <Dialog open={open} onOpenChange={(o) => { setOpen(o); if (!o) setAttempt((a) => a + 1); }}>
+    <Dialog
+      open={open}
+      onOpenChange={(o) => {
+        setOpen(o);
+        if (!o) setAttempt((a) => a + 1);
+      }}
+    >
       <DialogTrigger asChild>
         <Button>Create API key</Button>
       </DialogTrigger>
@@ -45,14 +51,25 @@ function CreateApiKeyBody({ action, regions, scopes }: { action: CreateAction; r
   if (state?.ok) {
     const { key, apiKey } = state.data;
     return (
-      <DialogContent title="Copy your new API key" description="This is the only time the key is shown. Store it in your backend's secret manager now: you won't see it again.">
+      <DialogContent
+        title="Copy your new API key"
+        description="This is the only time the key is shown. Store it in your backend's secret manager now: you won't see it again."
+      >
         <div className="space-y-4" data-testid="new-api-key">
           <Alert tone="warning" title="You won't see this key again">
             tokendesk keeps only a hash of it. If you lose it, revoke it and create a new one.
           </Alert>
           <Field label={`${apiKey.name} · ${apiKey.environment} · ${apiKey.region}`} htmlFor="new-api-key-value">
             <div className="flex gap-2">
-              <Input id="new-api-key-value" readOnly autoFocus value={key} className="font-mono text-xs" data-testid="api-key-secret" onFocus={(e) => e.currentTarget.select()} />
+              <Input
+                id="new-api-key-value"
+                readOnly
+                autoFocus
+                value={key}
+                className="font-mono text-xs"
+                data-testid="api-key-secret"
+                onFocus={(e) => e.currentTarget.select()}
+              />
               <CopyButton value={key} label="Copy key" />
             </div>
           </Field>
@@ -72,7 +89,12 @@ function CreateApiKeyBody({ action, regions, scopes }: { action: CreateAction; r
   return (
     <DialogContent title="Create an API key" description="A key belongs to one environment and region. Give it only the scopes its backend needs.">
       <form action={formAction} className="space-y-4" aria-label="Create an API key">
-        <Field label="Name" htmlFor="key-name" hint="Who uses it, e.g. “Checkout backend (prod)”" error={state && !state.ok && state.field === "name" ? state.error : null}>
+        <Field
+          label="Name"
+          htmlFor="key-name"
+          hint="Who uses it, e.g. “Checkout backend (prod)”"
+          error={state && !state.ok && state.field === "name" ? state.error : null}
+        >
           <Input id="key-name" name="name" required maxLength={100} autoFocus aria-invalid={state && !state.ok && state.field === "name" ? true : undefined} />
         </Field>
         <div className="grid grid-cols-2 gap-3">

@@ -42,18 +42,24 @@ export function CreateInstanceForm({ action }: { action: Action }) {
         </Button>
       </form>
       <div aria-live="polite">
-        {state && !state.ok && !["name", "environment", "jwtTtlSeconds", "refreshTtlSeconds"].includes(state.field ?? "") ? <Alert tone="error">{state.error}</Alert> : null}
-        {state && state.ok ? (
+        {state && !state.ok && !["name", "environment", "jwtTtlSeconds", "refreshTtlSeconds"].includes(state.field ?? "") ? (
+          <Alert tone="error">{state.error}</Alert>
+        ) : null}
+        {state?.ok ? (
           <Alert tone="success" title={`Instance "${state.data.name}" created (${state.data.environment}).`}>
             <p>Give these to the app&apos;s developers. The InstanceKey is shown this once; tokendesk keeps only its hash.</p>
             <dl className="mt-3 grid gap-2 text-slate-900 md:grid-cols-[8rem_1fr_auto] md:items-center">
               <dt className="font-medium">InstanceId</dt>
-              <dd className="break-all font-mono text-xs" data-testid="new-instance-id">{state.data.instanceId}</dd>
+              <dd className="break-all font-mono text-xs" data-testid="new-instance-id">
+                {state.data.instanceId}
+              </dd>
               <dd>
                 <CopyButton value={state.data.instanceId} label="Copy InstanceId" />
               </dd>
               <dt className="font-medium">InstanceKey</dt>
-              <dd className="break-all font-mono text-xs" data-testid="new-instance-key">{state.data.instanceKey}</dd>
+              <dd className="break-all font-mono text-xs" data-testid="new-instance-key">
+                {state.data.instanceKey}
+              </dd>
               <dd>
                 <CopyButton value={state.data.instanceKey} label="Copy InstanceKey" />
               </dd>

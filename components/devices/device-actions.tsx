@@ -1,8 +1,8 @@
 "use client";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { ReasonDialog, type ReasonAction } from "@/components/users/reason-dialog";
 import { Alert } from "@/components/ui/alert";
+import { type ReasonAction, ReasonDialog } from "@/components/users/reason-dialog";
 
 /** Disable/enable the device and revoke its refresh tokens; each asks why (the audit log keeps it). */
 export function DeviceActions({

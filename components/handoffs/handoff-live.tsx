@@ -57,6 +57,7 @@ export function HandoffLive({ handoff }: { handoff: LiveHandoff }) {
           aria-label="QR code of the handoff link"
           data-testid="handoff-qr"
           className={`w-64 rounded-md border border-slate-200 bg-white ${live ? "" : "opacity-30"}`}
+          // biome-ignore lint/security/noDangerouslySetInnerHtml: SVG markup our server generated with the qrcode package, no user input
           dangerouslySetInnerHTML={{ __html: handoff.qrSvg }}
         />
         <p className="mt-1 text-xs text-slate-500">Scan with a phone camera. The code holds the short link.</p>
@@ -72,7 +73,10 @@ export function HandoffLive({ handoff }: { handoff: LiveHandoff }) {
         {data?.steps?.length ? (
           <ol className="flex flex-wrap gap-2 text-xs" aria-label="Steps">
             {data.steps.map((s) => (
-              <li key={s.id} className={`rounded-full px-2 py-0.5 ring-1 ${s.completed ? "bg-emerald-50 text-emerald-800 ring-emerald-300" : "bg-slate-50 text-slate-600 ring-slate-300"}`}>
+              <li
+                key={s.id}
+                className={`rounded-full px-2 py-0.5 ring-1 ${s.completed ? "bg-emerald-50 text-emerald-800 ring-emerald-300" : "bg-slate-50 text-slate-600 ring-slate-300"}`}
+              >
                 {s.completed ? "✓ " : ""}
                 {s.label}
               </li>
@@ -84,7 +88,14 @@ export function HandoffLive({ handoff }: { handoff: LiveHandoff }) {
             Handoff URL
           </label>
           <div className="flex gap-2">
-            <input id={`url-${handoff.sessionId}`} readOnly value={handoff.url} data-testid="handoff-url" className="h-9 min-w-0 flex-1 rounded-md border border-slate-300 bg-slate-50 px-3 font-mono text-xs" onFocus={(e) => e.currentTarget.select()} />
+            <input
+              id={`url-${handoff.sessionId}`}
+              readOnly
+              value={handoff.url}
+              data-testid="handoff-url"
+              className="h-9 min-w-0 flex-1 rounded-md border border-slate-300 bg-slate-50 px-3 font-mono text-xs"
+              onFocus={(e) => e.currentTarget.select()}
+            />
             <Button variant="secondary" size="md" onClick={() => copy(handoff.url, "url")}>
               {copied === "url" ? "Copied" : "Copy"}
             </Button>
@@ -95,7 +106,13 @@ export function HandoffLive({ handoff }: { handoff: LiveHandoff }) {
             Short link
           </label>
           <div className="flex gap-2">
-            <input id={`short-${handoff.sessionId}`} readOnly value={handoff.shortUrl} className="h-9 min-w-0 flex-1 rounded-md border border-slate-300 bg-slate-50 px-3 font-mono text-xs" onFocus={(e) => e.currentTarget.select()} />
+            <input
+              id={`short-${handoff.sessionId}`}
+              readOnly
+              value={handoff.shortUrl}
+              className="h-9 min-w-0 flex-1 rounded-md border border-slate-300 bg-slate-50 px-3 font-mono text-xs"
+              onFocus={(e) => e.currentTarget.select()}
+            />
             <Button variant="secondary" size="md" onClick={() => copy(handoff.shortUrl, "short")}>
               {copied === "short" ? "Copied" : "Copy"}
             </Button>

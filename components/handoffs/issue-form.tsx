@@ -33,7 +33,14 @@ export function IssueHandoffForm({
   const [who, setWho] = useState<"external" | "user">(initialUserId ? "user" : "external");
   // Controlled fields: React resets uncontrolled ones after every action, which would wipe what
   // support typed when the server refuses (say, a missing reason).
-  const [fields, setFields] = useState({ externalUserId: "", userId: initialUserId ?? "", environment: environments[0] ?? "sandbox", workflowId: workflows[0]?.id ?? "", ttl: "3600", reason: "" });
+  const [fields, setFields] = useState({
+    externalUserId: "",
+    userId: initialUserId ?? "",
+    environment: environments[0] ?? "sandbox",
+    workflowId: workflows[0]?.id ?? "",
+    ttl: "3600",
+    reason: "",
+  });
   const bind = (name: keyof typeof fields) => ({
     value: fields[name],
     onChange: (e: { target: { value: string } }) => setFields((f) => ({ ...f, [name]: e.target.value })),
@@ -108,7 +115,7 @@ export function IssueHandoffForm({
           {err && !err.field ? <Alert tone="error">{err.error}</Alert> : null}
         </div>
       </form>
-      {state && state.ok ? (
+      {state?.ok ? (
         <div className="rounded-lg border border-indigo-200 bg-indigo-50/40 p-4">
           {state.message ? <p className="mb-3 text-sm font-medium text-indigo-900">{state.message}</p> : null}
           <HandoffLive key={state.data.sessionId} handoff={state.data} />

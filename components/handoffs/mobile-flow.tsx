@@ -83,19 +83,45 @@ export function MobileFlow({ token, sessionId, workflowName, steps: initial, exp
       ) : null}
       {step ? (
         step.type === "form" ? (
-          <FormStep key={step.id} step={step} busy={busy} onSubmit={async (fields) => { const r = await call(`/steps/${encodeURIComponent(step.id)}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ fields }) }); if (r) complete(r); }} />
+          <FormStep
+            key={step.id}
+            step={step}
+            busy={busy}
+            onSubmit={async (fields) => {
+              const r = await call(`/steps/${encodeURIComponent(step.id)}`, {
+                method: "POST",
+                headers: { "Content-Type": "application/json" },
+                body: JSON.stringify({ fields }),
+              });
+              if (r) complete(r);
+            }}
+          />
         ) : (
-          <PhotoStep key={step.id} step={step} busy={busy} onSubmit={async (file) => { const form = new FormData(); form.append("image", file); const r = await call(`/steps/${encodeURIComponent(step.id)}`, { method: "POST", body: form }); if (r) complete(r); }} />
+          <PhotoStep
+            key={step.id}
+            step={step}
+            busy={busy}
+            onSubmit={async (file) => {
+              const form = new FormData();
+              form.append("image", file);
+              const r = await call(`/steps/${encodeURIComponent(step.id)}`, { method: "POST", body: form });
+              if (r) complete(r);
+            }}
+          />
         )
       ) : (
         <section aria-labelledby="review-title">
-          <h2 id="review-title" className="text-lg font-semibold text-slate-900">Check and submit</h2>
+          <h2 id="review-title" className="text-lg font-semibold text-slate-900">
+            Check and submit
+          </h2>
           <p className="mt-1 text-sm text-slate-600">Everything is ready. You can redo a step before you submit.</p>
           <ul className="mt-4 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white">
             {steps.map((s, i) => (
               <li key={s.id} className="flex items-center justify-between px-4 py-3">
                 <span className="text-slate-800">
-                  <span aria-hidden className="mr-2 text-emerald-600">✓</span>
+                  <span aria-hidden className="mr-2 text-emerald-600">
+                    ✓
+                  </span>
                   {s.label}
                 </span>
                 <button type="button" className="text-sm font-medium text-indigo-700 underline" onClick={() => setCurrent(i)}>
@@ -108,7 +134,10 @@ export function MobileFlow({ token, sessionId, workflowName, steps: initial, exp
             type="button"
             disabled={busy}
             className="mt-6 h-12 w-full rounded-lg bg-indigo-600 text-base font-semibold text-white disabled:opacity-50"
-            onClick={async () => { const r = await call("/submit", { method: "POST" }); if (r) setEnded("done"); }}
+            onClick={async () => {
+              const r = await call("/submit", { method: "POST" });
+              if (r) setEnded("done");
+            }}
           >
             {busy ? "Submitting…" : "Submit verification"}
           </button>
@@ -133,8 +162,17 @@ function Progress({ done, total, current }: { done: number; total: number; curre
   const label = current < total ? `Step ${current + 1} of ${total}` : "Ready to submit";
   return (
     <div className="mb-5">
-      <p className="mb-1 text-sm font-medium text-slate-700" data-testid="mobile-progress">{label}</p>
-      <div role="progressbar" aria-label="Progress" aria-valuemin={0} aria-valuemax={total} aria-valuenow={done} className="h-2 w-full rounded-full bg-slate-200">
+      <p className="mb-1 text-sm font-medium text-slate-700" data-testid="mobile-progress">
+        {label}
+      </p>
+      <div
+        role="progressbar"
+        aria-label="Progress"
+        aria-valuemin={0}
+        aria-valuemax={total}
+        aria-valuenow={done}
+        className="h-2 w-full rounded-full bg-slate-200"
+      >
         <div className="h-2 rounded-full bg-indigo-600 transition-all" style={{ width: `${(done / Math.max(total, 1)) * 100}%` }} />
       </div>
     </div>
@@ -144,16 +182,30 @@ function Progress({ done, total, current }: { done: number; total: number; curre
 function PhotoStep({ step, busy, onSubmit }: { step: SessionStepState; busy: boolean; onSubmit: (f: File) => Promise<void> }) {
   const [file, setFile] = useState<File | null>(null);
   const preview = useMemo(() => (file ? URL.createObjectURL(file) : null), [file]);
-  useEffect(() => () => { if (preview) URL.revokeObjectURL(preview); }, [preview]);
+  useEffect(
+    () => () => {
+      if (preview) URL.revokeObjectURL(preview);
+    },
+    [preview],
+  );
   const inputId = `photo-${step.id}`;
   return (
     <section aria-labelledby={`${inputId}-title`}>
-      <h2 id={`${inputId}-title`} className="text-lg font-semibold text-slate-900">{step.label}</h2>
+      <h2 id={`${inputId}-title`} className="text-lg font-semibold text-slate-900">
+        {step.label}
+      </h2>
       <p className="mt-1 text-sm text-slate-600">{PHOTO_HINT[step.type] ?? "Take a clear photo."}</p>
       <div className="mt-4 flex aspect-[4/3] items-center justify-center overflow-hidden rounded-lg border-2 border-dashed border-slate-300 bg-slate-50">
-        {preview ? <img src={preview} alt="Your photo" className="h-full w-full object-contain" /> : <span className="text-sm text-slate-500">No photo yet</span>}
+        {preview ? (
+          <img src={preview} alt="What you captured" className="h-full w-full object-contain" />
+        ) : (
+          <span className="text-sm text-slate-500">No photo yet</span>
+        )}
       </div>
-      <label htmlFor={inputId} className="mt-4 flex h-12 w-full cursor-pointer items-center justify-center rounded-lg border border-slate-300 bg-white text-base font-medium text-slate-900">
+      <label
+        htmlFor={inputId}
+        className="mt-4 flex h-12 w-full cursor-pointer items-center justify-center rounded-lg border border-slate-300 bg-white text-base font-medium text-slate-900"
+      >
         {file ? "Take another photo" : "Take a photo"}
       </label>
       <input
@@ -198,7 +250,9 @@ function FormStep({ step, busy, onSubmit }: { step: SessionStepState; busy: bool
         if (Object.keys(found).length === 0) await onSubmit(fields);
       }}
     >
-      <h2 id={`form-${step.id}-title`} className="text-lg font-semibold text-slate-900">{step.label}</h2>
+      <h2 id={`form-${step.id}-title`} className="text-lg font-semibold text-slate-900">
+        {step.label}
+      </h2>
       <div className="mt-4 space-y-4">
         {(step.fields ?? []).map((f) => (
           <div key={f.name}>
@@ -218,7 +272,9 @@ function FormStep({ step, busy, onSubmit }: { step: SessionStepState; busy: bool
               className="block h-12 w-full rounded-lg border border-slate-300 px-3 text-base aria-[invalid=true]:border-red-500"
             />
             {errors[f.name] ? (
-              <p id={`f-${f.name}-error`} role="alert" className="mt-1 text-sm text-red-700">{errors[f.name]}</p>
+              <p id={`f-${f.name}-error`} role="alert" className="mt-1 text-sm text-red-700">
+                {errors[f.name]}
+              </p>
             ) : null}
           </div>
         ))}
@@ -234,5 +290,9 @@ function Expiry({ expiresAt }: { expiresAt: string }) {
   const left = useSecondsLeft(expiresAt);
   if (left === null) return null;
   const m = Math.floor(left / 60);
-  return <p className="mt-8 text-center text-xs text-slate-500">This link works for another {m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : m >= 1 ? `${m} min` : `${left} s`}.</p>;
+  return (
+    <p className="mt-8 text-center text-xs text-slate-500">
+      This link works for another {m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : m >= 1 ? `${m} min` : `${left} s`}.
+    </p>
+  );
 }

@@ -27,8 +27,22 @@ export function JwtInspector({ action }: { action: Action }) {
       <Card>
         <CardBody>
           <form action={formAction} aria-label="Inspect a token" className="space-y-3">
-            <Field label="Token" htmlFor="jwt-token" hint="A device JWT or SDK access token, with or without “Bearer ”. It is checked on the server and never stored or logged." error={state && !state.ok ? state.error : null}>
-              <Textarea id="jwt-token" name="token" required rows={5} spellCheck={false} autoComplete="off" className="font-mono text-xs" placeholder="eyJhbGciOiJFUzI1NiIs…" />
+            <Field
+              label="Token"
+              htmlFor="jwt-token"
+              hint="A device JWT or SDK access token, with or without “Bearer ”. It is checked on the server and never stored or logged."
+              error={state && !state.ok ? state.error : null}
+            >
+              <Textarea
+                id="jwt-token"
+                name="token"
+                required
+                rows={5}
+                spellCheck={false}
+                autoComplete="off"
+                className="font-mono text-xs"
+                placeholder="eyJhbGciOiJFUzI1NiIs…"
+              />
             </Field>
             <Button type="submit" disabled={pending}>
               {pending ? "Inspecting…" : "Inspect"}

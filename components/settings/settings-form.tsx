@@ -61,7 +61,13 @@ export function SettingsForm({ values, action, updatedAt }: { values: Environmen
         })}
       </div>
       <div aria-live="polite">
-        {state ? state.ok ? <Alert tone="success">{state.message}</Alert> : state.field && FIELDS.includes(state.field as SettingField) ? null : <Alert tone="error">{state.error}</Alert> : null}
+        {state ? (
+          state.ok ? (
+            <Alert tone="success">{state.message}</Alert>
+          ) : state.field && FIELDS.includes(state.field as SettingField) ? null : (
+            <Alert tone="error">{state.error}</Alert>
+          )
+        ) : null}
       </div>
       <div className="flex items-center gap-3">
         <Button type="submit" disabled={pending}>

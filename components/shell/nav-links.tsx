@@ -14,10 +14,7 @@ export function NavLinks({ items }: { items: Array<{ href: string; label: string
             key={item.href}
             href={item.href}
             aria-current={active ? "page" : undefined}
-            className={cn(
-              "rounded-md px-3 py-2 text-sm font-medium",
-              active ? "bg-indigo-50 text-indigo-800" : "text-slate-700 hover:bg-slate-100",
-            )}
+            className={cn("rounded-md px-3 py-2 text-sm font-medium", active ? "bg-indigo-50 text-indigo-800" : "text-slate-700 hover:bg-slate-100")}
           >
             {item.label}
           </Link>

@@ -1,5 +1,5 @@
 "use client";
-import { useActionState, type ReactNode } from "react";
+import { type ReactNode, useActionState } from "react";
 import { Alert } from "@/components/ui/alert";
 import type { ActionResult } from "@/lib/next/safe-action";
 
@@ -22,7 +22,19 @@ export function ActionForm({
     <form action={formAction} className={className} aria-label={label}>
       {children(pending)}
       <div aria-live="polite" className="col-span-full basis-full">
-        {state ? state.ok ? state.message ? <Alert tone="success" className="mt-2">{state.message}</Alert> : null : <Alert tone="error" className="mt-2">{state.error}</Alert> : null}
+        {state ? (
+          state.ok ? (
+            state.message ? (
+              <Alert tone="success" className="mt-2">
+                {state.message}
+              </Alert>
+            ) : null
+          ) : (
+            <Alert tone="error" className="mt-2">
+              {state.error}
+            </Alert>
+          )
+        ) : null}
       </div>
     </form>
   );

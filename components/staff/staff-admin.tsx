@@ -67,7 +67,10 @@ function ResetPasswordDialog({ member, action }: { member: StaffView; action: Fo
           Reset password
         </Button>
       </DialogTrigger>
-      <DialogContent title={`Reset the password of ${member.email}`} description="Their current sessions end. Give them the new password through a safe channel.">
+      <DialogContent
+        title={`Reset the password of ${member.email}`}
+        description="Their current sessions end. Give them the new password through a safe channel."
+      >
         <ActionForm action={action} className="space-y-3">
           {(pending) => (
             <>
@@ -124,7 +127,9 @@ export function StaffTable({ members, actions, selfId }: { members: StaffView[];
               </ActionForm>
             </TD>
             <TD>{m.disabled ? <Badge tone="bad">Disabled</Badge> : <Badge tone="good">Active</Badge>}</TD>
-            <TD className="whitespace-nowrap text-xs text-slate-600">{m.lastSignInAt ? m.lastSignInAt.toISOString().replace("T", " ").slice(0, 16) + " UTC" : "never"}</TD>
+            <TD className="whitespace-nowrap text-xs text-slate-600">
+              {m.lastSignInAt ? `${m.lastSignInAt.toISOString().replace("T", " ").slice(0, 16)} UTC` : "never"}
+            </TD>
             <TD>
               <div className="flex flex-nowrap items-start gap-1">
                 {m.id !== selfId ? (

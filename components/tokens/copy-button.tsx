@@ -7,7 +7,13 @@ import { cn } from "@/components/ui/cn";
  * Copies `value` to the clipboard and says so. Falls back to selecting a hidden textarea where the
  * Clipboard API is unavailable (plain http on a LAN address is not a secure context).
  */
-export function CopyButton({ value, label = "Copy", copiedLabel = "Copied", className, ...props }: { value: string; label?: string; copiedLabel?: string } & Omit<ButtonProps, "onClick" | "value">) {
+export function CopyButton({
+  value,
+  label = "Copy",
+  copiedLabel = "Copied",
+  className,
+  ...props
+}: { value: string; label?: string; copiedLabel?: string } & Omit<ButtonProps, "onClick" | "value">) {
   const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
   async function copy() {
     try {

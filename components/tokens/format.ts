@@ -3,7 +3,10 @@ export function formatUtc(value: Date | string | null | undefined, opts: { secon
   if (!value) return "—";
   const d = typeof value === "string" ? new Date(value) : value;
   if (Number.isNaN(d.getTime())) return "—";
-  return `${d.toISOString().replace("T", " ").slice(0, opts.seconds ? 19 : 16)} UTC`;
+  return `${d
+    .toISOString()
+    .replace("T", " ")
+    .slice(0, opts.seconds ? 19 : 16)} UTC`;
 }
 
 const UNITS: Array<[number, string]> = [

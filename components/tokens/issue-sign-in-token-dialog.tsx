@@ -4,9 +4,9 @@ import { useRouter } from "next/navigation";
 import { useActionState, useEffect, useRef, useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import { formatClock, useSecondsLeft } from "@/components/ui/use-seconds-left";
 import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
 import { Field, Input, Select, Textarea } from "@/components/ui/input";
+import { formatClock, useSecondsLeft } from "@/components/ui/use-seconds-left";
 import type { ActionResult } from "@/lib/next/safe-action";
 import { CopyButton } from "./copy-button";
 import { durationInWords } from "./format";
@@ -136,12 +136,24 @@ function IssuedTokenView({ issued, clientUserId, sessionsQueryKey }: { issued: I
   }, [state, queryClient, router, sessionsQueryKey]);
 
   return (
-    <DialogContent title={`Sign-in token for ${clientUserId}`} description="Shown once: copy it or let the person scan it now. You won't see it again." className="w-[min(40rem,calc(100vw-2rem))]">
+    <DialogContent
+      title={`Sign-in token for ${clientUserId}`}
+      description="Shown once: copy it or let the person scan it now. You won't see it again."
+      className="w-[min(40rem,calc(100vw-2rem))]"
+    >
       <div className="space-y-4" data-testid="issued-sign-in-token">
         <div className="grid gap-4 sm:grid-cols-[1fr_auto]">
           <div className="min-w-0 space-y-3">
             <Field label="Sign-in token" htmlFor="issued-token">
-              <Input id="issued-token" readOnly value={issued.token} className="font-mono text-xs" data-testid="sign-in-token-value" onFocus={(e) => e.currentTarget.select()} autoFocus />
+              <Input
+                id="issued-token"
+                readOnly
+                value={issued.token}
+                className="font-mono text-xs"
+                data-testid="sign-in-token-value"
+                onFocus={(e) => e.currentTarget.select()}
+                autoFocus
+              />
             </Field>
             <CopyButton value={issued.token} label="Copy token" />
             <div role="timer" aria-live="off" className="text-sm" data-testid="sign-in-token-countdown">
@@ -163,7 +175,7 @@ function IssuedTokenView({ issued, clientUserId, sessionsQueryKey }: { issued: I
               role="img"
               aria-label="QR code of the sign-in token"
               data-testid="sign-in-token-qr"
-              // SVG markup generated on our server by the qrcode package from the token alone.
+              // biome-ignore lint/security/noDangerouslySetInnerHtml: SVG markup our server generated with the qrcode package, no user input
               dangerouslySetInnerHTML={{ __html: issued.qrSvg }}
             />
             <figcaption className="mt-1 text-center text-xs text-slate-500">Scan with the app</figcaption>
@@ -171,13 +183,20 @@ function IssuedTokenView({ issued, clientUserId, sessionsQueryKey }: { issued: I
         </div>
         <div aria-live="polite" data-testid="sign-in-token-state" data-state={state}>
           {state === "pending" ? (
-            <Alert tone="info" title="Waiting for the app to sign in…">This updates by itself when the app exchanges the token.</Alert>
+            <Alert tone="info" title="Waiting for the app to sign in…">
+              This updates by itself when the app exchanges the token.
+            </Alert>
           ) : state === "redeemed" ? (
-            <Alert tone="success" title={`Redeemed at ${status.data?.redeemedAt ? timeOfDay(status.data.redeemedAt) : "—"}${status.data?.installationId ? ` by installation ${status.data.installationId}` : ""}`}>
+            <Alert
+              tone="success"
+              title={`Redeemed at ${status.data?.redeemedAt ? timeOfDay(status.data.redeemedAt) : "—"}${status.data?.installationId ? ` by installation ${status.data.installationId}` : ""}`}
+            >
               The new session is in the list on this page.
             </Alert>
           ) : (
-            <Alert tone="warning" title="Expired">The app did not use it in time. Issue a new token if they still need one.</Alert>
+            <Alert tone="warning" title="Expired">
+              The app did not use it in time. Issue a new token if they still need one.
+            </Alert>
           )}
           {status.isError ? <p className="mt-2 text-xs text-amber-700">{status.error.message} Retrying…</p> : null}
         </div>

@@ -1,6 +1,6 @@
 "use client";
 import * as DialogPrimitive from "@radix-ui/react-dialog";
-import * as React from "react";
+import type * as React from "react";
 import { cn } from "./cn";
 
 export const Dialog = DialogPrimitive.Root;

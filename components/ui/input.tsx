@@ -1,4 +1,4 @@
-import * as React from "react";
+import type * as React from "react";
 import { cn } from "./cn";
 
 const field =
@@ -18,7 +18,7 @@ export function Select({ className, ...props }: React.SelectHTMLAttributes<HTMLS
 }
 
 export function Label({ className, ...props }: React.LabelHTMLAttributes<HTMLLabelElement>) {
-  // eslint-disable-next-line jsx-a11y/label-has-associated-control
+  // biome-ignore lint/a11y/noLabelWithoutControl: the primitive; callers pass htmlFor or wrap the control
   return <label className={cn("mb-1 block text-sm font-medium text-slate-700", className)} {...props} />;
 }
 

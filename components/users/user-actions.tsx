@@ -3,7 +3,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Field, Input } from "@/components/ui/input";
-import { ReasonDialog, type ReasonAction } from "./reason-dialog";
+import { type ReasonAction, ReasonDialog } from "./reason-dialog";
 
 /** Disable/enable and delete, offered only when the role may (the server checks again). */
 export function UserActions({

@@ -32,7 +32,12 @@ export function UserSearch({ values, environments }: { values: { q: string; envi
     startTransition(() => router.replace(params.size ? `${pathname}?${params}` : pathname, { scroll: false }));
   }
 
-  useEffect(() => () => { if (timer.current) clearTimeout(timer.current); }, []);
+  useEffect(
+    () => () => {
+      if (timer.current) clearTimeout(timer.current);
+    },
+    [],
+  );
 
   // The URL changed from elsewhere (the Users link, back/forward): show its query, unless the
   // person is typing in the box right now.
@@ -88,7 +93,15 @@ export function UserSearch({ values, environments }: { values: { q: string; envi
         />
       </Field>
       <Field label="Environment" htmlFor="user-env">
-        <Select id="user-env" name="environment" value={env} onChange={(e) => { setEnv(e.target.value); navigate({ environment: e.target.value }); }}>
+        <Select
+          id="user-env"
+          name="environment"
+          value={env}
+          onChange={(e) => {
+            setEnv(e.target.value);
+            navigate({ environment: e.target.value });
+          }}
+        >
           {environments.length > 1 ? <option value="">All environments</option> : null}
           {environments.map((env) => (
             <option key={env} value={env}>
@@ -98,7 +111,15 @@ export function UserSearch({ values, environments }: { values: { q: string; envi
         </Select>
       </Field>
       <Field label="Status" htmlFor="user-status">
-        <Select id="user-status" name="status" value={status} onChange={(e) => { setStatus(e.target.value); navigate({ status: e.target.value }); }}>
+        <Select
+          id="user-status"
+          name="status"
+          value={status}
+          onChange={(e) => {
+            setStatus(e.target.value);
+            navigate({ status: e.target.value });
+          }}
+        >
           <option value="">Any status</option>
           <option value="active">Active</option>
           <option value="disabled">Disabled</option>

@@ -7,7 +7,7 @@ import type { SessionJson } from "@/components/tokens/types";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
-import { ReasonDialog, type ReasonAction } from "./reason-dialog";
+import { type ReasonAction, ReasonDialog } from "./reason-dialog";
 
 export const sessionsQueryKey = (userId: string) => ["user-sessions", userId] as const;
 
@@ -109,18 +109,32 @@ export function UserSessions({
                   <span className="block break-all font-mono text-xs" title={`SDK session ${s.id}`}>
                     {s.installationId ?? <span className="text-slate-400">no installation id</span>}
                   </span>
-                  {s.migratedFromKeyId ? <Badge tone="info" className="mt-1">Migrated from an API key</Badge> : null}
+                  {s.migratedFromKeyId ? (
+                    <Badge tone="info" className="mt-1">
+                      Migrated from an API key
+                    </Badge>
+                  ) : null}
                 </TD>
                 <TD className="whitespace-nowrap text-xs text-slate-600" title={formatUtc(s.createdAt, { seconds: true })}>
                   {formatUtc(s.createdAt)}
                 </TD>
-                <TD className="whitespace-nowrap text-xs text-slate-600" title={s.lastRefreshAt ? formatUtc(s.lastRefreshAt, { seconds: true }) : undefined} suppressHydrationWarning>
+                <TD
+                  className="whitespace-nowrap text-xs text-slate-600"
+                  title={s.lastRefreshAt ? formatUtc(s.lastRefreshAt, { seconds: true }) : undefined}
+                  suppressHydrationWarning
+                >
                   {s.lastRefreshAt ? relativeTime(s.lastRefreshAt) : "not yet"}
                 </TD>
                 <TD>
                   {stateBadge[s.state]}
-                  {s.state === "revoked" && s.revokeReason ? <span className="block text-xs text-slate-500">{REVOKE_REASONS[s.revokeReason] ?? s.revokeReason}</span> : null}
-                  {s.state === "active" ? <span className="block whitespace-nowrap text-xs text-slate-500" title={formatUtc(s.expiresAt)}>until {s.expiresAt.slice(0, 10)}</span> : null}
+                  {s.state === "revoked" && s.revokeReason ? (
+                    <span className="block text-xs text-slate-500">{REVOKE_REASONS[s.revokeReason] ?? s.revokeReason}</span>
+                  ) : null}
+                  {s.state === "active" ? (
+                    <span className="block whitespace-nowrap text-xs text-slate-500" title={formatUtc(s.expiresAt)}>
+                      until {s.expiresAt.slice(0, 10)}
+                    </span>
+                  ) : null}
                 </TD>
                 <TD>
                   {canRevoke && s.state === "active" ? (

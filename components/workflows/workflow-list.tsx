@@ -1,6 +1,6 @@
-import type { WorkflowView } from "@/lib/idv/workflows";
 import { EmptyState } from "@/components/ui/alert";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
+import type { WorkflowView } from "@/lib/idv/workflows";
 
 export function WorkflowList({ workflows }: { workflows: WorkflowView[] }) {
   if (workflows.length === 0) return <EmptyState title="No workflows yet">Create one below, or with `tokendesk workflows create`.</EmptyState>;

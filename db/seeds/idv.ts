@@ -30,7 +30,14 @@ export async function seedIdvDemo(db: Database): Promise<void> {
 
   const now = Date.now();
   const issue = async (externalUserId: string, workflowId: string, minutesAgo: number, ttl: number) => {
-    const h = await issueHandoff(db, actor, base, { externalUserId, environment: "sandbox", workflowId, ttl, reason: "Demo data" }, NO_REQUEST, new Date(now - minutesAgo * 60_000));
+    const h = await issueHandoff(
+      db,
+      actor,
+      base,
+      { externalUserId, environment: "sandbox", workflowId, ttl, reason: "Demo data" },
+      NO_REQUEST,
+      new Date(now - minutesAgo * 60_000),
+    );
     return { ...h, target: parseCaptureTarget(base, new URL(h.url).searchParams.get("url"))! };
   };
   const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000);
@@ -39,7 +46,15 @@ export async function seedIdvDemo(db: Database): Promise<void> {
   const done = await issue("demo-customer-1001", "wf_full_kyc", 180, 86_400);
   await submitStep(db, done.target.token, done.target.sessionId, "document", { kind: "image", bytes: DEMO_PNG }, NO_REQUEST, at(175));
   await submitStep(db, done.target.token, done.target.sessionId, "selfie", { kind: "image", bytes: DEMO_PNG }, NO_REQUEST, at(174));
-  await submitStep(db, done.target.token, done.target.sessionId, "form", { kind: "fields", fields: { fullName: "Grace Hopper", dateOfBirth: "1906-12-09", email: "grace@example.com" } }, NO_REQUEST, at(173));
+  await submitStep(
+    db,
+    done.target.token,
+    done.target.sessionId,
+    "form",
+    { kind: "fields", fields: { fullName: "Grace Hopper", dateOfBirth: "1906-12-09", email: "grace@example.com" } },
+    NO_REQUEST,
+    at(173),
+  );
   await submitSession(db, done.target.token, done.target.sessionId, NO_REQUEST, at(172));
 
   // In progress: the document is in, the selfie is not.

@@ -6,7 +6,7 @@
  * are thrown away (staff create their own in the console).
  */
 import type { Database } from "@/db/client";
-import { apiKeyActor, authenticateApiKey, createApiKey, API_KEY_SCOPES } from "@/lib/api-keys";
+import { API_KEY_SCOPES, apiKeyActor, authenticateApiKey, createApiKey } from "@/lib/api-keys";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { recordApiKeyInstallation } from "@/lib/oauth/migration";
@@ -16,10 +16,36 @@ import { issueSignInToken } from "@/lib/sign-in";
 import { createUser, revokeSession, setUserDisabled } from "@/lib/users";
 
 const PEOPLE = [
-  "Maya Chen", "Liam O'Brien", "Sofia Rossi", "Noah Williams", "Amara Okafor", "Lucas Müller", "Yuki Tanaka", "Elena Petrova",
-  "Mateo García", "Aisha Rahman", "Oliver Smith", "Chloé Martin", "Arjun Patel", "Freya Nielsen", "Diego Fernández", "Hannah Kim",
-  "Tomás Silva", "Zara Ahmed", "Jonas Berg", "Priya Sharma", "Ethan Brown", "Léa Dubois", "Kwame Mensah", "Ingrid Larsen",
-  "Rafael Costa", "Mei Lin", "Samuel Cohen", "Nora Haddad", "Felix Wagner", "Isla MacLeod",
+  "Maya Chen",
+  "Liam O'Brien",
+  "Sofia Rossi",
+  "Noah Williams",
+  "Amara Okafor",
+  "Lucas Müller",
+  "Yuki Tanaka",
+  "Elena Petrova",
+  "Mateo García",
+  "Aisha Rahman",
+  "Oliver Smith",
+  "Chloé Martin",
+  "Arjun Patel",
+  "Freya Nielsen",
+  "Diego Fernández",
+  "Hannah Kim",
+  "Tomás Silva",
+  "Zara Ahmed",
+  "Jonas Berg",
+  "Priya Sharma",
+  "Ethan Brown",
+  "Léa Dubois",
+  "Kwame Mensah",
+  "Ingrid Larsen",
+  "Rafael Costa",
+  "Mei Lin",
+  "Samuel Cohen",
+  "Nora Haddad",
+  "Felix Wagner",
+  "Isla MacLeod",
 ];
 
 const DAY = 86_400_000;
@@ -41,11 +67,18 @@ export async function seedTokensDemo(db: Database): Promise<void> {
   for (const [i, person] of PEOPLE.entries()) {
     const { key, actor } = keys[i % keys.length]!;
     const [first, last] = person.split(" ");
-    const slug = `${first}.${last}`.toLowerCase().normalize("NFD").replace(/[^a-z.]/g, "");
+    const slug = `${first}.${last}`
+      .toLowerCase()
+      .normalize("NFD")
+      .replace(/[^a-z.]/g, "");
     const user = await createUser(
       db,
       actor,
-      { client_user_id: `${actor.environment === "production" ? "cus" : "test"}_${(48_213 + i * 7919).toString(36)}`, email: `${slug}@example.com`, name: person },
+      {
+        client_user_id: `${actor.environment === "production" ? "cus" : "test"}_${(48_213 + i * 7919).toString(36)}`,
+        email: `${slug}@example.com`,
+        name: person,
+      },
       NO_REQUEST,
     );
     if (i % 3 === 2) continue; // some users never signed in
@@ -76,7 +109,11 @@ export async function seedTokensDemo(db: Database): Promise<void> {
     if (i === 7) await revokeToken(db, tokens.refresh_token, NO_REQUEST, { now: new Date(now - 3 * DAY) }); // the user signed out
     if (i === 10) {
       // Support ended a lost phone's session, and a new sign-in token is waiting to be used.
-      const second = await exchangeSignInToken(db, { signInToken: (await issueSignInToken(db, actor, user.id, {}, NO_REQUEST)).sign_in_token, installationId: "ios-lost-phone" }, NO_REQUEST);
+      const second = await exchangeSignInToken(
+        db,
+        { signInToken: (await issueSignInToken(db, actor, user.id, {}, NO_REQUEST)).sign_in_token, installationId: "ios-lost-phone" },
+        NO_REQUEST,
+      );
       const sessionId = JSON.parse(Buffer.from(second.access_token.split(".")[1]!, "base64url").toString()).sid as string;
       await revokeSession(db, system, sessionId, { reason: "Customer reported a lost phone (ticket 4411)" }, NO_REQUEST);
       await issueSignInToken(db, system, user.id, { reason: "Customer asked to sign in on a new phone (ticket 4411)", expiresInSeconds: 3600 }, NO_REQUEST);

@@ -5,28 +5,21 @@
 import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
-import { queryRows, type Database, type Executor } from "@/db/client";
+import { type Database, type Executor, queryRows } from "@/db/client";
 import { rowOf } from "@/db/rows";
-import { apiKeys, type ApiKey } from "@/db/schema";
+import { type ApiKey, apiKeys } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { badRequest, DomainError, notFound } from "@/lib/errors";
-import { regions } from "@/lib/settings/regions";
-import { isUuid } from "@/lib/users/access";
 import { installationsStillUsingKey, RECENT_USE_DAYS } from "@/lib/migrations/report";
+import { regions } from "@/lib/settings/regions";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { ENVIRONMENTS } from "@/lib/staff/rbac";
+import { isUuid } from "@/lib/users/access";
 import { apiKeyPrefix, formatApiKey, parseApiKey } from "./format";
 
-export const API_KEY_SCOPES = [
-  "users:read",
-  "users:write",
-  "sign_in_tokens:write",
-  "ephemeral_devices:write",
-  "sessions:read",
-  "tokens:introspect",
-] as const;
+export const API_KEY_SCOPES = ["users:read", "users:write", "sign_in_tokens:write", "ephemeral_devices:write", "sessions:read", "tokens:introspect"] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 export const createApiKeyInput = z.object({
@@ -40,7 +33,10 @@ export type CreateApiKeyInput = z.input<typeof createApiKeyInput>;
 /** "all" or a comma list → scopes; unknown names are an error naming them. */
 export function parseScopes(raw: string): ApiKeyScope[] {
   if (raw.trim() === "all") return [...API_KEY_SCOPES];
-  const list = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  const list = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = list.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
   if (unknown.length) throw badRequest(`Unknown scope ${unknown.join(", ")}; scopes are ${API_KEY_SCOPES.join(", ")} or all.`, "validation_failed");
   return list as ApiKeyScope[];
@@ -75,12 +71,7 @@ export function toApiKeyView(k: ApiKey): ApiKeyView {
   };
 }
 
-export async function createApiKey(
-  db: Database,
-  actor: Actor,
-  input: CreateApiKeyInput,
-  meta: RequestMeta,
-): Promise<{ key: string; apiKey: ApiKeyView }> {
+export async function createApiKey(db: Database, actor: Actor, input: CreateApiKeyInput, meta: RequestMeta): Promise<{ key: string; apiKey: ApiKeyView }> {
   assertStaffCan(actor, "api_keys:manage");
   const parsed = createApiKeyInput.safeParse(input);
   if (!parsed.success) {

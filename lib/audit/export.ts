@@ -4,7 +4,7 @@
  */
 import type { Executor } from "@/db/client";
 import type { AuditEventRow } from "@/db/schema";
-import { iterateAuditEvents, type AuditFilter } from "./query";
+import { type AuditFilter, iterateAuditEvents } from "./query";
 
 export const EXPORT_COLUMNS = [
   "id",
@@ -60,7 +60,7 @@ export function exportAuditStream(db: Executor, filter: AuditFilter, format: Exp
   return new ReadableStream<Uint8Array>({
     start(controller) {
       rows = iterateAuditEvents(db, filter);
-      if (format === "csv") controller.enqueue(encoder.encode(EXPORT_COLUMNS.join(",") + "\n"));
+      if (format === "csv") controller.enqueue(encoder.encode(`${EXPORT_COLUMNS.join(",")}\n`));
     },
     async pull(controller) {
       // One page per pull: back-pressure from a slow client pauses the database reads.
@@ -73,11 +73,7 @@ export function exportAuditStream(db: Executor, filter: AuditFilter, format: Exp
           return;
         }
         const rec = toExportRecord(next.value);
-        chunk.push(
-          format === "csv"
-            ? EXPORT_COLUMNS.map((c) => csvField(rec[c])).join(",") + "\n"
-            : JSON.stringify(rec) + "\n",
-        );
+        chunk.push(format === "csv" ? `${EXPORT_COLUMNS.map((c) => csvField(rec[c])).join(",")}\n` : `${JSON.stringify(rec)}\n`);
       }
       controller.enqueue(encoder.encode(chunk.join("")));
     },

@@ -5,13 +5,13 @@
 import type { Database, Executor } from "@/db/client";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { exportAuditStream, type ExportFormat } from "./export";
-import { listAuditEvents, type AuditFilter, type Cursor } from "./query";
+import { type ExportFormat, exportAuditStream } from "./export";
+import { type AuditFilter, type Cursor, listAuditEvents } from "./query";
 import { recordAudit } from "./record";
-import { verifyAuditLog, type VerifyReport } from "./verify";
+import { type VerifyReport, verifyAuditLog } from "./verify";
 
-export { recordAudit } from "./record";
 export type { AuditFilter } from "./query";
+export { recordAudit } from "./record";
 
 export async function searchAuditLog(db: Executor, actor: Actor, filter: AuditFilter, opts: { cursor?: Cursor | null; limit?: number }) {
   assertStaffCan(actor, "audit:read");

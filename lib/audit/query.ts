@@ -2,11 +2,11 @@
  * Reading the audit log: filters, keyset pages on (occurred_at desc, id desc), and a streaming
  * export that walks the same keyset so memory stays flat however many rows match.
  */
-import { and, eq, gte, ilike, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, eq, gte, ilike, lt, or, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
-import { queryRows, type Executor } from "@/db/client";
+import { type Executor, queryRows } from "@/db/client";
 import { rowOf } from "@/db/rows";
-import { auditEvents, type AuditEventRow } from "@/db/schema";
+import { type AuditEventRow, auditEvents } from "@/db/schema";
 import { badRequest } from "@/lib/errors";
 import { AUDIT_ACTION_NAMES, AUDIT_OUTCOMES } from "./actions";
 
@@ -26,10 +26,7 @@ export const auditFilterSchema = z.object({
     .string()
     .trim()
     .max(80)
-    .refine(
-      (v) => AUDIT_ACTION_NAMES.some((a) => a === v || (v.endsWith(".") && a.startsWith(v))),
-      "must be an audit action (or a family such as staff.)",
-    )
+    .refine((v) => AUDIT_ACTION_NAMES.some((a) => a === v || (v.endsWith(".") && a.startsWith(v))), "must be an audit action (or a family such as staff.)")
     .optional(),
   targetType: z.string().trim().max(80).optional(),
   targetId: z.string().trim().max(200).optional(),
@@ -44,10 +41,7 @@ export type AuditFilter = z.infer<typeof auditFilterSchema>;
 
 /** Parses filters from URL search params, treating empty fields as absent. */
 export function parseAuditFilter(params: URLSearchParams | Record<string, string | string[] | undefined>): AuditFilter {
-  const entries =
-    params instanceof URLSearchParams
-      ? [...params.entries()]
-      : Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v] as const);
+  const entries = params instanceof URLSearchParams ? [...params.entries()] : Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v] as const);
   const raw: Record<string, string> = {};
   for (const [k, v] of entries) if (typeof v === "string" && v.trim() !== "") raw[k] = v;
   const parsed = auditFilterSchema.safeParse(raw);
@@ -78,11 +72,7 @@ function whereOf(filter: AuditFilter): SQL[] {
     );
   }
   if (filter.action) {
-    where.push(
-      filter.action.endsWith(".")
-        ? ilike(auditEvents.action, `${escapeLike(filter.action)}%`)
-        : eq(auditEvents.action, filter.action),
-    );
+    where.push(filter.action.endsWith(".") ? ilike(auditEvents.action, `${escapeLike(filter.action)}%`) : eq(auditEvents.action, filter.action));
   }
   if (filter.targetType) where.push(eq(auditEvents.targetType, filter.targetType));
   if (filter.targetId) where.push(eq(auditEvents.targetId, filter.targetId));

@@ -4,13 +4,13 @@
  * (keyed by TOKENDESK_SECRET); `seal.ts` later binds finished rows into a chain of seals.
  */
 import { createHmac } from "node:crypto";
-import { v7 as uuidv7 } from "uuid";
 import { sql } from "drizzle-orm";
-import { queryRows, type Executor } from "@/db/client";
+import { v7 as uuidv7 } from "uuid";
+import { type Executor, queryRows } from "@/db/client";
 import type { AuditEventRow } from "@/db/schema";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { derivedKey } from "@/lib/crypto/keys";
-import { isAuditAction, type AuditAction, type AuditOutcome } from "./actions";
+import { type AuditAction, type AuditOutcome, isAuditAction } from "./actions";
 
 export interface AuditInput {
   actor: Actor;

@@ -64,10 +64,7 @@ export async function sealAuditLog(db: Database): Promise<number> {
   return db.transaction(async (tx) => {
     const [lock] = await queryRows<{ ok: boolean }>(tx, sql`select pg_try_advisory_xact_lock(${SEAL_LOCK}) as ok`);
     if (!lock?.ok) return 0;
-    const [horizon] = await queryRows<{ xmin: string }>(
-      tx,
-      sql`select (pg_snapshot_xmin(pg_current_snapshot())::text) as xmin`,
-    );
+    const [horizon] = await queryRows<{ xmin: string }>(tx, sql`select (pg_snapshot_xmin(pg_current_snapshot())::text) as xmin`);
     let toTxid = BigInt(horizon!.xmin);
     const [last] = await tx.select().from(auditSeals).orderBy(desc(auditSeals.seq)).limit(1);
     const fromTxid = last ? last.toTxid : 0n;

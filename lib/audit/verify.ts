@@ -4,7 +4,7 @@
  */
 import { and, asc, eq, gte, lt } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { auditEvents, auditSeals, type AuditEventRow } from "@/db/schema";
+import { type AuditEventRow, auditEvents, auditSeals } from "@/db/schema";
 import { auditRowHmac } from "./record";
 import { GENESIS_DIGEST, sealAll, sealDigest, unpackIds } from "./seal";
 
@@ -37,10 +37,7 @@ async function rowsInRange(db: Database, from: bigint, to: bigint | null): Promi
     .orderBy(asc(auditEvents.id));
 }
 
-export async function verifyAuditLog(
-  db: Database,
-  opts: { seal?: boolean; onProgress?: (checked: number) => void } = {},
-): Promise<VerifyReport> {
+export async function verifyAuditLog(db: Database, opts: { seal?: boolean; onProgress?: (checked: number) => void } = {}): Promise<VerifyReport> {
   // Seal what has finished first, so the check covers everything but in-flight transactions.
   if (opts.seal !== false) await sealAll(db);
 
@@ -82,7 +79,12 @@ export async function verifyAuditLog(
         const [moved] = await db.select().from(auditEvents).where(eq(auditEvents.id, want));
         return fail(
           moved
-            ? { kind: "moved", eventId: want, sealSeq: seal.seq, message: `${describe(moved)} was moved out of seal #${seal.seq} (its transaction id was changed).` }
+            ? {
+                kind: "moved",
+                eventId: want,
+                sealSeq: seal.seq,
+                message: `${describe(moved)} was moved out of seal #${seal.seq} (its transaction id was changed).`,
+              }
             : { kind: "deleted", eventId: want, sealSeq: seal.seq, message: `Event ${want}, sealed in seal #${seal.seq}, was deleted.` },
         );
       } else {

@@ -22,10 +22,7 @@ const optionalString = z
   .optional();
 
 const schema = z.object({
-  DATABASE_URL: optionalString.refine(
-    (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
-    "must be a postgres:// or postgresql:// URL",
-  ),
+  DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), "must be a postgres:// or postgresql:// URL"),
   TOKENDESK_SECRET: optionalString.refine(
     (v) => v === undefined || v.length >= 32,
     "must be at least 32 characters (generate one with `openssl rand -base64 48`)",
@@ -48,10 +45,7 @@ const schema = z.object({
   OIDC_NAME: optionalString,
   OIDC_ROLE_CLAIM: optionalString,
   OIDC_ROLE_MAP: optionalString,
-  OIDC_DEFAULT_ROLE: optionalString.refine(
-    (v) => v === undefined || (ROLES as readonly string[]).includes(v),
-    `must be one of ${ROLES.join(", ")}`,
-  ),
+  OIDC_DEFAULT_ROLE: optionalString.refine((v) => v === undefined || (ROLES as readonly string[]).includes(v), `must be one of ${ROLES.join(", ")}`),
   NODE_ENV: optionalString,
 });
 
@@ -87,9 +81,7 @@ function parseRoleMap(raw: string | undefined): Array<{ value: string; role: Sta
   return raw.split(",").map((pair) => {
     const [value, role] = pair.split("=").map((s) => s?.trim());
     if (!value || !role || !(ROLES as readonly string[]).includes(role)) {
-      throw new ConfigError(
-        `OIDC_ROLE_MAP must be a comma list of claim-value=role pairs with roles among ${ROLES.join(", ")} (got "${pair}").`,
-      );
+      throw new ConfigError(`OIDC_ROLE_MAP must be a comma list of claim-value=role pairs with roles among ${ROLES.join(", ")} (got "${pair}").`);
     }
     return { value, role: role as StaffRoleName };
   });
@@ -104,7 +96,7 @@ function embeddedSecret(dataDir: string): string {
     fs.mkdirSync(dataDir, { recursive: true });
     const secret = randomBytes(48).toString("base64url");
     try {
-      fs.writeFileSync(file, secret + "\n", { mode: 0o600, flag: "wx" });
+      fs.writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: "wx" });
       return secret;
     } catch {
       // Another process created it between our read and write: use theirs.
@@ -123,15 +115,14 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   const databaseUrl = e.DATABASE_URL ?? null;
   const dataDir = path.resolve(/*turbopackIgnore: true*/ e.TOKENDESK_DATA_DIR ?? ".tokendesk");
   if (databaseUrl && !e.TOKENDESK_SECRET) {
-    throw new ConfigError(
-      "TOKENDESK_SECRET is required when DATABASE_URL is set: every instance must share it (generate one with `openssl rand -base64 48`).",
-    );
+    throw new ConfigError("TOKENDESK_SECRET is required when DATABASE_URL is set: every instance must share it (generate one with `openssl rand -base64 48`).");
   }
   const port = e.PORT ?? 3000;
   let oidc: OidcConfig | null = null;
   if (e.OIDC_ISSUER || e.OIDC_CLIENT_ID || e.OIDC_CLIENT_SECRET) {
     for (const name of ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"] as const) {
-      if (!e[name]) throw new ConfigError(`${name} is required when single sign-on is configured (OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET go together).`);
+      if (!e[name])
+        throw new ConfigError(`${name} is required when single sign-on is configured (OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET go together).`);
     }
     oidc = {
       issuer: e.OIDC_ISSUER!.replace(/\/$/, ""),

@@ -12,13 +12,13 @@ import { and, eq, gt, isNull } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
-import { deviceRefreshTokens, devices, type Device, type Instance } from "@/db/schema";
+import { type Device, deviceRefreshTokens, devices, type Instance } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { DomainError, rateLimited } from "@/lib/errors";
-import { decodeUnverified, DEVICE_AUDIENCE, JwtError, signJwt, verifyJwt } from "@/lib/oauth/jwt";
-import { hitLimit, humanDuration, peekLimit, type Limit } from "@/lib/rate-limit";
+import { DEVICE_AUDIENCE, decodeUnverified, JwtError, signJwt, verifyJwt } from "@/lib/oauth/jwt";
+import { hitLimit, humanDuration, type Limit, peekLimit } from "@/lib/rate-limit";
 import { findInstance, instanceKeyMatches } from "./instances";
 import { displayPrefix, looksLike, newDeviceSecret } from "./secrets";
 
@@ -97,7 +97,7 @@ const text = (max: number) =>
     .transform((v) => (v ? v : null));
 
 export const registrationBody = z.object({
-  UserFields: z.object({ ClientId: text(200) }, "must be an object like {\"ClientId\": \"...\"}").nullish(),
+  UserFields: z.object({ ClientId: text(200) }, 'must be an object like {"ClientId": "..."}').nullish(),
   CustomToken: text(500),
   FirstName: text(120),
   LastName: text(120),
@@ -113,7 +113,8 @@ export async function authenticateInstance(db: Executor, instanceId: string | nu
   if (!instanceKey) throw deviceError(401, "missing_instance_key", "InstanceKey", "The InstanceKey header is required.");
   const instance = await findInstance(db, instanceId);
   if (!instance) throw deviceError(401, "unknown_instance", "InstanceId", "No instance has this InstanceId.");
-  if (!instanceKeyMatches(instance, instanceKey)) throw deviceError(401, "invalid_instance_key", "InstanceKey", "The InstanceKey does not match this instance.");
+  if (!instanceKeyMatches(instance, instanceKey))
+    throw deviceError(401, "invalid_instance_key", "InstanceKey", "The InstanceKey does not match this instance.");
   return instance;
 }
 
@@ -224,9 +225,16 @@ export async function loginDevice(db: Database, input: LoginInput, meta: Request
   if (!instanceKeyMatches(instance, input.password)) {
     return fail(deviceError(401, "invalid_instance_key", "Password", "The Password is not this instance's InstanceKey."), null, instance);
   }
-  const [device] = await db.select().from(devices).where(eq(devices.deviceTokenHash, hashSecret(input.deviceToken)));
+  const [device] = await db
+    .select()
+    .from(devices)
+    .where(eq(devices.deviceTokenHash, hashSecret(input.deviceToken)));
   if (!device || device.instanceId !== instance.id) {
-    return fail(deviceError(401, "unknown_device_token", "LoginFields.Devicetoken", "No device with this DeviceToken is registered on this instance."), null, instance);
+    return fail(
+      deviceError(401, "unknown_device_token", "LoginFields.Devicetoken", "No device with this DeviceToken is registered on this instance."),
+      null,
+      instance,
+    );
   }
   if (device.disabledAt) return fail(deviceError(401, "device_disabled", "LoginFields.Devicetoken", "This device has been disabled."), device, instance);
 
@@ -354,7 +362,12 @@ export async function refreshDeviceToken(
     case "refreshed":
       return { deviceId: device.id, ...pair, jti: pair.issued.jti, exp: pair.issued.exp };
     case "reused":
-      throw deviceError(401, "refresh_token_reused", "RefreshToken", "This RefreshToken was already used; every refresh token of the device is revoked. Log in again.");
+      throw deviceError(
+        401,
+        "refresh_token_reused",
+        "RefreshToken",
+        "This RefreshToken was already used; every refresh token of the device is revoked. Log in again.",
+      );
     case "revoked":
       throw deviceError(401, "refresh_token_revoked", "RefreshToken", "This RefreshToken has been revoked. Log in again.");
     case "expired":

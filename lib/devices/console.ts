@@ -6,10 +6,10 @@
  * Search patterns are inlined as escaped SQL literals (not bound parameters) for the same reason
  * as lib/users/search.ts: a generic prepared plan for `like $1` cannot use the prefix indexes.
  */
-import { and, desc, eq, inArray, isNull, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
-import { auditEvents, deviceRefreshTokens, devices, instances, type Device, type Instance } from "@/db/schema";
+import { auditEvents, type Device, deviceRefreshTokens, devices, type Instance, instances } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { config } from "@/lib/config/env";
 import type { Actor, RequestMeta } from "@/lib/context";
@@ -18,8 +18,8 @@ import { badRequest, notFound } from "@/lib/errors";
 import { DEVICE_AUDIENCE } from "@/lib/oauth/jwt";
 import { SIGNING_ALG } from "@/lib/oauth/signing-keys";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { ENVIRONMENTS, visibleEnvironments, type Environment } from "@/lib/staff/rbac";
-import { toInstanceView, type InstanceView } from "./instances";
+import { ENVIRONMENTS, type Environment, visibleEnvironments } from "@/lib/staff/rbac";
+import { type InstanceView, toInstanceView } from "./instances";
 import { looksLike } from "./secrets";
 
 export const DEVICE_PAGE_SIZE = 50;
@@ -99,7 +99,8 @@ export async function searchDevices(db: Executor, actor: Actor, input: DeviceSea
   const limit = Math.min(Math.max(1, Math.trunc(input.limit ?? DEVICE_PAGE_SIZE)), 200);
   const q = (input.q ?? "").trim();
   if (q.length > 300) throw badRequest("The search text is longer than 300 characters.", "validation_failed", { field: "q" });
-  if (input.after && !isUuid(input.after)) throw badRequest("The page cursor is not valid; start from the first page.", "validation_failed", { field: "cursor" });
+  if (input.after && !isUuid(input.after))
+    throw badRequest("The page cursor is not valid; start from the first page.", "validation_failed", { field: "cursor" });
 
   let match: SQL | undefined;
   let matchedBy: DevicePage["matchedBy"] = "recent";
@@ -186,7 +187,11 @@ const ISSUING_ACTIONS = ["device.registered", "device.login", "device.token_refr
 
 async function loadDevice(db: Executor, id: string, lock = false): Promise<{ device: Device; instance: Instance }> {
   if (!isUuid(id)) throw notFound("No such device.");
-  const q = db.select({ device: devices, instance: instances }).from(devices).innerJoin(instances, eq(instances.id, devices.instanceId)).where(eq(devices.id, id));
+  const q = db
+    .select({ device: devices, instance: instances })
+    .from(devices)
+    .innerJoin(instances, eq(instances.id, devices.instanceId))
+    .where(eq(devices.id, id));
   const [row] = lock ? await q.for("update", { of: devices }) : await q;
   if (!row) throw notFound("No such device.");
   return row;
@@ -261,7 +266,12 @@ export async function getDeviceDetail(db: Executor, actor: Actor, id: string, op
   return {
     device: toDeviceView(device, instance),
     instance: toInstanceView(instance),
-    refreshTokens: { live: Number(counts?.live ?? 0), used: Number(counts?.used ?? 0), revoked: Number(counts?.revoked ?? 0), expired: Number(counts?.expired ?? 0) },
+    refreshTokens: {
+      live: Number(counts?.live ?? 0),
+      used: Number(counts?.used ?? 0),
+      revoked: Number(counts?.revoked ?? 0),
+      expired: Number(counts?.expired ?? 0),
+    },
     history,
     currentJwt: currentJwtFrom(history, device, instance, now),
   };

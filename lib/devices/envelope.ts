@@ -73,7 +73,7 @@ export function parseJsonBody<S extends z.ZodType>(text: string, schema: S, opts
 }
 
 export const loginBody = z.object({
-  LoginFields: z.string("must be a JSON string such as \"{\\\"Devicetoken\\\":\\\"...\\\"}\" (a string, not an object)"),
+  LoginFields: z.string('must be a JSON string such as "{\\"Devicetoken\\":\\"...\\"}" (a string, not an object)'),
   Password: z.string("is required: send the InstanceKey").min(1, "is required: send the InstanceKey"),
 });
 
@@ -86,10 +86,13 @@ export function parseLoginFields(loginFields: string): { ok: true; deviceToken: 
   try {
     inner = JSON.parse(loginFields);
   } catch {
-    return { ok: false, response: envelopeError(422, "LoginFields", "LoginFields is not valid JSON; send a JSON string such as {\"Devicetoken\":\"<DeviceToken>\"}.") };
+    return {
+      ok: false,
+      response: envelopeError(422, "LoginFields", 'LoginFields is not valid JSON; send a JSON string such as {"Devicetoken":"<DeviceToken>"}.'),
+    };
   }
   if (inner === null || typeof inner !== "object" || Array.isArray(inner)) {
-    return { ok: false, response: envelopeError(422, "LoginFields", "LoginFields must be a JSON object such as {\"Devicetoken\":\"<DeviceToken>\"}.") };
+    return { ok: false, response: envelopeError(422, "LoginFields", 'LoginFields must be a JSON object such as {"Devicetoken":"<DeviceToken>"}.') };
   }
   const record = inner as Record<string, unknown>;
   if (!Object.hasOwn(record, "Devicetoken")) {
@@ -101,7 +104,7 @@ export function parseLoginFields(loginFields: string): { ok: true; deviceToken: 
         "LoginFields.Devicetoken",
         misspelt
           ? `LoginFields has "${misspelt}" but the key is spelled "Devicetoken" (capital D, lower-case t).`
-          : "LoginFields must contain \"Devicetoken\" with the device's DeviceToken.",
+          : 'LoginFields must contain "Devicetoken" with the device\'s DeviceToken.',
       ),
     };
   }

@@ -7,7 +7,7 @@ import { desc, eq } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
-import { instances, type Instance } from "@/db/schema";
+import { type Instance, instances } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";

@@ -7,7 +7,7 @@ import type { z } from "zod";
 import { getDb } from "@/db";
 import type { Database } from "@/db/client";
 import type { ApiKey } from "@/db/schema";
-import { apiKeyActor, authenticateApiKey, type ApiKeyScope } from "@/lib/api-keys";
+import { type ApiKeyScope, apiKeyActor, authenticateApiKey } from "@/lib/api-keys";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { DomainError, isDomainError } from "@/lib/errors";
 import { requestMetaFrom } from "@/lib/next/request-meta";
@@ -27,7 +27,12 @@ export function errorResponse(err: unknown, meta?: RequestMeta): Response {
     return jsonError(err.code, err.message, err.status, extra, headers);
   }
   console.error(`request ${meta?.requestId ?? "?"} failed:`, err);
-  return jsonError("internal_error", "Something went wrong on our side; nothing was changed. Try again.", 500, meta?.requestId ? { request_id: meta.requestId } : {});
+  return jsonError(
+    "internal_error",
+    "Something went wrong on our side; nothing was changed. Try again.",
+    500,
+    meta?.requestId ? { request_id: meta.requestId } : {},
+  );
 }
 
 /** Reads at most `maxBytes` of the body, refusing more (413) without buffering it all. */
@@ -68,7 +73,7 @@ export function describeZodError(error: z.ZodError): { message: string; field: s
  */
 export async function readJson<S extends z.ZodType>(req: Request, schema: S, opts: { optional?: boolean; maxBytes?: number } = {}): Promise<z.infer<S>> {
   const text = await readBodyText(req, opts.maxBytes);
-  let value: unknown = undefined;
+  let value: unknown;
   if (text.trim() === "") {
     if (!opts.optional) throw new DomainError("invalid_json", "The request needs a JSON body.", 400);
     value = {};

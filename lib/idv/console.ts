@@ -3,17 +3,17 @@
  * (created_at desc, id desc)), one session with what was captured, its images, and cancel.
  * Staff see only environments their role may see (QA: sandbox).
  */
-import { and, desc, eq, gt, inArray, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, lt, lte, or, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
-import { ephemeralTokens, idvSessions, idvSessionSteps, workflows, type IdvSession } from "@/db/schema";
+import { ephemeralTokens, type IdvSession, idvSessionSteps, idvSessions, workflows } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { badRequest, conflict, forbidden, notFound } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { ENVIRONMENTS, visibleEnvironments } from "@/lib/staff/rbac";
-import { effectiveStatus, type SessionStatus } from "./sessions";
 import { isUuid } from "@/lib/users/access";
+import { effectiveStatus, type SessionStatus } from "./sessions";
 
 export const SESSION_STATUSES = ["created", "in_progress", "submitted", "expired", "cancelled"] as const;
 
@@ -26,7 +26,7 @@ export type HandoffFilter = z.infer<typeof handoffFilterSchema>;
 
 export function parseHandoffFilter(raw: Record<string, string | undefined>): HandoffFilter {
   const clean: Record<string, string> = {};
-  for (const [k, v] of Object.entries(raw)) if (v && v.trim() && k in handoffFilterSchema.shape) clean[k] = v;
+  for (const [k, v] of Object.entries(raw)) if (v?.trim() && k in handoffFilterSchema.shape) clean[k] = v;
   const parsed = handoffFilterSchema.safeParse(clean);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -222,7 +222,15 @@ export async function cancelHandoff(db: Database, actor: Actor, id: string, reas
     await tx.delete(ephemeralTokens).where(eq(ephemeralTokens.sessionId, s.id));
     await recordAudit(
       tx,
-      { actor, action: "idv_session.cancelled", target: { type: "idv_session", id: s.id }, environment: s.environment, reason: why.slice(0, 500), details: { workflowId: s.workflowId, previousStatus: s.status }, occurredAt: now },
+      {
+        actor,
+        action: "idv_session.cancelled",
+        target: { type: "idv_session", id: s.id },
+        environment: s.environment,
+        reason: why.slice(0, 500),
+        details: { workflowId: s.workflowId, previousStatus: s.status },
+        occurredAt: now,
+      },
       meta,
     );
     const [wf] = await tx.select({ name: workflows.name }).from(workflows).where(eq(workflows.id, s.workflowId));

@@ -9,26 +9,26 @@ import { eq } from "drizzle-orm";
 import QRCode from "qrcode";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
-import { ephemeralTokens, idvSessions, users, type IdvSession } from "@/db/schema";
+import { ephemeralTokens, type IdvSession, idvSessions, users } from "@/db/schema";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { badRequest, conflict, forbidden, notFound } from "@/lib/errors";
 import { regions } from "@/lib/settings/regions";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { ENVIRONMENTS } from "@/lib/staff/rbac";
+import { isUuid } from "@/lib/users/access";
 import {
+  type Environment,
   effectiveStatus,
+  type Metadata,
   metadataSchema,
   mintTokenTx,
+  type SessionDto,
   startSessionTx,
   toSessionDto,
   ttlSchema,
-  type Environment,
-  type Metadata,
-  type SessionDto,
 } from "./sessions";
 import { authenticateEphemeralToken, DEFAULT_TOKEN_TTL, shortCodeFor, tokenFor } from "./tokens";
-import { isUuid } from "@/lib/users/access";
 
 export function handoffUrl(base: string, token: string, sessionId: string): string {
   const inner = `${base}/mobile?authorization=${token}&sessionId=${sessionId}`;
@@ -98,7 +98,11 @@ function handoffOf(base: string, token: string, session: IdvSession): HandoffRes
 
 export const deeplinkInput = z.object({
   metadata: metadataSchema.optional(),
-  locale: z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "must be a language tag such as en or pt-BR").max(35).optional(),
+  locale: z
+    .string()
+    .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "must be a language tag such as en or pt-BR")
+    .max(35)
+    .optional(),
   ttl: ttlSchema.optional(),
 });
 
@@ -118,7 +122,12 @@ export async function createDeeplink(
   return db.transaction(async (tx) => {
     const { row, token } = await mintTokenTx(tx, actor, target, input.ttl ?? DEFAULT_TOKEN_TTL, meta, now);
     const session = await startSessionTx(tx, row, actor, { workflowId, metadata: input.metadata, locale: input.locale ?? null }, meta, now);
-    return { url: handoffUrl(base, token, session.id), createdAt: session.createdAt.toISOString(), expiresAt: session.expiresAt.toISOString(), workflowIds: [session.workflowId] };
+    return {
+      url: handoffUrl(base, token, session.id),
+      createdAt: session.createdAt.toISOString(),
+      expiresAt: session.expiresAt.toISOString(),
+      workflowIds: [session.workflowId],
+    };
   });
 }
 
@@ -155,7 +164,11 @@ export async function issueHandoff(
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = String(issue.path[0] ?? "input");
-    throw badRequest(field === "reason" ? "Give a reason for issuing the handoff." : `${field} ${issue.message}.`, field === "reason" ? "reason_required" : "validation_failed", { field });
+    throw badRequest(
+      field === "reason" ? "Give a reason for issuing the handoff." : `${field} ${issue.message}.`,
+      field === "reason" ? "reason_required" : "validation_failed",
+      { field },
+    );
   }
   const v = parsed.data;
   let environment: Environment;
@@ -185,7 +198,13 @@ export async function issueHandoff(
  * The live handoff of a session, rebuilt for a staff member who may issue in its environment
  * (the console shows the QR again after a reload). Null once the session can no longer be used.
  */
-export async function currentHandoffLink(db: Executor, actor: Actor, base: string, sessionId: string, now: Date = new Date()): Promise<{ url: string; shortUrl: string } | null> {
+export async function currentHandoffLink(
+  db: Executor,
+  actor: Actor,
+  base: string,
+  sessionId: string,
+  now: Date = new Date(),
+): Promise<{ url: string; shortUrl: string } | null> {
   const [row] = await db
     .select({ session: idvSessions, token: ephemeralTokens })
     .from(idvSessions)
@@ -198,9 +217,7 @@ export async function currentHandoffLink(db: Executor, actor: Actor, base: strin
   return { url: handoffUrl(base, tokenFor(row.token.id, row.token.expiresAt), sessionId), shortUrl: shortLinkUrl(base, sessionId) };
 }
 
-export type LinkState =
-  | { ok: true; url: string; session: IdvSession }
-  | { ok: false; reason: "invalid" | "expired" | "submitted" | "cancelled" };
+export type LinkState = { ok: true; url: string; session: IdvSession } | { ok: false; reason: "invalid" | "expired" | "submitted" | "cancelled" };
 
 /** Where /h/<code> leads: the handoff URL while it can be used, otherwise why not. */
 export async function resolveShortLink(db: Executor, base: string, code: string, now: Date = new Date()): Promise<LinkState> {
@@ -228,7 +245,7 @@ export async function resolveHandoff(
   sessionId: string,
   now: Date = new Date(),
 ): Promise<{ ok: true; session: IdvSession } | { ok: false; reason: "invalid" | "expired" | "submitted" | "cancelled" }> {
-  let tokenRow;
+  let tokenRow: Awaited<ReturnType<typeof authenticateEphemeralToken>>;
   try {
     tokenRow = await authenticateEphemeralToken(db, token, now);
   } catch (err) {
@@ -242,4 +259,3 @@ export async function resolveHandoff(
   if (status === "expired" || status === "submitted" || status === "cancelled") return { ok: false, reason: status };
   return { ok: true, session };
 }
-

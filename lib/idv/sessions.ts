@@ -7,25 +7,25 @@ import { and, eq, gt, inArray, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor, Transaction } from "@/db/client";
-import { ephemeralTokens, idvSessions, idvSessionSteps, type IdvSession, type WorkflowStep } from "@/db/schema";
+import { ephemeralTokens, type IdvSession, idvSessionSteps, idvSessions, type WorkflowStep } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { badRequest, conflict, DomainError, forbidden, notFound } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
+import { isUuid } from "@/lib/users/access";
 import { MAX_IMAGE_BYTES, sniffImage } from "./images";
 import {
   authenticateEphemeralToken,
   DEFAULT_TOKEN_TTL,
+  type EphemeralTokenRow,
   MAX_TOKEN_TTL,
   MIN_TOKEN_TTL,
   newTokenId,
   shortCodeFor,
   tokenFor,
-  type EphemeralTokenRow,
 } from "./tokens";
 import { findWorkflow } from "./workflows";
-import { isUuid } from "@/lib/users/access";
 
 export type Environment = "sandbox" | "production";
 export type SessionStatus = IdvSession["status"];
@@ -40,7 +40,10 @@ export const ttlSchema = z
 export const metadataSchema = z
   .record(
     z.string().min(1).max(64, "keys must be at most 64 characters"),
-    z.union([z.string().max(500, "values must be at most 500 characters"), z.number(), z.boolean(), z.null()], "values must be strings, numbers, booleans or null"),
+    z.union(
+      [z.string().max(500, "values must be at most 500 characters"), z.number(), z.boolean(), z.null()],
+      "values must be strings, numbers, booleans or null",
+    ),
     "must be an object",
   )
   .refine((m) => Object.keys(m).length <= 50, "may have at most 50 keys")
@@ -50,7 +53,10 @@ export const metadataSchema = z
   });
 export type Metadata = z.infer<typeof metadataSchema>;
 
-export const localeSchema = z.string().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "must be a language tag such as en or pt-BR").max(35);
+export const localeSchema = z
+  .string()
+  .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "must be a language tag such as en or pt-BR")
+  .max(35);
 
 /** The session as the contract shows it. */
 export interface SessionDto {
@@ -255,7 +261,9 @@ export async function startSession(
   now: Date = new Date(),
 ): Promise<SessionDto> {
   const token = await authenticateEphemeralToken(db, presentedToken, now);
-  const session = await db.transaction((tx) => startSessionTx(tx, token, tokenActor(token), { workflowId: input.workflowId, metadata: input.metadata, locale: input.locale }, meta, now));
+  const session = await db.transaction((tx) =>
+    startSessionTx(tx, token, tokenActor(token), { workflowId: input.workflowId, metadata: input.metadata, locale: input.locale }, meta, now),
+  );
   return toSessionDto(session, now);
 }
 
@@ -271,7 +279,12 @@ async function loadSession(db: Executor, id: string): Promise<IdvSession | null>
  * The session a token may touch: only its own. Another session, whether it exists or not, gets
  * the same 404, so a token cannot probe for other sessions.
  */
-async function ownSession(db: Executor, presentedToken: string | null, sessionId: string, now: Date): Promise<{ token: EphemeralTokenRow; session: IdvSession }> {
+async function ownSession(
+  db: Executor,
+  presentedToken: string | null,
+  sessionId: string,
+  now: Date,
+): Promise<{ token: EphemeralTokenRow; session: IdvSession }> {
   const token = await authenticateEphemeralToken(db, presentedToken, now);
   if (!token.sessionId || token.sessionId !== sessionId) throw sessionNotFound();
   const session = await loadSession(db, sessionId);
@@ -281,12 +294,21 @@ async function ownSession(db: Executor, presentedToken: string | null, sessionId
 
 export async function sessionDetail(db: Executor, session: IdvSession, now: Date = new Date()): Promise<SessionDetailDto> {
   const workflow = await findWorkflow(db, session.workflowId);
-  const done = await db.select({ stepId: idvSessionSteps.stepId, submittedAt: idvSessionSteps.submittedAt }).from(idvSessionSteps).where(eq(idvSessionSteps.sessionId, session.id));
+  const done = await db
+    .select({ stepId: idvSessionSteps.stepId, submittedAt: idvSessionSteps.submittedAt })
+    .from(idvSessionSteps)
+    .where(eq(idvSessionSteps.sessionId, session.id));
   const completed = new Set(done.map((d) => d.stepId));
   return {
     ...toSessionDto(session, now),
     submittedAt: session.submittedAt?.toISOString() ?? null,
-    steps: (workflow?.steps ?? []).map((s) => ({ id: s.id, type: s.type, label: s.label, ...(s.fields ? { fields: s.fields } : {}), completed: completed.has(s.id) })),
+    steps: (workflow?.steps ?? []).map((s) => ({
+      id: s.id,
+      type: s.type,
+      label: s.label,
+      ...(s.fields ? { fields: s.fields } : {}),
+      completed: completed.has(s.id),
+    })),
   };
 }
 
@@ -316,11 +338,15 @@ export function validateFormFields(step: WorkflowStep, raw: Record<string, unkno
   const defs = step.fields ?? [];
   const known = new Set(defs.map((f) => f.name));
   const unknown = Object.keys(raw).filter((k) => !known.has(k));
-  if (unknown.length) throw badRequest(`Unknown field ${unknown.join(", ")}; this step asks for ${defs.map((f) => f.name).join(", ")}.`, "validation_failed", { field: unknown[0] });
+  if (unknown.length)
+    throw badRequest(`Unknown field ${unknown.join(", ")}; this step asks for ${defs.map((f) => f.name).join(", ")}.`, "validation_failed", {
+      field: unknown[0],
+    });
   const out: Record<string, string> = {};
   for (const f of defs) {
     const value = raw[f.name];
-    if (value !== undefined && value !== null && typeof value !== "string") throw badRequest(`${f.label} must be text.`, "validation_failed", { field: f.name });
+    if (value !== undefined && value !== null && typeof value !== "string")
+      throw badRequest(`${f.label} must be text.`, "validation_failed", { field: f.name });
     const v = (value ?? "").trim();
     if (!v) {
       if (f.required) throw badRequest(`${f.label} is required.`, "validation_failed", { field: f.name });
@@ -330,20 +356,20 @@ export function validateFormFields(step: WorkflowStep, raw: Record<string, unkno
     if (f.type === "email" && !EMAIL.test(v)) throw badRequest(`${f.label} must be an email address.`, "validation_failed", { field: f.name });
     if (f.type === "date") {
       const d = /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00Z`) : null;
-      if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) throw badRequest(`${f.label} must be a date (YYYY-MM-DD).`, "validation_failed", { field: f.name });
+      if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v)
+        throw badRequest(`${f.label} must be a date (YYYY-MM-DD).`, "validation_failed", { field: f.name });
     }
-    if (f.pattern && !new RegExp(`^(?:${f.pattern})$`).test(v)) throw badRequest(`${f.label} is not in the expected format.`, "validation_failed", { field: f.name });
+    if (f.pattern && !new RegExp(`^(?:${f.pattern})$`).test(v))
+      throw badRequest(`${f.label} is not in the expected format.`, "validation_failed", { field: f.name });
     out[f.name] = v;
   }
   return out;
 }
 
 const sessionClosed = (status: SessionStatus) =>
-  conflict(
-    status === "submitted" ? "This session has already been submitted." : "This session has ended and accepts nothing more.",
-    "session_closed",
-    { status },
-  );
+  conflict(status === "submitted" ? "This session has already been submitted." : "This session has ended and accepts nothing more.", "session_closed", {
+    status,
+  });
 
 /** POST /api/sessions/{id}/steps/{step}: captures (or retakes) one step. */
 export async function submitStep(
@@ -392,7 +418,13 @@ export async function submitStep(
 }
 
 /** POST /api/sessions/{id}/submit: every step captured → submitted, once. */
-export async function submitSession(db: Database, presentedToken: string | null, sessionId: string, meta: RequestMeta, now: Date = new Date()): Promise<SessionDetailDto> {
+export async function submitSession(
+  db: Database,
+  presentedToken: string | null,
+  sessionId: string,
+  meta: RequestMeta,
+  now: Date = new Date(),
+): Promise<SessionDetailDto> {
   const { token, session } = await ownSession(db, presentedToken, sessionId, now);
   const workflow = await findWorkflow(db, session.workflowId);
   const submitted = await db.transaction(async (tx) => {
@@ -402,12 +434,21 @@ export async function submitSession(db: Database, presentedToken: string | null,
     const have = new Set(done.map((d) => d.stepId));
     const missing = (workflow?.steps ?? []).filter((s) => !have.has(s.id));
     if (missing.length) {
-      throw new DomainError("steps_incomplete", `Complete every step first: ${missing.map((s) => s.label).join(", ")}.`, 422, { missing_steps: missing.map((s) => s.id) });
+      throw new DomainError("steps_incomplete", `Complete every step first: ${missing.map((s) => s.label).join(", ")}.`, 422, {
+        missing_steps: missing.map((s) => s.id),
+      });
     }
     const [row] = await tx.update(idvSessions).set({ status: "submitted", submittedAt: now, updatedAt: now }).where(eq(idvSessions.id, session.id)).returning();
     await recordAudit(
       tx,
-      { actor: tokenActor(token), action: "idv_session.submitted", target: { type: "idv_session", id: session.id }, environment: session.environment, details: { workflowId: session.workflowId, steps: [...have] }, occurredAt: now },
+      {
+        actor: tokenActor(token),
+        action: "idv_session.submitted",
+        target: { type: "idv_session", id: session.id },
+        environment: session.environment,
+        details: { workflowId: session.workflowId, steps: [...have] },
+        occurredAt: now,
+      },
       meta,
     );
     return row!;

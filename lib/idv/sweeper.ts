@@ -37,7 +37,14 @@ export async function sweepExpiredIdv(db: Database, now: Date = new Date()): Pro
     for (const s of expired) {
       await recordAudit(
         tx,
-        { actor, action: "idv_session.expired", target: { type: "idv_session", id: s.id }, environment: s.environment, details: { workflowId: s.workflow_id }, occurredAt: now },
+        {
+          actor,
+          action: "idv_session.expired",
+          target: { type: "idv_session", id: s.id },
+          environment: s.environment,
+          details: { workflowId: s.workflow_id },
+          occurredAt: now,
+        },
         NO_REQUEST,
       );
     }

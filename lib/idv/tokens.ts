@@ -68,15 +68,16 @@ export function shortCodeFor(sessionId: string): string {
   return createHmac("sha256", idvKey("short-link")).update(sessionId).digest("base64url").slice(0, 22);
 }
 
-export const invalidToken = () =>
-  new DomainError("invalid_token", "The authorization token is missing or not valid.", 401);
-export const tokenExpired = () =>
-  new DomainError("token_expired", "The authorization token has expired; ask for a new link.", 401);
+export const invalidToken = () => new DomainError("invalid_token", "The authorization token is missing or not valid.", 401);
+export const tokenExpired = () => new DomainError("token_expired", "The authorization token has expired; ask for a new link.", 401);
 
 /** `Authorization: <token>` or `Authorization: Token <token>`. */
 export function presentedToken(header: string | null): string | null {
   if (!header) return null;
-  const v = header.trim().replace(/^Token\s+/i, "").trim();
+  const v = header
+    .trim()
+    .replace(/^Token\s+/i, "")
+    .trim();
   return v || null;
 }
 
@@ -92,7 +93,10 @@ export async function authenticateEphemeralToken(db: Executor, presented: string
   const parsed = parseToken(presented);
   if (!parsed) throw invalidToken();
   if (parsed.expiresAt.getTime() <= now.getTime()) throw tokenExpired();
-  const [row] = await db.select().from(ephemeralTokens).where(eq(ephemeralTokens.tokenHash, hashSecret(presented)));
+  const [row] = await db
+    .select()
+    .from(ephemeralTokens)
+    .where(eq(ephemeralTokens.tokenHash, hashSecret(presented)));
   if (!row || row.id !== parsed.id || row.expiresAt.getTime() <= now.getTime()) throw tokenExpired();
   return row;
 }

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { and, asc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
-import { workflows, type Workflow, type WorkflowStep } from "@/db/schema";
+import { type Workflow, type WorkflowStep, workflows } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { badRequest, conflict } from "@/lib/errors";
@@ -53,7 +53,10 @@ export function stepsFromTypes(types: StepType[]): WorkflowStep[] {
 
 /** "document,selfie,form" → step types, naming any unknown entry. */
 export function parseStepList(raw: string): StepType[] {
-  const list = raw.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const list = raw
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   const unknown = list.filter((s) => !(STEP_TYPES as readonly string[]).includes(s));
   if (unknown.length) throw badRequest(`Unknown step ${unknown.join(", ")}; steps are ${STEP_TYPES.join(", ")}.`, "validation_failed", { field: "steps" });
   if (list.length === 0) throw badRequest("A workflow needs at least one step.", "validation_failed", { field: "steps" });
@@ -104,6 +107,9 @@ export async function listWorkflows(db: Executor, actor: Actor): Promise<Workflo
 
 export async function findWorkflow(db: Executor, id: string): Promise<Workflow | null> {
   if (!id || id.length > 100) return null;
-  const [row] = await db.select().from(workflows).where(and(eq(workflows.id, id), isNull(workflows.archivedAt)));
+  const [row] = await db
+    .select()
+    .from(workflows)
+    .where(and(eq(workflows.id, id), isNull(workflows.archivedAt)));
   return row ?? null;
 }

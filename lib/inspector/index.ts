@@ -7,13 +7,13 @@
  * The token itself is never stored, logged or audited: it only lives in this call.
  */
 import { eq } from "drizzle-orm";
-import * as jose from "jose";
+import type * as jose from "jose";
 import type { Executor } from "@/db/client";
 import { devices, instances, revokedAccessTokens, sdkSessions, users } from "@/db/schema";
 import { config } from "@/lib/config/env";
 import type { Actor } from "@/lib/context";
 import { badRequest, forbidden } from "@/lib/errors";
-import { decodeUnverified, DEVICE_AUDIENCE, JwtError, SDK_AUDIENCE, verifyJwt } from "@/lib/oauth/jwt";
+import { DEVICE_AUDIENCE, decodeUnverified, JwtError, SDK_AUDIENCE, verifyJwt } from "@/lib/oauth/jwt";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { can, type Permission } from "@/lib/staff/rbac";
 import { isUuid } from "@/lib/users/access";
@@ -65,7 +65,8 @@ export async function inspectJwt(db: Executor, actor: Actor, rawToken: string, o
   const now = opts.now ?? new Date();
   const token = rawToken.trim().replace(/^Bearer\s+/i, "");
   if (token === "") throw badRequest("Paste a token to inspect.", "validation_failed", { field: "token" });
-  if (token.length > MAX_TOKEN_LENGTH) throw badRequest(`That is longer than any token tokendesk issues (${MAX_TOKEN_LENGTH} characters).`, "validation_failed", { field: "token" });
+  if (token.length > MAX_TOKEN_LENGTH)
+    throw badRequest(`That is longer than any token tokendesk issues (${MAX_TOKEN_LENGTH} characters).`, "validation_failed", { field: "token" });
 
   let decoded: { header: jose.ProtectedHeaderParameters; claims: jose.JWTPayload };
   try {
@@ -120,7 +121,11 @@ export async function inspectJwt(db: Executor, actor: Actor, rawToken: string, o
             : err.message;
     }
   }
-  findings.push(verified ? { label: "Signature valid", tone: "good" } : { label: kind === "foreign_jwt" ? "Not a tokendesk token" : "Signature not valid", tone: "bad", detail: signatureMessage });
+  findings.push(
+    verified
+      ? { label: "Signature valid", tone: "good" }
+      : { label: kind === "foreign_jwt" ? "Not a tokendesk token" : "Signature not valid", tone: "bad", detail: signatureMessage },
+  );
   if (expired === true) findings.push({ label: "Expired", tone: "bad", detail: `Expired ${expiresAt!.toISOString()}.` });
   else if (expired === false) findings.push({ label: "Not expired", tone: "good", detail: `Expires ${expiresAt!.toISOString()}.` });
   else findings.push({ label: "No expiry", tone: "warn", detail: "The token has no exp claim." });
@@ -128,7 +133,11 @@ export async function inspectJwt(db: Executor, actor: Actor, rawToken: string, o
   let subjectOk = true;
   if (verified && kind === "device_jwt") {
     const [row] = isUuid(claims.sub)
-      ? await db.select({ device: devices, environment: instances.environment }).from(devices).innerJoin(instances, eq(instances.id, devices.instanceId)).where(eq(devices.id, claims.sub))
+      ? await db
+          .select({ device: devices, environment: instances.environment })
+          .from(devices)
+          .innerJoin(instances, eq(instances.id, devices.instanceId))
+          .where(eq(devices.id, claims.sub))
       : [];
     if (!row) {
       subjectOk = false;
@@ -140,7 +149,11 @@ export async function inspectJwt(db: Executor, actor: Actor, rawToken: string, o
       links.push({ label: "Open the device", href: `/devices/${row.device.id}` });
       if (row.device.disabledAt) {
         subjectOk = false;
-        findings.push({ label: "Device disabled", tone: "bad", detail: `Disabled ${row.device.disabledAt.toISOString()}: every JWT of this device is refused.` });
+        findings.push({
+          label: "Device disabled",
+          tone: "bad",
+          detail: `Disabled ${row.device.disabledAt.toISOString()}: every JWT of this device is refused.`,
+        });
       } else {
         findings.push({ label: "Device active", tone: "good" });
       }

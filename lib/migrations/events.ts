@@ -5,8 +5,8 @@
  */
 import type { Executor } from "@/db/client";
 import type { AuditEventRow } from "@/db/schema";
-import { exportAuditStream, type ExportFormat } from "@/lib/audit/export";
-import { listAuditEvents, type AuditFilter, type Cursor } from "@/lib/audit/query";
+import { type ExportFormat, exportAuditStream } from "@/lib/audit/export";
+import { type AuditFilter, type Cursor, listAuditEvents } from "@/lib/audit/query";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { assertStaffCan } from "@/lib/staff/authorize";

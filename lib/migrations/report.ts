@@ -76,7 +76,10 @@ export async function installationsStillUsingKeys(db: Executor, apiKeyIds: strin
   const rows = await queryRows<{ api_key_id: string; n: number }>(
     db,
     sql`select api_key_id, count(*)::int as n from api_key_installations
-        where api_key_id in (${sql.join(apiKeyIds.map((id) => sql`${id}::uuid`), sql`, `)})
+        where api_key_id in (${sql.join(
+          apiKeyIds.map((id) => sql`${id}::uuid`),
+          sql`, `,
+        )})
           and migrated_at is null and last_seen_at >= ${since.toISOString()}::timestamptz
         group by api_key_id`,
   );
@@ -98,7 +101,10 @@ export async function migrationReport(
   assertStaffCan(actor, "migrations:read");
   const { from, to } = resolvePeriod(period, now);
   const envs = actor.type === "staff" ? visibleEnvironments(actor.role) : ["sandbox", "production"];
-  const envList = sql.join(envs.map((e) => sql`${e}`), sql`, `);
+  const envList = sql.join(
+    envs.map((e) => sql`${e}`),
+    sql`, `,
+  );
   const recentSince = new Date(now.getTime() - RECENT_USE_DAYS * 86_400_000);
   // One key selected: its row, and the chart and totals of its migrations only.
   const keyFilter = period.apiKeyId ? sql`and k.id = ${period.apiKeyId}::uuid` : sql``;

@@ -57,11 +57,7 @@ export function authOptions(): AuthOptions {
         name: "Email and password",
         credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
         async authorize(credentials) {
-          const result = await signInWithPassword(
-            await getDb(),
-            { email: credentials?.email, password: credentials?.password },
-            await requestMeta(),
-          );
+          const result = await signInWithPassword(await getDb(), { email: credentials?.email, password: credentials?.password }, await requestMeta());
           // next-auth passes a thrown error's message to the sign-in page: a sentence for people.
           if (!result.ok) throw new Error(result.message);
           return { id: result.staff.id, email: result.staff.email, name: result.staff.name, sv: result.staff.sessionVersion };
@@ -74,12 +70,7 @@ export function authOptions(): AuthOptions {
         if (account?.provider !== "oidc") return true;
         const p = profile as OidcProfile | undefined;
         if (!p?.sub) return "/login?error=OidcProfile";
-        const result = await signInWithOidc(
-          await getDb(),
-          { sub: p.sub, email: p.email, name: p.name, claims: p },
-          cfg.oidc!,
-          await requestMeta(),
-        );
+        const result = await signInWithOidc(await getDb(), { sub: p.sub, email: p.email, name: p.name, claims: p }, cfg.oidc!, await requestMeta());
         return result.ok ? true : `/login?error=${encodeURIComponent(result.message)}`;
       },
       async jwt({ token, user, account, profile }) {

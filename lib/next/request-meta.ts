@@ -16,7 +16,13 @@ export function clientIp(h: Headers): string | null {
   if (!raw) return null;
   // X-Forwarded-For: "client, proxy1, proxy2" — the proxy we trust appended the last hop, so the
   // client is the right-most entry the proxy itself wrote: with one trusted proxy, the last one.
-  const candidate = header === "x-forwarded-for" ? raw.split(",").map((s) => s.trim()).pop() : raw.trim();
+  const candidate =
+    header === "x-forwarded-for"
+      ? raw
+          .split(",")
+          .map((s) => s.trim())
+          .pop()
+      : raw.trim();
   return candidate && isIP(candidate) ? candidate : null;
 }
 

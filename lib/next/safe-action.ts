@@ -4,18 +4,16 @@ import "server-only";
  * parses the form with zod, runs the domain function and turns failures into sentences. The
  * domain function checks permission again itself (with the environment it acts on).
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { getDb } from "@/db";
 import type { Database } from "@/db/client";
 import type { RequestMeta } from "@/lib/context";
 import { isDomainError } from "@/lib/errors";
-import { can, ROLE_LABELS, type Permission } from "@/lib/staff/rbac";
+import { can, type Permission, ROLE_LABELS } from "@/lib/staff/rbac";
 import { requestMeta } from "./request-meta";
 import { currentStaff, type StaffActor } from "./session";
 
-export type ActionResult<T = undefined> =
-  | { ok: true; data: T; message?: string }
-  | { ok: false; error: string; code: string; field?: string };
+export type ActionResult<T = undefined> = { ok: true; data: T; message?: string } | { ok: false; error: string; code: string; field?: string };
 
 export interface ActionContext {
   actor: StaffActor;

@@ -1,11 +1,11 @@
 import "server-only";
+import { forbidden, redirect } from "next/navigation";
 /**
  * The one way pages, server actions and route handlers learn who the staff member is and check
  * what they may do. The JWT cookie only names the member; the row is read on every request so a
  * disabled member or a changed role applies at once.
  */
 import { getServerSession } from "next-auth";
-import { forbidden, redirect } from "next/navigation";
 import { getDb } from "@/db";
 import type { Staff } from "@/db/schema";
 import type { Actor } from "@/lib/context";

@@ -5,9 +5,9 @@
  * session, or a disabled/deleted user all refuse a JWT that is otherwise still valid.
  */
 import { sql } from "drizzle-orm";
-import { queryRows, type Executor } from "@/db/client";
+import { type Executor, queryRows } from "@/db/client";
 import { rowOf } from "@/db/rows";
-import { users, type User } from "@/db/schema";
+import { type User, users } from "@/db/schema";
 import type { Actor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
 import { JwtError, SDK_AUDIENCE, verifyJwt } from "./jwt";

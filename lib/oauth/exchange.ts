@@ -8,12 +8,12 @@
  */
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
-import { queryRows, type Database } from "@/db/client";
+import { type Database, queryRows } from "@/db/client";
 import { rowOf } from "@/db/rows";
-import { apiKeyInstallations, apiKeys, users, type ApiKey, type SignInToken } from "@/db/schema";
+import { type ApiKey, apiKeyInstallations, apiKeys, type SignInToken, users } from "@/db/schema";
 import { apiKeyActor } from "@/lib/api-keys";
 import { apiKeyPrefix, parseApiKey } from "@/lib/api-keys/format";
-import { recordAudit, recordAudits, type AuditInput } from "@/lib/audit/record";
+import { type AuditInput, recordAudit, recordAudits } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
@@ -52,11 +52,21 @@ async function checkMigration(
   token: SignInToken,
 ): Promise<{ ok: true; key: ApiKey } | { ok: false; reason: string; message: string; key: ApiKey | null }> {
   const parsed = m.apiKey ? parseApiKey(m.apiKey) : null;
-  const [key] = parsed ? await db.select().from(apiKeys).where(eq(apiKeys.keyHash, hashSecret(m.apiKey!))) : [];
+  const [key] = parsed
+    ? await db
+        .select()
+        .from(apiKeys)
+        .where(eq(apiKeys.keyHash, hashSecret(m.apiKey!)))
+    : [];
   if (!key) return { ok: false, reason: "unknown_api_key", message: "the API key is not one of this team's keys", key: null };
   if (key.revokedAt) return { ok: false, reason: "api_key_revoked", message: "the API key has been revoked", key };
   if (key.environment !== token.environment) {
-    return { ok: false, reason: "environment_mismatch", message: `the API key's environment (${key.environment}) is not the sign-in token's (${token.environment})`, key };
+    return {
+      ok: false,
+      reason: "environment_mismatch",
+      message: `the API key's environment (${key.environment}) is not the sign-in token's (${token.environment})`,
+      key,
+    };
   }
   if (key.region !== token.region) {
     return { ok: false, reason: "region_mismatch", message: `the API key's region (${key.region}) is not the sign-in token's (${token.region})`, key };
@@ -68,12 +78,7 @@ async function checkMigration(
   return { ok: true, key };
 }
 
-export async function exchangeSignInToken(
-  db: Database,
-  input: ExchangeInput,
-  meta: RequestMeta,
-  opts: { now?: Date } = {},
-): Promise<TokenResponse> {
+export async function exchangeSignInToken(db: Database, input: ExchangeInput, meta: RequestMeta, opts: { now?: Date } = {}): Promise<TokenResponse> {
   const now = opts.now ?? new Date();
   const claimed = parseSignInToken(input.signInToken);
   if (!claimed) throw invalidGrant(INVALID_TOKEN);

@@ -87,11 +87,7 @@ function rememberVerification(cacheKey: string, claims: VerifiedClaims): void {
   if (verifiedCache.size > VERIFIED_CACHE_MAX) verifiedCache.delete(verifiedCache.keys().next().value!);
 }
 
-export async function verifyJwt(
-  db: Executor,
-  token: string,
-  opts: { audience: string; now?: Date; allowExpired?: boolean },
-): Promise<VerifiedClaims> {
+export async function verifyJwt(db: Executor, token: string, opts: { audience: string; now?: Date; allowExpired?: boolean }): Promise<VerifiedClaims> {
   const { header } = decodeUnverified(token);
   if (header.alg !== SIGNING_ALG) throw new JwtError("unsupported_header", `The token's algorithm ${header.alg ?? "(none)"} is not accepted.`);
   for (const h of FORBIDDEN_HEADERS) {

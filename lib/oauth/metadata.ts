@@ -1,6 +1,7 @@
 /** RFC 8414 authorization server metadata of this deployment. */
-import { TOKEN_EXCHANGE_GRANT, REFRESH_GRANT, SIGN_IN_TOKEN_TYPE } from "./tokens";
+
 import { SIGNING_ALG } from "./signing-keys";
+import { REFRESH_GRANT, SIGN_IN_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from "./tokens";
 
 export function authorizationServerMetadata(publicUrl: string) {
   const base = publicUrl.replace(/\/$/, "");

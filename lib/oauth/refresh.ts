@@ -10,7 +10,7 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
-import { queryRows, type Database } from "@/db/client";
+import { type Database, queryRows } from "@/db/client";
 import { dateOf, rowOf } from "@/db/rows";
 import { sdkSessions } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
@@ -46,12 +46,17 @@ export async function refreshSdkSession(db: Database, presented: string, meta: R
     if (!raw) return { error: INVALID_REFRESH } as const;
     const session = rowOf(sdkSessions, raw);
     const rt = { id: String(raw.rt_id), rotatedAt: dateOf(raw.rt_rotated_at), graceUntil: dateOf(raw.rt_grace_until) };
-    let user = raw.u_found ? { id: session.userId, clientUserId: String(raw.u_client_user_id), disabledAt: dateOf(raw.u_disabled_at), deletedAt: dateOf(raw.u_deleted_at) } : null;
+    let user = raw.u_found
+      ? { id: session.userId, clientUserId: String(raw.u_client_user_id), disabledAt: dateOf(raw.u_disabled_at), deletedAt: dateOf(raw.u_deleted_at) }
+      : null;
     if (session.revokedAt && user && !user.deletedAt && !user.disabledAt) {
       // The user row is not locked: a refresh that waited for the session lock of a concurrent
       // disable/delete sees that transaction's session update but the user as it was before. A
       // second read (a new snapshot) sees the user as that transaction left it.
-      const [again] = await queryRows<{ disabled_at: unknown; deleted_at: unknown }>(tx, sql`select disabled_at, deleted_at from users where id = ${session.userId}::uuid`);
+      const [again] = await queryRows<{ disabled_at: unknown; deleted_at: unknown }>(
+        tx,
+        sql`select disabled_at, deleted_at from users where id = ${session.userId}::uuid`,
+      );
       user = again ? { ...user, disabledAt: dateOf(again.disabled_at), deletedAt: dateOf(again.deleted_at) } : null;
     }
     // The user's state is named first: an SDK told `user_deleted`/`user_disabled` signs out for good.

@@ -22,7 +22,10 @@ export async function revokeToken(
   const now = opts.now ?? new Date();
   if (isRefreshTokenShape(token)) {
     return db.transaction(async (tx) => {
-      const [rt] = await tx.select({ sessionId: refreshTokens.sessionId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, hashSecret(token)));
+      const [rt] = await tx
+        .select({ sessionId: refreshTokens.sessionId })
+        .from(refreshTokens)
+        .where(eq(refreshTokens.tokenHash, hashSecret(token)));
       if (!rt) return { revoked: null };
       const [session] = await tx
         .update(sdkSessions)

@@ -9,7 +9,7 @@ import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import * as jose from "jose";
 import type { Database, Executor } from "@/db/client";
 import { queryRows } from "@/db/client";
-import { instances, signingKeys, type SigningKey } from "@/db/schema";
+import { instances, type SigningKey, signingKeys } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { derivedKey } from "@/lib/crypto/keys";
@@ -54,8 +54,10 @@ const globalForKeys = globalThis as unknown as {
   __tokendeskPrivate?: Map<string, jose.CryptoKey | Uint8Array>;
   __tokendeskPublic?: Map<string, jose.CryptoKey | Uint8Array>;
 };
-const privateKeys = (globalForKeys.__tokendeskPrivate ??= new Map());
-const publicKeys = (globalForKeys.__tokendeskPublic ??= new Map());
+globalForKeys.__tokendeskPrivate ??= new Map();
+globalForKeys.__tokendeskPublic ??= new Map();
+const privateKeys = globalForKeys.__tokendeskPrivate;
+const publicKeys = globalForKeys.__tokendeskPublic;
 
 export function clearSigningKeyCache(): void {
   globalForKeys.__tokendeskKeys = undefined;
@@ -64,7 +66,10 @@ export function clearSigningKeyCache(): void {
 async function loadKeys(db: Executor, force = false): Promise<Cache> {
   const cached = globalForKeys.__tokendeskKeys;
   if (!force && cached && Date.now() - cached.at < CACHE_MS && cached.current) return cached;
-  const rows = await db.select().from(signingKeys).where(inArray(signingKeys.status, ["current", "previous"]));
+  const rows = await db
+    .select()
+    .from(signingKeys)
+    .where(inArray(signingKeys.status, ["current", "previous"]));
   const now = Date.now();
   const fresh: Cache = {
     at: now,
@@ -137,7 +142,10 @@ export async function rotateSigningKey(db: Database, actor: Actor, meta: Request
     const now = new Date();
     const retireAfter = new Date(now.getTime() + (await longestTokenLifetimeSeconds(tx)) * 1000 + 60_000);
     // Previous keys whose tokens have all expired leave the JWKS now.
-    await tx.update(signingKeys).set({ status: "retired" }).where(and(eq(signingKeys.status, "previous"), lt(signingKeys.retireAfter, now)));
+    await tx
+      .update(signingKeys)
+      .set({ status: "retired" })
+      .where(and(eq(signingKeys.status, "previous"), lt(signingKeys.retireAfter, now)));
     const [old] = await tx.update(signingKeys).set({ status: "previous", retireAfter }).where(eq(signingKeys.status, "current")).returning();
     const fresh = await newKeyRow();
     await tx.insert(signingKeys).values(fresh);

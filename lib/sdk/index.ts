@@ -1,5 +1,6 @@
 /** The tokendesk client SDK. Node-only helpers (file storage) live in `lib/sdk/node`. */
-export { createTokendeskClient, describeApiKey, describeSignInToken, TokendeskClient, SIGN_IN_TOKEN_TYPE } from "./client";
+
 export type { Environment, SdkStatus, TokendeskClientOptions } from "./client";
-export { isSdkError, TokendeskSdkError, type SdkErrorCode } from "./errors";
+export { createTokendeskClient, describeApiKey, describeSignInToken, SIGN_IN_TOKEN_TYPE, TokendeskClient } from "./client";
+export { isSdkError, type SdkErrorCode, TokendeskSdkError } from "./errors";
 export { localStorageAdapter, memoryStorage, type SdkStorage } from "./storage";

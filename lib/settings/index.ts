@@ -32,13 +32,7 @@ export async function getSettings(db: Executor, environment: Environment): Promi
   return row ?? { environment, ...DEFAULT_SETTINGS };
 }
 
-export async function updateSettings(
-  db: Database,
-  actor: Actor,
-  environment: Environment,
-  input: SettingsInput,
-  meta: RequestMeta,
-): Promise<Settings> {
+export async function updateSettings(db: Database, actor: Actor, environment: Environment, input: SettingsInput, meta: RequestMeta): Promise<Settings> {
   assertStaffCan(actor, "settings:manage");
   const parsed = settingsInput.safeParse(input);
   if (!parsed.success) {

@@ -6,9 +6,9 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
-import { queryRows, type Database, type Executor } from "@/db/client";
+import { type Database, type Executor, queryRows } from "@/db/client";
 import { rowOf } from "@/db/rows";
-import { signInTokens, type SignInToken } from "@/db/schema";
+import { type SignInToken, signInTokens } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
@@ -17,7 +17,7 @@ import { assertStaffCan } from "@/lib/staff/authorize";
 import { isUuid, loadUserWithSettingsFor, staffReason } from "@/lib/users/access";
 import { formatSignInToken } from "./format";
 
-export { formatSignInToken, parseSignInToken, type ParsedSignInToken } from "./format";
+export { formatSignInToken, type ParsedSignInToken, parseSignInToken } from "./format";
 
 export const MIN_SIGN_IN_TTL_SECONDS = 60;
 export const MAX_SIGN_IN_TTL_SECONDS = 86_400;
@@ -157,6 +157,9 @@ export async function redeemSignInToken(tx: Executor, token: string, sessionId: 
 
 /** Reads a token without consuming it (migration checks happen before redemption). */
 export async function peekSignInToken(db: Executor, token: string): Promise<SignInToken | null> {
-  const [row] = await db.select().from(signInTokens).where(eq(signInTokens.tokenHash, hashSecret(token)));
+  const [row] = await db
+    .select()
+    .from(signInTokens)
+    .where(eq(signInTokens.tokenHash, hashSecret(token)));
   return row ?? null;
 }

@@ -1,6 +1,6 @@
 import type { Actor } from "@/lib/context";
 import { forbidden } from "@/lib/errors";
-import { can, ROLE_LABELS, type Permission } from "./rbac";
+import { can, type Permission, ROLE_LABELS } from "./rbac";
 
 /**
  * Throws 403 unless `actor` may do `permission` (on `environment`). The system actor (CLI,

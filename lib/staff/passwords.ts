@@ -20,7 +20,10 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
 
 /** Verifying against this when the account does not exist keeps the answer time the same. */
 let dummyHash: Promise<string> | null = null;
-export function dummyPasswordHash(): Promise<string> {
+
+/** Spends the time of a real check for an account that does not exist; always false. */
+export async function verifyDummyPassword(password: string): Promise<false> {
   dummyHash ??= hashPassword("tokendesk-timing-equaliser");
-  return dummyHash;
+  await verifyPassword(await dummyHash, password);
+  return false;
 }

@@ -7,25 +7,22 @@ import { asc, eq, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
-import { staff, type Staff } from "@/db/schema";
+import { type Staff, staff } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { OidcConfig } from "@/lib/config/env";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { badRequest, conflict, notFound } from "@/lib/errors";
-import { hitLimit, humanDuration, peekLimit, resetLimit, type Limit } from "@/lib/rate-limit";
-import { assertStaffCan } from "./authorize";
-import { dummyPasswordHash, hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from "./passwords";
-import { STAFF_ROLES, type StaffRole } from "./rbac";
+import { hitLimit, humanDuration, type Limit, peekLimit, resetLimit } from "@/lib/rate-limit";
 import { isUuid } from "@/lib/users/access";
+import { assertStaffCan } from "./authorize";
+import { hashPassword, MIN_PASSWORD_LENGTH, verifyDummyPassword, verifyPassword } from "./passwords";
+import { STAFF_ROLES, type StaffRole } from "./rbac";
 
 export const ACCOUNT_SIGN_IN_LIMIT: Limit = { max: 5, windowSeconds: 15 * 60 };
 export const IP_SIGN_IN_LIMIT: Limit = { max: 30, windowSeconds: 15 * 60 };
 
 const email = z.string().trim().toLowerCase().email("must be an email address").max(254);
-const password = z
-  .string()
-  .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
-  .max(1024, "must be at most 1024 characters");
+const password = z.string().min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`).max(1024, "must be at most 1024 characters");
 const name = z.string().trim().min(1, "is required").max(120, "must be at most 120 characters");
 
 export const createStaffInput = z.object({
@@ -86,11 +83,7 @@ export async function createStaff(db: Database, actor: Actor, input: CreateStaff
       .insert(staff)
       .values({ id: uuidv7(), email: data.email, name: data.name ?? data.email.split("@")[0]!, role: data.role, passwordHash })
       .returning();
-    await recordAudit(
-      tx,
-      { actor, action: "staff.created", target: staffTarget(row!), details: { email: row!.email, role: row!.role } },
-      meta,
-    );
+    await recordAudit(tx, { actor, action: "staff.created", target: staffTarget(row!), details: { email: row!.email, role: row!.role } }, meta);
     return toStaffView(row!);
   });
 }
@@ -129,22 +122,12 @@ export async function changeStaffRole(db: Database, actor: Actor, id: string, ro
       .set({ role: newRole, sessionVersion: row.sessionVersion + 1, updatedAt: new Date() })
       .where(eq(staff.id, row.id))
       .returning();
-    await recordAudit(
-      tx,
-      { actor, action: "staff.role_changed", target: staffTarget(row), details: { email: row.email, from: row.role, to: newRole } },
-      meta,
-    );
+    await recordAudit(tx, { actor, action: "staff.role_changed", target: staffTarget(row), details: { email: row.email, from: row.role, to: newRole } }, meta);
     return toStaffView(updated!);
   });
 }
 
-export async function setStaffDisabled(
-  db: Database,
-  actor: Actor,
-  id: string,
-  disabled: boolean,
-  meta: RequestMeta,
-): Promise<StaffView> {
+export async function setStaffDisabled(db: Database, actor: Actor, id: string, disabled: boolean, meta: RequestMeta): Promise<StaffView> {
   assertStaffCan(actor, "staff:manage");
   return db.transaction(async (tx) => {
     const row = await lockStaff(tx, id);
@@ -156,22 +139,12 @@ export async function setStaffDisabled(
       .set({ disabledAt: disabled ? new Date() : null, sessionVersion: row.sessionVersion + 1, updatedAt: new Date() })
       .where(eq(staff.id, row.id))
       .returning();
-    await recordAudit(
-      tx,
-      { actor, action: disabled ? "staff.disabled" : "staff.enabled", target: staffTarget(row), details: { email: row.email } },
-      meta,
-    );
+    await recordAudit(tx, { actor, action: disabled ? "staff.disabled" : "staff.enabled", target: staffTarget(row), details: { email: row.email } }, meta);
     return toStaffView(updated!);
   });
 }
 
-export async function resetStaffPassword(
-  db: Database,
-  actor: Actor,
-  id: string,
-  newPassword: string,
-  meta: RequestMeta,
-): Promise<StaffView> {
+export async function resetStaffPassword(db: Database, actor: Actor, id: string, newPassword: string, meta: RequestMeta): Promise<StaffView> {
   assertStaffCan(actor, "staff:manage");
   const pw = parse(z.object({ password }), { password: newPassword }).password;
   const passwordHash = await hashPassword(pw);
@@ -188,9 +161,7 @@ export async function resetStaffPassword(
   });
 }
 
-export type SignInResult =
-  | { ok: true; staff: Staff }
-  | { ok: false; reason: "invalid" | "disabled" | "rate_limited"; message: string };
+export type SignInResult = { ok: true; staff: Staff } | { ok: false; reason: "invalid" | "disabled" | "rate_limited"; message: string };
 
 const INVALID = "The email or password is not right.";
 
@@ -204,9 +175,7 @@ export async function signInWithPassword(
   meta: RequestMeta,
   now = new Date(),
 ): Promise<SignInResult> {
-  const parsed = z
-    .object({ email: z.string().trim().toLowerCase().max(254), password: z.string().max(1024) })
-    .safeParse(credentials);
+  const parsed = z.object({ email: z.string().trim().toLowerCase().max(254), password: z.string().max(1024) }).safeParse(credentials);
   if (!parsed.success || !parsed.data.email || !parsed.data.password) {
     return { ok: false, reason: "invalid", message: "Enter your email and password." };
   }
@@ -247,7 +216,7 @@ export async function signInWithPassword(
   }
 
   const [row] = await db.select().from(staff).where(eq(staff.email, address));
-  const ok = row?.passwordHash ? await verifyPassword(row.passwordHash, pw) : (await verifyPassword(await dummyPasswordHash(), pw), false);
+  const ok = row?.passwordHash ? await verifyPassword(row.passwordHash, pw) : await verifyDummyPassword(pw);
   if (!row || !ok) return failure("invalid", INVALID, row);
   if (row.disabledAt) return failure("disabled", "This account is disabled. Ask an admin to enable it.", row);
 
@@ -256,7 +225,12 @@ export async function signInWithPassword(
     await resetLimit(tx, accountKey);
     await recordAudit(
       tx,
-      { actor: { type: "staff", id: row.id, name: row.email, role: row.role }, action: "staff.signed_in", target: staffTarget(row), details: { method: "password" } },
+      {
+        actor: { type: "staff", id: row.id, name: row.email, role: row.role },
+        action: "staff.signed_in",
+        target: staffTarget(row),
+        details: { method: "password" },
+      },
       meta,
     );
   });
@@ -338,7 +312,12 @@ export async function signInWithOidc(
     await tx.update(staff).set({ lastSignInAt: new Date() }).where(eq(staff.id, row!.id));
     await recordAudit(
       tx,
-      { actor: { type: "staff", id: row!.id, name: row!.email, role: row!.role }, action: "staff.signed_in", target: staffTarget(row!), details: { method: "oidc" } },
+      {
+        actor: { type: "staff", id: row!.id, name: row!.email, role: row!.role },
+        action: "staff.signed_in",
+        target: staffTarget(row!),
+        details: { method: "oidc" },
+      },
       meta,
     );
     return { ok: true as const, staff: row! };

@@ -6,12 +6,12 @@
  * - an SDK user (bearer access token) sees only itself; another id is 403.
  */
 import { sql } from "drizzle-orm";
-import { queryRows, type Executor } from "@/db/client";
+import { type Executor, queryRows } from "@/db/client";
 import { rowOf } from "@/db/rows";
-import { users, type User } from "@/db/schema";
+import { type User, users } from "@/db/schema";
 import type { Actor } from "@/lib/context";
 import { DomainError, forbidden, notFound } from "@/lib/errors";
-import { SETTINGS_COLUMNS, settingsOfRow, type Settings } from "@/lib/settings/row";
+import { SETTINGS_COLUMNS, type Settings, settingsOfRow } from "@/lib/settings/row";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import type { Permission } from "@/lib/staff/rbac";
 

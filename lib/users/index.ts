@@ -9,7 +9,7 @@ import { and, desc, eq, isNull } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
-import { sdkSessions, signInTokens, users, type User } from "@/db/schema";
+import { sdkSessions, signInTokens, type User, users } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { badRequest, conflict, DomainError, forbidden, notFound } from "@/lib/errors";
@@ -17,11 +17,11 @@ import { isRegion } from "@/lib/settings/regions";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { ENVIRONMENTS, type Environment } from "@/lib/staff/rbac";
 import { assertKeyScope, isUuid, loadUserFor, staffReason, userNotFound } from "./access";
-import { toSessionView, toUserView, type SessionView, type UserView } from "./types";
+import { type SessionView, toSessionView, toUserView, type UserView } from "./types";
 
-export * from "./types";
-export { searchUsers, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, type SearchUsersInput, type UserPage } from "./search";
 export { isUuid } from "./access";
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type SearchUsersInput, searchUsers, type UserPage } from "./search";
+export * from "./types";
 
 export const createUserInput = z.object({
   client_user_id: z
@@ -125,7 +125,12 @@ export async function resolveByClientUserId(db: Executor, actor: Actor, clientUs
     .select()
     .from(users)
     .where(
-      and(eq(users.environment, actor.environment as Environment), eq(users.region, actor.region), eq(users.clientUserId, clientUserId), isNull(users.deletedAt)),
+      and(
+        eq(users.environment, actor.environment as Environment),
+        eq(users.region, actor.region),
+        eq(users.clientUserId, clientUserId),
+        isNull(users.deletedAt),
+      ),
     );
   if (!row) throw userNotFound();
   return toUserView(row);
@@ -218,13 +223,7 @@ export async function listUserSessions(db: Executor, actor: Actor, userId: strin
 }
 
 /** Staff (users:revoke_sessions, with a reason) end one SDK session; its refresh tokens die with it. */
-export async function revokeSession(
-  db: Database,
-  actor: Actor,
-  sessionId: string,
-  opts: { reason?: string | null },
-  meta: RequestMeta,
-): Promise<SessionView> {
+export async function revokeSession(db: Database, actor: Actor, sessionId: string, opts: { reason?: string | null }, meta: RequestMeta): Promise<SessionView> {
   const reason = staffReason(actor, opts.reason, "revoking the session");
   if (actor.type !== "staff" && actor.type !== "system") throw forbidden();
   if (!isUuid(sessionId)) throw notFound("No such SDK session.", "session_not_found");

@@ -22,14 +22,14 @@
  * Same rows, same order, whichever path answers. A whole UUID is matched as a user id or as a
  * prefix, not as a substring: 34 trigrams of hex cost the GIN index more than the rest together.
  */
-import { sql, type SQL } from "drizzle-orm";
-import { queryRows, type Executor } from "@/db/client";
+import { type SQL, sql } from "drizzle-orm";
+import { type Executor, queryRows } from "@/db/client";
 import { rowOf } from "@/db/rows";
 import { users } from "@/db/schema";
 import type { Actor } from "@/lib/context";
 import { badRequest } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { ENVIRONMENTS, visibleEnvironments, type Environment } from "@/lib/staff/rbac";
+import { ENVIRONMENTS, type Environment, visibleEnvironments } from "@/lib/staff/rbac";
 import { assertKeyScope, isUuid } from "./access";
 import { toUserView, type UserView } from "./types";
 
@@ -114,7 +114,14 @@ export async function searchUsers(
   // region) cannot make its thousand rows cost the whole table.
   const range: SQL[] = [sql`deleted_at is null`];
   const where: SQL[] = [];
-  where.push(environments.length ? sql`environment in (${sql.join(environments.map((e) => sql`${e}`), sql`, `)})` : sql`false`);
+  where.push(
+    environments.length
+      ? sql`environment in (${sql.join(
+          environments.map((e) => sql`${e}`),
+          sql`, `,
+        )})`
+      : sql`false`,
+  );
   if (region) where.push(sql`region = ${region}`);
   if (input.status === "active") where.push(sql`disabled_at is null`);
   if (input.status === "disabled") where.push(sql`disabled_at is not null`);
@@ -130,11 +137,7 @@ export async function searchUsers(
   let matching: SQL | null = null;
   if (q) {
     const prefix = likeLiteral(`${escapeLike(q)}%`);
-    const matches: SQL[] = [
-      sql`lower(client_user_id) like ${prefix}`,
-      sql`lower(email) like ${prefix}`,
-      sql`lower(name) like ${prefix}`,
-    ];
+    const matches: SQL[] = [sql`lower(client_user_id) like ${prefix}`, sql`lower(email) like ${prefix}`, sql`lower(name) like ${prefix}`];
     // Trigram substring search needs three characters to be selective (and to use the index).
     if (q.length >= 3 && !isUuid(q)) {
       matches.push(

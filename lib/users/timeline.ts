@@ -16,12 +16,12 @@
  * how the indexes are built (drizzle's `.desc()`); a plain `desc` (nulls first) cannot walk them.
  */
 import { sql } from "drizzle-orm";
-import { queryRows, type Executor } from "@/db/client";
+import { type Executor, queryRows } from "@/db/client";
+import { dateOf } from "@/db/rows";
 import { AUDIT_ACTIONS, type AuditAction, type AuditOutcome } from "@/lib/audit/actions";
 import { decodeCursor, encodeCursor } from "@/lib/audit/query";
 import type { Actor } from "@/lib/context";
 import { loadUserFor } from "./access";
-import { dateOf } from "@/db/rows";
 
 export const DEFAULT_TIMELINE_PAGE = 50;
 export const MAX_TIMELINE_PAGE = 200;
@@ -110,7 +110,10 @@ export async function getUserTimeline(
   const newestFirst = sql.raw("order by occurred_at desc nulls last, id desc nulls last");
   const cols = sql.raw("id, occurred_at, actor_type, actor_id, actor_name, action, target_type, target_id, environment, outcome, reason, details");
   const page = limit + 1;
-  const detailActions = sql.join(DETAIL_ONLY_ACTIONS.map((a) => sql`${a}`), sql`, `);
+  const detailActions = sql.join(
+    DETAIL_ONLY_ACTIONS.map((a) => sql`${a}`),
+    sql`, `,
+  );
 
   const rows = await queryRows<Row>(
     db,

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
-import { startNextServer, type NextServer } from "../next-server";
+import { type NextServer, startNextServer } from "../next-server";
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..");
 /** `--profile` runs an unminified build of its own, so CPU profiles name our functions. */
@@ -253,6 +253,6 @@ export function writeResults(mode: string, data: unknown): string {
   const dir = path.join(ROOT, "bench", "results");
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${new Date().toISOString().slice(0, 10)}-${mode}.json`);
-  fs.writeFileSync(file, JSON.stringify(data, null, 2) + "\n");
+  fs.writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
   return file;
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { generateKeyPairSync } from "node:crypto";
 /**
  * The peer of the refresh benchmark: oidc-provider (v9, a certified Node OpenID/OAuth server) on
  * loopback, doing its refresh_token grant with rotation on, in its own process (like tokendesk's
@@ -13,7 +14,6 @@
  * (one jsonb row per model instance, upserts, synchronous commits), for a like-for-like comparison.
  */
 import fs from "node:fs";
-import { generateKeyPairSync } from "node:crypto";
 import Provider from "oidc-provider";
 import postgres from "postgres";
 

@@ -16,9 +16,13 @@ function packageOf(url) {
   if (!url) return "(native/vm)";
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (m) return m[1];
-  if (url.startsWith("node:")) return "node:" + url.slice(5).split("/")[0];
+  if (url.startsWith("node:")) return `node:${url.slice(5).split("/")[0]}`;
   if (/\.next[^/]*\/server\/chunks/.test(url)) return "(app chunks)";
-  return url.replace(/^file:\/\//, "").split("/").slice(-2).join("/");
+  return url
+    .replace(/^file:\/\//, "")
+    .split("/")
+    .slice(-2)
+    .join("/");
 }
 
 for (const file of files) {
@@ -45,7 +49,11 @@ for (const file of files) {
       const seen = new Set();
       for (let id = n.id; id !== undefined; id = parent.get(id)) {
         const fn = byId.get(id).callFrame.functionName;
-        for (const f of frames) if (fn === f && !seen.has(f)) (seen.add(f), incl.set(f, incl.get(f) + t));
+        for (const f of frames)
+          if (fn === f && !seen.has(f)) {
+            seen.add(f);
+            incl.set(f, incl.get(f) + t);
+          }
       }
     }
   }
@@ -53,9 +61,17 @@ for (const file of files) {
   const pct = (t) => `${((t / busy) * 100).toFixed(1).padStart(5)} %`;
   console.log(`\n${file}: ${(total / 1000).toFixed(1)} s sampled, ${(busy / 1000).toFixed(1)} s busy (percentages of busy time)`);
   console.log("\nself time by package:");
-  for (const [k, v] of [...selfPkg].filter(([k]) => k !== "(idle)").sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${pct(v)}  ${k}`);
+  for (const [k, v] of [...selfPkg]
+    .filter(([k]) => k !== "(idle)")
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 25))
+    console.log(`  ${pct(v)}  ${k}`);
   console.log(`\nself time, top ${top} functions:`);
-  for (const [k, v] of [...selfFn].filter(([k]) => !k.startsWith("(idle)")).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(v)}  ${k}`);
+  for (const [k, v] of [...selfFn]
+    .filter(([k]) => !k.startsWith("(idle)"))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top))
+    console.log(`  ${pct(v)}  ${k}`);
   if (frames.length) {
     console.log("\ninclusive time of named frames:");
     for (const [k, v] of incl) console.log(`  ${pct(v)}  ${k}`);

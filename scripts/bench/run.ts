@@ -24,21 +24,21 @@ import { performance } from "node:perf_hooks";
 import * as jose from "jose";
 import {
   BENCH_SECRET,
-  ROOT,
   buildIfNeeded,
   cpuWatch,
   flag,
+  type HttpRun,
   httpRun,
   log,
   machine,
   option,
   pool,
+  ROOT,
   startNext,
   stats,
   timedLoop,
   treeCpuMs,
   writeResults,
-  type HttpRun,
 } from "./lib";
 
 if (flag("scale")) {
@@ -136,7 +136,12 @@ try {
   const { key } = await createApiKey(db, sys, { name: "bench key", environment: "sandbox", region: "us", scopes: [...API_KEY_SCOPES] }, NO_REQUEST);
   const N_USERS = 200;
   const users = await pool(N_USERS, PREP_CONC, (i) =>
-    createUser(db, sys, { client_user_id: `bench-${i}-${randomBytes(4).toString("hex")}`, email: `bench${i}@example.test`, environment: "sandbox", region: "us" }, NO_REQUEST),
+    createUser(
+      db,
+      sys,
+      { client_user_id: `bench-${i}-${randomBytes(4).toString("hex")}`, email: `bench${i}@example.test`, environment: "sandbox", region: "us" },
+      NO_REQUEST,
+    ),
   );
   const userIds = users.map((u) => u.id);
   log(`prepared ${N_USERS} users`);
@@ -156,14 +161,22 @@ try {
   log(`prepared ${nSessions} SDK sessions (refresh tokens used once each)`);
 
   const wf = await createWorkflow(db, sys, { name: "bench workflow", steps: ["form"] }, NO_REQUEST);
-  const ephemeral = await pool(AMOUNT + WARM, PREP_CONC, async () => (await mintEphemeralToken(db, sys, { environment: "sandbox", region: "us" }, NO_REQUEST)).authorization);
+  const ephemeral = await pool(
+    AMOUNT + WARM,
+    PREP_CONC,
+    async () => (await mintEphemeralToken(db, sys, { environment: "sandbox", region: "us" }, NO_REQUEST)).authorization,
+  );
   log(`prepared ${ephemeral.length} ephemeral tokens (workflow ${wf.id})`);
 
   const { instance: instView, instanceKey } = await createInstance(db, sys, { name: "bench instance", environment: "sandbox" }, NO_REQUEST);
   const instance = (await findInstance(db, instView.id))!;
-  const refreshDevices = await pool(AMOUNT + WARM, PREP_CONC, (i) => registerDevice(db, instance, { UserFields: { ClientId: `bench-r-${i}` } } as never, NO_REQUEST));
+  const refreshDevices = await pool(AMOUNT + WARM, PREP_CONC, (i) =>
+    registerDevice(db, instance, { UserFields: { ClientId: `bench-r-${i}` } } as never, NO_REQUEST),
+  );
   // Login is rate-limited to 10 per DeviceToken per 10 min: each login device is used at most 8 times.
-  const loginDevices = await pool(Math.ceil((AMOUNT + WARM) / 8), PREP_CONC, (i) => registerDevice(db, instance, { UserFields: { ClientId: `bench-l-${i}` } } as never, NO_REQUEST));
+  const loginDevices = await pool(Math.ceil((AMOUNT + WARM) / 8), PREP_CONC, (i) =>
+    registerDevice(db, instance, { UserFields: { ClientId: `bench-l-${i}` } } as never, NO_REQUEST),
+  );
   log(`prepared instance ${instance.id} with ${refreshDevices.length + loginDevices.length} devices`);
   const prepSeconds = (performance.now() - tp) / 1000;
   log(`data prepared in ${prepSeconds.toFixed(1)} s`);
@@ -333,9 +346,11 @@ try {
     return () => i++;
   };
   // Request bodies as the SDKs send them; each single-use token is sent once.
-  const exchangeBody = (signInToken: string) => new URLSearchParams({ grant_type: TOKEN_EXCHANGE_GRANT, subject_token: signInToken, subject_token_type: SIGN_IN_TOKEN_TYPE }).toString();
+  const exchangeBody = (signInToken: string) =>
+    new URLSearchParams({ grant_type: TOKEN_EXCHANGE_GRANT, subject_token: signInToken, subject_token_type: SIGN_IN_TOKEN_TYPE }).toString();
   const refreshBody = (refreshToken: string) => new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken }).toString();
-  const deviceRefreshBody = (dev: { accessToken: string; refreshToken: string }) => JSON.stringify({ AccessToken: dev.accessToken, RefreshToken: dev.refreshToken });
+  const deviceRefreshBody = (dev: { accessToken: string; refreshToken: string }) =>
+    JSON.stringify({ AccessToken: dev.accessToken, RefreshToken: dev.refreshToken });
 
   // Warm-up: load every route module once and let V8 optimise the hot paths.
   const warmU = userIds[0]!;
@@ -343,13 +358,50 @@ try {
   await httpRun({ name: "warm-up api-key call", url, path: `/v2/user/${warmU}`, headers: { "x-vital-api-key": key }, connections: C, duration: 2 });
   {
     const i = counter();
-    await httpRun({ name: "warm-up refresh", url, method: "POST", path: "/oauth/token", headers: form, connections: C, amount: WARM / 2, next: () => ({ body: refreshBody(refreshTokens[AMOUNT + i()]!) }) });
+    await httpRun({
+      name: "warm-up refresh",
+      url,
+      method: "POST",
+      path: "/oauth/token",
+      headers: form,
+      connections: C,
+      amount: WARM / 2,
+      next: () => ({ body: refreshBody(refreshTokens[AMOUNT + i()]!) }),
+    });
     const j = counter();
-    await httpRun({ name: "warm-up exchange", url, method: "POST", path: "/oauth/token", headers: form, connections: C, amount: WARM / 2, next: () => ({ body: exchangeBody(signInTokens[AMOUNT + j()]!) }) });
+    await httpRun({
+      name: "warm-up exchange",
+      url,
+      method: "POST",
+      path: "/oauth/token",
+      headers: form,
+      connections: C,
+      amount: WARM / 2,
+      next: () => ({ body: exchangeBody(signInTokens[AMOUNT + j()]!) }),
+    });
     const k = counter();
-    await httpRun({ name: "warm-up session start", url, method: "POST", path: `/api/sessions?workflowId=${wf.id}`, headers: json, body: "{}", connections: C, amount: WARM, next: () => ({ headers: { authorization: ephemeral[AMOUNT + k()]! } }) });
+    await httpRun({
+      name: "warm-up session start",
+      url,
+      method: "POST",
+      path: `/api/sessions?workflowId=${wf.id}`,
+      headers: json,
+      body: "{}",
+      connections: C,
+      amount: WARM,
+      next: () => ({ headers: { authorization: ephemeral[AMOUNT + k()]! } }),
+    });
     const d = counter();
-    await httpRun({ name: "warm-up device refresh", url, method: "POST", path: "/v1/Auth/RefreshToken", headers: json, connections: C, amount: WARM, next: () => ({ body: deviceRefreshBody(refreshDevices[AMOUNT + d()]!) }) });
+    await httpRun({
+      name: "warm-up device refresh",
+      url,
+      method: "POST",
+      path: "/v1/Auth/RefreshToken",
+      headers: json,
+      connections: C,
+      amount: WARM,
+      next: () => ({ body: deviceRefreshBody(refreshDevices[AMOUNT + d()]!) }),
+    });
   }
 
   const http: HttpRun[] = [];
@@ -362,7 +414,15 @@ try {
   };
   const rr = counter();
   const live = await run({ name: "empty route (GET /api/live)", url, path: "/api/live", connections: C, duration: DURATION });
-  await run({ name: "API-key call (GET /v2/user/{id})", url, path: `/v2/user/${warmU}`, headers: { "x-vital-api-key": key }, connections: C, duration: DURATION, next: () => ({ path: `/v2/user/${userIds[rr() % N_USERS]}` }) });
+  await run({
+    name: "API-key call (GET /v2/user/{id})",
+    url,
+    path: `/v2/user/${warmU}`,
+    headers: { "x-vital-api-key": key },
+    connections: C,
+    duration: DURATION,
+    next: () => ({ path: `/v2/user/${userIds[rr() % N_USERS]}` }),
+  });
   const bb = counter();
   await run({
     name: "bearer call (GET /v2/user/{id})",
@@ -376,7 +436,17 @@ try {
     },
   });
   const mm = counter();
-  await run({ name: "sign-in token mint", url, method: "POST", path: `/v2/user/${warmU}/sign_in_token`, headers: { ...json, "x-vital-api-key": key }, body: "{}", connections: C, duration: DURATION, next: () => ({ path: `/v2/user/${userIds[mm() % N_USERS]}/sign_in_token` }) });
+  await run({
+    name: "sign-in token mint",
+    url,
+    method: "POST",
+    path: `/v2/user/${warmU}/sign_in_token`,
+    headers: { ...json, "x-vital-api-key": key },
+    body: "{}",
+    connections: C,
+    duration: DURATION,
+    next: () => ({ path: `/v2/user/${userIds[mm() % N_USERS]}/sign_in_token` }),
+  });
   const ee = counter();
   await run({
     name: "token exchange",
@@ -389,12 +459,49 @@ try {
     next: () => ({ body: exchangeBody(signInTokens[ee()]!) }),
   });
   const ff = counter();
-  const tdRefresh = await run({ name: "refresh (rotation)", url, method: "POST", path: "/oauth/token", headers: form, connections: C, amount: AMOUNT, next: () => ({ body: refreshBody(refreshTokens[ff()]!) }) });
-  await run({ name: "ephemeral token mint", url, method: "POST", path: "/api/device/ephemeral", headers: { ...json, "x-vital-api-key": key }, body: '{"ttl":3600}', connections: C, duration: DURATION });
+  const tdRefresh = await run({
+    name: "refresh (rotation)",
+    url,
+    method: "POST",
+    path: "/oauth/token",
+    headers: form,
+    connections: C,
+    amount: AMOUNT,
+    next: () => ({ body: refreshBody(refreshTokens[ff()]!) }),
+  });
+  await run({
+    name: "ephemeral token mint",
+    url,
+    method: "POST",
+    path: "/api/device/ephemeral",
+    headers: { ...json, "x-vital-api-key": key },
+    body: '{"ttl":3600}',
+    connections: C,
+    duration: DURATION,
+  });
   const ss = counter();
-  await run({ name: "IDV session start", url, method: "POST", path: `/api/sessions?workflowId=${wf.id}`, headers: json, body: '{"metadata":{"externalUserId":"bench"}}', connections: C, amount: AMOUNT, next: () => ({ headers: { authorization: ephemeral[ss()]! } }) });
+  await run({
+    name: "IDV session start",
+    url,
+    method: "POST",
+    path: `/api/sessions?workflowId=${wf.id}`,
+    headers: json,
+    body: '{"metadata":{"externalUserId":"bench"}}',
+    connections: C,
+    amount: AMOUNT,
+    next: () => ({ headers: { authorization: ephemeral[ss()]! } }),
+  });
   const rg = counter();
-  await run({ name: "device registration", url, method: "POST", path: "/v1/Registration/create", headers: { ...json, instanceid: instance.id, instancekey: instanceKey }, connections: C, duration: DURATION, next: () => ({ body: JSON.stringify({ UserFields: { ClientId: `bench-reg-${rg()}` } }) }) });
+  await run({
+    name: "device registration",
+    url,
+    method: "POST",
+    path: "/v1/Registration/create",
+    headers: { ...json, instanceid: instance.id, instancekey: instanceKey },
+    connections: C,
+    duration: DURATION,
+    next: () => ({ body: JSON.stringify({ UserFields: { ClientId: `bench-reg-${rg()}` } }) }),
+  });
   const lg = counter();
   await run({
     name: "device login",
@@ -404,7 +511,9 @@ try {
     headers: { ...json, instanceid: instance.id },
     connections: C,
     amount: AMOUNT,
-    next: () => ({ body: JSON.stringify({ LoginFields: JSON.stringify({ Devicetoken: loginDevices[lg() % loginDevices.length]!.deviceToken }), Password: instanceKey }) }),
+    next: () => ({
+      body: JSON.stringify({ LoginFields: JSON.stringify({ Devicetoken: loginDevices[lg() % loginDevices.length]!.deviceToken }), Password: instanceKey }),
+    }),
   });
   const dr = counter();
   await run({
@@ -429,14 +538,23 @@ try {
     if (!EMBEDDED && !QUICK) adapters.push(["postgres", ["--pg", pgUrl!]]);
     for (const [adapter, extra] of adapters) {
       const out = path.join(tmpDir, `peer-tokens-${adapter}.json`);
-      const child = spawn(process.execPath, [path.join(ROOT, "scripts", "bench", "peer-oidc.mjs"), "--port", String(PEER_PORT), "--count", String(AMOUNT + WARM), "--out", out, ...extra], {
-        cwd: ROOT,
-        env: { ...process.env, NODE_ENV: "production" },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const child = spawn(
+        process.execPath,
+        [path.join(ROOT, "scripts", "bench", "peer-oidc.mjs"), "--port", String(PEER_PORT), "--count", String(AMOUNT + WARM), "--out", out, ...extra],
+        {
+          cwd: ROOT,
+          env: { ...process.env, NODE_ENV: "production" },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
       let perr = "";
       child.stderr!.on("data", (d) => (perr += d));
-      const stopPeer = () => new Promise<void>((resolve) => { if (child.exitCode !== null) return resolve(); child.once("exit", () => resolve()); child.kill("SIGTERM"); });
+      const stopPeer = () =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null) return resolve();
+          child.once("exit", () => resolve());
+          child.kill("SIGTERM");
+        });
       cleanups.push(stopPeer);
       await new Promise<void>((resolve, reject) => {
         child.stdout!.on("data", (d) => String(d).includes("ready") && resolve());
@@ -445,10 +563,28 @@ try {
       const tokens = JSON.parse(fs.readFileSync(out, "utf8")) as string[];
       const purl = `http://127.0.0.1:${PEER_PORT}`;
       const pw = counter();
-      await httpRun({ name: `warm-up peer (${adapter})`, url: purl, method: "POST", path: "/token", headers: form, connections: C, amount: WARM, next: () => ({ body: `grant_type=refresh_token&client_id=bench-sdk&refresh_token=${tokens[AMOUNT + pw()]}` }) });
+      await httpRun({
+        name: `warm-up peer (${adapter})`,
+        url: purl,
+        method: "POST",
+        path: "/token",
+        headers: form,
+        connections: C,
+        amount: WARM,
+        next: () => ({ body: `grant_type=refresh_token&client_id=bench-sdk&refresh_token=${tokens[AMOUNT + pw()]}` }),
+      });
       const pi = counter();
       cpuWatch.server = child.pid ?? null;
-      const pr = await run({ name: `oidc-provider refresh (${adapter} adapter)`, url: purl, method: "POST", path: "/token", headers: form, connections: C, amount: AMOUNT, next: () => ({ body: `grant_type=refresh_token&client_id=bench-sdk&refresh_token=${tokens[pi()]}` }) });
+      const pr = await run({
+        name: `oidc-provider refresh (${adapter} adapter)`,
+        url: purl,
+        method: "POST",
+        path: "/token",
+        headers: form,
+        connections: C,
+        amount: AMOUNT,
+        next: () => ({ body: `grant_type=refresh_token&client_id=bench-sdk&refresh_token=${tokens[pi()]}` }),
+      });
       peer[adapter] = { ...pr, ratioTokendeskToPeer: Math.round((tdRefresh.reqPerSec / pr.reqPerSec) * 100) / 100 };
       await stopPeer();
       fs.rmSync(out, { force: true });
@@ -486,7 +622,14 @@ try {
       failures: r.non2xx + r.errors,
     };
   });
-  results.config = { connections: C, durationS: DURATION, amount: AMOUNT, emptyRouteFirst: live.reqPerSec, emptyRouteDriftCheck: live2.reqPerSec, baselineReqPerSec: base };
+  results.config = {
+    connections: C,
+    durationS: DURATION,
+    amount: AMOUNT,
+    emptyRouteFirst: live.reqPerSec,
+    emptyRouteDriftCheck: live2.reqPerSec,
+    baselineReqPerSec: base,
+  };
   results.http = http;
   results.table = table;
   results.peer = peer;
@@ -499,10 +642,13 @@ try {
   console.log("\n| operation | req/s | p50 ms | p95 ms | p99 ms | × empty route | × raw INSERT (8 conn) | target | met |");
   console.log("|---|---:|---:|---:|---:|---:|---:|---|---|");
   for (const r of table) {
-    console.log(`| ${r.operation} | ${r.reqPerSec} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.ratioToEmptyRoute} | ${r.ratioToRawInsert8} | ${r.target ?? ""} | ${r.met === null ? "" : r.met ? "yes" : "**no**"} |`);
+    console.log(
+      `| ${r.operation} | ${r.reqPerSec} | ${r.p50} | ${r.p95} | ${r.p99} | ${r.ratioToEmptyRoute} | ${r.ratioToRawInsert8} | ${r.target ?? ""} | ${r.met === null ? "" : r.met ? "yes" : "**no**"} |`,
+    );
   }
   console.log(`\nbaselines: ${JSON.stringify(baselines, null, 1)}`);
-  for (const [k, v] of Object.entries(peer)) console.log(`peer ${k}: tokendesk refresh / oidc-provider refresh = ${(v as { ratioTokendeskToPeer: number }).ratioTokendeskToPeer}`);
+  for (const [k, v] of Object.entries(peer))
+    console.log(`peer ${k}: tokendesk refresh / oidc-provider refresh = ${(v as { ratioTokendeskToPeer: number }).ratioTokendeskToPeer}`);
   log(`results in ${path.relative(ROOT, file)}; total ${results.totalSeconds} s`);
 } catch (err) {
   console.error(err);

@@ -23,7 +23,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { BENCH_SECRET, ROOT, buildIfNeeded, flag, log, machine, option, startNext, stats, writeResults } from "./lib";
+import { BENCH_SECRET, buildIfNeeded, flag, log, machine, option, ROOT, startNext, stats, writeResults } from "./lib";
 
 const N_USERS = Number(option("users", "1000000"));
 const N_EVENTS = Number(option("events", "10000000"));
@@ -106,7 +106,11 @@ async function main() {
     const te = performance.now();
     // Bulk load: drop the secondary indexes and the primary key, load in time order, rebuild them
     // (CREATE INDEX sorts once; 10M incremental inserts into six btrees would take far longer).
-    const idx = (await client`select indexname, indexdef from pg_indexes where tablename = 'audit_events' and indexname <> 'audit_events_pkey'`) as unknown as Array<{ indexname: string; indexdef: string }>;
+    const idx =
+      (await client`select indexname, indexdef from pg_indexes where tablename = 'audit_events' and indexname <> 'audit_events_pkey'`) as unknown as Array<{
+        indexname: string;
+        indexdef: string;
+      }>;
     await client.unsafe(`alter table audit_events drop constraint if exists audit_events_pkey`);
     for (const i of idx) await client.unsafe(`drop index if exists ${i.indexname}`);
     // Weighted actions: [name, weight, actor kind, target kind].
@@ -136,11 +140,33 @@ async function main() {
     const pick = (field: (c: (typeof cases)[number]) => string) =>
       `case ${cases.map((c) => `when w < ${c.upto} then ${field(c)}`).join(" ")} else ${field(cases[cases.length - 1]!)} end`;
     const actorId = (k: string) =>
-      k === "user" ? "md5('u' || u)::uuid::text" : k === "api_key" ? "'00000000-0000-7000-8000-00000000000' || (u % 6)" : k === "device" ? "md5('d' || (u % 200000))::uuid::text" : k === "staff" ? "'00000000-0000-7000-8000-0000000001' || lpad((u % 20)::text, 2, '0')" : k === "ephemeral_token" ? "substr(md5('e' || g), 1, 20)" : "null";
+      k === "user"
+        ? "md5('u' || u)::uuid::text"
+        : k === "api_key"
+          ? "'00000000-0000-7000-8000-00000000000' || (u % 6)"
+          : k === "device"
+            ? "md5('d' || (u % 200000))::uuid::text"
+            : k === "staff"
+              ? "'00000000-0000-7000-8000-0000000001' || lpad((u % 20)::text, 2, '0')"
+              : k === "ephemeral_token"
+                ? "substr(md5('e' || g), 1, 20)"
+                : "null";
     const actorName = (k: string) =>
-      k === "api_key" ? "'Team key ' || (u % 6) || ' (sk_us_…)'" : k === "staff" ? "'staff' || (u % 20) || '@corp.example'" : k === "device" ? "'client-' || (u % 200000)" : "null";
+      k === "api_key"
+        ? "'Team key ' || (u % 6) || ' (sk_us_…)'"
+        : k === "staff"
+          ? "'staff' || (u % 20) || '@corp.example'"
+          : k === "device"
+            ? "'client-' || (u % 200000)"
+            : "null";
     const targetId = (k: string) =>
-      k === "user" ? "md5('u' || u)::uuid::text" : k === "device" ? "md5('d' || (u % 200000))::uuid::text" : k === "staff" ? "'00000000-0000-7000-8000-0000000001' || lpad((u % 20)::text, 2, '0')" : "substr(md5('t' || g), 1, 20)";
+      k === "user"
+        ? "md5('u' || u)::uuid::text"
+        : k === "device"
+          ? "md5('d' || (u % 200000))::uuid::text"
+          : k === "staff"
+            ? "'00000000-0000-7000-8000-0000000001' || lpad((u % 20)::text, 2, '0')"
+            : "substr(md5('t' || g), 1, 20)";
     const BATCH = 250_000;
     const span = 90 * 86400 * 1000; // ms
     for (let a = haveEvents + 1; a <= N_EVENTS; a += BATCH) {
@@ -174,7 +200,8 @@ async function main() {
           from (select g, 1 + abs(hashint4(g)) % ${N_USERS} as u, abs(hashint4(g + 7)) % 10000 as w, md5(g::text) as h
                 from generate_series(${a}, ${b}) g) s
         ) t`);
-      if (b % 1_000_000 === 0 || b === N_EVENTS) log(`events ${b.toLocaleString()} / ${N_EVENTS.toLocaleString()} (${((performance.now() - te) / 1000).toFixed(0)} s)`);
+      if (b % 1_000_000 === 0 || b === N_EVENTS)
+        log(`events ${b.toLocaleString()} / ${N_EVENTS.toLocaleString()} (${((performance.now() - te) / 1000).toFixed(0)} s)`);
     }
     const tl = performance.now();
     gen.eventsLoadSeconds = Math.round((tl - te) / 1000);
@@ -193,7 +220,10 @@ async function main() {
     gen.eventsSeconds = Math.round((performance.now() - te) / 1000);
   }
   results.generation = gen;
-  const [sizes] = (await client`select pg_size_pretty(pg_total_relation_size('users')) as users, pg_size_pretty(pg_total_relation_size('audit_events')) as audit_events`) as unknown as [Record<string, string>];
+  const [sizes] =
+    (await client`select pg_size_pretty(pg_total_relation_size('users')) as users, pg_size_pretty(pg_total_relation_size('audit_events')) as audit_events`) as unknown as [
+      Record<string, string>,
+    ];
   results.sizes = sizes;
   log(`generation: ${JSON.stringify(gen)} sizes ${JSON.stringify(sizes)}`);
   if (flag("generate-only")) return;
@@ -201,7 +231,12 @@ async function main() {
   // -------------------------------------------------------------------------------------------
   // 2. Query benchmarks through the domain functions
   // -------------------------------------------------------------------------------------------
-  const staff = await createStaff(db, systemActor("bench"), { email: `bench-${Date.now()}@corp.example`, name: "Bench Admin", role: "admin", password: "bench password 123" }, NO_REQUEST);
+  const staff = await createStaff(
+    db,
+    systemActor("bench"),
+    { email: `bench-${Date.now()}@corp.example`, name: "Bench Admin", role: "admin", password: "bench password 123" },
+    NO_REQUEST,
+  );
   const actor = { type: "staff" as const, id: staff.id, name: staff.name, role: "admin" as const };
   const rnd = (n: number) => 1 + Math.floor(Math.random() * n);
   const time = async (fn: () => Promise<unknown>) => {
@@ -218,15 +253,25 @@ async function main() {
     return s;
   }
   const userRow = async (g: number) => {
-    const [r] = (await client`select id, client_user_id, email from users where id = md5(${"u" + g})::uuid`) as unknown as Array<{ id: string; client_user_id: string; email: string | null }>;
+    const [r] = (await client`select id, client_user_id, email from users where id = md5(${`u${g}`})::uuid`) as unknown as Array<{
+      id: string;
+      client_user_id: string;
+      email: string | null;
+    }>;
     return r!;
   };
   // Pre-pick the samples so that the lookups are not timed.
   const picks = await Promise.all(Array.from({ length: SAMPLES + 5 }, () => userRow(rnd(N_USERS))));
   const userSearch: Record<string, unknown> = {};
   userSearch.exactId = await sample("searchUsers exact user id", (i) => () => searchUsers(db, actor, { q: picks[(i + SAMPLES + 5) % picks.length]!.id }));
-  userSearch.clientIdPrefix = await sample("searchUsers client_user_id prefix (8 chars)", (i) => () => searchUsers(db, actor, { q: picks[(i + SAMPLES + 5) % picks.length]!.client_user_id.slice(0, 8) }));
-  userSearch.clientIdExact = await sample("searchUsers client_user_id exact", (i) => () => searchUsers(db, actor, { q: picks[(i + SAMPLES + 5) % picks.length]!.client_user_id }));
+  userSearch.clientIdPrefix = await sample(
+    "searchUsers client_user_id prefix (8 chars)",
+    (i) => () => searchUsers(db, actor, { q: picks[(i + SAMPLES + 5) % picks.length]!.client_user_id.slice(0, 8) }),
+  );
+  userSearch.clientIdExact = await sample(
+    "searchUsers client_user_id exact",
+    (i) => () => searchUsers(db, actor, { q: picks[(i + SAMPLES + 5) % picks.length]!.client_user_id }),
+  );
   const withEmail = picks.filter((p) => p.email);
   // Substrings of an email from its middle: rare (the number part), medium (a surname), common (a domain).
   userSearch.emailSubstringRare = await sample("searchUsers email substring, rare (e.g. 'smith123')", (i) => () => {
@@ -234,8 +279,14 @@ async function main() {
     const local = e.split("@")[0]!;
     return searchUsers(db, actor, { q: local.slice(local.indexOf(".") + 1, local.indexOf(".") + 9) });
   });
-  userSearch.emailSubstringMedium = await sample("searchUsers email substring, medium (a surname)", (i) => () => searchUsers(db, actor, { q: ["smith", "garcia", "kowalski", "tanaka", "dubois"][i % 5 < 0 ? 0 : Math.abs(i) % 5]! }));
-  userSearch.emailSubstringCommon = await sample("searchUsers email substring, common (a domain)", (i) => () => searchUsers(db, actor, { q: ["gmail", "outlook", "icloud"][Math.abs(i) % 3]! }));
+  userSearch.emailSubstringMedium = await sample(
+    "searchUsers email substring, medium (a surname)",
+    (i) => () => searchUsers(db, actor, { q: ["smith", "garcia", "kowalski", "tanaka", "dubois"][i % 5 < 0 ? 0 : Math.abs(i) % 5]! }),
+  );
+  userSearch.emailSubstringCommon = await sample(
+    "searchUsers email substring, common (a domain)",
+    (i) => () => searchUsers(db, actor, { q: ["gmail", "outlook", "icloud"][Math.abs(i) % 3]! }),
+  );
   userSearch.substringNoMatch = await sample("searchUsers substring with no match", (i) => () => searchUsers(db, actor, { q: `zzq${Math.abs(i)}x` }));
   results.userSearch = userSearch;
 
@@ -256,7 +307,11 @@ async function main() {
     name === "actor" ? { actor: userIdAt(Math.abs(i)) } : name === "target" ? { targetType: "user", targetId: userIdAt(Math.abs(i)) } : filters[name]!;
   const auditPages: Record<string, unknown> = {};
   for (const name of Object.keys(filters)) {
-    auditPages[`firstPage_${name}`] = await sample(`audit first page, filter ${name}`, (i) => () => listAuditEvents(db, filterFor(name, i) as never, { limit: 50 }), Math.min(SAMPLES, 100));
+    auditPages[`firstPage_${name}`] = await sample(
+      `audit first page, filter ${name}`,
+      (i) => () => listAuditEvents(db, filterFor(name, i) as never, { limit: 50 }),
+      Math.min(SAMPLES, 100),
+    );
   }
   // Deep: follow the cursor 1000 pages of 50, timing every page.
   for (const name of ["none", "action", "environment", "outcomeFailure", "apiKeyId"]) {
@@ -277,10 +332,18 @@ async function main() {
   }
   // From cursors far in the past (60..89 days ago).
   for (const name of ["none", "action", "environment", "outcomeFailure", "actor"]) {
-    auditPages[`pastCursor_${name}`] = await sample(`audit page from a cursor 60-89 days back, ${name}`, (i) => {
-      const at = new Date(Date.now() - (60 + (Math.abs(i) % 30)) * 86400_000);
-      return () => listAuditEvents(db, filterFor(name, i) as never, { cursor: decodeCursor(encodeCursor({ at, id: "ffffffff-ffff-7fff-bfff-ffffffffffff" })), limit: 50 });
-    }, Math.min(SAMPLES, 100));
+    auditPages[`pastCursor_${name}`] = await sample(
+      `audit page from a cursor 60-89 days back, ${name}`,
+      (i) => {
+        const at = new Date(Date.now() - (60 + (Math.abs(i) % 30)) * 86400_000);
+        return () =>
+          listAuditEvents(db, filterFor(name, i) as never, {
+            cursor: decodeCursor(encodeCursor({ at, id: "ffffffff-ffff-7fff-bfff-ffffffffffff" })),
+            limit: 50,
+          });
+      },
+      Math.min(SAMPLES, 100),
+    );
   }
   audit.pages = auditPages;
 
@@ -316,7 +379,9 @@ async function main() {
       rssPeakMiB: Math.round(peak / 2 ** 20),
       rssDuring: rssAt,
     };
-    log(`export ${format}: ${rows.toLocaleString()} rows in ${secs.toFixed(1)} s = ${Math.round(rows / secs).toLocaleString()} rows/s; RSS ${Math.round(rss0 / 2 ** 20)} → peak ${Math.round(peak / 2 ** 20)} MiB`);
+    log(
+      `export ${format}: ${rows.toLocaleString()} rows in ${secs.toFixed(1)} s = ${Math.round(rows / secs).toLocaleString()} rows/s; RSS ${Math.round(rss0 / 2 ** 20)} → peak ${Math.round(peak / 2 ** 20)} MiB`,
+    );
   }
   results.audit = audit;
 
@@ -343,7 +408,7 @@ async function main() {
     const page = await context.newPage();
     const measure = async (pathAndQuery: string) => {
       const resp = await page.goto(server.url + pathAndQuery, { waitUntil: "load" });
-      if (!resp || resp.status() !== 200 || new URL(page.url()).pathname.startsWith("/login")) throw new Error(`${pathAndQuery} → ${resp?.status()} at ${page.url()}`);
+      if (resp?.status() !== 200 || new URL(page.url()).pathname.startsWith("/login")) throw new Error(`${pathAndQuery} → ${resp?.status()} at ${page.url()}`);
       return page.evaluate(
         () =>
           new Promise<{ ttfb: number; lcp: number | null; load: number }>((resolve) => {
@@ -378,7 +443,9 @@ async function main() {
         if (m.lcp !== null) lcp.push(m.lcp);
       }
       consolePages[label] = { ttfbMs: stats(ttfb), lcpMs: stats(lcp) };
-      log(`${label.padEnd(34)} TTFB p50 ${stats(ttfb).p50.toFixed(0)} p95 ${stats(ttfb).p95.toFixed(0)} ms   LCP p50 ${stats(lcp).p50.toFixed(0)} p95 ${stats(lcp).p95.toFixed(0)} ms`);
+      log(
+        `${label.padEnd(34)} TTFB p50 ${stats(ttfb).p50.toFixed(0)} p95 ${stats(ttfb).p95.toFixed(0)} ms   LCP p50 ${stats(lcp).p50.toFixed(0)} p95 ${stats(lcp).p95.toFixed(0)} ms`,
+      );
     }
     results.consolePages = consolePages;
   }

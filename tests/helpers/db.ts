@@ -3,9 +3,9 @@
  * a new database created on the PostgreSQL server of TEST_DATABASE_URL (TEST_DB=postgres).
  */
 import { randomBytes } from "node:crypto";
-import postgres from "postgres";
 import { sql } from "drizzle-orm";
-import { migrateDatabase, openDatabase, queryRows, type DatabaseHandle } from "@/db/client";
+import postgres from "postgres";
+import { type DatabaseHandle, migrateDatabase, openDatabase, queryRows } from "@/db/client";
 
 export type TestBackend = "pglite" | "postgres";
 
@@ -56,10 +56,7 @@ export interface TestDatabase extends DatabaseHandle {
 const idlePglite: DatabaseHandle[] = [];
 
 async function emptied(handle: DatabaseHandle): Promise<DatabaseHandle> {
-  const tables = await queryRows<{ name: string }>(
-    handle.db,
-    sql`select quote_ident(tablename) as name from pg_tables where schemaname = 'public'`,
-  );
+  const tables = await queryRows<{ name: string }>(handle.db, sql`select quote_ident(tablename) as name from pg_tables where schemaname = 'public'`);
   if (tables.length) await handle.db.execute(sql.raw(`truncate ${tables.map((t) => t.name).join(", ")} restart identity cascade`));
   return handle;
 }

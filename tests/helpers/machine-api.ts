@@ -6,8 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { inject } from "vitest";
-import { openDatabase, queryRows, type DatabaseHandle } from "@/db/client";
-import { createApiKey, type ApiKeyScope, API_KEY_SCOPES } from "@/lib/api-keys";
+import { type DatabaseHandle, openDatabase, queryRows } from "@/db/client";
+import { API_KEY_SCOPES, type ApiKeyScope, createApiKey } from "@/lib/api-keys";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 
 export const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";

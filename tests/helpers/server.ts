@@ -1,7 +1,7 @@
 /**
  * The HTTP tests' server: the production build on a free loopback port (scripts/next-server.ts).
  */
-import { startNextServer, type NextServer } from "../../scripts/next-server";
+import { type NextServer, startNextServer } from "../../scripts/next-server";
 
 export { freePort, ROOT } from "../../scripts/next-server";
 

@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
-import { NO_REQUEST, systemActor } from "@/lib/context";
 import { revokeApiKey } from "@/lib/api-keys";
+import { NO_REQUEST, systemActor } from "@/lib/context";
 import {
+  type CallOptions,
   call,
   createUserOver,
   exchangeOver,
@@ -18,7 +19,6 @@ import {
   rowCounts,
   SIGN_IN_TOKEN_TYPE,
   TOKEN_EXCHANGE,
-  type CallOptions,
 } from "../helpers/machine-api";
 
 let handle: DatabaseHandle;
@@ -108,12 +108,24 @@ function oauthCases(): Case[] {
     ["token password grant", "/oauth/token", x({ grant_type: "password", username: "a", password: "b" }), 400, "unsupported_grant_type"],
     ["token client credentials", "/oauth/token", x({ grant_type: "client_credentials" }), 400, "unsupported_grant_type"],
     ["exchange no subject", "/oauth/token", x(exchange), 400, "invalid_request"],
-    ["exchange wrong type", "/oauth/token", x({ ...exchange, subject_token: signInToken, subject_token_type: "urn:ietf:params:oauth:token-type:jwt" }), 400, "invalid_request"],
+    [
+      "exchange wrong type",
+      "/oauth/token",
+      x({ ...exchange, subject_token: signInToken, subject_token_type: "urn:ietf:params:oauth:token-type:jwt" }),
+      400,
+      "invalid_request",
+    ],
     ["exchange wrong requested type", "/oauth/token", x({ ...exchange, subject_token: signInToken, requested_token_type: "urn:x" }), 400, "invalid_request"],
     ["exchange garbage token", "/oauth/token", x({ ...exchange, subject_token: "sit_sandbox_us_garbage" }), 400, "invalid_grant"],
-    ["exchange forged checksum", "/oauth/token", x({ ...exchange, subject_token: signInToken.slice(0, -2) + "00" }), 400, "invalid_grant"],
+    ["exchange forged checksum", "/oauth/token", x({ ...exchange, subject_token: `${signInToken.slice(0, -2)}00` }), 400, "invalid_grant"],
     ["exchange long installation", "/oauth/token", x({ ...exchange, subject_token: signInToken, installation_id: "i".repeat(300) }), 400, "invalid_request"],
-    ["exchange repeated param", "/oauth/token", { body: `${enc({ ...exchange, subject_token: signInToken })}&grant_type=refresh_token`, headers: FORM }, 400, "invalid_request"],
+    [
+      "exchange repeated param",
+      "/oauth/token",
+      { body: `${enc({ ...exchange, subject_token: signInToken })}&grant_type=refresh_token`, headers: FORM },
+      400,
+      "invalid_request",
+    ],
     ["refresh missing", "/oauth/token", x({ grant_type: "refresh_token" }), 400, "invalid_request"],
     ["refresh garbage", "/oauth/token", x({ grant_type: "refresh_token", refresh_token: "rt_nope" }), 400, "invalid_grant"],
     ["token JSON number", "/oauth/token", { json: { grant_type: "refresh_token", refresh_token: 12 } }, 400, "invalid_request"],

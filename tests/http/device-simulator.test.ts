@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import { openDatabase, queryRows, type DatabaseHandle } from "@/db/client";
+import { type DatabaseHandle, openDatabase, queryRows } from "@/db/client";
 import { createApiKey } from "@/lib/api-keys";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { ROOT } from "../helpers/server";
@@ -41,7 +41,14 @@ async function api(p: string, init: RequestInit = {}) {
 
 beforeAll(async () => {
   db = await openDatabase({ databaseUrl: inject("databaseUrl"), maxConnections: 2 });
-  key = (await createApiKey(db.db, systemActor("test"), { name: "simulator", environment: "sandbox", region: "us", scopes: ["users:read", "users:write", "sign_in_tokens:write"] }, NO_REQUEST)).key;
+  key = (
+    await createApiKey(
+      db.db,
+      systemActor("test"),
+      { name: "simulator", environment: "sandbox", region: "us", scopes: ["users:read", "users:write", "sign_in_tokens:write"] },
+      NO_REQUEST,
+    )
+  ).key;
   stateFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "td-device-")), "device.json");
 });
 afterAll(async () => db?.close());

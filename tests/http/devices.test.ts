@@ -10,9 +10,9 @@
 import { randomInt } from "node:crypto";
 import { and, count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { openDatabase, type DatabaseHandle } from "@/db/client";
+import { type DatabaseHandle, openDatabase } from "@/db/client";
 import { auditEvents, deviceRefreshTokens, devices, instances } from "@/db/schema";
-import { systemActor, NO_REQUEST } from "@/lib/context";
+import { NO_REQUEST, systemActor } from "@/lib/context";
 import { createInstance, DEVICE_LOGIN_LIMIT, setDeviceDisabled } from "@/lib/devices";
 import { DEVICE_AUDIENCE, signJwt } from "@/lib/oauth/jwt";
 
@@ -37,7 +37,11 @@ interface Answer {
   json: Record<string, unknown>;
 }
 
-async function call(method: string, path: string, opts: { headers?: Record<string, string>; body?: unknown; raw?: string; from?: string } = {}): Promise<Answer> {
+async function call(
+  method: string,
+  path: string,
+  opts: { headers?: Record<string, string>; body?: unknown; raw?: string; from?: string } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { "X-Forwarded-For": opts.from ?? ip(), ...(opts.headers ?? {}) };
   let body: string | undefined;
   if (opts.raw !== undefined) body = opts.raw;
@@ -93,12 +97,18 @@ function expectTokens(result: Record<string, unknown>, withDeviceToken = true) {
 }
 
 async function counts() {
-  const one = async (table: typeof devices | typeof deviceRefreshTokens | typeof auditEvents | typeof instances) => Number((await h.db.select({ n: count() }).from(table))[0]!.n);
+  const one = async (table: typeof devices | typeof deviceRefreshTokens | typeof auditEvents | typeof instances) =>
+    Number((await h.db.select({ n: count() }).from(table))[0]!.n);
   return { devices: await one(devices), refresh: await one(deviceRefreshTokens), audit: await one(auditEvents), instances: await one(instances) };
 }
 
 async function newInstance(jwtTtlSeconds?: number) {
-  const { instance, instanceKey } = await createInstance(h.db, systemActor("http test"), { name: "HTTP fleet", environment: "sandbox", jwtTtlSeconds }, NO_REQUEST);
+  const { instance, instanceKey } = await createInstance(
+    h.db,
+    systemActor("http test"),
+    { name: "HTTP fleet", environment: "sandbox", jwtTtlSeconds },
+    NO_REQUEST,
+  );
   return { instanceId: instance.id, instanceKey };
 }
 
@@ -115,7 +125,15 @@ describe("POST /v1/Registration/create", () => {
     const inst = await newInstance();
     const full = await call("POST", "/v1/Registration/create", {
       headers: { InstanceId: inst.instanceId, InstanceKey: inst.instanceKey },
-      body: { UserFields: { ClientId: "http-client-1" }, FirstName: "Ada", LastName: "Lovelace", Nickname: "ada", Phone: "+44 20 0000", Email: "ada@example.com", CustomToken: "ct-1" },
+      body: {
+        UserFields: { ClientId: "http-client-1" },
+        FirstName: "Ada",
+        LastName: "Lovelace",
+        Nickname: "ada",
+        Phone: "+44 20 0000",
+        Email: "ada@example.com",
+        CustomToken: "ct-1",
+      },
     });
     const result = expectSuccess(full);
     expectTokens(result);
@@ -135,9 +153,17 @@ describe("POST /v1/Registration/create", () => {
     const hdr = { InstanceId: inst.instanceId, InstanceKey: inst.instanceKey };
     expectError(await call("POST", "/v1/Registration/create", {}), 401, "InstanceId");
     expectError(await call("POST", "/v1/Registration/create", { headers: { InstanceId: inst.instanceId } }), 401, "InstanceKey");
-    expectError(await call("POST", "/v1/Registration/create", { headers: { InstanceId: inst.instanceId, InstanceKey: other.instanceKey } }), 401, "InstanceKey");
+    expectError(
+      await call("POST", "/v1/Registration/create", { headers: { InstanceId: inst.instanceId, InstanceKey: other.instanceKey } }),
+      401,
+      "InstanceKey",
+    );
     expectError(await call("POST", "/v1/Registration/create", { headers: { InstanceId: "not-a-uuid", InstanceKey: inst.instanceKey } }), 401, "InstanceId");
-    expectError(await call("POST", "/v1/Registration/create", { headers: { InstanceId: other.instanceId, InstanceKey: inst.instanceKey } }), 401, "InstanceKey");
+    expectError(
+      await call("POST", "/v1/Registration/create", { headers: { InstanceId: other.instanceId, InstanceKey: inst.instanceKey } }),
+      401,
+      "InstanceKey",
+    );
     expectError(await call("POST", "/v1/Registration/create", { headers: hdr, raw: "{not json" }), 400, "body");
     expectError(await call("POST", "/v1/Registration/create", { headers: hdr, raw: "[1,2]" }), 422, "body");
     expectError(await call("POST", "/v1/Registration/create", { headers: hdr, body: { UserFields: { ClientId: 42 } } }), 422, "UserFields.ClientId");
@@ -166,24 +192,73 @@ describe("POST /v1/Auth/Login", () => {
     const dev = await register(inst);
     const from = ip();
     const before = await counts();
-    expectError(await call("POST", "/v1/Auth/Login", { from, headers: { InstanceId: inst.instanceId }, body: loginBody(dev.deviceToken, other.instanceKey) }), 401, "Password");
-    expectError(await call("POST", "/v1/Auth/Login", { from, headers: { InstanceId: inst.instanceId }, body: loginBody(`dt_${"x".repeat(43)}`, inst.instanceKey) }), 401, "LoginFields.Devicetoken");
-    expectError(await call("POST", "/v1/Auth/Login", { from, headers: { InstanceId: other.instanceId }, body: loginBody(dev.deviceToken, other.instanceKey) }), 401, "LoginFields.Devicetoken");
+    expectError(
+      await call("POST", "/v1/Auth/Login", { from, headers: { InstanceId: inst.instanceId }, body: loginBody(dev.deviceToken, other.instanceKey) }),
+      401,
+      "Password",
+    );
+    expectError(
+      await call("POST", "/v1/Auth/Login", { from, headers: { InstanceId: inst.instanceId }, body: loginBody(`dt_${"x".repeat(43)}`, inst.instanceKey) }),
+      401,
+      "LoginFields.Devicetoken",
+    );
+    expectError(
+      await call("POST", "/v1/Auth/Login", { from, headers: { InstanceId: other.instanceId }, body: loginBody(dev.deviceToken, other.instanceKey) }),
+      401,
+      "LoginFields.Devicetoken",
+    );
     expectError(await call("POST", "/v1/Auth/Login", { from, body: loginBody(dev.deviceToken, inst.instanceKey) }), 401, "InstanceId");
     const afterAuthFailures = await counts();
     expect({ ...afterAuthFailures, audit: 0 }).toEqual({ ...before, audit: 0 });
-    const failed = await h.db.select().from(auditEvents).where(and(eq(auditEvents.action, "device.login_failed"), eq(auditEvents.ip, from)));
+    const failed = await h.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "device.login_failed"), eq(auditEvents.ip, from)));
     expect(failed).toHaveLength(4);
     expect(JSON.stringify(failed, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).not.toContain(dev.deviceToken);
 
     const hdr = { InstanceId: inst.instanceId };
-    expectError(await call("POST", "/v1/Auth/Login", { headers: hdr, body: { LoginFields: JSON.stringify({ DeviceToken: dev.deviceToken }), Password: inst.instanceKey } }), 422, "LoginFields.Devicetoken", /"DeviceToken".*"Devicetoken"/);
-    expectError(await call("POST", "/v1/Auth/Login", { headers: hdr, body: { LoginFields: JSON.stringify({ devicetoken: dev.deviceToken }), Password: inst.instanceKey } }), 422, "LoginFields.Devicetoken", /"devicetoken"/);
-    expectError(await call("POST", "/v1/Auth/Login", { headers: hdr, body: { LoginFields: `{"Devicetoken": "${dev.deviceToken}"`, Password: inst.instanceKey } }), 422, "LoginFields", /not valid JSON/);
-    expectError(await call("POST", "/v1/Auth/Login", { headers: hdr, body: { LoginFields: { Devicetoken: dev.deviceToken }, Password: inst.instanceKey } }), 422, "LoginFields", /string/);
+    expectError(
+      await call("POST", "/v1/Auth/Login", {
+        headers: hdr,
+        body: { LoginFields: JSON.stringify({ DeviceToken: dev.deviceToken }), Password: inst.instanceKey },
+      }),
+      422,
+      "LoginFields.Devicetoken",
+      /"DeviceToken".*"Devicetoken"/,
+    );
+    expectError(
+      await call("POST", "/v1/Auth/Login", {
+        headers: hdr,
+        body: { LoginFields: JSON.stringify({ devicetoken: dev.deviceToken }), Password: inst.instanceKey },
+      }),
+      422,
+      "LoginFields.Devicetoken",
+      /"devicetoken"/,
+    );
+    expectError(
+      await call("POST", "/v1/Auth/Login", { headers: hdr, body: { LoginFields: `{"Devicetoken": "${dev.deviceToken}"`, Password: inst.instanceKey } }),
+      422,
+      "LoginFields",
+      /not valid JSON/,
+    );
+    expectError(
+      await call("POST", "/v1/Auth/Login", { headers: hdr, body: { LoginFields: { Devicetoken: dev.deviceToken }, Password: inst.instanceKey } }),
+      422,
+      "LoginFields",
+      /string/,
+    );
     expectError(await call("POST", "/v1/Auth/Login", { headers: hdr, body: { LoginFields: "[]", Password: inst.instanceKey } }), 422, "LoginFields");
-    expectError(await call("POST", "/v1/Auth/Login", { headers: hdr, body: { LoginFields: JSON.stringify({ Devicetoken: 7 }), Password: inst.instanceKey } }), 422, "LoginFields.Devicetoken");
-    expectError(await call("POST", "/v1/Auth/Login", { headers: hdr, body: { LoginFields: JSON.stringify({ Devicetoken: dev.deviceToken }) } }), 422, "Password");
+    expectError(
+      await call("POST", "/v1/Auth/Login", { headers: hdr, body: { LoginFields: JSON.stringify({ Devicetoken: 7 }), Password: inst.instanceKey } }),
+      422,
+      "LoginFields.Devicetoken",
+    );
+    expectError(
+      await call("POST", "/v1/Auth/Login", { headers: hdr, body: { LoginFields: JSON.stringify({ Devicetoken: dev.deviceToken }) } }),
+      422,
+      "Password",
+    );
     expectError(await call("POST", "/v1/Auth/Login", { headers: hdr, raw: "" }), 400, "body");
     expect(await counts()).toEqual(afterAuthFailures);
   });
@@ -207,9 +282,17 @@ describe("POST /v1/Auth/Login", () => {
     const dev = await register(inst);
     const from = ip();
     for (let i = 0; i < 30; i++) {
-      expectError(await call("POST", "/v1/Auth/Login", { from, headers: { InstanceId: inst.instanceId }, body: loginBody(`dt_guess_${i}`, inst.instanceKey) }), 401, "LoginFields.Devicetoken");
+      expectError(
+        await call("POST", "/v1/Auth/Login", { from, headers: { InstanceId: inst.instanceId }, body: loginBody(`dt_guess_${i}`, inst.instanceKey) }),
+        401,
+        "LoginFields.Devicetoken",
+      );
     }
-    const limited = await call("POST", "/v1/Auth/Login", { from, headers: { InstanceId: inst.instanceId }, body: loginBody(dev.deviceToken, inst.instanceKey) });
+    const limited = await call("POST", "/v1/Auth/Login", {
+      from,
+      headers: { InstanceId: inst.instanceId },
+      body: loginBody(dev.deviceToken, inst.instanceKey),
+    });
     expectError(limited, 429, "LoginFields", /from this address/);
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
     expectSuccess(await call("POST", "/v1/Auth/Login", { headers: { InstanceId: inst.instanceId }, body: loginBody(dev.deviceToken, inst.instanceKey) }));
@@ -220,8 +303,15 @@ describe("POST /v1/Auth/RefreshToken and GET /v1/Devices/me", () => {
   it("refreshes an expired JWT once; the reused refresh token answers 401 and revokes the device's refresh tokens", async () => {
     const inst = await newInstance(600);
     const dev = await register(inst);
-    const [row] = await h.db.select().from(devices).where(eq(devices.deviceTokenPrefix, dev.deviceToken.slice(0, 11)));
-    const expired = await signJwt(h.db, { instance_id: inst.instanceId, environment: "sandbox" }, { audience: DEVICE_AUDIENCE, subject: row!.id, ttlSeconds: 600, now: new Date(Date.now() - 3600_000) });
+    const [row] = await h.db
+      .select()
+      .from(devices)
+      .where(eq(devices.deviceTokenPrefix, dev.deviceToken.slice(0, 11)));
+    const expired = await signJwt(
+      h.db,
+      { instance_id: inst.instanceId, environment: "sandbox" },
+      { audience: DEVICE_AUDIENCE, subject: row!.id, ttlSeconds: 600, now: new Date(Date.now() - 3600_000) },
+    );
 
     const me = await call("GET", "/v1/Devices/me", { headers: { Authorization: `Bearer ${expired.token}` } });
     expectError(me, 401, "Authorization", /expired/);
@@ -236,9 +326,17 @@ describe("POST /v1/Auth/RefreshToken and GET /v1/Devices/me", () => {
 
     const reused = await call("POST", "/v1/Auth/RefreshToken", { body: { AccessToken: fresh, RefreshToken: dev.refreshToken } });
     expectError(reused, 401, "RefreshToken", /already used/);
-    const [event] = await h.db.select().from(auditEvents).where(and(eq(auditEvents.action, "device.refresh_reuse_detected"), eq(auditEvents.targetId, row!.id)));
+    const [event] = await h.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "device.refresh_reuse_detected"), eq(auditEvents.targetId, row!.id)));
     expect(event?.outcome).toBe("denied");
-    expectError(await call("POST", "/v1/Auth/RefreshToken", { body: { AccessToken: fresh, RefreshToken: result.RefreshToken } }), 401, "RefreshToken", /revoked/);
+    expectError(
+      await call("POST", "/v1/Auth/RefreshToken", { body: { AccessToken: fresh, RefreshToken: result.RefreshToken } }),
+      401,
+      "RefreshToken",
+      /revoked/,
+    );
   });
 
   it("refuses a forged or missing JWT and malformed bodies, writing nothing", async () => {
@@ -267,14 +365,26 @@ describe("POST /v1/Auth/RefreshToken and GET /v1/Devices/me", () => {
     const [row] = await h.db.select().from(devices).where(eq(devices.clientId, "http-disable-me"));
     await setDeviceDisabled(h.db, systemActor("http test"), row!.id, true, "http test", NO_REQUEST);
     expectError(await call("GET", "/v1/Devices/me", { headers: { Authorization: `Bearer ${dev.token}` } }), 401, "Authorization", /disabled/);
-    expectError(await call("POST", "/v1/Auth/RefreshToken", { body: { AccessToken: dev.token, RefreshToken: dev.refreshToken } }), 401, "AccessToken", /disabled/);
-    expectError(await call("POST", "/v1/Auth/Login", { headers: { InstanceId: inst.instanceId }, body: loginBody(dev.deviceToken, inst.instanceKey) }), 401, "LoginFields.Devicetoken", /disabled/);
+    expectError(
+      await call("POST", "/v1/Auth/RefreshToken", { body: { AccessToken: dev.token, RefreshToken: dev.refreshToken } }),
+      401,
+      "AccessToken",
+      /disabled/,
+    );
+    expectError(
+      await call("POST", "/v1/Auth/Login", { headers: { InstanceId: inst.instanceId }, body: loginBody(dev.deviceToken, inst.instanceKey) }),
+      401,
+      "LoginFields.Devicetoken",
+      /disabled/,
+    );
   });
 
   it("redeems one refresh token exactly once out of 100 parallel refreshes", async () => {
     const inst = await newInstance();
     const dev = await register(inst);
-    const answers = await Promise.all(Array.from({ length: 100 }, () => call("POST", "/v1/Auth/RefreshToken", { body: { AccessToken: dev.token, RefreshToken: dev.refreshToken } })));
+    const answers = await Promise.all(
+      Array.from({ length: 100 }, () => call("POST", "/v1/Auth/RefreshToken", { body: { AccessToken: dev.token, RefreshToken: dev.refreshToken } })),
+    );
     const statuses = answers.map((a) => a.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 401)).toHaveLength(99);

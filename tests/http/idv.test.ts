@@ -6,16 +6,19 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { queryRows, type DatabaseHandle } from "@/db/client";
+import { type DatabaseHandle, queryRows } from "@/db/client";
 import { ephemeralTokens, idvSessions } from "@/db/schema";
 import { NO_REQUEST, systemActor } from "@/lib/context";
-import { shortCodeFor } from "@/lib/idv/tokens";
 import { sweepExpiredIdv } from "@/lib/idv/sweeper";
+import { shortCodeFor } from "@/lib/idv/tokens";
 import { createWorkflow } from "@/lib/idv/workflows";
 import { mintKey, openTestDb, uniq } from "../helpers/machine-api";
 
 const BASE = inject("baseUrl");
-const PNG = Buffer.from("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a0e7c9f60000000049454e44ae426082", "hex");
+const PNG = Buffer.from(
+  "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a0e7c9f60000000049454e44ae426082",
+  "hex",
+);
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(64, 1), Buffer.from([0xff, 0xd9])]);
 const PHONE_UA = "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36";
 const DESKTOP_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
@@ -139,7 +142,10 @@ describe("sessions", () => {
     for (const form of ["bare", "Token"] as const) {
       const token = await mint(600);
       const ext = uniq("ext");
-      const a = await req(`/api/sessions?workflowId=${workflowId}`, { headers: { Authorization: form === "bare" ? token : `Token ${token}` }, json: { metadata: { externalUserId: ext } } });
+      const a = await req(`/api/sessions?workflowId=${workflowId}`, {
+        headers: { Authorization: form === "bare" ? token : `Token ${token}` },
+        json: { metadata: { externalUserId: ext } },
+      });
       expect(a.status, a.text).toBe(200);
       expect(Object.keys(a.body)).toEqual(["id", "workflowId", "status", "metadata", "createdAt", "expiresAt"]);
       expect(a.body.id).toMatch(UUID);
@@ -179,9 +185,22 @@ describe("sessions", () => {
     const own = await req(`/api/sessions/${s.id}`, { headers: { Authorization: token } });
     expect(own.status, own.text).toBe(200);
     expect(Object.keys(own.body)).toEqual(["id", "workflowId", "status", "metadata", "createdAt", "expiresAt", "submittedAt", "steps"]);
-    expect(own.body).toMatchObject({ id: s.id, workflowId, status: "created", metadata: s.metadata, createdAt: s.createdAt, expiresAt: s.expiresAt, submittedAt: null });
-    expect(own.body.steps.map((x: { id: string; completed: boolean }) => [x.id, x.completed])).toEqual([["document", false], ["selfie", false]]);
-    for (const headers of [{ "X-Vital-API-Key": readKey }, { Authorization: `ApiKey ${readKey}` }, { Authorization: readKey }] as Array<Record<string, string>>) {
+    expect(own.body).toMatchObject({
+      id: s.id,
+      workflowId,
+      status: "created",
+      metadata: s.metadata,
+      createdAt: s.createdAt,
+      expiresAt: s.expiresAt,
+      submittedAt: null,
+    });
+    expect(own.body.steps.map((x: { id: string; completed: boolean }) => [x.id, x.completed])).toEqual([
+      ["document", false],
+      ["selfie", false],
+    ]);
+    for (const headers of [{ "X-Vital-API-Key": readKey }, { Authorization: `ApiKey ${readKey}` }, { Authorization: readKey }] as Array<
+      Record<string, string>
+    >) {
       const byKey = await req(`/api/sessions/${s.id}`, { headers });
       expect(byKey.status, byKey.text).toBe(200);
       expect(byKey.body.id).toBe(s.id);
@@ -232,7 +251,10 @@ describe("sessions", () => {
     expect(sub.body.submittedAt).toMatch(ISO);
     expectError(await req(`/api/sessions/${s.id}/submit`, { method: "POST", headers: { Authorization: token } }), 409, "session_closed");
     expectError(await upload(token, s.id, "selfie", PNG), 409, "session_closed");
-    const [ev] = await queryRows<{ n: number }>(h.db, sql`select count(*)::int as n from audit_events where action = 'idv_session.submitted' and target_id = ${s.id}`);
+    const [ev] = await queryRows<{ n: number }>(
+      h.db,
+      sql`select count(*)::int as n from audit_events where action = 'idv_session.submitted' and target_id = ${s.id}`,
+    );
     expect(Number(ev!.n)).toBe(1);
   });
 
@@ -241,13 +263,28 @@ describe("sessions", () => {
     const s = (await start(token, formWorkflowId)).body;
     const path = `/api/sessions/${s.id}/steps/form`;
     const before = await counts();
-    for (const fields of [{}, { fullName: "Ada" }, { fullName: "Ada", dateOfBirth: "10/12/1815" }, { fullName: "Ada", dateOfBirth: "1815-12-10", email: "nope" }, { fullName: 42, dateOfBirth: "1815-12-10" }, { fullName: "Ada", dateOfBirth: "1815-12-10", extra: "x" }]) {
+    for (const fields of [
+      {},
+      { fullName: "Ada" },
+      { fullName: "Ada", dateOfBirth: "10/12/1815" },
+      { fullName: "Ada", dateOfBirth: "1815-12-10", email: "nope" },
+      { fullName: 42, dateOfBirth: "1815-12-10" },
+      { fullName: "Ada", dateOfBirth: "1815-12-10", extra: "x" },
+    ]) {
       const a = await req(path, { headers: { Authorization: token }, json: { fields } });
       expectError(a, 400, "validation_failed");
     }
     expectError(await req(path, { headers: { Authorization: token }, json: { fields: "nope" } }), 422, "validation_failed");
-    expectError(await req(path, { headers: { Authorization: token, "Content-Type": "application/json" }, body: "{not json", method: "POST" }), 400, "invalid_json");
-    expectError(await req(path, { headers: { Authorization: token, "Content-Type": "text/plain" }, body: "fullName=Ada", method: "POST" }), 415, "unsupported_media_type");
+    expectError(
+      await req(path, { headers: { Authorization: token, "Content-Type": "application/json" }, body: "{not json", method: "POST" }),
+      400,
+      "invalid_json",
+    );
+    expectError(
+      await req(path, { headers: { Authorization: token, "Content-Type": "text/plain" }, body: "fullName=Ada", method: "POST" }),
+      415,
+      "unsupported_media_type",
+    );
     expect(await counts()).toEqual(before);
     const ok = await req(path, { headers: { Authorization: token }, json: { fields: { fullName: "Ada Lovelace", dateOfBirth: "1815-12-10" } } });
     expect(ok.status, ok.text).toBe(200);
@@ -257,7 +294,10 @@ describe("sessions", () => {
 
 describe("handoff URL, short link and /capture", () => {
   it("POST /api/v1/deeplink answers {url, createdAt, expiresAt, workflowIds} with the seed's URL byte for byte", async () => {
-    const a = await req(`/api/v1/deeplink?workflowId=${workflowId}`, { headers: { Authorization: `ApiKey ${key}` }, json: { metadata: { externalUserId: "ext-deeplink" }, locale: "en", ttl: 900 } });
+    const a = await req(`/api/v1/deeplink?workflowId=${workflowId}`, {
+      headers: { Authorization: `ApiKey ${key}` },
+      json: { metadata: { externalUserId: "ext-deeplink" }, locale: "en", ttl: 900 },
+    });
     expect(a.status, a.text).toBe(200);
     expect(Object.keys(a.body)).toEqual(["url", "createdAt", "expiresAt", "workflowIds"]);
     expect(a.body.workflowIds).toEqual([workflowId]);
@@ -269,7 +309,9 @@ describe("handoff URL, short link and /capture", () => {
     expect(im[1]).toBe(BASE);
     const [, , token, sessionId] = im as unknown as [string, string, string, string];
     expect(a.body.url).toBe(expectedHandoff(token, sessionId));
-    expect(a.body.url).toBe(`${BASE}/capture?url=${BASE.replace(/:/g, "%3A").replace(/\//g, "%2F")}%2Fmobile%3Fauthorization%3D${token}%26sessionId%3D${sessionId}`);
+    expect(a.body.url).toBe(
+      `${BASE}/capture?url=${BASE.replace(/:/g, "%3A").replace(/\//g, "%2F")}%2Fmobile%3Fauthorization%3D${token}%26sessionId%3D${sessionId}`,
+    );
     const read = await req(`/api/sessions/${sessionId}`, { headers: { Authorization: token } });
     expect(read.body).toMatchObject({ id: sessionId, status: "created", metadata: { externalUserId: "ext-deeplink" } });
   });
@@ -321,7 +363,7 @@ describe("handoff URL, short link and /capture", () => {
   it("pages say in words when a link is forged, used or expired", async () => {
     const token = await mint();
     const s = (await start(token)).body;
-    const forged = token.slice(0, -4) + "AAAA";
+    const forged = `${token.slice(0, -4)}AAAA`;
     const page = (t: string) => req(`/mobile?authorization=${encodeURIComponent(t)}&sessionId=${s.id}`, { headers: { "User-Agent": PHONE_UA } });
     expect((await page(forged)).text).toContain("This link is not valid");
     const live = await page(token);
@@ -332,7 +374,10 @@ describe("handoff URL, short link and /capture", () => {
     const used = await page(token);
     expect(used.text).toContain("This link is no longer valid");
     expect(used.text).not.toContain("Step 1 of 2");
-    await h.db.update(ephemeralTokens).set({ expiresAt: new Date(Date.now() - 60_000) }).where(eq(ephemeralTokens.sessionId, s.id));
+    await h.db
+      .update(ephemeralTokens)
+      .set({ expiresAt: new Date(Date.now() - 60_000) })
+      .where(eq(ephemeralTokens.sessionId, s.id));
     expect((await page(token)).text).toContain("This link has expired");
   });
 });
@@ -345,7 +390,9 @@ describe("expiry", () => {
     const past = new Date(Date.now() - 1000);
     await h.db.update(ephemeralTokens).set({ expiresAt: past }).where(eq(ephemeralTokens.sessionId, s.id));
     await h.db.update(idvSessions).set({ expiresAt: past }).where(eq(idvSessions.id, s.id));
-    await h.db.execute(sql`update ephemeral_tokens set expires_at = ${past.toISOString()}::timestamptz where session_id is null and token_hash = (select token_hash from ephemeral_tokens order by created_at desc limit 1)`);
+    await h.db.execute(
+      sql`update ephemeral_tokens set expires_at = ${past.toISOString()}::timestamptz where session_id is null and token_hash = (select token_hash from ephemeral_tokens order by created_at desc limit 1)`,
+    );
 
     expectError(await req(`/api/sessions/${s.id}`, { headers: { Authorization: token } }), 401, "token_expired");
     expectError(await upload(token, s.id, "document", PNG), 401, "token_expired");
@@ -358,7 +405,10 @@ describe("expiry", () => {
     const [row] = await h.db.select().from(idvSessions).where(eq(idvSessions.id, s.id));
     expect(row!.status).toBe("expired");
     expect(await h.db.select().from(ephemeralTokens).where(eq(ephemeralTokens.sessionId, s.id))).toEqual([]);
-    const [ev] = await queryRows<{ n: number }>(h.db, sql`select count(*)::int as n from audit_events where action = 'idv_session.expired' and target_id = ${s.id}`);
+    const [ev] = await queryRows<{ n: number }>(
+      h.db,
+      sql`select count(*)::int as n from audit_events where action = 'idv_session.expired' and target_id = ${s.id}`,
+    );
     expect(Number(ev!.n)).toBe(1);
     expectError(await req(`/api/sessions/${s.id}`, { headers: { Authorization: token } }), 401, "token_expired");
     expectError(await start(unused), 401, "token_expired");
@@ -369,7 +419,8 @@ describe("bad input writes nothing", () => {
   it("ttl, workflow, metadata, JSON and size errors are 4xx and leave every table as it was", async () => {
     const token = await mint();
     const before = await counts();
-    const mintWith = (body: string) => req("/api/device/ephemeral", { method: "POST", headers: { Authorization: key, "Content-Type": "application/json" }, body });
+    const mintWith = (body: string) =>
+      req("/api/device/ephemeral", { method: "POST", headers: { Authorization: key, "Content-Type": "application/json" }, body });
     const cases: Array<[string, Promise<Answer>, number, string]> = [
       ["ttl 59", mintWith(JSON.stringify({ ttl: 59 })), 422, "validation_failed"],
       ["ttl 86401", mintWith(JSON.stringify({ ttl: 86_401 })), 422, "validation_failed"],
@@ -380,8 +431,18 @@ describe("bad input writes nothing", () => {
       ["deeplink ttl 0", req(`/api/v1/deeplink?workflowId=${workflowId}`, { headers: { Authorization: key }, json: { ttl: 0 } }), 422, "validation_failed"],
       ["deeplink unknown workflow", req(`/api/v1/deeplink?workflowId=wf_nope`, { headers: { Authorization: key }, json: {} }), 404, "workflow_not_found"],
       ["deeplink no workflow", req(`/api/v1/deeplink`, { headers: { Authorization: key }, json: {} }), 422, "validation_failed"],
-      ["deeplink bad locale", req(`/api/v1/deeplink?workflowId=${workflowId}`, { headers: { Authorization: key }, json: { locale: "<script>" } }), 422, "validation_failed"],
-      ["deeplink metadata array", req(`/api/v1/deeplink?workflowId=${workflowId}`, { headers: { Authorization: key }, json: { metadata: [1, 2] } }), 422, "validation_failed"],
+      [
+        "deeplink bad locale",
+        req(`/api/v1/deeplink?workflowId=${workflowId}`, { headers: { Authorization: key }, json: { locale: "<script>" } }),
+        422,
+        "validation_failed",
+      ],
+      [
+        "deeplink metadata array",
+        req(`/api/v1/deeplink?workflowId=${workflowId}`, { headers: { Authorization: key }, json: { metadata: [1, 2] } }),
+        422,
+        "validation_failed",
+      ],
       ["session no workflow", req(`/api/sessions`, { headers: { Authorization: token }, json: {} }), 422, "validation_failed"],
       ["session unknown workflow", start(token, "wf_nope"), 404, "workflow_not_found"],
       ["metadata a string", start(token, workflowId, "ext-1"), 422, "validation_failed"],
@@ -389,8 +450,13 @@ describe("bad input writes nothing", () => {
       ["externalUserId a number", start(token, workflowId, { externalUserId: 42 }), 422, "validation_failed"],
       ["externalUserId empty", start(token, workflowId, { externalUserId: "" }), 422, "validation_failed"],
       ["metadata too many keys", start(token, workflowId, Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i]))), 422, "validation_failed"],
-      ["session malformed JSON", req(`/api/sessions?workflowId=${workflowId}`, { method: "POST", headers: { Authorization: token, "Content-Type": "application/json" }, body: "[" }), 400, "invalid_json"],
-      ["session forged token", start("et_" + "0".repeat(32) + ".zzzz." + "A".repeat(43)), 401, "invalid_token"],
+      [
+        "session malformed JSON",
+        req(`/api/sessions?workflowId=${workflowId}`, { method: "POST", headers: { Authorization: token, "Content-Type": "application/json" }, body: "[" }),
+        400,
+        "invalid_json",
+      ],
+      ["session forged token", start(`et_${"0".repeat(32)}.zzzz.${"A".repeat(43)}`), 401, "invalid_token"],
       ["session no token", req(`/api/sessions?workflowId=${workflowId}`, { json: {} }), 401, "invalid_token"],
     ];
     for (const [name, p, status, code] of cases) {

@@ -76,9 +76,7 @@ describe("the user-scoped API and JWTs", () => {
   it("refuses tokens that name their own key (jku, jwk)", async () => {
     const jku = await signWithServerKey({ ...claims }, { jku: "https://evil.example/jwks.json" });
     const attacker = await jose.generateKeyPair("ES256", { extractable: true });
-    const jwk = await new jose.SignJWT(claims)
-      .setProtectedHeader({ alg: "ES256", jwk: await jose.exportJWK(attacker.publicKey) })
-      .sign(attacker.privateKey);
+    const jwk = await new jose.SignJWT(claims).setProtectedHeader({ alg: "ES256", jwk: await jose.exportJWK(attacker.publicKey) }).sign(attacker.privateKey);
     const jwkWithOurKid = await signWithServerKey({ ...claims }, { jwk: await jose.exportJWK(attacker.publicKey) });
     for (const token of [jku, jwk, jwkWithOurKid]) {
       const res = await readMe(token);

@@ -171,13 +171,22 @@ describe("migration from an API key", () => {
       expect(res.body.error_description).toMatch(/^incompatible_migration: /);
       expect(res.body.error_description).toMatch(why);
     }
-    const [row] = await handle.db.select().from(signInTokens).where(eq(signInTokens.tokenHash, hashSecret(token)));
+    const [row] = await handle.db
+      .select()
+      .from(signInTokens)
+      .where(eq(signInTokens.tokenHash, hashSecret(token)));
     expect(row!.usedAt).toBeNull();
     const rejected = await handle.db
       .select()
       .from(auditEvents)
       .where(and(eq(auditEvents.action, "migration.rejected"), eq(auditEvents.targetId, user.user_id)));
-    expect(rejected.map((e) => e.reason).sort()).toEqual(["environment_mismatch", "previous_user_id_missing", "region_mismatch", "unknown_api_key", "user_mismatch"]);
+    expect(rejected.map((e) => e.reason).sort()).toEqual([
+      "environment_mismatch",
+      "previous_user_id_missing",
+      "region_mismatch",
+      "unknown_api_key",
+      "user_mismatch",
+    ]);
     expect(dump(rejected)).not.toContain(sandboxUs);
 
     const ok = await exchangeOver(token, { installation_id: "legacy-install-9", previous_user_id: user.user_id }, { "X-Vital-API-Key": sandboxUs });

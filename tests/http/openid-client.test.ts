@@ -60,12 +60,10 @@ describe("a standard OAuth client", () => {
     expect(protectedHeader.kid).toBeTruthy();
 
     // A second exchange of the same sign-in token is refused with invalid_grant.
-    const again = await client
-      .genericGrantRequest(config, TOKEN_EXCHANGE, { subject_token: signInToken, subject_token_type: SIGN_IN_TOKEN_TYPE })
-      .then(
-        () => null,
-        (e: unknown) => e,
-      );
+    const again = await client.genericGrantRequest(config, TOKEN_EXCHANGE, { subject_token: signInToken, subject_token_type: SIGN_IN_TOKEN_TYPE }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(again).toBeInstanceOf(client.ResponseBodyError);
     expect((again as client.ResponseBodyError).error).toBe("invalid_grant");
 

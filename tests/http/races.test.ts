@@ -5,7 +5,7 @@
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows, type DatabaseHandle } from "@/db/client";
+import { type DatabaseHandle, queryRows } from "@/db/client";
 import { auditEvents, refreshTokens, sdkSessions } from "@/db/schema";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
@@ -59,12 +59,20 @@ describe("concurrency on PostgreSQL", () => {
       const successes = results.filter((r) => r.status === 200);
       expect(successes).toHaveLength(50);
 
-      const [used] = await handle.db.select().from(refreshTokens).where(eq(refreshTokens.tokenHash, hashSecret(original)));
+      const [used] = await handle.db
+        .select()
+        .from(refreshTokens)
+        .where(eq(refreshTokens.tokenHash, hashSecret(original)));
       expect(used!.rotatedAt).not.toBeNull();
       const issued = await handle.db
         .select()
         .from(refreshTokens)
-        .where(inArray(refreshTokens.tokenHash, successes.map((r) => hashSecret(r.body.refresh_token))));
+        .where(
+          inArray(
+            refreshTokens.tokenHash,
+            successes.map((r) => hashSecret(r.body.refresh_token)),
+          ),
+        );
       expect(issued).toHaveLength(50);
       expect(new Set(issued.map((r) => r.sessionId))).toEqual(new Set([used!.sessionId]));
       for (const r of issued) expect(r.createdAt.getTime()).toBeLessThanOrEqual(used!.graceUntil!.getTime());

@@ -5,8 +5,8 @@
  */
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { openDatabase, queryRows, type DatabaseHandle } from "@/db/client";
-import { createApiKey, type ApiKeyScope } from "@/lib/api-keys";
+import { type DatabaseHandle, openDatabase, queryRows } from "@/db/client";
+import { type ApiKeyScope, createApiKey } from "@/lib/api-keys";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { createTokendeskClient, isSdkError, memoryStorage, type TokendeskClient } from "@/lib/sdk";
 

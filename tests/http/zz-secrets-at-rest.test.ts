@@ -5,7 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows, type DatabaseHandle } from "@/db/client";
+import { type DatabaseHandle, queryRows } from "@/db/client";
 import { call, createUserOver, exchangeOver, form, issueOver, mintKey, openTestDb, refreshOver } from "../helpers/machine-api";
 
 let handle: DatabaseHandle;
@@ -54,7 +54,8 @@ describe("secrets at rest", () => {
       for (const { v } of rows) {
         scanned++;
         for (const s of minted) expect(v!.includes(s), `${table_name}.${column_name} holds a minted secret`).toBe(false);
-        for (const shape of SECRET_SHAPES) expect(shape.test(v!), `${table_name}.${column_name} holds something shaped like a secret: ${v!.slice(0, 40)}`).toBe(false);
+        for (const shape of SECRET_SHAPES)
+          expect(shape.test(v!), `${table_name}.${column_name} holds something shaped like a secret: ${v!.slice(0, 40)}`).toBe(false);
       }
     }
     expect(scanned).toBeGreaterThan(100);

@@ -38,18 +38,26 @@ describe("audit log under concurrent writers", () => {
     const written = await Promise.all(
       Array.from({ length: WRITERS }, (_, i) =>
         t.db.transaction(async (tx) => {
-          const first = await recordAudit(tx, { actor, action: "device.login", target: { type: "device", id: `d-${i}` } }, {
-            requestId: `r-${i}`,
-            ip: null,
-            userAgent: null,
-          });
+          const first = await recordAudit(
+            tx,
+            { actor, action: "device.login", target: { type: "device", id: `d-${i}` } },
+            {
+              requestId: `r-${i}`,
+              ip: null,
+              userAgent: null,
+            },
+          );
           // Hold the transaction open a moment so that writers and the sealer interleave.
           await tx.execute(sql`select pg_sleep(${(i % 5) * 0.01})`);
-          const second = await recordAudit(tx, { actor, action: "device.tokens_revoked", target: { type: "device", id: `d-${i}` } }, {
-            requestId: `r-${i}`,
-            ip: null,
-            userAgent: null,
-          });
+          const second = await recordAudit(
+            tx,
+            { actor, action: "device.tokens_revoked", target: { type: "device", id: `d-${i}` } },
+            {
+              requestId: `r-${i}`,
+              ip: null,
+              userAgent: null,
+            },
+          );
           return [first, second];
         }),
       ),

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditEventRow } from "@/db/schema";
 import { exportAuditLog, searchAuditLog } from "@/lib/audit";
 import { EXPORT_COLUMNS, exportAuditStream } from "@/lib/audit/export";
-import { decodeCursor, encodeCursor, listAuditEvents, parseAuditFilter, type AuditFilter } from "@/lib/audit/query";
+import { type AuditFilter, decodeCursor, encodeCursor, listAuditEvents, parseAuditFilter } from "@/lib/audit/query";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
@@ -105,8 +105,7 @@ describe("audit log queries", () => {
     [
       "API key and environment",
       { apiKeyId: API_KEYS[0]!, environment: "sandbox" },
-      (e: AuditEventRow) =>
-        e.environment === "sandbox" && (e.details.apiKeyId === API_KEYS[0] || (e.targetType === "api_key" && e.targetId === API_KEYS[0])),
+      (e: AuditEventRow) => e.environment === "sandbox" && (e.details.apiKeyId === API_KEYS[0] || (e.targetType === "api_key" && e.targetId === API_KEYS[0])),
     ],
     [
       "time range",
@@ -143,7 +142,10 @@ describe("audit log queries", () => {
     const filter = parseAuditFilter({ actor: "sam@", outcome: "failure" });
     const want = all.filter((e) => e.actorName === "sam@example.test" && e.outcome === "failure");
     const text = await readStream(exportAuditStream(t.db, filter, "ndjson"));
-    const records = text.trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = text
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records.map((r) => r.id)).toEqual(want.map((e) => e.id));
     expect(records[0]).toEqual({
       id: want[0]!.id,
@@ -166,7 +168,10 @@ describe("audit log queries", () => {
 
   it("streams a large export across many pages without losing rows", async () => {
     const text = await readStream(exportAuditStream(t.db, {}, "ndjson"));
-    const ids = text.trimEnd().split("\n").map((l) => (JSON.parse(l) as { id: string }).id);
+    const ids = text
+      .trimEnd()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { id: string }).id);
     expect(ids).toEqual(all.map((e) => e.id));
   });
 

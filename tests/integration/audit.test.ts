@@ -9,7 +9,7 @@ import { queryRows } from "@/db/client";
 import { recordAudit } from "@/lib/audit/record";
 import { listSeals, sealAll } from "@/lib/audit/seal";
 import { verifyAuditLog } from "@/lib/audit/verify";
-import { NO_REQUEST, systemActor, type Actor } from "@/lib/context";
+import { type Actor, NO_REQUEST, systemActor } from "@/lib/context";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
 const actor: Actor = { type: "staff", id: "00000000-0000-7000-8000-000000000001", name: "ada@example.test", role: "admin" };

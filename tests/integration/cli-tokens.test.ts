@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { openDatabase, queryRows, type DatabaseHandle } from "@/db/client";
+import { type DatabaseHandle, openDatabase, queryRows } from "@/db/client";
 import { authenticateApiKey } from "@/lib/api-keys";
 import { clearSigningKeyCache, publicJwks } from "@/lib/oauth/signing-keys";
 import { TEST_SECRET } from "../../vitest.config";
@@ -58,7 +58,10 @@ describe.each(backends)("key commands on %s", (backend) => {
   }
 
   it("creates a key that works with exactly its scopes and is stored only as a hash", async () => {
-    const r = cli(["api-keys", "create", "--name", "CI backend", "--environment", "production", "--region", "eu", "--scopes", "users:read,sign_in_tokens:write", "--json"], env);
+    const r = cli(
+      ["api-keys", "create", "--name", "CI backend", "--environment", "production", "--region", "eu", "--scopes", "users:read,sign_in_tokens:write", "--json"],
+      env,
+    );
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout) as { id: string; key: string; prefix: string };

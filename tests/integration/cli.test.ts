@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { expectedSchemaVersion, migrateDatabase, openDatabase, queryRows, type DatabaseHandle } from "@/db/client";
+import { type DatabaseHandle, expectedSchemaVersion, migrateDatabase, openDatabase, queryRows } from "@/db/client";
 import { auditEvents, staff } from "@/db/schema";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { createStaff, signInWithPassword } from "@/lib/staff/staff";
@@ -92,7 +92,11 @@ describe.each(backends)("tokendesk CLI on %s", (backend) => {
   });
 
   it("creates a staff member from --password-stdin who can then sign in", async () => {
-    const r = cli(["staff", "create", "--email", "Root@Example.test", "--role", "admin", "--name", "Root Admin", "--password-stdin"], target.env, "cli-created password\n");
+    const r = cli(
+      ["staff", "create", "--email", "Root@Example.test", "--role", "admin", "--name", "Root Admin", "--password-stdin"],
+      target.env,
+      "cli-created password\n",
+    );
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^Created admin root@example\.test \(Root Admin, id [0-9a-f-]{36}\)\./);
@@ -169,9 +173,7 @@ describe.each(backends)("tokendesk CLI on %s", (backend) => {
     const [saved] = await withDb(target, ({ db }) => queryRows<Record<string, unknown>>(db, sql`select * from audit_events where id = ${first!.id}`));
     await tamper(sql`delete from audit_events where id = ${first!.id}`);
     expectCaught(new RegExp(`^Tampering detected: Event ${first!.id}, sealed in seal #\\d+, was deleted\\.$`));
-    await tamper(
-      sql`insert into audit_events select * from json_populate_record(null::audit_events, ${JSON.stringify(saved)}::json)`,
-    );
+    await tamper(sql`insert into audit_events select * from json_populate_record(null::audit_events, ${JSON.stringify(saved)}::json)`);
     expectIntact();
 
     // 3. swap two rows (re-order)

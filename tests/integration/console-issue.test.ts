@@ -4,10 +4,11 @@
  * with nothing written; a reason is required of staff; the live status is readable only by staff
  * who may see the user, and never contains the token.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { count, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditEvents, signInTokens } from "@/db/schema";
-import { NO_REQUEST, systemActor, type Actor } from "@/lib/context";
+import { type Actor, NO_REQUEST, systemActor } from "@/lib/context";
 import { getSignInTokenStatus, issueSignInToken } from "@/lib/sign-in";
 import { createUser, type UserView } from "@/lib/users";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
@@ -52,7 +53,10 @@ describe("issuing sign-in tokens from the console", () => {
   });
 
   it("requires a reason of staff, and lets qa issue in sandbox", async () => {
-    await expect(issueSignInToken(t.db, staff("support"), prod.id, { reason: "  " }, NO_REQUEST)).rejects.toMatchObject({ status: 422, code: "reason_required" });
+    await expect(issueSignInToken(t.db, staff("support"), prod.id, { reason: "  " }, NO_REQUEST)).rejects.toMatchObject({
+      status: 422,
+      code: "reason_required",
+    });
     const issued = await issueSignInToken(t.db, staff("qa"), sandbox.id, { reason: "QA run", expiresInSeconds: 300 }, NO_REQUEST);
     expect(issued.sign_in_token).toMatch(/^sit_sandbox_eu_/);
     expect(Date.parse(issued.expires_at) - Date.now()).toBeGreaterThan(290_000);

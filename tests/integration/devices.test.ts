@@ -7,7 +7,7 @@ import { and, count, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
 import { auditEvents, deviceRefreshTokens, devices, instances } from "@/db/schema";
-import { systemActor, type Actor, type RequestMeta } from "@/lib/context";
+import { type Actor, type RequestMeta, systemActor } from "@/lib/context";
 import {
   authenticateDeviceJwt,
   createInstance,
@@ -16,12 +16,12 @@ import {
   IP_LOGIN_FAILURE_LIMIT,
   listInstances,
   loginDevice,
+  type RegistrationBody,
   refreshDeviceToken,
   registerDevice,
   revokeDeviceRefreshTokens,
   searchDevices,
   setDeviceDisabled,
-  type RegistrationBody,
 } from "@/lib/devices";
 import { DomainError } from "@/lib/errors";
 import { decodeUnverified } from "@/lib/oauth/jwt";
@@ -29,7 +29,12 @@ import { clearSigningKeyCache } from "@/lib/oauth/signing-keys";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
 const system = systemActor("test");
-const staffOf = (role: "admin" | "support" | "qa" | "auditor"): Actor => ({ type: "staff", id: `00000000-0000-4000-8000-00000000000${role.length}`, name: `${role}@test`, role });
+const staffOf = (role: "admin" | "support" | "qa" | "auditor"): Actor => ({
+  type: "staff",
+  id: `00000000-0000-4000-8000-00000000000${role.length}`,
+  name: `${role}@test`,
+  role,
+});
 let ipCounter = 0;
 const meta = (ip: string | null = `198.51.100.${++ipCounter % 250}`): RequestMeta => ({ requestId: "req-dev", ip, userAgent: "vitest" });
 const body = (b: Partial<RegistrationBody> = {}): RegistrationBody => ({
@@ -98,7 +103,10 @@ describe("instances", () => {
     expect(row.keyHash).not.toContain(instanceKey);
     expect(await dumpAll()).not.toContain(instanceKey);
     expect(JSON.stringify(instance)).not.toContain(row.keyHash);
-    const [event] = await t.db.select().from(auditEvents).where(and(eq(auditEvents.action, "instance.created"), eq(auditEvents.targetId, instance.id)));
+    const [event] = await t.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "instance.created"), eq(auditEvents.targetId, instance.id)));
     expect(event?.environment).toBe("sandbox");
   });
 
@@ -131,7 +139,12 @@ describe("registration, login, refresh", () => {
     expect(dump).not.toContain(issued.refreshToken);
     expect(dump).not.toContain(issued.accessToken);
     const [device] = await t.db.select().from(devices).where(eq(devices.id, issued.deviceId));
-    expect(device).toMatchObject({ clientId: "client-reg-1", firstName: "Jane", email: "jane@example.com", deviceTokenPrefix: issued.deviceToken.slice(0, 11) });
+    expect(device).toMatchObject({
+      clientId: "client-reg-1",
+      firstName: "Jane",
+      email: "jane@example.com",
+      deviceTokenPrefix: issued.deviceToken.slice(0, 11),
+    });
     const { device: me } = await authenticateDeviceJwt(t.db, issued.accessToken);
     expect(me.id).toBe(issued.deviceId);
   });
@@ -146,11 +159,23 @@ describe("registration, login, refresh", () => {
     expect((await authenticateDeviceJwt(t.db, login.accessToken)).device.id).toBe(reg.deviceId);
 
     const before = await counts();
-    await expectDomainError(loginDevice(t.db, { instanceId: row.id, deviceToken: reg.deviceToken, password: other.instanceKey }, meta()), "invalid_instance_key", 401);
+    await expectDomainError(
+      loginDevice(t.db, { instanceId: row.id, deviceToken: reg.deviceToken, password: other.instanceKey }, meta()),
+      "invalid_instance_key",
+      401,
+    );
     await expectDomainError(loginDevice(t.db, { instanceId: row.id, deviceToken: "dt_unknown", password: instanceKey }, meta()), "unknown_device_token", 401);
     // A DeviceToken of one instance does not log in on another, even with that instance's key.
-    await expectDomainError(loginDevice(t.db, { instanceId: other.row.id, deviceToken: reg.deviceToken, password: other.instanceKey }, meta()), "unknown_device_token", 401);
-    await expectDomainError(loginDevice(t.db, { instanceId: "not-a-uuid", deviceToken: reg.deviceToken, password: instanceKey }, meta()), "unknown_instance", 401);
+    await expectDomainError(
+      loginDevice(t.db, { instanceId: other.row.id, deviceToken: reg.deviceToken, password: other.instanceKey }, meta()),
+      "unknown_device_token",
+      401,
+    );
+    await expectDomainError(
+      loginDevice(t.db, { instanceId: "not-a-uuid", deviceToken: reg.deviceToken, password: instanceKey }, meta()),
+      "unknown_instance",
+      401,
+    );
     const after = await counts();
     expect({ ...after, audit: 0 }).toEqual({ ...before, audit: 0 });
     expect(after.audit - before.audit).toBe(4);
@@ -177,10 +202,18 @@ describe("registration, login, refresh", () => {
 
     const ip = "203.0.113.250";
     for (let i = 0; i < IP_LOGIN_FAILURE_LIMIT.max; i++) {
-      await expectDomainError(loginDevice(t.db, { instanceId: row.id, deviceToken: `dt_guess${i}`, password: instanceKey }, meta(ip), { now }), "unknown_device_token", 401);
+      await expectDomainError(
+        loginDevice(t.db, { instanceId: row.id, deviceToken: `dt_guess${i}`, password: instanceKey }, meta(ip), { now }),
+        "unknown_device_token",
+        401,
+      );
     }
     const fresh = await registerDevice(t.db, row, body(), meta());
-    await expectDomainError(loginDevice(t.db, { instanceId: row.id, deviceToken: fresh.deviceToken, password: instanceKey }, meta(ip), { now }), "rate_limited", 429);
+    await expectDomainError(
+      loginDevice(t.db, { instanceId: row.id, deviceToken: fresh.deviceToken, password: instanceKey }, meta(ip), { now }),
+      "rate_limited",
+      429,
+    );
     await loginDevice(t.db, { instanceId: row.id, deviceToken: fresh.deviceToken, password: instanceKey }, meta("203.0.113.251"), { now });
   });
 
@@ -195,11 +228,22 @@ describe("registration, login, refresh", () => {
     expect(next.expiresIn).toBe(600);
     expect((await authenticateDeviceJwt(t.db, next.accessToken, { now: t1 })).device.id).toBe(reg.deviceId);
 
-    await expectDomainError(refreshDeviceToken(t.db, { accessToken: next.accessToken, refreshToken: reg.refreshToken }, meta(), { now: t1 }), "refresh_token_reused", 401);
-    const [reuse] = await t.db.select().from(auditEvents).where(and(eq(auditEvents.action, "device.refresh_reuse_detected"), eq(auditEvents.targetId, reg.deviceId)));
+    await expectDomainError(
+      refreshDeviceToken(t.db, { accessToken: next.accessToken, refreshToken: reg.refreshToken }, meta(), { now: t1 }),
+      "refresh_token_reused",
+      401,
+    );
+    const [reuse] = await t.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "device.refresh_reuse_detected"), eq(auditEvents.targetId, reg.deviceId)));
     expect(reuse?.details.revokedRefreshTokens).toBe(1);
     // The newer refresh token was revoked with the rest: the device has to log in again.
-    await expectDomainError(refreshDeviceToken(t.db, { accessToken: next.accessToken, refreshToken: next.refreshToken }, meta(), { now: t1 }), "refresh_token_revoked", 401);
+    await expectDomainError(
+      refreshDeviceToken(t.db, { accessToken: next.accessToken, refreshToken: next.refreshToken }, meta(), { now: t1 }),
+      "refresh_token_revoked",
+      401,
+    );
   });
 
   it("refuses a refresh token past its lifetime, of another device, or with a forged JWT — without burning it", async () => {
@@ -207,8 +251,16 @@ describe("registration, login, refresh", () => {
     const t0 = new Date("2031-03-01T00:00:00Z");
     const a = await registerDevice(t.db, row, body(), meta(), { now: t0 });
     const b = await registerDevice(t.db, row, body(), meta(), { now: t0 });
-    await expectDomainError(refreshDeviceToken(t.db, { accessToken: a.accessToken, refreshToken: a.refreshToken }, meta(), { now: new Date(t0.getTime() + 7200_000) }), "refresh_token_expired", 401);
-    await expectDomainError(refreshDeviceToken(t.db, { accessToken: a.accessToken, refreshToken: b.refreshToken }, meta(), { now: t0 }), "invalid_refresh_token", 401);
+    await expectDomainError(
+      refreshDeviceToken(t.db, { accessToken: a.accessToken, refreshToken: a.refreshToken }, meta(), { now: new Date(t0.getTime() + 7200_000) }),
+      "refresh_token_expired",
+      401,
+    );
+    await expectDomainError(
+      refreshDeviceToken(t.db, { accessToken: a.accessToken, refreshToken: b.refreshToken }, meta(), { now: t0 }),
+      "invalid_refresh_token",
+      401,
+    );
     const [h, p, s] = a.accessToken.split(".");
     const forged = `${h}.${p}.${s!.slice(0, -4)}AAAA`;
     await expectDomainError(refreshDeviceToken(t.db, { accessToken: forged, refreshToken: a.refreshToken }, meta(), { now: t0 }), "invalid_token", 401);
@@ -226,7 +278,10 @@ describe("registration, login, refresh", () => {
     const ok = results.filter((r) => r.status === "fulfilled");
     expect(ok).toHaveLength(1);
     for (const r of results) if (r.status === "rejected") expect((r.reason as DomainError).code).toBe("refresh_token_reused");
-    const [used] = await t.db.select({ n: count() }).from(deviceRefreshTokens).where(and(eq(deviceRefreshTokens.deviceId, reg.deviceId), sql`used_at is not null`));
+    const [used] = await t.db
+      .select({ n: count() })
+      .from(deviceRefreshTokens)
+      .where(and(eq(deviceRefreshTokens.deviceId, reg.deviceId), sql`used_at is not null`));
     expect(Number(used!.n)).toBe(1);
   });
 });
@@ -236,7 +291,12 @@ describe("inspector: search, device page, support actions", () => {
     const sandbox = await newInstance("sandbox");
     const prod = await newInstance("production");
     const tag = `s${Date.now().toString(36)}`;
-    const a = await registerDevice(t.db, sandbox.row, body({ UserFields: { ClientId: `${tag}-client-a` }, Email: `${tag}.alice@example.com`, FirstName: `${tag}Alice`, LastName: "Lidell" }), meta());
+    const a = await registerDevice(
+      t.db,
+      sandbox.row,
+      body({ UserFields: { ClientId: `${tag}-client-a` }, Email: `${tag}.alice@example.com`, FirstName: `${tag}Alice`, LastName: "Lidell" }),
+      meta(),
+    );
     const b = await registerDevice(t.db, prod.row, body({ UserFields: { ClientId: `${tag}-client-b` } }), meta());
     const ids = async (actor: Actor, q: string) => (await searchDevices(t.db, actor, { q })).devices.map((d) => d.id);
     expect(await ids(staffOf("support"), a.deviceToken)).toEqual([a.deviceId]);
@@ -254,8 +314,12 @@ describe("inspector: search, device page, support actions", () => {
     const { row, instanceKey } = await newInstance("sandbox", { jwtTtlSeconds: 900 });
     const t0 = new Date("2031-04-01T00:00:00Z");
     const reg = await registerDevice(t.db, row, body({ UserFields: { ClientId: "detail-client" } }), meta(), { now: t0 });
-    const login = await loginDevice(t.db, { instanceId: row.id, deviceToken: reg.deviceToken, password: instanceKey }, meta(), { now: new Date(t0.getTime() + 1000) });
-    const refreshed = await refreshDeviceToken(t.db, { accessToken: login.accessToken, refreshToken: login.refreshToken }, meta(), { now: new Date(t0.getTime() + 2000) });
+    const login = await loginDevice(t.db, { instanceId: row.id, deviceToken: reg.deviceToken, password: instanceKey }, meta(), {
+      now: new Date(t0.getTime() + 1000),
+    });
+    const refreshed = await refreshDeviceToken(t.db, { accessToken: login.accessToken, refreshToken: login.refreshToken }, meta(), {
+      now: new Date(t0.getTime() + 2000),
+    });
     const detail = await getDeviceDetail(t.db, staffOf("support"), reg.deviceId, { now: new Date(t0.getTime() + 3000) });
     expect(detail.device.clientId).toBe("detail-client");
     expect(detail.instance.id).toBe(row.id);
@@ -283,7 +347,10 @@ describe("inspector: search, device page, support actions", () => {
     await expectDomainError(authenticateDeviceJwt(t.db, reg.accessToken), "device_disabled", 401);
     await expectDomainError(refreshDeviceToken(t.db, { accessToken: reg.accessToken, refreshToken: reg.refreshToken }, meta()), "device_disabled", 401);
     await expectDomainError(loginDevice(t.db, { instanceId: row.id, deviceToken: reg.deviceToken, password: instanceKey }, meta()), "device_disabled", 401);
-    const [event] = await t.db.select().from(auditEvents).where(and(eq(auditEvents.action, "device.disabled"), eq(auditEvents.targetId, reg.deviceId)));
+    const [event] = await t.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "device.disabled"), eq(auditEvents.targetId, reg.deviceId)));
     expect(event).toMatchObject({ reason: "Customer reported the phone stolen", actorName: "support@test", environment: "production" });
     expect((await getDeviceDetail(t.db, staffOf("admin"), reg.deviceId)).currentJwt?.status).toBe("device_disabled");
 
@@ -292,7 +359,10 @@ describe("inspector: search, device page, support actions", () => {
     const { revoked } = await revokeDeviceRefreshTokens(t.db, staffOf("support"), reg.deviceId, "Rotating after the incident", meta());
     expect(revoked).toBe(1);
     await expectDomainError(refreshDeviceToken(t.db, { accessToken: reg.accessToken, refreshToken: reg.refreshToken }, meta()), "refresh_token_revoked", 401);
-    const [rev] = await t.db.select().from(auditEvents).where(and(eq(auditEvents.action, "device.tokens_revoked"), eq(auditEvents.targetId, reg.deviceId)));
+    const [rev] = await t.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "device.tokens_revoked"), eq(auditEvents.targetId, reg.deviceId)));
     expect(rev?.details.revokedRefreshTokens).toBe(1);
   });
 });

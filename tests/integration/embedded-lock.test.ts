@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { migrateDatabase, openDatabase, type DatabaseHandle } from "@/db/client";
+import { type DatabaseHandle, migrateDatabase, openDatabase } from "@/db/client";
 import { ROOT } from "../helpers/server";
 
 // Child processes start Node, tsx and PGlite: seconds each, far more on a loaded machine.

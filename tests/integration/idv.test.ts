@@ -6,9 +6,9 @@
 import { and, eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
-import { auditEvents, ephemeralTokens, idvSessions, idvSessionSteps } from "@/db/schema";
+import { auditEvents, ephemeralTokens, idvSessionSteps, idvSessions } from "@/db/schema";
 import { apiKeyActor, createApiKey } from "@/lib/api-keys";
-import { systemActor, type Actor, type RequestMeta } from "@/lib/context";
+import { type Actor, type RequestMeta, systemActor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
 import {
   cancelHandoff,
@@ -38,8 +38,16 @@ import { createTestDatabase, type TestDatabase } from "../helpers/db";
 const BASE = "https://td.example.com";
 const meta: RequestMeta = { requestId: "req-idv", ip: "203.0.113.9", userAgent: "vitest" };
 const system = systemActor("test");
-const staff = (role: "admin" | "support" | "qa" | "auditor"): Actor => ({ type: "staff", id: `00000000-0000-4000-8000-00000000000${role.length}`, name: `${role}@example.com`, role });
-const PNG = Buffer.from("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a0e7c9f60000000049454e44ae426082", "hex");
+const staff = (role: "admin" | "support" | "qa" | "auditor"): Actor => ({
+  type: "staff",
+  id: `00000000-0000-4000-8000-00000000000${role.length}`,
+  name: `${role}@example.com`,
+  role,
+});
+const PNG = Buffer.from(
+  "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a0e7c9f60000000049454e44ae426082",
+  "hex",
+);
 
 let t: TestDatabase;
 let wf: WorkflowView;
@@ -48,7 +56,12 @@ let keyActor: Actor;
 beforeEach(async () => {
   t = await createTestDatabase();
   wf = await createWorkflow(t.db, system, { name: "ID and selfie and form", steps: ["document", "selfie", "form"] }, meta);
-  const key = await createApiKey(t.db, system, { name: "backend", environment: "sandbox", region: "us", scopes: ["ephemeral_devices:write", "sessions:read"] }, meta);
+  const key = await createApiKey(
+    t.db,
+    system,
+    { name: "backend", environment: "sandbox", region: "us", scopes: ["ephemeral_devices:write", "sessions:read"] },
+    meta,
+  );
   keyActor = apiKeyActor((await t.db.query.apiKeys.findFirst())!);
   expect(key.apiKey.id).toBeTruthy();
 });
@@ -102,7 +115,11 @@ describe("ephemeral tokens", () => {
   });
 
   it("refuses a key without ephemeral_devices:write", async () => {
-    await rejects(mintEphemeralToken(t.db, { ...(keyActor as Extract<Actor, { type: "api_key" }>), scopes: ["sessions:read"] }, {}, meta), 403, "insufficient_scope");
+    await rejects(
+      mintEphemeralToken(t.db, { ...(keyActor as Extract<Actor, { type: "api_key" }>), scopes: ["sessions:read"] }, {}, meta),
+      403,
+      "insufficient_scope",
+    );
   });
 
   it("tells a forged token (invalid_token) from an expired one (token_expired)", async () => {
@@ -119,7 +136,14 @@ describe("sessions", () => {
     const now = new Date("2030-01-01T00:00:00Z");
     const minted = await mintEphemeralToken(t.db, keyActor, { ttl: 600 }, meta, now);
     const s = await startSession(t.db, minted.authorization, { workflowId: wf.id, metadata: { externalUserId: "ext-1" } }, meta, now);
-    expect(s).toEqual({ id: s.id, workflowId: wf.id, status: "created", metadata: { externalUserId: "ext-1" }, createdAt: "2030-01-01T00:00:00.000Z", expiresAt: "2030-01-01T00:10:00.000Z" });
+    expect(s).toEqual({
+      id: s.id,
+      workflowId: wf.id,
+      status: "created",
+      metadata: { externalUserId: "ext-1" },
+      createdAt: "2030-01-01T00:00:00.000Z",
+      expiresAt: "2030-01-01T00:10:00.000Z",
+    });
     await rejects(startSession(t.db, minted.authorization, { workflowId: wf.id }, meta, now), 409, "session_already_started");
     expect(await count("idv_sessions")).toBe(1);
   });
@@ -142,17 +166,37 @@ describe("sessions", () => {
     await rejects(submitSession(t.db, a.token, b.session.id, meta), 404, "session_not_found");
     expect(await count("idv_session_steps")).toBe(0);
     const own = await readSessionWithToken(t.db, a.token, a.session.id);
-    expect(own.steps.map((s) => [s.id, s.completed])).toEqual([["document", false], ["selfie", false], ["form", false]]);
+    expect(own.steps.map((s) => [s.id, s.completed])).toEqual([
+      ["document", false],
+      ["selfie", false],
+      ["form", false],
+    ]);
   });
 
   it("captures steps, validates photos by their bytes and forms by their definition, then submits once", async () => {
     const { token, session } = await newSession();
-    await rejects(submitStep(t.db, token, session.id, "document", { kind: "image", bytes: Buffer.from("GIF89a not allowed") }, meta), 415, "unsupported_media_type");
+    await rejects(
+      submitStep(t.db, token, session.id, "document", { kind: "image", bytes: Buffer.from("GIF89a not allowed") }, meta),
+      415,
+      "unsupported_media_type",
+    );
     await rejects(submitStep(t.db, token, session.id, "document", { kind: "fields", fields: {} }, meta), 415, "unsupported_media_type");
     await rejects(submitStep(t.db, token, session.id, "form", { kind: "fields", fields: { fullName: "Ada" } }, meta), 400, "validation_failed");
-    await rejects(submitStep(t.db, token, session.id, "form", { kind: "fields", fields: { fullName: "Ada", dateOfBirth: "1815-02-30" } }, meta), 400, "validation_failed");
-    await rejects(submitStep(t.db, token, session.id, "form", { kind: "fields", fields: { fullName: "Ada", dateOfBirth: "1815-12-10", email: "nope" } }, meta), 400, "validation_failed");
-    await rejects(submitStep(t.db, token, session.id, "form", { kind: "fields", fields: { fullName: "Ada", dateOfBirth: "1815-12-10", ssn: "1" } }, meta), 400, "validation_failed");
+    await rejects(
+      submitStep(t.db, token, session.id, "form", { kind: "fields", fields: { fullName: "Ada", dateOfBirth: "1815-02-30" } }, meta),
+      400,
+      "validation_failed",
+    );
+    await rejects(
+      submitStep(t.db, token, session.id, "form", { kind: "fields", fields: { fullName: "Ada", dateOfBirth: "1815-12-10", email: "nope" } }, meta),
+      400,
+      "validation_failed",
+    );
+    await rejects(
+      submitStep(t.db, token, session.id, "form", { kind: "fields", fields: { fullName: "Ada", dateOfBirth: "1815-12-10", ssn: "1" } }, meta),
+      400,
+      "validation_failed",
+    );
     await rejects(submitStep(t.db, token, session.id, "nope", { kind: "fields", fields: {} }, meta), 404, "step_not_found");
     expect(await count("idv_session_steps")).toBe(0);
     expect((await readSessionWithToken(t.db, token, session.id)).status).toBe("created");
@@ -167,7 +211,10 @@ describe("sessions", () => {
     await rejects(submitSession(t.db, token, session.id, meta), 409, "session_closed");
     await rejects(submitStep(t.db, token, session.id, "document", { kind: "image", bytes: PNG }, meta), 409, "session_closed");
     expect(await count("audit_events", sql`action = 'idv_session.submitted'`)).toBe(1);
-    const [img] = await t.db.select().from(idvSessionSteps).where(and(eq(idvSessionSteps.sessionId, session.id), eq(idvSessionSteps.stepId, "selfie")));
+    const [img] = await t.db
+      .select()
+      .from(idvSessionSteps)
+      .where(and(eq(idvSessionSteps.sessionId, session.id), eq(idvSessionSteps.stepId, "selfie")));
     expect(img!.imageContentType).toBe("image/png");
     expect(Buffer.compare(img!.image!, PNG)).toBe(0);
   });
@@ -177,7 +224,11 @@ describe("sessions", () => {
     expect((await readSessionWithKey(t.db, keyActor, session.id)).id).toBe(session.id);
     const prod = { ...(keyActor as Extract<Actor, { type: "api_key" }>), environment: "production" };
     await rejects(readSessionWithKey(t.db, prod, session.id), 404, "session_not_found");
-    await rejects(readSessionWithKey(t.db, { ...(keyActor as Extract<Actor, { type: "api_key" }>), scopes: ["ephemeral_devices:write"] }, session.id), 403, "insufficient_scope");
+    await rejects(
+      readSessionWithKey(t.db, { ...(keyActor as Extract<Actor, { type: "api_key" }>), scopes: ["ephemeral_devices:write"] }, session.id),
+      403,
+      "insufficient_scope",
+    );
   });
 
   it("starts exactly one session when a token is used concurrently", async () => {
@@ -219,7 +270,13 @@ describe("handoff links", () => {
   });
 
   it("short link leads to the handoff while it is live, then says why not", async () => {
-    const h = await issueHandoff(t.db, staff("support"), BASE, { externalUserId: "ext-2", environment: "sandbox", workflowId: wf.id, ttl: 600, reason: "customer on the phone" }, meta);
+    const h = await issueHandoff(
+      t.db,
+      staff("support"),
+      BASE,
+      { externalUserId: "ext-2", environment: "sandbox", workflowId: wf.id, ttl: 600, reason: "customer on the phone" },
+      meta,
+    );
     const code = h.shortUrl.split("/h/")[1]!;
     const live = await resolveShortLink(t.db, BASE, code);
     expect(live.ok && live.url).toBe(h.url);
@@ -264,14 +321,23 @@ describe("staff", () => {
     expect(h.session.metadata).toEqual({ externalUserId: "client-eu-1" });
     await rejects(issueHandoff(t.db, staff("qa"), BASE, { userId: ids[0]!, workflowId: wf.id, ttl: 600, reason: "qa" }, meta), 403, "forbidden");
     await rejects(issueHandoff(t.db, staff("support"), BASE, { userId: ids[1]!, workflowId: wf.id, ttl: 600, reason: "x" }, meta), 409, "user_disabled");
-    await rejects(issueHandoff(t.db, staff("support"), BASE, { userId: "0190aaaa-0000-7000-8000-0000000000ff", workflowId: wf.id, ttl: 600, reason: "x" }, meta), 404, "user_not_found");
-    await rejects(issueHandoff(t.db, staff("support"), BASE, { userId: ids[0]!, externalUserId: "both", workflowId: wf.id, ttl: 600, reason: "x" }, meta), 400, "validation_failed");
+    await rejects(
+      issueHandoff(t.db, staff("support"), BASE, { userId: "0190aaaa-0000-7000-8000-0000000000ff", workflowId: wf.id, ttl: 600, reason: "x" }, meta),
+      404,
+      "user_not_found",
+    );
+    await rejects(
+      issueHandoff(t.db, staff("support"), BASE, { userId: ids[0]!, externalUserId: "both", workflowId: wf.id, ttl: 600, reason: "x" }, meta),
+      400,
+      "validation_failed",
+    );
     expect(await count("idv_sessions")).toBe(1);
   });
 
   it("lists with filters and keyset pages, shows captured data to auditors, hides production from QA", async () => {
     const made = [];
-    for (let i = 0; i < 5; i++) made.push(await issueHandoff(t.db, staff("support"), BASE, { ...input, workflowId: wf.id, environment: i % 2 ? "production" : "sandbox" }, meta));
+    for (let i = 0; i < 5; i++)
+      made.push(await issueHandoff(t.db, staff("support"), BASE, { ...input, workflowId: wf.id, environment: i % 2 ? "production" : "sandbox" }, meta));
     const first = await listHandoffs(t.db, staff("auditor"), {}, { limit: 2 });
     expect(first.handoffs).toHaveLength(2);
     const second = await listHandoffs(t.db, staff("auditor"), {}, { limit: 2, cursor: decodeHandoffCursor(first.nextCursor) });

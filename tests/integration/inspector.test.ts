@@ -8,13 +8,13 @@ import * as jose from "jose";
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditEvents, instances, rateLimits, revokedAccessTokens, sdkSessions, users } from "@/db/schema";
-import { systemActor, type Actor, type RequestMeta } from "@/lib/context";
+import { config } from "@/lib/config/env";
+import { type Actor, type RequestMeta, systemActor } from "@/lib/context";
 import { createInstance, registerDevice, setDeviceDisabled } from "@/lib/devices";
 import { DomainError } from "@/lib/errors";
 import { inspectJwt } from "@/lib/inspector";
 import { SDK_AUDIENCE, signJwt } from "@/lib/oauth/jwt";
 import { clearSigningKeyCache } from "@/lib/oauth/signing-keys";
-import { config } from "@/lib/config/env";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
 const system = systemActor("test");
@@ -42,7 +42,9 @@ async function device(environment: "sandbox" | "production" = "sandbox", now?: D
 async function sdkUser(opts: { disabled?: boolean; sessionRevoked?: boolean } = {}) {
   const userId = uuidv7();
   const sessionId = uuidv7();
-  await t.db.insert(users).values({ id: userId, environment: "sandbox", region: "us", clientUserId: `u-${userId}`, disabledAt: opts.disabled ? new Date() : null });
+  await t.db
+    .insert(users)
+    .values({ id: userId, environment: "sandbox", region: "us", clientUserId: `u-${userId}`, disabledAt: opts.disabled ? new Date() : null });
   await t.db.insert(sdkSessions).values({
     id: sessionId,
     userId,
@@ -125,7 +127,11 @@ describe("inspectJwt", () => {
     const tampered = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, "base64url").toString()), sub: uuidv7() })).toString("base64url")}.${reg.accessToken.split(".")[2]}`;
     expect((await inspectJwt(t.db, support, tampered)).signature.verified).toBe(false);
 
-    const foreign = await new jose.SignJWT({}).setProtectedHeader({ alg: "HS256" }).setAudience("https://api.example.com").setExpirationTime("1h").sign(new Uint8Array(32));
+    const foreign = await new jose.SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setAudience("https://api.example.com")
+      .setExpirationTime("1h")
+      .sign(new Uint8Array(32));
     const fo = await inspectJwt(t.db, support, foreign);
     expect(fo.kind).toBe("foreign_jwt");
     expect(labels(fo)).toContain("Not a tokendesk token");

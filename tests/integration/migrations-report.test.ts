@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiKeyActor, createApiKey } from "@/lib/api-keys";
-import { systemActor, NO_REQUEST, type Actor } from "@/lib/context";
+import { apiKeyActor, createApiKey, getApiKey, revokeApiKey } from "@/lib/api-keys";
+import { type Actor, NO_REQUEST, systemActor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
 import { exportMigrationEvents, listMigrationEvents } from "@/lib/migrations/events";
 import { installationsStillUsingKey, installationsStillUsingKeys, migrationReport } from "@/lib/migrations/report";
@@ -8,7 +8,6 @@ import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { recordApiKeyInstallation } from "@/lib/oauth/migration";
 import { issueSignInToken } from "@/lib/sign-in";
 import { createUser } from "@/lib/users";
-import { getApiKey, revokeApiKey } from "@/lib/api-keys";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
 let t: TestDatabase;
@@ -17,7 +16,12 @@ const auditor: Actor = { type: "staff", id: "00000000-0000-7000-8000-00000000000
 const qa: Actor = { type: "staff", id: "00000000-0000-7000-8000-000000000002", name: "qa@test", role: "qa" };
 
 async function keyAndActor(environment: "sandbox" | "production", region: "us" | "eu") {
-  const { key, apiKey } = await createApiKey(t.db, admin, { name: `${environment}-${region}`, environment, region, scopes: ["users:read", "users:write", "sign_in_tokens:write"] }, NO_REQUEST);
+  const { key, apiKey } = await createApiKey(
+    t.db,
+    admin,
+    { name: `${environment}-${region}`, environment, region, scopes: ["users:read", "users:write", "sign_in_tokens:write"] },
+    NO_REQUEST,
+  );
   return { key, id: apiKey.id, prefix: apiKey.prefix, actor: apiKeyActor((await getApiKey(t.db, apiKey.id))!) };
 }
 
@@ -38,7 +42,11 @@ describe("migration report", () => {
     const token = async (userId: string) => (await issueSignInToken(t.db, sandboxUs.actor, userId, {}, NO_REQUEST)).sign_in_token;
     // Two migrate properly.
     for (const i of [0, 1]) {
-      await exchangeSignInToken(t.db, { signInToken: await token(users[i]!.id), installationId: `inst-${i}`, migration: { apiKey: sandboxUs.key, previousUserId: users[i]!.id } }, NO_REQUEST);
+      await exchangeSignInToken(
+        t.db,
+        { signInToken: await token(users[i]!.id), installationId: `inst-${i}`, migration: { apiKey: sandboxUs.key, previousUserId: users[i]!.id } },
+        NO_REQUEST,
+      );
     }
     // One is rejected for the wrong user, one for the wrong environment's key.
     const rejects = [
@@ -48,7 +56,11 @@ describe("migration report", () => {
     for (const r of rejects) {
       const err = await exchangeSignInToken(
         t.db,
-        { signInToken: await token(users[r.userIdx]!.id), installationId: `inst-${r.userIdx}`, migration: { apiKey: r.apiKey, previousUserId: r.previousUserId } },
+        {
+          signInToken: await token(users[r.userIdx]!.id),
+          installationId: `inst-${r.userIdx}`,
+          migration: { apiKey: r.apiKey, previousUserId: r.previousUserId },
+        },
         NO_REQUEST,
       ).catch((e: unknown) => e);
       expect(String((err as { description?: string; message?: string }).message ?? err)).toMatch(/incompatible_migration/);
@@ -56,7 +68,15 @@ describe("migration report", () => {
 
     const report = await migrationReport(t.db, auditor, {});
     const sandbox = report.keys.find((k) => k.apiKeyId === sandboxUs.id)!;
-    expect(sandbox).toMatchObject({ seen: 4, migrated: 2, remaining: 2, rejected: 1, rejectedByReason: { user_mismatch: 1 }, safety: "in_use", recentlyActiveRemaining: 2 });
+    expect(sandbox).toMatchObject({
+      seen: 4,
+      migrated: 2,
+      remaining: 2,
+      rejected: 1,
+      rejectedByReason: { user_mismatch: 1 },
+      safety: "in_use",
+      recentlyActiveRemaining: 2,
+    });
     const production = report.keys.find((k) => k.apiKeyId === productionUs.id)!;
     expect(production).toMatchObject({ seen: 0, migrated: 0, rejected: 1, rejectedByReason: { environment_mismatch: 1 }, safety: "safe" });
     expect(report.totals).toEqual({ seen: 4, migrated: 2, remaining: 2, rejected: 2 });
@@ -95,7 +115,9 @@ describe("migration report", () => {
     expect((await getApiKey(t.db, sandboxUs.id))!.revokedAt).toBeNull();
     await revokeApiKey(t.db, admin, sandboxUs.id, "rotating", NO_REQUEST, { confirmBreakingInstallations: 2 });
     expect((await getApiKey(t.db, sandboxUs.id))!.revokedAt).not.toBeNull();
-    const [event] = (await t.db.query.auditEvents.findMany({ where: (e, { eq }) => eq(e.action, "api_key.revoked") })).filter((e) => e.targetId === sandboxUs.id);
+    const [event] = (await t.db.query.auditEvents.findMany({ where: (e, { eq }) => eq(e.action, "api_key.revoked") })).filter(
+      (e) => e.targetId === sandboxUs.id,
+    );
     expect(event!.details).toMatchObject({ breakingInstallations: 2, confirmedBreakingInstallations: true });
     expect(event!.reason).toBe("rotating");
     // A key nobody depends on is revoked without ceremony.

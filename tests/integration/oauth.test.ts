@@ -7,11 +7,11 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiKeyInstallations, apiKeys, auditEvents, sdkSessions, signInTokens, signingKeys, users } from "@/db/schema";
 import { apiKeyActor, authenticateApiKey, createApiKey } from "@/lib/api-keys";
-import { systemActor, type RequestMeta } from "@/lib/context";
+import { type RequestMeta, systemActor } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { authenticateBearer } from "@/lib/oauth/bearer";
-import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { OAuthError } from "@/lib/oauth/errors";
+import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { introspectToken } from "@/lib/oauth/introspect";
 import { recordApiKeyInstallation } from "@/lib/oauth/migration";
 import { refreshSdkSession } from "@/lib/oauth/refresh";
@@ -81,7 +81,10 @@ describe("refresh rotation", () => {
     for (const rt of [second.refresh_token, retry.refresh_token]) {
       expect((await grantError(refreshSdkSession(t.db, rt, meta, { now: new Date(t1.getTime() + 12_000) }))).description).toMatch(/^session_revoked/);
     }
-    const [ev] = await t.db.select().from(auditEvents).where(and(eq(auditEvents.action, "refresh_token.reuse_detected"), eq(auditEvents.targetId, sid)));
+    const [ev] = await t.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "refresh_token.reuse_detected"), eq(auditEvents.targetId, sid)));
     expect(ev).toMatchObject({ outcome: "denied", environment: "sandbox" });
     expect(dump(ev)).not.toContain(first.refresh_token);
   });
@@ -159,7 +162,9 @@ describe("what the token endpoints read in one statement", () => {
       const second = await refreshSdkSession(t.db, first.refresh_token, meta, { now: t1 });
       expect(second.expires_in).toBe(900);
       // Grace 0: the used token is dead at once, and presenting it ends the family.
-      expect((await grantError(refreshSdkSession(t.db, first.refresh_token, meta, { now: new Date(t1.getTime() + 1) }))).description).toMatch(/^refresh_token_reused/);
+      expect((await grantError(refreshSdkSession(t.db, first.refresh_token, meta, { now: new Date(t1.getTime() + 1) }))).description).toMatch(
+        /^refresh_token_reused/,
+      );
     } finally {
       await updateSettings(
         t.db,
@@ -173,7 +178,10 @@ describe("what the token endpoints read in one statement", () => {
 
   it("stamps an API key's last use once, not on every call", async () => {
     const { key } = await setup();
-    const [k] = await t.db.select().from(apiKeys).where(eq(apiKeys.keyHash, hashSecret(key)));
+    const [k] = await t.db
+      .select()
+      .from(apiKeys)
+      .where(eq(apiKeys.keyHash, hashSecret(key)));
     await t.db.update(apiKeys).set({ lastUsedAt: null }).where(eq(apiKeys.id, k!.id));
     // setup() already authenticated once and stamped; the map now skips the write for a minute.
     for (let i = 0; i < 5; i++) await authenticateApiKey(t.db, key, null);

@@ -1,6 +1,6 @@
 /** Fixed-window counters in the database (lib/rate-limit), with the clock injected. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hitLimit, humanDuration, peekLimit, resetLimit, type Limit } from "@/lib/rate-limit";
+import { hitLimit, humanDuration, type Limit, peekLimit, resetLimit } from "@/lib/rate-limit";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
 const limit: Limit = { max: 3, windowSeconds: 60 };

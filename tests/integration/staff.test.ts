@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
 import { auditEvents, staff } from "@/db/schema";
 import type { OidcConfig } from "@/lib/config/env";
-import { systemActor, type Actor, type RequestMeta } from "@/lib/context";
+import { type Actor, type RequestMeta, systemActor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
 import {
   ACCOUNT_SIGN_IN_LIMIT,
@@ -18,10 +18,10 @@ import {
   IP_SIGN_IN_LIMIT,
   listStaff,
   resetStaffPassword,
+  type StaffView,
   setStaffDisabled,
   signInWithOidc,
   signInWithPassword,
-  type StaffView,
 } from "@/lib/staff/staff";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
@@ -334,7 +334,10 @@ describe("single sign-on", () => {
     await setStaffDisabled(t.db, system, id, true, meta());
     const refused = await signInWithOidc(t.db, { sub: "sub-3", email: "viewer@idp.test", claims: {} }, withDefault, meta());
     expect(refused).toMatchObject({ ok: false, reason: "disabled" });
-    const signIns = await t.db.select().from(auditEvents).where(and(eq(auditEvents.action, "staff.signed_in"), eq(auditEvents.targetId, id)));
+    const signIns = await t.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "staff.signed_in"), eq(auditEvents.targetId, id)));
     expect(signIns).toHaveLength(1);
   });
 });

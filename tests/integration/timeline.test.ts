@@ -3,11 +3,12 @@
  * tokens', its SDK sessions', and those naming it only in details — newest first, each exactly once
  * across keyset pages, nothing about anyone else; qa staff cannot read a production user's history.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { v7 as uuidv7 } from "uuid";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { idvSessions, sdkSessions, signInTokens } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
-import { NO_REQUEST, systemActor, type Actor } from "@/lib/context";
+import { type Actor, NO_REQUEST, systemActor } from "@/lib/context";
 import { createUser, deleteUser, setUserDisabled, type UserView } from "@/lib/users";
 import { getUserTimeline, type TimelineEvent } from "@/lib/users/timeline";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
@@ -25,7 +26,6 @@ let sandy: UserView; // sandbox
 const t0 = Date.parse("2031-05-01T12:00:00Z");
 const at = (minutes: number) => new Date(t0 + minutes * 60_000);
 
-
 async function session(userId: string, environment: "sandbox" | "production") {
   const id = uuidv7();
   await t.db.insert(sdkSessions).values({ id, userId, environment, region: "us", installationId: `inst-${id.slice(-4)}`, expiresAt: at(60 * 24 * 365) });
@@ -34,43 +34,142 @@ async function session(userId: string, environment: "sandbox" | "production") {
 
 async function signInToken(userId: string, environment: "sandbox" | "production") {
   const id = uuidv7();
-  await t.db.insert(signInTokens).values({ id, userId, environment, region: "us", tokenHash: `hash-${id}`, expiresAt: at(10), issuedByType: "staff", issuedById: support.id });
+  await t.db
+    .insert(signInTokens)
+    .values({ id, userId, environment, region: "us", tokenHash: `hash-${id}`, expiresAt: at(10), issuedByType: "staff", issuedById: support.id });
   return id;
 }
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  alice = await createUser(t.db, system, { client_user_id: "alice-001", email: "alice@example.test", name: "Alice", environment: "production", region: "us" }, NO_REQUEST);
+  alice = await createUser(
+    t.db,
+    system,
+    { client_user_id: "alice-001", email: "alice@example.test", name: "Alice", environment: "production", region: "us" },
+    NO_REQUEST,
+  );
   bob = await createUser(t.db, system, { client_user_id: "bob-001", environment: "production", region: "us" }, NO_REQUEST);
   sandy = await createUser(t.db, system, { client_user_id: "sandy-001", environment: "sandbox", region: "us" }, NO_REQUEST);
 
   const aliceToken = await signInToken(alice.id, "production");
   const aliceSession = await session(alice.id, "production");
   const aliceIdv = uuidv7();
-  await t.db.insert(idvSessions).values({ id: aliceIdv, workflowId: "kyc", environment: "production", region: "us", status: "submitted", userId: alice.id, shortCode: "tl-alice", issuedByType: "staff", expiresAt: at(60) });
+  await t.db.insert(idvSessions).values({
+    id: aliceIdv,
+    workflowId: "kyc",
+    environment: "production",
+    region: "us",
+    status: "submitted",
+    userId: alice.id,
+    shortCode: "tl-alice",
+    issuedByType: "staff",
+    expiresAt: at(60),
+  });
   const bobToken = await signInToken(bob.id, "production");
   const bobSession = await session(bob.id, "production");
 
   // Alice's history, oldest first; several events share a timestamp so the id must order them.
   const aliceEvents: Array<Parameters<typeof recordAudit>[1]> = [
-    { actor: support, action: "sign_in_token.issued", target: { type: "sign_in_token", id: aliceToken }, environment: "production", reason: "locked out", details: { userId: alice.id }, occurredAt: at(1) },
-    { actor: { type: "anonymous", id: null, name: null }, action: "sign_in_token.redeemed", target: { type: "sign_in_token", id: aliceToken }, environment: "production", details: { userId: alice.id, sessionId: aliceSession }, occurredAt: at(2) },
+    {
+      actor: support,
+      action: "sign_in_token.issued",
+      target: { type: "sign_in_token", id: aliceToken },
+      environment: "production",
+      reason: "locked out",
+      details: { userId: alice.id },
+      occurredAt: at(1),
+    },
+    {
+      actor: { type: "anonymous", id: null, name: null },
+      action: "sign_in_token.redeemed",
+      target: { type: "sign_in_token", id: aliceToken },
+      environment: "production",
+      details: { userId: alice.id, sessionId: aliceSession },
+      occurredAt: at(2),
+    },
     // Targets the session but carries no userId: found through sdk_sessions.
-    { actor: system, action: "sdk_session.started", target: { type: "sdk_session", id: aliceSession }, environment: "production", details: { installationId: "inst-a" }, occurredAt: at(2) },
+    {
+      actor: system,
+      action: "sdk_session.started",
+      target: { type: "sdk_session", id: aliceSession },
+      environment: "production",
+      details: { installationId: "inst-a" },
+      occurredAt: at(2),
+    },
     // Names alice only in details, with another target.
-    { actor: system, action: "migration.completed", target: { type: "api_key", id: uuidv7() }, environment: "production", details: { userId: alice.id, installationId: "inst-a" }, occurredAt: at(2) },
-    { actor: system, action: "refresh_token.reuse_detected", target: null, environment: "production", outcome: "failure", details: { userId: alice.id, sessionId: aliceSession }, occurredAt: at(3) },
-    { actor: support, action: "sdk_session.revoked", target: { type: "sdk_session", id: aliceSession }, environment: "production", reason: "lost phone", details: { userId: alice.id }, occurredAt: at(4) },
+    {
+      actor: system,
+      action: "migration.completed",
+      target: { type: "api_key", id: uuidv7() },
+      environment: "production",
+      details: { userId: alice.id, installationId: "inst-a" },
+      occurredAt: at(2),
+    },
+    {
+      actor: system,
+      action: "refresh_token.reuse_detected",
+      target: null,
+      environment: "production",
+      outcome: "failure",
+      details: { userId: alice.id, sessionId: aliceSession },
+      occurredAt: at(3),
+    },
+    {
+      actor: support,
+      action: "sdk_session.revoked",
+      target: { type: "sdk_session", id: aliceSession },
+      environment: "production",
+      reason: "lost phone",
+      details: { userId: alice.id },
+      occurredAt: at(4),
+    },
     // An IDV session of hers, whose later events no longer name her: found through idv_sessions.
-    { actor: { type: "ephemeral_token", id: uuidv7(), name: null }, action: "idv_session.submitted", target: { type: "idv_session", id: aliceIdv }, environment: "production", details: { workflowId: "kyc" }, occurredAt: at(5) },
+    {
+      actor: { type: "ephemeral_token", id: uuidv7(), name: null },
+      action: "idv_session.submitted",
+      target: { type: "idv_session", id: aliceIdv },
+      environment: "production",
+      details: { workflowId: "kyc" },
+      occurredAt: at(5),
+    },
   ];
   // Bob's, interleaved: none of it may show on alice's timeline.
   const bobEvents: Array<Parameters<typeof recordAudit>[1]> = [
-    { actor: support, action: "sign_in_token.issued", target: { type: "sign_in_token", id: bobToken }, environment: "production", reason: "bob", details: { userId: bob.id }, occurredAt: at(1) },
-    { actor: system, action: "sdk_session.started", target: { type: "sdk_session", id: bobSession }, environment: "production", details: { userId: bob.id }, occurredAt: at(2) },
-    { actor: system, action: "migration.rejected", target: { type: "api_key", id: uuidv7() }, environment: "production", outcome: "failure", details: { userId: bob.id, previousUserId: alice.id }, occurredAt: at(3) },
+    {
+      actor: support,
+      action: "sign_in_token.issued",
+      target: { type: "sign_in_token", id: bobToken },
+      environment: "production",
+      reason: "bob",
+      details: { userId: bob.id },
+      occurredAt: at(1),
+    },
+    {
+      actor: system,
+      action: "sdk_session.started",
+      target: { type: "sdk_session", id: bobSession },
+      environment: "production",
+      details: { userId: bob.id },
+      occurredAt: at(2),
+    },
+    {
+      actor: system,
+      action: "migration.rejected",
+      target: { type: "api_key", id: uuidv7() },
+      environment: "production",
+      outcome: "failure",
+      details: { userId: bob.id, previousUserId: alice.id },
+      occurredAt: at(3),
+    },
     // An unrelated action that merely mentions alice's id in details is not about her.
-    { actor: admin, action: "settings.changed", target: { type: "environment", id: "production" }, environment: "production", details: { userId: alice.id }, occurredAt: at(3) },
+    {
+      actor: admin,
+      action: "settings.changed",
+      target: { type: "environment", id: "production" },
+      environment: "production",
+      details: { userId: alice.id },
+      occurredAt: at(3),
+    },
   ];
   await t.db.transaction(async (tx) => {
     for (const e of [...aliceEvents, ...bobEvents]) await recordAudit(tx, e, NO_REQUEST);
@@ -78,7 +177,6 @@ beforeAll(async () => {
   // Through the domain, "now": newest of all.
   await setUserDisabled(t.db, support, alice.id, true, { reason: "fraud check" }, NO_REQUEST);
   await setUserDisabled(t.db, support, alice.id, false, { reason: "cleared" }, NO_REQUEST);
-
 });
 
 afterAll(async () => {
@@ -130,7 +228,12 @@ describe("user timeline", () => {
     expect(events.every((e) => e.details.userId === undefined || e.details.userId === alice.id)).toBe(true);
     expect(events.some((e) => e.action === "settings.changed" || e.action === "migration.rejected")).toBe(false);
     const issued = events.find((e) => e.action === "sign_in_token.issued")!;
-    expect(issued).toMatchObject({ title: "Sign-in token issued", reason: "locked out", actor: { type: "staff", name: "sam@example.test" }, environment: "production" });
+    expect(issued).toMatchObject({
+      title: "Sign-in token issued",
+      reason: "locked out",
+      actor: { type: "staff", name: "sam@example.test" },
+      environment: "production",
+    });
     expect(events.find((e) => e.action === "user.disabled")).toMatchObject({ reason: "fraud check", target: { type: "user", id: alice.id } });
   });
 

@@ -8,15 +8,16 @@ import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
 import { auditEvents, sdkSessions } from "@/db/schema";
-import { apiKeyActor, authenticateApiKey, createApiKey, revokeApiKey, type ApiKeyScope } from "@/lib/api-keys";
-import { systemActor, type Actor, type RequestMeta } from "@/lib/context";
+import { type ApiKeyScope, apiKeyActor, authenticateApiKey, createApiKey, revokeApiKey } from "@/lib/api-keys";
+import { type Actor, type RequestMeta, systemActor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
 import { authenticateBearer } from "@/lib/oauth/bearer";
-import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { OAuthError } from "@/lib/oauth/errors";
+import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { refreshSdkSession } from "@/lib/oauth/refresh";
 import { clearSigningKeyCache, ensureSigningKey } from "@/lib/oauth/signing-keys";
 import { getSignInTokenStatus, issueSignInToken, parseSignInToken } from "@/lib/sign-in";
+import type { StaffRole } from "@/lib/staff/rbac";
 import {
   createUser,
   deleteUser,
@@ -28,12 +29,16 @@ import {
   searchUsers,
   setUserDisabled,
 } from "@/lib/users";
-import type { StaffRole } from "@/lib/staff/rbac";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
 const system = systemActor("test");
 const meta: RequestMeta = { requestId: "req-users", ip: "203.0.113.9", userAgent: "vitest" };
-const staffActor = (role: StaffRole): Actor => ({ type: "staff", id: `00000000-0000-7000-8000-00000000000${"asqd".indexOf(role[0]!) + 1}`, name: `${role}@example.test`, role });
+const staffActor = (role: StaffRole): Actor => ({
+  type: "staff",
+  id: `00000000-0000-7000-8000-00000000000${"asqd".indexOf(role[0]!) + 1}`,
+  name: `${role}@example.test`,
+  role,
+});
 const admin = staffActor("admin");
 const support = staffActor("support");
 const qa = staffActor("qa");
@@ -150,7 +155,14 @@ describe("searching users", () => {
     const tag = uniq("zq").replace(/-/g, "");
     const made = [];
     for (const [i, name] of ["Grace Hopper", "Alan Turing", "Ada Lovelace", "Edsger Dijkstra", "Barbara Liskov"].entries()) {
-      made.push(await createUser(t.db, actor, { client_user_id: `${tag}_user_${i}`, email: `${name.split(" ")[0]!.toLowerCase()}.${tag}@example.test`, name: `${name} ${tag}` }, meta));
+      made.push(
+        await createUser(
+          t.db,
+          actor,
+          { client_user_id: `${tag}_user_${i}`, email: `${name.split(" ")[0]!.toLowerCase()}.${tag}@example.test`, name: `${name} ${tag}` },
+          meta,
+        ),
+      );
     }
     const ids = (p: { users: { id: string }[] }) => p.users.map((u) => u.id).sort();
     expect(ids(await searchUsers(t.db, admin, { q: made[2]!.id }))).toEqual([made[2]!.id]);
@@ -183,7 +195,12 @@ describe("searching users", () => {
     const { actor } = await keyActor("sandbox", "us");
     const tag = uniq("cq").replace(/-/g, "");
     for (let i = 0; i < 7; i++) {
-      await createUser(t.db, actor, { client_user_id: `${tag}-${i}`, email: i % 2 ? `odd.${tag}.${i}@example.test` : null, name: i === 3 ? `Ida ${tag}` : null }, meta);
+      await createUser(
+        t.db,
+        actor,
+        { client_user_id: `${tag}-${i}`, email: i % 2 ? `odd.${tag}.${i}@example.test` : null, name: i === 3 ? `Ida ${tag}` : null },
+        meta,
+      );
     }
     const walk = async (q: string, path?: "walk" | "bitmap", bitmapCap?: number) => {
       const seen: string[] = [];

@@ -1,7 +1,7 @@
-import { describe, expect, it } from "vitest";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import fs from "node:fs";
+import { describe, expect, it } from "vitest";
 import { ConfigError, parseConfig } from "@/lib/config/env";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "td-config-"));

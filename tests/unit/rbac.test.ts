@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { can, PERMISSIONS, visibleEnvironments } from "@/lib/staff/rbac";
-import { assertStaffCan } from "@/lib/staff/authorize";
-import { roleFromClaims } from "@/lib/staff/staff";
 import { DomainError } from "@/lib/errors";
+import { assertStaffCan } from "@/lib/staff/authorize";
+import { can, PERMISSIONS, visibleEnvironments } from "@/lib/staff/rbac";
+import { roleFromClaims } from "@/lib/staff/staff";
 
 describe("roles", () => {
   it("gives admin everything", () => {

@@ -25,7 +25,7 @@ describe("sign-in token format", () => {
     expect(parseSignInToken(flipped)).toBeNull();
     expect(parseSignInToken(token.replace("sit_sandbox_", "sit_production_"))).toBeNull();
     expect(parseSignInToken(token.replace("_us_", "_eu_"))).toBeNull();
-    for (const bad of ["", "sit_", token + "x", token.slice(1), 42, null, "sk_us_" + token.slice(15)]) expect(parseSignInToken(bad)).toBeNull();
+    for (const bad of ["", "sit_", `${token}x`, token.slice(1), 42, null, `sk_us_${token.slice(15)}`]) expect(parseSignInToken(bad)).toBeNull();
   });
 
   it("refresh tokens are checksummed too and do not parse as sign-in tokens", () => {

@@ -1,7 +1,7 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { API_KEY_SCOPES, createApiKey, revokeApiKey, type ApiKeyView } from "@/lib/api-keys";
+import { API_KEY_SCOPES, type ApiKeyView, createApiKey, revokeApiKey } from "@/lib/api-keys";
 import { staffAction } from "@/lib/next/safe-action";
 
 /**
@@ -18,12 +18,7 @@ export interface CreatedApiKey {
 export const createApiKeyAction = staffAction("api_keys:manage", createSchema, async (input, { actor, db, meta }) => {
   const fields = input as Record<string, unknown>;
   const scopes = fields["scope:all"] ? [...API_KEY_SCOPES] : API_KEY_SCOPES.filter((s) => fields[`scope:${s}`]);
-  const created = await createApiKey(
-    db,
-    actor,
-    { name: input.name, environment: input.environment as "sandbox", region: input.region, scopes },
-    meta,
-  );
+  const created = await createApiKey(db, actor, { name: input.name, environment: input.environment as "sandbox", region: input.region, scopes }, meta);
   revalidatePath("/api-keys");
   return { data: created satisfies CreatedApiKey, message: `Key “${created.apiKey.name}” created.` };
 });

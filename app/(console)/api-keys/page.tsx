@@ -1,10 +1,9 @@
 import type { Metadata } from "next";
 import { ApiKeyTable } from "@/components/api-keys/api-key-table";
 import { CreateApiKeyDialog } from "@/components/api-keys/create-api-key-dialog";
-import { EmptyState } from "@/components/ui/alert";
+import { Alert, EmptyState } from "@/components/ui/alert";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
-import { Alert } from "@/components/ui/alert";
 import { API_KEY_SCOPES, listApiKeys } from "@/lib/api-keys";
 import { installationsStillUsingKeys, RECENT_USE_DAYS } from "@/lib/migrations/report";
 import { requireStaffPage } from "@/lib/next/session";
@@ -31,8 +30,12 @@ export default async function ApiKeysPage() {
       n > 0 ? (
         <Alert tone="warning" title={`${n} installation${n === 1 ? "" : "s"} will break`}>
           <p>
-            {n} app installation{n === 1 ? "" : "s"} used this key in the last {RECENT_USE_DAYS} days without migrating to sign-in tokens. They
-            will fail as soon as the key is revoked. See <a className="underline" href={`/migrations?apiKeyId=${k.id}`}>the migration report</a>.
+            {n} app installation{n === 1 ? "" : "s"} used this key in the last {RECENT_USE_DAYS} days without migrating to sign-in tokens. They will fail as
+            soon as the key is revoked. See{" "}
+            <a className="underline" href={`/migrations?apiKeyId=${k.id}`}>
+              the migration report
+            </a>
+            .
           </p>
           <label className="mt-2 flex items-center gap-2 font-medium">
             <input type="checkbox" name="confirmBreaking" value={n} required />I understand that {n} installation{n === 1 ? "" : "s"} will break

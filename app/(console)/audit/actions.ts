@@ -7,8 +7,6 @@ export const verifyAuditAction = staffAction("audit:read", z.object({}), async (
   const report = await verifyAuditLogAs(db, actor, meta);
   return {
     data: report,
-    message: report.ok
-      ? `The audit log is intact: ${report.eventsChecked} events and ${report.sealsChecked} seals checked.`
-      : report.problem!.message,
+    message: report.ok ? `The audit log is intact: ${report.eventsChecked} events and ${report.sealsChecked} seals checked.` : report.problem!.message,
   };
 });

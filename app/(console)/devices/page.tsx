@@ -4,12 +4,12 @@ import { DeviceStatusBadge } from "@/components/devices/device-status-badge";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { KeysetPager } from "@/components/ui/keyset-pager";
 import { Card, CardBody, PageHeader } from "@/components/ui/card";
 import { Input, Label } from "@/components/ui/input";
+import { KeysetPager } from "@/components/ui/keyset-pager";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { getDb } from "@/db";
-import { searchDevices, type DevicePage } from "@/lib/devices";
+import { type DevicePage, searchDevices } from "@/lib/devices";
 import { isDomainError } from "@/lib/errors";
 import { requireStaffPage } from "@/lib/next/session";
 import { findDeviceAction } from "./actions";
@@ -38,8 +38,15 @@ export default async function DevicesPage({ searchParams }: { searchParams: Sear
     const page = await searchDevices(await getDb(), actor, { q, after });
     body = (
       <>
-        {tokenNotFound ? <Alert tone="warning" className="mb-3">No device has that DeviceToken{actor.role === "qa" ? " in sandbox" : ""}. Devices whose token starts the same way are listed below.</Alert> : null}
-        <p className="mb-3 text-sm text-slate-600">{MATCHED[page.matchedBy]}{actor.role === "qa" ? " (sandbox only)" : ""}.</p>
+        {tokenNotFound ? (
+          <Alert tone="warning" className="mb-3">
+            No device has that DeviceToken{actor.role === "qa" ? " in sandbox" : ""}. Devices whose token starts the same way are listed below.
+          </Alert>
+        ) : null}
+        <p className="mb-3 text-sm text-slate-600">
+          {MATCHED[page.matchedBy]}
+          {actor.role === "qa" ? " (sandbox only)" : ""}.
+        </p>
         {page.devices.length === 0 ? (
           <EmptyState title={q ? "No device matches" : "No devices yet"}>
             {q ? "Check the DeviceToken or ClientId, or search by email or name." : "Devices appear here when an app calls POST /v1/Registration/create."}
@@ -75,13 +82,22 @@ export default async function DevicesPage({ searchParams }: { searchParams: Sear
                   <TD>
                     <DeviceStatusBadge disabled={d.disabled} />
                   </TD>
-                  <TD className="whitespace-nowrap text-slate-600">{d.lastLoginAt ? `${d.lastLoginAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "never"}</TD>
+                  <TD className="whitespace-nowrap text-slate-600">
+                    {d.lastLoginAt ? `${d.lastLoginAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "never"}
+                  </TD>
                 </TR>
               ))}
             </TBody>
           </Table>
         )}
-        <KeysetPager path="/devices" params={new URLSearchParams(q ? { q } : {})} nextCursor={page.nextCursor} onLaterPage={Boolean(after)} nextLabel="More devices" cursorParam="after" />
+        <KeysetPager
+          path="/devices"
+          params={new URLSearchParams(q ? { q } : {})}
+          nextCursor={page.nextCursor}
+          onLaterPage={Boolean(after)}
+          nextLabel="More devices"
+          cursorParam="after"
+        />
       </>
     );
   } catch (err) {

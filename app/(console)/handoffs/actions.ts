@@ -32,7 +32,14 @@ export const issueHandoffAction = staffAction(
     const base = config().publicUrl;
     const h = await issueHandoff(db, actor, base, input, meta);
     revalidatePath("/handoffs");
-    const data: IssuedHandoff = { sessionId: h.session.id, url: h.url, shortUrl: h.shortUrl, qrSvg: await qrSvg(h.shortUrl), expiresAt: h.session.expiresAt, status: h.session.status };
+    const data: IssuedHandoff = {
+      sessionId: h.session.id,
+      url: h.url,
+      shortUrl: h.shortUrl,
+      qrSvg: await qrSvg(h.shortUrl),
+      expiresAt: h.session.expiresAt,
+      status: h.session.status,
+    };
     return { data, message: "Handoff issued. Show the QR code or send the link." };
   },
 );

@@ -1,12 +1,12 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { HandoffStatusBadge } from "@/components/handoffs/status-badge";
 import { IssueHandoffForm } from "@/components/handoffs/issue-form";
+import { HandoffStatusBadge } from "@/components/handoffs/status-badge";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import { KeysetPager } from "@/components/ui/keyset-pager";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { Select } from "@/components/ui/input";
+import { KeysetPager } from "@/components/ui/keyset-pager";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { getDb } from "@/db";
 import { config } from "@/lib/config/env";
@@ -43,7 +43,9 @@ export default async function HandoffsPage({ searchParams }: { searchParams: Sea
     params.delete("userId");
     list =
       page.handoffs.length === 0 ? (
-        <EmptyState title={cursor ? "No more handoffs" : "No handoffs match"}>{mayIssue ? "Issue one above, or widen the filters." : "Widen the filters or clear them."}</EmptyState>
+        <EmptyState title={cursor ? "No more handoffs" : "No handoffs match"}>
+          {mayIssue ? "Issue one above, or widen the filters." : "Widen the filters or clear them."}
+        </EmptyState>
       ) : (
         <>
           <Table aria-label="Recent handoffs">
@@ -86,11 +88,14 @@ export default async function HandoffsPage({ searchParams }: { searchParams: Sea
 
   return (
     <>
-      <PageHeader title="IDV handoffs" description="Send a person to verify their identity on their phone: a QR code or link that works once, for a limited time." />
+      <PageHeader
+        title="IDV handoffs"
+        description="Send a person to verify their identity on their phone: a QR code or link that works once, for a limited time."
+      />
       {isLoopbackUrl(base) ? (
         <Alert tone="warning" title="Phones cannot reach this address" className="mb-6">
-          PUBLIC_URL is {base}, a loopback address: a QR code scanned by a phone will not open. Set PUBLIC_URL to an address phones can reach
-          (for example this machine&apos;s LAN address or a tunnel) and restart tokendesk.
+          PUBLIC_URL is {base}, a loopback address: a QR code scanned by a phone will not open. Set PUBLIC_URL to an address phones can reach (for example this
+          machine&apos;s LAN address or a tunnel) and restart tokendesk.
         </Alert>
       ) : null}
       {mayIssue ? (
@@ -100,7 +105,12 @@ export default async function HandoffsPage({ searchParams }: { searchParams: Sea
             {workflows.length === 0 ? (
               <Alert tone="warning">No workflows yet. An admin can create one under Workflows.</Alert>
             ) : (
-              <IssueHandoffForm action={issueHandoffAction} workflows={workflows.map((w) => ({ id: w.id, name: w.name }))} environments={environments} initialUserId={values.userId} />
+              <IssueHandoffForm
+                action={issueHandoffAction}
+                workflows={workflows.map((w) => ({ id: w.id, name: w.name }))}
+                environments={environments}
+                initialUserId={values.userId}
+              />
             )}
           </CardBody>
         </Card>

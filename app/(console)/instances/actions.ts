@@ -5,7 +5,6 @@ import type { CreatedInstance } from "@/components/devices/create-instance-form"
 import { createInstance } from "@/lib/devices";
 import { staffAction } from "@/lib/next/safe-action";
 
-
 export const createInstanceAction = staffAction(
   "instances:manage",
   z.object({ name: z.string(), environment: z.string(), jwtTtlSeconds: z.string().optional(), refreshTtlDays: z.string().optional() }),

@@ -27,7 +27,10 @@ export default async function InstancesPage() {
         description="A telematics app registers its devices with an InstanceId and InstanceKey (POST /v1/Registration/create), and devices log in with InstanceId, DeviceToken and InstanceKey."
       />
       <Card className="mb-6">
-        <CardHeader title="Create an instance" description="The device JWT lifetime is the ExpiresIn apps see; refresh tokens are single-use and last this long unused." />
+        <CardHeader
+          title="Create an instance"
+          description="The device JWT lifetime is the ExpiresIn apps see; refresh tokens are single-use and last this long unused."
+        />
         <CardBody>
           <CreateInstanceForm action={createInstanceAction} />
         </CardBody>

@@ -12,7 +12,7 @@ import { getDb } from "@/db";
 import { decodeCursor } from "@/lib/audit/query";
 import { isDomainError } from "@/lib/errors";
 import { listMigrationEvents } from "@/lib/migrations/events";
-import { migrationReport, RECENT_USE_DAYS, type KeyMigrationSummary } from "@/lib/migrations/report";
+import { type KeyMigrationSummary, migrationReport, RECENT_USE_DAYS } from "@/lib/migrations/report";
 import { requireStaffPage } from "@/lib/next/session";
 
 export const metadata: Metadata = { title: "Migration off API keys" };
@@ -37,8 +37,8 @@ export default async function MigrationsPage({ searchParams }: { searchParams: S
   const v = (k: string) => (typeof raw[k] === "string" ? (raw[k] as string) : "");
   const db = await getDb();
 
-  let report;
-  let events;
+  let report: Awaited<ReturnType<typeof migrationReport>> | undefined;
+  let events: Awaited<ReturnType<typeof listMigrationEvents>> | undefined;
   let allKeys: KeyMigrationSummary[] = [];
   let error: string | null = null;
   const apiKeyId = /^[0-9a-f-]{36}$/i.test(v("apiKeyId")) ? v("apiKeyId") : undefined;
@@ -51,7 +51,12 @@ export default async function MigrationsPage({ searchParams }: { searchParams: S
     });
     // The key picker lists every key, whichever is selected.
     allKeys = apiKeyId ? (await migrationReport(db, actor, {})).keys : report.keys;
-    events = await listMigrationEvents(db, actor, { from: report.from, to: report.to, apiKeyId, outcome }, { cursor: decodeCursor(v("cursor") || null), limit: 25 });
+    events = await listMigrationEvents(
+      db,
+      actor,
+      { from: report.from, to: report.to, apiKeyId, outcome },
+      { cursor: decodeCursor(v("cursor") || null), limit: 25 },
+    );
   } catch (err) {
     if (!isDomainError(err)) throw err;
     error = err.message;
@@ -102,7 +107,11 @@ export default async function MigrationsPage({ searchParams }: { searchParams: S
         </CardBody>
       </Card>
 
-      {error ? <Alert tone="error" className="mb-6">{error}</Alert> : null}
+      {error ? (
+        <Alert tone="error" className="mb-6">
+          {error}
+        </Alert>
+      ) : null}
       {report && events ? (
         <>
           <div className="mb-6 grid gap-4 md:grid-cols-4" data-testid="migration-totals">
@@ -131,7 +140,10 @@ export default async function MigrationsPage({ searchParams }: { searchParams: S
           </Card>
 
           <Card className="mb-6">
-            <CardHeader title="By API key" description={`"Safe to revoke" means no installation used the key without migrating in the last ${RECENT_USE_DAYS} days.`} />
+            <CardHeader
+              title="By API key"
+              description={`"Safe to revoke" means no installation used the key without migrating in the last ${RECENT_USE_DAYS} days.`}
+            />
             <CardBody>
               {report.keys.length === 0 ? (
                 <EmptyState title="No API keys yet" />
@@ -159,10 +171,18 @@ export default async function MigrationsPage({ searchParams }: { searchParams: S
                         <TD>
                           {k.environment} / {k.region}
                         </TD>
-                        <TD className="text-right" data-col="seen">{k.seen}</TD>
-                        <TD className="text-right" data-col="migrated">{k.migrated}</TD>
-                        <TD className="text-right" data-col="remaining">{k.remaining}</TD>
-                        <TD className="text-right" data-col="rejected">{k.rejected}</TD>
+                        <TD className="text-right" data-col="seen">
+                          {k.seen}
+                        </TD>
+                        <TD className="text-right" data-col="migrated">
+                          {k.migrated}
+                        </TD>
+                        <TD className="text-right" data-col="remaining">
+                          {k.remaining}
+                        </TD>
+                        <TD className="text-right" data-col="rejected">
+                          {k.rejected}
+                        </TD>
                         <TD className="text-xs">
                           {Object.entries(k.rejectedByReason)
                             .map(([r, n]) => `${r.replace(/_/g, " ")} × ${n}`)

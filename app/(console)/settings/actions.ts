@@ -1,12 +1,12 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
+import { SETTING_LABELS } from "@/components/settings/labels";
 import { DomainError, isDomainError } from "@/lib/errors";
-import { rotateSigningKey } from "@/lib/oauth/signing-keys";
 import { staffAction } from "@/lib/next/safe-action";
+import { rotateSigningKey } from "@/lib/oauth/signing-keys";
 import { updateSettings } from "@/lib/settings";
 import { ENVIRONMENTS } from "@/lib/staff/rbac";
-import { SETTING_LABELS } from "@/components/settings/labels";
 
 /**
  * The values go to the domain function as typed strings: it is the one that validates them, so the
@@ -39,13 +39,17 @@ export const updateSettingsAction = staffAction(
   },
 );
 
-export const rotateSigningKeyAction = staffAction("settings:manage", z.object({ confirm: z.literal("rotate", "must be confirmed") }), async (_input, { actor, db, meta }) => {
-  const result = await rotateSigningKey(db, actor, meta);
-  revalidatePath("/settings");
-  return {
-    data: result.kid,
-    message: result.previousKid
-      ? `New tokens are signed with ${result.kid}. ${result.previousKid} stays published until the tokens it signed have expired.`
-      : `New tokens are signed with ${result.kid}.`,
-  };
-});
+export const rotateSigningKeyAction = staffAction(
+  "settings:manage",
+  z.object({ confirm: z.literal("rotate", "must be confirmed") }),
+  async (_input, { actor, db, meta }) => {
+    const result = await rotateSigningKey(db, actor, meta);
+    revalidatePath("/settings");
+    return {
+      data: result.kid,
+      message: result.previousKid
+        ? `New tokens are signed with ${result.kid}. ${result.previousKid} stays published until the tokens it signed have expired.`
+        : `New tokens are signed with ${result.kid}.`,
+    };
+  },
+);

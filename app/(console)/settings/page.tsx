@@ -15,12 +15,17 @@ export const metadata: Metadata = { title: "Settings" };
 export default async function SettingsPage() {
   const actor = await requireStaffPage("settings:manage");
   const db = await getDb();
-  const updated = new Map((await db.select({ env: environmentSettings.environment, at: environmentSettings.updatedAt }).from(environmentSettings)).map((r) => [r.env, r.at]));
+  const updated = new Map(
+    (await db.select({ env: environmentSettings.environment, at: environmentSettings.updatedAt }).from(environmentSettings)).map((r) => [r.env, r.at]),
+  );
   const perEnv = await Promise.all(ENVIRONMENTS.map(async (env) => ({ env, settings: await getSettings(db, env) })));
   const keys = await listPublishedSigningKeys(db, actor);
   return (
     <>
-      <PageHeader title="Settings" description="Token lifetimes per environment and the keys that sign access tokens. Every change is recorded in the audit log." />
+      <PageHeader
+        title="Settings"
+        description="Token lifetimes per environment and the keys that sign access tokens. Every change is recorded in the audit log."
+      />
       <div className="space-y-6">
         {perEnv.map(({ env, settings }) => (
           <Card key={env}>
@@ -44,7 +49,10 @@ export default async function SettingsPage() {
           </Card>
         ))}
         <Card>
-          <CardHeader title="Signing keys" description="Access tokens are ES256 JWTs; resource servers verify them with the public keys at /.well-known/jwks.json." />
+          <CardHeader
+            title="Signing keys"
+            description="Access tokens are ES256 JWTs; resource servers verify them with the public keys at /.well-known/jwks.json."
+          />
           <CardBody>
             <SigningKeys keys={keys} rotateAction={rotateSigningKeyAction} />
           </CardBody>

@@ -17,21 +17,21 @@ export const createStaffAction = staffAction(
   },
 );
 
-export const changeRoleAction = staffAction("staff:manage", z.object({ id, role: z.enum(STAFF_ROLES, "must be a role") }), async (input, { actor, db, meta }) => {
-  const s = await changeStaffRole(db, actor, input.id, input.role, meta);
-  revalidatePath("/staff");
-  return { data: s.id, message: `${s.email} is now ${s.role}.` };
-});
-
-export const setDisabledAction = staffAction(
+export const changeRoleAction = staffAction(
   "staff:manage",
-  z.object({ id, disabled: z.enum(["true", "false"]) }),
+  z.object({ id, role: z.enum(STAFF_ROLES, "must be a role") }),
   async (input, { actor, db, meta }) => {
-    const s = await setStaffDisabled(db, actor, input.id, input.disabled === "true", meta);
+    const s = await changeStaffRole(db, actor, input.id, input.role, meta);
     revalidatePath("/staff");
-    return { data: s.id, message: `${s.email} is ${s.disabled ? "disabled and signed out everywhere" : "enabled"}.` };
+    return { data: s.id, message: `${s.email} is now ${s.role}.` };
   },
 );
+
+export const setDisabledAction = staffAction("staff:manage", z.object({ id, disabled: z.enum(["true", "false"]) }), async (input, { actor, db, meta }) => {
+  const s = await setStaffDisabled(db, actor, input.id, input.disabled === "true", meta);
+  revalidatePath("/staff");
+  return { data: s.id, message: `${s.email} is ${s.disabled ? "disabled and signed out everywhere" : "enabled"}.` };
+});
 
 export const resetPasswordAction = staffAction("staff:manage", z.object({ id, password: z.string() }), async (input, { actor, db, meta }) => {
   const s = await resetStaffPassword(db, actor, input.id, input.password, meta);

@@ -1,14 +1,14 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { UserSearch } from "@/components/users/user-search";
-import { UserTable } from "@/components/users/user-table";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, PageHeader } from "@/components/ui/card";
+import { UserSearch } from "@/components/users/user-search";
+import { UserTable } from "@/components/users/user-table";
 import { getDb } from "@/db";
 import { isDomainError } from "@/lib/errors";
 import { requireStaffPage } from "@/lib/next/session";
-import { visibleEnvironments, type Environment } from "@/lib/staff/rbac";
+import { type Environment, visibleEnvironments } from "@/lib/staff/rbac";
 import { searchUsers } from "@/lib/users";
 
 export const metadata: Metadata = { title: "Users" };

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
+import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { CreateWorkflowForm } from "@/components/workflows/create-workflow-form";
 import { WorkflowList } from "@/components/workflows/workflow-list";
-import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
 import { listWorkflows } from "@/lib/idv/workflows";
 import { requireStaffPage } from "@/lib/next/session";

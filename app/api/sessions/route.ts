@@ -12,6 +12,11 @@ export const POST = withErrors(async (req, { db, meta }) => {
   const workflowId = new URL(req.url).searchParams.get("workflowId")?.trim();
   if (!workflowId) return jsonError("validation_failed", "workflowId: the workflowId query parameter is required.", 422, { field: "workflowId" });
   const input = await readJson(req, body, { optional: true });
-  const session = await startSession(db, presentedToken(req.headers.get("authorization")), { workflowId, metadata: input.metadata, locale: input.locale }, meta);
+  const session = await startSession(
+    db,
+    presentedToken(req.headers.get("authorization")),
+    { workflowId, metadata: input.metadata, locale: input.locale },
+    meta,
+  );
   return Response.json(session, { headers: { "Cache-Control": "no-store" } });
 });

@@ -23,8 +23,7 @@ export function oauthErrorResponse(err: unknown, meta: RequestMeta): Response {
   }
   if (isDomainError(err)) {
     // Transport-level refusals (body too large, bad API key, missing scope) in the RFC 6749 shape.
-    const error =
-      err.code === "invalid_api_key" ? "invalid_client" : err.code === "insufficient_scope" ? "insufficient_scope" : "invalid_request";
+    const error = err.code === "invalid_api_key" ? "invalid_client" : err.code === "insufficient_scope" ? "insufficient_scope" : "invalid_request";
     return oauthJson({ error, error_description: err.message }, err.status);
   }
   console.error(`request ${meta.requestId ?? "?"} failed:`, err);

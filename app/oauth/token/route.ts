@@ -1,5 +1,5 @@
-import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { OAuthError } from "@/lib/oauth/errors";
+import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { refreshSdkSession } from "@/lib/oauth/refresh";
 import { ACCESS_TOKEN_TYPE, REFRESH_GRANT, SIGN_IN_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from "@/lib/oauth/tokens";
 import { oauthJson, readOAuthParams, requireParam, withOAuth } from "../_lib/oauth-route";

@@ -6,7 +6,7 @@
 import { getDb } from "@/db";
 import type { Database } from "@/db/client";
 import type { ApiKey, User } from "@/db/schema";
-import { apiKeyActor, authenticateApiKey, type ApiKeyScope } from "@/lib/api-keys";
+import { type ApiKeyScope, apiKeyActor, authenticateApiKey } from "@/lib/api-keys";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { errorResponse, presentedApiKey } from "@/lib/http";
 import { requestMetaFrom } from "@/lib/next/request-meta";

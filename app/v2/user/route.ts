@@ -1,4 +1,4 @@
-import { withApiKey, readJson } from "@/lib/http";
+import { readJson, withApiKey } from "@/lib/http";
 import { createUser, createUserInput, toApiUser } from "@/lib/users";
 
 export const dynamic = "force-dynamic";

@@ -10,7 +10,7 @@ import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { getDb } from "@/db";
 import { AUDIT_ACTIONS, type AuditAction } from "@/lib/audit/actions";
-import { getDeviceDetail, type DeviceDetail } from "@/lib/devices";
+import { type DeviceDetail, getDeviceDetail } from "@/lib/devices";
 import { isDomainError } from "@/lib/errors";
 import { requireStaffPage } from "@/lib/next/session";
 import { can } from "@/lib/staff/rbac";
@@ -40,7 +40,8 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
 function historyLine(e: DeviceDetail["history"][number]): string {
   const d = e.details;
   if (e.action === "device.login_failed") return `Reason: ${String(d.reason ?? "unknown")}`;
-  if (e.action === "device.refresh_reuse_detected") return `A used refresh token came back; ${String(d.revokedRefreshTokens ?? 0)} live refresh token(s) revoked.`;
+  if (e.action === "device.refresh_reuse_detected")
+    return `A used refresh token came back; ${String(d.revokedRefreshTokens ?? 0)} live refresh token(s) revoked.`;
   if (e.action === "device.tokens_revoked") return `${String(d.revokedRefreshTokens ?? 0)} refresh token(s) revoked.`;
   const issued = d.issued as { jti?: string; exp?: number } | undefined;
   if (issued?.jti) return `JWT ${issued.jti.slice(0, 8)}… valid until ${when(new Date((issued.exp ?? 0) * 1000))}`;
@@ -79,7 +80,10 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
       />
       {mayManage ? (
         <Card className="mb-6">
-          <CardHeader title="Actions" description={device.disabled ? `Disabled ${when(device.disabledAt)}.` : "Each action asks for a reason, recorded in the audit log."} />
+          <CardHeader
+            title="Actions"
+            description={device.disabled ? `Disabled ${when(device.disabledAt)}.` : "Each action asks for a reason, recorded in the audit log."}
+          />
           <CardBody>
             <DeviceActions
               deviceId={device.id}
@@ -96,7 +100,9 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
           <CardHeader title="Registration" />
           <CardBody>
             <dl className="grid grid-cols-[9rem_1fr] gap-x-4 gap-y-2">
-              <Row label="Device id"><span className="font-mono text-xs">{device.id}</span></Row>
+              <Row label="Device id">
+                <span className="font-mono text-xs">{device.id}</span>
+              </Row>
               <Row label="ClientId">{device.clientId}</Row>
               <Row label="First name">{device.firstName}</Row>
               <Row label="Last name">{device.lastName}</Row>
@@ -113,7 +119,9 @@ export default async function DevicePage({ params }: { params: Promise<{ id: str
           <CardBody>
             <dl className="grid grid-cols-[9rem_1fr] gap-x-4 gap-y-2">
               <Row label="Name">{instance.name}</Row>
-              <Row label="InstanceId"><span className="font-mono text-xs">{instance.id}</span></Row>
+              <Row label="InstanceId">
+                <span className="font-mono text-xs">{instance.id}</span>
+              </Row>
               <Row label="Environment">
                 <Badge tone={instance.environment === "production" ? "warn" : "neutral"}>{instance.environment}</Badge>
               </Row>

@@ -1,9 +1,9 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { CancelHandoffForm } from "@/components/handoffs/cancel-form";
 import { HandoffLive } from "@/components/handoffs/handoff-live";
 import { HandoffStatusBadge } from "@/components/handoffs/status-badge";
-import { CancelHandoffForm } from "@/components/handoffs/cancel-form";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
@@ -63,7 +63,9 @@ export default async function HandoffPage({ params }: { params: Promise<{ id: st
         <Card className="mb-6">
           <CardHeader title="Live handoff" description="Status updates by itself; no need to reload." />
           <CardBody>
-            <HandoffLive handoff={{ sessionId: h.id, url: link.url, shortUrl: link.shortUrl, qrSvg: await qrSvg(link.shortUrl), expiresAt: h.expiresAt, status: h.status }} />
+            <HandoffLive
+              handoff={{ sessionId: h.id, url: link.url, shortUrl: link.shortUrl, qrSvg: await qrSvg(link.shortUrl), expiresAt: h.expiresAt, status: h.status }}
+            />
           </CardBody>
         </Card>
       ) : null}
@@ -106,9 +108,7 @@ export default async function HandoffPage({ params }: { params: Promise<{ id: st
               </dd>
             </div>
           </dl>
-          {active && mayIssue ? (
-            <CancelHandoffForm action={cancelHandoffAction} sessionId={h.id} />
-          ) : null}
+          {active && mayIssue ? <CancelHandoffForm action={cancelHandoffAction} sessionId={h.id} /> : null}
         </CardBody>
       </Card>
       <Card>
@@ -119,7 +119,9 @@ export default async function HandoffPage({ params }: { params: Promise<{ id: st
               <li key={s.id} data-testid="captured-step" data-step={s.id}>
                 <p className="font-medium text-slate-900">
                   {i + 1}. {s.label}{" "}
-                  <span className={`ml-2 text-xs ${s.completed ? "text-emerald-700" : "text-slate-500"}`}>{s.completed ? `captured ${when(s.submittedAt)}` : "not captured"}</span>
+                  <span className={`ml-2 text-xs ${s.completed ? "text-emerald-700" : "text-slate-500"}`}>
+                    {s.completed ? `captured ${when(s.submittedAt)}` : "not captured"}
+                  </span>
                 </p>
                 {s.image ? (
                   <figure className="mt-2">

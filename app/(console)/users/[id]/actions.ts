@@ -30,7 +30,9 @@ export const issueSignInTokenAction = staffAction(
     userId,
     reason,
     // Empty means the environment's default lifetime (settings).
-    expiresInSeconds: z.union([z.literal(""), z.coerce.number().int("must be whole seconds").min(60, "must be at least a minute").max(86_400, "must be at most a day")]).optional(),
+    expiresInSeconds: z
+      .union([z.literal(""), z.coerce.number().int("must be whole seconds").min(60, "must be at least a minute").max(86_400, "must be at most a day")])
+      .optional(),
   }),
   async (input, { actor, db, meta }) => {
     const issued = await issueSignInToken(
@@ -64,26 +66,25 @@ export const setUserDisabledAction = staffAction(
     revalidatePath(`/users/${input.userId}`);
     return {
       data: user.id,
-      message: user.status === "disabled" ? `${user.clientUserId} is disabled; every session ended and no token of theirs works any more.` : `${user.clientUserId} is enabled again. They need a new sign-in token to sign in.`,
+      message:
+        user.status === "disabled"
+          ? `${user.clientUserId} is disabled; every session ended and no token of theirs works any more.`
+          : `${user.clientUserId} is enabled again. They need a new sign-in token to sign in.`,
     };
   },
 );
 
-export const deleteUserAction = staffAction(
-  "users:delete",
-  z.object({ userId, reason, confirm: z.string().trim() }),
-  async (input, { actor, db, meta }) => {
-    // The typed confirmation is checked here, not only in the browser.
-    const user = await getUser(db, actor, input.userId);
-    if (input.confirm !== user.clientUserId) {
-      throw badRequest(`Type the client user id “${user.clientUserId}” exactly to confirm.`, "confirmation_mismatch", { field: "confirm" });
-    }
-    await deleteUser(db, actor, input.userId, { reason: input.reason }, meta);
-    revalidatePath(`/users/${input.userId}`);
-    revalidatePath("/users");
-    return { data: user.id, message: `${user.clientUserId} is deleted; their apps are signed out.` };
-  },
-);
+export const deleteUserAction = staffAction("users:delete", z.object({ userId, reason, confirm: z.string().trim() }), async (input, { actor, db, meta }) => {
+  // The typed confirmation is checked here, not only in the browser.
+  const user = await getUser(db, actor, input.userId);
+  if (input.confirm !== user.clientUserId) {
+    throw badRequest(`Type the client user id “${user.clientUserId}” exactly to confirm.`, "confirmation_mismatch", { field: "confirm" });
+  }
+  await deleteUser(db, actor, input.userId, { reason: input.reason }, meta);
+  revalidatePath(`/users/${input.userId}`);
+  revalidatePath("/users");
+  return { data: user.id, message: `${user.clientUserId} is deleted; their apps are signed out.` };
+});
 
 export const revokeSessionAction = staffAction(
   "users:revoke_sessions",
@@ -91,16 +92,15 @@ export const revokeSessionAction = staffAction(
   async (input, { actor, db, meta }) => {
     const session = await revokeSession(db, actor, input.sessionId, { reason: input.reason }, meta);
     revalidatePath(`/users/${input.userId}`);
-    return { data: session.id, message: `Session${session.installationId ? ` of installation ${session.installationId}` : ""} revoked; its next refresh fails.` };
+    return {
+      data: session.id,
+      message: `Session${session.installationId ? ` of installation ${session.installationId}` : ""} revoked; its next refresh fails.`,
+    };
   },
 );
 
-export const revokeAllSessionsAction = staffAction(
-  "users:revoke_sessions",
-  z.object({ userId, reason }),
-  async (input, { actor, db, meta }) => {
-    const { revoked } = await revokeAllSessions(db, actor, input.userId, { reason: input.reason }, meta);
-    revalidatePath(`/users/${input.userId}`);
-    return { data: String(revoked), message: revoked ? `${revoked} session${revoked === 1 ? "" : "s"} revoked.` : "There were no live sessions to revoke." };
-  },
-);
+export const revokeAllSessionsAction = staffAction("users:revoke_sessions", z.object({ userId, reason }), async (input, { actor, db, meta }) => {
+  const { revoked } = await revokeAllSessions(db, actor, input.userId, { reason: input.reason }, meta);
+  revalidatePath(`/users/${input.userId}`);
+  return { data: String(revoked), message: revoked ? `${revoked} session${revoked === 1 ? "" : "s"} revoked.` : "There were no live sessions to revoke." };
+});

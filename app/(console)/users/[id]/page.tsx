@@ -1,15 +1,15 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { forbidden, notFound } from "next/navigation";
-import { Button } from "@/components/ui/button";
 import { IssueSignInTokenDialog } from "@/components/tokens/issue-sign-in-token-dialog";
 import type { SessionJson } from "@/components/tokens/types";
+import { Alert } from "@/components/ui/alert";
+import { Button } from "@/components/ui/button";
+import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { UserActions } from "@/components/users/user-actions";
 import { UserDetails } from "@/components/users/user-details";
 import { UserSessions } from "@/components/users/user-sessions";
 import { UserTimeline } from "@/components/users/user-timeline";
-import { Alert } from "@/components/ui/alert";
-import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
 import { isDomainError } from "@/lib/errors";
 import { currentStaff, requireStaffPage } from "@/lib/next/session";
@@ -17,13 +17,7 @@ import { getSettings } from "@/lib/settings";
 import { can } from "@/lib/staff/rbac";
 import { getUser, listUserSessions, type UserView } from "@/lib/users";
 import { getUserTimeline, type TimelinePage } from "@/lib/users/timeline";
-import {
-  deleteUserAction,
-  issueSignInTokenAction,
-  revokeAllSessionsAction,
-  revokeSessionAction,
-  setUserDisabledAction,
-} from "./actions";
+import { deleteUserAction, issueSignInTokenAction, revokeAllSessionsAction, revokeSessionAction, setUserDisabledAction } from "./actions";
 
 type Params = Promise<{ id: string }>;
 
@@ -80,7 +74,7 @@ export default async function UserPage({ params, searchParams }: { params: Param
       </nav>
       <PageHeader
         title={user.name ?? user.clientUserId}
-        description={user.name ? user.clientUserId : user.email ?? undefined}
+        description={user.name ? user.clientUserId : (user.email ?? undefined)}
         actions={
           mayIssue && live ? (
             <>

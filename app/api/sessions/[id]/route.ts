@@ -1,4 +1,4 @@
-import { authenticateApiKey, apiKeyActor } from "@/lib/api-keys";
+import { apiKeyActor, authenticateApiKey } from "@/lib/api-keys";
 import { withErrors } from "@/lib/http";
 import { readSessionWithKey, readSessionWithToken } from "@/lib/idv/sessions";
 import { sessionCredential } from "../_lib/request";

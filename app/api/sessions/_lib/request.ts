@@ -3,8 +3,8 @@
  * presents, and a step's body — JSON form fields or a multipart photo — within its size limit.
  */
 import { z } from "zod";
-import { presentedApiKey, readBodyBytes as readHttpBody, readJson } from "@/lib/http";
 import { badRequest, DomainError } from "@/lib/errors";
+import { presentedApiKey, readBodyBytes as readHttpBody, readJson } from "@/lib/http";
 import { MAX_IMAGE_BYTES } from "@/lib/idv/images";
 import type { StepInput } from "@/lib/idv/sessions";
 import { presentedToken } from "@/lib/idv/tokens";

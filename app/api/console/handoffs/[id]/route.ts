@@ -13,7 +13,13 @@ export async function GET(req: Request, { params }: { params: Promise<{ id: stri
   try {
     const h = await getHandoff(await getDb(), actor, (await params).id);
     return Response.json(
-      { id: h.id, status: h.status, expiresAt: h.expiresAt, submittedAt: h.submittedAt, steps: h.steps.map((s) => ({ id: s.id, label: s.label, completed: s.completed })) },
+      {
+        id: h.id,
+        status: h.status,
+        expiresAt: h.expiresAt,
+        submittedAt: h.submittedAt,
+        steps: h.steps.map((s) => ({ id: s.id, label: s.label, completed: s.completed })),
+      },
       { headers: { "Cache-Control": "no-store" } },
     );
   } catch (err) {

@@ -1,6 +1,6 @@
+import type { SignInTokenStatusJson } from "@/components/tokens/types";
 import { getSignInTokenStatus } from "@/lib/sign-in";
 import { listUserSessions } from "@/lib/users";
-import type { SignInTokenStatusJson } from "@/components/tokens/types";
 import { consoleJson } from "../../respond";
 
 export const dynamic = "force-dynamic";
