@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm test`: the whole suite, in the order that fails fastest.
+ *   0. type check and lint/format check          (tsc --noEmit, biome check)
  *   1. unit tests                                (vitest, no database)
  *   2. integration tests on embedded PGlite      (vitest, in-process domain core)
  *   3. integration tests on real PostgreSQL      (same files, TEST_DB=postgres)
@@ -52,7 +53,13 @@ function count(name, kind) {
 }
 
 function vitest(name, project, env = {}) {
-  step(name, bin("vitest"), ["run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${path.join(reports, `${name}.json`)}`], env, "vitest");
+  step(
+    name,
+    bin("vitest"),
+    ["run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${path.join(reports, `${name}.json`)}`],
+    env,
+    "vitest",
+  );
 }
 
 function step(name, cmd, args, env = {}, kind = null) {
@@ -67,6 +74,8 @@ function step(name, cmd, args, env = {}, kind = null) {
   }
 }
 
+step("typecheck", bin("tsc"), ["--noEmit", "-p", "."]);
+step("lint", bin("biome"), ["check", "."]);
 vitest("unit", "unit");
 vitest("pglite", "integration", { TEST_DB: "pglite" });
 vitest("postgres", "integration", { TEST_DB: "postgres" });
