@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type APIRequestContext, type Browser, type BrowserContext, expect, type Page, request as playwrightRequest } from "@playwright/test";
-import { DEMO_STAFF } from "@/db/demo-staff";
+import { DEMO_STAFF } from "@/lib/demo/staff";
 import type { StaffRole } from "@/lib/staff/rbac";
 
 export { DEMO_STAFF };

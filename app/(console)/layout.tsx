@@ -3,8 +3,8 @@ import { NavLinks } from "@/components/shell/nav-links";
 import { NAV_ITEMS } from "@/components/shell/navigation";
 import { SignOutButton } from "@/components/shell/sign-out-button";
 import { Badge } from "@/components/ui/badge";
-import { requireStaffPage } from "@/lib/next/session";
 import { can, ROLE_LABELS } from "@/lib/staff/rbac";
+import { requireStaffPage } from "@/server/staff-session";
 
 export const dynamic = "force-dynamic";
 

@@ -8,8 +8,8 @@ import { databaseHandle } from "@/db";
 import { appliedSchemaVersion } from "@/db/client";
 import { searchAuditLog } from "@/lib/audit";
 import { config } from "@/lib/config/env";
-import { requireStaffPage } from "@/lib/next/session";
 import { can, ROLE_DESCRIPTIONS, ROLE_LABELS } from "@/lib/staff/rbac";
+import { requireStaffPage } from "@/server/staff-session";
 
 export const metadata: Metadata = { title: "Overview" };
 

@@ -6,7 +6,7 @@ import { Button } from "@/components/ui/button";
 import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
 import { Field, Input, Select } from "@/components/ui/input";
 import type { ApiKeyView } from "@/lib/api-keys";
-import type { ActionResult } from "@/lib/next/safe-action";
+import type { ActionResult } from "@/server/actions";
 
 type Created = { key: string; apiKey: ApiKeyView };
 type CreateAction = (prev: ActionResult<Created> | null, form: FormData) => Promise<ActionResult<Created>>;

@@ -2,7 +2,7 @@
 import { useActionState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import type { ActionResult } from "@/lib/next/safe-action";
+import type { ActionResult } from "@/server/actions";
 
 type Report = { ok: boolean };
 

@@ -4,7 +4,7 @@ import { CopyButton } from "@/components/tokens/copy-button";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Field, Input, Select } from "@/components/ui/input";
-import type { ActionResult } from "@/lib/next/safe-action";
+import type { ActionResult } from "@/server/actions";
 
 export interface CreatedInstance {
   instanceId: string;

@@ -3,7 +3,7 @@ import { useActionState, useEffect, useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Field, Input, Select, Textarea } from "@/components/ui/input";
-import type { ActionResult } from "@/lib/next/safe-action";
+import type { ActionResult } from "@/server/actions";
 import { HandoffLive, type LiveHandoff } from "./handoff-live";
 
 type IssueAction = (prev: ActionResult<LiveHandoff> | null, form: FormData) => Promise<ActionResult<LiveHandoff>>;

@@ -8,7 +8,7 @@ import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { Field, Textarea } from "@/components/ui/input";
 import type { JwtInspection } from "@/lib/inspector";
-import type { ActionResult } from "@/lib/next/safe-action";
+import type { ActionResult } from "@/server/actions";
 
 type Action = (prev: ActionResult<JwtInspection> | null, form: FormData) => Promise<ActionResult<JwtInspection>>;
 

@@ -4,7 +4,7 @@ import { durationInWords, formatUtc } from "@/components/tokens/format";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/input";
-import type { ActionResult } from "@/lib/next/safe-action";
+import type { ActionResult } from "@/server/actions";
 import { SETTING_HINTS, SETTING_LABELS, type SettingField } from "./labels";
 
 type Action = (prev: ActionResult<string> | null, form: FormData) => Promise<ActionResult<string>>;

@@ -1,7 +1,7 @@
 "use client";
 import { type ReactNode, useActionState } from "react";
 import { Alert } from "@/components/ui/alert";
-import type { ActionResult } from "@/lib/next/safe-action";
+import type { ActionResult } from "@/server/actions";
 
 export type FormAction = (prev: ActionResult<string> | null, form: FormData) => Promise<ActionResult<string>>;
 

@@ -7,7 +7,7 @@ import { Button } from "@/components/ui/button";
 import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
 import { Field, Input, Select, Textarea } from "@/components/ui/input";
 import { formatClock, useSecondsLeft } from "@/components/ui/use-seconds-left";
-import type { ActionResult } from "@/lib/next/safe-action";
+import type { ActionResult } from "@/server/actions";
 import { CopyButton } from "./copy-button";
 import { durationInWords } from "./format";
 import type { SignInTokenStatusJson } from "./types";

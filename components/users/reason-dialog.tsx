@@ -4,7 +4,7 @@ import { Alert } from "@/components/ui/alert";
 import { Button, type ButtonProps } from "@/components/ui/button";
 import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
 import { Field, Textarea } from "@/components/ui/input";
-import type { ActionResult } from "@/lib/next/safe-action";
+import type { ActionResult } from "@/server/actions";
 
 export type ReasonAction = (prev: ActionResult<string> | null, form: FormData) => Promise<ActionResult<string>>;
 

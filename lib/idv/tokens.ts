@@ -71,16 +71,6 @@ export function shortCodeFor(sessionId: string): string {
 export const invalidToken = () => new DomainError("invalid_token", "The authorization token is missing or not valid.", 401);
 export const tokenExpired = () => new DomainError("token_expired", "The authorization token has expired; ask for a new link.", 401);
 
-/** `Authorization: <token>` or `Authorization: Token <token>`. */
-export function presentedToken(header: string | null): string | null {
-  if (!header) return null;
-  const v = header
-    .trim()
-    .replace(/^Token\s+/i, "")
-    .trim();
-  return v || null;
-}
-
 export type EphemeralTokenRow = typeof ephemeralTokens.$inferSelect;
 
 /**

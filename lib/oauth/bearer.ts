@@ -27,13 +27,6 @@ export interface BearerIdentity {
 
 export const invalidToken = (message: string) => new DomainError("invalid_token", message, 401);
 
-/** `Authorization: Bearer <jwt>` → the token, or null when the header is absent or another scheme. */
-export function bearerTokenOf(req: Request): string | null {
-  const auth = req.headers.get("authorization")?.trim();
-  const m = auth ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
-  return m ? m[1]! : null;
-}
-
 /** Verifies signature and claims only (no database state): for introspection and revocation. */
 export async function verifyAccessToken(db: Executor, token: string, now?: Date) {
   const claims = await verifyJwt(db, token, { audience: SDK_AUDIENCE, now });

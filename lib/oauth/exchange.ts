@@ -17,8 +17,8 @@ import { type AuditInput, recordAudit, recordAudits } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
-import { parseSignInToken, peekSignInToken, redeemSignInToken } from "@/lib/sign-in";
-import { formatRefreshToken } from "@/lib/sign-in/format";
+import { parseSignInToken, peekSignInToken, redeemSignInToken } from "@/lib/sign-in-tokens";
+import { formatRefreshToken } from "@/lib/sign-in-tokens/format";
 import { invalidGrant, OAuthError } from "./errors";
 import { ACCESS_TOKEN_TYPE, signAccessToken, type TokenResponse } from "./tokens";
 

@@ -10,7 +10,7 @@ import { refreshTokens, sdkSessions, users } from "@/db/schema";
 import type { Actor } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { forbidden } from "@/lib/errors";
-import { isRefreshTokenShape } from "@/lib/sign-in/format";
+import { isRefreshTokenShape } from "@/lib/sign-in-tokens/format";
 import { assertKeyScope } from "@/lib/users/access";
 import { authenticateBearer } from "./bearer";
 

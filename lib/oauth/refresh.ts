@@ -17,7 +17,7 @@ import { recordAudit } from "@/lib/audit/record";
 import type { RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
-import { formatRefreshToken, isRefreshTokenShape } from "@/lib/sign-in/format";
+import { formatRefreshToken, isRefreshTokenShape } from "@/lib/sign-in-tokens/format";
 import { invalidGrant } from "./errors";
 import { sdkUserActor } from "./exchange";
 import { signAccessToken, type TokenResponse } from "./tokens";

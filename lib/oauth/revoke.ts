@@ -9,7 +9,7 @@ import { refreshTokens, revokedAccessTokens, sdkSessions, users } from "@/db/sch
 import { recordAudit } from "@/lib/audit/record";
 import type { RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
-import { isRefreshTokenShape } from "@/lib/sign-in/format";
+import { isRefreshTokenShape } from "@/lib/sign-in-tokens/format";
 import { verifyAccessToken } from "./bearer";
 import { sdkUserActor } from "./exchange";
 

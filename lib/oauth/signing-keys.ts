@@ -5,7 +5,7 @@
  * signed has expired, so resource servers keep verifying old tokens.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { and, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import * as jose from "jose";
 import type { Database, Executor } from "@/db/client";
 import { queryRows } from "@/db/client";
@@ -163,4 +163,27 @@ export async function rotateSigningKey(db: Database, actor: Actor, meta: Request
   });
   clearSigningKeyCache();
   return result;
+}
+
+export interface SigningKeyView {
+  kid: string;
+  alg: string;
+  status: "current" | "previous" | "retired";
+  createdAt: Date;
+  retireAfter: Date | null;
+}
+
+/**
+ * The published signing keys, for the settings page. Only public facts are selected: the encrypted
+ * private part never leaves the database for this read.
+ */
+export async function listPublishedSigningKeys(db: Executor, actor: Actor, now: Date = new Date()): Promise<SigningKeyView[]> {
+  assertStaffCan(actor, "settings:manage");
+  const rows = await db
+    .select({ kid: signingKeys.kid, alg: signingKeys.alg, status: signingKeys.status, createdAt: signingKeys.createdAt, retireAfter: signingKeys.retireAfter })
+    .from(signingKeys)
+    .where(inArray(signingKeys.status, ["current", "previous"]))
+    .orderBy(desc(signingKeys.createdAt));
+  // A previous key past its retirement is no longer in the JWKS even before the next rotation marks it.
+  return rows.map((r) => ({ ...r, status: r.status === "previous" && r.retireAfter && r.retireAfter <= now ? "retired" : r.status }));
 }

@@ -111,7 +111,7 @@ try {
   const { systemActor, NO_REQUEST } = await import("@/lib/context");
   const { createApiKey, API_KEY_SCOPES } = await import("@/lib/api-keys");
   const { createUser } = await import("@/lib/users");
-  const { issueSignInToken } = await import("@/lib/sign-in");
+  const { issueSignInToken } = await import("@/lib/sign-in-tokens");
   const { exchangeSignInToken } = await import("@/lib/oauth/exchange");
   const { SIGN_IN_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } = await import("@/lib/oauth/tokens");
   const { ensureSigningKey } = await import("@/lib/oauth/signing-keys");

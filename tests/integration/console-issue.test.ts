@@ -9,7 +9,7 @@ import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditEvents, signInTokens } from "@/db/schema";
 import { type Actor, NO_REQUEST, systemActor } from "@/lib/context";
-import { getSignInTokenStatus, issueSignInToken } from "@/lib/sign-in";
+import { getSignInTokenStatus, issueSignInToken } from "@/lib/sign-in-tokens";
 import { createUser, type UserView } from "@/lib/users";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 

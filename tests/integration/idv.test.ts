@@ -418,7 +418,7 @@ describe("workflows", () => {
 
 describe("demo seed", () => {
   it("adds two workflows and handoffs in every state", async () => {
-    const { seedIdvDemo } = await import("@/db/seeds/idv");
+    const { seedIdvDemo } = await import("@/lib/demo/idv");
     await seedIdvDemo(t.db);
     const rows = await queryRows<{ status: string }>(t.db, sql`select status from idv_sessions order by status`);
     expect(new Set(rows.map((r) => r.status))).toEqual(new Set(["created", "in_progress", "submitted", "expired", "cancelled"]));

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exportMigrationEvents, listMigrationEvents } from "@/lib/api-key-migration/events";
+import { installationsStillUsingKey, installationsStillUsingKeys, migrationReport } from "@/lib/api-key-migration/report";
 import { apiKeyActor, createApiKey, getApiKey, revokeApiKey } from "@/lib/api-keys";
 import { type Actor, NO_REQUEST, systemActor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
-import { exportMigrationEvents, listMigrationEvents } from "@/lib/migrations/events";
-import { installationsStillUsingKey, installationsStillUsingKeys, migrationReport } from "@/lib/migrations/report";
 import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { recordApiKeyInstallation } from "@/lib/oauth/migration";
-import { issueSignInToken } from "@/lib/sign-in";
+import { issueSignInToken } from "@/lib/sign-in-tokens";
 import { createUser } from "@/lib/users";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 

@@ -18,7 +18,7 @@ import { refreshSdkSession } from "@/lib/oauth/refresh";
 import { revokeToken } from "@/lib/oauth/revoke";
 import { clearSigningKeyCache, ensureSigningKey } from "@/lib/oauth/signing-keys";
 import { updateSettings } from "@/lib/settings";
-import { issueSignInToken } from "@/lib/sign-in";
+import { issueSignInToken } from "@/lib/sign-in-tokens";
 import { createUser } from "@/lib/users";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 

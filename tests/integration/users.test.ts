@@ -16,7 +16,7 @@ import { OAuthError } from "@/lib/oauth/errors";
 import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { refreshSdkSession } from "@/lib/oauth/refresh";
 import { clearSigningKeyCache, ensureSigningKey } from "@/lib/oauth/signing-keys";
-import { getSignInTokenStatus, issueSignInToken, parseSignInToken } from "@/lib/sign-in";
+import { getSignInTokenStatus, issueSignInToken, parseSignInToken } from "@/lib/sign-in-tokens";
 import type { StaffRole } from "@/lib/staff/rbac";
 import {
   createUser,

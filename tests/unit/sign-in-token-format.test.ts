@@ -3,7 +3,7 @@
  * 256 random bits, and a checksum that makes a mistyped or forged token fail offline.
  */
 import { describe, expect, it } from "vitest";
-import { formatRefreshToken, formatSignInToken, isRefreshTokenShape, parseSignInToken } from "@/lib/sign-in/format";
+import { formatRefreshToken, formatSignInToken, isRefreshTokenShape, parseSignInToken } from "@/lib/sign-in-tokens/format";
 
 describe("sign-in token format", () => {
   it("carries environment and region readable offline", () => {

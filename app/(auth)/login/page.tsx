@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { LoginForm } from "@/components/shell/login-form";
-import { oidcDisplayName } from "@/lib/next/auth-options";
-import { currentStaff } from "@/lib/next/session";
+import { oidcDisplayName } from "@/server/next-auth";
+import { currentStaff } from "@/server/staff-session";
 
 export const metadata: Metadata = { title: "Sign in" };
 export const dynamic = "force-dynamic";

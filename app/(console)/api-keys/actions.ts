@@ -2,7 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { API_KEY_SCOPES, type ApiKeyView, createApiKey, revokeApiKey } from "@/lib/api-keys";
-import { staffAction } from "@/lib/next/safe-action";
+import { staffAction } from "@/server/actions";
 
 /**
  * Scopes arrive as one checkbox per scope (`scope:users:read=on`) because the action wrapper keeps

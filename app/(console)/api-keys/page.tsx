@@ -4,10 +4,10 @@ import { CreateApiKeyDialog } from "@/components/api-keys/create-api-key-dialog"
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
+import { installationsStillUsingKeys, RECENT_USE_DAYS } from "@/lib/api-key-migration/report";
 import { API_KEY_SCOPES, listApiKeys } from "@/lib/api-keys";
-import { installationsStillUsingKeys, RECENT_USE_DAYS } from "@/lib/migrations/report";
-import { requireStaffPage } from "@/lib/next/session";
 import { regions } from "@/lib/settings/regions";
+import { requireStaffPage } from "@/server/staff-session";
 import { createApiKeyAction, revokeApiKeyAction } from "./actions";
 
 export const metadata: Metadata = { title: "API keys" };

@@ -1,7 +1,7 @@
 "use server";
 import { z } from "zod";
 import { verifyAuditLogAs } from "@/lib/audit";
-import { staffAction } from "@/lib/next/safe-action";
+import { staffAction } from "@/server/actions";
 
 export const verifyAuditAction = staffAction("audit:read", z.object({}), async (_input, { actor, db, meta }) => {
   const report = await verifyAuditLogAs(db, actor, meta);

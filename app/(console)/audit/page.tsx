@@ -10,8 +10,8 @@ import { getDb } from "@/db";
 import { searchAuditLog } from "@/lib/audit";
 import { decodeCursor, parseAuditFilter } from "@/lib/audit/query";
 import { isDomainError } from "@/lib/errors";
-import { requireStaffPage } from "@/lib/next/session";
 import { can } from "@/lib/staff/rbac";
+import { requireStaffPage } from "@/server/staff-session";
 import { verifyAuditAction } from "./actions";
 
 export const metadata: Metadata = { title: "Audit log" };

@@ -5,9 +5,9 @@ import { z } from "zod";
 import { getDb } from "@/db";
 import { looksLike, revokeDeviceRefreshTokens, searchDevices, setDeviceDisabled } from "@/lib/devices";
 import { isDomainError } from "@/lib/errors";
-import { staffAction } from "@/lib/next/safe-action";
-import { currentStaff } from "@/lib/next/session";
 import { can } from "@/lib/staff/rbac";
+import { staffAction } from "@/server/actions";
+import { currentStaff } from "@/server/staff-session";
 
 const id = z.uuid("is not a device id");
 const reason = z.string("is required");

@@ -11,7 +11,7 @@ import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { getDb } from "@/db";
 import { type DevicePage, searchDevices } from "@/lib/devices";
 import { isDomainError } from "@/lib/errors";
-import { requireStaffPage } from "@/lib/next/session";
+import { requireStaffPage } from "@/server/staff-session";
 import { findDeviceAction } from "./actions";
 
 export const metadata: Metadata = { title: "Devices" };

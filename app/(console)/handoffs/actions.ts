@@ -4,7 +4,7 @@ import { z } from "zod";
 import { config } from "@/lib/config/env";
 import { cancelHandoff } from "@/lib/idv/console";
 import { issueHandoff, qrSvg } from "@/lib/idv/handoff";
-import { staffAction } from "@/lib/next/safe-action";
+import { staffAction } from "@/server/actions";
 
 const blankToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 

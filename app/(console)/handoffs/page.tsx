@@ -14,8 +14,8 @@ import { isDomainError } from "@/lib/errors";
 import { decodeHandoffCursor, listHandoffs, parseHandoffFilter, SESSION_STATUSES } from "@/lib/idv/console";
 import { isLoopbackUrl } from "@/lib/idv/handoff";
 import { listWorkflows } from "@/lib/idv/workflows";
-import { requireStaffPage } from "@/lib/next/session";
 import { can, visibleEnvironments } from "@/lib/staff/rbac";
+import { requireStaffPage } from "@/server/staff-session";
 import { issueHandoffAction } from "./actions";
 
 export const metadata: Metadata = { title: "IDV handoffs" };

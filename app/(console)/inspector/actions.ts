@@ -1,7 +1,7 @@
 "use server";
 import { z } from "zod";
 import { inspectJwt, type JwtInspection } from "@/lib/inspector";
-import { staffAction } from "@/lib/next/safe-action";
+import { staffAction } from "@/server/actions";
 
 /**
  * A server action, not a GET route: the pasted token travels in a POST body only, never in a URL,

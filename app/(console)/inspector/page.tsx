@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import { JwtInspector } from "@/components/inspector/jwt-inspector";
 import { PageHeader } from "@/components/ui/card";
-import { requireStaffPage } from "@/lib/next/session";
+import { requireStaffPage } from "@/server/staff-session";
 import { inspectJwtAction } from "./actions";
 
 export const metadata: Metadata = { title: "JWT inspector" };

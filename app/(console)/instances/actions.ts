@@ -3,7 +3,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import type { CreatedInstance } from "@/components/devices/create-instance-form";
 import { createInstance } from "@/lib/devices";
-import { staffAction } from "@/lib/next/safe-action";
+import { staffAction } from "@/server/actions";
 
 export const createInstanceAction = staffAction(
   "instances:manage",

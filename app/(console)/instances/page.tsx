@@ -6,7 +6,7 @@ import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { getDb } from "@/db";
 import { listInstances } from "@/lib/devices";
-import { requireStaffPage } from "@/lib/next/session";
+import { requireStaffPage } from "@/server/staff-session";
 import { createInstanceAction } from "./actions";
 
 export const metadata: Metadata = { title: "Instances" };

@@ -9,11 +9,11 @@ import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { Field, Input, Select } from "@/components/ui/input";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { getDb } from "@/db";
+import { listMigrationEvents } from "@/lib/api-key-migration/events";
+import { type KeyMigrationSummary, migrationReport, RECENT_USE_DAYS } from "@/lib/api-key-migration/report";
 import { decodeCursor } from "@/lib/audit/query";
 import { isDomainError } from "@/lib/errors";
-import { listMigrationEvents } from "@/lib/migrations/events";
-import { type KeyMigrationSummary, migrationReport, RECENT_USE_DAYS } from "@/lib/migrations/report";
-import { requireStaffPage } from "@/lib/next/session";
+import { requireStaffPage } from "@/server/staff-session";
 
 export const metadata: Metadata = { title: "Migration off API keys" };
 

@@ -3,10 +3,10 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { SETTING_LABELS } from "@/components/settings/labels";
 import { DomainError, isDomainError } from "@/lib/errors";
-import { staffAction } from "@/lib/next/safe-action";
 import { rotateSigningKey } from "@/lib/oauth/signing-keys";
 import { updateSettings } from "@/lib/settings";
 import { ENVIRONMENTS } from "@/lib/staff/rbac";
+import { staffAction } from "@/server/actions";
 
 /**
  * The values go to the domain function as typed strings: it is the one that validates them, so the

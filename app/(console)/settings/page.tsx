@@ -4,11 +4,11 @@ import { SigningKeys } from "@/components/settings/signing-keys-card";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
 import { environmentSettings } from "@/db/schema";
-import { requireStaffPage } from "@/lib/next/session";
+import { listPublishedSigningKeys } from "@/lib/oauth/signing-keys";
 import { getSettings } from "@/lib/settings";
 import { ENVIRONMENTS } from "@/lib/staff/rbac";
+import { requireStaffPage } from "@/server/staff-session";
 import { rotateSigningKeyAction, updateSettingsAction } from "./actions";
-import { listPublishedSigningKeys } from "./signing-keys";
 
 export const metadata: Metadata = { title: "Settings" };
 

@@ -1,9 +1,9 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { staffAction } from "@/lib/next/safe-action";
 import { STAFF_ROLES } from "@/lib/staff/rbac";
 import { changeStaffRole, createStaff, resetStaffPassword, setStaffDisabled } from "@/lib/staff/staff";
+import { staffAction } from "@/server/actions";
 
 const id = z.uuid("is not a staff member id");
 

@@ -2,8 +2,8 @@ import type { Metadata } from "next";
 import { CreateStaffForm, StaffTable } from "@/components/staff/staff-admin";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
-import { requireStaffPage } from "@/lib/next/session";
 import { listStaff } from "@/lib/staff/staff";
+import { requireStaffPage } from "@/server/staff-session";
 import { changeRoleAction, createStaffAction, resetPasswordAction, setDisabledAction } from "./actions";
 
 export const metadata: Metadata = { title: "Staff" };

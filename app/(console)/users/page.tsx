@@ -7,9 +7,9 @@ import { UserSearch } from "@/components/users/user-search";
 import { UserTable } from "@/components/users/user-table";
 import { getDb } from "@/db";
 import { isDomainError } from "@/lib/errors";
-import { requireStaffPage } from "@/lib/next/session";
 import { type Environment, visibleEnvironments } from "@/lib/staff/rbac";
 import { searchUsers } from "@/lib/users";
+import { requireStaffPage } from "@/server/staff-session";
 
 export const metadata: Metadata = { title: "Users" };
 

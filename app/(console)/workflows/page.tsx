@@ -4,7 +4,7 @@ import { CreateWorkflowForm } from "@/components/workflows/create-workflow-form"
 import { WorkflowList } from "@/components/workflows/workflow-list";
 import { getDb } from "@/db";
 import { listWorkflows } from "@/lib/idv/workflows";
-import { requireStaffPage } from "@/lib/next/session";
+import { requireStaffPage } from "@/server/staff-session";
 import { createWorkflowAction } from "./actions";
 
 export const metadata: Metadata = { title: "Workflows" };

@@ -12,8 +12,8 @@ import { getDb } from "@/db";
 import { AUDIT_ACTIONS, type AuditAction } from "@/lib/audit/actions";
 import { type DeviceDetail, getDeviceDetail } from "@/lib/devices";
 import { isDomainError } from "@/lib/errors";
-import { requireStaffPage } from "@/lib/next/session";
 import { can } from "@/lib/staff/rbac";
+import { requireStaffPage } from "@/server/staff-session";
 import { revokeDeviceTokensAction, setDeviceDisabledAction } from "../actions";
 
 export const metadata: Metadata = { title: "Device" };

@@ -12,8 +12,8 @@ import { config } from "@/lib/config/env";
 import { isDomainError } from "@/lib/errors";
 import { getHandoff, type HandoffDetail } from "@/lib/idv/console";
 import { currentHandoffLink, qrSvg } from "@/lib/idv/handoff";
-import { requireStaffPage } from "@/lib/next/session";
 import { can } from "@/lib/staff/rbac";
+import { requireStaffPage } from "@/server/staff-session";
 import { cancelHandoffAction } from "../actions";
 
 export const metadata: Metadata = { title: "IDV handoff" };

@@ -3,9 +3,9 @@ import { revalidatePath } from "next/cache";
 import QRCode from "qrcode";
 import { z } from "zod";
 import { badRequest } from "@/lib/errors";
-import { staffAction } from "@/lib/next/safe-action";
-import { issueSignInToken } from "@/lib/sign-in";
+import { issueSignInToken } from "@/lib/sign-in-tokens";
 import { deleteUser, getUser, revokeAllSessions, revokeSession, setUserDisabled } from "@/lib/users";
+import { staffAction } from "@/server/actions";
 
 const userId = z.uuid("is not a user id");
 const reason = z.string().trim().min(1, "is required: say why, for the audit log").max(500, "must be at most 500 characters");

@@ -12,11 +12,11 @@ import { UserSessions } from "@/components/users/user-sessions";
 import { UserTimeline } from "@/components/users/user-timeline";
 import { getDb } from "@/db";
 import { isDomainError } from "@/lib/errors";
-import { currentStaff, requireStaffPage } from "@/lib/next/session";
 import { getSettings } from "@/lib/settings";
 import { can } from "@/lib/staff/rbac";
 import { getUser, listUserSessions, type UserView } from "@/lib/users";
 import { getUserTimeline, type TimelinePage } from "@/lib/users/timeline";
+import { currentStaff, requireStaffPage } from "@/server/staff-session";
 import { deleteUserAction, issueSignInTokenAction, revokeAllSessionsAction, revokeSessionAction, setUserDisabledAction } from "./actions";
 
 type Params = Promise<{ id: string }>;

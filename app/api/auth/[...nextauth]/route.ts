@@ -1,4 +1,4 @@
-import { nextAuthHandler } from "@/lib/next/auth-route";
+import { nextAuthHandler } from "@/server/next-auth";
 
 export const dynamic = "force-dynamic";
 

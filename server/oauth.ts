@@ -1,14 +1,13 @@
 /**
- * Plumbing for the `/oauth/*` endpoints: parameters from a form-encoded (RFC 6749) or JSON body,
+ * The OAuth family (`/oauth/*`): parameters from a form-encoded (RFC 6749) or JSON body,
  * RFC 6749 §5.2 error bodies, and `Cache-Control: no-store` on every answer, errors included.
  */
 import { getDb } from "@/db";
 import type { Database } from "@/db/client";
 import type { RequestMeta } from "@/lib/context";
 import { isDomainError } from "@/lib/errors";
-import { readBodyText } from "@/lib/http";
-import { requestMetaFrom } from "@/lib/next/request-meta";
 import { isOAuthError, OAuthError } from "@/lib/oauth/errors";
+import { type RouteHandler, readBodyText, requestMetaFrom } from "./http";
 
 const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
 
@@ -69,8 +68,8 @@ export function requireParam(params: Record<string, string>, name: string): stri
   return v;
 }
 
-export function withOAuth(handler: (req: Request, ctx: { db: Database; meta: RequestMeta }) => Promise<Response>) {
-  return async (req: Request): Promise<Response> => {
+export function withOAuth(handler: (req: Request, ctx: { db: Database; meta: RequestMeta }) => Promise<Response>): RouteHandler<Record<string, never>> {
+  return async (req) => {
     const meta = requestMetaFrom(req.headers);
     try {
       return await handler(req, { db: await getDb(), meta });

@@ -1,18 +1,19 @@
 import "server-only";
+import { headers } from "next/headers";
 /**
  * next-auth (v4) configuration: the credentials provider (argon2id passwords) always, and an OIDC
  * provider when OIDC_* is configured. Sessions are signed JWT cookies holding only the staff id and
- * a session version; every request re-reads the staff row (see session.ts), so a disabled member or
+ * a session version; every request re-reads the staff row (see staff-session.ts), so a disabled member or
  * a changed role takes effect on the next request, on every instance.
  */
-import type { AuthOptions } from "next-auth";
+import NextAuth, { type AuthOptions } from "next-auth";
 import CredentialsProvider from "next-auth/providers/credentials";
 import type { OAuthConfig } from "next-auth/providers/oauth";
 import { getDb } from "@/db";
 import { config } from "@/lib/config/env";
 import { derivedKey } from "@/lib/crypto/keys";
 import { activeStaff, findStaffByOidcSubject, recordSignOut, signInWithOidc, signInWithPassword } from "@/lib/staff/staff";
-import { requestMeta } from "./request-meta";
+import { requestMetaFrom } from "./http";
 
 export const STAFF_SESSION_MAX_AGE = 8 * 60 * 60;
 
@@ -57,7 +58,11 @@ export function authOptions(): AuthOptions {
         name: "Email and password",
         credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
         async authorize(credentials) {
-          const result = await signInWithPassword(await getDb(), { email: credentials?.email, password: credentials?.password }, await requestMeta());
+          const result = await signInWithPassword(
+            await getDb(),
+            { email: credentials?.email, password: credentials?.password },
+            requestMetaFrom(await headers()),
+          );
           // next-auth passes a thrown error's message to the sign-in page: a sentence for people.
           if (!result.ok) throw new Error(result.message);
           return { id: result.staff.id, email: result.staff.email, name: result.staff.name, sv: result.staff.sessionVersion };
@@ -70,7 +75,12 @@ export function authOptions(): AuthOptions {
         if (account?.provider !== "oidc") return true;
         const p = profile as OidcProfile | undefined;
         if (!p?.sub) return "/login?error=OidcProfile";
-        const result = await signInWithOidc(await getDb(), { sub: p.sub, email: p.email, name: p.name, claims: p }, cfg.oidc!, await requestMeta());
+        const result = await signInWithOidc(
+          await getDb(),
+          { sub: p.sub, email: p.email, name: p.name, claims: p },
+          cfg.oidc!,
+          requestMetaFrom(await headers()),
+        );
         return result.ok ? true : `/login?error=${encodeURIComponent(result.message)}`;
       },
       async jwt({ token, user, account, profile }) {
@@ -95,7 +105,7 @@ export function authOptions(): AuthOptions {
         if (typeof token?.staffId !== "string") return;
         const db = await getDb();
         const s = await activeStaff(db, token.staffId, Number(token.sv));
-        if (s) await recordSignOut(db, s, await requestMeta());
+        if (s) await recordSignOut(db, s, requestMetaFrom(await headers()));
       },
     },
   };
@@ -104,4 +114,54 @@ export function authOptions(): AuthOptions {
 
 export function oidcDisplayName(): string | null {
   return config().oidc?.displayName ?? null;
+}
+
+/**
+ * `/api/auth/*`: next-auth's route handler, with two guards next-auth lacks: a sign-in request whose body cannot
+ * be read (broken JSON, a truncated multipart form) gets a sentence instead of a 500, and a form
+ * post without a valid CSRF token lands on the sign-in page saying so instead of silently.
+ */
+type Ctx = { params: Promise<{ nextauth: string[] }> };
+
+async function unreadableBody(req: Request): Promise<boolean> {
+  if (req.method !== "POST") return false;
+  const type = (req.headers.get("content-type") ?? "").toLowerCase();
+  try {
+    if (type.includes("application/json")) JSON.parse(await req.clone().text());
+    else if (type.includes("multipart/form-data") || type.includes("application/x-www-form-urlencoded")) await req.clone().formData();
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+function toLogin(error: string): Response {
+  return new Response(null, { status: 303, headers: { Location: `${config().publicUrl}/login?error=${error}`, "Cache-Control": "no-store" } });
+}
+
+function wantsJson(req: Request): boolean {
+  return /json/i.test(req.headers.get("accept") ?? "") || /json/i.test(req.headers.get("content-type") ?? "");
+}
+
+export async function nextAuthHandler(req: Request, ctx: Ctx): Promise<Response> {
+  const url = new URL(req.url);
+  // next-auth sends a failed CSRF check to /api/auth/signin?csrf=true, which forwards to our page
+  // without saying why; say it.
+  if (req.method === "GET" && url.pathname.endsWith("/signin") && url.searchParams.get("csrf") === "true") return toLogin("CsrfInvalid");
+  if (await unreadableBody(req)) {
+    return wantsJson(req)
+      ? Response.json({ error: { code: "bad_request", message: "The sign-in request could not be read." } }, { status: 400 })
+      : toLogin("BadSignInRequest");
+  }
+  try {
+    const res = (await NextAuth(req as never, ctx as never, authOptions())) as Response;
+    const location = res.headers.get("location");
+    if (location && /[?&]csrf=true/.test(location)) return toLogin("CsrfInvalid");
+    return res;
+  } catch (err) {
+    console.error("next-auth request failed:", err);
+    return wantsJson(req)
+      ? Response.json({ error: { code: "internal_error", message: "Sign-in failed on our side; try again." } }, { status: 500 })
+      : toLogin("SignInFailed");
+  }
 }

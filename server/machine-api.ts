@@ -1,18 +1,18 @@
 /**
- * Route-handler plumbing for the machine API (`/v2`, `/api`): JSON bodies with a size limit and a
- * zod schema, errors in the contract's `{"error": {"code", "message"}}` shape, and `withApiKey`,
- * the one wrapper that authenticates Team API keys and checks their scope.
+ * The machine API's JSON family (`/v2`, `/api`): JSON bodies with a size limit and a zod schema,
+ * errors in the contract's `{"error": {"code", "message"}}` shape, and the wrappers that
+ * authenticate a request — `withApiKey` (Team API keys and their scope), `withApiKeyOrBearer` (a key
+ * or the user's own access token) and `withErrors` (handlers that authenticate another way).
  */
 import type { z } from "zod";
 import { getDb } from "@/db";
 import type { Database } from "@/db/client";
-import type { ApiKey } from "@/db/schema";
+import type { ApiKey, User } from "@/db/schema";
 import { type ApiKeyScope, apiKeyActor, authenticateApiKey } from "@/lib/api-keys";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { DomainError, isDomainError } from "@/lib/errors";
-import { requestMetaFrom } from "@/lib/next/request-meta";
-
-export const MAX_JSON_BYTES = 64 * 1024;
+import { authenticateBearer } from "@/lib/oauth/bearer";
+import { type RouteHandler, readBodyText, requestMetaFrom } from "./http";
 
 export function jsonError(code: string, message: string, status: number, extra: Record<string, unknown> = {}, headers?: HeadersInit): Response {
   return Response.json({ error: { code, message, ...extra } }, { status, headers });
@@ -33,31 +33,6 @@ export function errorResponse(err: unknown, meta?: RequestMeta): Response {
     500,
     meta?.requestId ? { request_id: meta.requestId } : {},
   );
-}
-
-/** Reads at most `maxBytes` of the body, refusing more (413) without buffering it all. */
-export async function readBodyBytes(req: Request, maxBytes: number, tooLarge = `The body is larger than ${maxBytes} bytes.`): Promise<Buffer> {
-  const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw new DomainError("payload_too_large", tooLarge, 413);
-  if (!req.body) return Buffer.alloc(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new DomainError("payload_too_large", tooLarge, 413);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks);
-}
-
-export async function readBodyText(req: Request, maxBytes = MAX_JSON_BYTES): Promise<string> {
-  return (await readBodyBytes(req, maxBytes)).toString("utf8");
 }
 
 /** Formats the first zod issue as one sentence naming the field. */
@@ -116,12 +91,19 @@ export function presentedApiKey(req: Request, forms: KeyHeaderForms = "vital"): 
   return null;
 }
 
+/** `Authorization: Bearer <jwt>` → the token, or null when the header is absent or another scheme. */
+export function bearerTokenOf(req: Request): string | null {
+  const auth = req.headers.get("authorization")?.trim();
+  const m = auth ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
+  return m ? m[1]! : null;
+}
+
 export function withApiKey<P = Record<string, string>>(
   scope: ApiKeyScope | null,
   handler: (req: Request, ctx: ApiKeyContext<P>) => Promise<Response>,
   opts: { headerForms?: KeyHeaderForms } = {},
-) {
-  return async (req: Request, routeCtx: { params: Promise<P> }): Promise<Response> => {
+): RouteHandler<P> {
+  return async (req, routeCtx) => {
     const meta = requestMetaFrom(req.headers);
     try {
       const db = await getDb();
@@ -134,11 +116,48 @@ export function withApiKey<P = Record<string, string>>(
 }
 
 /** For handlers that authenticate another way: just the error mapping and the request meta. */
-export function withErrors<P = Record<string, string>>(handler: (req: Request, ctx: { db: Database; meta: RequestMeta; params: P }) => Promise<Response>) {
-  return async (req: Request, routeCtx: { params: Promise<P> }): Promise<Response> => {
+export function withErrors<P = Record<string, string>>(
+  handler: (req: Request, ctx: { db: Database; meta: RequestMeta; params: P }) => Promise<Response>,
+): RouteHandler<P> {
+  return async (req, routeCtx) => {
     const meta = requestMetaFrom(req.headers);
     try {
       return await handler(req, { db: await getDb(), meta, params: await routeCtx.params });
+    } catch (err) {
+      return errorResponse(err, meta);
+    }
+  };
+}
+
+export interface KeyOrBearerContext<P> {
+  actor: Actor;
+  key: ApiKey | null;
+  /** With a bearer token: the user's row, read by the same statement that checked the token. */
+  bearerUser: User | null;
+  db: Database;
+  meta: RequestMeta;
+  params: P;
+}
+
+/**
+ * For user endpoints that accept either a Team API key (`X-Vital-API-Key`, with a scope) or the
+ * user's own SDK access token (`Authorization: Bearer <jwt>`). The key wins when both are sent: an
+ * SDK in API-key mode may carry a stale bearer header.
+ */
+export function withApiKeyOrBearer<P>(scope: ApiKeyScope, handler: (req: Request, ctx: KeyOrBearerContext<P>) => Promise<Response>): RouteHandler<P> {
+  return async (req, routeCtx) => {
+    const meta = requestMetaFrom(req.headers);
+    try {
+      const db = await getDb();
+      const params = await routeCtx.params;
+      const presented = presentedApiKey(req);
+      const bearer = bearerTokenOf(req);
+      if (!presented && bearer) {
+        const who = await authenticateBearer(db, bearer);
+        return await handler(req, { actor: who.actor, key: null, bearerUser: who.user, db, meta, params });
+      }
+      const key = await authenticateApiKey(db, presented, scope);
+      return await handler(req, { actor: apiKeyActor(key), key, bearerUser: null, db, meta, params });
     } catch (err) {
       return errorResponse(err, meta);
     }

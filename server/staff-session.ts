@@ -1,4 +1,5 @@
 import "server-only";
+import { headers } from "next/headers";
 import { forbidden, redirect } from "next/navigation";
 /**
  * The one way pages, server actions and route handlers learn who the staff member is and check
@@ -8,10 +9,11 @@ import { forbidden, redirect } from "next/navigation";
 import { getServerSession } from "next-auth";
 import { getDb } from "@/db";
 import type { Staff } from "@/db/schema";
-import type { Actor } from "@/lib/context";
+import type { Actor, RequestMeta } from "@/lib/context";
 import { can, type Permission } from "@/lib/staff/rbac";
 import { activeStaff } from "@/lib/staff/staff";
-import { authOptions } from "./auth-options";
+import { requestMetaFrom } from "./http";
+import { authOptions } from "./next-auth";
 
 export type StaffActor = Extract<Actor, { type: "staff" }> & { email: string; displayName: string };
 
@@ -43,4 +45,9 @@ export async function requireStaffPage(permission: Permission = "console:view", 
   if (!actor) redirect(stale ? "/login?error=SessionEnded" : "/login");
   if (!can(actor.role, permission, environment)) forbidden();
   return actor;
+}
+
+/** Request metadata inside a server component, server action or route handler. */
+export async function requestMeta(): Promise<RequestMeta> {
+  return requestMetaFrom(await headers());
 }

@@ -3,14 +3,14 @@
  * console with something in it. Never runs against DATABASE_URL (production seeds nothing).
  */
 import { count } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { staff } from "@/db/schema";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { createStaff } from "@/lib/staff/staff";
-import type { Database } from "./client";
-import { DEMO_STAFF } from "./demo-staff";
-import { staff } from "./schema";
-import { seedDevicesDemo } from "./seeds/devices";
-import { seedIdvDemo } from "./seeds/idv";
-import { seedTokensDemo } from "./seeds/tokens";
+import { seedDevicesDemo } from "./devices";
+import { seedIdvDemo } from "./idv";
+import { DEMO_STAFF } from "./staff";
+import { seedTokensDemo } from "./tokens";
 
 export { DEMO_STAFF };
 

@@ -4,7 +4,11 @@
  * fields in that order. Plain web-standard Response: usable from route handlers and tests alike.
  */
 import { z } from "zod";
+import { getDb } from "@/db";
+import type { Database } from "@/db/client";
+import type { RequestMeta } from "@/lib/context";
 import { isDomainError } from "@/lib/errors";
+import { type RouteHandler, readBodyText, requestMetaFrom } from "./http";
 
 export interface EnvelopeError {
   Key: string;
@@ -119,3 +123,29 @@ export const refreshBody = z.object({
   AccessToken: z.string("is required: the current (possibly expired) JWT").min(1, "is required: the current (possibly expired) JWT").max(8192, "is too long"),
   RefreshToken: z.string("is required").min(1, "is required").max(512, "is too long"),
 });
+
+/**
+ * The telematics route wrapper: request meta, the database, and every failure (including a body
+ * over 64 KiB) answered in the envelope. Handlers only parse, call lib/devices and map the result.
+ */
+export function withEnvelope(
+  handler: (req: Request, ctx: { db: Database; meta: RequestMeta; body: () => Promise<string> }) => Promise<Response>,
+): RouteHandler<Record<string, never>> {
+  return async (req) => {
+    const meta = requestMetaFrom(req.headers);
+    try {
+      return await handler(req, { db: await getDb(), meta, body: () => readBodyText(req) });
+    } catch (err) {
+      return envelopeFromError(err, meta.requestId);
+    }
+  };
+}
+
+/** Other methods on a telematics path: 405 in the envelope rather than an empty body. */
+export function methodNotAllowed(allowed: string): RouteHandler<Record<string, never>> {
+  return async () => {
+    const res = envelopeError(405, "method", `Use ${allowed} for this path.`);
+    res.headers.set("Allow", allowed);
+    return res;
+  };
+}

@@ -12,7 +12,7 @@ import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { recordApiKeyInstallation } from "@/lib/oauth/migration";
 import { refreshSdkSession } from "@/lib/oauth/refresh";
 import { revokeToken } from "@/lib/oauth/revoke";
-import { issueSignInToken } from "@/lib/sign-in";
+import { issueSignInToken } from "@/lib/sign-in-tokens";
 import { createUser, revokeSession, setUserDisabled } from "@/lib/users";
 
 const PEOPLE = [

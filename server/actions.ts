@@ -10,8 +10,7 @@ import type { Database } from "@/db/client";
 import type { RequestMeta } from "@/lib/context";
 import { isDomainError } from "@/lib/errors";
 import { can, type Permission, ROLE_LABELS } from "@/lib/staff/rbac";
-import { requestMeta } from "./request-meta";
-import { currentStaff, type StaffActor } from "./session";
+import { currentStaff, requestMeta, type StaffActor } from "./staff-session";
 
 export type ActionResult<T = undefined> = { ok: true; data: T; message?: string } | { ok: false; error: string; code: string; field?: string };
 

@@ -1,0 +1,76 @@
+/**
+ * What every adapter needs from a request, whichever family it belongs to: who sent it (the
+ * request id and, behind a trusted proxy, the client's address) and its body, read within a limit.
+ * Web-standard `Request` only, so the lean front and Next's route handlers share it.
+ */
+import { randomUUID } from "node:crypto";
+import { isIP } from "node:net";
+import { config } from "@/lib/config/env";
+import type { RequestMeta } from "@/lib/context";
+import { DomainError } from "@/lib/errors";
+
+/** The body limit of every JSON route unless it says otherwise (API.md: 64 KiB). */
+export const MAX_JSON_BYTES = 64 * 1024;
+
+/**
+ * The client IP, only from the header of a configured trusted proxy and only if it parses as an IP:
+ * without a proxy in front, any such header is the client's own word and is ignored.
+ */
+export function clientIp(h: Headers): string | null {
+  const header = config().trustedProxyHeader;
+  if (!header) return null;
+  const raw = h.get(header);
+  if (!raw) return null;
+  // X-Forwarded-For: "client, proxy1, proxy2" — the proxy we trust appended the last hop, so the
+  // client is the right-most entry the proxy itself wrote: with one trusted proxy, the last one.
+  const candidate =
+    header === "x-forwarded-for"
+      ? raw
+          .split(",")
+          .map((s) => s.trim())
+          .pop()
+      : raw.trim();
+  return candidate && isIP(candidate) ? candidate : null;
+}
+
+export function requestMetaFrom(h: Headers): RequestMeta {
+  const given = h.get("x-request-id");
+  return {
+    requestId: given && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID(),
+    ip: clientIp(h),
+    userAgent: h.get("user-agent"),
+  };
+}
+
+/** Reads at most `maxBytes` of the body, refusing more (413) without buffering it all. */
+export async function readBodyBytes(req: Request, maxBytes: number, tooLarge = `The body is larger than ${maxBytes} bytes.`): Promise<Buffer> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw new DomainError("payload_too_large", tooLarge, 413);
+  if (!req.body) return Buffer.alloc(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw new DomainError("payload_too_large", tooLarge, 413);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function readBodyText(req: Request, maxBytes = MAX_JSON_BYTES): Promise<string> {
+  return (await readBodyBytes(req, maxBytes)).toString("utf8");
+}
+
+/**
+ * Every adapter's shape: a web `Request` and the path's parameters in, a `Response` out. The
+ * parameters come as a promise because that is how Next passes them to route handlers; the lean
+ * front passes a resolved one.
+ */
+export type RouteContext<P> = { params: Promise<P> };
+export type RouteHandler<P = Record<string, string>> = (req: Request, ctx: RouteContext<P>) => Promise<Response>;

@@ -1,0 +1,33 @@
+/** Probes for load balancers and orchestrators. */
+import { databaseHandle } from "@/db";
+import { appliedSchemaVersion, expectedSchemaVersion } from "@/db/client";
+
+const NO_STORE = { "Cache-Control": "no-store" };
+
+/**
+ * GET /api/live — liveness: 200 {"status":"ok"} as long as the process serves requests, without
+ * touching the database (readiness is /api/health). `npm run bench` also uses it as the "empty
+ * route" baseline.
+ */
+export async function liveRoute(): Promise<Response> {
+  return Response.json({ status: "ok" }, { headers: NO_STORE });
+}
+
+/** GET /api/health — readiness: 200 when the database answers and the schema is current, 503 otherwise. */
+export async function healthRoute(): Promise<Response> {
+  const expected = expectedSchemaVersion();
+  try {
+    const handle = await databaseHandle();
+    const applied = await appliedSchemaVersion(handle.db);
+    const ok = applied === expected;
+    return Response.json(
+      { status: ok ? "ok" : "degraded", database: { kind: handle.kind, reachable: true }, schemaVersion: applied, expectedSchemaVersion: expected },
+      { status: ok ? 200 : 503, headers: NO_STORE },
+    );
+  } catch {
+    return Response.json(
+      { status: "unavailable", database: { reachable: false }, schemaVersion: null, expectedSchemaVersion: expected },
+      { status: 503, headers: NO_STORE },
+    );
+  }
+}
