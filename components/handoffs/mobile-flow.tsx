@@ -197,7 +197,12 @@ function PhotoStep({ step, busy, onSubmit }: { step: SessionStepState; busy: boo
       <p className="mt-1 text-sm text-slate-600">{PHOTO_HINT[step.type] ?? "Take a clear photo."}</p>
       <div className="mt-4 flex aspect-[4/3] items-center justify-center overflow-hidden rounded-lg border-2 border-dashed border-slate-300 bg-slate-50">
         {preview ? (
-          <img src={preview} alt="What you captured" className="h-full w-full object-contain" />
+          <img
+            src={preview}
+            // biome-ignore lint/a11y/noRedundantAlt: "Your photo" is what the person just took, in their words
+            alt="Your photo"
+            className="h-full w-full object-contain"
+          />
         ) : (
           <span className="text-sm text-slate-500">No photo yet</span>
         )}
