@@ -4,8 +4,8 @@
  * sweepers, and say where it is listening.
  */
 import { databaseHandle } from "@/db";
-import { DEMO_STAFF, seedDemo } from "@/db/seed";
 import { config } from "@/lib/config/env";
+import { DEMO_STAFF, seedDemo } from "@/lib/demo";
 import { ensureSigningKey } from "@/lib/oauth/signing-keys";
 import { startSweepers } from "@/lib/sweepers";
 
