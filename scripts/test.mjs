@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm test`: the whole suite, in the order that fails fastest.
- *   0. type check and lint/format check          (tsc --noEmit, biome check)
+ *   0. the SDK package's build (packages/sdk → dist; the tests import @tokendesk/sdk by its name),
+ *      type check and lint/format check          (tsc --noEmit, biome check)
  *   1. unit tests                                (vitest, no database)
  *   2. integration tests on embedded PGlite      (vitest, in-process domain core)
  *   3. integration tests on real PostgreSQL      (same files, TEST_DB=postgres)
@@ -74,6 +75,16 @@ function step(name, cmd, args, env = {}, kind = null) {
   }
 }
 
+// Every later step but lint imports the built SDK, so `npm test -- unit` builds it too.
+const needsSdk = ["typecheck", "unit", "pglite", "postgres", "http", "e2e"].some(wanted);
+if (needsSdk && !only.includes("sdk")) only.length && only.push("sdk");
+step("sdk", process.env.npm_execpath ? process.execPath : "npm", [
+  ...(process.env.npm_execpath ? [process.env.npm_execpath] : []),
+  "run",
+  "build",
+  "-w",
+  "@tokendesk/sdk",
+]);
 step("typecheck", bin("tsc"), ["--noEmit", "-p", "."]);
 step("lint", bin("biome"), ["check", "."]);
 vitest("unit", "unit");

@@ -1,13 +1,13 @@
 /**
  * `tokendesk device ...`: a device simulator for support and QA. It runs the real client SDK
- * (lib/sdk) with its state in a file, so each step an app takes — configure an API key, sign in
+ * (@tokendesk/sdk, packages/sdk) with its state in a file, so each step an app takes — configure an API key, sign in
  * with a sign-in token, call the API, migrate, sign out — can be reproduced one command at a time
  * against any tokendesk deployment. It talks HTTP only and never opens the database.
  */
 import path from "node:path";
+import { createTokendeskClient, type Environment, isSdkError, type TokendeskClient } from "@tokendesk/sdk";
+import { fileStorage } from "@tokendesk/sdk/node";
 import type { Command } from "commander";
-import { createTokendeskClient, type Environment, isSdkError, type TokendeskClient } from "@/lib/sdk";
-import { fileStorage } from "@/lib/sdk/node";
 import { CliError, say } from "../context";
 
 interface DeviceOptions {

@@ -1,14 +1,15 @@
 /**
- * The client SDK (lib/sdk) against a real tokendesk server on PostgreSQL: the whole sign-in-once
+ * The client SDK (@tokendesk/sdk, packages/sdk) against a real tokendesk server on PostgreSQL: the whole sign-in-once
  * lifecycle, migration from an API key (and each way it is refused), single-flight refresh, and
  * what the SDK does when the user is deleted or disabled.
  */
+
+import { createTokendeskClient, isSdkError, memoryStorage, type TokendeskClient } from "@tokendesk/sdk";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type DatabaseHandle, openDatabase, queryRows } from "@/db/client";
 import { type ApiKeyScope, createApiKey } from "@/lib/api-keys";
 import { NO_REQUEST, systemActor } from "@/lib/context";
-import { createTokendeskClient, isSdkError, memoryStorage, type TokendeskClient } from "@/lib/sdk";
 
 const baseUrl = inject("baseUrl");
 let db: DatabaseHandle;

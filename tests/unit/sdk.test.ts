@@ -1,13 +1,15 @@
+import { createTokendeskClient, isSdkError, type KeyValueStore, keyValueStorage, memoryStorage, type SdkStatus } from "@tokendesk/sdk";
 import { describe, expect, it } from "vitest";
-import { createTokendeskClient, isSdkError, memoryStorage } from "@/lib/sdk";
 
 const TOKEN = `sit_sandbox_us_${"a".repeat(49)}`;
 const KEY = `sk_us_${"b".repeat(49)}`;
 
 /** A stand-in for tokendesk's token endpoint and one user-scoped route, counting what it sees. */
 function fakeServer(opts: { refreshError?: { error: string; error_description: string } } = {}) {
-  const seen = { exchanges: [] as URLSearchParams[], refreshes: 0, revokes: 0, calls: 0, headers: [] as Headers[] };
+  const seen = { exchanges: [] as URLSearchParams[], refreshes: 0, reused: 0, revokes: 0, calls: 0, headers: [] as Headers[] };
   let generation = 0;
+  // Like tokendesk, one live refresh token at a time: presenting a rotated one is reuse.
+  let live = "rt-0";
   const fetchImpl: typeof fetch = async (input, init) => {
     const url = new URL(String(input));
     const headers = new Headers(init?.headers);
@@ -17,7 +19,12 @@ function fakeServer(opts: { refreshError?: { error: string; error_description: s
         seen.refreshes++;
         await new Promise((r) => setTimeout(r, 5));
         if (opts.refreshError) return Response.json(opts.refreshError, { status: 400 });
+        if (form.get("refresh_token") !== live) {
+          seen.reused++;
+          return Response.json({ error: "invalid_grant", error_description: "refresh_token_reused" }, { status: 400 });
+        }
         generation++;
+        live = `rt-${generation}`;
         return Response.json({ access_token: `at-${generation}`, refresh_token: `rt-${generation}`, expires_in: 3600 });
       }
       seen.exchanges.push(form);
@@ -123,5 +130,125 @@ describe("client SDK", () => {
     expect(seen.revokes).toBe(1);
     expect(await sdk.status()).toEqual(new Set());
     await expect(sdk.fetch("/v2/user/u1")).rejects.toMatchObject({ code: "notSignedIn" });
+  });
+});
+
+/** An expo-secure-store look-alike: async, and it refuses keys outside [A-Za-z0-9._-] as the real one does. */
+function fakeSecureStore(): KeyValueStore & { items: Map<string, string> } {
+  const items = new Map<string, string>();
+  const check = (key: string) => {
+    if (!/^[\w.-]+$/.test(key)) throw new Error(`Invalid key: ${key}`);
+  };
+  return {
+    items,
+    getItem: async (key) => {
+      check(key);
+      return items.get(key) ?? null;
+    },
+    setItem: async (key, value) => {
+      check(key);
+      items.set(key, value);
+    },
+    removeItem: async (key) => {
+      check(key);
+      items.delete(key);
+    },
+  };
+}
+
+describe("client SDK: several instances on one store", () => {
+  it("two clients on one store, 50 concurrent calls each across an expiry: one refresh, no reuse, both stay signed in", async () => {
+    let now = 1_000_000;
+    const { seen, fetchImpl } = fakeServer();
+    const store = fakeSecureStore();
+    // Two adapter objects over one store, as two parts of an app (or two tabs) would have.
+    const a = createTokendeskClient({ baseUrl: "https://td.test", storage: keyValueStorage(store), fetch: fetchImpl, now: () => now });
+    const b = createTokendeskClient({ baseUrl: "https://td.test", storage: keyValueStorage(store), fetch: fetchImpl, now: () => now });
+    await a.signIn(TOKEN);
+    expect(await b.currentUserId()).toBe("u1");
+    for (let round = 1; round <= 3; round++) {
+      now += 3600 * 1000; // past the access token's expiry
+      const statuses = await Promise.all([a, b].flatMap((client) => Array.from({ length: 50 }, () => client.fetch("/v2/user/u1").then((r) => r.status))));
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      expect(seen.refreshes).toBe(round);
+    }
+    expect(seen.reused).toBe(0);
+    expect(await a.status()).toEqual(new Set(["configured", "signedIn", "useSignInToken"]));
+    expect(await b.status()).toEqual(new Set(["configured", "signedIn", "useSignInToken"]));
+    expect([...store.items.keys()]).toEqual(["tokendesk.state.v1"]);
+  });
+
+  it("a client whose stored session was refreshed by another adopts it after a 401 instead of refreshing", async () => {
+    const { seen, fetchImpl } = fakeServer();
+    // The server no longer accepts at-0 once it has been refreshed away.
+    const server: typeof fetch = async (input, init) => {
+      const auth = new Headers(init?.headers).get("authorization");
+      if (seen.refreshes > 0 && auth === "Bearer at-0") return new Response(null, { status: 401 });
+      return fetchImpl(input, init);
+    };
+    const storage = memoryStorage();
+    const a = createTokendeskClient({ baseUrl: "https://td.test", storage, fetch: server, now: () => Date.now() + 3600 * 1000 });
+    const b = createTokendeskClient({ baseUrl: "https://td.test", storage, fetch: server });
+    await b.signIn(TOKEN);
+    expect((await b.fetch("/v2/user/u1")).status).toBe(200); // b holds at-0 in memory
+    expect((await a.fetch("/v2/user/u1")).status).toBe(200); // at-0 has expired for a: a refreshes to at-1
+    const res = await b.fetch("/v2/user/u1"); // 401 with at-0; b finds at-1 in the store and retries with it
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { auth: string }).auth).toBe("Bearer at-1");
+    expect(seen.refreshes).toBe(1);
+    expect(seen.reused).toBe(0);
+  });
+
+  it("tells status listeners about its own changes and another instance's, until they unsubscribe", async () => {
+    const { fetchImpl } = fakeServer();
+    const store = fakeSecureStore();
+    const a = createTokendeskClient({ baseUrl: "https://td.test", storage: keyValueStorage(store), fetch: fetchImpl });
+    const b = createTokendeskClient({ baseUrl: "https://td.test", storage: keyValueStorage(store), fetch: fetchImpl });
+    const seenByA: SdkStatus[][] = [];
+    const seenByB: SdkStatus[][] = [];
+    const stopA = a.onStatusChange((s) => seenByA.push([...s].sort()));
+    b.onStatusChange((s) => seenByB.push([...s].sort()));
+    await a.status();
+    await b.status();
+    await a.signIn(TOKEN);
+    expect(seenByA).toEqual([["configured", "signedIn", "useSignInToken"]]);
+    // b hears it on the store's BroadcastChannel (or at its next read of the store).
+    await expect.poll(() => seenByB).toEqual([["configured", "signedIn", "useSignInToken"]]);
+    stopA();
+    await b.signOut();
+    await expect.poll(() => seenByB.length).toBe(2);
+    expect(seenByB[1]).toEqual([]);
+    await a.status();
+    expect(seenByA).toHaveLength(1); // unsubscribed
+    a.close();
+    b.close();
+  });
+});
+
+describe("client SDK: timeouts and aborts", () => {
+  /** A server that never answers, but lets the request be aborted, as fetch does. */
+  const hanging: typeof fetch = (_input, init) =>
+    new Promise((_resolve, reject) => {
+      if (init?.signal?.aborted) reject(new DOMException("aborted", "AbortError"));
+      init?.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+    });
+
+  it("gives up after timeoutMs with the code timeout", async () => {
+    const sdk = createTokendeskClient({ baseUrl: "https://td.test", storage: memoryStorage(), fetch: hanging, timeoutMs: 50 });
+    await expect(sdk.signIn(TOKEN)).rejects.toMatchObject({ code: "timeout" });
+    expect(await sdk.status()).toEqual(new Set());
+  });
+
+  it("stops when the caller's AbortSignal fires, with the code aborted", async () => {
+    const { fetchImpl } = fakeServer();
+    const storage = memoryStorage();
+    await createTokendeskClient({ baseUrl: "https://td.test", storage, fetch: fetchImpl }).signIn(TOKEN);
+    const sdk = createTokendeskClient({ baseUrl: "https://td.test", storage, fetch: hanging });
+    const controller = new AbortController();
+    const call = sdk.fetch("/v2/user/u1", { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20); // while the request is under way
+    await expect(call).rejects.toMatchObject({ code: "aborted" });
+    const already = AbortSignal.abort();
+    await expect(sdk.fetch("/v2/user/u1", { signal: already })).rejects.toMatchObject({ code: "aborted" });
   });
 });

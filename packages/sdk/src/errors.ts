@@ -10,17 +10,20 @@ export type SdkErrorCode =
   | "userDisabled"
   | "sessionEnded"
   | "network"
+  | "timeout"
+  | "aborted"
   | "http";
 
 export class TokendeskSdkError extends Error {
   override name = "TokendeskSdkError";
-  constructor(
-    readonly code: SdkErrorCode,
-    message: string,
-    readonly status?: number,
-    readonly detail?: unknown,
-  ) {
+  readonly code: SdkErrorCode;
+  readonly status: number | undefined;
+  readonly detail: unknown;
+  constructor(code: SdkErrorCode, message: string, status?: number, detail?: unknown) {
     super(message);
+    this.code = code;
+    this.status = status;
+    this.detail = detail;
   }
 }
 
