@@ -1,0 +1,192 @@
+/**
+ * @tokendesk/sdk as an integrator gets it: `npm pack` of packages/sdk, installed from the tarball into
+ * an empty project, then used from Node (ESM and CommonJS, both entry points), type-checked through
+ * its exports map, and — two app processes on one state file, 50 concurrent calls each across
+ * access-token expiries — never presenting a refresh token the other process already rotated.
+ */
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import readline from "node:readline";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DatabaseHandle } from "@/db/client";
+import { queryRows } from "@/db/client";
+import { baseUrl, createUserOver, issueOver, mintKey, openTestDb } from "../helpers/machine-api";
+import { ROOT } from "../helpers/server";
+
+let db: DatabaseHandle;
+let key: string;
+let work: string;
+let project: string;
+
+/** Runs a command without blocking this process's event loop (a blocked loop leaves fetch a dead keep-alive socket). */
+function run(cmd: string, args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { cwd, encoding: "utf8", maxBuffer: 16 << 20, env: { ...process.env, npm_config_update_notifier: "false" } }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(" ")} failed: ${err.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
+    );
+  });
+}
+
+async function node(file: string, args: string[]): Promise<unknown> {
+  return JSON.parse((await run(process.execPath, [file, ...args], project)).trim().split("\n").at(-1)!);
+}
+
+beforeAll(async () => {
+  db = await openTestDb();
+  key = (await mintKey(db)).key;
+  work = fs.mkdtempSync(path.join(os.tmpdir(), "tokendesk-sdk-pack-"));
+  // What an integrator does: pack, then install the tarball into a project that has nothing else.
+  const [packed] = JSON.parse(await run("npm", ["pack", "--json", "--pack-destination", work], path.join(ROOT, "packages", "sdk"))) as { filename: string }[];
+  project = path.join(work, "app");
+  fs.mkdirSync(project);
+  fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "sdk-consumer", private: true, type: "module" }));
+  await run("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", path.join(work, packed!.filename)], project);
+  for (const f of ["race-process.mjs", "consumer.ts"]) fs.copyFileSync(path.join(ROOT, "tests", "http", "sdk-package", f), path.join(project, f));
+});
+
+afterAll(async () => {
+  await db?.close();
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+async function newSignInToken(): Promise<{ userId: string; token: string }> {
+  const { user_id } = await createUserOver(key);
+  return { userId: user_id, token: await issueOver(key, user_id) };
+}
+
+describe("the packed SDK in an empty project", () => {
+  it("ships only the build, the README and the changelog, and no source maps or tests", async () => {
+    const files = await run("npm", ["ls", "--json"], project);
+    expect(JSON.parse(files).dependencies["@tokendesk/sdk"].version).toMatch(/^\d+\.\d+\.\d+$/);
+    const shipped = fs
+      .readdirSync(path.join(project, "node_modules", "@tokendesk", "sdk"), { recursive: true })
+      .map(String)
+      .sort();
+    expect(shipped).toEqual(
+      expect.arrayContaining([
+        "CHANGELOG.md",
+        "README.md",
+        "dist/index.cjs",
+        "dist/index.d.cts",
+        "dist/index.d.ts",
+        "dist/index.js",
+        "dist/node.cjs",
+        "dist/node.js",
+        "package.json",
+      ]),
+    );
+    expect(shipped.filter((f) => f.startsWith("src") || f.endsWith(".map"))).toEqual([]);
+  });
+
+  it("works from Node as ESM: signs in, calls the API as the user, signs out", async () => {
+    const { userId, token } = await newSignInToken();
+    const script = path.join(project, "esm.mjs");
+    fs.writeFileSync(
+      script,
+      `import { createTokendeskClient, memoryStorage } from "@tokendesk/sdk";
+       const [baseUrl, token] = process.argv.slice(2);
+       const sdk = createTokendeskClient({ baseUrl, storage: memoryStorage() });
+       const { userId } = await sdk.signIn(token);
+       const res = await sdk.fetch("/v2/user/" + userId);
+       const body = await res.json();
+       const before = [...(await sdk.status())].sort();
+       await sdk.signOut();
+       console.log(JSON.stringify({ userId, status: res.status, body, before, after: [...(await sdk.status())] }));`,
+    );
+    const out = (await node(script, [baseUrl(), token])) as Record<string, any>;
+    expect(out).toMatchObject({ userId, status: 200, body: { user_id: userId }, before: ["configured", "signedIn", "useSignInToken"], after: [] });
+    const [session] = await queryRows<{ revoked_at: Date | null }>(db.db, sql`select revoked_at from sdk_sessions where user_id = ${userId}::uuid`);
+    expect(session!.revoked_at).not.toBeNull();
+  });
+
+  it("works from Node as CommonJS, with fileStorage from @tokendesk/sdk/node keeping the session across runs", async () => {
+    const { userId, token } = await newSignInToken();
+    const script = path.join(project, "cjs.cjs");
+    const state = path.join(work, "cjs-state.json");
+    fs.writeFileSync(
+      script,
+      `const { createTokendeskClient } = require("@tokendesk/sdk");
+       const { fileStorage } = require("@tokendesk/sdk/node");
+       const [baseUrl, state, token] = process.argv.slice(2);
+       (async () => {
+         const sdk = createTokendeskClient({ baseUrl, storage: fileStorage(state) });
+         if (token) await sdk.signIn(token);
+         const userId = await sdk.currentUserId();
+         const res = await sdk.fetch("/v2/user/" + userId);
+         console.log(JSON.stringify({ userId, status: res.status }));
+       })();`,
+    );
+    expect(await node(script, [baseUrl(), state, token])).toEqual({ userId, status: 200 });
+    expect(await node(script, [baseUrl(), state])).toEqual({ userId, status: 200 }); // a second launch, no sign-in
+    expect(fs.statSync(state).mode & 0o777).toBe(0o600);
+  });
+
+  it("type-checks a TypeScript consumer against the shipped declarations (both entry points)", async () => {
+    fs.writeFileSync(
+      path.join(project, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: { target: "ES2022", lib: ["ES2022", "DOM"], module: "nodenext", moduleResolution: "nodenext", strict: true, noEmit: true, types: [] },
+        files: ["consumer.ts"],
+      }),
+    );
+    await run(path.join(ROOT, "node_modules", ".bin", "tsc"), ["-p", project], project);
+  });
+});
+
+describe("two processes on one state file", () => {
+  it("50 concurrent calls each across three access-token expiries: one family, no sign-out, no reuse", async () => {
+    const { userId, token } = await newSignInToken();
+    const state = path.join(work, "race-state.json");
+    const script = path.join(project, "race-process.mjs");
+    expect(await node(script, ["signin", baseUrl(), state, token])).toEqual({ userId });
+
+    const procs = [0, 1].map(() => spawn(process.execPath, [script, "serve", baseUrl(), state], { cwd: project }));
+    const readers = procs.map((p) => readline.createInterface({ input: p.stdout })[Symbol.asyncIterator]());
+    const errors = procs.map((p) => {
+      let err = "";
+      p.stderr.on("data", (d) => (err += d));
+      return () => err;
+    });
+    const next = async (i: number) => {
+      const line = await readers[i]!.next();
+      if (line.done) throw new Error(`process ${i} ended: ${errors[i]!()}`);
+      return JSON.parse(line.value) as { ready?: boolean; statuses?: (number | string)[]; status?: string[] };
+    };
+    try {
+      expect(await Promise.all([next(0), next(1)])).toEqual([{ ready: true }, { ready: true }]);
+      for (let round = 1; round <= 3; round++) {
+        const skew = round * 2 * 3600 * 1000; // both clocks past the access token's expiry (1 h)
+        for (const p of procs) (p as ChildProcessWithoutNullStreams).stdin.write(`go ${skew}\n`);
+        const answers = await Promise.all([next(0), next(1)]);
+        for (const a of answers) {
+          expect(a.statuses).toEqual(Array(50).fill(200));
+          expect(a.status).toEqual(["configured", "signedIn", "useSignInToken"]);
+        }
+      }
+    } finally {
+      for (const p of procs) p.stdin.end();
+      await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once("exit", r)))));
+    }
+
+    const sessions = await queryRows<{ id: string; revoked_at: Date | null }>(
+      db.db,
+      sql`select id, revoked_at from sdk_sessions where user_id = ${userId}::uuid`,
+    );
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]!.revoked_at).toBeNull();
+    // Exactly one refresh per expiry: the process that came second adopted the other's session.
+    const [tokens] = await queryRows<{ n: number; live: number }>(
+      db.db,
+      sql`select count(*)::int as n, count(*) filter (where rotated_at is null)::int as live from refresh_tokens where session_id = ${sessions[0]!.id}::uuid`,
+    );
+    expect(tokens).toEqual({ n: 4, live: 1 });
+    const [reuse] = await queryRows<{ n: number }>(
+      db.db,
+      sql`select count(*)::int as n from audit_events where action = 'refresh_token.reuse_detected' and target_id = ${sessions[0]!.id}`,
+    );
+    expect(reuse!.n).toBe(0);
+  });
+});
