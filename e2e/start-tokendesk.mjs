@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Starts the production build for the end-to-end tests on an empty embedded database, so that the
+// Starts the production server (server.ts) for the end-to-end tests on an empty embedded database, so that the
 // demo team is seeded afresh and no earlier run's state (lockouts, staff changes) leaks in.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -19,10 +19,10 @@ if (!fs.existsSync(path.join(root, distDir, "BUILD_ID"))) {
   console.error(`start-tokendesk: no production build in ${distDir}; run \`npm test\` (it builds) or \`npx next build\`.`);
   process.exit(2);
 }
-const server = spawn(
-  process.execPath,
-  [path.join(root, "node_modules", "next", "dist", "bin", "next"), "start", "-p", process.env.E2E_PORT ?? "3210", "-H", "127.0.0.1"],
-  { cwd: root, stdio: "inherit", env: process.env },
-);
+const server = spawn(process.execPath, ["--import", "tsx", path.join(root, "server.ts")], {
+  cwd: root,
+  stdio: "inherit",
+  env: { ...process.env, PORT: process.env.E2E_PORT ?? "3210", HOST: "127.0.0.1" },
+});
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => server.kill(sig));
 server.on("exit", (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

@@ -1,5 +1,6 @@
 /**
- * What a tokendesk server does once when it starts (called from instrumentation.ts): open and
+ * What a tokendesk server does once when it starts (called by server.ts, and by instrumentation.ts
+ * when Next runs on its own): open and
  * migrate the database, seed the demo team on an empty embedded database, start the background
  * sweepers, and say where it is listening.
  */
@@ -30,12 +31,17 @@ export async function bootstrapServer(): Promise<void> {
   console.log(`${lines.join("\n")}\n`);
 }
 
-/** bootstrapServer, stopping the process with one sentence if configuration or database fail. */
-export async function startServer(): Promise<void> {
-  try {
-    await bootstrapServer();
-  } catch (err) {
+const globalForStart = globalThis as unknown as { __tokendeskStarted?: Promise<void> };
+
+/**
+ * bootstrapServer once per process, stopping the process with one sentence if configuration or
+ * database fail. server.ts calls it before listening and Next's instrumentation hook calls it again
+ * from Next's own copy of this module: the promise on globalThis makes the second call a no-op.
+ */
+export function startServer(): Promise<void> {
+  globalForStart.__tokendeskStarted ??= bootstrapServer().catch((err) => {
     console.error(`\ntokendesk cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
-  }
+  });
+  return globalForStart.__tokendeskStarted;
 }

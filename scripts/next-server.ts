@@ -1,6 +1,7 @@
 /**
- * Starts the production build (`next start`) as a child process on loopback with the given
- * environment, and waits until /api/health answers 200. Shared by the HTTP tests
+ * Starts the production server (server.ts: the lean front with the production build of Next behind
+ * it) as a child process on loopback with the given environment, and waits until /api/health
+ * answers 200. Shared by the HTTP tests
  * (tests/helpers/server.ts) and the benchmarks (scripts/bench/lib.ts), which also need the child
  * (its pid, for CPU accounting) and extra Node flags (CPU profiles).
  */
@@ -45,15 +46,11 @@ export async function startNextServer(opts: NextServerOptions): Promise<NextServ
   const url = `http://127.0.0.1:${port}`;
   const timeoutMs = opts.timeoutMs ?? 120_000;
   let log = "";
-  const child = spawn(
-    process.execPath,
-    [...(opts.nodeArgs ?? []), path.join(ROOT, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "127.0.0.1"],
-    {
-      cwd: ROOT,
-      env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PUBLIC_URL: url, PORT: String(port), ...opts.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), "--import", "tsx", path.join(ROOT, "server.ts")], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PUBLIC_URL: url, PORT: String(port), HOST: "127.0.0.1", ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   child.stdout!.on("data", (d) => (log += d));
   child.stderr!.on("data", (d) => (log += d));
   const deadline = Date.now() + timeoutMs;

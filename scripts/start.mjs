@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// `npm start`: build once if there is no production build yet, then serve it. Migrations, the demo
-// seed and the start-up banner happen inside the server (instrumentation.ts) so that `next start`
-// run directly behaves the same.
+// `npm start`: build once if there is no production build yet, then run server.ts (the lean front
+// and Next behind it). Migrations, the demo seed and the start-up banner happen inside the server.
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -16,10 +15,10 @@ if (!fs.existsSync(path.join(root, process.env.NEXT_DIST_DIR || ".next", "BUILD_
 }
 
 const port = process.env.PORT ?? "3000";
-const server = spawn(process.execPath, [nextBin, "start", "-p", port, ...process.argv.slice(2)], {
+const server = spawn(process.execPath, ["--import", "tsx", path.join(root, "server.ts"), ...process.argv.slice(2)], {
   cwd: root,
   stdio: "inherit",
-  env: { NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", ...process.env },
+  env: { NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", ...process.env, PORT: port },
 });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => server.kill(sig));
 server.on("exit", (code) => process.exit(code ?? 0));

@@ -1,0 +1,35 @@
+/**
+ * The tokendesk process: `npm start`, `npm run dev` and the container all run this file (through
+ * tsx, as the CLI does). It opens and migrates the database and starts the background jobs
+ * (lib/bootstrap.ts), prepares Next for the console and public pages, and listens with the lean
+ * front of server/front.ts, which serves the machine API itself.
+ *
+ * Environment: PORT (3000), HOST (0.0.0.0), NODE_ENV (production unless `npm run dev`), and
+ * TOKENDESK_FRONT=next to hand every path to Next (the benchmark's baseline for the old routes).
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import next from "next";
+import { startServer } from "@/lib/bootstrap";
+import { createFront } from "@/server/front";
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+const dev = process.env.NODE_ENV !== "production";
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? "0.0.0.0";
+
+await startServer();
+const app = next({ dev, dir: root, hostname: host === "0.0.0.0" ? "localhost" : host, port });
+await app.prepare();
+const handle = app.getRequestHandler();
+const server = createFront({ next: (req, res) => handle(req, res), machineApi: process.env.TOKENDESK_FRONT !== "next" });
+server.listen(port, host);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    server.close();
+    // In-flight requests get a moment; a second signal (or this timer) ends the process.
+    setTimeout(() => process.exit(0), 5_000).unref();
+    process.once(signal, () => process.exit(0));
+  });
+}

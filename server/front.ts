@@ -1,0 +1,110 @@
+/**
+ * The front of every tokendesk process (started by server.ts): a plain Node HTTP server that
+ * refuses what no route should ever see (server/limits.ts), serves the machine API itself through
+ * Hono — the adapters of server/routes, web Request in and Response out — and hands every other
+ * path (the console, the public pages, next-auth, the console's JSON) to Next's request handler.
+ *
+ * Why: Next's per-request machinery costs ~1 ms of CPU even for an empty route handler, which is
+ * most of what a token operation costs; the machine API does not need a page framework.
+ */
+import { randomUUID } from "node:crypto";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import { getRequestListener } from "@hono/node-server";
+import { type Context, Hono } from "hono";
+import { MAX_HEADER_BYTES, type Refusal, refusalOf } from "./limits";
+import { jsonError } from "./machine-api";
+import { oauthJson } from "./oauth";
+import { type Family, MACHINE_PREFIXES, MACHINE_ROUTES, type MachineRoute, machineFamilyOf } from "./routes";
+import { envelopeError } from "./telematics";
+
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+export interface FrontOptions {
+  /** Next's request handler, for every path the machine API does not own. */
+  next: NodeHandler;
+  /** false: every path goes to Next (the benchmark's "old route" baseline). */
+  machineApi?: boolean;
+}
+
+/** Which request field a front refusal is about, for the telematics envelope's Key. */
+const TELEMATICS_KEY: Record<string, string> = {
+  payload_too_large: "body",
+  length_required: "body",
+  header_too_large: "User-Agent",
+  method_not_allowed: "method",
+  not_found: "path",
+  bad_request: "path",
+};
+
+/**
+ * A refusal of the front's in the shape of the path's family: the JSON API's error, RFC 6749's
+ * `invalid_request` (the RFC has no codes for transport refusals) or the telematics envelope.
+ */
+export function familyError(family: Family, status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
+  if (family === "oauth") return oauthJson({ error: "invalid_request", error_description: message }, status, headers);
+  if (family === "telematics") return envelopeError(status, TELEMATICS_KEY[code] ?? "request", message, headers);
+  return jsonError(code, message, status, {}, { "Cache-Control": "no-store", ...headers });
+}
+
+function paramsOf(c: Context): Promise<Record<string, string>> {
+  return Promise.resolve(c.req.param() as Record<string, string>);
+}
+
+/** The machine API as a Hono app: each route, then a 405 (with Allow) for its path, then the family's 404. */
+export function machineApp(routes: readonly MachineRoute[] = MACHINE_ROUTES): Hono {
+  const app = new Hono();
+  for (const route of routes) {
+    app.on(route.method, route.path, (c) => route.handler(c.req.raw, { params: paramsOf(c) }));
+  }
+  const methodsByPath = new Map<string, { family: Family; methods: string[] }>();
+  for (const r of routes) {
+    const entry = methodsByPath.get(r.path) ?? { family: r.family, methods: [] };
+    entry.methods.push(r.method);
+    methodsByPath.set(r.path, entry);
+  }
+  for (const [path, { family, methods }] of methodsByPath) {
+    const allow = methods.join(", ");
+    app.all(path, (c) => familyError(family, 405, "method_not_allowed", `Use ${allow} for ${c.req.path}.`, { Allow: allow }));
+  }
+  for (const { prefix, family } of MACHINE_PREFIXES) {
+    const pattern = prefix.endsWith("/") ? `${prefix}*` : prefix;
+    app.all(pattern, (c) => familyError(family, 404, "not_found", `There is no ${c.req.method} ${c.req.path} in this API.`));
+  }
+  return app;
+}
+
+function writeRefusal(res: ServerResponse, refusal: Refusal, family: Family | null): void {
+  res.setHeader("Connection", "close");
+  if (family === null) {
+    res.writeHead(refusal.status, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" });
+    res.end(`${refusal.message}\n`);
+    return;
+  }
+  const answer = familyError(family, refusal.status, refusal.code, refusal.message);
+  res.writeHead(answer.status, Object.fromEntries(answer.headers));
+  void answer.text().then((body) => res.end(body));
+}
+
+/** The request id every answer carries and every audit event of the request records. */
+function ensureRequestId(req: IncomingMessage, res: ServerResponse): void {
+  const given = req.headers["x-request-id"];
+  const id = typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+  req.headers["x-request-id"] = id;
+  res.setHeader("X-Request-Id", id);
+}
+
+export function createFront(opts: FrontOptions): http.Server {
+  const serveMachine = getRequestListener(machineApp().fetch, { overrideGlobalObjects: false });
+  const machineApi = opts.machineApi !== false;
+  return http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const pathname = q === -1 ? url : url.slice(0, q);
+    const family = machineApi ? machineFamilyOf(pathname) : null;
+    const refusal = refusalOf(req, pathname, family);
+    if (refusal) return writeRefusal(res, refusal, family);
+    ensureRequestId(req, res);
+    if (family) return void serveMachine(req, res);
+    return void opts.next(req, res);
+  });
+}
