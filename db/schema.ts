@@ -4,7 +4,7 @@
  * SHA-256/HMAC digests, passwords as argon2id hashes, signing keys encrypted with TOKENDESK_SECRET.
  */
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, bigserial, check, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 /** bytea as a Node Buffer, whichever driver read it (PGlite answers Uint8Array). */
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -113,8 +113,23 @@ export const auditSeals = pgTable("audit_seals", {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Environments, Team API keys, users (Junction-style)
+// The deployment, environments, Team API keys, users (Junction-style)
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * The deployment itself, one row: its team id is Junction's `team_id` on every user, stable for the
+ * life of the database. The migration that created the table inserts the row, so the id is drawn
+ * at first start (lib/settings/deployment.ts puts it back if the table was emptied).
+ */
+export const deployment = pgTable(
+  "deployment",
+  {
+    id: integer("id").primaryKey().default(1),
+    teamId: uuid("team_id").notNull().default(sql`gen_random_uuid()`),
+    createdAt: createdAt(),
+  },
+  (t) => [check("deployment_one_row", sql`${t.id} = 1`)],
+);
 
 /** Per-environment token lifetimes, editable by admins (lib/settings). */
 export const environmentSettings = pgTable("environment_settings", {
@@ -170,6 +185,8 @@ export const users = pgTable(
     // A client user id names one live user per environment and region; a deleted user frees it.
     uniqueIndex("users_client_user_id_key").on(t.environment, t.region, t.clientUserId).where(sql`deleted_at is null`),
     index("users_created_idx").on(t.createdAt.desc(), t.id.desc()),
+    // Junction's list (GET /v2/user?offset&limit): one environment and region, live users, newest first.
+    index("users_list_idx").on(t.environment, t.region, t.createdAt.desc(), t.id.desc()).where(sql`deleted_at is null`),
     index("users_client_user_id_prefix_idx").on(sql`lower(client_user_id) text_pattern_ops`),
     index("users_email_prefix_idx").on(sql`lower(email) text_pattern_ops`),
     index("users_name_prefix_idx").on(sql`lower(name) text_pattern_ops`),

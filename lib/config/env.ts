@@ -39,6 +39,10 @@ const schema = z.object({
     (v) => v === undefined || ["x-forwarded-for", "x-real-ip", "cf-connecting-ip", "none"].includes(v.toLowerCase()),
     "must be one of x-forwarded-for, x-real-ip, cf-connecting-ip or none",
   ),
+  CORS_ALLOWED_ORIGINS: optionalString.refine(
+    (v) => v === undefined || v.split(",").every((o) => /^https?:\/\/[^/\s*]+$/.test(o.trim())),
+    "must be a comma-separated list of exact origins such as https://app.example.com (scheme and host, no path, no *)",
+  ),
   OIDC_ISSUER: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), "must be an http(s) URL"),
   OIDC_CLIENT_ID: optionalString,
   OIDC_CLIENT_SECRET: optionalString,
@@ -72,6 +76,8 @@ export interface Config {
   port: number;
   publicUrl: string;
   trustedProxyHeader: string | null;
+  /** Browser origins allowed to call the SDK's endpoints (CORS); empty = none. */
+  corsAllowedOrigins: string[];
   oidc: OidcConfig | null;
   production: boolean;
 }
@@ -143,6 +149,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     port,
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ""),
     trustedProxyHeader: proxy && proxy !== "none" ? proxy : null,
+    // Origins are compared as browsers send them: scheme://host[:port], lowercase, no trailing slash.
+    corsAllowedOrigins: (e.CORS_ALLOWED_ORIGINS ?? "")
+      .split(",")
+      .map((o) => o.trim().toLowerCase())
+      .filter(Boolean),
     oidc,
     production: e.NODE_ENV === "production",
   };

@@ -20,6 +20,7 @@ import { assertKeyScope, isUuid, loadUserFor, staffReason, userNotFound } from "
 import { type SessionView, toSessionView, toUserView, type UserView } from "./types";
 
 export { isUuid } from "./access";
+export { DEFAULT_LIST_LIMIT, listUsers, MAX_LIST_LIMIT, TOTAL_EXACT_UP_TO, type UserList } from "./list";
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type SearchUsersInput, searchUsers, type UserPage } from "./search";
 export * from "./types";
 

@@ -1,6 +1,6 @@
 /**
- * What callers see of users and SDK sessions: DTOs, never rows. `toApiUser` is the wire shape of
- * the `/v2` family (snake_case, Junction-style); the console uses the camelCase views directly.
+ * What callers see of users and SDK sessions: DTOs, never rows. The `/v2` family's wire shape
+ * (snake_case, Junction-style) is server/routes/users.ts's `apiUser`; the console uses these views.
  */
 import type { SdkSession, User } from "@/db/schema";
 
@@ -31,30 +31,6 @@ export function toUserView(u: User): UserView {
     disabledAt: u.disabledAt,
     deletedAt: u.deletedAt,
     createdAt: u.createdAt,
-  };
-}
-
-export interface ApiUser {
-  user_id: string;
-  client_user_id: string;
-  environment: string;
-  region: string;
-  email: string | null;
-  name: string | null;
-  disabled: boolean;
-  created_on: string;
-}
-
-export function toApiUser(u: UserView): ApiUser {
-  return {
-    user_id: u.id,
-    client_user_id: u.clientUserId,
-    environment: u.environment,
-    region: u.region,
-    email: u.email,
-    name: u.name,
-    disabled: u.status !== "active",
-    created_on: u.createdAt.toISOString(),
   };
 }
 

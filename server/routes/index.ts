@@ -11,7 +11,8 @@ import * as idv from "./idv";
 import * as oauth from "./oauth";
 import * as users from "./users";
 
-export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+/** OPTIONS is listed only for the CORS preflights of the routes browsers may call (server/cors.ts). */
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
 
 /** The wire family decides the shape of every answer, errors and 404/405 included. */
 export type Family = "json" | "oauth" | "telematics";
@@ -30,18 +31,24 @@ export const MACHINE_ROUTES: readonly MachineRoute[] = [
   { method: "GET", path: "/api/health", family: "json", handler: health.healthRoute },
 
   { method: "POST", path: "/v2/user", family: "json", handler: users.createUserRoute },
+  { method: "GET", path: "/v2/user", family: "json", handler: users.listUsersRoute },
   { method: "GET", path: "/v2/user/resolve/:client_user_id", family: "json", handler: users.resolveUserRoute },
   { method: "GET", path: "/v2/user/:user_id", family: "json", handler: users.getUserRoute },
   { method: "DELETE", path: "/v2/user/:user_id", family: "json", handler: users.deleteUserRoute },
+  { method: "OPTIONS", path: "/v2/user/:user_id", family: "json", handler: users.userPreflight },
   { method: "PUT", path: "/v2/user/:user_id/status", family: "json", handler: users.setUserStatusRoute },
   { method: "POST", path: "/v2/user/:user_id/sign_in_token", family: "json", handler: users.issueSignInTokenRoute },
   { method: "GET", path: "/v2/users", family: "json", handler: users.searchUsersRoute },
 
   { method: "POST", path: "/oauth/token", family: "oauth", handler: oauth.tokenRoute },
+  { method: "OPTIONS", path: "/oauth/token", family: "oauth", handler: oauth.tokenPreflight },
   { method: "POST", path: "/oauth/revoke", family: "oauth", handler: oauth.revokeRoute },
+  { method: "OPTIONS", path: "/oauth/revoke", family: "oauth", handler: oauth.revokePreflight },
   { method: "POST", path: "/oauth/introspect", family: "oauth", handler: oauth.introspectRoute },
   { method: "GET", path: "/.well-known/oauth-authorization-server", family: "json", handler: oauth.metadataRoute },
+  { method: "OPTIONS", path: "/.well-known/oauth-authorization-server", family: "json", handler: oauth.discoveryPreflight },
   { method: "GET", path: "/.well-known/jwks.json", family: "json", handler: oauth.jwksRoute },
+  { method: "OPTIONS", path: "/.well-known/jwks.json", family: "json", handler: oauth.discoveryPreflight },
 
   { method: "POST", path: "/api/device/ephemeral", family: "json", handler: idv.mintEphemeralTokenRoute },
   { method: "POST", path: "/api/sessions", family: "json", handler: idv.startSessionRoute },

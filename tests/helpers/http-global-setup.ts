@@ -6,18 +6,27 @@
 import type { TestProject } from "vitest/node";
 import { TEST_SECRET } from "../../vitest.config";
 import { createPostgresDatabase } from "./db";
-import { startServer } from "./server";
+import { freePort, startServer } from "./server";
 
 declare module "vitest" {
   export interface ProvidedContext {
     baseUrl: string;
     databaseUrl: string;
+    /** A loopback port the browser tests serve a web app from: its origin is in CORS_ALLOWED_ORIGINS. */
+    appPort: number;
   }
 }
 
 export default async function setup(project: TestProject) {
   const db = await createPostgresDatabase("td_http");
-  const server = await startServer({ DATABASE_URL: db.url, TOKENDESK_SECRET: TEST_SECRET, TRUSTED_PROXY: "x-forwarded-for" });
+  const appPort = await freePort();
+  const server = await startServer({
+    DATABASE_URL: db.url,
+    TOKENDESK_SECRET: TEST_SECRET,
+    TRUSTED_PROXY: "x-forwarded-for",
+    CORS_ALLOWED_ORIGINS: `http://127.0.0.1:${appPort}`,
+  });
+  project.provide("appPort", appPort);
   project.provide("baseUrl", server.url);
   project.provide("databaseUrl", db.url);
   return async () => {

@@ -1,16 +1,20 @@
 /**
  * @tokendesk/sdk as an integrator gets it: `npm pack` of packages/sdk, installed from the tarball into
  * an empty project, then used from Node (ESM and CommonJS, both entry points), type-checked through
- * its exports map, and — two app processes on one state file, 50 concurrent calls each across
- * access-token expiries — never presenting a refresh token the other process already rotated.
+ * its exports map, bundled for a browser and run in Chromium from another origin (CORS), and — two
+ * app processes on one state file, two tabs on one localStorage, 50 concurrent calls each across
+ * access-token expiries — never presenting a refresh token another instance already rotated.
  */
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
+import { type Browser, type BrowserContext, chromium, type Page } from "@playwright/test";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
 import { queryRows } from "@/db/client";
 import { baseUrl, createUserOver, issueOver, mintKey, openTestDb } from "../helpers/machine-api";
@@ -20,6 +24,12 @@ let db: DatabaseHandle;
 let key: string;
 let work: string;
 let project: string;
+let browser: Browser;
+let appServer: http.Server;
+/** Allowed by the server's CORS_ALLOWED_ORIGINS (tests/helpers/http-global-setup.ts). */
+const appOrigin = () => `http://127.0.0.1:${inject("appPort")}`;
+/** The same app server under another name: an origin the list does not have. */
+const strangerOrigin = () => `http://localhost:${inject("appPort")}`;
 
 /** Runs a command without blocking this process's event loop (a blocked loop leaves fetch a dead keep-alive socket). */
 function run(cmd: string, args: string[], cwd: string): Promise<string> {
@@ -44,10 +54,31 @@ beforeAll(async () => {
   fs.mkdirSync(project);
   fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "sdk-consumer", private: true, type: "module" }));
   await run("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", path.join(work, packed!.filename)], project);
-  for (const f of ["race-process.mjs", "consumer.ts"]) fs.copyFileSync(path.join(ROOT, "tests", "http", "sdk-package", f), path.join(project, f));
+  for (const f of ["race-process.mjs", "consumer.ts", "browser-app.js"])
+    fs.copyFileSync(path.join(ROOT, "tests", "http", "sdk-package", f), path.join(project, f));
+
+  // The web app: the installed package bundled for browsers, served on the allowed origin's port.
+  const bundle = await build({
+    entryPoints: [path.join(project, "browser-app.js")],
+    bundle: true,
+    platform: "browser",
+    format: "esm",
+    write: false,
+    logLevel: "silent",
+  });
+  const js = bundle.outputFiles[0]!.text;
+  appServer = http.createServer((req, res) => {
+    if (req.url === "/app.js") res.writeHead(200, { "Content-Type": "text/javascript" }).end(js);
+    else res.writeHead(200, { "Content-Type": "text/html" }).end('<!doctype html><title>app</title><script type="module" src="/app.js"></script>');
+  });
+  await new Promise<void>((resolve) => appServer.listen(inject("appPort"), "127.0.0.1", resolve));
+  const systemChromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => fs.existsSync(p));
+  browser = await chromium.launch({ executablePath: systemChromium, args: ["--no-sandbox", "--disable-gpu"] });
 });
 
 afterAll(async () => {
+  await browser?.close();
+  await new Promise((r) => (appServer ? appServer.close(r) : r(null)));
   await db?.close();
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
@@ -178,6 +209,135 @@ describe("two processes on one state file", () => {
     expect(sessions).toHaveLength(1);
     expect(sessions[0]!.revoked_at).toBeNull();
     // Exactly one refresh per expiry: the process that came second adopted the other's session.
+    const [tokens] = await queryRows<{ n: number; live: number }>(
+      db.db,
+      sql`select count(*)::int as n, count(*) filter (where rotated_at is null)::int as live from refresh_tokens where session_id = ${sessions[0]!.id}::uuid`,
+    );
+    expect(tokens).toEqual({ n: 4, live: 1 });
+    const [reuse] = await queryRows<{ n: number }>(
+      db.db,
+      sql`select count(*)::int as n from audit_events where action = 'refresh_token.reuse_detected' and target_id = ${sessions[0]!.id}`,
+    );
+    expect(reuse!.n).toBe(0);
+  });
+});
+
+/** A tab of the web app at `origin`, with the SDK started against tokendesk. */
+async function openApp(context: BrowserContext, origin = appOrigin()): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${origin}/`);
+  await page.waitForFunction(() => (window as any).app);
+  await page.evaluate((base) => (window as any).app.start(base), baseUrl());
+  return page;
+}
+
+describe("the packed SDK in a browser on another origin (CORS)", () => {
+  it("signs in with a sign-in token, calls GET /v2/user/{id}, refreshes and signs out; API-key calls stay refused", async () => {
+    const { userId, token } = await newSignInToken();
+    const context = await browser.newContext();
+    try {
+      const page = await openApp(context);
+      expect(await page.evaluate((t) => (window as any).app.run((c: any) => c.signIn(t)), token)).toEqual({ ok: { userId } });
+      const me = () => (window as any).app.run(async (c: any) => (await c.fetch(`/v2/user/${await c.currentUserId()}`)).json());
+      expect(await page.evaluate(me)).toMatchObject({ ok: { user_id: userId } });
+
+      await page.evaluate(() => {
+        (window as any).skew = 2 * 3600 * 1000; // past the access token's expiry: the next call refreshes
+      });
+      expect(await page.evaluate(me)).toMatchObject({ ok: { user_id: userId } });
+      const [tokens] = await queryRows<{ n: number }>(
+        db.db,
+        sql`select count(*)::int as n from refresh_tokens r join sdk_sessions s on s.id = r.session_id where s.user_id = ${userId}::uuid`,
+      );
+      expect(tokens!.n).toBe(2);
+
+      // The discovery documents are readable from the page too.
+      expect(await page.evaluate(async (base) => (await (await fetch(`${base}/.well-known/jwks.json`)).json()).keys.length > 0, baseUrl())).toBe(true);
+      // An API key never works from a browser: the preflight for X-Vital-API-Key is refused.
+      const withKey = await page.evaluate(
+        async ([base, id, k]) =>
+          fetch(`${base}/v2/user/${id}`, { headers: { "X-Vital-API-Key": k! } }).then(
+            (r) => r.status,
+            (e) => `refused: ${e.name}`,
+          ),
+        [baseUrl(), userId, key],
+      );
+      expect(withKey).toBe("refused: TypeError");
+
+      expect(await page.evaluate(() => (window as any).app.run((c: any) => c.signOut()))).toEqual({});
+      const [session] = await queryRows<{ revoked_at: Date | null }>(db.db, sql`select revoked_at from sdk_sessions where user_id = ${userId}::uuid`);
+      expect(session!.revoked_at).not.toBeNull();
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("an origin not in CORS_ALLOWED_ORIGINS is refused by the browser, and its sign-in never reaches the exchange", async () => {
+    const { userId, token } = await newSignInToken();
+    const context = await browser.newContext();
+    try {
+      const page = await openApp(context, strangerOrigin());
+      expect(await page.evaluate((t) => (window as any).app.run((c: any) => c.signIn(t)), token)).toEqual({ error: "network" });
+      const jwks = await page.evaluate(
+        (base) =>
+          fetch(`${base}/.well-known/jwks.json`).then(
+            (r) => r.status,
+            (e) => `refused: ${e.name}`,
+          ),
+        baseUrl(),
+      );
+      expect(jwks).toBe("refused: TypeError");
+    } finally {
+      await context.close();
+    }
+    const [unused] = await queryRows<{ used_at: Date | null }>(db.db, sql`select used_at from sign_in_tokens where user_id = ${userId}::uuid`);
+    expect(unused!.used_at).toBeNull();
+    // The same token still signs in from an allowed origin.
+    const ok = await browser.newContext();
+    try {
+      const page = await openApp(ok);
+      expect(await page.evaluate((t) => (window as any).app.run((c: any) => c.signIn(t)), token)).toEqual({ ok: { userId } });
+    } finally {
+      await ok.close();
+    }
+  });
+});
+
+describe("two tabs on one localStorage", () => {
+  it("50 concurrent calls each across three access-token expiries: one family, no sign-out, no reuse", async () => {
+    const { userId, token } = await newSignInToken();
+    const context = await browser.newContext();
+    try {
+      const tabs = [await openApp(context), await openApp(context)];
+      expect(await tabs[0]!.evaluate((t) => (window as any).app.run((c: any) => c.signIn(t)), token)).toEqual({ ok: { userId } });
+      const burst = (page: Page, skew: number) =>
+        page.evaluate(
+          async ([s, id]) => {
+            (window as any).skew = s;
+            const app = (window as any).app;
+            return Promise.all(Array.from({ length: 50 }, () => app.run(async (c: any) => (await c.fetch(`/v2/user/${id}`)).status)));
+          },
+          [skew, userId] as const,
+        );
+      for (let round = 1; round <= 3; round++) {
+        const skew = round * 2 * 3600 * 1000;
+        const answers = await Promise.all(tabs.map((tab) => burst(tab, skew)));
+        for (const a of answers) expect(a).toEqual(Array(50).fill({ ok: 200 }));
+      }
+      for (const tab of tabs) {
+        expect(await tab.evaluate(() => (window as any).app.run(async (c: any) => [...(await c.status())].sort()))).toEqual({
+          ok: ["configured", "signedIn", "useSignInToken"],
+        });
+      }
+    } finally {
+      await context.close();
+    }
+    const sessions = await queryRows<{ id: string; revoked_at: Date | null }>(
+      db.db,
+      sql`select id, revoked_at from sdk_sessions where user_id = ${userId}::uuid`,
+    );
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]!.revoked_at).toBeNull();
     const [tokens] = await queryRows<{ n: number; live: number }>(
       db.db,
       sql`select count(*)::int as n, count(*) filter (where rotated_at is null)::int as live from refresh_tokens where session_id = ${sessions[0]!.id}::uuid`,

@@ -16,6 +16,7 @@ import { OAuthError } from "@/lib/oauth/errors";
 import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { refreshSdkSession } from "@/lib/oauth/refresh";
 import { clearSigningKeyCache, ensureSigningKey } from "@/lib/oauth/signing-keys";
+import { deploymentTeamId } from "@/lib/settings/deployment";
 import { getSignInTokenStatus, issueSignInToken, parseSignInToken } from "@/lib/sign-in-tokens";
 import type { StaffRole } from "@/lib/staff/rbac";
 import {
@@ -23,6 +24,7 @@ import {
   deleteUser,
   getUser,
   listUserSessions,
+  listUsers,
   resolveByClientUserId,
   revokeAllSessions,
   revokeSession,
@@ -242,6 +244,41 @@ describe("searching users", () => {
     expect((await searchUsers(t.db, auditor, { q: tag, environment: "production" })).users.map((u) => u.id)).toEqual([inProd.id]);
     expect((await searchUsers(t.db, pr, { q: tag })).users.map((u) => u.id)).toEqual([inProd.id]);
     await fails(getUser(t.db, qa, inProd.id), 403, "forbidden");
+  });
+});
+
+describe("Junction's user list and team id", () => {
+  it("lists the key's live users newest first by offset, with an exact total, and refuses staff", async () => {
+    const key = (await keyActor("sandbox", "eu")).actor;
+    const other = (await keyActor("production", "eu")).actor;
+    const mine: string[] = [];
+    for (let i = 0; i < 4; i++) mine.push((await createUser(t.db, key, { client_user_id: uniq("list") }, meta)).id);
+    await createUser(t.db, other, { client_user_id: uniq("list-other") }, meta);
+    await deleteUser(t.db, key, mine[1]!, {}, meta);
+    const [live] = await queryRows<{ n: number }>(
+      t.db,
+      sql`select count(*)::int as n from users where environment = 'sandbox' and region = 'eu' and deleted_at is null`,
+    );
+
+    const page = await listUsers(t.db, key, { offset: 0, limit: 2 });
+    expect(page.users.map((u) => u.id)).toEqual([mine[3], mine[2]]);
+    expect(page).toMatchObject({ total: Number(live!.n), totalIsEstimate: false, offset: 0, limit: 2 });
+    const next = await listUsers(t.db, key, { offset: 2, limit: 5 });
+    expect(next.users.map((u) => u.id).slice(0, 1)).toEqual([mine[0]]); // the deleted one is skipped
+    expect(next.users.every((u) => u.environment === "sandbox" && u.region === "eu" && u.status !== "deleted")).toBe(true);
+    await expect(listUsers(t.db, admin, { offset: 0, limit: 2 })).rejects.toMatchObject({ status: 403 });
+    const readless = (await keyActor("sandbox", "eu", ["users:write"])).actor;
+    await expect(listUsers(t.db, readless, { offset: 0, limit: 2 })).rejects.toMatchObject({ code: "insufficient_scope" });
+  });
+
+  it("the deployment's team id is drawn once and stays the same", async () => {
+    const first = await deploymentTeamId(t.db);
+    expect(first).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const [row] = await queryRows<{ team_id: string }>(t.db, sql`select team_id from deployment`);
+    expect(row!.team_id).toBe(first);
+    expect(await deploymentTeamId(t.db)).toBe(first);
+    // The table holds one row, whatever is tried.
+    await expect(t.db.execute(sql`insert into deployment (id) values (2)`)).rejects.toThrow();
   });
 });
 

@@ -1,3 +1,3 @@
 export const dynamic = "force-dynamic";
 
-export { jwksRoute as GET } from "@/server/routes/oauth";
+export { discoveryPreflight as OPTIONS, jwksRoute as GET } from "@/server/routes/oauth";

@@ -1,3 +1,3 @@
 export const dynamic = "force-dynamic";
 
-export { metadataRoute as GET } from "@/server/routes/oauth";
+export { discoveryPreflight as OPTIONS, metadataRoute as GET } from "@/server/routes/oauth";

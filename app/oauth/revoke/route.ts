@@ -1,3 +1,3 @@
 export const dynamic = "force-dynamic";
 
-export { revokeRoute as POST } from "@/server/routes/oauth";
+export { revokePreflight as OPTIONS, revokeRoute as POST } from "@/server/routes/oauth";

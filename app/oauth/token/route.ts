@@ -1,3 +1,3 @@
 export const dynamic = "force-dynamic";
 
-export { tokenRoute as POST } from "@/server/routes/oauth";
+export { tokenPreflight as OPTIONS, tokenRoute as POST } from "@/server/routes/oauth";

@@ -1,3 +1,3 @@
 export const dynamic = "force-dynamic";
 
-export { createUserRoute as POST } from "@/server/routes/users";
+export { createUserRoute as POST, listUsersRoute as GET } from "@/server/routes/users";

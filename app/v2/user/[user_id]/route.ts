@@ -1,3 +1,3 @@
 export const dynamic = "force-dynamic";
 
-export { deleteUserRoute as DELETE, getUserRoute as GET } from "@/server/routes/users";
+export { deleteUserRoute as DELETE, getUserRoute as GET, userPreflight as OPTIONS } from "@/server/routes/users";
