@@ -45,7 +45,7 @@ function sessionCredential(req: Request): { kind: "token"; token: string | null 
 /** Room for the multipart envelope and a few form fields around a 10 MiB photo. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
-const fieldsBody = z.object({ fields: z.record(z.string(), z.unknown(), "must be an object of field names to values") });
+export const fieldsBody = z.object({ fields: z.record(z.string(), z.unknown(), "must be an object of field names to values") });
 
 /** A step's body — JSON form fields or a multipart photo — within its size limit. */
 async function readStepInput(req: Request): Promise<StepInput> {
@@ -75,7 +75,7 @@ async function readStepInput(req: Request): Promise<StepInput> {
   throw new DomainError("unsupported_media_type", "Send form fields as application/json or a photo as multipart/form-data.", 415);
 }
 
-const ephemeralBody = z.object({ ttl: ttlSchema.optional() });
+export const ephemeralBody = z.object({ ttl: ttlSchema.optional() });
 
 /** POST /api/device/ephemeral {ttl?} → {authorization, expiresAt}: a token for one IDV session. */
 export const mintEphemeralTokenRoute = withApiKey(
@@ -88,7 +88,7 @@ export const mintEphemeralTokenRoute = withApiKey(
   { headerForms: "idv" },
 );
 
-const startBody = z.object({ metadata: metadataSchema.optional(), locale: localeSchema.optional() });
+export const startBody = z.object({ metadata: metadataSchema.optional(), locale: localeSchema.optional() });
 
 /** POST /api/sessions?workflowId= with `Authorization: <token>`: the token starts its one session. */
 export const startSessionRoute = withErrors(async (req, { db, meta }) => {

@@ -6,6 +6,7 @@
  */
 import type { RouteHandler } from "../http";
 import * as devices from "./devices";
+import * as docs from "./docs";
 import * as health from "./health";
 import * as idv from "./idv";
 import * as oauth from "./oauth";
@@ -61,6 +62,10 @@ export const MACHINE_ROUTES: readonly MachineRoute[] = [
   { method: "POST", path: "/v1/Auth/Login", family: "telematics", handler: devices.loginDeviceRoute },
   { method: "POST", path: "/v1/Auth/RefreshToken", family: "telematics", handler: devices.refreshDeviceRoute },
   { method: "GET", path: "/v1/Devices/me", family: "telematics", handler: devices.deviceSelfRoute },
+
+  { method: "GET", path: "/openapi.json", family: "json", handler: docs.openApiRoute },
+  { method: "GET", path: "/docs/api", family: "json", handler: docs.docsPageRoute },
+  { method: "GET", path: "/docs/api/reference.js", family: "json", handler: docs.docsScriptRoute },
 ];
 
 /**
@@ -77,6 +82,8 @@ export const MACHINE_PREFIXES: ReadonlyArray<{ prefix: string; family: Family }>
   { prefix: "/api/v1/", family: "json" },
   { prefix: "/api/live", family: "json" },
   { prefix: "/api/health", family: "json" },
+  { prefix: "/openapi.json", family: "json" },
+  { prefix: "/docs/api", family: "json" },
 ];
 
 /** The family that owns a path, or null when the path is Next's (console, public pages, /api/auth, /api/console). */

@@ -99,7 +99,7 @@ export const deleteUserRoute = withApiKey<UserParams>("users:write", async (_req
   return Response.json({ success: true } satisfies z.infer<typeof deleteUserAnswer>);
 });
 
-const statusBody = z.object({ disabled: z.boolean("must be true or false") });
+export const statusBody = z.object({ disabled: z.boolean("must be true or false") });
 
 /** PUT /v2/user/{user_id}/status {disabled} — 204; disabling ends every token of the user at once. */
 export const setUserStatusRoute = withApiKey<UserParams>("users:write", async (req, { db, actor, meta, params }) => {
@@ -114,7 +114,7 @@ export const resolveUserRoute = withApiKey<{ client_user_id: string }>("users:re
   return Response.json(toApiUser(user, await deploymentTeamId(db)));
 });
 
-const searchQuery = z.object({
+export const searchQuery = z.object({
   q: z.string().max(200, "must be at most 200 characters").optional(),
   cursor: z.string().max(512, "is not a cursor this server handed out").optional(),
   limit: z.coerce
@@ -175,7 +175,7 @@ export const listUsersRoute = withApiKey("users:read", async (req, { db, actor }
   } satisfies z.infer<typeof userListAnswer>);
 });
 
-const signInTokenBody = z.object({
+export const signInTokenBody = z.object({
   expires_in_seconds: z
     .number("must be a number of seconds")
     .int("must be a whole number of seconds")

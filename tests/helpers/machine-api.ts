@@ -9,6 +9,7 @@ import { inject } from "vitest";
 import { type DatabaseHandle, openDatabase, queryRows } from "@/db/client";
 import { API_KEY_SCOPES, type ApiKeyScope, createApiKey } from "@/lib/api-keys";
 import { NO_REQUEST, systemActor } from "@/lib/context";
+import { assertDocumented } from "./openapi";
 
 export const TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange";
 export const SIGN_IN_TOKEN_TYPE = "urn:tokendesk:params:oauth:token-type:sign-in-token";
@@ -52,7 +53,8 @@ export async function call(path: string, opts: CallOptions = {}): Promise<{ stat
     body = JSON.stringify(opts.json);
     headers["Content-Type"] ??= "application/json";
   }
-  const res = await fetch(`${baseUrl()}${path}`, { method: opts.method ?? (body !== undefined ? "POST" : "GET"), headers, body });
+  const method = opts.method ?? (body !== undefined ? "POST" : "GET");
+  const res = await fetch(`${baseUrl()}${path}`, { method, headers, body });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -60,6 +62,8 @@ export async function call(path: string, opts: CallOptions = {}): Promise<{ stat
   } catch {
     /* not JSON */
   }
+  // Every answer the suite receives must be what /openapi.json documents for it.
+  await assertDocumented(baseUrl(), method, path, res.status, res.headers.get("content-type"), parsed);
   return { status: res.status, body: parsed, headers: res.headers };
 }
 

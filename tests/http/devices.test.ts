@@ -15,6 +15,7 @@ import { auditEvents, deviceRefreshTokens, devices, instances } from "@/db/schem
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { createInstance, DEVICE_LOGIN_LIMIT, setDeviceDisabled } from "@/lib/devices";
 import { DEVICE_AUDIENCE, signJwt } from "@/lib/oauth/jwt";
+import { assertDocumented } from "../helpers/openapi";
 
 const baseUrl = inject("baseUrl");
 // Before anything reads the configuration: JWTs minted here must carry the server's issuer.
@@ -55,6 +56,7 @@ async function call(
   } catch {
     /* asserted by expectEnvelope */
   }
+  await assertDocumented(baseUrl, method, path, res.status, res.headers.get("content-type"), json); // as /openapi.json says
   return { status: res.status, headers: res.headers, text, json };
 }
 

@@ -13,6 +13,7 @@ import { sweepExpiredIdv } from "@/lib/idv/sweeper";
 import { shortCodeFor } from "@/lib/idv/tokens";
 import { createWorkflow } from "@/lib/idv/workflows";
 import { mintKey, openTestDb, uniq } from "../helpers/machine-api";
+import { assertDocumented } from "../helpers/openapi";
 
 const BASE = inject("baseUrl");
 const PNG = Buffer.from(
@@ -60,7 +61,8 @@ async function req(path: string, init: RequestInit & { json?: unknown } = {}): P
     body = JSON.stringify(init.json);
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
   }
-  const res = await fetch(`${BASE}${path}`, { method: init.method ?? (body !== undefined ? "POST" : "GET"), headers, body, redirect: "manual" });
+  const method = init.method ?? (body !== undefined ? "POST" : "GET");
+  const res = await fetch(`${BASE}${path}`, { method, headers, body, redirect: "manual" });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -68,6 +70,7 @@ async function req(path: string, init: RequestInit & { json?: unknown } = {}): P
   } catch {
     /* HTML */
   }
+  await assertDocumented(BASE, method, path, res.status, res.headers.get("content-type"), parsed); // as /openapi.json says
   return { status: res.status, headers: res.headers, body: parsed, text };
 }
 

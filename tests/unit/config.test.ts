@@ -18,6 +18,17 @@ describe("configuration", () => {
     expect(parseConfig({ TOKENDESK_DATA_DIR: dir }).secret).toBe(cfg.secret);
   });
 
+  it("reads CORS_ALLOWED_ORIGINS as exact origins and refuses wildcards and paths", () => {
+    expect(parseConfig({ TOKENDESK_DATA_DIR: tmp() }).corsAllowedOrigins).toEqual([]);
+    expect(parseConfig({ TOKENDESK_DATA_DIR: tmp(), CORS_ALLOWED_ORIGINS: " https://App.example.com , http://127.0.0.1:5173" }).corsAllowedOrigins).toEqual([
+      "https://app.example.com",
+      "http://127.0.0.1:5173",
+    ]);
+    for (const bad of ["*", "https://*.example.com", "https://app.example.com/", "https://app.example.com/path", "app.example.com"]) {
+      expect(() => parseConfig({ TOKENDESK_DATA_DIR: tmp(), CORS_ALLOWED_ORIGINS: bad }), bad).toThrow(/^CORS_ALLOWED_ORIGINS /);
+    }
+  });
+
   it("derives PUBLIC_URL from PORT and strips a trailing slash", () => {
     expect(parseConfig({ TOKENDESK_DATA_DIR: tmp(), PORT: "4000" }).publicUrl).toBe("http://localhost:4000");
     expect(parseConfig({ TOKENDESK_DATA_DIR: tmp(), PUBLIC_URL: "https://td.example.com/" }).publicUrl).toBe("https://td.example.com");
