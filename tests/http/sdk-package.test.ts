@@ -83,6 +83,29 @@ afterAll(async () => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
+/**
+ * What the races must leave: the user's one SDK session, live, with one refresh token per expiry
+ * (plus the first) of which one is live, and no reuse detected.
+ */
+async function expectOneCleanSession(userId: string, expiries: number): Promise<void> {
+  const sessions = await queryRows<{ id: string; revoked_at: Date | null }>(
+    db.db,
+    sql`select id, revoked_at from sdk_sessions where user_id = ${userId}::uuid`,
+  );
+  expect(sessions).toHaveLength(1);
+  expect(sessions[0]!.revoked_at).toBeNull();
+  const [tokens] = await queryRows<{ n: number; live: number }>(
+    db.db,
+    sql`select count(*)::int as n, count(*) filter (where rotated_at is null)::int as live from refresh_tokens where session_id = ${sessions[0]!.id}::uuid`,
+  );
+  expect(tokens).toEqual({ n: expiries + 1, live: 1 });
+  const [reuse] = await queryRows<{ n: number }>(
+    db.db,
+    sql`select count(*)::int as n from audit_events where action = 'refresh_token.reuse_detected' and target_id = ${sessions[0]!.id}`,
+  );
+  expect(reuse!.n).toBe(0);
+}
+
 async function newSignInToken(): Promise<{ userId: string; token: string }> {
   const { user_id } = await createUserOver(key);
   return { userId: user_id, token: await issueOver(key, user_id) };
@@ -202,23 +225,7 @@ describe("two processes on one state file", () => {
       await Promise.all(procs.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.once("exit", r)))));
     }
 
-    const sessions = await queryRows<{ id: string; revoked_at: Date | null }>(
-      db.db,
-      sql`select id, revoked_at from sdk_sessions where user_id = ${userId}::uuid`,
-    );
-    expect(sessions).toHaveLength(1);
-    expect(sessions[0]!.revoked_at).toBeNull();
-    // Exactly one refresh per expiry: the process that came second adopted the other's session.
-    const [tokens] = await queryRows<{ n: number; live: number }>(
-      db.db,
-      sql`select count(*)::int as n, count(*) filter (where rotated_at is null)::int as live from refresh_tokens where session_id = ${sessions[0]!.id}::uuid`,
-    );
-    expect(tokens).toEqual({ n: 4, live: 1 });
-    const [reuse] = await queryRows<{ n: number }>(
-      db.db,
-      sql`select count(*)::int as n from audit_events where action = 'refresh_token.reuse_detected' and target_id = ${sessions[0]!.id}`,
-    );
-    expect(reuse!.n).toBe(0);
+    await expectOneCleanSession(userId, 3);
   });
 });
 
@@ -332,21 +339,6 @@ describe("two tabs on one localStorage", () => {
     } finally {
       await context.close();
     }
-    const sessions = await queryRows<{ id: string; revoked_at: Date | null }>(
-      db.db,
-      sql`select id, revoked_at from sdk_sessions where user_id = ${userId}::uuid`,
-    );
-    expect(sessions).toHaveLength(1);
-    expect(sessions[0]!.revoked_at).toBeNull();
-    const [tokens] = await queryRows<{ n: number; live: number }>(
-      db.db,
-      sql`select count(*)::int as n, count(*) filter (where rotated_at is null)::int as live from refresh_tokens where session_id = ${sessions[0]!.id}::uuid`,
-    );
-    expect(tokens).toEqual({ n: 4, live: 1 });
-    const [reuse] = await queryRows<{ n: number }>(
-      db.db,
-      sql`select count(*)::int as n from audit_events where action = 'refresh_token.reuse_detected' and target_id = ${sessions[0]!.id}`,
-    );
-    expect(reuse!.n).toBe(0);
+    await expectOneCleanSession(userId, 3);
   });
 });

@@ -199,6 +199,17 @@ describe("client SDK: several instances on one store", () => {
     expect(seen.reused).toBe(0);
   });
 
+  it("a client that last saw the store signed out finds another instance's sign-in without waiting for a message", async () => {
+    const { fetchImpl } = fakeServer();
+    const storage = memoryStorage(); // no name: no BroadcastChannel, only the store itself
+    const a = createTokendeskClient({ baseUrl: "https://td.test", storage, fetch: fetchImpl });
+    const b = createTokendeskClient({ baseUrl: "https://td.test", storage, fetch: fetchImpl });
+    await b.installationId(); // b has read the store while it was signed out
+    await a.signIn(TOKEN);
+    expect((await b.fetch("/v2/user/u1")).status).toBe(200);
+    expect(await b.accessToken()).toBe("at-0");
+  });
+
   it("tells status listeners about its own changes and another instance's, until they unsubscribe", async () => {
     const { fetchImpl } = fakeServer();
     const store = fakeSecureStore();

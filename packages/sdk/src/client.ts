@@ -305,7 +305,7 @@ export class TokendeskClient {
    * `init.signal` aborts the call (error code `aborted`); the client's `timeoutMs` bounds it.
    */
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const s = await this.load();
+    const s = await this.signedInState();
     if (s.session) {
       let session = await this.freshSession(false, undefined, init.signal ?? undefined);
       let res = await this.request(path, this.withHeaders(init, { Authorization: `Bearer ${session.accessToken}` }));
@@ -323,8 +323,17 @@ export class TokendeskClient {
 
   /** The access token, refreshed if needed (for apps that call their own resource servers). */
   async accessToken(): Promise<string> {
-    await this.load();
+    await this.signedInState();
     return (await this.freshSession(false)).accessToken;
+  }
+
+  /**
+   * The state to call with. Signed out in memory is checked against the store first: another tab or
+   * process may have signed in a moment ago, before its BroadcastChannel message (if any) arrived.
+   */
+  private async signedInState(): Promise<StoredState> {
+    const s = await this.load();
+    return s.session || s.apiKey ? s : this.reread();
   }
 
   private withHeaders(init: RequestInit, extra: Record<string, string>): RequestInit {
