@@ -337,13 +337,13 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
   "GET /openapi.json": { tags: ["Reference"], summary: "This document", security: [], responses: { 200: ok(z.looseObject({ openapi: z.string() })) } },
   "GET /docs/api": {
     tags: ["Reference"],
-    summary: "This document, rendered (Scalar)",
+    summary: "This document, rendered (Redoc)",
     security: [],
     responses: { 200: { description: "An HTML page", content: { "text/html": { schema: z.string() } } } },
   },
   "GET /docs/api/reference.js": {
     tags: ["Reference"],
-    summary: "The reference page's script (Scalar's standalone bundle)",
+    summary: "The reference page's script (Redoc's standalone bundle)",
     security: [],
     responses: { 200: { description: "JavaScript", content: { "text/javascript": { schema: z.string() } } }, ...jsonErrors({ 503: ["unavailable"] }) },
   },

@@ -1,7 +1,8 @@
 /**
  * The API reference: `GET /openapi.json` (server/openapi/document.ts) and `GET /docs/api`, a page that
- * renders it with Scalar's standalone bundle, served from this deployment (no CDN: the page works
- * offline and under a CSP that allows only this origin).
+ * renders it with Redoc's standalone bundle, served from this deployment (no CDN: the page works
+ * offline and under a CSP that allows only this origin). Redoc rather than Scalar: Scalar's package
+ * pulls 262 packages (~170 MB, an AI chat client among them) and wants Node 22 to serve one file.
  */
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -14,9 +15,10 @@ export async function openApiRoute(): Promise<Response> {
   return Response.json(openApiDocument(config().publicUrl, pkg.version), { headers: { "Cache-Control": "public, max-age=300" } });
 }
 
-// The page loads only what this origin serves; Scalar needs inline styles and data: fonts/images.
+// The page loads only what this origin serves; Redoc needs inline styles (styled-components),
+// data: images and a blob: worker for its search.
 const PAGE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; worker-src blob:; base-uri 'none'; frame-ancestors 'none'";
 
 const PAGE = `<!doctype html>
 <html lang="en">
@@ -24,10 +26,11 @@ const PAGE = `<!doctype html>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>tokendesk API reference</title>
+    <link rel="icon" href="data:," />
   </head>
   <body>
     <noscript>The reference needs JavaScript; the document itself is at <a href="/openapi.json">/openapi.json</a>.</noscript>
-    <script id="api-reference" data-url="/openapi.json" data-configuration='{"withDefaultFonts":false,"hideClientButton":true,"telemetry":false}'></script>
+    <redoc spec-url="/openapi.json" hide-download-button="false" native-scrollbars></redoc>
     <script src="/docs/api/reference.js"></script>
   </body>
 </html>
@@ -42,9 +45,9 @@ export async function docsPageRoute(): Promise<Response> {
 
 let bundle: Promise<Buffer> | null = null;
 
-/** GET /docs/api/reference.js — Scalar's standalone bundle from node_modules, read once. */
+/** GET /docs/api/reference.js — Redoc's standalone bundle from node_modules, read once. */
 export async function docsScriptRoute(): Promise<Response> {
-  bundle ??= fs.readFile(path.join(process.cwd(), "node_modules", "@scalar", "api-reference", "dist", "browser", "standalone.js"));
+  bundle ??= fs.readFile(path.join(process.cwd(), "node_modules", "redoc", "bundles", "redoc.standalone.js"));
   try {
     return new Response(new Uint8Array(await bundle), {
       headers: { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=86400" },
