@@ -162,3 +162,34 @@ export async function appliedSchemaVersion(db: Executor): Promise<number> {
   const rows = await queryRows<{ n: number | string }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
   return Number(rows[0]?.n ?? 0);
 }
+
+/**
+ * Runs `fn` while holding the session advisory lock `key`, or returns `{ acquired: false }` at once
+ * when another process holds it. For background work longer than one transaction (the janitor
+ * deletes in batches, each its own transaction): the lock lives on a reserved connection while
+ * `fn` uses the pool as usual. PGlite is one connection in one process, so the lock is taken on it.
+ */
+export async function withTryAdvisoryLock<T>(db: Database, key: number, fn: () => Promise<T>): Promise<{ acquired: true; value: T } | { acquired: false }> {
+  const client = (db as unknown as { $client: unknown }).$client;
+  if (typeof (client as { reserve?: unknown }).reserve === "function") {
+    const conn = await (client as postgres.Sql).reserve();
+    try {
+      const [row] = await conn<{ ok: boolean }[]>`select pg_try_advisory_lock(${key}) as ok`;
+      if (!row?.ok) return { acquired: false };
+      try {
+        return { acquired: true, value: await fn() };
+      } finally {
+        await conn`select pg_advisory_unlock(${key})`;
+      }
+    } finally {
+      conn.release();
+    }
+  }
+  const [row] = await queryRows<{ ok: boolean }>(db, sql`select pg_try_advisory_lock(${key}) as ok`);
+  if (!row?.ok) return { acquired: false };
+  try {
+    return { acquired: true, value: await fn() };
+  } finally {
+    await db.execute(sql`select pg_advisory_unlock(${key})`);
+  }
+}

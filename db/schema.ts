@@ -445,3 +445,43 @@ export const deviceRefreshTokens = pgTable(
   },
   (t) => [uniqueIndex("device_refresh_tokens_hash_key").on(t.tokenHash), index("device_refresh_tokens_device_idx").on(t.deviceId)],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Retention (lib/janitor): what is kept how long, per environment, and the audit log's archives
+// ---------------------------------------------------------------------------------------------
+
+/** Per-environment retention in days, editable by admins; a missing row means the defaults. */
+export const retentionSettings = pgTable("retention_settings", {
+  environment: text("environment", { enum: ["sandbox", "production"] }).primaryKey(),
+  /** Sign-in tokens, this long after they were redeemed or expired. */
+  signInTokensDays: integer("sign_in_tokens_days").notNull().default(7),
+  /** SDK sessions and their refresh tokens, this long after they were revoked or reached their end. */
+  endedSessionsDays: integer("ended_sessions_days").notNull().default(30),
+  /** What an IDV session captured (form values, photos), this long after it was submitted, expired or cancelled. */
+  idvCapturedDays: integer("idv_captured_days").notNull().default(30),
+  /** Device refresh tokens, this long after they were used, revoked or expired. */
+  deviceRefreshTokensDays: integer("device_refresh_tokens_days").notNull().default(30),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  updatedBy: text("updated_by"),
+});
+export type RetentionSettings = typeof retentionSettings.$inferSelect;
+
+/**
+ * One row per archive run of the audit log: seals fromSeal..toSeal and their events were written to
+ * `file` (NDJSON, sha256) and deleted. `audit verify` continues the chain from the newest row's
+ * `lastDigest`/`toTxid`; `hmac` (keyed by TOKENDESK_SECRET) stops anyone forging a checkpoint to hide
+ * deleted events.
+ */
+export const auditArchives = pgTable("audit_archives", {
+  seq: bigserial("seq", { mode: "number" }).primaryKey(),
+  fromSeal: bigint("from_seal", { mode: "number" }).notNull(),
+  toSeal: bigint("to_seal", { mode: "number" }).notNull(),
+  toTxid: bigint("to_txid", { mode: "bigint" }).notNull(),
+  lastDigest: text("last_digest").notNull(),
+  eventCount: integer("event_count").notNull(),
+  file: text("file").notNull(),
+  sha256: text("sha256").notNull(),
+  hmac: text("hmac").notNull(),
+  archivedAt: timestamp("archived_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});
+export type AuditArchive = typeof auditArchives.$inferSelect;

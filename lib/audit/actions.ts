@@ -14,6 +14,8 @@ export const AUDIT_ACTIONS = {
   "staff.password_reset": "Staff password reset",
   "audit.exported": "Audit log exported",
   "audit.verified": "Audit log verified",
+  "audit.archived": "Audit log range archived and removed",
+  "janitor.ran": "Retention janitor ran",
   // API keys, settings, signing keys
   "api_key.created": "API key created",
   "api_key.revoked": "API key revoked",
@@ -40,6 +42,7 @@ export const AUDIT_ACTIONS = {
   "idv_session.expired": "IDV session expired",
   // telematics devices
   "instance.created": "Instance created",
+  "instance.key_rotated": "InstanceKey rotated",
   "device.registered": "Device registered",
   "device.login": "Device logged in",
   "device.login_failed": "Device login failed",

@@ -10,6 +10,7 @@ import { type Executor, queryRows } from "@/db/client";
 import type { AuditEventRow } from "@/db/schema";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { derivedKey } from "@/lib/crypto/keys";
+import { countAuditEvent } from "@/lib/metrics";
 import { type AuditAction, type AuditOutcome, isAuditAction } from "./actions";
 
 export interface AuditInput {
@@ -111,6 +112,8 @@ async function insertAuditRows(tx: Executor, rows: Array<ReturnType<typeof build
                                   outcome, reason, request_id, ip, user_agent, details, row_hmac)
         values ${sql.join(values, sql`, `)}`,
   );
+  // Counted when written in its transaction (a transaction that later rolls back was still counted).
+  for (const r of rows) countAuditEvent(r);
 }
 
 /** Writes one audit event in the caller's transaction and returns its id. */

@@ -15,7 +15,7 @@ import { queryRows } from "@/db/client";
 import { auditSeals } from "@/db/schema";
 import { derivedKey } from "@/lib/crypto/keys";
 
-const SEAL_LOCK = 7_404_117_002;
+export const SEAL_LOCK = 7_404_117_002;
 /** Rows per seal at most, so one seal's id list and digest stay a bounded amount of work. */
 export const MAX_ROWS_PER_SEAL = 50_000;
 

@@ -5,6 +5,7 @@
 import { and, asc, eq, gte, lt } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { type AuditEventRow, auditEvents, auditSeals } from "@/db/schema";
+import { archiveCheckpointHmac, latestArchive } from "./archive";
 import { auditRowHmac } from "./record";
 import { GENESIS_DIGEST, sealAll, sealDigest, unpackIds } from "./seal";
 
@@ -42,9 +43,12 @@ export async function verifyAuditLog(db: Database, opts: { seal?: boolean; onPro
   if (opts.seal !== false) await sealAll(db);
 
   const seals = await db.select().from(auditSeals).orderBy(asc(auditSeals.seq));
+  // Archived ranges (lib/audit/archive.ts) are gone from the database: the chain continues from the
+  // newest checkpoint, whose HMAC proves that tokendesk wrote it.
+  const checkpoint = await latestArchive(db);
   let eventsChecked = 0;
-  let previousDigest = GENESIS_DIGEST;
-  let previousTo = 0n;
+  let previousDigest = checkpoint?.lastDigest ?? GENESIS_DIGEST;
+  let previousTo = checkpoint?.toTxid ?? 0n;
   const fail = (problem: VerifyProblem): VerifyReport => ({
     ok: false,
     eventsChecked,
@@ -52,6 +56,26 @@ export async function verifyAuditLog(db: Database, opts: { seal?: boolean; onPro
     unsealedEvents: 0,
     problem,
   });
+
+  if (checkpoint) {
+    if (archiveCheckpointHmac(checkpoint) !== checkpoint.hmac) {
+      return fail({
+        kind: "seal_altered",
+        eventId: null,
+        sealSeq: checkpoint.toSeal,
+        message: `The archive checkpoint of seals #${checkpoint.fromSeal}–#${checkpoint.toSeal} was altered.`,
+      });
+    }
+    const [stray] = await db.select().from(auditEvents).where(lt(auditEvents.txid, previousTo)).limit(1);
+    if (stray) {
+      return fail({
+        kind: "inserted",
+        eventId: stray.id,
+        sealSeq: checkpoint.toSeal,
+        message: `${describe(stray)} lies in the archived range (seals up to #${checkpoint.toSeal}): it was inserted behind the log's back.`,
+      });
+    }
+  }
 
   for (const seal of seals) {
     if (seal.fromTxid !== previousTo) {

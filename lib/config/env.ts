@@ -14,6 +14,8 @@ export class ConfigError extends Error {
 }
 
 const ROLES = ["admin", "support", "qa", "auditor"] as const;
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const optionalString = z
   .string()
@@ -50,6 +52,23 @@ const schema = z.object({
   OIDC_ROLE_CLAIM: optionalString,
   OIDC_ROLE_MAP: optionalString,
   OIDC_DEFAULT_ROLE: optionalString.refine((v) => v === undefined || (ROLES as readonly string[]).includes(v), `must be one of ${ROLES.join(", ")}`),
+  DATABASE_POOL_MAX: optionalString
+    .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 1000), "must be a whole number of connections, 1..1000")
+    .transform((v) => (v === undefined ? undefined : Number(v))),
+  TOKENDESK_REGIONS: optionalString.refine(
+    (v) => v === undefined || v.split(",").every((r) => /^[a-z]{2,8}$/.test(r.trim().toLowerCase())),
+    "must be a comma list of region codes of 2 to 8 letters, e.g. us,eu,ap",
+  ),
+  LOG_LEVEL: optionalString.refine((v) => v === undefined || LOG_LEVELS.includes(v.toLowerCase() as LogLevel), `must be one of ${LOG_LEVELS.join(", ")}`),
+  METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, "must be at least 16 characters"),
+  METRICS_PORT: optionalString
+    .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535), "must be a port number, 1..65535")
+    .transform((v) => (v === undefined ? undefined : Number(v))),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), "must be an http(s) URL"),
+  AUDIT_RETENTION_DAYS: optionalString
+    .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1), "must be a whole number of days, at least 1")
+    .transform((v) => (v === undefined ? undefined : Number(v))),
+  AUDIT_ARCHIVE_DIR: optionalString,
   NODE_ENV: optionalString,
 });
 
@@ -80,6 +99,17 @@ export interface Config {
   corsAllowedOrigins: string[];
   oidc: OidcConfig | null;
   production: boolean;
+  /** postgres.js connections per process (DATABASE_POOL_MAX). */
+  poolMax: number;
+  /** Regions this deployment serves (TOKENDESK_REGIONS), lower-case. */
+  regions: string[];
+  logLevel: LogLevel;
+  /** Metrics: `GET /metrics` needs `Authorization: Bearer <token>` when set; a separate port when set. Neither: /metrics is off. */
+  metrics: { token: string | null; port: number | null };
+  /** OpenTelemetry tracing when the OTLP endpoint is set. */
+  otlpEndpoint: string | null;
+  /** Audit retention: events older than `days`, in whole seals, are archived to `archiveDir` then deleted. Null: kept forever. */
+  auditRetention: { days: number; archiveDir: string } | null;
 }
 
 function parseRoleMap(raw: string | undefined): Array<{ value: string; role: StaffRoleName }> {
@@ -141,6 +171,10 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     };
   }
   const proxy = e.TRUSTED_PROXY?.toLowerCase();
+  if ((e.AUDIT_RETENTION_DAYS === undefined) !== (e.AUDIT_ARCHIVE_DIR === undefined)) {
+    throw new ConfigError("AUDIT_RETENTION_DAYS and AUDIT_ARCHIVE_DIR go together: audit events are deleted only after they are archived to that directory.");
+  }
+  const regions = e.TOKENDESK_REGIONS ? [...new Set(e.TOKENDESK_REGIONS.split(",").map((r) => r.trim().toLowerCase()))].filter(Boolean) : ["us", "eu"];
   return {
     mode: databaseUrl ? "postgres" : "embedded",
     databaseUrl,
@@ -156,6 +190,15 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       .filter(Boolean),
     oidc,
     production: e.NODE_ENV === "production",
+    poolMax: e.DATABASE_POOL_MAX ?? 10,
+    regions,
+    logLevel: (e.LOG_LEVEL?.toLowerCase() as LogLevel | undefined) ?? "info",
+    metrics: { token: e.METRICS_TOKEN ?? null, port: e.METRICS_PORT ?? null },
+    otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
+    auditRetention:
+      e.AUDIT_RETENTION_DAYS !== undefined && e.AUDIT_ARCHIVE_DIR !== undefined
+        ? { days: e.AUDIT_RETENTION_DAYS, archiveDir: path.resolve(/*turbopackIgnore: true*/ e.AUDIT_ARCHIVE_DIR) }
+        : null,
   };
 }
 

@@ -17,6 +17,7 @@ import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { DomainError, rateLimited } from "@/lib/errors";
+import { counted } from "@/lib/metrics";
 import { DEVICE_AUDIENCE, decodeUnverified, JwtError, signJwt, verifyJwt } from "@/lib/oauth/jwt";
 import { hitLimit, humanDuration, type Limit, peekLimit } from "@/lib/rate-limit";
 import { findInstance, instanceKeyMatches } from "./instances";
@@ -186,7 +187,10 @@ function limitedError(retryAfterSeconds: number, who: "device" | "ip"): DomainEr
   return err;
 }
 
-export async function loginDevice(db: Database, input: LoginInput, meta: RequestMeta, opts: { now?: Date } = {}): Promise<IssuedDeviceTokens> {
+/** Device login; every call is counted in tokendesk_device_logins_total by outcome. */
+export const loginDevice = counted("deviceLogins", login);
+
+async function login(db: Database, input: LoginInput, meta: RequestMeta, opts: { now?: Date } = {}): Promise<IssuedDeviceTokens> {
   const now = opts.now ?? new Date();
   const keys = limitKeys(input.deviceToken, meta.ip);
   if (keys.ip) {
@@ -279,7 +283,10 @@ async function liveDevice(db: Executor, deviceId: string, key: string): Promise<
   return { device, instance };
 }
 
-export async function refreshDeviceToken(
+/** Device JWT refresh; every call is counted in tokendesk_device_refreshes_total by outcome. */
+export const refreshDeviceToken = counted("deviceRefreshes", refreshDevice);
+
+async function refreshDevice(
   db: Database,
   input: { accessToken: string; refreshToken: string },
   meta: RequestMeta,

@@ -16,6 +16,7 @@ import { apiKeyPrefix, parseApiKey } from "@/lib/api-keys/format";
 import { type AuditInput, recordAudit, recordAudits } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
+import { counted } from "@/lib/metrics";
 import { SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
 import { parseSignInToken, peekSignInToken, redeemSignInToken } from "@/lib/sign-in-tokens";
 import { formatRefreshToken } from "@/lib/sign-in-tokens/format";
@@ -78,7 +79,10 @@ async function checkMigration(
   return { ok: true, key };
 }
 
-export async function exchangeSignInToken(db: Database, input: ExchangeInput, meta: RequestMeta, opts: { now?: Date } = {}): Promise<TokenResponse> {
+/** The token-exchange grant; every call is counted in tokendesk_token_exchanges_total by outcome. */
+export const exchangeSignInToken = counted("exchanges", exchange);
+
+async function exchange(db: Database, input: ExchangeInput, meta: RequestMeta, opts: { now?: Date } = {}): Promise<TokenResponse> {
   const now = opts.now ?? new Date();
   const claimed = parseSignInToken(input.signInToken);
   if (!claimed) throw invalidGrant(INVALID_TOKEN);

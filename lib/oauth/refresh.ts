@@ -16,6 +16,7 @@ import { sdkSessions } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
+import { counted } from "@/lib/metrics";
 import { SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
 import { formatRefreshToken, isRefreshTokenShape } from "@/lib/sign-in-tokens/format";
 import { invalidGrant } from "./errors";
@@ -24,7 +25,10 @@ import { signAccessToken, type TokenResponse } from "./tokens";
 
 const INVALID_REFRESH = "The refresh token is invalid.";
 
-export async function refreshSdkSession(db: Database, presented: string, meta: RequestMeta, opts: { now?: Date } = {}): Promise<TokenResponse> {
+/** The refresh-token grant; every call is counted in tokendesk_token_refreshes_total by outcome. */
+export const refreshSdkSession = counted("refreshes", refreshSession);
+
+async function refreshSession(db: Database, presented: string, meta: RequestMeta, opts: { now?: Date } = {}): Promise<TokenResponse> {
   const now = opts.now ?? new Date();
   if (!isRefreshTokenShape(presented)) throw invalidGrant(INVALID_REFRESH);
 

@@ -9,6 +9,7 @@ import { refreshTokens, revokedAccessTokens, sdkSessions, users } from "@/db/sch
 import { recordAudit } from "@/lib/audit/record";
 import type { RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
+import { metrics } from "@/lib/metrics";
 import { isRefreshTokenShape } from "@/lib/sign-in-tokens/format";
 import { verifyAccessToken } from "./bearer";
 import { sdkUserActor } from "./exchange";
@@ -60,6 +61,7 @@ export async function revokeToken(
     .insert(revokedAccessTokens)
     .values({ jti: claims.jti, expiresAt: new Date(claims.exp * 1000) })
     .onConflictDoNothing();
+  metrics().revocations.inc({ kind: "access_token" });
   return { revoked: "access_token" };
 }
 

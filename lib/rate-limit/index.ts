@@ -6,6 +6,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { queryRows } from "@/db/client";
 import { rateLimits } from "@/db/schema";
+import { metrics } from "@/lib/metrics";
 
 export interface Limit {
   max: number;
@@ -24,6 +25,11 @@ function stateOf(count: number, windowStart: Date, limit: Limit, now: Date): Lim
   return { count, limited: count >= limit.max, retryAfterSeconds };
 }
 
+/** A refusal, named by the key's kind (`device-login:ip:…` → device-login:ip): never the IP or account itself. */
+function countHit(key: string): void {
+  metrics().rateLimitHits.inc({ limit: key.split(":").slice(0, 2).join(":").slice(0, 60) });
+}
+
 /** Counts one event against `key` and returns the state after it. */
 export async function hitLimit(db: Executor, key: string, limit: Limit, now = new Date()): Promise<LimitState> {
   const expiredBefore = new Date(now.getTime() - limit.windowSeconds * 1000);
@@ -35,7 +41,9 @@ export async function hitLimit(db: Executor, key: string, limit: Limit, now = ne
           window_start = case when rate_limits.window_start <= ${expiredBefore.toISOString()}::timestamptz then excluded.window_start else rate_limits.window_start end
         returning count, window_start`,
   );
-  return stateOf(Number(row!.count), new Date(row!.window_start), limit, now);
+  const state = stateOf(Number(row!.count), new Date(row!.window_start), limit, now);
+  if (state.count > limit.max) countHit(key);
+  return state;
 }
 
 /** The state of `key` without counting anything. */
@@ -44,7 +52,9 @@ export async function peekLimit(db: Executor, key: string, limit: Limit, now = n
   if (!row || row.windowStart.getTime() + limit.windowSeconds * 1000 <= now.getTime()) {
     return { count: 0, limited: false, retryAfterSeconds: 0 };
   }
-  return stateOf(row.count, row.windowStart, limit, now);
+  const state = stateOf(row.count, row.windowStart, limit, now);
+  if (state.limited) countHit(key);
+  return state;
 }
 
 export async function resetLimit(db: Executor, key: string): Promise<void> {

@@ -1,13 +1,8 @@
-/** Regions a deployment serves. The operator can extend the list with TOKENDESK_REGIONS=us,eu,ap. */
+import { config } from "@/lib/config/env";
+
+/** Regions a deployment serves: TOKENDESK_REGIONS (e.g. `us,eu,ap`), parsed by the configuration; `us,eu` by default. */
 export function regions(): string[] {
-  const raw = process.env.TOKENDESK_REGIONS;
-  const list = raw
-    ? raw
-        .split(",")
-        .map((r) => r.trim().toLowerCase())
-        .filter((r) => /^[a-z]{2,8}$/.test(r))
-    : [];
-  return list.length ? list : ["us", "eu"];
+  return config().regions;
 }
 
 export function isRegion(value: unknown): value is string {
