@@ -55,3 +55,8 @@ export function describeDatabase(ctx: Pick<CliContext, "kind" | "config">): stri
 export function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
+
+/** `--json` output: one JSON document on stdout. */
+export function sayJson(value: unknown): void {
+  say(JSON.stringify(value));
+}

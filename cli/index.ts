@@ -3,7 +3,8 @@
  * up here by name, so a feature adds its commands by adding one file (no edit to this one).
  *
  * Exit codes: 0 done; 1 the operation failed or found a problem (a refused change, a tampered audit
- * log); 2 it could not run at all (bad usage, bad configuration, the embedded database is busy).
+ * log, nothing found); 2 it could not run at all (bad usage, bad configuration, the database
+ * unreachable, the embedded database busy). Every command has --help; those that print data have --json.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -20,9 +21,15 @@ export interface CommandModule {
 
 const commandsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "commands");
 
+function packageVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "package.json"), "utf8")) as { version: string };
+  return pkg.version;
+}
+
 export async function buildProgram(): Promise<Command> {
   const program = new Command("tokendesk")
     .description("tokendesk: token broker and support console for mobile-SDK authentication")
+    .version(packageVersion(), "-V, --version", "print the version")
     .showHelpAfterError()
     .exitOverride();
   const files = fs

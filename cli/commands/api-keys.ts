@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { createApiKey, listApiKeys, parseScopes } from "@/lib/api-keys";
-import { say, withDatabase } from "../context";
+import { createApiKey, listApiKeys, parseScopes, revokeApiKey } from "@/lib/api-keys";
+import { say, sayJson, withDatabase } from "../context";
 
 export function register(program: Command): void {
   const keys = program.command("api-keys").description("manage Team API keys (sk_<region>_… sandbox, pk_<region>_… production)");
@@ -24,7 +24,7 @@ export function register(program: Command): void {
           ctx.meta,
         );
         if (opts.json) {
-          say(JSON.stringify({ id: apiKey.id, key, prefix: apiKey.prefix }));
+          sayJson({ id: apiKey.id, key, prefix: apiKey.prefix });
           return;
         }
         say(`Created ${apiKey.environment} key "${apiKey.name}" (${apiKey.id}) for region ${apiKey.region} with ${apiKey.scopes.join(", ")}.`);
@@ -41,13 +41,29 @@ export function register(program: Command): void {
       await withDatabase(async (ctx) => {
         const list = await listApiKeys(ctx.db, ctx.actor);
         if (opts.json) {
-          say(JSON.stringify(list));
+          sayJson(list);
           return;
         }
         if (list.length === 0) say("No API keys yet; create one with `tokendesk api-keys create`.");
         for (const k of list) {
           say(`${k.id}  ${k.prefix}…  ${k.environment}/${k.region}  ${k.name}${k.revokedAt ? "  (revoked)" : ""}`);
         }
+      });
+    });
+
+  keys
+    .command("revoke")
+    .description("revoke a key at once; exit 1 naming how many app installations would break unless --confirm-breaking says that number")
+    .argument("<id>", "the key's id (from `api-keys list`)")
+    .requiredOption("--reason <text>", "why; written to the audit log")
+    .option("--confirm-breaking <n>", "the number of un-migrated installations you accept to break")
+    .option("--json", "print the revoked key as JSON")
+    .action(async (id: string, opts: { reason: string; confirmBreaking?: string; json?: boolean }) => {
+      await withDatabase(async (ctx) => {
+        const confirm = opts.confirmBreaking === undefined ? null : Number(opts.confirmBreaking);
+        const key = await revokeApiKey(ctx.db, ctx.actor, id, opts.reason, ctx.meta, { confirmBreakingInstallations: confirm });
+        if (opts.json) sayJson(key);
+        else say(`Revoked ${key.environment} key "${key.name}" (${key.prefix}…).`);
       });
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { createInstance, createInstanceInput, listInstances } from "@/lib/devices";
-import { CliError, say, withDatabase } from "../context";
+import { createInstance, createInstanceInput, listInstances, rotateInstanceKey } from "@/lib/devices";
+import { CliError, say, sayJson, withDatabase } from "../context";
 
 const FLAGS: Record<string, string> = { name: "--name", environment: "--environment", jwtTtlSeconds: "--jwt-ttl", refreshTtlSeconds: "--refresh-ttl" };
 
@@ -50,6 +50,22 @@ export function register(program: Command): void {
         }
         if (list.length === 0) say("No instances yet; create one with `tokendesk instances create`.");
         for (const i of list) say(`${i.id}  ${i.environment}  JWT ${i.jwtTtlSeconds}s  refresh ${i.refreshTtlSeconds}s  ${i.name}`);
+      });
+    });
+
+  cmd
+    .command("rotate-key")
+    .description("issue a new InstanceKey (printed once); the old one stops working for registrations and logins, devices keep their tokens")
+    .argument("<instance-id>", "the instance's id (InstanceId)")
+    .option("--reason <text>", "why; written to the audit log")
+    .option("--json", "print {instanceId, instanceKey} as JSON")
+    .action(async (id: string, opts: { reason?: string; json?: boolean }) => {
+      await withDatabase(async (ctx) => {
+        const { instance, instanceKey } = await rotateInstanceKey(ctx.db, ctx.actor, id, { reason: opts.reason }, ctx.meta);
+        if (opts.json) return sayJson({ instanceId: instance.id, instanceKey });
+        say(`New InstanceKey for "${instance.name}" (${instance.id}):`);
+        say(`InstanceKey: ${instanceKey}`);
+        say("Shown this once; the previous key no longer works.");
       });
     });
 }

@@ -174,7 +174,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   if ((e.AUDIT_RETENTION_DAYS === undefined) !== (e.AUDIT_ARCHIVE_DIR === undefined)) {
     throw new ConfigError("AUDIT_RETENTION_DAYS and AUDIT_ARCHIVE_DIR go together: audit events are deleted only after they are archived to that directory.");
   }
-  const regions = e.TOKENDESK_REGIONS ? [...new Set(e.TOKENDESK_REGIONS.split(",").map((r) => r.trim().toLowerCase()))].filter(Boolean) : ["us", "eu"];
+  const regions = parseRegions(e.TOKENDESK_REGIONS);
   return {
     mode: databaseUrl ? "postgres" : "embedded",
     databaseUrl,
@@ -200,6 +200,12 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
         ? { days: e.AUDIT_RETENTION_DAYS, archiveDir: path.resolve(/*turbopackIgnore: true*/ e.AUDIT_ARCHIVE_DIR) }
         : null,
   };
+}
+
+/** TOKENDESK_REGIONS as a list (validated by the schema above); `us,eu` when unset. */
+export function parseRegions(raw: string | undefined): string[] {
+  const list = raw ? [...new Set(raw.split(",").map((r) => r.trim().toLowerCase()))].filter(Boolean) : [];
+  return list.length ? list : ["us", "eu"];
 }
 
 const globalForConfig = globalThis as unknown as { __tokendeskConfig?: Config };

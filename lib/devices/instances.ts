@@ -11,7 +11,7 @@ import { type Instance, instances } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
-import { badRequest } from "@/lib/errors";
+import { badRequest, notFound } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { ENVIRONMENTS } from "@/lib/staff/rbac";
 import { newDeviceSecret } from "./secrets";
@@ -110,6 +110,44 @@ export async function listInstances(db: Executor, actor: Actor): Promise<Instanc
 }
 
 const isUuid = (v: string) => z.uuid().safeParse(v).success;
+
+/**
+ * A new InstanceKey for an instance (shown once, only its hash stored); the old key stops working at
+ * once for new registrations and logins. Devices already registered keep their DeviceTokens,
+ * JWTs and refresh tokens: the InstanceKey is only asked for at registration and login.
+ */
+export async function rotateInstanceKey(
+  db: Database,
+  actor: Actor,
+  instanceId: string,
+  opts: { reason?: string | null },
+  meta: RequestMeta,
+): Promise<{ instance: InstanceView; instanceKey: string }> {
+  assertStaffCan(actor, "instances:manage");
+  if (!isUuid(instanceId)) throw notFound("No such instance.");
+  const instanceKey = newDeviceSecret("instance_key");
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(instances)
+      .set({ keyHash: hashSecret(instanceKey) })
+      .where(eq(instances.id, instanceId))
+      .returning();
+    if (!row) throw notFound("No such instance.");
+    await recordAudit(
+      tx,
+      {
+        actor,
+        action: "instance.key_rotated",
+        target: { type: "instance", id: row.id },
+        environment: row.environment,
+        reason: opts.reason?.trim() ? opts.reason.trim().slice(0, 500) : null,
+        details: { name: row.name },
+      },
+      meta,
+    );
+    return { instance: toInstanceView(row), instanceKey };
+  });
+}
 
 /** The instance named by `instanceId`, or null for anything that is not one (never throws). */
 export async function findInstance(db: Executor, instanceId: string | null | undefined): Promise<Instance | null> {

@@ -76,6 +76,17 @@ describe("metrics", () => {
   });
 });
 
+describe("the Grafana dashboard", () => {
+  it("only charts metrics the registry has", async () => {
+    const dashboard = fs.readFileSync(path.join(import.meta.dirname, "..", "..", "deploy", "grafana", "tokendesk.json"), "utf8");
+    const used = new Set((dashboard.match(/tokendesk_[a-z0-9_]+/g) ?? []).map((n) => n.replace(/_(bucket|sum|count)$/, "")));
+    const { body } = await scrapeMetrics();
+    const known = new Set(body.match(/^# TYPE (tokendesk_[a-z0-9_]+)/gm)?.map((l) => l.slice("# TYPE ".length)));
+    expect(used.size).toBeGreaterThan(15);
+    for (const name of used) expect(known, name).toContain(name);
+  });
+});
+
 describe("operability configuration", () => {
   it("parses pool size, regions, log level, metrics and audit retention", () => {
     const cfg = parseConfig({
