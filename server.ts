@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import next from "next";
 import { startServer } from "@/lib/bootstrap";
 import { createFront } from "@/server/front";
+import { startMetricsServer } from "@/server/metrics-endpoint";
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const dev = process.env.NODE_ENV !== "production";
@@ -24,10 +25,13 @@ await app.prepare();
 const handle = app.getRequestHandler();
 const server = createFront({ next: (req, res) => handle(req, res), machineApi: process.env.TOKENDESK_FRONT !== "next" });
 server.listen(port, host);
+// METRICS_PORT: /metrics for Prometheus on its own port (no token), off the load balancer's.
+const metricsServer = startMetricsServer(host);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     server.close();
+    metricsServer?.close();
     // In-flight requests get a moment; a second signal (or this timer) ends the process.
     setTimeout(() => process.exit(0), 5_000).unref();
     process.once(signal, () => process.exit(0));

@@ -6,6 +6,7 @@
  * (its pid, for CPU accounting) and extra Node flags (CPU profiles).
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +40,8 @@ export interface NextServerOptions {
   nodeArgs?: string[];
   /** Generous by default: on a loaded 2-core machine a cold start with migrations takes a while. */
   timeoutMs?: number;
+  /** Also append everything the server prints to this file (tests read its logs). */
+  logFile?: string;
 }
 
 export async function startNextServer(opts: NextServerOptions): Promise<NextServer> {
@@ -53,6 +56,11 @@ export async function startNextServer(opts: NextServerOptions): Promise<NextServ
   });
   child.stdout!.on("data", (d) => (log += d));
   child.stderr!.on("data", (d) => (log += d));
+  if (opts.logFile) {
+    const file = opts.logFile;
+    child.stdout!.on("data", (d) => fs.appendFileSync(file, d));
+    child.stderr!.on("data", (d) => fs.appendFileSync(file, d));
+  }
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`tokendesk exited with ${child.exitCode} while starting:\n${log}`);

@@ -9,6 +9,7 @@ import { getDb } from "@/db";
 import type { Database } from "@/db/client";
 import type { RequestMeta } from "@/lib/context";
 import { isDomainError } from "@/lib/errors";
+import { log } from "@/lib/log";
 import { can, type Permission, ROLE_LABELS } from "@/lib/staff/rbac";
 import { currentStaff, requestMeta, type StaffActor } from "./staff-session";
 
@@ -54,7 +55,7 @@ export function staffAction<S extends z.ZodType, T>(
       return { ok: true, data: result as T };
     } catch (err) {
       if (isDomainError(err)) return { ok: false, code: err.code, error: err.message, field: err.extra.field as string | undefined };
-      console.error("server action failed", err);
+      log().error({ err }, "server action failed");
       return { ok: false, code: "internal_error", error: "Something went wrong on our side; nothing was changed. Try again." };
     }
   };

@@ -7,13 +7,14 @@
  * Why: Next's per-request machinery costs ~1 ms of CPU even for an empty route handler, which is
  * most of what a token operation costs; the machine API does not need a page framework.
  */
-import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import { type Context, Hono } from "hono";
 import { MAX_HEADER_BYTES, type Refusal, refusalOf } from "./limits";
 import { jsonError } from "./machine-api";
+import { serveMetrics } from "./metrics-endpoint";
 import { oauthJson } from "./oauth";
+import { nextRouteOf, noteRoute, observeRequest } from "./observe";
 import { type Family, MACHINE_PREFIXES, MACHINE_ROUTES, type MachineRoute, machineFamilyOf } from "./routes";
 import { envelopeError } from "./telematics";
 
@@ -54,7 +55,10 @@ function paramsOf(c: Context): Promise<Record<string, string>> {
 export function machineApp(routes: readonly MachineRoute[] = MACHINE_ROUTES): Hono {
   const app = new Hono();
   for (const route of routes) {
-    app.on(route.method, route.path, (c) => route.handler(c.req.raw, { params: paramsOf(c) }));
+    app.on(route.method, route.path, (c) => {
+      noteRoute(route.path);
+      return route.handler(c.req.raw, { params: paramsOf(c) });
+    });
   }
   const methodsByPath = new Map<string, { family: Family; methods: string[] }>();
   for (const r of routes) {
@@ -64,11 +68,17 @@ export function machineApp(routes: readonly MachineRoute[] = MACHINE_ROUTES): Ho
   }
   for (const [path, { family, methods }] of methodsByPath) {
     const allow = methods.join(", ");
-    app.all(path, (c) => familyError(family, 405, "method_not_allowed", `Use ${allow} for ${c.req.path}.`, { Allow: allow }));
+    app.all(path, (c) => {
+      noteRoute(path);
+      return familyError(family, 405, "method_not_allowed", `Use ${allow} for ${c.req.path}.`, { Allow: allow });
+    });
   }
   for (const { prefix, family } of MACHINE_PREFIXES) {
     const pattern = prefix.endsWith("/") ? `${prefix}*` : prefix;
-    app.all(pattern, (c) => familyError(family, 404, "not_found", `There is no ${c.req.method} ${c.req.path} in this API.`));
+    app.all(pattern, (c) => {
+      noteRoute(`${pattern} (unmatched)`);
+      return familyError(family, 404, "not_found", `There is no ${c.req.method} ${c.req.path} in this API.`);
+    });
   }
   return app;
 }
@@ -85,14 +95,6 @@ function writeRefusal(res: ServerResponse, refusal: Refusal, family: Family | nu
   void answer.text().then((body) => res.end(body));
 }
 
-/** The request id every answer carries and every audit event of the request records. */
-function ensureRequestId(req: IncomingMessage, res: ServerResponse): void {
-  const given = req.headers["x-request-id"];
-  const id = typeof given === "string" && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
-  req.headers["x-request-id"] = id;
-  res.setHeader("X-Request-Id", id);
-}
-
 export function createFront(opts: FrontOptions): http.Server {
   const serveMachine = getRequestListener(machineApp().fetch, { overrideGlobalObjects: false });
   const machineApi = opts.machineApi !== false;
@@ -102,9 +104,10 @@ export function createFront(opts: FrontOptions): http.Server {
     const pathname = q === -1 ? url : url.slice(0, q);
     const family = machineApi ? machineFamilyOf(pathname) : null;
     const refusal = refusalOf(req, pathname, family);
-    if (refusal) return writeRefusal(res, refusal, family);
-    ensureRequestId(req, res);
-    if (family) return void serveMachine(req, res);
-    return void opts.next(req, res);
+    // Every answer, refusals included, carries a request id and gets one access line (observe.ts).
+    if (refusal) return observeRequest(req, res, "(refused)", () => writeRefusal(res, refusal, family));
+    if (pathname === "/metrics") return observeRequest(req, res, "/metrics", () => void serveMetrics(req, res));
+    if (family) return observeRequest(req, res, "(machine)", () => void serveMachine(req, res));
+    return observeRequest(req, res, nextRouteOf(pathname), () => void opts.next(req, res));
   });
 }

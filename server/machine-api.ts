@@ -11,8 +11,10 @@ import type { ApiKey, User } from "@/db/schema";
 import { type ApiKeyScope, apiKeyActor, authenticateApiKey } from "@/lib/api-keys";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { DomainError, isDomainError } from "@/lib/errors";
+import { log } from "@/lib/log";
 import { authenticateBearer } from "@/lib/oauth/bearer";
 import { type RouteHandler, readBodyText, requestMetaFrom } from "./http";
+import { noteActor } from "./observe";
 
 export function jsonError(code: string, message: string, status: number, extra: Record<string, unknown> = {}, headers?: HeadersInit): Response {
   return Response.json({ error: { code, message, ...extra } }, { status, headers });
@@ -26,7 +28,7 @@ export function errorResponse(err: unknown, meta?: RequestMeta): Response {
     const { retryAfterSeconds: _r, field: _f, ...extra } = err.extra;
     return jsonError(err.code, err.message, err.status, extra, headers);
   }
-  console.error(`request ${meta?.requestId ?? "?"} failed:`, err);
+  log().error({ err, requestId: meta?.requestId ?? null }, "request failed");
   return jsonError(
     "internal_error",
     "Something went wrong on our side; nothing was changed. Try again.",
@@ -108,7 +110,9 @@ export function withApiKey<P = Record<string, string>>(
     try {
       const db = await getDb();
       const key = await authenticateApiKey(db, presentedApiKey(req, opts.headerForms), scope);
-      return await handler(req, { key, actor: apiKeyActor(key), db, meta, params: await routeCtx.params });
+      const actor = apiKeyActor(key);
+      noteActor(actor);
+      return await handler(req, { key, actor, db, meta, params: await routeCtx.params });
     } catch (err) {
       return errorResponse(err, meta);
     }
@@ -154,10 +158,13 @@ export function withApiKeyOrBearer<P>(scope: ApiKeyScope, handler: (req: Request
       const bearer = bearerTokenOf(req);
       if (!presented && bearer) {
         const who = await authenticateBearer(db, bearer);
+        noteActor(who.actor);
         return await handler(req, { actor: who.actor, key: null, bearerUser: who.user, db, meta, params });
       }
       const key = await authenticateApiKey(db, presented, scope);
-      return await handler(req, { actor: apiKeyActor(key), key, bearerUser: null, db, meta, params });
+      const actor = apiKeyActor(key);
+      noteActor(actor);
+      return await handler(req, { actor, key, bearerUser: null, db, meta, params });
     } catch (err) {
       return errorResponse(err, meta);
     }

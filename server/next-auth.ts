@@ -12,6 +12,7 @@ import type { OAuthConfig } from "next-auth/providers/oauth";
 import { getDb } from "@/db";
 import { config } from "@/lib/config/env";
 import { derivedKey } from "@/lib/crypto/keys";
+import { log } from "@/lib/log";
 import { activeStaff, findStaffByOidcSubject, recordSignOut, signInWithOidc, signInWithPassword } from "@/lib/staff/staff";
 import { requestMetaFrom } from "./http";
 
@@ -159,7 +160,7 @@ export async function nextAuthHandler(req: Request, ctx: Ctx): Promise<Response>
     if (location && /[?&]csrf=true/.test(location)) return toLogin("CsrfInvalid");
     return res;
   } catch (err) {
-    console.error("next-auth request failed:", err);
+    log().error({ err }, "next-auth request failed");
     return wantsJson(req)
       ? Response.json({ error: { code: "internal_error", message: "Sign-in failed on our side; try again." } }, { status: 500 })
       : toLogin("SignInFailed");

@@ -6,6 +6,7 @@ import { getDb } from "@/db";
 import type { Database } from "@/db/client";
 import type { RequestMeta } from "@/lib/context";
 import { isDomainError } from "@/lib/errors";
+import { log } from "@/lib/log";
 import { isOAuthError, OAuthError } from "@/lib/oauth/errors";
 import { type RouteHandler, readBodyText, requestMetaFrom } from "./http";
 
@@ -25,7 +26,7 @@ export function oauthErrorResponse(err: unknown, meta: RequestMeta): Response {
     const error = err.code === "invalid_api_key" ? "invalid_client" : err.code === "insufficient_scope" ? "insufficient_scope" : "invalid_request";
     return oauthJson({ error, error_description: err.message }, err.status);
   }
-  console.error(`request ${meta.requestId ?? "?"} failed:`, err);
+  log().error({ err, requestId: meta.requestId }, "request failed");
   return oauthJson({ error: "server_error", error_description: "Something went wrong on our side; nothing was changed. Try again." }, 500);
 }
 

@@ -14,6 +14,7 @@ import { can, type Permission } from "@/lib/staff/rbac";
 import { activeStaff } from "@/lib/staff/staff";
 import { requestMetaFrom } from "./http";
 import { authOptions } from "./next-auth";
+import { noteActor } from "./observe";
 
 export type StaffActor = Extract<Actor, { type: "staff" }> & { email: string; displayName: string };
 
@@ -30,7 +31,10 @@ async function staffSession(): Promise<{ actor: StaffActor | null; stale: boolea
   const session = (await getServerSession(authOptions())) as { staffId?: string; sv?: number } | null;
   if (!session?.staffId) return { actor: null, stale: false };
   const s = await activeStaff(await getDb(), session.staffId, Number(session.sv ?? 0));
-  return s ? { actor: staffActorOf(s), stale: false } : { actor: null, stale: true };
+  if (!s) return { actor: null, stale: true };
+  const actor = staffActorOf(s);
+  noteActor(actor);
+  return { actor, stale: false };
 }
 
 /** The signed-in, active staff member, or null. */

@@ -8,6 +8,7 @@ import { getDb } from "@/db";
 import type { Database } from "@/db/client";
 import type { RequestMeta } from "@/lib/context";
 import { isDomainError } from "@/lib/errors";
+import { log } from "@/lib/log";
 import { type RouteHandler, readBodyText, requestMetaFrom } from "./http";
 
 export interface EnvelopeError {
@@ -42,7 +43,7 @@ export function envelopeFromError(err: unknown, requestId: string | null): Respo
     const key = typeof err.extra.field === "string" ? err.extra.field : err.status === 413 ? "body" : "request";
     return envelopeError(err.status, key, err.message, headers);
   }
-  console.error(`request ${requestId ?? "?"} failed:`, err instanceof Error ? err.message : err);
+  log().error({ err, requestId: requestId ?? null }, "request failed");
   return envelopeError(500, "server", "Something went wrong on our side; nothing was changed. Try again.");
 }
 

@@ -12,6 +12,7 @@ import {
   registerDevice,
   registrationBody,
 } from "@/lib/devices/auth";
+import { noteActor } from "../observe";
 import { envelope, envelopeError, loginBody, methodNotAllowed, parseJsonBody, parseLoginFields, refreshBody, withEnvelope } from "../telematics";
 
 /** POST /v1/Registration/create — headers InstanceId + InstanceKey; a new DeviceToken and its first pair. */
@@ -58,6 +59,7 @@ export const deviceSelfRoute = withEnvelope(async (req, { db }) => {
   const auth = req.headers.get("authorization")?.trim() ?? "";
   const token = /^Bearer\s+/i.test(auth) ? auth.replace(/^Bearer\s+/i, "").trim() : null;
   const { device, instance } = await authenticateDeviceJwt(db, token || null);
+  noteActor({ type: "device", id: device.id });
   return envelope(deviceSelfView(device, instance));
 });
 

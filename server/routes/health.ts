@@ -13,15 +13,25 @@ export async function liveRoute(): Promise<Response> {
   return Response.json({ status: "ok" }, { headers: NO_STORE });
 }
 
-/** GET /api/health — readiness: 200 when the database answers and the schema is current, 503 otherwise. */
+/**
+ * GET /api/health — readiness: 200 when the database answers and its schema is at or ahead of this
+ * release's. Ahead is ready too: during a rolling upgrade the new release migrates first, and
+ * migrations only expand (README, Rolling upgrades), so this release keeps serving on it.
+ */
 export async function healthRoute(): Promise<Response> {
   const expected = expectedSchemaVersion();
   try {
     const handle = await databaseHandle();
     const applied = await appliedSchemaVersion(handle.db);
-    const ok = applied === expected;
+    const ok = applied >= expected;
     return Response.json(
-      { status: ok ? "ok" : "degraded", database: { kind: handle.kind, reachable: true }, schemaVersion: applied, expectedSchemaVersion: expected },
+      {
+        status: ok ? "ok" : "degraded",
+        database: { kind: handle.kind, reachable: true },
+        schemaVersion: applied,
+        expectedSchemaVersion: expected,
+        schemaAhead: applied > expected,
+      },
       { status: ok ? 200 : 503, headers: NO_STORE },
     );
   } catch {

@@ -5,6 +5,7 @@
 import { getDb } from "@/db";
 import { apiKeyActor, authenticateApiKey } from "@/lib/api-keys";
 import { config } from "@/lib/config/env";
+import { log } from "@/lib/log";
 import { OAuthError } from "@/lib/oauth/errors";
 import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { introspectToken } from "@/lib/oauth/introspect";
@@ -83,7 +84,7 @@ export const jwksRoute = withCors("public", async () => {
   try {
     return Response.json(await publicJwks(await getDb()), { headers: { "Cache-Control": "public, max-age=60" } });
   } catch (err) {
-    console.error("jwks:", err);
+    log().error({ err }, "jwks: the keys cannot be read");
     return Response.json({ error: { code: "unavailable", message: "The keys cannot be read right now." } }, { status: 503 });
   }
 });

@@ -7,6 +7,6 @@ export { freePort, ROOT } from "../../scripts/next-server";
 
 export type RunningServer = Omit<NextServer, "child">;
 
-export function startServer(env: Record<string, string>): Promise<RunningServer> {
-  return startNextServer({ env });
+export function startServer(env: Record<string, string>, opts: { logFile?: string } = {}): Promise<RunningServer> {
+  return startNextServer({ env, logFile: opts.logFile });
 }

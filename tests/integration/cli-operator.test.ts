@@ -18,7 +18,7 @@ import { NO_REQUEST, systemActor } from "@/lib/context";
 import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { refreshSdkSession } from "@/lib/oauth/refresh";
 import { clearSigningKeyCache, ensureSigningKey } from "@/lib/oauth/signing-keys";
-import { issueSignInToken } from "@/lib/sign-in";
+import { issueSignInToken } from "@/lib/sign-in-tokens";
 import { createUser } from "@/lib/users";
 import { TEST_SECRET } from "../../vitest.config";
 import { createPostgresDatabase, testBackend } from "../helpers/db";

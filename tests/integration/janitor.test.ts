@@ -25,7 +25,7 @@ import { metrics } from "@/lib/metrics";
 import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { revokeToken } from "@/lib/oauth/revoke";
 import { clearSigningKeyCache, ensureSigningKey } from "@/lib/oauth/signing-keys";
-import { issueSignInToken } from "@/lib/sign-in";
+import { issueSignInToken } from "@/lib/sign-in-tokens";
 import { createUser } from "@/lib/users";
 import { createTestDatabase, type TestDatabase, testBackend } from "../helpers/db";
 
