@@ -9,6 +9,9 @@ const nextConfig = {
     serverMinification: process.env.TOKENDESK_PROFILE_BUILD !== "1",
   },
   poweredByHeader: false,
+  // The container (deploy/Dockerfile) runs dist/standalone, assembled from this output by
+  // scripts/build-standalone.mjs: only the files the server needs, not the whole node_modules.
+  output: "standalone",
   // Separate build directories let several builds (tests, benchmarks, a dev server) coexist.
   distDir: process.env.NEXT_DIST_DIR || ".next",
   typedRoutes: false,

@@ -22,6 +22,7 @@ export interface CommandModule {
 const commandsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "commands");
 
 function packageVersion(): string {
+  if (process.env.TOKENDESK_VERSION) return process.env.TOKENDESK_VERSION;
   const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "package.json"), "utf8")) as { version: string };
   return pkg.version;
 }
@@ -32,6 +33,12 @@ export async function buildProgram(): Promise<Command> {
     .version(packageVersion(), "-V, --version", "print the version")
     .showHelpAfterError()
     .exitOverride();
+  // The bundled CLI of the container (scripts/build-standalone.mjs) lists its commands instead.
+  const bundled = (globalThis as { __tokendeskCommands?: Array<Partial<CommandModule>> }).__tokendeskCommands;
+  if (bundled) {
+    for (const mod of bundled) mod.register?.(program);
+    return program;
+  }
   const files = fs
     .readdirSync(commandsDir)
     .filter((f) => /\.ts$/.test(f) && !f.endsWith(".d.ts") && !f.includes(".test."))

@@ -42,6 +42,12 @@ export interface NextServerOptions {
   timeoutMs?: number;
   /** Also append everything the server prints to this file (tests read its logs). */
   logFile?: string;
+  /**
+   * Run the assembled standalone server (scripts/build-standalone.mjs) instead of server.ts through
+   * tsx: `node server.mjs` in that directory, exactly as the container starts it. Defaults to
+   * TOKENDESK_STANDALONE_DIR (npm test sets it for the HTTP suite).
+   */
+  standaloneDir?: string | null;
 }
 
 export async function startNextServer(opts: NextServerOptions): Promise<NextServer> {
@@ -49,8 +55,13 @@ export async function startNextServer(opts: NextServerOptions): Promise<NextServ
   const url = `http://127.0.0.1:${port}`;
   const timeoutMs = opts.timeoutMs ?? 120_000;
   let log = "";
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), "--import", "tsx", path.join(ROOT, "server.ts")], {
-    cwd: ROOT,
+  const standalone = opts.standaloneDir === undefined ? process.env.TOKENDESK_STANDALONE_DIR || null : opts.standaloneDir;
+  if (standalone && !fs.existsSync(path.join(standalone, "server.mjs"))) {
+    throw new Error(`No standalone server in ${standalone}: run \`next build && node scripts/build-standalone.mjs\`.`);
+  }
+  const args = standalone ? [path.join(standalone, "server.mjs")] : ["--import", "tsx", path.join(ROOT, "server.ts")];
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...args], {
+    cwd: standalone ?? ROOT,
     env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PUBLIC_URL: url, PORT: String(port), HOST: "127.0.0.1", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -6,7 +6,8 @@
  *   1. unit tests                                (vitest, no database)
  *   2. integration tests on embedded PGlite      (vitest, in-process domain core)
  *   3. integration tests on real PostgreSQL      (same files, TEST_DB=postgres)
- *   4. a production build, then HTTP tests       (vitest against `next start` on PostgreSQL)
+ *   4. a production build (standalone output), the container's server assembled from it, then the
+ *      HTTP tests against that server on PostgreSQL (`node server.mjs` in dist/standalone)
  *   5. Playwright in Chromium                    (the console, as each role; embedded database)
  * PostgreSQL: TEST_DATABASE_URL if set (CI sets it), otherwise a throwaway cluster is started here
  * from the binaries on the machine and removed afterwards.
@@ -91,7 +92,11 @@ vitest("unit", "unit");
 vitest("pglite", "integration", { TEST_DB: "pglite" });
 vitest("postgres", "integration", { TEST_DB: "postgres" });
 step("build", process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], { NEXT_TELEMETRY_DISABLED: "1" });
-vitest("http", "http", { TEST_DB: "postgres" });
+// The container's server, assembled from that one build (scripts/build-standalone.mjs), is what the
+// HTTP suite runs against: `node server.mjs` in dist/standalone, exactly as deploy/Dockerfile starts it.
+step("standalone", process.execPath, [path.join(root, "scripts", "build-standalone.mjs")]);
+const standaloneDir = path.join(root, "dist", "standalone");
+vitest("http", "http", { TEST_DB: "postgres", ...(fs.existsSync(path.join(standaloneDir, "server.mjs")) ? { TOKENDESK_STANDALONE_DIR: standaloneDir } : {}) });
 step("e2e", bin("playwright"), ["test", "--reporter=list,json"], { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(reports, "e2e.json") }, "playwright");
 console.log("\ntest: every step passed.");
 console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ""}`);

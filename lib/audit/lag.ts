@@ -16,7 +16,7 @@ export async function readAuditLag(db: Executor): Promise<AuditLag> {
   // Both reads walk an index: the newest seal by its key, the unsealed tail by audit_events_txid_idx.
   const [row] = await queryRows<{ unsealed: number | string; sealed_at: string | Date | null }>(
     db,
-    sql`with last as (select to_txid, sealed_at from audit_seals order by seq desc limit 1)
+    sql`with last as (select to_txid, created_at as sealed_at from audit_seals order by seq desc limit 1)
         select (select count(*) from audit_events where txid >= coalesce((select to_txid from last), 0))::int as unsealed,
                (select sealed_at from last) as sealed_at`,
   );

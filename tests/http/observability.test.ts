@@ -33,6 +33,7 @@ async function scrape(token = inject("metricsToken")) {
 /** The value of one sample line of the Prometheus text (0 when absent). */
 function sample(text: string, name: string, labels: Record<string, string>): number {
   for (const line of text.split("\n")) {
+    if (line.startsWith(`${name} `)) return Object.keys(labels).length ? 0 : Number(line.slice(name.length + 1));
     if (!line.startsWith(`${name}{`)) continue;
     const inside = line.slice(name.length + 1, line.lastIndexOf("}"));
     if (Object.entries(labels).every(([k, v]) => inside.includes(`${k}="${v}"`))) return Number(line.slice(line.lastIndexOf(" ") + 1));

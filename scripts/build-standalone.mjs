@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * Assembles the self-contained server the container runs (deploy/Dockerfile) and CI tests:
+ * `dist/standalone/`, from a `next build` made with `output: "standalone"`.
+ *
+ *   dist/standalone/
+ *     server.mjs          server.ts (the front, lib/, server/) bundled by esbuild; `node server.mjs`
+ *     tokendesk.mjs       the CLI, bundled the same way (`node tokendesk.mjs migrate`)
+ *     next.config.js      so Next's handler loads the same configuration
+ *     .next/              Next's standalone server files + static assets
+ *     node_modules/       what Next's file tracing found, plus the packages kept external below
+ *     db/migrations/      applied at start and by `tokendesk migrate`
+ *
+ * Native and WASM packages (PGlite, argon2, postgres.js) and Next itself stay external: they are
+ * loaded from node_modules exactly as `next build` traced them.
+ */
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const distDir = process.env.NEXT_DIST_DIR || ".next";
+const out = path.resolve(root, process.argv[2] ?? path.join("dist", "standalone"));
+const standalone = path.join(root, distDir, "standalone");
+if (!fs.existsSync(path.join(standalone, distDir, "BUILD_ID"))) {
+  console.error(`No standalone build in ${standalone}: run \`next build\` first (next.config.js has output: "standalone").`);
+  process.exit(1);
+}
+
+const EXTERNAL = ["next", "@electric-sql/pglite", "postgres", "@node-rs/argon2", "pino-pretty"];
+const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+
+fs.rmSync(out, { recursive: true, force: true });
+fs.mkdirSync(out, { recursive: true });
+fs.cpSync(standalone, out, { recursive: true, verbatimSymlinks: true });
+fs.rmSync(path.join(out, "server.js"), { force: true }); // Next's own server: ours is server.mjs
+fs.cpSync(path.join(root, distDir, "static"), path.join(out, distDir, "static"), { recursive: true });
+if (fs.existsSync(path.join(root, "public"))) fs.cpSync(path.join(root, "public"), path.join(out, "public"), { recursive: true });
+fs.copyFileSync(path.join(root, "next.config.js"), path.join(out, "next.config.js"));
+fs.cpSync(path.join(root, "db", "migrations"), path.join(out, "db", "migrations"), { recursive: true });
+
+// Packages the bundles leave external must be present even if tracing did not reach them.
+for (const name of [...EXTERNAL.filter((n) => n !== "pino-pretty"), "@node-rs/argon2-linux-x64-gnu", "@node-rs/argon2-linux-x64-musl"]) {
+  const from = path.join(root, "node_modules", name);
+  const to = path.join(out, "node_modules", name);
+  if (fs.existsSync(from) && !fs.existsSync(path.join(to, "package.json"))) fs.cpSync(from, to, { recursive: true, dereference: true });
+}
+
+// The CLI picks its commands up from cli/commands at run time; a bundle lists them instead.
+const commandFiles = fs
+  .readdirSync(path.join(root, "cli", "commands"))
+  .filter((f) => /\.ts$/.test(f) && !f.endsWith(".d.ts"))
+  .sort();
+const cliEntry = path.join(root, "dist", `cli-entry-${process.pid}.ts`);
+fs.mkdirSync(path.dirname(cliEntry), { recursive: true });
+fs.writeFileSync(
+  cliEntry,
+  `${commandFiles.map((f, i) => `import * as c${i} from "../cli/commands/${f}";`).join("\n")}
+import { main } from "../cli/index";
+(globalThis as { __tokendeskCommands?: unknown[] }).__tokendeskCommands = [${commandFiles.map((_, i) => `c${i}`).join(", ")}];
+await main(process.argv);
+`,
+);
+
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  external: [...EXTERNAL, "next/*"],
+  tsconfig: path.join(root, "tsconfig.json"),
+  logLevel: "warning",
+  // CommonJS dependencies inside an ES module bundle still call require().
+  banner: {
+    js: [
+      'import { createRequire as __tdCreateRequire } from "node:module";',
+      "const require = __tdCreateRequire(import.meta.url);",
+      `process.env.TOKENDESK_VERSION ??= ${JSON.stringify(pkg.version)};`,
+    ].join("\n"),
+  },
+};
+try {
+  await build({ ...common, entryPoints: [path.join(root, "server.ts")], outfile: path.join(out, "server.mjs") });
+  await build({ ...common, entryPoints: [cliEntry], outfile: path.join(out, "tokendesk.mjs") });
+} finally {
+  fs.rmSync(cliEntry, { force: true });
+}
+fs.writeFileSync(
+  path.join(out, "package.json"),
+  `${JSON.stringify({ name: pkg.name, version: pkg.version, private: true, type: "module", bin: { tokendesk: "tokendesk.mjs" } }, null, 2)}\n`,
+);
+const size = execFileSync("du", ["-sh", out], { encoding: "utf8" }).split("\t")[0];
+console.log(`standalone: ${path.relative(root, out)} (${size}) — start it with \`node server.mjs\` in that directory.`);
