@@ -35,11 +35,12 @@ const DAY = 86_400_000;
 const support: Actor = { type: "staff", id: "00000000-0000-7000-8000-000000000002", name: "sam@example.test", role: "support" };
 
 let t: TestDatabase;
+// Starting PGlite (WASM initdb) takes seconds on a quiet machine and a minute or more on a loaded one.
 beforeAll(async () => {
   t = await createTestDatabase();
   clearSigningKeyCache();
   await ensureSigningKey(t.db);
-});
+}, 300_000);
 afterAll(async () => {
   clearSigningKeyCache();
   await t.close();
