@@ -4,7 +4,22 @@
  * SHA-256/HMAC digests, passwords as argon2id hashes, signing keys encrypted with TOKENDESK_SECRET.
  */
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, check, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 /** bytea as a Node Buffer, whichever driver read it (PGlite answers Uint8Array). */
 const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
@@ -34,6 +49,13 @@ export const staff = pgTable(
     lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true, mode: "date" }),
     /** Bumped on password reset, role change or disable so older console sessions end. */
     sessionVersion: integer("session_version").notNull().default(1),
+    /** The TOTP secret (base32), AES-256-GCM under a key derived from TOKENDESK_SECRET; null: no TOTP. */
+    totpSecretEncrypted: text("totp_secret_encrypted"),
+    /** The last accepted TOTP time step: a code is accepted once (RFC 6238 §5.2). */
+    totpLastStep: bigint("totp_last_step", { mode: "number" }),
+    totpEnabledAt: timestamp("totp_enabled_at", { withTimezone: true, mode: "date" }),
+    /** Seeded by the demo team (known passwords): admins are warned while any exists. */
+    demo: boolean("demo").notNull().default(false),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
@@ -41,6 +63,88 @@ export const staff = pgTable(
 );
 export type Staff = typeof staff.$inferSelect;
 export type NewStaff = typeof staff.$inferInsert;
+
+/** WebAuthn credentials (passkeys, security keys) a staff member uses as their second factor. */
+export const staffPasskeys = pgTable(
+  "staff_passkeys",
+  {
+    /** The credential id, base64url. */
+    id: text("id").primaryKey(),
+    staffId: uuid("staff_id")
+      .notNull()
+      .references(() => staff.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    /** COSE public key. */
+    publicKey: bytea("public_key").notNull(),
+    counter: bigint("counter", { mode: "number" }).notNull().default(0),
+    transports: jsonb("transports").$type<string[]>().notNull().default([]),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [index("staff_passkeys_staff_idx").on(t.staffId)],
+);
+export type StaffPasskey = typeof staffPasskeys.$inferSelect;
+
+/** One-time recovery codes, stored as peppered HMACs; shown once when generated. */
+export const staffRecoveryCodes = pgTable(
+  "staff_recovery_codes",
+  {
+    id: uuid("id").primaryKey(),
+    staffId: uuid("staff_id")
+      .notNull()
+      .references(() => staff.id, { onDelete: "cascade" }),
+    codeHash: text("code_hash").notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("staff_recovery_codes_hash_key").on(t.codeHash), index("staff_recovery_codes_staff_idx").on(t.staffId)],
+);
+
+/**
+ * Short-lived, single-use steps of staff authentication: a sign-in waiting for its second factor
+ * (found by the hash of the ticket the browser holds), a TOTP enrolment waiting for its first code,
+ * a passkey registration waiting for the authenticator's answer.
+ */
+export const staffChallenges = pgTable(
+  "staff_challenges",
+  {
+    id: uuid("id").primaryKey(),
+    staffId: uuid("staff_id")
+      .notNull()
+      .references(() => staff.id, { onDelete: "cascade" }),
+    purpose: text("purpose", { enum: ["sign_in", "totp_enrol", "passkey_enrol"] }).notNull(),
+    /** sign_in only: HMAC of the ticket. */
+    ticketHash: text("ticket_hash"),
+    /** The member's session version when the step began: a password reset or disable ends it. */
+    staffVersion: integer("staff_version").notNull(),
+    /** A TOTP secret being enrolled, encrypted like staff.totp_secret_encrypted. */
+    totpSecretEncrypted: text("totp_secret_encrypted"),
+    /** The WebAuthn challenge (base64url) last handed out for this step. */
+    webauthnChallenge: text("webauthn_challenge"),
+    attempts: integer("attempts").notNull().default(0),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("staff_challenges_ticket_key").on(t.ticketHash), index("staff_challenges_expires_idx").on(t.expiresAt)],
+);
+export type StaffChallenge = typeof staffChallenges.$inferSelect;
+
+/** Deployment-wide sign-in policy (one row, id 1), changed by admins and audited. */
+export const securitySettings = pgTable(
+  "security_settings",
+  {
+    id: integer("id").primaryKey().default(1),
+    /** Staff who sign in with a password must use a second factor (and enrol one at sign-in). */
+    requireSecondFactor: boolean("require_second_factor").notNull().default(false),
+    /** Actions on production data need a session signed in with a second factor or SSO. */
+    productionNeedsStrongAuth: boolean("production_needs_strong_auth").notNull().default(false),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    updatedBy: text("updated_by"),
+  },
+  (t) => [check("security_settings_one_row", sql`${t.id} = 1`)],
+);
+export type SecuritySettings = typeof securitySettings.$inferSelect;
 
 /**
  * Fixed-window counters shared by every instance (failed sign-ins per account and per IP, device

@@ -6,7 +6,8 @@
  */
 import { databaseHandle } from "@/db";
 import { config } from "@/lib/config/env";
-import { DEMO_STAFF, seedDemo } from "@/lib/demo";
+import { DEMO_STAFF, demoAccountCount, seedDemo } from "@/lib/demo";
+
 import { ensureSigningKey } from "@/lib/oauth/signing-keys";
 import { startSweepers } from "@/lib/sweepers";
 
@@ -14,7 +15,7 @@ export async function bootstrapServer(): Promise<void> {
   const cfg = config();
   const handle = await databaseHandle();
   let seeded = false;
-  if (cfg.mode === "embedded") seeded = await seedDemo(handle.db);
+  if (cfg.demo) seeded = await seedDemo(handle.db);
 
   await ensureSigningKey(handle.db);
   startSweepers(handle.db);
@@ -24,9 +25,10 @@ export async function bootstrapServer(): Promise<void> {
     `  tokendesk is ready at ${cfg.publicUrl}`,
     `  database: ${cfg.mode === "embedded" ? `embedded PGlite in ${cfg.dataDir}` : "PostgreSQL (DATABASE_URL)"}`,
   ];
-  if (cfg.mode === "embedded") {
+  if ((await demoAccountCount(handle.db)) > 0) {
     lines.push(seeded ? "  seeded a demo team. Demo sign-ins:" : "  demo sign-ins (unless changed since):");
     for (const s of DEMO_STAFF) lines.push(`    ${s.role.padEnd(8)} ${s.email}  /  ${s.password}`);
+    lines.push("  remove the demo team before real use: console banner or `npx tokendesk staff remove-demo`");
   }
   console.log(`${lines.join("\n")}\n`);
 }

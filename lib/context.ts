@@ -5,7 +5,14 @@
 import type { StaffRole } from "@/lib/staff/rbac";
 
 export type Actor =
-  | { type: "staff"; id: string; name: string; role: StaffRole }
+  | {
+      type: "staff";
+      id: string;
+      name: string;
+      role: StaffRole;
+      /** Set when production actions need a second factor or SSO and this session has neither. */
+      productionLocked?: boolean;
+    }
   | { type: "system"; id: string; name: string }
   | { type: "anonymous"; id: null; name: string | null }
   | { type: "api_key"; id: string; name: string; environment: string; region: string; scopes: string[] }

@@ -1,6 +1,7 @@
 import { type Command, Option } from "commander";
 import type { Database } from "@/db/client";
 import type { Actor } from "@/lib/context";
+import { removeDemoTeam } from "@/lib/demo";
 import { notFound } from "@/lib/errors";
 import { STAFF_ROLES, type StaffRole } from "@/lib/staff/rbac";
 import { changeStaffRole, createStaff, listStaff, resetStaffPassword, type StaffView, setStaffDisabled } from "@/lib/staff/staff";
@@ -96,6 +97,16 @@ export function register(program: Command): void {
         const member = await changeStaffRole(ctx.db, ctx.actor, (await findMember(ctx.db, ctx.actor, who)).id, opts.role, ctx.meta);
         if (opts.json) return sayJson(member);
         say(`${member.email} is now ${member.role}.`);
+      });
+    });
+
+  staff
+    .command("remove-demo")
+    .description("delete the demo team's accounts (their passwords are public); needs an admin of your own")
+    .action(async () => {
+      await withDatabase(async (ctx) => {
+        const { removed } = await removeDemoTeam(ctx.db, ctx.actor, ctx.meta);
+        say(removed.length ? `Removed the demo team: ${removed.join(", ")}.` : "There is no demo team to remove.");
       });
     });
 }

@@ -79,6 +79,7 @@ export async function createApiKey(db: Database, actor: Actor, input: CreateApiK
     throw badRequest(`${String(issue.path[0] ?? "input")} ${issue.message}.`, "validation_failed", { field: issue.path[0] });
   }
   const data = parsed.data;
+  assertStaffCan(actor, "api_keys:manage", data.environment);
   const key = formatApiKey(data.environment, data.region);
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -138,6 +139,8 @@ export async function revokeApiKey(
   const why = reason.trim();
   if (!why) throw badRequest("Give a reason for revoking the key.", "reason_required", { field: "reason" });
   return db.transaction(async (tx) => {
+    const target = await getApiKey(tx, id);
+    if (target) assertStaffCan(actor, "api_keys:manage", target.environment);
     const breaking = isUuid(id) ? await installationsStillUsingKey(tx, id, opts.now) : 0;
     if (breaking > 0 && opts.confirmBreakingInstallations !== breaking) {
       throw new DomainError(

@@ -69,6 +69,7 @@ const schema = z.object({
     .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1), "must be a whole number of days, at least 1")
     .transform((v) => (v === undefined ? undefined : Number(v))),
   AUDIT_ARCHIVE_DIR: optionalString,
+  TOKENDESK_DEMO: optionalString.refine((v) => v === undefined || v === "0" || v === "1", "must be 0 or 1"),
   NODE_ENV: optionalString,
 });
 
@@ -110,6 +111,8 @@ export interface Config {
   otlpEndpoint: string | null;
   /** Audit retention: events older than `days`, in whole seals, are archived to `archiveDir` then deleted. Null: kept forever. */
   auditRetention: { days: number; archiveDir: string } | null;
+  /** Seed the demo team into an empty embedded database (never with DATABASE_URL or TOKENDESK_DEMO=0). */
+  demo: boolean;
 }
 
 function parseRoleMap(raw: string | undefined): Array<{ value: string; role: StaffRoleName }> {
@@ -199,6 +202,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       e.AUDIT_RETENTION_DAYS !== undefined && e.AUDIT_ARCHIVE_DIR !== undefined
         ? { days: e.AUDIT_RETENTION_DAYS, archiveDir: path.resolve(/*turbopackIgnore: true*/ e.AUDIT_ARCHIVE_DIR) }
         : null,
+    demo: !databaseUrl && e.TOKENDESK_DEMO !== "0",
   };
 }
 

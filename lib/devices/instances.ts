@@ -74,6 +74,7 @@ export async function createInstance(
     throw badRequest(`${field[0]!.toUpperCase()}${field.slice(1)} ${issue.message}.`, "validation_failed", { field });
   }
   const data = parsed.data;
+  assertStaffCan(actor, "instances:manage", data.environment);
   const instanceKey = newDeviceSecret("instance_key");
   return db.transaction(async (tx) => {
     const [row] = await tx

@@ -4,7 +4,6 @@
  * Rotation demotes the current key to `previous`: it leaves the JWKS only after every token it
  * signed has expired, so resource servers keep verifying old tokens.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import * as jose from "jose";
 import type { Database, Executor } from "@/db/client";
@@ -12,27 +11,13 @@ import { queryRows } from "@/db/client";
 import { instances, type SigningKey, signingKeys } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
-import { derivedKey } from "@/lib/crypto/keys";
+import { openSecret, sealSecret } from "@/lib/crypto/keys";
 import { assertStaffCan } from "@/lib/staff/authorize";
 
 export const SIGNING_ALG = "ES256";
 const KEY_LOCK = 7_404_117_003;
 /** How long an instance trusts its cached view of the keys before reading them again. */
 const CACHE_MS = 10_000;
-
-function encrypt(plain: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", derivedKey("signing-key-encryption"), iv);
-  const body = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
-  return Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64url");
-}
-
-function decrypt(sealed: string): string {
-  const raw = Buffer.from(sealed, "base64url");
-  const decipher = createDecipheriv("aes-256-gcm", derivedKey("signing-key-encryption"), raw.subarray(0, 12));
-  decipher.setAuthTag(raw.subarray(12, 28));
-  return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
-}
 
 async function newKeyRow(): Promise<typeof signingKeys.$inferInsert> {
   const { publicKey, privateKey } = await jose.generateKeyPair(SIGNING_ALG, { extractable: true });
@@ -43,7 +28,7 @@ async function newKeyRow(): Promise<typeof signingKeys.$inferInsert> {
     kid,
     alg: SIGNING_ALG,
     publicJwk: { ...publicJwk, kid, alg: SIGNING_ALG, use: "sig" },
-    privateJwkEncrypted: encrypt(JSON.stringify({ ...privateJwk, kid, alg: SIGNING_ALG })),
+    privateJwkEncrypted: sealSecret("signing-key-encryption", JSON.stringify({ ...privateJwk, kid, alg: SIGNING_ALG })),
     status: "current",
   };
 }
@@ -101,7 +86,7 @@ export async function currentSigningKey(db: Database): Promise<{ kid: string; ke
   const row = cache.current!;
   let key = privateKeys.get(row.kid);
   if (!key) {
-    key = await jose.importJWK(JSON.parse(decrypt(row.privateJwkEncrypted)) as jose.JWK, SIGNING_ALG);
+    key = await jose.importJWK(JSON.parse(openSecret("signing-key-encryption", row.privateJwkEncrypted)) as jose.JWK, SIGNING_ALG);
     privateKeys.set(row.kid, key);
   }
   return { kid: row.kid, key };

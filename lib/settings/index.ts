@@ -33,7 +33,7 @@ export async function getSettings(db: Executor, environment: Environment): Promi
 }
 
 export async function updateSettings(db: Database, actor: Actor, environment: Environment, input: SettingsInput, meta: RequestMeta): Promise<Settings> {
-  assertStaffCan(actor, "settings:manage");
+  assertStaffCan(actor, "settings:manage", environment);
   const parsed = settingsInput.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -72,6 +72,13 @@ export function can(role: StaffRole, permission: Permission, environment?: Envir
   return true;
 }
 
+const READ_ONLY = new Set<Permission>(["console:view", "users:read", "devices:read", "audit:read", "audit:export", "migrations:read"]);
+
+/** Does `permission` change something (as opposed to reading)? */
+export function isWritePermission(permission: Permission): boolean {
+  return !READ_ONLY.has(permission);
+}
+
 /** The environments whose data a role may see at all. */
 export function visibleEnvironments(role: StaffRole): Environment[] {
   return role === "qa" ? ["sandbox"] : [...ENVIRONMENTS];

@@ -17,6 +17,7 @@ import { isUuid } from "@/lib/users/access";
 import { assertStaffCan } from "./authorize";
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyDummyPassword, verifyPassword } from "./passwords";
 import { STAFF_ROLES, type StaffRole } from "./rbac";
+import { type SecondStepRequired, startSecondStep } from "./second-factor";
 
 export const ACCOUNT_SIGN_IN_LIMIT: Limit = { max: 5, windowSeconds: 15 * 60 };
 export const IP_SIGN_IN_LIMIT: Limit = { max: 30, windowSeconds: 15 * 60 };
@@ -161,7 +162,7 @@ export async function resetStaffPassword(db: Database, actor: Actor, id: string,
   });
 }
 
-export type SignInResult = { ok: true; staff: Staff } | { ok: false; reason: "invalid" | "disabled" | "rate_limited"; message: string };
+export type SignInResult = { ok: true; staff: Staff } | { ok: false; reason: "invalid" | "disabled" | "rate_limited"; message: string } | SecondStepRequired;
 
 const INVALID = "The email or password is not right.";
 
@@ -219,6 +220,10 @@ export async function signInWithPassword(
   const ok = row?.passwordHash ? await verifyPassword(row.passwordHash, pw) : await verifyDummyPassword(pw);
   if (!row || !ok) return failure("invalid", INVALID, row);
   if (row.disabledAt) return failure("disabled", "This account is disabled. Ask an admin to enable it.", row);
+  // The password was right; a member with a second factor (or who must enrol one) gets a ticket
+  // for the second step instead of a session, and "signed in" is audited once that step passes.
+  const secondStep = await startSecondStep(db, row, now);
+  if (secondStep) return secondStep;
 
   await db.transaction(async (tx) => {
     await tx.update(staff).set({ lastSignInAt: now }).where(eq(staff.id, row.id));
