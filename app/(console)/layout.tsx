@@ -2,15 +2,21 @@ import type { ReactNode } from "react";
 import { NavLinks } from "@/components/shell/nav-links";
 import { NAV_ITEMS } from "@/components/shell/navigation";
 import { SignOutButton } from "@/components/shell/sign-out-button";
+import { DemoWarning } from "@/components/staff/demo-warning";
 import { Badge } from "@/components/ui/badge";
+import { getDb } from "@/db";
+import { demoAccountCount } from "@/lib/demo";
 import { can, ROLE_LABELS } from "@/lib/staff/rbac";
-import { requireStaffPage } from "@/server/staff-session";
+import { requireStaffPage, requireStaffPage } from "@/server/staff-session";
+
+import { removeDemoTeamAction } from "./staff/actions";
 
 export const dynamic = "force-dynamic";
 
 export default async function ConsoleLayout({ children }: { children: ReactNode }) {
   const actor = await requireStaffPage();
   const items = NAV_ITEMS.filter((i) => can(actor.role, i.permission));
+  const demoAccounts = can(actor.role, "staff:manage") ? await demoAccountCount(await getDb()) : 0;
   return (
     <div className="flex min-h-screen">
       <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:p-2">
@@ -32,6 +38,7 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
         </div>
       </aside>
       <main id="main" className="min-w-0 flex-1 px-8 py-8">
+        {demoAccounts ? <DemoWarning count={demoAccounts} action={removeDemoTeamAction} /> : null}
         {children}
       </main>
     </div>

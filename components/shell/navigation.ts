@@ -16,4 +16,6 @@ export const NAV_ITEMS: Array<{ href: string; label: string; permission: Permiss
   { href: "/instances", label: "Instances", permission: "instances:manage" },
   { href: "/workflows", label: "Workflows", permission: "workflows:manage" },
   { href: "/settings", label: "Settings", permission: "settings:manage" },
+  // Every member's own second factors.
+  { href: "/security", label: "Security", permission: "console:view" },
 ];

@@ -14,7 +14,11 @@ export interface StaffActions {
   changeRole: FormAction;
   setDisabled: FormAction;
   resetPassword: FormAction;
+  resetSecondFactors: FormAction;
 }
+
+/** Which second factors each member has (lib/staff/second-factor.ts secondFactorsByStaff). */
+export type StaffFactors = Record<string, { totp: boolean; passkeys: number }>;
 
 function RoleOptions() {
   return (
@@ -89,7 +93,7 @@ function ResetPasswordDialog({ member, action }: { member: StaffView; action: Fo
   );
 }
 
-export function StaffTable({ members, actions, selfId }: { members: StaffView[]; actions: StaffActions; selfId: string }) {
+export function StaffTable({ members, actions, selfId, factors }: { members: StaffView[]; actions: StaffActions; selfId: string; factors: StaffFactors }) {
   return (
     <Table>
       <THead>
@@ -110,6 +114,16 @@ export function StaffTable({ members, actions, selfId }: { members: StaffView[];
               <span className="block font-medium">{m.name}</span>
               <span className="block text-xs text-slate-500">{m.email}</span>
               {m.sso ? <Badge className="mt-1">SSO</Badge> : null}
+              {factors[m.id]?.totp || factors[m.id]?.passkeys ? (
+                <Badge tone="good" className="mt-1">
+                  Second factor
+                </Badge>
+              ) : null}
+              {m.demo ? (
+                <Badge tone="warn" className="mt-1">
+                  Demo
+                </Badge>
+              ) : null}
             </TD>
             <TD>
               <ActionForm action={actions.changeRole} className="flex flex-wrap items-center gap-2" label={`Role of ${m.email}`}>
@@ -146,6 +160,18 @@ export function StaffTable({ members, actions, selfId }: { members: StaffView[];
                   </ActionForm>
                 ) : null}
                 <ResetPasswordDialog member={m} action={actions.resetPassword} />
+                {factors[m.id]?.totp || factors[m.id]?.passkeys ? (
+                  <ActionForm action={actions.resetSecondFactors} label={`Reset the second factors of ${m.email}`}>
+                    {(pending) => (
+                      <>
+                        <input type="hidden" name="id" value={m.id} />
+                        <Button type="submit" size="sm" variant="ghost" disabled={pending}>
+                          Reset second factor
+                        </Button>
+                      </>
+                    )}
+                  </ActionForm>
+                ) : null}
               </div>
             </TD>
           </TR>

@@ -53,6 +53,8 @@ export interface StaffView {
   disabled: boolean;
   sso: boolean;
   hasPassword: boolean;
+  /** One of the demo team's accounts (public password). */
+  demo: boolean;
   lastSignInAt: Date | null;
   createdAt: Date;
 }
@@ -66,6 +68,7 @@ export function toStaffView(s: Staff): StaffView {
     disabled: s.disabledAt !== null,
     sso: s.oidcSubject !== null,
     hasPassword: s.passwordHash !== null,
+    demo: s.demo,
     lastSignInAt: s.lastSignInAt,
     createdAt: s.createdAt,
   };

@@ -3,6 +3,7 @@ import { redirect } from "next/navigation";
 import { LoginForm } from "@/components/shell/login-form";
 import { oidcDisplayName } from "@/server/next-auth";
 import { currentStaff } from "@/server/staff-session";
+import { passkeyOptionsAction, secondStepAction } from "./actions";
 
 export const metadata: Metadata = { title: "Sign in" };
 export const dynamic = "force-dynamic";
@@ -34,7 +35,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
           <p className="text-2xl font-semibold tracking-tight">tokendesk</p>
           <p className="mt-1 text-sm text-slate-600">Staff console — sign in to continue</p>
         </div>
-        <LoginForm initialError={error} sso={oidcDisplayName()} />
+        <LoginForm initialError={error} sso={oidcDisplayName()} actions={{ secondStep: secondStepAction, passkeyOptions: passkeyOptionsAction }} />
       </div>
     </main>
   );

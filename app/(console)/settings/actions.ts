@@ -6,7 +6,7 @@ import { DomainError, isDomainError } from "@/lib/errors";
 import { rotateSigningKey } from "@/lib/oauth/signing-keys";
 import { updateSettings } from "@/lib/settings";
 import { ENVIRONMENTS } from "@/lib/staff/rbac";
-import { staffAction } from "@/server/actions";
+import { updateSecuritySettings } from "@/lib/staff/second-factor";
 
 /**
  * The values go to the domain function as typed strings: it is the one that validates them, so the
@@ -50,6 +50,24 @@ export const rotateSigningKeyAction = staffAction(
       message: result.previousKid
         ? `New tokens are signed with ${result.kid}. ${result.previousKid} stays published until the tokens it signed have expired.`
         : `New tokens are signed with ${result.kid}.`,
+    };
+  },
+);
+
+export const updateSecurityPolicyAction = staffAction(
+  "settings:manage",
+  z.object({ requireSecondFactor: z.literal("on").optional(), productionNeedsStrongAuth: z.literal("on").optional() }),
+  async (input, { actor, db, meta }) => {
+    const policy = await updateSecuritySettings(
+      db,
+      actor,
+      { requireSecondFactor: input.requireSecondFactor === "on", productionNeedsStrongAuth: input.productionNeedsStrongAuth === "on" },
+      meta,
+    );
+    revalidatePath("/settings");
+    return {
+      data: "security",
+      message: `Saved: a second factor is ${policy.requireSecondFactor ? "required" : "optional"}; production actions ${policy.productionNeedsStrongAuth ? "need a second factor or SSO" : "need no second factor"}.`,
     };
   },
 );

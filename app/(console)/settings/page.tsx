@@ -1,14 +1,15 @@
 import type { Metadata } from "next";
+import { SecurityPolicyForm } from "@/components/settings/security-policy-form";
 import { SettingsForm } from "@/components/settings/settings-form";
 import { SigningKeys } from "@/components/settings/signing-keys-card";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
 import { environmentSettings } from "@/db/schema";
-import { listPublishedSigningKeys } from "@/lib/oauth/signing-keys";
+import { listPublishedSigningKeys, listPublishedSigningKeys } from "@/lib/oauth/signing-keys";
 import { getSettings } from "@/lib/settings";
 import { ENVIRONMENTS } from "@/lib/staff/rbac";
-import { requireStaffPage } from "@/server/staff-session";
-import { rotateSigningKeyAction, updateSettingsAction } from "./actions";
+import { getSecuritySettings } from "@/lib/staff/second-factor";
+import { rotateSigningKeyAction, updateSecurityPolicyAction, updateSettingsAction } from "./actions";
 
 export const metadata: Metadata = { title: "Settings" };
 
@@ -20,6 +21,7 @@ export default async function SettingsPage() {
   );
   const perEnv = await Promise.all(ENVIRONMENTS.map(async (env) => ({ env, settings: await getSettings(db, env) })));
   const keys = await listPublishedSigningKeys(db, actor);
+  const policy = await getSecuritySettings(db);
   return (
     <>
       <PageHeader
@@ -27,6 +29,15 @@ export default async function SettingsPage() {
         description="Token lifetimes per environment and the keys that sign access tokens. Every change is recorded in the audit log."
       />
       <div className="space-y-6">
+        <Card>
+          <CardHeader
+            title="Sign-in security"
+            description="Second factors for staff who sign in with a password. Single sign-on users rely on their identity provider."
+          />
+          <CardBody>
+            <SecurityPolicyForm values={policy} action={updateSecurityPolicyAction} />
+          </CardBody>
+        </Card>
         {perEnv.map(({ env, settings }) => (
           <Card key={env}>
             <CardHeader

@@ -1,9 +1,11 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
+import { removeDemoTeam } from "@/lib/demo";
 import { STAFF_ROLES } from "@/lib/staff/rbac";
+import { resetStaffSecondFactors } from "@/lib/staff/second-factor";
 import { changeStaffRole, createStaff, resetStaffPassword, setStaffDisabled } from "@/lib/staff/staff";
-import { staffAction } from "@/server/actions";
+import { staffAction, staffAction } from "@/server/actions";
 
 const id = z.uuid("is not a staff member id");
 
@@ -37,4 +39,16 @@ export const resetPasswordAction = staffAction("staff:manage", z.object({ id, pa
   const s = await resetStaffPassword(db, actor, input.id, input.password, meta);
   revalidatePath("/staff");
   return { data: s.id, message: `Password of ${s.email} reset; their other sessions have ended.` };
+});
+
+export const resetSecondFactorsAction = staffAction("staff:manage", z.object({ id }), async (input, { actor, db, meta }) => {
+  await resetStaffSecondFactors(db, actor, input.id, meta);
+  revalidatePath("/staff");
+  return { data: input.id, message: "Their second factors are removed and their sessions ended; they set one up again at their next sign-in." };
+});
+
+export const removeDemoTeamAction = staffAction("staff:manage", z.object({}), async (_input, { actor, db, meta }) => {
+  const { removed } = await removeDemoTeam(db, actor, meta);
+  revalidatePath("/", "layout");
+  return { data: String(removed.length), message: removed.length ? `Removed the demo team (${removed.join(", ")}).` : "There is no demo team any more." };
 });

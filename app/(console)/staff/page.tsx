@@ -2,15 +2,17 @@ import type { Metadata } from "next";
 import { CreateStaffForm, StaffTable } from "@/components/staff/staff-admin";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
+import { secondFactorsByStaff } from "@/lib/staff/second-factor";
 import { listStaff } from "@/lib/staff/staff";
 import { requireStaffPage } from "@/server/staff-session";
-import { changeRoleAction, createStaffAction, resetPasswordAction, setDisabledAction } from "./actions";
+import { changeRoleAction, createStaffAction, resetPasswordAction, resetSecondFactorsAction, setDisabledAction } from "./actions";
 
 export const metadata: Metadata = { title: "Staff" };
 
 export default async function StaffPage() {
   const actor = await requireStaffPage("staff:manage");
-  const members = await listStaff(await getDb(), actor);
+  const db = await getDb();
+  const [members, factors] = await Promise.all([listStaff(db, actor), secondFactorsByStaff(db, actor)]);
   return (
     <>
       <PageHeader title="Staff" description="Who may use this console and with which role. Changes apply on the member's next request." />
@@ -26,7 +28,14 @@ export default async function StaffPage() {
           <StaffTable
             members={members}
             selfId={actor.id}
-            actions={{ create: createStaffAction, changeRole: changeRoleAction, setDisabled: setDisabledAction, resetPassword: resetPasswordAction }}
+            factors={Object.fromEntries(factors)}
+            actions={{
+              create: createStaffAction,
+              changeRole: changeRoleAction,
+              setDisabled: setDisabledAction,
+              resetPassword: resetPasswordAction,
+              resetSecondFactors: resetSecondFactorsAction,
+            }}
           />
         </CardBody>
       </Card>
