@@ -7,7 +7,7 @@ import { Badge } from "@/components/ui/badge";
 import { getDb } from "@/db";
 import { demoAccountCount } from "@/lib/demo";
 import { can, ROLE_LABELS } from "@/lib/staff/rbac";
-import { requireStaffPage, requireStaffPage } from "@/server/staff-session";
+import { requireStaffPage } from "@/server/staff-session";
 
 import { removeDemoTeamAction } from "./staff/actions";
 

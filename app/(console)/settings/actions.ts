@@ -7,6 +7,7 @@ import { rotateSigningKey } from "@/lib/oauth/signing-keys";
 import { updateSettings } from "@/lib/settings";
 import { ENVIRONMENTS } from "@/lib/staff/rbac";
 import { updateSecuritySettings } from "@/lib/staff/second-factor";
+import { staffAction } from "@/server/actions";
 
 /**
  * The values go to the domain function as typed strings: it is the one that validates them, so the

@@ -5,10 +5,11 @@ import { SigningKeys } from "@/components/settings/signing-keys-card";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
 import { environmentSettings } from "@/db/schema";
-import { listPublishedSigningKeys, listPublishedSigningKeys } from "@/lib/oauth/signing-keys";
+import { listPublishedSigningKeys } from "@/lib/oauth/signing-keys";
 import { getSettings } from "@/lib/settings";
 import { ENVIRONMENTS } from "@/lib/staff/rbac";
 import { getSecuritySettings } from "@/lib/staff/second-factor";
+import { requireStaffPage } from "@/server/staff-session";
 import { rotateSigningKeyAction, updateSecurityPolicyAction, updateSettingsAction } from "./actions";
 
 export const metadata: Metadata = { title: "Settings" };

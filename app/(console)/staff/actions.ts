@@ -5,7 +5,7 @@ import { removeDemoTeam } from "@/lib/demo";
 import { STAFF_ROLES } from "@/lib/staff/rbac";
 import { resetStaffSecondFactors } from "@/lib/staff/second-factor";
 import { changeStaffRole, createStaff, resetStaffPassword, setStaffDisabled } from "@/lib/staff/staff";
-import { staffAction, staffAction } from "@/server/actions";
+import { staffAction } from "@/server/actions";
 
 const id = z.uuid("is not a staff member id");
 
