@@ -13,7 +13,9 @@ import { defineConfig } from "@playwright/test";
 
 const port = Number(process.env.E2E_PORT ?? 3210);
 const oidcPort = Number(process.env.E2E_OIDC_PORT ?? 3211);
-const baseURL = `http://127.0.0.1:${port}`;
+// localhost, not 127.0.0.1: WebAuthn refuses an IP address as a relying party id, and the passkey
+// spec's relying party is PUBLIC_URL's host.
+const baseURL = `http://localhost:${port}`;
 const oidcIssuer = `http://127.0.0.1:${oidcPort}`;
 // Fixed per port (not random): this file is evaluated again in every worker process.
 const dataDir = process.env.E2E_DATA_DIR ?? path.join(os.tmpdir(), `tokendesk-e2e-${port}`);

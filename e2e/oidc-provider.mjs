@@ -12,7 +12,7 @@
 import { Provider } from "oidc-provider";
 
 const port = Number(process.env.E2E_OIDC_PORT ?? 3211);
-const tokendesk = process.env.E2E_TOKENDESK_URL ?? `http://127.0.0.1:${process.env.E2E_PORT ?? 3210}`;
+const tokendesk = process.env.E2E_TOKENDESK_URL ?? `http://localhost:${process.env.E2E_PORT ?? 3210}`;
 const issuer = `http://127.0.0.1:${port}`;
 
 export const E2E_OIDC_CLIENT_ID = "tokendesk-e2e";

@@ -27,6 +27,7 @@ export const PAGE_MATRIX: PageRule[] = [
   { path: "/users?q=nobody&status=disabled", permission: "users:read", heading: "Users" },
   { path: "/api-keys", permission: "api_keys:manage", heading: "API keys" },
   { path: "/settings", permission: "settings:manage", heading: "Settings" },
+  { path: "/security", permission: "console:view", heading: "Security" },
   { path: "/handoffs", permission: "users:read", heading: "IDV handoffs" },
   { path: "/handoffs?status=submitted&environment=sandbox", permission: "users:read", heading: "IDV handoffs" },
   { path: "/workflows", permission: "workflows:manage", heading: "IDV workflows" },

@@ -2,8 +2,8 @@ import "server-only";
 import { headers } from "next/headers";
 /**
  * next-auth (v4) configuration: the credentials provider (argon2id passwords) always, and an OIDC
- * provider when OIDC_* is configured. Sessions are signed JWT cookies holding only the staff id and
- * a session version; every request re-reads the staff row (see staff-session.ts), so a disabled member or
+ * provider when OIDC_* is configured. Sessions are signed JWT cookies holding only the staff id,
+ * a session version and how the member signed in (amr: password, second factor, SSO); every request re-reads the staff row (see staff-session.ts), so a disabled member or
  * a changed role takes effect on the next request, on every instance.
  */
 import NextAuth, { type AuthOptions } from "next-auth";
@@ -13,6 +13,8 @@ import { getDb } from "@/db";
 import { config } from "@/lib/config/env";
 import { derivedKey } from "@/lib/crypto/keys";
 import { log } from "@/lib/log";
+import { type AuthMethod, completeSecondStep } from "@/lib/staff/second-factor";
+import { SECOND_STEP_PREFIX } from "@/lib/staff/second-step-ticket";
 import { activeStaff, findStaffByOidcSubject, recordSignOut, signInWithOidc, signInWithPassword } from "@/lib/staff/staff";
 import { requestMetaFrom } from "./http";
 
@@ -57,16 +59,29 @@ export function authOptions(): AuthOptions {
       CredentialsProvider({
         id: "credentials",
         name: "Email and password",
-        credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+        // The second step posts the ticket with one proof (code, recovery code or passkey answer).
+        credentials: {
+          email: { label: "Email", type: "email" },
+          password: { label: "Password", type: "password" },
+          ticket: { type: "hidden" },
+          code: { type: "text" },
+          recoveryCode: { type: "text" },
+          passkey: { type: "hidden" },
+        },
         async authorize(credentials) {
-          const result = await signInWithPassword(
-            await getDb(),
-            { email: credentials?.email, password: credentials?.password },
-            requestMetaFrom(await headers()),
-          );
-          // next-auth passes a thrown error's message to the sign-in page: a sentence for people.
-          if (!result.ok) throw new Error(result.message);
-          return { id: result.staff.id, email: result.staff.email, name: result.staff.name, sv: result.staff.sessionVersion };
+          const db = await getDb();
+          const meta = requestMetaFrom(await headers());
+          if (credentials?.ticket !== undefined) {
+            const done = await completeSecondStep(db, credentials, meta);
+            if (!done.ok) throw new Error(done.message);
+            return { id: done.staff.id, email: done.staff.email, name: done.staff.name, sv: done.staff.sessionVersion, amr: done.amr };
+          }
+          const result = await signInWithPassword(db, { email: credentials?.email, password: credentials?.password }, meta);
+          // next-auth passes a thrown error's message to the sign-in page: a sentence for people,
+          // or the ticket of a second step (lib/staff/second-step-ticket.ts) — never a session.
+          if (!result.ok) throw new Error(result.reason === "second_factor" ? `${SECOND_STEP_PREFIX}${result.ticket}` : result.message);
+          const amr: AuthMethod[] = ["pwd"];
+          return { id: result.staff.id, email: result.staff.email, name: result.staff.name, sv: result.staff.sessionVersion, amr };
         },
       }),
       ...(oidc ? [oidc] : []),
@@ -90,15 +105,17 @@ export function authOptions(): AuthOptions {
           if (s) {
             token.staffId = s.id;
             token.sv = s.sessionVersion;
+            token.amr = ["sso"];
           }
         } else if (user && account?.provider === "credentials") {
           token.staffId = user.id;
           token.sv = (user as { sv?: number }).sv ?? 1;
+          token.amr = (user as { amr?: AuthMethod[] }).amr ?? ["pwd"];
         }
         return token;
       },
       async session({ session, token }) {
-        return { ...session, staffId: token.staffId as string | undefined, sv: token.sv as number | undefined };
+        return { ...session, staffId: token.staffId as string | undefined, sv: token.sv as number | undefined, amr: token.amr as AuthMethod[] | undefined };
       },
     },
     events: {

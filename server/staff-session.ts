@@ -11,6 +11,7 @@ import { getDb } from "@/db";
 import type { Staff } from "@/db/schema";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { can, type Permission } from "@/lib/staff/rbac";
+import { getSecuritySettings, sessionStanding } from "@/lib/staff/second-factor";
 import { activeStaff } from "@/lib/staff/staff";
 import { requestMetaFrom } from "./http";
 import { authOptions } from "./next-auth";
@@ -25,14 +26,21 @@ export function staffActorOf(s: Staff): StaffActor {
 
 /**
  * Who the session cookie names: the active staff member, or null — `stale` when there is a session
- * but its member was disabled, changed role or had their password reset since it was issued.
+ * but its member was disabled, changed role or had their password reset since it was issued, or
+ * (`SecondFactorRequired`) the deployment now requires a second factor this session did not use.
+ * Under "production needs a second factor or SSO", a session with neither is `productionLocked`,
+ * which the domain's permission check enforces.
  */
-async function staffSession(): Promise<{ actor: StaffActor | null; stale: boolean }> {
-  const session = (await getServerSession(authOptions())) as { staffId?: string; sv?: number } | null;
+async function staffSession(): Promise<{ actor: StaffActor | null; stale: false | "SessionEnded" | "SecondFactorRequired" }> {
+  const session = (await getServerSession(authOptions())) as { staffId?: string; sv?: number; amr?: string[] } | null;
   if (!session?.staffId) return { actor: null, stale: false };
-  const s = await activeStaff(await getDb(), session.staffId, Number(session.sv ?? 0));
-  if (!s) return { actor: null, stale: true };
-  const actor = staffActorOf(s);
+  const db = await getDb();
+  const [s, policy] = await Promise.all([activeStaff(db, session.staffId, Number(session.sv ?? 0)), getSecuritySettings(db)]);
+  if (!s) return { actor: null, stale: "SessionEnded" };
+  // Sessions from before second factors existed carry no amr: they signed in with a password.
+  const standing = sessionStanding(policy, Array.isArray(session.amr) ? session.amr : ["pwd"]);
+  if (!standing.valid) return { actor: null, stale: "SecondFactorRequired" };
+  const actor: StaffActor = { ...staffActorOf(s), productionLocked: standing.productionLocked };
   noteActor(actor);
   return { actor, stale: false };
 }
@@ -46,7 +54,7 @@ export async function currentStaff(): Promise<StaffActor | null> {
 export async function requireStaffPage(permission: Permission = "console:view", environment?: string | null): Promise<StaffActor> {
   const { actor, stale } = await staffSession();
   // A stale session is told why it has to sign in again, instead of a silent bounce.
-  if (!actor) redirect(stale ? "/login?error=SessionEnded" : "/login");
+  if (!actor) redirect(stale ? `/login?error=${stale}` : "/login");
   if (!can(actor.role, permission, environment)) forbidden();
   return actor;
 }

@@ -19,6 +19,7 @@ const KNOWN_ERRORS: Record<string, string> = {
   BadSignInRequest: "The sign-in request could not be read. Use the form below to sign in.",
   SignInFailed: "Sign-in failed on our side; nothing was changed. Try again.",
   SessionEnded: "Your session has ended because your account was changed or disabled. Sign in again to continue.",
+  SecondFactorRequired: "This console now requires a second factor. Sign in again to set one up or use it.",
   disabled: "Your account was disabled. Ask an admin to enable it.",
 };
 
