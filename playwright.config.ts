@@ -70,7 +70,8 @@ export default defineConfig({
     {
       // e2e/start-tokendesk.mjs empties the data directory, then runs `next start`.
       command: "node e2e/start-tokendesk.mjs",
-      url: `${baseURL}/api/health`,
+      // The server listens on 127.0.0.1; Playwright's readiness probe may try ::1 for localhost.
+      url: `http://127.0.0.1:${port}/api/health`,
       env: {
         E2E_DATA_DIR: dataDir,
         E2E_PORT: String(port),

@@ -46,7 +46,7 @@ test.describe("IDV handoff", () => {
     const externalUserId = unique("idv-e2e");
     await page.goto("/handoffs");
     await expect(page.getByRole("heading", { name: "IDV handoffs" })).toBeVisible();
-    await expect(page.getByText("Phones cannot reach this address")).toBeVisible(); // PUBLIC_URL is 127.0.0.1 here
+    await expect(page.getByText("Phones cannot reach this address")).toBeVisible(); // PUBLIC_URL is localhost here
 
     const form = page.getByRole("form", { name: "Issue IDV handoff" });
     await form.getByLabel("External user id", { exact: true }).fill(externalUserId);

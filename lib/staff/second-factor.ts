@@ -145,12 +145,10 @@ export async function mySecondFactors(db: Executor, actor: Actor): Promise<Secon
 export async function secondFactorsByStaff(db: Executor, actor: Actor): Promise<Map<string, { totp: boolean; passkeys: number }>> {
   assertStaffCan(actor, "staff:manage");
   const rows = await db
-    .select({
-      id: staff.id,
-      totp: staff.totpSecretEncrypted,
-      passkeys: sql<number>`(select count(*)::int from staff_passkeys p where p.staff_id = ${staff.id})`,
-    })
-    .from(staff);
+    .select({ id: staff.id, totp: staff.totpSecretEncrypted, passkeys: sql<number>`count(${staffPasskeys.id})::int` })
+    .from(staff)
+    .leftJoin(staffPasskeys, eq(staffPasskeys.staffId, staff.id))
+    .groupBy(staff.id);
   return new Map(rows.map((r) => [r.id, { totp: Boolean(r.totp), passkeys: Number(r.passkeys) }]));
 }
 

@@ -22,6 +22,7 @@ import {
   regenerateRecoveryCodes,
   removeTotp,
   resetStaffSecondFactors,
+  secondFactorsByStaff,
   secondStepInfo,
   sessionStanding,
   updateSecuritySettings,
@@ -244,7 +245,9 @@ describe("the policy", () => {
   it("an admin reset removes every factor and ends the member's sessions", async () => {
     const { member } = await memberWithTotp();
     const admin = await createStaff(t.db, system, { email: "root@example.test", role: "admin", password: PASSWORD }, meta);
+    expect((await secondFactorsByStaff(t.db, asStaff(admin))).get(member.id)).toEqual({ totp: true, passkeys: 0 });
     await resetStaffSecondFactors(t.db, asStaff(admin), member.id, meta);
+    expect((await secondFactorsByStaff(t.db, asStaff(admin))).get(member.id)).toEqual({ totp: false, passkeys: 0 });
     expect(await mySecondFactors(t.db, asStaff(member))).toMatchObject({ totp: false, recoveryCodesLeft: 0 });
     const [row] = await t.db.select().from(staff).where(eq(staff.id, member.id));
     expect(row!.sessionVersion).toBe(2);
