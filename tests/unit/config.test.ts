@@ -29,6 +29,14 @@ describe("configuration", () => {
     }
   });
 
+  it("seeds the demo team only on the embedded database and never with TOKENDESK_DEMO=0", () => {
+    expect(parseConfig({ TOKENDESK_DATA_DIR: tmp() }).demo).toBe(true);
+    expect(parseConfig({ TOKENDESK_DATA_DIR: tmp(), TOKENDESK_DEMO: "0" }).demo).toBe(false);
+    const secret = "x".repeat(40);
+    expect(parseConfig({ DATABASE_URL: "postgres://db.example/td", TOKENDESK_SECRET: secret, TOKENDESK_DEMO: "1" }).demo).toBe(false);
+    expect(() => parseConfig({ TOKENDESK_DATA_DIR: tmp(), TOKENDESK_DEMO: "no" })).toThrowError("TOKENDESK_DEMO must be 0 or 1.");
+  });
+
   it("derives PUBLIC_URL from PORT and strips a trailing slash", () => {
     expect(parseConfig({ TOKENDESK_DATA_DIR: tmp(), PORT: "4000" }).publicUrl).toBe("http://localhost:4000");
     expect(parseConfig({ TOKENDESK_DATA_DIR: tmp(), PUBLIC_URL: "https://td.example.com/" }).publicUrl).toBe("https://td.example.com");

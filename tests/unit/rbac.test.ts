@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { DomainError } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { can, PERMISSIONS, visibleEnvironments } from "@/lib/staff/rbac";
+import { sessionStanding } from "@/lib/staff/second-factor";
 import { roleFromClaims } from "@/lib/staff/staff";
 
 describe("roles", () => {
@@ -52,5 +53,22 @@ describe("roles", () => {
     expect(roleFromClaims({ groups: "helpdesk" }, oidc)).toBe("support");
     expect(roleFromClaims({ groups: ["other"] }, oidc)).toBeNull();
     expect(roleFromClaims({}, { ...oidc, defaultRole: "auditor" })).toBe("auditor");
+  });
+});
+
+describe("second-factor policy", () => {
+  it("a production-locked staff session may read production and act in sandbox, not change production", () => {
+    const policy = { requireSecondFactor: false, productionNeedsStrongAuth: true };
+    expect(sessionStanding(policy, ["pwd"])).toEqual({ valid: true, productionLocked: true });
+    expect(sessionStanding(policy, ["pwd", "otp"])).toEqual({ valid: true, productionLocked: false });
+    expect(sessionStanding(policy, ["sso"])).toEqual({ valid: true, productionLocked: false });
+    expect(sessionStanding({ requireSecondFactor: true, productionNeedsStrongAuth: false }, ["pwd"]).valid).toBe(false);
+    const locked = { type: "staff" as const, id: "s", name: "s@x.test", role: "admin" as const, productionLocked: true };
+    for (const p of ["users:issue_tokens", "users:disable", "api_keys:manage", "settings:manage", "devices:manage"] as const) {
+      expect(() => assertStaffCan(locked, p, "production")).toThrow(/second factor or single sign-on/);
+      expect(() => assertStaffCan(locked, p, "sandbox")).not.toThrow();
+    }
+    for (const p of ["users:read", "audit:read", "audit:export", "devices:read"] as const) expect(() => assertStaffCan(locked, p, "production")).not.toThrow();
+    expect(() => assertStaffCan({ ...locked, productionLocked: false }, "users:issue_tokens", "production")).not.toThrow();
   });
 });
