@@ -23,7 +23,7 @@ await startServer();
 const app = next({ dev, dir: root, hostname: host === "0.0.0.0" ? "localhost" : host, port });
 await app.prepare();
 const handle = app.getRequestHandler();
-const server = createFront({ next: (req, res) => handle(req, res), machineApi: process.env.TOKENDESK_FRONT !== "next" });
+const server = createFront({ next: (req, res) => handle(req, res), machineApi: process.env.TOKENDESK_FRONT !== "next", dev });
 server.listen(port, host);
 // METRICS_PORT: /metrics for Prometheus on its own port (no token), off the load balancer's.
 const metricsServer = startMetricsServer(host);

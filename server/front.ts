@@ -10,12 +10,14 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import { type Context, Hono } from "hono";
+import { config } from "@/lib/config/env";
 import { MAX_HEADER_BYTES, type Refusal, refusalOf } from "./limits";
 import { jsonError } from "./machine-api";
 import { serveMetrics } from "./metrics-endpoint";
 import { oauthJson } from "./oauth";
 import { nextRouteOf, noteRoute, observeRequest } from "./observe";
 import { type Family, MACHINE_PREFIXES, MACHINE_ROUTES, type MachineRoute, machineFamilyOf } from "./routes";
+import { securityHeaders } from "./security-headers";
 import { envelopeError } from "./telematics";
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -25,6 +27,8 @@ export interface FrontOptions {
   next: NodeHandler;
   /** false: every path goes to Next (the benchmark's "old route" baseline). */
   machineApi?: boolean;
+  /** `npm run dev`: the page policy allows Next's dev runtime (server/security-headers.ts). */
+  dev?: boolean;
 }
 
 /** Which request field a front refusal is about, for the telematics envelope's Key. */
@@ -98,16 +102,24 @@ function writeRefusal(res: ServerResponse, refusal: Refusal, family: Family | nu
 export function createFront(opts: FrontOptions): http.Server {
   const serveMachine = getRequestListener(machineApp().fetch, { overrideGlobalObjects: false });
   const machineApi = opts.machineApi !== false;
+  const headerOptions = { publicUrl: config().publicUrl, dev: opts.dev };
   return http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const pathname = q === -1 ? url : url.slice(0, q);
     const family = machineApi ? machineFamilyOf(pathname) : null;
+    // Every answer, refusals included, carries the security headers; Next's pages get the nonce.
+    const page = family === null && machineFamilyOf(pathname) === null && pathname !== "/metrics";
+    const security = securityHeaders(pathname, page, headerOptions);
+    for (const [name, value] of Object.entries(security.headers)) res.setHeader(name, value);
     const refusal = refusalOf(req, pathname, family);
     // Every answer, refusals included, carries a request id and gets one access line (observe.ts).
     if (refusal) return observeRequest(req, res, "(refused)", () => writeRefusal(res, refusal, family));
     if (pathname === "/metrics") return observeRequest(req, res, "/metrics", () => void serveMetrics(req, res));
     if (family) return observeRequest(req, res, "(machine)", () => void serveMachine(req, res));
+    // Next takes the nonce for its scripts from the request's policy (getScriptNonceFromHeader).
+    if (security.nonce) req.headers["content-security-policy"] = security.headers["Content-Security-Policy"];
+    else delete req.headers["content-security-policy"];
     return observeRequest(req, res, nextRouteOf(pathname), () => void opts.next(req, res));
   });
 }
