@@ -92,7 +92,8 @@ export default defineConfig({
         OIDC_NAME: "Test IdP",
       },
       reuseExistingServer: false,
-      timeout: 120_000,
+      // A cold start (migrations, demo seed, Next prepare) on a busy 2-core machine takes minutes.
+      timeout: 300_000,
       stdout: "pipe",
       stderr: "pipe",
     },

@@ -40,6 +40,8 @@ test.describe("signed in as admin", () => {
   test.use({ storageState: authFile("admin") });
 
   test("every console page: nonce'd CSP, no framing, nosniff, no violations, and its scripts run", async ({ page }) => {
+    // Thirteen pages, each rendered per request: minutes on a busy machine.
+    test.setTimeout(300_000);
     await watchCsp(page);
     const nonces = new Set<string>();
     for (const path of CONSOLE_PAGES) {
