@@ -48,6 +48,13 @@ for (const name of [...EXTERNAL.filter((n) => n !== "pino-pretty"), "@node-rs/ar
   if (fs.existsSync(from) && !fs.existsSync(path.join(to, "package.json"))) fs.cpSync(from, to, { recursive: true, dereference: true });
 }
 
+// Files the server reads by path at run time, which Next's tracing cannot see: Redoc's bundle for
+// /docs/api (server/routes/docs.ts).
+for (const file of [path.join("node_modules", "redoc", "bundles", "redoc.standalone.js")]) {
+  fs.mkdirSync(path.dirname(path.join(out, file)), { recursive: true });
+  fs.copyFileSync(path.join(root, file), path.join(out, file));
+}
+
 // The CLI picks its commands up from cli/commands at run time; a bundle lists them instead.
 const commandFiles = fs
   .readdirSync(path.join(root, "cli", "commands"))
