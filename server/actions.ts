@@ -8,12 +8,27 @@ import type { z } from "zod";
 import { getDb } from "@/db";
 import type { Database } from "@/db/client";
 import type { RequestMeta } from "@/lib/context";
-import { isDomainError } from "@/lib/errors";
+import { type DomainError, type ErrorCode, fromZodError, isDomainError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { can, type Permission, ROLE_LABELS } from "@/lib/staff/rbac";
 import { currentStaff, requestMeta, type StaffActor } from "./staff-session";
 
-export type ActionResult<T = undefined> = { ok: true; data: T; message?: string } | { ok: false; error: string; code: string; field?: string };
+export type ActionResult<T = undefined> =
+  | { ok: true; data: T; message?: string }
+  | {
+      ok: false;
+      error: string;
+      code: ErrorCode;
+      /** The field the message is about, and every field's own sentence, for forms to show at each field. */
+      field?: string;
+      fields?: Record<string, string>;
+    };
+
+/** A DomainError as a form reads it. */
+function refusal(err: DomainError): { ok: false; error: string; code: ErrorCode; field?: string; fields?: Record<string, string> } {
+  const fields = err.extra.fields as Record<string, string> | undefined;
+  return { ok: false, code: err.code, error: err.message, field: err.extra.field as string | undefined, ...(fields ? { fields } : {}) };
+}
 
 export interface ActionContext {
   actor: StaffActor;
@@ -42,11 +57,7 @@ export function staffAction<S extends z.ZodType, T>(
       return { ok: false, code: "forbidden", error: `The ${ROLE_LABELS[actor.role]} role may not do this.` };
     }
     const parsed = schema.safeParse(form instanceof FormData ? formToObject(form) : form);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const field = issue.path.join(".");
-      return { ok: false, code: "validation_failed", field, error: field ? `${field[0]!.toUpperCase()}${field.slice(1)}: ${issue.message}` : issue.message };
-    }
+    if (!parsed.success) return refusal(fromZodError(parsed.error, schema));
     try {
       const result = await handler(parsed.data, { actor, db: await getDb(), meta: await requestMeta() });
       if (result && typeof result === "object" && "message" in result && "data" in result) {
@@ -54,7 +65,7 @@ export function staffAction<S extends z.ZodType, T>(
       }
       return { ok: true, data: result as T };
     } catch (err) {
-      if (isDomainError(err)) return { ok: false, code: err.code, error: err.message, field: err.extra.field as string | undefined };
+      if (isDomainError(err)) return refusal(err);
       log().error({ err }, "server action failed");
       return { ok: false, code: "internal_error", error: "Something went wrong on our side; nothing was changed. Try again." };
     }

@@ -8,7 +8,6 @@ import "server-only";
 import { getDb } from "@/db";
 import type { Database } from "@/db/client";
 import type { RequestMeta } from "@/lib/context";
-import { isDomainError } from "@/lib/errors";
 import { can, type Permission } from "@/lib/staff/rbac";
 import { type RouteHandler, requestMetaFrom } from "./http";
 import { errorResponse, jsonError } from "./machine-api";
@@ -30,7 +29,7 @@ export function consoleRoute<P>(handler: (ctx: ConsoleContext<P>) => Promise<Res
     const meta = requestMetaFrom(req.headers);
     try {
       const actor = await currentStaff();
-      if (!actor) return jsonError("unauthorized", opts.signedOut ?? "Your console session has ended. Sign in again.", 401, {}, NO_STORE);
+      if (!actor) return jsonError("unauthorized", opts.signedOut ?? "Your console session has ended. Sign in again.", {}, NO_STORE);
       return await handler({ actor, db: await getDb(), params: await routeCtx.params, req, meta });
     } catch (err) {
       const res = errorResponse(err, meta);
@@ -56,21 +55,15 @@ export function consoleDownload(
 ): RouteHandler<Record<string, never>> {
   return consoleRoute(
     async (ctx) => {
-      if (!can(ctx.actor.role, permission)) return jsonError("forbidden", refusal.forbidden, 403, {}, NO_STORE);
-      try {
-        const { stream, format, filename } = await handler(ctx);
-        return new Response(stream, {
-          headers: {
-            "Content-Type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8",
-            "Content-Disposition": `attachment; filename="${filename}"`,
-            ...NO_STORE,
-          },
-        });
-      } catch (err) {
-        // Filters that do not parse are the caller's mistake: 422, whatever status the domain chose.
-        if (isDomainError(err) && err.status === 400) return jsonError(err.code, err.message, 422, {}, NO_STORE);
-        throw err;
-      }
+      if (!can(ctx.actor.role, permission)) return jsonError("forbidden", refusal.forbidden, {}, NO_STORE);
+      const { stream, format, filename } = await handler(ctx);
+      return new Response(stream, {
+        headers: {
+          "Content-Type": format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8",
+          "Content-Disposition": `attachment; filename="${filename}"`,
+          ...NO_STORE,
+        },
+      });
     },
     { signedOut: refusal.signedOut },
   );

@@ -11,6 +11,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { getRequestListener } from "@hono/node-server";
 import { type Context, Hono } from "hono";
 import { config } from "@/lib/config/env";
+import { type ErrorCode, statusOf } from "@/lib/errors";
 import { MAX_HEADER_BYTES, type Refusal, refusalOf } from "./limits";
 import { jsonError } from "./machine-api";
 import { serveMetrics } from "./metrics-endpoint";
@@ -45,10 +46,11 @@ const TELEMATICS_KEY: Record<string, string> = {
  * A refusal of the front's in the shape of the path's family: the JSON API's error, RFC 6749's
  * `invalid_request` (the RFC has no codes for transport refusals) or the telematics envelope.
  */
-export function familyError(family: Family, status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
+export function familyError(family: Family, code: ErrorCode, message: string, headers: Record<string, string> = {}): Response {
+  const status = statusOf(code);
   if (family === "oauth") return oauthJson({ error: "invalid_request", error_description: message }, status, headers);
   if (family === "telematics") return envelopeError(status, TELEMATICS_KEY[code] ?? "request", message, headers);
-  return jsonError(code, message, status, {}, { "Cache-Control": "no-store", ...headers });
+  return jsonError(code, message, {}, { "Cache-Control": "no-store", ...headers });
 }
 
 function paramsOf(c: Context): Promise<Record<string, string>> {
@@ -74,14 +76,14 @@ export function machineApp(routes: readonly MachineRoute[] = MACHINE_ROUTES): Ho
     const allow = methods.join(", ");
     app.all(path, (c) => {
       noteRoute(path);
-      return familyError(family, 405, "method_not_allowed", `Use ${allow} for ${c.req.path}.`, { Allow: allow });
+      return familyError(family, "method_not_allowed", `Use ${allow} for ${c.req.path}.`, { Allow: allow });
     });
   }
   for (const { prefix, family } of MACHINE_PREFIXES) {
     const pattern = prefix.endsWith("/") ? `${prefix}*` : prefix;
     app.all(pattern, (c) => {
       noteRoute(`${pattern} (unmatched)`);
-      return familyError(family, 404, "not_found", `There is no ${c.req.method} ${c.req.path} in this API.`);
+      return familyError(family, "not_found", `There is no ${c.req.method} ${c.req.path} in this API.`);
     });
   }
   return app;
@@ -90,11 +92,11 @@ export function machineApp(routes: readonly MachineRoute[] = MACHINE_ROUTES): Ho
 function writeRefusal(res: ServerResponse, refusal: Refusal, family: Family | null): void {
   res.setHeader("Connection", "close");
   if (family === null) {
-    res.writeHead(refusal.status, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" });
+    res.writeHead(statusOf(refusal.code), { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" });
     res.end(`${refusal.message}\n`);
     return;
   }
-  const answer = familyError(family, refusal.status, refusal.code, refusal.message);
+  const answer = familyError(family, refusal.code, refusal.message);
   res.writeHead(answer.status, Object.fromEntries(answer.headers));
   void answer.text().then((body) => res.end(body));
 }

@@ -45,7 +45,7 @@ export function requestMetaFrom(h: Headers): RequestMeta {
 /** Reads at most `maxBytes` of the body, refusing more (413) without buffering it all. */
 export async function readBodyBytes(req: Request, maxBytes: number, tooLarge = `The body is larger than ${maxBytes} bytes.`): Promise<Buffer> {
   const declared = Number(req.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw new DomainError("payload_too_large", tooLarge, 413);
+  if (declared > maxBytes) throw new DomainError("payload_too_large", tooLarge);
   if (!req.body) return Buffer.alloc(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -56,7 +56,7 @@ export async function readBodyBytes(req: Request, maxBytes: number, tooLarge = `
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel();
-      throw new DomainError("payload_too_large", tooLarge, 413);
+      throw new DomainError("payload_too_large", tooLarge);
     }
     chunks.push(value);
   }

@@ -18,8 +18,7 @@ export const MAX_CONSOLE_BODY_BYTES = 1024 * 1024;
 export const MAX_UPLOAD_BYTES = MAX_IMAGE_BYTES + 64 * 1024;
 
 export interface Refusal {
-  status: 400 | 411 | 413 | 431;
-  code: string;
+  code: "bad_request" | "length_required" | "payload_too_large" | "header_too_large";
   message: string;
 }
 
@@ -37,22 +36,22 @@ function hasBody(req: IncomingMessage): boolean {
 export function refusalOf(req: IncomingMessage, pathname: string, family: Family | null): Refusal | null {
   const ua = req.headers["user-agent"];
   if (ua !== undefined && ua.length > MAX_USER_AGENT_LENGTH) {
-    return { status: 431, code: "header_too_large", message: `The User-Agent header is longer than ${MAX_USER_AGENT_LENGTH} characters.` };
+    return { code: "header_too_large", message: `The User-Agent header is longer than ${MAX_USER_AGENT_LENGTH} characters.` };
   }
   try {
-    if (decodeURIComponent(pathname).includes("\0")) return { status: 400, code: "bad_request", message: "The path contains a NUL byte." };
+    if (decodeURIComponent(pathname).includes("\0")) return { code: "bad_request", message: "The path contains a NUL byte." };
   } catch {
-    return { status: 400, code: "bad_request", message: "The path is not valid percent-encoding." };
+    return { code: "bad_request", message: "The path is not valid percent-encoding." };
   }
   if (hasBody(req)) {
     const limit = bodyLimitOf(pathname, family);
     const declared = req.headers["content-length"];
     if (declared !== undefined) {
-      if (!/^\d+$/.test(declared)) return { status: 400, code: "bad_request", message: "Content-Length is not a number." };
-      if (Number(declared) > limit) return { status: 413, code: "payload_too_large", message: `The body is larger than ${limit} bytes.` };
+      if (!/^\d+$/.test(declared)) return { code: "bad_request", message: "Content-Length is not a number." };
+      if (Number(declared) > limit) return { code: "payload_too_large", message: `The body is larger than ${limit} bytes.` };
     } else if (family === null) {
       // Next reads console bodies whole; without a declared length it could not be refused before buffering.
-      return { status: 411, code: "length_required", message: "Send the body with a Content-Length." };
+      return { code: "length_required", message: "Send the body with a Content-Length." };
     }
   }
   return null;

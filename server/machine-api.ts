@@ -10,14 +10,15 @@ import type { Database } from "@/db/client";
 import type { ApiKey, User } from "@/db/schema";
 import { type ApiKeyScope, apiKeyActor, authenticateApiKey } from "@/lib/api-keys";
 import type { Actor, RequestMeta } from "@/lib/context";
-import { DomainError, isDomainError } from "@/lib/errors";
+import { DomainError, type ErrorCode, isDomainError, parseInput, statusOf } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { authenticateBearer } from "@/lib/oauth/bearer";
 import { type RouteHandler, readBodyText, requestMetaFrom } from "./http";
 import { noteActor } from "./observe";
 
-export function jsonError(code: string, message: string, status: number, extra: Record<string, unknown> = {}, headers?: HeadersInit): Response {
-  return Response.json({ error: { code, message, ...extra } }, { status, headers });
+/** The JSON family's error answer; its status is the code's (lib/errors.ts), never the caller's choice. */
+export function jsonError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}, headers?: HeadersInit): Response {
+  return Response.json({ error: { code, message, ...extra } }, { status: statusOf(code), headers });
 }
 
 /** Maps anything thrown in a handler to the contract's JSON error; never leaks internals. */
@@ -25,23 +26,16 @@ export function errorResponse(err: unknown, meta?: RequestMeta): Response {
   if (isDomainError(err)) {
     const headers: Record<string, string> = {};
     if (typeof err.extra.retryAfterSeconds === "number") headers["Retry-After"] = String(err.extra.retryAfterSeconds);
-    const { retryAfterSeconds: _r, field: _f, ...extra } = err.extra;
-    return jsonError(err.code, err.message, err.status, extra, headers);
+    // `field`/`fields` serve forms; the wire contract is {code, message} plus what a code adds (user_id, required_scope).
+    const { retryAfterSeconds: _r, field: _f, fields: _fs, ...extra } = err.extra;
+    return jsonError(err.code, err.message, extra, headers);
   }
   log().error({ err, requestId: meta?.requestId ?? null }, "request failed");
   return jsonError(
     "internal_error",
     "Something went wrong on our side; nothing was changed. Try again.",
-    500,
     meta?.requestId ? { request_id: meta.requestId } : {},
   );
-}
-
-/** Formats the first zod issue as one sentence naming the field. */
-export function describeZodError(error: z.ZodError): { message: string; field: string | null } {
-  const issue = error.issues[0]!;
-  const field = issue.path.length ? issue.path.join(".") : null;
-  return { message: field ? `${field}: ${issue.message}` : issue.message, field };
 }
 
 /**
@@ -52,21 +46,16 @@ export async function readJson<S extends z.ZodType>(req: Request, schema: S, opt
   const text = await readBodyText(req, opts.maxBytes);
   let value: unknown;
   if (text.trim() === "") {
-    if (!opts.optional) throw new DomainError("invalid_json", "The request needs a JSON body.", 400);
+    if (!opts.optional) throw new DomainError("invalid_json", "The request needs a JSON body.");
     value = {};
   } else {
     try {
       value = JSON.parse(text);
     } catch {
-      throw new DomainError("invalid_json", "The body is not valid JSON.", 400);
+      throw new DomainError("invalid_json", "The body is not valid JSON.");
     }
   }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const { message, field } = describeZodError(parsed.error);
-    throw new DomainError("validation_failed", message, 422, field ? { field } : {});
-  }
-  return parsed.data;
+  return parseInput(schema, value);
 }
 
 export interface ApiKeyContext<P> {

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { getDb } from "@/db";
 import type { Database } from "@/db/client";
 import type { RequestMeta } from "@/lib/context";
-import { isDomainError } from "@/lib/errors";
+import { isDomainError, zodProblems } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { type RouteHandler, readBodyText, requestMetaFrom } from "./http";
 
@@ -48,10 +48,9 @@ export function envelopeFromError(err: unknown, requestId: string | null): Respo
 }
 
 /** A zod failure as a 422 naming the field (dotted path, as the integrator spelled it). */
-export function validationError(error: z.ZodError): Response {
-  const issue = error.issues[0]!;
-  const key = issue.path.length ? issue.path.join(".") : "body";
-  return envelopeError(422, key, `${key} ${issue.message}.`);
+export function validationError(error: z.ZodError, schema: z.ZodType): Response {
+  const first = zodProblems(error, schema)[0]!;
+  return envelopeError(422, first.field ?? "body", first.message);
 }
 
 export type ParsedBody<T> = { ok: true; value: T } | { ok: false; response: Response };
@@ -73,7 +72,7 @@ export function parseJsonBody<S extends z.ZodType>(text: string, schema: S, opts
     return { ok: false, response: envelopeError(422, "body", "The body must be a JSON object.") };
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) return { ok: false, response: validationError(parsed.error) };
+  if (!parsed.success) return { ok: false, response: validationError(parsed.error, schema) };
   return { ok: true, value: parsed.data };
 }
 

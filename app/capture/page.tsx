@@ -4,8 +4,9 @@ import { redirect } from "next/navigation";
 import { LinkProblem } from "@/components/handoffs/link-problem";
 import { getDb } from "@/db";
 import { config } from "@/lib/config/env";
-import { isPhoneUserAgent, parseCaptureTarget, qrSvg, resolveHandoff, shortLinkUrl } from "@/lib/idv/handoff";
+import { isPhoneUserAgent, parseCaptureTarget, resolveHandoff, shortLinkUrl } from "@/lib/idv/handoff";
 import { findWorkflow } from "@/lib/idv/workflows";
+import { qrSvg } from "@/lib/qr";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Continue on your phone", referrer: "no-referrer", robots: { index: false, follow: false } };

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createInstance, createInstanceInput, listInstances, rotateInstanceKey } from "@/lib/devices";
+import { zodProblems } from "@/lib/errors";
 import { CliError, say, sayJson, withDatabase } from "../context";
 
 const FLAGS: Record<string, string> = { name: "--name", environment: "--environment", jwtTtlSeconds: "--jwt-ttl", refreshTtlSeconds: "--refresh-ttl" };
@@ -19,11 +20,7 @@ export function register(program: Command): void {
       // Validate before opening the database: a typo fails fast (exit 2) without touching it.
       const input = { name: opts.name, environment: opts.environment, jwtTtlSeconds: opts.jwtTtl, refreshTtlSeconds: opts.refreshTtl };
       const parsed = createInstanceInput.safeParse(input);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        const flag = FLAGS[String(issue.path[0])] ?? "input";
-        throw new CliError(`${flag} ${issue.message}.`, 2);
-      }
+      if (!parsed.success) throw new CliError(zodProblems(parsed.error, createInstanceInput, (field) => FLAGS[field] ?? field)[0]!.message, 2);
       await withDatabase(async (ctx) => {
         const { instance, instanceKey } = await createInstance(ctx.db, ctx.actor, parsed.data, ctx.meta);
         if (opts.json) {

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
+import { ENVIRONMENTS, type Environment } from "@/lib/environments";
 import { runJanitor } from "@/lib/janitor";
 import { getRetention, type RetentionInput, updateRetention } from "@/lib/janitor/settings";
-import { ENVIRONMENTS, type Environment } from "@/lib/staff/rbac";
 import { CliError, say, sayJson, withDatabase } from "../context";
 
 const FLAGS = {

@@ -2,7 +2,7 @@ import { type Command, Option } from "commander";
 import type { Database } from "@/db/client";
 import type { Actor } from "@/lib/context";
 import { removeDemoTeam } from "@/lib/demo";
-import { notFound } from "@/lib/errors";
+import { DomainError } from "@/lib/errors";
 import { STAFF_ROLES, type StaffRole } from "@/lib/staff/rbac";
 import { changeStaffRole, createStaff, listStaff, resetStaffPassword, type StaffView, setStaffDisabled } from "@/lib/staff/staff";
 import { say, sayJson, withDatabase } from "../context";
@@ -12,7 +12,7 @@ import { readNewPassword } from "../password-input";
 async function findMember(db: Database, actor: Actor, who: string): Promise<StaffView> {
   const needle = who.trim().toLowerCase();
   const found = (await listStaff(db, actor)).find((s) => s.id === needle || s.email === needle);
-  if (!found) throw notFound(`No staff member with the id or email "${who}".`);
+  if (!found) throw new DomainError("not_found", `No staff member with the id or email "${who}".`);
   return found;
 }
 

@@ -1,10 +1,10 @@
 "use client";
 import { type ReactNode, useActionState, useState } from "react";
-import { formatUtc, relativeTime } from "@/components/tokens/format";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
+import { formatUtc, relativeTime } from "@/components/ui/format";
 import { Field, Textarea } from "@/components/ui/input";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import type { ApiKeyView } from "@/lib/api-keys";

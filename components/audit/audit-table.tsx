@@ -1,4 +1,5 @@
 import { Badge } from "@/components/ui/badge";
+import { formatUtc } from "@/components/ui/format";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import type { AuditEventRow } from "@/db/schema";
 import { AUDIT_ACTIONS, type AuditAction } from "@/lib/audit/actions";
@@ -22,7 +23,7 @@ export function AuditTable({ events }: { events: AuditEventRow[] }) {
       <TBody>
         {events.map((e) => (
           <TR key={e.id} data-testid="audit-row">
-            <TD className="whitespace-nowrap font-mono text-xs">{e.occurredAt.toISOString().replace("T", " ").slice(0, 19)}</TD>
+            <TD className="whitespace-nowrap font-mono text-xs">{formatUtc(e.occurredAt, { seconds: true })}</TD>
             <TD>
               <span className="font-medium">{AUDIT_ACTIONS[e.action as AuditAction] ?? e.action}</span>
               <span className="block font-mono text-xs text-slate-500">{e.action}</span>

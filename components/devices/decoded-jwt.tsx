@@ -1,8 +1,9 @@
 import { Badge } from "@/components/ui/badge";
+import { formatUtc } from "@/components/ui/format";
 
 /** Header and claims of a JWT as readable JSON, with iat/exp also shown as dates. */
 export function DecodedJwt({ header, claims, testId }: { header: Record<string, unknown> | null; claims: Record<string, unknown> | null; testId?: string }) {
-  const time = (v: unknown) => (typeof v === "number" ? new Date(v * 1000).toISOString().replace(".000Z", "Z") : null);
+  const time = (v: unknown) => (typeof v === "number" ? formatUtc(new Date(v * 1000), { seconds: true }) : null);
   return (
     <div className="grid gap-4 lg:grid-cols-2" data-testid={testId}>
       <div>

@@ -5,35 +5,21 @@
  */
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import type { IssuedHandoff } from "@/app/(console)/handoffs/actions";
 import { Button } from "@/components/ui/button";
 import { formatClock, useSecondsLeft } from "@/components/ui/use-seconds-left";
+import type { HandoffStatusJson } from "@/server/routes/console";
 import { HandoffStatusBadge } from "./status-badge";
-
-export interface LiveHandoff {
-  sessionId: string;
-  url: string;
-  shortUrl: string;
-  qrSvg: string;
-  expiresAt: string;
-  status: string;
-}
-
-interface StatusDto {
-  status: string;
-  expiresAt: string;
-  submittedAt: string | null;
-  steps: Array<{ id: string; label: string; completed: boolean }>;
-}
 
 const FINAL = new Set(["submitted", "expired", "cancelled"]);
 
-export function HandoffLive({ handoff }: { handoff: LiveHandoff }) {
+export function HandoffLive({ handoff }: { handoff: IssuedHandoff }) {
   const { data } = useQuery({
     queryKey: ["handoff", handoff.sessionId],
-    queryFn: async (): Promise<StatusDto> => {
+    queryFn: async (): Promise<HandoffStatusJson> => {
       const res = await fetch(`/api/console/handoffs/${handoff.sessionId}`, { cache: "no-store" });
       if (!res.ok) throw new Error(`status ${res.status}`);
-      return (await res.json()) as StatusDto;
+      return (await res.json()) as HandoffStatusJson;
     },
     refetchInterval: (q) => (q.state.data && FINAL.has(q.state.data.status) ? false : 2_000),
     refetchIntervalInBackground: true,

@@ -1,12 +1,13 @@
 "use client";
 import { useActionState, useEffect, useState } from "react";
+import type { IssuedHandoff } from "@/app/(console)/handoffs/actions";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Field, Input, Select, Textarea } from "@/components/ui/input";
 import type { ActionResult } from "@/server/actions";
-import { HandoffLive, type LiveHandoff } from "./handoff-live";
+import { HandoffLive } from "./handoff-live";
 
-type IssueAction = (prev: ActionResult<LiveHandoff> | null, form: FormData) => Promise<ActionResult<LiveHandoff>>;
+type IssueAction = (prev: ActionResult<IssuedHandoff> | null, form: FormData) => Promise<ActionResult<IssuedHandoff>>;
 
 const LIFETIMES = [
   { value: 600, label: "10 minutes" },

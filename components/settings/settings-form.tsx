@@ -1,8 +1,8 @@
 "use client";
 import { useActionState, useState } from "react";
-import { durationInWords, formatUtc } from "@/components/tokens/format";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
+import { durationInWords, formatUtc } from "@/components/ui/format";
 import { Field, Input } from "@/components/ui/input";
 import type { ActionResult } from "@/server/actions";
 import { SETTING_HINTS, SETTING_LABELS, type SettingField } from "./labels";

@@ -1,10 +1,10 @@
 "use client";
 import { useActionState, useState } from "react";
-import { formatUtc, relativeTime } from "@/components/tokens/format";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
+import { formatUtc, relativeTime } from "@/components/ui/format";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import type { ActionResult } from "@/server/actions";
 

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogTrigger } from "@/components/ui/dialog";
+import { formatUtc } from "@/components/ui/format";
 import { Field, Input, Select } from "@/components/ui/input";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { ROLE_DESCRIPTIONS, ROLE_LABELS, STAFF_ROLES } from "@/lib/staff/rbac";
@@ -141,9 +142,7 @@ export function StaffTable({ members, actions, selfId, factors }: { members: Sta
               </ActionForm>
             </TD>
             <TD>{m.disabled ? <Badge tone="bad">Disabled</Badge> : <Badge tone="good">Active</Badge>}</TD>
-            <TD className="whitespace-nowrap text-xs text-slate-600">
-              {m.lastSignInAt ? `${m.lastSignInAt.toISOString().replace("T", " ").slice(0, 16)} UTC` : "never"}
-            </TD>
+            <TD className="whitespace-nowrap text-xs text-slate-600">{m.lastSignInAt ? formatUtc(m.lastSignInAt) : "never"}</TD>
             <TD>
               <div className="flex flex-nowrap items-start gap-1">
                 {m.id !== selfId ? (

@@ -2,24 +2,16 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useActionState, useEffect, useRef, useState } from "react";
+import type { IssuedTokenForConsole as IssuedToken } from "@/app/(console)/users/[id]/actions";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
+import { durationInWords, formatTimeOfDay } from "@/components/ui/format";
 import { Field, Input, Select, Textarea } from "@/components/ui/input";
 import { formatClock, useSecondsLeft } from "@/components/ui/use-seconds-left";
 import type { ActionResult } from "@/server/actions";
+import type { SignInTokenStatusJson } from "@/server/routes/console";
 import { CopyButton } from "./copy-button";
-import { durationInWords } from "./format";
-import type { SignInTokenStatusJson } from "./types";
-
-export interface IssuedToken {
-  tokenId: string;
-  userId: string;
-  token: string;
-  expiresAt: string;
-  issuedAt: string;
-  qrSvg: string;
-}
 
 type IssueAction = (prev: ActionResult<IssuedToken> | null, form: FormData) => Promise<ActionResult<IssuedToken>>;
 
@@ -110,7 +102,6 @@ async function fetchStatus(tokenId: string): Promise<SignInTokenStatusJson> {
 }
 
 /** Seconds left, ticking once a second; never negative. */
-const timeOfDay = (iso: string) => `${new Date(iso).toISOString().slice(11, 19)} UTC`;
 
 function IssuedTokenView({ issued, clientUserId, sessionsQueryKey }: { issued: IssuedToken; clientUserId: string; sessionsQueryKey: readonly unknown[] }) {
   const queryClient = useQueryClient();
@@ -160,10 +151,10 @@ function IssuedTokenView({ issued, clientUserId, sessionsQueryKey }: { issued: I
               {state === "pending" ? (
                 <>
                   Expires in <span className="font-mono font-semibold tabular-nums">{secondsLeft === null ? "…" : formatClock(secondsLeft)}</span>
-                  <span className="text-slate-500"> ({timeOfDay(issued.expiresAt)})</span>
+                  <span className="text-slate-500"> ({formatTimeOfDay(issued.expiresAt)})</span>
                 </>
               ) : state === "expired" ? (
-                <span className="text-slate-600">Expired at {timeOfDay(issued.expiresAt)}</span>
+                <span className="text-slate-600">Expired at {formatTimeOfDay(issued.expiresAt)}</span>
               ) : (
                 <span className="text-slate-600">Used; it cannot be used again.</span>
               )}
@@ -189,7 +180,7 @@ function IssuedTokenView({ issued, clientUserId, sessionsQueryKey }: { issued: I
           ) : state === "redeemed" ? (
             <Alert
               tone="success"
-              title={`Redeemed at ${status.data?.redeemedAt ? timeOfDay(status.data.redeemedAt) : "—"}${status.data?.installationId ? ` by installation ${status.data.installationId}` : ""}`}
+              title={`Redeemed at ${status.data?.redeemedAt ? formatTimeOfDay(status.data.redeemedAt) : "—"}${status.data?.installationId ? ` by installation ${status.data.installationId}` : ""}`}
             >
               The new session is in the list on this page.
             </Alert>

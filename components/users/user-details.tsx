@@ -1,5 +1,5 @@
 import { CopyButton } from "@/components/tokens/copy-button";
-import { formatUtc } from "@/components/tokens/format";
+import { formatUtc } from "@/components/ui/format";
 import type { UserView } from "@/lib/users/types";
 import { EnvironmentBadge, UserStatusBadge } from "./user-status-badge";
 

@@ -2,11 +2,11 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { formatUtc, relativeTime } from "@/components/tokens/format";
-import type { SessionJson } from "@/components/tokens/types";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
+import { formatUtc, relativeTime } from "@/components/ui/format";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
+import type { SessionJson } from "@/server/routes/console";
 import { type ReasonAction, ReasonDialog } from "./reason-dialog";
 
 export const sessionsQueryKey = (userId: string) => ["user-sessions", userId] as const;

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { formatUtc } from "@/components/tokens/format";
+import { formatUtc } from "@/components/ui/format";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import type { UserView } from "@/lib/users/types";
 import { EnvironmentBadge, UserStatusBadge } from "./user-status-badge";

@@ -1,8 +1,8 @@
 import Link from "next/link";
-import { durationInWords, formatUtc } from "@/components/tokens/format";
 import { EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { durationInWords, formatUtc } from "@/components/ui/format";
 import type { TimelineEvent } from "@/lib/users/timeline";
 
 const dot: Record<string, string> = {

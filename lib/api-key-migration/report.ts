@@ -12,7 +12,7 @@ import { z } from "zod";
 import type { Executor } from "@/db/client";
 import { queryRows } from "@/db/client";
 import type { Actor } from "@/lib/context";
-import { badRequest } from "@/lib/errors";
+import { DomainError } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { visibleEnvironments } from "@/lib/staff/rbac";
 
@@ -59,9 +59,9 @@ export const reportPeriodSchema = z.object({
 export function resolvePeriod(input: { from?: Date; to?: Date }, now = new Date()): { from: Date; to: Date } {
   const to = input.to ?? new Date(now.getTime() + 60_000);
   const from = input.from ?? new Date(to.getTime() - 30 * 86_400_000);
-  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw badRequest("The period's dates are not valid.", "validation_failed");
-  if (from >= to) throw badRequest("The period must start before it ends.", "validation_failed");
-  if (to.getTime() - from.getTime() > 366 * 86_400_000) throw badRequest("Choose a period of at most a year.", "validation_failed");
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new DomainError("validation_failed", "The period's dates are not valid.");
+  if (from >= to) throw new DomainError("validation_failed", "The period must start before it ends.");
+  if (to.getTime() - from.getTime() > 366 * 86_400_000) throw new DomainError("validation_failed", "Choose a period of at most a year.");
   return { from, to };
 }
 

@@ -12,15 +12,16 @@ import { installationsStillUsingKey, RECENT_USE_DAYS } from "@/lib/api-key-migra
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
-import { badRequest, DomainError, notFound } from "@/lib/errors";
+import { ENVIRONMENTS } from "@/lib/environments";
+import { DomainError, parseInput } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { regions } from "@/lib/settings/regions";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { ENVIRONMENTS } from "@/lib/staff/rbac";
-import { isUuid } from "@/lib/users/access";
+import { requireReason } from "@/lib/staff/reason";
 import { apiKeyPrefix, formatApiKey, parseApiKey } from "./format";
+import { API_KEY_SCOPES, type ApiKeyScope, insufficientScope } from "./scopes";
 
-export const API_KEY_SCOPES = ["users:read", "users:write", "sign_in_tokens:write", "ephemeral_devices:write", "sessions:read", "tokens:introspect"] as const;
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+export { API_KEY_SCOPES, type ApiKeyScope, assertKeyScope, insufficientScope } from "./scopes";
 
 export const createApiKeyInput = z.object({
   name: z.string().trim().min(1, "is required").max(100, "must be at most 100 characters"),
@@ -38,7 +39,7 @@ export function parseScopes(raw: string): ApiKeyScope[] {
     .map((s) => s.trim())
     .filter(Boolean);
   const unknown = list.filter((s) => !(API_KEY_SCOPES as readonly string[]).includes(s));
-  if (unknown.length) throw badRequest(`Unknown scope ${unknown.join(", ")}; scopes are ${API_KEY_SCOPES.join(", ")} or all.`, "validation_failed");
+  if (unknown.length) throw new DomainError("validation_failed", `Unknown scope ${unknown.join(", ")}; scopes are ${API_KEY_SCOPES.join(", ")} or all.`);
   return list as ApiKeyScope[];
 }
 
@@ -73,12 +74,7 @@ export function toApiKeyView(k: ApiKey): ApiKeyView {
 
 export async function createApiKey(db: Database, actor: Actor, input: CreateApiKeyInput, meta: RequestMeta): Promise<{ key: string; apiKey: ApiKeyView }> {
   assertStaffCan(actor, "api_keys:manage");
-  const parsed = createApiKeyInput.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw badRequest(`${String(issue.path[0] ?? "input")} ${issue.message}.`, "validation_failed", { field: issue.path[0] });
-  }
-  const data = parsed.data;
+  const data = parseInput(createApiKeyInput, input);
   assertStaffCan(actor, "api_keys:manage", data.environment);
   const key = formatApiKey(data.environment, data.region);
   return db.transaction(async (tx) => {
@@ -136,8 +132,7 @@ export async function revokeApiKey(
   opts: { confirmBreakingInstallations?: number | null; now?: Date } = {},
 ): Promise<ApiKeyView> {
   assertStaffCan(actor, "api_keys:manage");
-  const why = reason.trim();
-  if (!why) throw badRequest("Give a reason for revoking the key.", "reason_required", { field: "reason" });
+  const why = requireReason(reason, "revoking the key");
   return db.transaction(async (tx) => {
     const target = await getApiKey(tx, id);
     if (target) assertStaffCan(actor, "api_keys:manage", target.environment);
@@ -146,7 +141,6 @@ export async function revokeApiKey(
       throw new DomainError(
         "confirmation_required",
         `${breaking} app installation${breaking === 1 ? "" : "s"} used this key in the last ${RECENT_USE_DAYS} days without migrating to sign-in tokens and will break. Confirm that to revoke it.`,
-        409,
         { breakingInstallations: breaking, field: "confirmBreaking" },
       );
     }
@@ -158,7 +152,7 @@ export async function revokeApiKey(
       .returning();
     if (!row) {
       const existing = await getApiKey(tx, id);
-      if (!existing) throw notFound("No such API key.");
+      if (!existing) throw new DomainError("not_found", "No such API key.");
       return toApiKeyView(existing); // already revoked: nothing to do, nothing to audit
     }
     await recordAudit(
@@ -177,7 +171,7 @@ export async function revokeApiKey(
   });
 }
 
-export const invalidApiKey = () => new DomainError("invalid_api_key", "The API key is missing, unknown or revoked.", 401);
+export const invalidApiKey = () => new DomainError("invalid_api_key", "The API key is missing, unknown or revoked.");
 
 /** Per process: when each key's `last_used_at` was last stamped, so a busy key costs no write. */
 const LAST_USED_EVERY_MS = 60_000;
@@ -193,9 +187,7 @@ export async function authenticateApiKey(db: Executor, presented: string | null,
   const [raw] = await queryRows<Record<string, unknown>>(db, sql`select * from api_keys where key_hash = ${hashSecret(presented)}`);
   const row = raw ? rowOf(apiKeys, raw) : null;
   if (!row || row.revokedAt) throw invalidApiKey();
-  if (scope && !row.scopes.includes(scope)) {
-    throw new DomainError("insufficient_scope", `This API key lacks the ${scope} scope.`, 403, { required_scope: scope });
-  }
+  if (scope && !row.scopes.includes(scope)) throw insufficientScope(scope);
   // Stamp last use at most once a minute per key: a write per request would make every API call
   // contend on the same row. The in-process map skips even the no-op UPDATE between stamps; the
   // WHERE clause keeps several processes from stamping more often than that between them.

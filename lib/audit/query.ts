@@ -7,7 +7,7 @@ import { z } from "zod";
 import { type Executor, queryRows } from "@/db/client";
 import { rowOf } from "@/db/rows";
 import { type AuditEventRow, auditEvents } from "@/db/schema";
-import { badRequest } from "@/lib/errors";
+import { DomainError, parseInput } from "@/lib/errors";
 import { AUDIT_ACTION_NAMES, AUDIT_OUTCOMES } from "./actions";
 
 const isoDate = z
@@ -44,12 +44,7 @@ export function parseAuditFilter(params: URLSearchParams | Record<string, string
   const entries = params instanceof URLSearchParams ? [...params.entries()] : Object.entries(params).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v] as const);
   const raw: Record<string, string> = {};
   for (const [k, v] of entries) if (typeof v === "string" && v.trim() !== "") raw[k] = v;
-  const parsed = auditFilterSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw badRequest(`Filter "${String(issue.path[0])}" ${issue.message}.`, "validation_failed");
-  }
-  return parsed.data;
+  return parseInput(auditFilterSchema, raw, { code: "invalid_filter", subject: (field) => `Filter "${field}"` });
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -100,7 +95,7 @@ export function decodeCursor(raw: string | null | undefined): Cursor | null {
     if (Number.isNaN(date.getTime()) || typeof id !== "string" || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error();
     return { at: date, id };
   } catch {
-    throw badRequest("The page cursor is not valid; start again from the first page.", "invalid_cursor");
+    throw new DomainError("invalid_cursor", "The page cursor is not valid; start again from the first page.");
   }
 }
 

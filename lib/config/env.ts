@@ -8,12 +8,13 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { z } from "zod";
+import { zodProblems } from "@/lib/errors";
+import { STAFF_ROLES, type StaffRole } from "@/lib/staff/rbac";
 
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-const ROLES = ["admin", "support", "qa", "auditor"] as const;
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -51,7 +52,10 @@ const schema = z.object({
   OIDC_NAME: optionalString,
   OIDC_ROLE_CLAIM: optionalString,
   OIDC_ROLE_MAP: optionalString,
-  OIDC_DEFAULT_ROLE: optionalString.refine((v) => v === undefined || (ROLES as readonly string[]).includes(v), `must be one of ${ROLES.join(", ")}`),
+  OIDC_DEFAULT_ROLE: optionalString.refine(
+    (v) => v === undefined || (STAFF_ROLES as readonly string[]).includes(v),
+    `must be one of ${STAFF_ROLES.join(", ")}`,
+  ),
   DATABASE_POOL_MAX: optionalString
     .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 1000), "must be a whole number of connections, 1..1000")
     .transform((v) => (v === undefined ? undefined : Number(v))),
@@ -73,8 +77,6 @@ const schema = z.object({
   NODE_ENV: optionalString,
 });
 
-export type StaffRoleName = (typeof ROLES)[number];
-
 export interface OidcConfig {
   issuer: string;
   clientId: string;
@@ -83,9 +85,9 @@ export interface OidcConfig {
   /** Claim holding the SSO user's groups or roles (a string or an array of strings). */
   roleClaim: string;
   /** claim value → tokendesk role, first match in this order wins. */
-  roleMap: Array<{ value: string; role: StaffRoleName }>;
+  roleMap: Array<{ value: string; role: StaffRole }>;
   /** Role given when no mapping matches; null means such users are refused. */
-  defaultRole: StaffRoleName | null;
+  defaultRole: StaffRole | null;
 }
 
 export interface Config {
@@ -115,14 +117,14 @@ export interface Config {
   demo: boolean;
 }
 
-function parseRoleMap(raw: string | undefined): Array<{ value: string; role: StaffRoleName }> {
+function parseRoleMap(raw: string | undefined): Array<{ value: string; role: StaffRole }> {
   if (!raw) return [];
   return raw.split(",").map((pair) => {
     const [value, role] = pair.split("=").map((s) => s?.trim());
-    if (!value || !role || !(ROLES as readonly string[]).includes(role)) {
-      throw new ConfigError(`OIDC_ROLE_MAP must be a comma list of claim-value=role pairs with roles among ${ROLES.join(", ")} (got "${pair}").`);
+    if (!value || !role || !(STAFF_ROLES as readonly string[]).includes(role)) {
+      throw new ConfigError(`OIDC_ROLE_MAP must be a comma list of claim-value=role pairs with roles among ${STAFF_ROLES.join(", ")} (got "${pair}").`);
     }
-    return { value, role: role as StaffRoleName };
+    return { value, role: role as StaffRole };
   });
 }
 
@@ -147,8 +149,7 @@ function embeddedSecret(dataDir: string): string {
 export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
   const result = schema.safeParse(env);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ConfigError(`${String(issue.path[0])} ${issue.message}.`);
+    throw new ConfigError(zodProblems(result.error)[0]!.message);
   }
   const e = result.data;
   const databaseUrl = e.DATABASE_URL ?? null;
@@ -170,7 +171,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       displayName: e.OIDC_NAME ?? "single sign-on",
       roleClaim: e.OIDC_ROLE_CLAIM ?? "groups",
       roleMap: parseRoleMap(e.OIDC_ROLE_MAP),
-      defaultRole: (e.OIDC_DEFAULT_ROLE as StaffRoleName | undefined) ?? null,
+      defaultRole: (e.OIDC_DEFAULT_ROLE as StaffRole | undefined) ?? null,
     };
   }
   const proxy = e.TRUSTED_PROXY?.toLowerCase();

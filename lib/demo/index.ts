@@ -10,7 +10,7 @@ import type { Database, Executor } from "@/db/client";
 import { staff } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import { type Actor, NO_REQUEST, type RequestMeta, systemActor } from "@/lib/context";
-import { conflict } from "@/lib/errors";
+import { DomainError } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { createStaff } from "@/lib/staff/staff";
 import { seedDevicesDemo } from "./devices";
@@ -56,16 +56,16 @@ export async function removeDemoTeam(db: Database, actor: Actor, meta: RequestMe
   return db.transaction(async (tx) => {
     if (actor.type === "staff") {
       const [self] = await tx.select({ demo: staff.demo }).from(staff).where(eq(staff.id, actor.id));
-      if (self?.demo) throw conflict("You are signed in with a demo account: sign in with your own admin account to remove the demo team.", "demo_self");
+      if (self?.demo) throw new DomainError("demo_self", "You are signed in with a demo account: sign in with your own admin account to remove the demo team.");
     }
     const [own] = await tx
       .select({ n: count() })
       .from(staff)
       .where(and(eq(staff.role, "admin"), eq(staff.demo, false), isNull(staff.disabledAt)));
     if (Number(own?.n ?? 0) === 0) {
-      throw conflict(
-        "Create an admin account of your own first (Staff page, or `tokendesk staff create --role admin`): removing the demo team would leave no admin.",
+      throw new DomainError(
         "no_own_admin",
+        "Create an admin account of your own first (Staff page, or `tokendesk staff create --role admin`): removing the demo team would leave no admin.",
       );
     }
     const removed = await tx.delete(staff).where(eq(staff.demo, true)).returning({ id: staff.id, email: staff.email });

@@ -93,7 +93,7 @@ export async function seedTokensDemo(db: Database): Promise<void> {
     const issued = await issueSignInToken(db, actor, user.id, { now: started }, NO_REQUEST);
     let tokens = await exchangeSignInToken(
       db,
-      { signInToken: issued.sign_in_token, installationId, migration: i % 4 === 0 ? { apiKey: key, previousUserId: user.id } : null },
+      { signInToken: issued.signInToken, installationId, migration: i % 4 === 0 ? { apiKey: key, previousUserId: user.id } : null },
       NO_REQUEST,
       { now: new Date(started.getTime() + 20_000) },
     );
@@ -111,7 +111,7 @@ export async function seedTokensDemo(db: Database): Promise<void> {
       // Support ended a lost phone's session, and a new sign-in token is waiting to be used.
       const second = await exchangeSignInToken(
         db,
-        { signInToken: (await issueSignInToken(db, actor, user.id, {}, NO_REQUEST)).sign_in_token, installationId: "ios-lost-phone" },
+        { signInToken: (await issueSignInToken(db, actor, user.id, {}, NO_REQUEST)).signInToken, installationId: "ios-lost-phone" },
         NO_REQUEST,
       );
       const sessionId = JSON.parse(Buffer.from(second.access_token.split(".")[1]!, "base64url").toString()).sid as string;

@@ -16,7 +16,7 @@ import { type Device, deviceRefreshTokens, devices, type Instance } from "@/db/s
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
-import { DomainError, rateLimited } from "@/lib/errors";
+import { DomainError, type ErrorCode, rateLimited } from "@/lib/errors";
 import { counted } from "@/lib/metrics";
 import { DEVICE_AUDIENCE, decodeUnverified, JwtError, signJwt, verifyJwt } from "@/lib/oauth/jwt";
 import { hitLimit, humanDuration, type Limit, peekLimit } from "@/lib/rate-limit";
@@ -36,8 +36,8 @@ export const DEVICE_LOGIN_LIMIT: Limit = { max: 10, windowSeconds: 600 };
 export const IP_LOGIN_FAILURE_LIMIT: Limit = { max: 30, windowSeconds: 600 };
 
 /** A failure the envelope reports, with the request field it is about as the error's Key. */
-export function deviceError(status: number, code: string, key: string, message: string, extra: Record<string, unknown> = {}): DomainError {
-  return new DomainError(code, message, status, { ...extra, field: key });
+export function deviceError(code: ErrorCode, key: string, message: string, extra: Record<string, unknown> = {}): DomainError {
+  return new DomainError(code, message, { ...extra, field: key });
 }
 
 export interface IssuedDeviceTokens {
@@ -110,12 +110,11 @@ export type RegistrationBody = z.infer<typeof registrationBody>;
 
 /** The instance whose credentials a request presents, or a 401 naming the header at fault. */
 export async function authenticateInstance(db: Executor, instanceId: string | null, instanceKey: string | null): Promise<Instance> {
-  if (!instanceId) throw deviceError(401, "missing_instance_id", "InstanceId", "The InstanceId header is required.");
-  if (!instanceKey) throw deviceError(401, "missing_instance_key", "InstanceKey", "The InstanceKey header is required.");
+  if (!instanceId) throw deviceError("missing_instance_id", "InstanceId", "The InstanceId header is required.");
+  if (!instanceKey) throw deviceError("missing_instance_key", "InstanceKey", "The InstanceKey header is required.");
   const instance = await findInstance(db, instanceId);
-  if (!instance) throw deviceError(401, "unknown_instance", "InstanceId", "No instance has this InstanceId.");
-  if (!instanceKeyMatches(instance, instanceKey))
-    throw deviceError(401, "invalid_instance_key", "InstanceKey", "The InstanceKey does not match this instance.");
+  if (!instance) throw deviceError("unknown_instance", "InstanceId", "No instance has this InstanceId.");
+  if (!instanceKeyMatches(instance, instanceKey)) throw deviceError("invalid_instance_key", "InstanceKey", "The InstanceKey does not match this instance.");
   return instance;
 }
 
@@ -225,9 +224,9 @@ async function login(db: Database, input: LoginInput, meta: RequestMeta, opts: {
   };
 
   const instance = await findInstance(db, input.instanceId);
-  if (!instance) return fail(deviceError(401, "unknown_instance", "InstanceId", "No instance has this InstanceId."), null, null);
+  if (!instance) return fail(deviceError("unknown_instance", "InstanceId", "No instance has this InstanceId."), null, null);
   if (!instanceKeyMatches(instance, input.password)) {
-    return fail(deviceError(401, "invalid_instance_key", "Password", "The Password is not this instance's InstanceKey."), null, instance);
+    return fail(deviceError("invalid_instance_key", "Password", "The Password is not this instance's InstanceKey."), null, instance);
   }
   const [device] = await db
     .select()
@@ -235,12 +234,12 @@ async function login(db: Database, input: LoginInput, meta: RequestMeta, opts: {
     .where(eq(devices.deviceTokenHash, hashSecret(input.deviceToken)));
   if (!device || device.instanceId !== instance.id) {
     return fail(
-      deviceError(401, "unknown_device_token", "LoginFields.Devicetoken", "No device with this DeviceToken is registered on this instance."),
+      deviceError("unknown_device_token", "LoginFields.Devicetoken", "No device with this DeviceToken is registered on this instance."),
       null,
       instance,
     );
   }
-  if (device.disabledAt) return fail(deviceError(401, "device_disabled", "LoginFields.Devicetoken", "This device has been disabled."), device, instance);
+  if (device.disabledAt) return fail(deviceError("device_disabled", "LoginFields.Devicetoken", "This device has been disabled."), device, instance);
 
   const pair = await signPair(db, device, instance, now);
   await db.transaction(async (tx) => {
@@ -268,18 +267,18 @@ async function login(db: Database, input: LoginInput, meta: RequestMeta, opts: {
 
 function jwtFailure(err: unknown, key: string): DomainError {
   if (err instanceof JwtError) {
-    return deviceError(401, err.reason === "expired" ? "token_expired" : "invalid_token", key, err.message);
+    return deviceError(err.reason === "expired" ? "token_expired" : "invalid_token", key, err.message);
   }
   throw err;
 }
 
 async function liveDevice(db: Executor, deviceId: string, key: string): Promise<{ device: Device; instance: Instance }> {
-  if (!z.uuid().safeParse(deviceId).success) throw deviceError(401, "invalid_token", key, "The token does not name a device.");
+  if (!z.uuid().safeParse(deviceId).success) throw deviceError("invalid_token", key, "The token does not name a device.");
   const [device] = await db.select().from(devices).where(eq(devices.id, deviceId));
-  if (!device) throw deviceError(401, "unknown_device", key, "The device of this token no longer exists.");
-  if (device.disabledAt) throw deviceError(401, "device_disabled", key, "This device has been disabled.");
+  if (!device) throw deviceError("unknown_device", key, "The device of this token no longer exists.");
+  if (device.disabledAt) throw deviceError("device_disabled", key, "This device has been disabled.");
   const instance = await findInstance(db, device.instanceId);
-  if (!instance) throw deviceError(401, "unknown_instance", key, "The instance of this device no longer exists.");
+  if (!instance) throw deviceError("unknown_instance", key, "The instance of this device no longer exists.");
   return { device, instance };
 }
 
@@ -370,17 +369,16 @@ async function refreshDevice(
       return { deviceId: device.id, ...pair, jti: pair.issued.jti, exp: pair.issued.exp };
     case "reused":
       throw deviceError(
-        401,
         "refresh_token_reused",
         "RefreshToken",
         "This RefreshToken was already used; every refresh token of the device is revoked. Log in again.",
       );
     case "revoked":
-      throw deviceError(401, "refresh_token_revoked", "RefreshToken", "This RefreshToken has been revoked. Log in again.");
+      throw deviceError("refresh_token_revoked", "RefreshToken", "This RefreshToken has been revoked. Log in again.");
     case "expired":
-      throw deviceError(401, "refresh_token_expired", "RefreshToken", "This RefreshToken has expired. Log in again.");
+      throw deviceError("refresh_token_expired", "RefreshToken", "This RefreshToken has expired. Log in again.");
     default:
-      throw deviceError(401, "invalid_refresh_token", "RefreshToken", "This RefreshToken is not valid for this device.");
+      throw deviceError("invalid_refresh_token", "RefreshToken", "This RefreshToken is not valid for this device.");
   }
 }
 
@@ -390,7 +388,7 @@ async function refreshDevice(
 
 /** The device a bearer JWT belongs to; 401 once it expires, and at once for a disabled device. */
 export async function authenticateDeviceJwt(db: Executor, token: string | null, opts: { now?: Date } = {}): Promise<{ device: Device; instance: Instance }> {
-  if (!token) throw deviceError(401, "missing_token", "Authorization", "Send the device JWT as Authorization: Bearer <Token>.");
+  if (!token) throw deviceError("missing_token", "Authorization", "Send the device JWT as Authorization: Bearer <Token>.");
   let claims: { sub: string };
   try {
     claims = await verifyJwt(db, token, { audience: DEVICE_AUDIENCE, now: opts.now });

@@ -14,11 +14,14 @@ import { recordAudit } from "@/lib/audit/record";
 import { config } from "@/lib/config/env";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
-import { badRequest, notFound } from "@/lib/errors";
+import { ENVIRONMENTS, type Environment } from "@/lib/environments";
+import { DomainError } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { DEVICE_AUDIENCE } from "@/lib/oauth/jwt";
 import { SIGNING_ALG } from "@/lib/oauth/signing-keys";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { ENVIRONMENTS, type Environment, visibleEnvironments } from "@/lib/staff/rbac";
+import { visibleEnvironments } from "@/lib/staff/rbac";
+import { requireReason } from "@/lib/staff/reason";
 import { type InstanceView, toInstanceView } from "./instances";
 import { looksLike } from "./secrets";
 
@@ -65,11 +68,10 @@ function toDeviceView(d: Device, i: Pick<Instance, "name" | "environment">): Dev
   };
 }
 
-const isUuid = (v: string) => z.uuid().safeParse(v).success;
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 function likeLiteral(pattern: string): SQL {
-  if (pattern.includes("\0")) throw badRequest("The search text contains a NUL character.", "validation_failed");
+  if (pattern.includes("\0")) throw new DomainError("validation_failed", "The search text contains a NUL character.");
   // standard_conforming_strings is on: doubling single quotes is the complete escape.
   return sql.raw(`'${pattern.replace(/'/g, "''")}'`);
 }
@@ -98,9 +100,11 @@ export async function searchDevices(db: Executor, actor: Actor, input: DeviceSea
   const envs: Environment[] = actor.type === "staff" ? visibleEnvironments(actor.role) : [...ENVIRONMENTS];
   const limit = Math.min(Math.max(1, Math.trunc(input.limit ?? DEVICE_PAGE_SIZE)), 200);
   const q = (input.q ?? "").trim();
-  if (q.length > 300) throw badRequest("The search text is longer than 300 characters.", "validation_failed", { field: "q" });
+  // Read before the id test below: a failed type guard would leave `q` typed as never.
+  const lower = q.toLowerCase();
+  if (q.length > 300) throw new DomainError("validation_failed", "The search text is longer than 300 characters.", { field: "q" });
   if (input.after && !isUuid(input.after))
-    throw badRequest("The page cursor is not valid; start from the first page.", "validation_failed", { field: "cursor" });
+    throw new DomainError("invalid_cursor", "The page cursor is not valid; start from the first page.", { field: "cursor" });
 
   let match: SQL | undefined;
   let matchedBy: DevicePage["matchedBy"] = "recent";
@@ -113,10 +117,9 @@ export async function searchDevices(db: Executor, actor: Actor, input: DeviceSea
     match = q.length >= 11 ? eq(devices.deviceTokenPrefix, q.slice(0, 11)) : sql`${devices.deviceTokenPrefix} like ${likeLiteral(`${escapeLike(q)}%`)}`;
     matchedBy = "device_token_prefix";
   } else if (isUuid(q)) {
-    match = eq(devices.id, q.toLowerCase());
+    match = eq(devices.id, lower);
     matchedBy = "device_id";
   } else {
-    const lower = q.toLowerCase();
     const prefix = likeLiteral(`${escapeLike(lower)}%`);
     const ors: SQL[] = [
       sql`lower(${devices.clientId}) like ${prefix}`,
@@ -186,14 +189,14 @@ export interface DeviceDetail {
 const ISSUING_ACTIONS = ["device.registered", "device.login", "device.token_refreshed"] as const;
 
 async function loadDevice(db: Executor, id: string, lock = false): Promise<{ device: Device; instance: Instance }> {
-  if (!isUuid(id)) throw notFound("No such device.");
+  if (!isUuid(id)) throw new DomainError("not_found", "No such device.");
   const q = db
     .select({ device: devices, instance: instances })
     .from(devices)
     .innerJoin(instances, eq(instances.id, devices.instanceId))
     .where(eq(devices.id, id));
   const [row] = lock ? await q.for("update", { of: devices }) : await q;
-  if (!row) throw notFound("No such device.");
+  if (!row) throw new DomainError("not_found", "No such device.");
   return row;
 }
 
@@ -277,14 +280,6 @@ export async function getDeviceDetail(db: Executor, actor: Actor, id: string, op
   };
 }
 
-const reasonSchema = z.string().trim().min(3, "must say why (at least 3 characters)").max(500, "must be at most 500 characters");
-
-function parseReason(reason: unknown): string {
-  const parsed = reasonSchema.safeParse(reason ?? "");
-  if (!parsed.success) throw badRequest(`Reason ${parsed.error.issues[0]!.message}.`, "validation_failed", { field: "reason" });
-  return parsed.data;
-}
-
 /** Disabling takes effect at once: the device's JWTs, logins and refreshes are refused from now on. */
 export async function setDeviceDisabled(
   db: Database,
@@ -296,7 +291,7 @@ export async function setDeviceDisabled(
   opts: { now?: Date } = {},
 ): Promise<DeviceView> {
   assertStaffCan(actor, "devices:manage");
-  const why = parseReason(reason);
+  const why = requireReason(reason, disabled ? "disabling the device" : "enabling the device");
   const now = opts.now ?? new Date();
   return db.transaction(async (tx) => {
     const { device, instance } = await loadDevice(tx, id, true);
@@ -334,7 +329,7 @@ export async function revokeDeviceRefreshTokens(
   opts: { now?: Date } = {},
 ): Promise<{ revoked: number }> {
   assertStaffCan(actor, "devices:manage");
-  const why = parseReason(reason);
+  const why = requireReason(reason, "revoking the device's refresh tokens");
   const now = opts.now ?? new Date();
   return db.transaction(async (tx) => {
     const { device, instance } = await loadDevice(tx, id, true);

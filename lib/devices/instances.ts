@@ -11,29 +11,33 @@ import { type Instance, instances } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
-import { badRequest, notFound } from "@/lib/errors";
+import { ENVIRONMENTS } from "@/lib/environments";
+import { DomainError, parseInput } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { ENVIRONMENTS } from "@/lib/staff/rbac";
+import { requireReason } from "@/lib/staff/reason";
 import { newDeviceSecret } from "./secrets";
 
 export const DEFAULT_JWT_TTL_SECONDS = 86_400;
 export const DEFAULT_REFRESH_TTL_SECONDS = 90 * 86_400;
 
 export const createInstanceInput = z.object({
-  name: z.string().trim().min(1, "is required").max(120, "must be at most 120 characters"),
-  environment: z.enum(ENVIRONMENTS, "must be sandbox or production"),
+  name: z.string().trim().min(1, "is required").max(120, "must be at most 120 characters").meta({ title: "Name" }),
+  environment: z.enum(ENVIRONMENTS, "must be sandbox or production").meta({ title: "Environment" }),
   jwtTtlSeconds: z.coerce
     .number("must be a number of seconds")
     .int("must be a whole number of seconds")
     .min(60, "must be at least 60 seconds")
     .max(30 * 86_400, "must be at most 30 days")
-    .default(DEFAULT_JWT_TTL_SECONDS),
+    .default(DEFAULT_JWT_TTL_SECONDS)
+    .meta({ title: "JWT lifetime" }),
   refreshTtlSeconds: z.coerce
     .number("must be a number of seconds")
     .int("must be a whole number of seconds")
     .min(3600, "must be at least an hour")
     .max(5 * 365 * 86_400, "must be at most five years")
-    .default(DEFAULT_REFRESH_TTL_SECONDS),
+    .default(DEFAULT_REFRESH_TTL_SECONDS)
+    .meta({ title: "Refresh token lifetime" }),
 });
 export type CreateInstanceInput = z.input<typeof createInstanceInput>;
 
@@ -67,13 +71,7 @@ export async function createInstance(
   meta: RequestMeta,
 ): Promise<{ instance: InstanceView; instanceKey: string }> {
   assertStaffCan(actor, "instances:manage");
-  const parsed = createInstanceInput.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.join(".") || "input";
-    throw badRequest(`${field[0]!.toUpperCase()}${field.slice(1)} ${issue.message}.`, "validation_failed", { field });
-  }
-  const data = parsed.data;
+  const data = parseInput(createInstanceInput, input);
   assertStaffCan(actor, "instances:manage", data.environment);
   const instanceKey = newDeviceSecret("instance_key");
   return db.transaction(async (tx) => {
@@ -110,8 +108,6 @@ export async function listInstances(db: Executor, actor: Actor): Promise<Instanc
   return rows.map(toInstanceView);
 }
 
-const isUuid = (v: string) => z.uuid().safeParse(v).success;
-
 /**
  * A new InstanceKey for an instance (shown once, only its hash stored); the old key stops working at
  * once for new registrations and logins. Devices already registered keep their DeviceTokens,
@@ -125,7 +121,7 @@ export async function rotateInstanceKey(
   meta: RequestMeta,
 ): Promise<{ instance: InstanceView; instanceKey: string }> {
   assertStaffCan(actor, "instances:manage");
-  if (!isUuid(instanceId)) throw notFound("No such instance.");
+  if (!isUuid(instanceId)) throw new DomainError("not_found", "No such instance.");
   const instanceKey = newDeviceSecret("instance_key");
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -133,7 +129,7 @@ export async function rotateInstanceKey(
       .set({ keyHash: hashSecret(instanceKey) })
       .where(eq(instances.id, instanceId))
       .returning();
-    if (!row) throw notFound("No such instance.");
+    if (!row) throw new DomainError("not_found", "No such instance.");
     await recordAudit(
       tx,
       {
@@ -141,7 +137,7 @@ export async function rotateInstanceKey(
         action: "instance.key_rotated",
         target: { type: "instance", id: row.id },
         environment: row.environment,
-        reason: opts.reason?.trim() ? opts.reason.trim().slice(0, 500) : null,
+        reason: requireReason(opts.reason, "rotating the instance key", { optional: true }),
         details: { name: row.name },
       },
       meta,

@@ -9,10 +9,12 @@ import type { Database, Executor } from "@/db/client";
 import { ephemeralTokens, type IdvSession, idvSessionSteps, idvSessions, workflows } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
-import { badRequest, conflict, forbidden, notFound } from "@/lib/errors";
+import { ENVIRONMENTS } from "@/lib/environments";
+import { DomainError, parseInput } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { ENVIRONMENTS, visibleEnvironments } from "@/lib/staff/rbac";
-import { isUuid } from "@/lib/users/access";
+import { visibleEnvironments } from "@/lib/staff/rbac";
+import { requireReason } from "@/lib/staff/reason";
 import { effectiveStatus, type SessionStatus } from "./sessions";
 
 export const SESSION_STATUSES = ["created", "in_progress", "submitted", "expired", "cancelled"] as const;
@@ -27,12 +29,7 @@ export type HandoffFilter = z.infer<typeof handoffFilterSchema>;
 export function parseHandoffFilter(raw: Record<string, string | undefined>): HandoffFilter {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) if (v?.trim() && k in handoffFilterSchema.shape) clean[k] = v;
-  const parsed = handoffFilterSchema.safeParse(clean);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw badRequest(`Filter "${String(issue.path[0])}" ${issue.message}.`, "validation_failed");
-  }
-  return parsed.data;
+  return parseInput(handoffFilterSchema, clean, { code: "invalid_filter", subject: (field) => `Filter "${field}"` });
 }
 
 export interface HandoffRow {
@@ -85,7 +82,7 @@ export function decodeHandoffCursor(raw: string | null | undefined): HandoffCurs
     if (Number.isNaN(Date.parse(createdAt)) || !isUuid(id)) throw new Error();
     return { createdAt, id };
   } catch {
-    throw badRequest("The page cursor is not valid; start from the first page.", "validation_failed");
+    throw new DomainError("validation_failed", "The page cursor is not valid; start from the first page.");
   }
 }
 
@@ -152,9 +149,9 @@ export interface HandoffDetail extends HandoffRow {
 
 async function visibleSession(db: Executor, actor: Actor, id: string): Promise<IdvSession> {
   assertStaffCan(actor, "users:read");
-  if (!isUuid(id)) throw notFound("No such handoff.", "session_not_found");
+  if (!isUuid(id)) throw new DomainError("session_not_found", "No such handoff.");
   const [s] = await db.select().from(idvSessions).where(eq(idvSessions.id, id));
-  if (!s || !environmentsFor(actor).includes(s.environment)) throw notFound("No such handoff.", "session_not_found");
+  if (!s || !environmentsFor(actor).includes(s.environment)) throw new DomainError("session_not_found", "No such handoff.");
   return s;
 }
 
@@ -198,7 +195,7 @@ export async function handoffImage(db: Executor, actor: Actor, sessionId: string
     .select({ image: idvSessionSteps.image, contentType: idvSessionSteps.imageContentType })
     .from(idvSessionSteps)
     .where(and(eq(idvSessionSteps.sessionId, s.id), eq(idvSessionSteps.stepId, stepId)));
-  if (!row?.image || !row.contentType) throw notFound("This step has no image.", "image_not_found");
+  if (!row?.image || !row.contentType) throw new DomainError("image_not_found", "This step has no image.");
   return { contentType: row.contentType, bytes: row.image };
 }
 
@@ -207,18 +204,17 @@ export async function handoffImage(db: Executor, actor: Actor, sessionId: string
  * transaction, so the link stops working at once. A submitted session cannot be cancelled.
  */
 export async function cancelHandoff(db: Database, actor: Actor, id: string, reason: string, meta: RequestMeta, now: Date = new Date()): Promise<HandoffRow> {
-  if (actor.type !== "staff" && actor.type !== "system") throw forbidden();
+  if (actor.type !== "staff" && actor.type !== "system") throw new DomainError("forbidden");
   const s = await visibleSession(db, actor, id);
   assertStaffCan(actor, "users:issue_tokens", s.environment);
-  const why = reason.trim();
-  if (!why) throw badRequest("Give a reason for cancelling the handoff.", "reason_required", { field: "reason" });
+  const why = requireReason(reason, "cancelling the handoff");
   return db.transaction(async (tx) => {
     const [row] = await tx
       .update(idvSessions)
       .set({ status: "cancelled", expiresAt: now, updatedAt: now })
       .where(and(eq(idvSessions.id, s.id), inArray(idvSessions.status, ["created", "in_progress"])))
       .returning();
-    if (!row) throw conflict(`This handoff is already ${effectiveStatus(s, now).replace("_", " ")}.`, "session_closed");
+    if (!row) throw new DomainError("session_closed", `This handoff is already ${effectiveStatus(s, now).replace("_", " ")}.`);
     await tx.delete(ephemeralTokens).where(eq(ephemeralTokens.sessionId, s.id));
     await recordAudit(
       tx,

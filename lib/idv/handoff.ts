@@ -6,17 +6,18 @@
  * session in one transaction.
  */
 import { eq } from "drizzle-orm";
-import QRCode from "qrcode";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
 import { ephemeralTokens, type IdvSession, idvSessions, users } from "@/db/schema";
+import { assertKeyScope } from "@/lib/api-keys/scopes";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
-import { badRequest, conflict, forbidden, notFound } from "@/lib/errors";
+import { ENVIRONMENTS } from "@/lib/environments";
+import { DomainError, parseInput } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { regions } from "@/lib/settings/regions";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { ENVIRONMENTS } from "@/lib/staff/rbac";
-import { isUuid } from "@/lib/users/access";
+import { requireReason } from "@/lib/staff/reason";
 import {
   type Environment,
   effectiveStatus,
@@ -37,11 +38,6 @@ export function handoffUrl(base: string, token: string, sessionId: string): stri
 
 export function shortLinkUrl(base: string, sessionId: string): string {
   return `${base}/h/${shortCodeFor(sessionId)}`;
-}
-
-/** Server-rendered SVG of a QR code (the `qrcode` package), sized by the caller's CSS. */
-export async function qrSvg(text: string): Promise<string> {
-  return QRCode.toString(text, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
 }
 
 export function isPhoneUserAgent(ua: string | null | undefined): boolean {
@@ -116,8 +112,8 @@ export async function createDeeplink(
   meta: RequestMeta,
   now: Date = new Date(),
 ): Promise<{ url: string; createdAt: string; expiresAt: string; workflowIds: string[] }> {
-  if (actor.type !== "api_key") throw forbidden();
-  if (!actor.scopes.includes("ephemeral_devices:write")) throw forbidden("This API key lacks the ephemeral_devices:write scope.", "insufficient_scope");
+  if (actor.type !== "api_key") throw new DomainError("forbidden");
+  assertKeyScope(actor, "ephemeral_devices:write");
   const target = { environment: actor.environment as Environment, region: actor.region };
   return db.transaction(async (tx) => {
     const { row, token } = await mintTokenTx(tx, actor, target, input.ttl ?? DEFAULT_TOKEN_TTL, meta, now);
@@ -133,16 +129,16 @@ export async function createDeeplink(
 
 export const issueHandoffInput = z
   .object({
-    userId: z.uuid("must be a user id").optional(),
-    externalUserId: z.string().trim().min(1).max(200, "must be at most 200 characters").optional(),
-    environment: z.enum(ENVIRONMENTS, "must be sandbox or production").optional(),
-    region: z.string().optional(),
-    workflowId: z.string().trim().min(1, "choose a workflow").max(100),
-    ttl: ttlSchema,
-    reason: z.string().trim().min(1, "give a reason").max(500, "must be at most 500 characters"),
+    userId: z.uuid("must be a tokendesk user id").optional().meta({ title: "User" }),
+    externalUserId: z.string().trim().min(1, "is required").max(200, "must be at most 200 characters").optional().meta({ title: "External user id" }),
+    environment: z.enum(ENVIRONMENTS, "must be sandbox or production").optional().meta({ title: "Environment" }),
+    region: z.string().optional().meta({ title: "Region" }),
+    workflowId: z.string().trim().min(1, "must be chosen").max(100, "is not a workflow id").meta({ title: "Workflow" }),
+    ttl: ttlSchema.meta({ title: "Lifetime" }),
+    reason: z.string().optional(),
   })
-  .refine((v) => !!v.userId !== !!v.externalUserId, { message: "give either a user id or an external user id", path: ["userId"] })
-  .refine((v) => !!v.userId || !!v.environment, { message: "choose the environment", path: ["environment"] });
+  .refine((v) => !!v.userId !== !!v.externalUserId, { message: "give either a user or an external user id", path: ["userId"] })
+  .refine((v) => !!v.userId || !!v.environment, { message: "must be chosen for an external user id", path: ["environment"] });
 export type IssueHandoffInput = z.input<typeof issueHandoffInput>;
 
 /**
@@ -158,26 +154,17 @@ export async function issueHandoff(
   meta: RequestMeta,
   now: Date = new Date(),
 ): Promise<HandoffResult> {
-  if (actor.type !== "staff" && actor.type !== "system") throw forbidden();
+  if (actor.type !== "staff" && actor.type !== "system") throw new DomainError("forbidden");
   assertStaffCan(actor, "users:issue_tokens");
-  const parsed = issueHandoffInput.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = String(issue.path[0] ?? "input");
-    throw badRequest(
-      field === "reason" ? "Give a reason for issuing the handoff." : `${field} ${issue.message}.`,
-      field === "reason" ? "reason_required" : "validation_failed",
-      { field },
-    );
-  }
-  const v = parsed.data;
+  const v = parseInput(issueHandoffInput, input);
+  const reason = requireReason(v.reason, "issuing the handoff");
   let environment: Environment;
   let region: string;
   let metadata: Metadata;
   if (v.userId) {
     const [user] = await db.select().from(users).where(eq(users.id, v.userId));
-    if (!user || user.deletedAt) throw notFound("There is no such user.", "user_not_found");
-    if (user.disabledAt) throw conflict("This user is disabled; enable them before issuing a handoff.", "user_disabled");
+    if (!user || user.deletedAt) throw new DomainError("user_not_found", "There is no such user.");
+    if (user.disabledAt) throw new DomainError("user_disabled", "This user is disabled; enable them before issuing a handoff.");
     environment = user.environment;
     region = user.region;
     metadata = { externalUserId: user.clientUserId };
@@ -188,8 +175,8 @@ export async function issueHandoff(
   }
   assertStaffCan(actor, "users:issue_tokens", environment);
   return db.transaction(async (tx) => {
-    const { row, token } = await mintTokenTx(tx, actor, { environment, region }, v.ttl, meta, now, v.reason);
-    const session = await startSessionTx(tx, row, actor, { workflowId: v.workflowId, metadata, userId: v.userId ?? null, reason: v.reason }, meta, now);
+    const { row, token } = await mintTokenTx(tx, actor, { environment, region }, v.ttl, meta, now, reason);
+    const session = await startSessionTx(tx, row, actor, { workflowId: v.workflowId, metadata, userId: v.userId ?? null, reason }, meta, now);
     return handoffOf(base, token, session);
   });
 }

@@ -8,12 +8,13 @@ import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor, Transaction } from "@/db/client";
 import { ephemeralTokens, type IdvSession, idvSessionSteps, idvSessions, type WorkflowStep } from "@/db/schema";
+import { insufficientScope } from "@/lib/api-keys/scopes";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
-import { badRequest, conflict, DomainError, forbidden, notFound } from "@/lib/errors";
+import { DomainError, parseInput } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { isUuid } from "@/lib/users/access";
 import { MAX_IMAGE_BYTES, sniffImage } from "./images";
 import {
   authenticateEphemeralToken,
@@ -115,16 +116,16 @@ export interface MintTarget {
 function mintTargetOf(actor: Actor, staffTarget?: MintTarget): MintTarget {
   if (actor.type === "api_key") {
     if (!actor.scopes.includes("ephemeral_devices:write")) {
-      throw new DomainError("insufficient_scope", "This API key lacks the ephemeral_devices:write scope.", 403, { required_scope: "ephemeral_devices:write" });
+      throw insufficientScope("ephemeral_devices:write");
     }
     return { environment: actor.environment as Environment, region: actor.region };
   }
   if (actor.type === "staff" || actor.type === "system") {
-    if (!staffTarget) throw badRequest("Choose the environment of the handoff.", "validation_failed", { field: "environment" });
+    if (!staffTarget) throw new DomainError("validation_failed", "Choose the environment of the handoff.", { field: "environment" });
     assertStaffCan(actor, "users:issue_tokens", staffTarget.environment);
     return staffTarget;
   }
-  throw forbidden();
+  throw new DomainError("forbidden");
 }
 
 /** Inserts a token row and its audit event in `tx`; returns the row and the token string. */
@@ -177,10 +178,9 @@ export async function mintEphemeralToken(
   meta: RequestMeta,
   now: Date = new Date(),
 ): Promise<{ authorization: string; expiresAt: string; tokenId: string }> {
-  const ttl = ttlSchema.safeParse(input.ttl ?? DEFAULT_TOKEN_TTL);
-  if (!ttl.success) throw badRequest(`ttl ${ttl.error.issues[0]!.message}.`, "validation_failed", { field: "ttl" });
+  const { ttl } = parseInput(z.object({ ttl: ttlSchema }), { ttl: input.ttl ?? DEFAULT_TOKEN_TTL });
   const target = mintTargetOf(actor, input.environment ? { environment: input.environment, region: input.region ?? "us" } : undefined);
-  const { row, token } = await db.transaction((tx) => mintTokenTx(tx, actor, target, ttl.data, meta, now));
+  const { row, token } = await db.transaction((tx) => mintTokenTx(tx, actor, target, ttl, meta, now));
   return { authorization: token, expiresAt: row.expiresAt.toISOString(), tokenId: row.id };
 }
 
@@ -205,14 +205,14 @@ export async function startSessionTx(
   now: Date,
 ): Promise<IdvSession> {
   const workflow = await findWorkflow(tx, input.workflowId);
-  if (!workflow) throw notFound(`There is no workflow ${JSON.stringify(input.workflowId)}.`, "workflow_not_found");
+  if (!workflow) throw new DomainError("workflow_not_found", `There is no workflow ${JSON.stringify(input.workflowId)}.`);
   const sessionId = uuidv7();
   const claimed = await tx
     .update(ephemeralTokens)
     .set({ sessionId })
     .where(and(eq(ephemeralTokens.id, token.id), sql`${ephemeralTokens.sessionId} is null`))
     .returning({ id: ephemeralTokens.id });
-  if (claimed.length === 0) throw conflict("This token has already started a session; mint a new token for a new session.", "session_already_started");
+  if (claimed.length === 0) throw new DomainError("session_already_started", "This token has already started a session; mint a new token for a new session.");
   const metadata = input.metadata ?? {};
   const externalUserId = typeof metadata.externalUserId === "string" ? metadata.externalUserId : null;
   const [session] = await tx
@@ -267,7 +267,7 @@ export async function startSession(
   return toSessionDto(session, now);
 }
 
-const sessionNotFound = () => notFound("No such session.", "session_not_found");
+const sessionNotFound = () => new DomainError("session_not_found", "No such session.");
 
 async function loadSession(db: Executor, id: string): Promise<IdvSession | null> {
   if (!isUuid(id)) return null;
@@ -320,9 +320,9 @@ export async function readSessionWithToken(db: Executor, presentedToken: string 
 
 /** GET /api/sessions/{id} with a `sessions:read` key: sessions of the key's environment and region. */
 export async function readSessionWithKey(db: Executor, actor: Actor, sessionId: string, now: Date = new Date()): Promise<SessionDetailDto> {
-  if (actor.type !== "api_key") throw forbidden();
+  if (actor.type !== "api_key") throw new DomainError("forbidden");
   if (!actor.scopes.includes("sessions:read")) {
-    throw new DomainError("insufficient_scope", "This API key lacks the sessions:read scope.", 403, { required_scope: "sessions:read" });
+    throw insufficientScope("sessions:read");
   }
   const session = await loadSession(db, sessionId);
   if (!session || session.environment !== actor.environment || session.region !== actor.region) throw sessionNotFound();
@@ -339,35 +339,35 @@ export function validateFormFields(step: WorkflowStep, raw: Record<string, unkno
   const known = new Set(defs.map((f) => f.name));
   const unknown = Object.keys(raw).filter((k) => !known.has(k));
   if (unknown.length)
-    throw badRequest(`Unknown field ${unknown.join(", ")}; this step asks for ${defs.map((f) => f.name).join(", ")}.`, "validation_failed", {
+    throw new DomainError("validation_failed", `Unknown field ${unknown.join(", ")}; this step asks for ${defs.map((f) => f.name).join(", ")}.`, {
       field: unknown[0],
     });
   const out: Record<string, string> = {};
   for (const f of defs) {
     const value = raw[f.name];
     if (value !== undefined && value !== null && typeof value !== "string")
-      throw badRequest(`${f.label} must be text.`, "validation_failed", { field: f.name });
+      throw new DomainError("validation_failed", `${f.label} must be text.`, { field: f.name });
     const v = (value ?? "").trim();
     if (!v) {
-      if (f.required) throw badRequest(`${f.label} is required.`, "validation_failed", { field: f.name });
+      if (f.required) throw new DomainError("validation_failed", `${f.label} is required.`, { field: f.name });
       continue;
     }
-    if (v.length > 500) throw badRequest(`${f.label} must be at most 500 characters.`, "validation_failed", { field: f.name });
-    if (f.type === "email" && !EMAIL.test(v)) throw badRequest(`${f.label} must be an email address.`, "validation_failed", { field: f.name });
+    if (v.length > 500) throw new DomainError("validation_failed", `${f.label} must be at most 500 characters.`, { field: f.name });
+    if (f.type === "email" && !EMAIL.test(v)) throw new DomainError("validation_failed", `${f.label} must be an email address.`, { field: f.name });
     if (f.type === "date") {
       const d = /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00Z`) : null;
       if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v)
-        throw badRequest(`${f.label} must be a date (YYYY-MM-DD).`, "validation_failed", { field: f.name });
+        throw new DomainError("validation_failed", `${f.label} must be a date (YYYY-MM-DD).`, { field: f.name });
     }
     if (f.pattern && !new RegExp(`^(?:${f.pattern})$`).test(v))
-      throw badRequest(`${f.label} is not in the expected format.`, "validation_failed", { field: f.name });
+      throw new DomainError("validation_failed", `${f.label} is not in the expected format.`, { field: f.name });
     out[f.name] = v;
   }
   return out;
 }
 
 const sessionClosed = (status: SessionStatus) =>
-  conflict(status === "submitted" ? "This session has already been submitted." : "This session has ended and accepts nothing more.", "session_closed", {
+  new DomainError("session_closed", status === "submitted" ? "This session has already been submitted." : "This session has ended and accepts nothing more.", {
     status,
   });
 
@@ -385,18 +385,18 @@ export async function submitStep(
   const { session } = await ownSession(db, presentedToken, sessionId, now);
   const workflow = await findWorkflow(db, session.workflowId);
   const step = workflow?.steps.find((s) => s.id === stepId);
-  if (!step) throw notFound(`This workflow has no step ${JSON.stringify(stepId)}.`, "step_not_found");
+  if (!step) throw new DomainError("step_not_found", `This workflow has no step ${JSON.stringify(stepId)}.`);
 
   let values: { data: Record<string, unknown>; imageContentType: string | null; image: Buffer | null };
   if (step.type === "form") {
-    if (input.kind !== "fields") throw badRequest(`${step.label} takes form fields, not an image.`, "validation_failed");
+    if (input.kind !== "fields") throw new DomainError("validation_failed", `${step.label} takes form fields, not an image.`);
     values = { data: validateFormFields(step, input.fields), imageContentType: null, image: null };
   } else {
-    if (input.kind !== "image") throw new DomainError("unsupported_media_type", `${step.label} needs a photo, sent as multipart/form-data field "image".`, 415);
-    if (input.bytes.byteLength === 0) throw badRequest("The photo is empty.", "validation_failed", { field: "image" });
-    if (input.bytes.byteLength > MAX_IMAGE_BYTES) throw new DomainError("payload_too_large", "The photo is larger than 10 MiB.", 413);
+    if (input.kind !== "image") throw new DomainError("unsupported_media_type", `${step.label} needs a photo, sent as multipart/form-data field "image".`);
+    if (input.bytes.byteLength === 0) throw new DomainError("validation_failed", "The photo is empty.", { field: "image" });
+    if (input.bytes.byteLength > MAX_IMAGE_BYTES) throw new DomainError("payload_too_large", "The photo is larger than 10 MiB.");
     const type = sniffImage(input.bytes);
-    if (!type) throw new DomainError("unsupported_media_type", "The file is not a JPEG, PNG, WebP or HEIC image.", 415);
+    if (!type) throw new DomainError("unsupported_media_type", "The file is not a JPEG, PNG, WebP or HEIC image.");
     values = { data: { size: input.bytes.byteLength }, imageContentType: type, image: Buffer.from(input.bytes) };
   }
 
@@ -434,7 +434,7 @@ export async function submitSession(
     const have = new Set(done.map((d) => d.stepId));
     const missing = (workflow?.steps ?? []).filter((s) => !have.has(s.id));
     if (missing.length) {
-      throw new DomainError("steps_incomplete", `Complete every step first: ${missing.map((s) => s.label).join(", ")}.`, 422, {
+      throw new DomainError("steps_incomplete", `Complete every step first: ${missing.map((s) => s.label).join(", ")}.`, {
         missing_steps: missing.map((s) => s.id),
       });
     }

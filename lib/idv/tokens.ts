@@ -68,8 +68,8 @@ export function shortCodeFor(sessionId: string): string {
   return createHmac("sha256", idvKey("short-link")).update(sessionId).digest("base64url").slice(0, 22);
 }
 
-export const invalidToken = () => new DomainError("invalid_token", "The authorization token is missing or not valid.", 401);
-export const tokenExpired = () => new DomainError("token_expired", "The authorization token has expired; ask for a new link.", 401);
+export const invalidToken = () => new DomainError("invalid_token", "The authorization token is missing or not valid.");
+export const tokenExpired = () => new DomainError("token_expired", "The authorization token has expired; ask for a new link.");
 
 export type EphemeralTokenRow = typeof ephemeralTokens.$inferSelect;
 

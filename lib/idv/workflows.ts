@@ -9,7 +9,7 @@ import type { Database, Executor } from "@/db/client";
 import { type Workflow, type WorkflowStep, workflows } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
-import { badRequest, conflict } from "@/lib/errors";
+import { DomainError, parseInput } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
 
 export const STEP_TYPES = ["document", "selfie", "form"] as const;
@@ -58,14 +58,18 @@ export function parseStepList(raw: string): StepType[] {
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
   const unknown = list.filter((s) => !(STEP_TYPES as readonly string[]).includes(s));
-  if (unknown.length) throw badRequest(`Unknown step ${unknown.join(", ")}; steps are ${STEP_TYPES.join(", ")}.`, "validation_failed", { field: "steps" });
-  if (list.length === 0) throw badRequest("A workflow needs at least one step.", "validation_failed", { field: "steps" });
+  if (unknown.length) throw new DomainError("validation_failed", `Unknown step ${unknown.join(", ")}; steps are ${STEP_TYPES.join(", ")}.`, { field: "steps" });
+  if (list.length === 0) throw new DomainError("validation_failed", "A workflow needs at least one step.", { field: "steps" });
   return list as StepType[];
 }
 
 export const createWorkflowInput = z.object({
-  name: z.string().trim().min(1, "is required").max(100, "must be at most 100 characters"),
-  steps: z.array(z.enum(STEP_TYPES)).min(1, "needs at least one step").max(10, "may have at most 10 steps"),
+  name: z.string().trim().min(1, "is required").max(100, "must be at most 100 characters").meta({ title: "Name" }),
+  steps: z
+    .array(z.enum(STEP_TYPES, `must be among ${STEP_TYPES.join(", ")}`))
+    .min(1, "needs at least one step")
+    .max(10, "may have at most 10 steps")
+    .meta({ title: "Steps" }),
 });
 
 export async function createWorkflow(
@@ -76,19 +80,15 @@ export async function createWorkflow(
   opts: { id?: string } = {},
 ): Promise<WorkflowView> {
   assertStaffCan(actor, "workflows:manage");
-  const parsed = createWorkflowInput.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw badRequest(`${String(issue.path[0] ?? "input")} ${issue.message}.`, "validation_failed", { field: issue.path[0] });
-  }
+  const data = parseInput(createWorkflowInput, input);
   const id = opts.id ?? `wf_${randomBytes(9).toString("base64url")}`;
   return db.transaction(async (tx) => {
     const [row] = await tx
       .insert(workflows)
-      .values({ id, name: parsed.data.name, steps: stepsFromTypes(parsed.data.steps) })
+      .values({ id, name: data.name, steps: stepsFromTypes(data.steps) })
       .onConflictDoNothing()
       .returning();
-    if (!row) throw conflict(`A workflow with id ${id} already exists.`, "workflow_exists");
+    if (!row) throw new DomainError("workflow_exists", `A workflow with id ${id} already exists.`);
     await recordAudit(
       tx,
       { actor, action: "workflow.created", target: { type: "workflow", id: row.id }, details: { name: row.name, steps: row.steps.map((s) => s.type) } },

@@ -12,11 +12,11 @@ import type { Executor } from "@/db/client";
 import { devices, instances, revokedAccessTokens, sdkSessions, users } from "@/db/schema";
 import { config } from "@/lib/config/env";
 import type { Actor } from "@/lib/context";
-import { badRequest, forbidden } from "@/lib/errors";
+import { DomainError } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { DEVICE_AUDIENCE, decodeUnverified, JwtError, SDK_AUDIENCE, verifyJwt } from "@/lib/oauth/jwt";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { can, type Permission } from "@/lib/staff/rbac";
-import { isUuid } from "@/lib/users/access";
 
 export type TokenKind = "device_jwt" | "sdk_access_token" | "foreign_jwt" | "not_a_jwt";
 export type Tone = "good" | "warn" | "bad" | "neutral";
@@ -55,7 +55,7 @@ function asDate(seconds: unknown): Date | null {
 /** Who may inspect tokens: staff who can read devices or users (the token may be either). */
 function assertMayInspect(actor: Actor): void {
   if (actor.type === "system") return;
-  if (actor.type !== "staff") throw forbidden();
+  if (actor.type !== "staff") throw new DomainError("forbidden");
   const perms: Permission[] = ["devices:read", "users:read"];
   if (!perms.some((p) => can(actor.role, p))) assertStaffCan(actor, "devices:read");
 }
@@ -64,9 +64,9 @@ export async function inspectJwt(db: Executor, actor: Actor, rawToken: string, o
   assertMayInspect(actor);
   const now = opts.now ?? new Date();
   const token = rawToken.trim().replace(/^Bearer\s+/i, "");
-  if (token === "") throw badRequest("Paste a token to inspect.", "validation_failed", { field: "token" });
+  if (token === "") throw new DomainError("validation_failed", "Paste a token to inspect.", { field: "token" });
   if (token.length > MAX_TOKEN_LENGTH)
-    throw badRequest(`That is longer than any token tokendesk issues (${MAX_TOKEN_LENGTH} characters).`, "validation_failed", { field: "token" });
+    throw new DomainError("validation_failed", `That is longer than any token tokendesk issues (${MAX_TOKEN_LENGTH} characters).`, { field: "token" });
 
   let decoded: { header: jose.ProtectedHeaderParameters; claims: jose.JWTPayload };
   try {

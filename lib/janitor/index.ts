@@ -12,9 +12,9 @@ import { type ArchiveResult, archiveAuditLog } from "@/lib/audit/archive";
 import { recordAudit } from "@/lib/audit/record";
 import { config } from "@/lib/config/env";
 import { type Actor, NO_REQUEST, type RequestMeta, systemActor } from "@/lib/context";
+import { ENVIRONMENTS, type Environment } from "@/lib/environments";
 import { metrics } from "@/lib/metrics";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { ENVIRONMENTS, type Environment } from "@/lib/staff/rbac";
 import { getRetention } from "./settings";
 
 export const JANITOR_LOCK = 7_404_117_003;

@@ -9,9 +9,9 @@ import type { Database, Executor } from "@/db/client";
 import { type RetentionSettings, retentionSettings } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
-import { badRequest } from "@/lib/errors";
+import type { Environment } from "@/lib/environments";
+import { parseInput } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import type { Environment } from "@/lib/staff/rbac";
 
 export type Retention = Pick<RetentionSettings, "environment" | "signInTokensDays" | "endedSessionsDays" | "idvCapturedDays" | "deviceRefreshTokensDays">;
 
@@ -57,12 +57,7 @@ export async function updateRetention(
   assertStaffCan(actor, "settings:manage");
   return db.transaction(async (tx) => {
     const before = await getRetention(tx, environment);
-    const parsed = retentionInput.safeParse({ ...before, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) });
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw badRequest(`${String(issue.path[0])} ${issue.message}.`, "validation_failed", { field: issue.path[0] });
-    }
-    const next = parsed.data;
+    const next = parseInput(retentionInput, { ...before, ...Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) });
     await tx
       .insert(retentionSettings)
       .values({ environment, ...next, updatedAt: new Date(), updatedBy: actor.id })

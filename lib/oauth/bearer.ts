@@ -25,7 +25,7 @@ export interface BearerIdentity {
   user: User;
 }
 
-export const invalidToken = (message: string) => new DomainError("invalid_token", message, 401);
+export const invalidToken = (message: string) => new DomainError("invalid_token", message);
 
 /** Verifies signature and claims only (no database state): for introspection and revocation. */
 export async function verifyAccessToken(db: Executor, token: string, now?: Date) {

@@ -10,7 +10,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { type Database, queryRows } from "@/db/client";
 import { rowOf } from "@/db/rows";
-import { type ApiKey, apiKeyInstallations, apiKeys, type SignInToken, users } from "@/db/schema";
+import { type ApiKey, apiKeyInstallations, apiKeys, type SignInToken, type User, users } from "@/db/schema";
 import { apiKeyActor } from "@/lib/api-keys";
 import { apiKeyPrefix, parseApiKey } from "@/lib/api-keys/format";
 import { type AuditInput, recordAudit, recordAudits } from "@/lib/audit/record";
@@ -79,7 +79,11 @@ async function checkMigration(
   return { ok: true, key };
 }
 
-/** The token-exchange grant; every call is counted in tokendesk_token_exchanges_total by outcome. */
+/**
+ * The token-exchange grant: a sign-in token (once) for an SDK session — optionally moving an
+ * installation off its Team API key — and the session's first access and refresh tokens. Every call
+ * is counted in tokendesk_token_exchanges_total by outcome.
+ */
 export const exchangeSignInToken = counted("exchanges", exchange);
 
 async function exchange(db: Database, input: ExchangeInput, meta: RequestMeta, opts: { now?: Date } = {}): Promise<TokenResponse> {
@@ -90,45 +94,90 @@ async function exchange(db: Database, input: ExchangeInput, meta: RequestMeta, o
   if (installationId && (installationId.length > MAX_INSTALLATION_ID_LENGTH || /[\u0000-\u001f]/.test(installationId))) {
     throw new OAuthError("invalid_request", `installation_id must be at most ${MAX_INSTALLATION_ID_LENGTH} printable characters.`);
   }
+  // Checked before anything is consumed: a refused migration leaves the sign-in token usable.
+  const migrationKey = input.migration ? await approveMigration(db, input.signInToken, input.migration, installationId, meta, now) : null;
+  const started = await startSdkSession(db, { signInToken: input.signInToken, installationId, migrationKey }, meta, now);
 
-  let migrationKey: ApiKey | null = null;
-  if (input.migration) {
-    // Checked before anything is consumed: a refused migration leaves the sign-in token usable.
-    const token = await peekSignInToken(db, input.signInToken);
-    if (!token || token.usedAt || token.expiresAt.getTime() <= now.getTime()) throw invalidGrant(INVALID_TOKEN);
-    const verdict = await checkMigration(db, input.migration, token);
-    if (!verdict.ok) {
-      const presentedPrefix = input.migration.apiKey && parseApiKey(input.migration.apiKey) ? apiKeyPrefix(input.migration.apiKey) : null;
-      await db.transaction(async (tx) => {
-        await recordAudit(
-          tx,
-          {
-            actor: verdict.key ? apiKeyActor(verdict.key) : { type: "anonymous", id: null, name: presentedPrefix },
-            action: "migration.rejected",
-            target: { type: "user", id: token.userId },
-            environment: token.environment,
-            outcome: "denied",
-            reason: verdict.reason,
-            details: {
-              userId: token.userId,
-              apiKeyId: verdict.key?.id ?? null,
-              apiKeyPrefix: verdict.key?.prefix ?? presentedPrefix,
-              previousUserId: input.migration!.previousUserId,
-              installationId,
-              signInTokenId: token.id,
-            },
-            occurredAt: now,
-          },
-          meta,
-        );
-      });
-      throw invalidGrant(`incompatible_migration: ${verdict.message}.`);
-    }
-    migrationKey = verdict.key;
-  }
+  // Signed after commit: signing may read the key table through `db`, which must never happen
+  // while this request holds a transaction (PGlite has one connection).
+  const access = await signAccessToken(
+    db,
+    { userId: started.user.id, sessionId: started.sessionId, environment: started.user.environment, region: started.user.region },
+    started.accessTtl,
+    now,
+  );
+  return {
+    access_token: access.token,
+    issued_token_type: ACCESS_TOKEN_TYPE,
+    token_type: "Bearer",
+    expires_in: started.accessTtl,
+    refresh_token: started.refreshToken,
+    user_id: started.user.id,
+    environment: started.user.environment,
+    region: started.user.region,
+  };
+}
 
+/**
+ * The migration check of an exchange that names an API key: the key this installation used must
+ * be the team's, live, of the sign-in token's environment and region, and `previous_user_id` its
+ * user. A refusal is audited (`migration.rejected`, naming the key by id and prefix, never the
+ * secret) and answered `invalid_grant` with `incompatible_migration:`; the sign-in token stays
+ * unused.
+ */
+async function approveMigration(
+  db: Database,
+  signInToken: string,
+  migration: NonNullable<ExchangeInput["migration"]>,
+  installationId: string | null,
+  meta: RequestMeta,
+  now: Date,
+): Promise<ApiKey> {
+  const token = await peekSignInToken(db, signInToken);
+  if (!token || token.usedAt || token.expiresAt.getTime() <= now.getTime()) throw invalidGrant(INVALID_TOKEN);
+  const verdict = await checkMigration(db, migration, token);
+  if (verdict.ok) return verdict.key;
+  const presentedPrefix = migration.apiKey && parseApiKey(migration.apiKey) ? apiKeyPrefix(migration.apiKey) : null;
+  await db.transaction(async (tx) => {
+    await recordAudit(
+      tx,
+      {
+        actor: verdict.key ? apiKeyActor(verdict.key) : { type: "anonymous", id: null, name: presentedPrefix },
+        action: "migration.rejected",
+        target: { type: "user", id: token.userId },
+        environment: token.environment,
+        outcome: "denied",
+        reason: verdict.reason,
+        details: {
+          userId: token.userId,
+          apiKeyId: verdict.key?.id ?? null,
+          apiKeyPrefix: verdict.key?.prefix ?? presentedPrefix,
+          previousUserId: migration.previousUserId,
+          installationId,
+          signInTokenId: token.id,
+        },
+        occurredAt: now,
+      },
+      meta,
+    );
+  });
+  throw invalidGrant(`incompatible_migration: ${verdict.message}.`);
+}
+
+/**
+ * Redeems the sign-in token and starts the SDK session in one transaction: the session with its
+ * first refresh token, the audit events (redeemed, started, and migration.completed when it moves
+ * an installation off its key) and the installation marked migrated.
+ */
+async function startSdkSession(
+  db: Database,
+  input: { signInToken: string; installationId: string | null; migrationKey: ApiKey | null },
+  meta: RequestMeta,
+  now: Date,
+): Promise<{ user: User; sessionId: string; refreshToken: string; accessTtl: number }> {
+  const { installationId, migrationKey } = input;
   const sessionId = uuidv7();
-  const result = await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const token = await redeemSignInToken(tx, input.signInToken, sessionId, now);
     if (!token) throw invalidGrant(INVALID_TOKEN);
     // A shared lock orders us against a concurrent disable/delete (which locks the row for update):
@@ -202,25 +251,6 @@ async function exchange(db: Database, input: ExchangeInput, meta: RequestMeta, o
             )
         : null,
     ]);
-    return { user, refreshToken, accessTtl: settings.accessTokenTtlSeconds };
+    return { user, sessionId, refreshToken, accessTtl: settings.accessTokenTtlSeconds };
   });
-
-  // Signed after commit: signing may read the key table through `db`, which must never happen
-  // while this request holds a transaction (PGlite has one connection).
-  const access = await signAccessToken(
-    db,
-    { userId: result.user.id, sessionId, environment: result.user.environment, region: result.user.region },
-    result.accessTtl,
-    now,
-  );
-  return {
-    access_token: access.token,
-    issued_token_type: ACCESS_TOKEN_TYPE,
-    token_type: "Bearer",
-    expires_in: result.accessTtl,
-    refresh_token: result.refreshToken,
-    user_id: result.user.id,
-    environment: result.user.environment,
-    region: result.user.region,
-  };
 }

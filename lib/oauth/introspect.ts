@@ -7,11 +7,11 @@
 import { eq } from "drizzle-orm";
 import type { Executor } from "@/db/client";
 import { refreshTokens, sdkSessions, users } from "@/db/schema";
+import { assertKeyScope } from "@/lib/api-keys/scopes";
 import type { Actor } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
-import { forbidden } from "@/lib/errors";
+import { DomainError } from "@/lib/errors";
 import { isRefreshTokenShape } from "@/lib/sign-in-tokens/format";
-import { assertKeyScope } from "@/lib/users/access";
 import { authenticateBearer } from "./bearer";
 
 export type Introspection =
@@ -33,7 +33,7 @@ const INACTIVE: Introspection = { active: false };
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 export async function introspectToken(db: Executor, actor: Actor, token: string, opts: { now?: Date } = {}): Promise<Introspection> {
-  if (actor.type !== "api_key") throw forbidden("Introspection needs an API key.");
+  if (actor.type !== "api_key") throw new DomainError("forbidden", "Introspection needs an API key.");
   assertKeyScope(actor, "tokens:introspect");
   const now = opts.now ?? new Date();
   const ours = (environment: string, region: string) => environment === actor.environment && region === actor.region;

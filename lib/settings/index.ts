@@ -8,22 +8,25 @@ import type { Database, Executor } from "@/db/client";
 import { environmentSettings } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
-import { badRequest } from "@/lib/errors";
+import type { Environment } from "@/lib/environments";
+import { DomainError, parseInput } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import type { Environment } from "@/lib/staff/rbac";
+import { SETTING_LABELS, type SettingField } from "./labels";
 import { DEFAULT_SETTINGS, type Settings } from "./row";
 
+export { SETTING_LABELS, type SettingField } from "./labels";
 export { DEFAULT_SETTINGS, type Settings } from "./row";
 
+const seconds = (field: SettingField) =>
+  z.coerce.number("must be a whole number of seconds").int("must be a whole number of seconds").meta({ title: SETTING_LABELS[field] });
+
 export const settingsInput = z.object({
-  signInTokenTtlSeconds: z.coerce.number().int().min(60, "must be at least 60 seconds").max(86_400, "must be at most 86400 seconds (a day)"),
-  accessTokenTtlSeconds: z.coerce.number().int().min(60, "must be at least 60 seconds").max(86_400, "must be at most 86400 seconds (a day)"),
-  refreshAbsoluteTtlSeconds: z.coerce
-    .number()
-    .int()
+  signInTokenTtlSeconds: seconds("signInTokenTtlSeconds").min(60, "must be at least 60 seconds").max(86_400, "must be at most 86400 seconds (a day)"),
+  accessTokenTtlSeconds: seconds("accessTokenTtlSeconds").min(60, "must be at least 60 seconds").max(86_400, "must be at most 86400 seconds (a day)"),
+  refreshAbsoluteTtlSeconds: seconds("refreshAbsoluteTtlSeconds")
     .min(3600, "must be at least 3600 seconds (an hour)")
     .max(5 * 365 * 86_400, "must be at most five years"),
-  refreshGraceSeconds: z.coerce.number().int().min(0, "must be 0 or more").max(300, "must be at most 300 seconds"),
+  refreshGraceSeconds: seconds("refreshGraceSeconds").min(0, "must be 0 or more").max(300, "must be at most 300 seconds"),
 });
 export type SettingsInput = z.input<typeof settingsInput>;
 
@@ -34,12 +37,7 @@ export async function getSettings(db: Executor, environment: Environment): Promi
 
 export async function updateSettings(db: Database, actor: Actor, environment: Environment, input: SettingsInput, meta: RequestMeta): Promise<Settings> {
   assertStaffCan(actor, "settings:manage", environment);
-  const parsed = settingsInput.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw badRequest(`${String(issue.path[0])} ${issue.message}.`, "validation_failed", { field: issue.path[0] });
-  }
-  const next = parsed.data;
+  const next = parseInput(settingsInput, input);
   return db.transaction(async (tx) => {
     const before = await getSettings(tx, environment);
     const [row] = await tx

@@ -12,9 +12,11 @@ import { type SignInToken, signInTokens } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
-import { conflict, DomainError, forbidden, notFound } from "@/lib/errors";
+import { DomainError } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { isUuid, loadUserWithSettingsFor, staffReason } from "@/lib/users/access";
+import { requireReason } from "@/lib/staff/reason";
+import { loadUserWithSettingsFor } from "@/lib/users/access";
 import { formatSignInToken } from "./format";
 
 export { formatSignInToken, type ParsedSignInToken, parseSignInToken } from "./format";
@@ -23,12 +25,12 @@ export const MIN_SIGN_IN_TTL_SECONDS = 60;
 export const MAX_SIGN_IN_TTL_SECONDS = 86_400;
 
 export interface IssuedSignInToken {
-  user_id: string;
+  userId: string;
   /** Shown once; only its hash is stored. */
-  sign_in_token: string;
-  expires_at: string;
+  signInToken: string;
+  expiresAt: Date;
   /** The token's row id, for the console's live status (`getSignInTokenStatus`). */
-  token_id: string;
+  tokenId: string;
 }
 
 export interface IssueSignInTokenOptions {
@@ -46,16 +48,13 @@ export async function issueSignInToken(
   opts: IssueSignInTokenOptions,
   meta: RequestMeta,
 ): Promise<IssuedSignInToken> {
-  if (actor.type !== "api_key" && actor.type !== "staff" && actor.type !== "system") throw forbidden();
-  const reason = staffReason(actor, opts.reason, "issuing a sign-in token");
+  if (actor.type !== "api_key" && actor.type !== "staff" && actor.type !== "system") throw new DomainError("forbidden");
+  const reason = requireReason(opts.reason, "issuing a sign-in token", { optional: actor.type !== "staff" });
   const ttl = opts.expiresInSeconds;
   if (ttl !== undefined && ttl !== null && (!Number.isInteger(ttl) || ttl < MIN_SIGN_IN_TTL_SECONDS || ttl > MAX_SIGN_IN_TTL_SECONDS)) {
-    throw new DomainError(
-      "validation_failed",
-      `expires_in_seconds: must be a whole number from ${MIN_SIGN_IN_TTL_SECONDS} to ${MAX_SIGN_IN_TTL_SECONDS}.`,
-      422,
-      { field: "expires_in_seconds" },
-    );
+    throw new DomainError("validation_failed", `expires_in_seconds: must be a whole number from ${MIN_SIGN_IN_TTL_SECONDS} to ${MAX_SIGN_IN_TTL_SECONDS}.`, {
+      field: "expires_in_seconds",
+    });
   }
   const now = opts.now ?? new Date();
   return db.transaction(async (tx) => {
@@ -66,7 +65,7 @@ export async function issueSignInToken(
       scope: "sign_in_tokens:write",
       forUpdate: true,
     });
-    if (user.disabledAt) throw conflict("The user is disabled; enable it before issuing a sign-in token.", "user_disabled");
+    if (user.disabledAt) throw new DomainError("user_disabled", "The user is disabled; enable it before issuing a sign-in token.");
     const lifetime = ttl ?? settings.signInTokenTtlSeconds;
     const token = formatSignInToken(user.environment, user.region);
     const expiresAt = new Date(now.getTime() + lifetime * 1000);
@@ -95,7 +94,7 @@ export async function issueSignInToken(
         meta,
       ),
     ]);
-    return { user_id: user.id, sign_in_token: token, expires_at: expiresAt.toISOString(), token_id: id };
+    return { userId: user.id, signInToken: token, expiresAt, tokenId: id };
   });
 }
 
@@ -120,10 +119,10 @@ export function signInTokenState(row: Pick<SignInToken, "usedAt" | "expiresAt">,
 
 /** For the console's live "redeemed / not yet / expired" display; never the secret. */
 export async function getSignInTokenStatus(db: Executor, actor: Actor, tokenId: string, opts: { now?: Date } = {}): Promise<SignInTokenStatus> {
-  if (actor.type !== "staff" && actor.type !== "system") throw forbidden();
-  if (!isUuid(tokenId)) throw notFound("No such sign-in token.", "sign_in_token_not_found");
+  if (actor.type !== "staff" && actor.type !== "system") throw new DomainError("forbidden");
+  if (!isUuid(tokenId)) throw new DomainError("sign_in_token_not_found", "No such sign-in token.");
   const [row] = await db.select().from(signInTokens).where(eq(signInTokens.id, tokenId));
-  if (!row) throw notFound("No such sign-in token.", "sign_in_token_not_found");
+  if (!row) throw new DomainError("sign_in_token_not_found", "No such sign-in token.");
   assertStaffCan(actor, "users:read", row.environment);
   return {
     id: row.id,

@@ -1,5 +1,5 @@
 import type { Actor } from "@/lib/context";
-import { forbidden } from "@/lib/errors";
+import { DomainError } from "@/lib/errors";
 import { can, isWritePermission, type Permission, ROLE_LABELS } from "./rbac";
 
 /**
@@ -10,18 +10,19 @@ import { can, isWritePermission, type Permission, ROLE_LABELS } from "./rbac";
  */
 export function assertStaffCan(actor: Actor, permission: Permission, environment?: string | null): void {
   if (actor.type === "system") return;
-  if (actor.type !== "staff") throw forbidden();
+  if (actor.type !== "staff") throw new DomainError("forbidden");
   if (!can(actor.role, permission, environment)) {
-    throw forbidden(
+    throw new DomainError(
+      "forbidden",
       actor.role === "qa" && environment && environment !== "sandbox" && can(actor.role, permission)
         ? "QA staff may only act in the sandbox environment."
         : `The ${ROLE_LABELS[actor.role]} role may not do this.`,
     );
   }
   if (actor.productionLocked && environment === "production" && isWritePermission(permission)) {
-    throw forbidden(
-      "Production actions need a second factor or single sign-on: add an authenticator app or a passkey under Security, then sign in again.",
+    throw new DomainError(
       "strong_auth_required",
+      "Production actions need a second factor or single sign-on: add an authenticator app or a passkey under Security, then sign in again.",
     );
   }
 }

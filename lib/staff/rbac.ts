@@ -2,11 +2,10 @@
  * Staff roles and what each may do — the table of DESIGN.md as data. `can` is the one permission
  * check used by pages, server actions and route handlers alike (never only by proxy.ts).
  */
+import { ENVIRONMENTS, type Environment } from "@/lib/environments";
+
 export const STAFF_ROLES = ["admin", "support", "qa", "auditor"] as const;
 export type StaffRole = (typeof STAFF_ROLES)[number];
-
-export const ENVIRONMENTS = ["sandbox", "production"] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
 
 export const PERMISSIONS = [
   "console:view",

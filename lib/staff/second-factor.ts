@@ -30,9 +30,9 @@ import { recordAudit } from "@/lib/audit/record";
 import { config } from "@/lib/config/env";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret, openSecret, sealSecret } from "@/lib/crypto/keys";
-import { badRequest, conflict, forbidden, notFound } from "@/lib/errors";
+import { DomainError, parseInput } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { hitLimit, humanDuration, type Limit, resetLimit } from "@/lib/rate-limit";
-import { isUuid } from "@/lib/users/access";
 import { assertStaffCan } from "./authorize";
 
 const TICKET_TTL_MS = 5 * 60_000;
@@ -132,7 +132,7 @@ async function summaryOf(db: Executor, staffId: string): Promise<SecondFactorSum
 }
 
 function selfOf(actor: Actor): Extract<Actor, { type: "staff" }> {
-  if (actor.type !== "staff") throw forbidden("Only a signed-in staff member manages their own second factors.");
+  if (actor.type !== "staff") throw new DomainError("forbidden", "Only a signed-in staff member manages their own second factors.");
   return actor;
 }
 
@@ -160,7 +160,7 @@ async function hasSecondFactor(db: Executor, s: Pick<Staff, "id" | "totpSecretEn
 
 async function lockSelf(tx: Executor, id: string): Promise<Staff> {
   const [row] = await tx.select().from(staff).where(eq(staff.id, id)).for("update");
-  if (!row || row.disabledAt) throw forbidden("Your account is not active.");
+  if (!row || row.disabledAt) throw new DomainError("forbidden", "Your account is not active.");
   return row;
 }
 
@@ -168,7 +168,7 @@ async function lockSelf(tx: Executor, id: string): Promise<Staff> {
 async function assertMayRemoveFactor(tx: Executor, row: Staff, remaining: { totp: boolean; passkeys: number }): Promise<void> {
   if (remaining.totp || remaining.passkeys > 0 || !row.passwordHash) return;
   if ((await getSecuritySettings(tx)).requireSecondFactor) {
-    throw conflict("This deployment requires a second factor: add another one before removing this one.", "second_factor_required");
+    throw new DomainError("second_factor_required", "This deployment requires a second factor: add another one before removing this one.");
   }
 }
 
@@ -212,7 +212,7 @@ export async function beginTotpEnrolment(db: Database, actor: Actor, now = new D
   const self = selfOf(actor);
   return db.transaction(async (tx) => {
     const row = await lockSelf(tx, self.id);
-    if (row.totpSecretEncrypted) throw conflict("You already use an authenticator app; remove it first to set up another.", "totp_exists");
+    if (row.totpSecretEncrypted) throw new DomainError("totp_exists", "You already use an authenticator app; remove it first to set up another.");
     const secret = generateSecret();
     const challengeId = uuidv7();
     await tx.delete(staffChallenges).where(and(eq(staffChallenges.staffId, row.id), eq(staffChallenges.purpose, "totp_enrol")));
@@ -251,7 +251,7 @@ export async function confirmTotpEnrolment(
   now = new Date(),
 ): Promise<{ recoveryCodes: string[] | null }> {
   const self = selfOf(actor);
-  if (!isUuid(input.challengeId)) throw notFound("That set-up has expired; start again.");
+  if (!isUuid(input.challengeId)) throw new DomainError("not_found", "That set-up has expired; start again.");
   return db.transaction(async (tx) => {
     const row = await lockSelf(tx, self.id);
     const [ch] = await tx
@@ -268,11 +268,11 @@ export async function confirmTotpEnrolment(
         ),
       )
       .returning();
-    if (!ch?.totpSecretEncrypted) throw notFound("That set-up has expired; start again.", "enrolment_expired");
+    if (!ch?.totpSecretEncrypted) throw new DomainError("enrolment_expired", "That set-up has expired; start again.");
     const secret = openSecret("staff-totp", ch.totpSecretEncrypted);
     const step = await matchingStep(secret, input.code, null, now);
     if (step === null)
-      throw badRequest("That code is not right. Check the time on your phone and enter the code it shows now.", "invalid_code", { field: "code" });
+      throw new DomainError("invalid_code", "That code is not right. Check the time on your phone and enter the code it shows now.", { field: "code" });
     await tx.update(staffChallenges).set({ usedAt: now }).where(eq(staffChallenges.id, ch.id));
     await tx
       .update(staff)
@@ -353,9 +353,8 @@ export async function finishPasskeyEnrolment(
   now = new Date(),
 ): Promise<{ recoveryCodes: string[] | null }> {
   const self = selfOf(actor);
-  const name = passkeyName.safeParse(input.name);
-  if (!name.success) throw badRequest(`Name ${name.error.issues[0]!.message}.`, "validation_failed", { field: "name" });
-  if (!isUuid(input.challengeId)) throw notFound("That set-up has expired; start again.", "enrolment_expired");
+  const name = parseInput(z.object({ name: passkeyName.meta({ title: "Name" }) }), { name: input.name }).name;
+  if (!isUuid(input.challengeId)) throw new DomainError("enrolment_expired", "That set-up has expired; start again.");
   const rp = relyingParty();
   return db.transaction(async (tx) => {
     const row = await lockSelf(tx, self.id);
@@ -372,7 +371,7 @@ export async function finishPasskeyEnrolment(
         ),
       )
       .returning();
-    if (!ch?.webauthnChallenge) throw notFound("That set-up has expired; start again.", "enrolment_expired");
+    if (!ch?.webauthnChallenge) throw new DomainError("enrolment_expired", "That set-up has expired; start again.");
     let verification: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
     try {
       verification = await verifyRegistrationResponse({
@@ -383,22 +382,22 @@ export async function finishPasskeyEnrolment(
         requireUserVerification: false,
       });
     } catch {
-      throw badRequest("The passkey's answer could not be verified; try again.", "passkey_invalid");
+      throw new DomainError("passkey_invalid", "The passkey's answer could not be verified; try again.");
     }
-    if (!verification.verified) throw badRequest("The passkey's answer could not be verified; try again.", "passkey_invalid");
+    if (!verification.verified) throw new DomainError("passkey_invalid", "The passkey's answer could not be verified; try again.");
     const { credential } = verification.registrationInfo;
     const [clash] = await tx.select({ id: staffPasskeys.id }).from(staffPasskeys).where(eq(staffPasskeys.id, credential.id));
-    if (clash) throw conflict("This passkey is already registered.", "passkey_exists");
+    if (clash) throw new DomainError("passkey_exists", "This passkey is already registered.");
     await tx.insert(staffPasskeys).values({
       id: credential.id,
       staffId: row.id,
-      name: name.data,
+      name,
       publicKey: Buffer.from(credential.publicKey),
       counter: credential.counter,
       transports: credential.transports ?? [],
     });
     const recoveryCodes = await firstFactorCodes(tx, row.id);
-    await recordAudit(tx, { actor, action: "staff.second_factor_added", target: staffTarget(row.id), details: { method: "passkey", name: name.data } }, meta);
+    await recordAudit(tx, { actor, action: "staff.second_factor_added", target: staffTarget(row.id), details: { method: "passkey", name } }, meta);
     return { recoveryCodes };
   });
 }
@@ -409,7 +408,7 @@ export async function removePasskey(db: Database, actor: Actor, id: string, meta
     const row = await lockSelf(tx, self.id);
     const keys = await tx.select({ id: staffPasskeys.id, name: staffPasskeys.name }).from(staffPasskeys).where(eq(staffPasskeys.staffId, row.id));
     const key = keys.find((k) => k.id === id);
-    if (!key) throw notFound("No such passkey.");
+    if (!key) throw new DomainError("not_found", "No such passkey.");
     await assertMayRemoveFactor(tx, row, { totp: Boolean(row.totpSecretEncrypted), passkeys: keys.length - 1 });
     await tx.delete(staffPasskeys).where(and(eq(staffPasskeys.id, id), eq(staffPasskeys.staffId, row.id)));
     await recordAudit(tx, { actor, action: "staff.second_factor_removed", target: staffTarget(row.id), details: { method: "passkey", name: key.name } }, meta);
@@ -438,7 +437,8 @@ export async function regenerateRecoveryCodes(db: Database, actor: Actor, meta: 
   const self = selfOf(actor);
   return db.transaction(async (tx) => {
     const row = await lockSelf(tx, self.id);
-    if (!(await hasSecondFactor(tx, row))) throw conflict("Add an authenticator app or a passkey first: recovery codes stand in for one.", "no_second_factor");
+    if (!(await hasSecondFactor(tx, row)))
+      throw new DomainError("no_second_factor", "Add an authenticator app or a passkey first: recovery codes stand in for one.");
     const codes = await issueRecoveryCodes(tx, row.id);
     await recordAudit(tx, { actor, action: "staff.recovery_codes_generated", target: staffTarget(row.id), details: { count: codes.length } }, meta);
     return codes;
@@ -721,10 +721,10 @@ async function passkeyProof(db: Executor, staffId: string, raw: string, challeng
 /** Removes a member's TOTP, passkeys and recovery codes and ends their sessions (they enrol again). */
 export async function resetStaffSecondFactors(db: Database, actor: Actor, id: string, meta: RequestMeta): Promise<void> {
   assertStaffCan(actor, "staff:manage");
-  if (!isUuid(id)) throw notFound("No such staff member.");
+  if (!isUuid(id)) throw new DomainError("not_found", "No such staff member.");
   await db.transaction(async (tx) => {
     const [row] = await tx.select().from(staff).where(eq(staff.id, id)).for("update");
-    if (!row) throw notFound("No such staff member.");
+    if (!row) throw new DomainError("not_found", "No such staff member.");
     await tx
       .update(staff)
       .set({ totpSecretEncrypted: null, totpLastStep: null, totpEnabledAt: null, sessionVersion: row.sessionVersion + 1, updatedAt: new Date() })

@@ -11,9 +11,9 @@ import { type Staff, staff } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { OidcConfig } from "@/lib/config/env";
 import type { Actor, RequestMeta } from "@/lib/context";
-import { badRequest, conflict, notFound } from "@/lib/errors";
+import { DomainError, parseInput } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { hitLimit, humanDuration, type Limit, peekLimit, resetLimit } from "@/lib/rate-limit";
-import { isUuid } from "@/lib/users/access";
 import { assertStaffCan } from "./authorize";
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyDummyPassword, verifyPassword } from "./passwords";
 import { STAFF_ROLES, type StaffRole } from "./rbac";
@@ -22,27 +22,22 @@ import { type SecondStepRequired, startSecondStep } from "./second-factor";
 export const ACCOUNT_SIGN_IN_LIMIT: Limit = { max: 5, windowSeconds: 15 * 60 };
 export const IP_SIGN_IN_LIMIT: Limit = { max: 30, windowSeconds: 15 * 60 };
 
-const email = z.string().trim().toLowerCase().email("must be an email address").max(254);
-const password = z.string().min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`).max(1024, "must be at most 1024 characters");
-const name = z.string().trim().min(1, "is required").max(120, "must be at most 120 characters");
+const email = z.string().trim().toLowerCase().email("must be an email address").max(254, "must be at most 254 characters").meta({ title: "Email" });
+const password = z
+  .string()
+  .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+  .max(1024, "must be at most 1024 characters")
+  .meta({ title: "Password" });
+const name = z.string().trim().min(1, "is required").max(120, "must be at most 120 characters").meta({ title: "Name" });
+const staffRole = z.enum(STAFF_ROLES, `must be one of ${STAFF_ROLES.join(", ")}`).meta({ title: "Role" });
 
 export const createStaffInput = z.object({
   email,
   name: name.optional(),
-  role: z.enum(STAFF_ROLES),
+  role: staffRole,
   password: password.optional(),
 });
 export type CreateStaffInput = z.input<typeof createStaffInput>;
-
-function parse<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const field = issue.path.join(".") || "input";
-    throw badRequest(`${field[0]!.toUpperCase()}${field.slice(1)} ${issue.message}.`, "validation_failed", { field });
-  }
-  return result.data;
-}
 
 /** What pages and actions may show of a staff member: never the password hash. */
 export interface StaffView {
@@ -78,11 +73,11 @@ const staffTarget = (s: Pick<Staff, "id">) => ({ type: "staff", id: s.id });
 
 export async function createStaff(db: Database, actor: Actor, input: CreateStaffInput, meta: RequestMeta): Promise<StaffView> {
   assertStaffCan(actor, "staff:manage");
-  const data = parse(createStaffInput, input);
+  const data = parseInput(createStaffInput, input);
   const passwordHash = data.password ? await hashPassword(data.password) : null;
   return db.transaction(async (tx) => {
     const [existing] = await tx.select({ id: staff.id }).from(staff).where(eq(staff.email, data.email));
-    if (existing) throw conflict(`A staff member with the email ${data.email} already exists.`, "email_taken");
+    if (existing) throw new DomainError("email_taken", `A staff member with the email ${data.email} already exists.`);
     const [row] = await tx
       .insert(staff)
       .values({ id: uuidv7(), email: data.email, name: data.name ?? data.email.split("@")[0]!, role: data.role, passwordHash })
@@ -99,9 +94,9 @@ export async function listStaff(db: Executor, actor: Actor): Promise<StaffView[]
 }
 
 async function lockStaff(tx: Executor, id: string): Promise<Staff> {
-  if (!isUuid(id)) throw notFound("No such staff member.");
+  if (!isUuid(id)) throw new DomainError("not_found", "No such staff member.");
   const [row] = await tx.select().from(staff).where(eq(staff.id, id)).for("update");
-  if (!row) throw notFound("No such staff member.");
+  if (!row) throw new DomainError("not_found", "No such staff member.");
   return row;
 }
 
@@ -111,12 +106,12 @@ async function assertAnotherActiveAdmin(tx: Executor, exceptId: string): Promise
     .select({ n: sql<number>`count(*)::int` })
     .from(staff)
     .where(sql`${staff.role} = 'admin' and ${staff.disabledAt} is null and ${staff.id} <> ${exceptId}`);
-  if (!row || Number(row.n) === 0) throw conflict("This is the last active admin; make someone else an admin first.", "last_admin");
+  if (!row || Number(row.n) === 0) throw new DomainError("last_admin", "This is the last active admin; make someone else an admin first.");
 }
 
 export async function changeStaffRole(db: Database, actor: Actor, id: string, role: StaffRole, meta: RequestMeta): Promise<StaffView> {
   assertStaffCan(actor, "staff:manage");
-  const newRole = parse(z.enum(STAFF_ROLES), role);
+  const newRole = parseInput(z.object({ role: staffRole }), { role }).role;
   return db.transaction(async (tx) => {
     const row = await lockStaff(tx, id);
     if (row.role === newRole) return toStaffView(row);
@@ -136,7 +131,7 @@ export async function setStaffDisabled(db: Database, actor: Actor, id: string, d
   return db.transaction(async (tx) => {
     const row = await lockStaff(tx, id);
     if ((row.disabledAt !== null) === disabled) return toStaffView(row);
-    if (disabled && actor.type === "staff" && actor.id === row.id) throw conflict("You cannot disable yourself.", "self_disable");
+    if (disabled && actor.type === "staff" && actor.id === row.id) throw new DomainError("self_disable", "You cannot disable yourself.");
     if (disabled && row.role === "admin") await assertAnotherActiveAdmin(tx, row.id);
     const [updated] = await tx
       .update(staff)
@@ -150,7 +145,7 @@ export async function setStaffDisabled(db: Database, actor: Actor, id: string, d
 
 export async function resetStaffPassword(db: Database, actor: Actor, id: string, newPassword: string, meta: RequestMeta): Promise<StaffView> {
   assertStaffCan(actor, "staff:manage");
-  const pw = parse(z.object({ password }), { password: newPassword }).password;
+  const pw = parseInput(z.object({ password }), { password: newPassword }).password;
   const passwordHash = await hashPassword(pw);
   return db.transaction(async (tx) => {
     const row = await lockStaff(tx, id);

@@ -9,37 +9,21 @@ import { sql } from "drizzle-orm";
 import { type Executor, queryRows } from "@/db/client";
 import { rowOf } from "@/db/rows";
 import { type User, users } from "@/db/schema";
+import { type ApiKeyScope, assertKeyScope } from "@/lib/api-keys/scopes";
 import type { Actor } from "@/lib/context";
-import { DomainError, forbidden, notFound } from "@/lib/errors";
+import { DomainError } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { SETTINGS_COLUMNS, type Settings, settingsOfRow } from "@/lib/settings/row";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import type { Permission } from "@/lib/staff/rbac";
 
-export const userNotFound = () => notFound("No such user.", "user_not_found");
-
-/**
- * Any UUID PostgreSQL's `uuid` type takes in its canonical form, whatever its version bits: ids are
- * looked up, not minted, here (z.uuid() insists on RFC 9562 version/variant nibbles, which refused
- * ids of imported data and made the benchmark's generated ids fall through to substring search).
- */
-const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: unknown): value is string {
-  return typeof value === "string" && UUID_SHAPE.test(value);
-}
-
-/** API keys are scope-checked by the route wrapper; the core checks again so no caller can forget. */
-export function assertKeyScope(actor: Actor, scope: string): void {
-  if (actor.type === "api_key" && !actor.scopes.includes(scope)) {
-    throw new DomainError("insufficient_scope", `This API key lacks the ${scope} scope.`, 403, { required_scope: scope });
-  }
-}
+export const userNotFound = () => new DomainError("user_not_found", "No such user.");
 
 export interface LoadUserOptions {
   /** Staff permission the operation needs (checked against the user's environment). */
   permission: Permission;
   /** API-key scope the operation needs. */
-  scope: string;
+  scope: ApiKeyScope;
   /** Staff may look at a deleted user's page; nobody may act on one. */
   allowDeleted?: boolean;
   /** Lock the row (inside a transaction) so a concurrent disable/delete waits for us. */
@@ -62,8 +46,8 @@ export async function loadUserWithSettingsFor(db: Executor, actor: Actor, userId
 async function loadUser(db: Executor, actor: Actor, userId: string, opts: LoadUserOptions, withSettings: boolean) {
   if (actor.type === "api_key") assertKeyScope(actor, opts.scope);
   else if (actor.type === "user") {
-    if (actor.id !== userId) throw forbidden("An access token may only read its own user.", "forbidden");
-  } else if (actor.type !== "staff" && actor.type !== "system") throw forbidden();
+    if (actor.id !== userId) throw new DomainError("forbidden", "An access token may only read its own user.");
+  } else if (actor.type !== "staff" && actor.type !== "system") throw new DomainError("forbidden");
   if (!isUuid(userId)) throw userNotFound();
   // An `sql` template, not the query builder: every token endpoint starts here (db/rows.ts).
   const lock = opts.forUpdate ? sql`for update of u` : sql``;
@@ -88,13 +72,4 @@ async function loadUser(db: Executor, actor: Actor, userId: string, opts: LoadUs
   assertStaffCan(actor, opts.permission, row.environment);
   if (row.deletedAt && !opts.allowDeleted) throw userNotFound();
   return { user: row, settings };
-}
-
-/** A staff member must say why (sign-in tokens, disable, delete, revoke); API keys need not. */
-export function staffReason(actor: Actor, reason: string | null | undefined, what: string): string | null {
-  const why = reason?.trim() ?? "";
-  if (actor.type === "staff" && !why) {
-    throw new DomainError("reason_required", `Give a reason for ${what}.`, 422, { field: "reason" });
-  }
-  return why ? why.slice(0, 500) : null;
 }

@@ -10,16 +10,18 @@ import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
 import { sdkSessions, signInTokens, type User, users } from "@/db/schema";
+import { assertKeyScope } from "@/lib/api-keys/scopes";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
-import { badRequest, conflict, DomainError, forbidden, notFound } from "@/lib/errors";
+import { ENVIRONMENTS, type Environment } from "@/lib/environments";
+import { DomainError, parseInput } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { isRegion } from "@/lib/settings/regions";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { ENVIRONMENTS, type Environment } from "@/lib/staff/rbac";
-import { assertKeyScope, isUuid, loadUserFor, staffReason, userNotFound } from "./access";
+import { requireReason } from "@/lib/staff/reason";
+import { loadUserFor, userNotFound } from "./access";
 import { type SessionView, toSessionView, toUserView, type UserView } from "./types";
 
-export { isUuid } from "./access";
 export { DEFAULT_LIST_LIMIT, listUsers, MAX_LIST_LIMIT, TOTAL_EXACT_UP_TO, type UserList } from "./list";
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type SearchUsersInput, searchUsers, type UserPage } from "./search";
 export * from "./types";
@@ -35,12 +37,6 @@ export const createUserInput = z.object({
   name: z.string("must be a string").trim().max(200, "must be at most 200 characters").nullish(),
 });
 export type CreateUserInput = z.input<typeof createUserInput>;
-
-function validationError(err: z.ZodError): DomainError {
-  const issue = err.issues[0]!;
-  const field = issue.path.join(".");
-  return new DomainError("validation_failed", field ? `${field}: ${issue.message}` : issue.message, 422, field ? { field } : {});
-}
 
 /**
  * An API key creates users in its own environment and region. The system actor (seed, CLI) and
@@ -63,14 +59,13 @@ export async function createUser(
   } else {
     assertStaffCan(actor, "api_keys:manage", input.environment ?? null);
     if (!input.environment || !(ENVIRONMENTS as readonly string[]).includes(input.environment)) {
-      throw badRequest("environment must be sandbox or production.", "validation_failed", { field: "environment" });
+      throw new DomainError("validation_failed", "environment must be sandbox or production.", { field: "environment" });
     }
-    if (!isRegion(input.region)) throw badRequest("region is not one this deployment serves.", "validation_failed", { field: "region" });
+    if (!isRegion(input.region)) throw new DomainError("validation_failed", "region is not one this deployment serves.", { field: "region" });
     environment = input.environment;
     region = input.region;
   }
-  const parsed = createUserInput.safeParse(input);
-  if (!parsed.success) throw validationError(parsed.error);
+  const parsed = { data: parseInput(createUserInput, input) };
   const data = parsed.data;
 
   return db.transaction(async (tx) => {
@@ -92,7 +87,7 @@ export async function createUser(
         .select({ id: users.id })
         .from(users)
         .where(and(eq(users.environment, environment), eq(users.region, region), eq(users.clientUserId, data.client_user_id), isNull(users.deletedAt)));
-      throw conflict("A user with this client_user_id already exists.", "client_user_id_taken", { user_id: existing?.id ?? null });
+      throw new DomainError("client_user_id_taken", "A user with this client_user_id already exists.", { user_id: existing?.id ?? null });
     }
     await recordAudit(
       tx,
@@ -120,7 +115,7 @@ export async function getUser(db: Executor, actor: Actor, userId: string, alread
 }
 
 export async function resolveByClientUserId(db: Executor, actor: Actor, clientUserId: string): Promise<UserView> {
-  if (actor.type !== "api_key") throw forbidden("Resolving a client user id needs an API key.");
+  if (actor.type !== "api_key") throw new DomainError("forbidden", "Resolving a client user id needs an API key.");
   assertKeyScope(actor, "users:read");
   const [row] = await db
     .select()
@@ -160,7 +155,7 @@ export async function setUserDisabled(
   opts: { reason?: string | null },
   meta: RequestMeta,
 ): Promise<UserView> {
-  const reason = staffReason(actor, opts.reason, disabled ? "disabling the user" : "enabling the user");
+  const reason = requireReason(opts.reason, disabled ? "disabling the user" : "enabling the user", { optional: actor.type !== "staff" });
   return db.transaction(async (tx) => {
     const user = await loadUserFor(tx, actor, userId, { permission: "users:disable", scope: "users:write", forUpdate: true });
     if (Boolean(user.disabledAt) === disabled) return toUserView(user); // nothing changes, nothing to audit
@@ -191,7 +186,7 @@ export async function setUserDisabled(
  * API, its client_user_id is free again, and its SDK sessions end with reason `user_deleted`.
  */
 export async function deleteUser(db: Database, actor: Actor, userId: string, opts: { reason?: string | null }, meta: RequestMeta): Promise<void> {
-  const reason = staffReason(actor, opts.reason, "deleting the user");
+  const reason = requireReason(opts.reason, "deleting the user", { optional: actor.type !== "staff" });
   await db.transaction(async (tx) => {
     const user = await loadUserFor(tx, actor, userId, { permission: "users:delete", scope: "users:write", forUpdate: true });
     await tx.update(users).set({ deletedAt: new Date() }).where(eq(users.id, user.id));
@@ -225,12 +220,12 @@ export async function listUserSessions(db: Executor, actor: Actor, userId: strin
 
 /** Staff (users:revoke_sessions, with a reason) end one SDK session; its refresh tokens die with it. */
 export async function revokeSession(db: Database, actor: Actor, sessionId: string, opts: { reason?: string | null }, meta: RequestMeta): Promise<SessionView> {
-  const reason = staffReason(actor, opts.reason, "revoking the session");
-  if (actor.type !== "staff" && actor.type !== "system") throw forbidden();
-  if (!isUuid(sessionId)) throw notFound("No such SDK session.", "session_not_found");
+  const reason = requireReason(opts.reason, "revoking the session", { optional: actor.type !== "staff" });
+  if (actor.type !== "staff" && actor.type !== "system") throw new DomainError("forbidden");
+  if (!isUuid(sessionId)) throw new DomainError("session_not_found", "No such SDK session.");
   return db.transaction(async (tx) => {
     const [session] = await tx.select().from(sdkSessions).where(eq(sdkSessions.id, sessionId)).for("update");
-    if (!session) throw notFound("No such SDK session.", "session_not_found");
+    if (!session) throw new DomainError("session_not_found", "No such SDK session.");
     assertStaffCan(actor, "users:revoke_sessions", session.environment);
     if (session.revokedAt) return toSessionView(session);
     const [row] = await tx
@@ -262,8 +257,8 @@ export async function revokeAllSessions(
   opts: { reason?: string | null },
   meta: RequestMeta,
 ): Promise<{ revoked: number }> {
-  const reason = staffReason(actor, opts.reason, "revoking the sessions");
-  if (actor.type !== "staff" && actor.type !== "system") throw forbidden();
+  const reason = requireReason(opts.reason, "revoking the sessions", { optional: actor.type !== "staff" });
+  if (actor.type !== "staff" && actor.type !== "system") throw new DomainError("forbidden");
   return db.transaction(async (tx) => {
     const user = await loadUserFor(tx, actor, userId, { permission: "users:revoke_sessions", scope: "users:write", forUpdate: true });
     const ended = await tx

@@ -11,10 +11,10 @@ import { sql } from "drizzle-orm";
 import { type Executor, queryRows } from "@/db/client";
 import { rowOf } from "@/db/rows";
 import { users } from "@/db/schema";
+import { assertKeyScope } from "@/lib/api-keys/scopes";
 import type { Actor } from "@/lib/context";
-import { forbidden } from "@/lib/errors";
-import { ENVIRONMENTS } from "@/lib/staff/rbac";
-import { assertKeyScope } from "./access";
+import { ENVIRONMENTS } from "@/lib/environments";
+import { DomainError } from "@/lib/errors";
 import { toUserView, type UserView } from "./types";
 
 export const TOTAL_EXACT_UP_TO = 10_000;
@@ -30,7 +30,7 @@ export interface UserList {
 }
 
 export async function listUsers(db: Executor, actor: Actor, opts: { offset: number; limit: number }): Promise<UserList> {
-  if (actor.type !== "api_key") throw forbidden("Listing users needs an API key.");
+  if (actor.type !== "api_key") throw new DomainError("forbidden", "Listing users needs an API key.");
   assertKeyScope(actor, "users:read");
   const { environment, region } = actor;
   const rows = await queryRows<Record<string, unknown>>(

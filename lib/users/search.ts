@@ -26,11 +26,13 @@ import { type SQL, sql } from "drizzle-orm";
 import { type Executor, queryRows } from "@/db/client";
 import { rowOf } from "@/db/rows";
 import { users } from "@/db/schema";
+import { assertKeyScope } from "@/lib/api-keys/scopes";
 import type { Actor } from "@/lib/context";
-import { badRequest } from "@/lib/errors";
+import { ENVIRONMENTS, type Environment } from "@/lib/environments";
+import { DomainError } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { ENVIRONMENTS, type Environment, visibleEnvironments } from "@/lib/staff/rbac";
-import { assertKeyScope, isUuid } from "./access";
+import { visibleEnvironments } from "@/lib/staff/rbac";
 import { toUserView, type UserView } from "./types";
 
 export const MAX_PAGE_SIZE = 200;
@@ -54,7 +56,7 @@ export interface UserPage {
 
 /** A LIKE pattern as a safe SQL literal: LIKE metacharacters escaped with `\`, quotes doubled. */
 function likeLiteral(pattern: string): SQL {
-  if (pattern.includes("\0")) throw badRequest("The search text contains a NUL character.", "validation_failed");
+  if (pattern.includes("\0")) throw new DomainError("validation_failed", "The search text contains a NUL character.");
   // standard_conforming_strings is on (the default since PostgreSQL 9.1): backslashes in a plain
   // '...' literal are literal characters, so doubling single quotes is the complete escape.
   return sql.raw(`'${pattern.replace(/'/g, "''")}'`);
@@ -78,7 +80,7 @@ function decodeCursor(raw: string): Cursor {
   } catch {
     /* fall through */
   }
-  throw badRequest("The cursor is not one this server handed out.", "invalid_cursor");
+  throw new DomainError("invalid_cursor", "The cursor is not one this server handed out.");
 }
 
 /** A users row as the database returns it (decoded with `rowOf`), plus the cursor text. */

@@ -147,14 +147,14 @@ try {
   log(`prepared ${N_USERS} users`);
 
   const nSign = AMOUNT + WARM;
-  const signInTokens = await pool(nSign, PREP_CONC, async (i) => (await issueSignInToken(db, sys, userIds[i % N_USERS]!, {}, NO_REQUEST)).sign_in_token);
+  const signInTokens = await pool(nSign, PREP_CONC, async (i) => (await issueSignInToken(db, sys, userIds[i % N_USERS]!, {}, NO_REQUEST)).signInToken);
   log(`prepared ${nSign} sign-in tokens for the exchange run`);
 
   const nSessions = AMOUNT + WARM + 50;
   const sessions = await pool(nSessions, PREP_CONC, async (i) => {
     const t = await issueSignInToken(db, sys, userIds[i % N_USERS]!, {}, NO_REQUEST);
-    const r = await exchangeSignInToken(db, { signInToken: t.sign_in_token, installationId: `bench-inst-${i}` }, NO_REQUEST);
-    return { userId: t.user_id, accessToken: r.access_token, refreshToken: r.refresh_token! };
+    const r = await exchangeSignInToken(db, { signInToken: t.signInToken, installationId: `bench-inst-${i}` }, NO_REQUEST);
+    return { userId: t.userId, accessToken: r.access_token, refreshToken: r.refresh_token! };
   });
   const bearerSessions = sessions.slice(AMOUNT + WARM); // 50 sessions whose access tokens the bearer run uses
   const refreshTokens = sessions.slice(0, AMOUNT + WARM).map((s) => s.refreshToken);

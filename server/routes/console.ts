@@ -4,16 +4,47 @@ import "server-only";
  * state the pages poll, captured IDV photos, and the audit and migration exports.
  */
 import { z } from "zod";
-import type { SignInTokenStatusJson } from "@/components/tokens/types";
 import { exportMigrationEvents } from "@/lib/api-key-migration/events";
 import { resolvePeriod } from "@/lib/api-key-migration/report";
 import { exportAuditLog } from "@/lib/audit";
 import { parseAuditFilter } from "@/lib/audit/query";
-import { DomainError } from "@/lib/errors";
+import { DomainError, parseInput } from "@/lib/errors";
 import { getHandoff, handoffImage } from "@/lib/idv/console";
 import { getSignInTokenStatus } from "@/lib/sign-in-tokens";
 import { listUserSessions } from "@/lib/users";
 import { consoleDownload, consoleJson, consoleRoute } from "../console";
+
+// Wire shapes of these endpoints as the browser receives them (dates as ISO strings); the console's
+// components import them from here.
+export interface SignInTokenStatusJson {
+  id: string;
+  userId: string;
+  state: "pending" | "redeemed" | "expired";
+  expiresAt: string;
+  redeemedAt: string | null;
+  sessionId: string | null;
+  installationId: string | null;
+}
+
+export interface SessionJson {
+  id: string;
+  installationId: string | null;
+  migratedFromKeyId: string | null;
+  createdAt: string;
+  lastRefreshAt: string | null;
+  expiresAt: string;
+  revokedAt: string | null;
+  revokeReason: string | null;
+  state: "active" | "revoked" | "expired";
+}
+
+export interface HandoffStatusJson {
+  id: string;
+  status: string;
+  expiresAt: string;
+  submittedAt: string | null;
+  steps: Array<{ id: string; label: string; completed: boolean }>;
+}
 
 /** GET /api/console/handoffs/{id}: a handoff's live status. */
 export const handoffStatusRoute = consoleJson<{ id: string }>(async ({ actor, db, params }) => {
@@ -75,7 +106,7 @@ export const auditExportRoute = consoleDownload(
   async ({ actor, db, req, meta }) => {
     const url = new URL(req.url);
     const format = url.searchParams.get("format") ?? "csv";
-    if (format !== "csv" && format !== "ndjson") throw new DomainError("validation_failed", "format must be csv or ndjson.", 422);
+    if (format !== "csv" && format !== "ndjson") throw new DomainError("validation_failed", "format must be csv or ndjson.");
     url.searchParams.delete("format");
     url.searchParams.delete("cursor");
     const stream = await exportAuditLog(db, actor, parseAuditFilter(url.searchParams), format, meta);
@@ -98,13 +129,9 @@ export const migrationsExportRoute = consoleDownload(
   { signedOut: "Sign in to export migration events.", forbidden: "Your role may not read the migration report." },
   async ({ actor, db, req, meta }) => {
     const raw = Object.fromEntries([...new URL(req.url).searchParams].filter(([, v]) => v !== ""));
-    const parsed = migrationExportQuery.safeParse(raw);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new DomainError("validation_failed", `${String(issue.path[0])} ${issue.message}.`, 422);
-    }
-    const { format, apiKeyId, outcome } = parsed.data;
-    const period = resolvePeriod(parsed.data);
+    const query = parseInput(migrationExportQuery, raw);
+    const { format, apiKeyId, outcome } = query;
+    const period = resolvePeriod(query);
     const stream = await exportMigrationEvents(db, actor, { ...period, apiKeyId, outcome }, format, meta);
     const day = (d: Date) => d.toISOString().slice(0, 10);
     return { stream, format, filename: `tokendesk-migrations-${day(period.from)}-${day(period.to)}.${format}` };

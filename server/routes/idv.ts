@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { apiKeyActor, authenticateApiKey } from "@/lib/api-keys";
 import { config } from "@/lib/config/env";
-import { badRequest, DomainError } from "@/lib/errors";
+import { DomainError } from "@/lib/errors";
 import { createDeeplink, deeplinkInput } from "@/lib/idv/handoff";
 import { MAX_IMAGE_BYTES } from "@/lib/idv/images";
 import {
@@ -56,12 +56,12 @@ async function readStepInput(req: Request): Promise<StepInput> {
     try {
       form = await new Response(bytes as BodyInit, { headers: { "content-type": req.headers.get("content-type")! } }).formData();
     } catch {
-      throw badRequest("The multipart body could not be read.", "invalid_multipart");
+      throw new DomainError("invalid_multipart", "The multipart body could not be read.");
     }
     const image = form.get("image");
     if (image && typeof image !== "string") {
       const data = new Uint8Array(await image.arrayBuffer());
-      if (data.byteLength > MAX_IMAGE_BYTES) throw new DomainError("payload_too_large", "The photo is larger than 10 MiB.", 413);
+      if (data.byteLength > MAX_IMAGE_BYTES) throw new DomainError("payload_too_large", "The photo is larger than 10 MiB.");
       return { kind: "image", bytes: data };
     }
     const fields: Record<string, unknown> = {};
@@ -72,7 +72,7 @@ async function readStepInput(req: Request): Promise<StepInput> {
     const body = await readJson(req, fieldsBody);
     return { kind: "fields", fields: body.fields };
   }
-  throw new DomainError("unsupported_media_type", "Send form fields as application/json or a photo as multipart/form-data.", 415);
+  throw new DomainError("unsupported_media_type", "Send form fields as application/json or a photo as multipart/form-data.");
 }
 
 export const ephemeralBody = z.object({ ttl: ttlSchema.optional() });
@@ -93,7 +93,7 @@ export const startBody = z.object({ metadata: metadataSchema.optional(), locale:
 /** POST /api/sessions?workflowId= with `Authorization: <token>`: the token starts its one session. */
 export const startSessionRoute = withErrors(async (req, { db, meta }) => {
   const workflowId = new URL(req.url).searchParams.get("workflowId")?.trim();
-  if (!workflowId) return jsonError("validation_failed", "workflowId: the workflowId query parameter is required.", 422, { field: "workflowId" });
+  if (!workflowId) return jsonError("validation_failed", "workflowId: the workflowId query parameter is required.", { field: "workflowId" });
   const input = await readJson(req, startBody, { optional: true });
   const session = await startSession(
     db,
@@ -132,7 +132,7 @@ export const createDeeplinkRoute = withApiKey(
   "ephemeral_devices:write",
   async (req, { db, actor, meta }) => {
     const workflowId = new URL(req.url).searchParams.get("workflowId")?.trim();
-    if (!workflowId) return jsonError("validation_failed", "workflowId: the workflowId query parameter is required.", 422, { field: "workflowId" });
+    if (!workflowId) return jsonError("validation_failed", "workflowId: the workflowId query parameter is required.", { field: "workflowId" });
     const input = await readJson(req, deeplinkInput, { optional: true });
     const link = await createDeeplink(db, actor, config().publicUrl, workflowId, input, meta);
     return Response.json(link, { headers: { "Cache-Control": "no-store" } });

@@ -3,7 +3,7 @@
  * with a Team API key, and `GET /v2/user/{id}` for the user's own SDK with its access token.
  */
 import { z } from "zod";
-import { DomainError } from "@/lib/errors";
+import { DomainError, parseInput } from "@/lib/errors";
 import { recordApiKeyInstallation } from "@/lib/oauth/migration";
 import { deploymentTeamId } from "@/lib/settings/deployment";
 import { issueSignInToken, MAX_SIGN_IN_TTL_SECONDS, MIN_SIGN_IN_TTL_SECONDS } from "@/lib/sign-in-tokens";
@@ -22,7 +22,7 @@ import {
   type UserView,
 } from "@/lib/users";
 import { corsPreflight, withCors } from "../cors";
-import { describeZodError, readJson, withApiKey, withApiKeyOrBearer } from "../machine-api";
+import { readJson, withApiKey, withApiKeyOrBearer } from "../machine-api";
 
 type UserParams = { user_id: string };
 
@@ -129,12 +129,7 @@ export const searchQuery = z.object({
 /** GET /v2/users?q=&cursor=&limit=&status= — a keyset page of the key's users. */
 export const searchUsersRoute = withApiKey("users:read", async (req, { db, actor }) => {
   const params = Object.fromEntries(new URL(req.url).searchParams);
-  const parsed = searchQuery.safeParse(params);
-  if (!parsed.success) {
-    const { message, field } = describeZodError(parsed.error);
-    throw new DomainError("validation_failed", message, 422, field ? { field } : {});
-  }
-  const page = await searchUsers(db, actor, parsed.data);
+  const page = await searchUsers(db, actor, parseInput(searchQuery, params));
   const teamId = await deploymentTeamId(db);
   return Response.json({ users: page.users.map((u) => toApiUser(u, teamId)), next_cursor: page.nextCursor });
 });
@@ -160,12 +155,7 @@ export const userListAnswer = z
 
 /** GET /v2/user?offset=&limit= — Junction's list: the key's live users, newest first. */
 export const listUsersRoute = withApiKey("users:read", async (req, { db, actor }) => {
-  const parsed = listQuery.safeParse(Object.fromEntries(new URL(req.url).searchParams));
-  if (!parsed.success) {
-    const { message, field } = describeZodError(parsed.error);
-    throw new DomainError("validation_failed", message, 422, field ? { field } : {});
-  }
-  const list = await listUsers(db, actor, parsed.data);
+  const list = await listUsers(db, actor, parseInput(listQuery, Object.fromEntries(new URL(req.url).searchParams)));
   const teamId = await deploymentTeamId(db);
   return Response.json({
     users: list.users.map((u) => toApiUser(u, teamId)),
@@ -189,7 +179,7 @@ export const issueSignInTokenRoute = withApiKey<UserParams>("sign_in_tokens:writ
   const { expires_in_seconds } = await readJson(req, signInTokenBody, { optional: true });
   const issued = await issueSignInToken(db, actor, params.user_id, { expiresInSeconds: expires_in_seconds }, meta);
   return Response.json(
-    { user_id: issued.user_id, sign_in_token: issued.sign_in_token, expires_at: issued.expires_at },
+    { user_id: issued.userId, sign_in_token: issued.signInToken, expires_at: issued.expiresAt.toISOString() },
     { headers: { "Cache-Control": "no-store" } },
   );
 });

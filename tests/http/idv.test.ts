@@ -275,7 +275,7 @@ describe("sessions", () => {
       { fullName: "Ada", dateOfBirth: "1815-12-10", extra: "x" },
     ]) {
       const a = await req(path, { headers: { Authorization: token }, json: { fields } });
-      expectError(a, 400, "validation_failed");
+      expectError(a, 422, "validation_failed");
     }
     expectError(await req(path, { headers: { Authorization: token }, json: { fields: "nope" } }), 422, "validation_failed");
     expectError(

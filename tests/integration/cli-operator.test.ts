@@ -156,7 +156,7 @@ describe.each(embedded)("operator CLI on %s", () => {
       );
       const actor = apiKeyActor(await authenticateApiKey(db, key, null));
       const user = await createUser(db, actor, { client_user_id: "before-backup" }, NO_REQUEST);
-      const { sign_in_token } = await issueSignInToken(db, actor, user.id, {}, NO_REQUEST);
+      const { signInToken: sign_in_token } = await issueSignInToken(db, actor, user.id, {}, NO_REQUEST);
       return (await exchangeSignInToken(db, { signInToken: sign_in_token }, NO_REQUEST)).refresh_token;
     });
     clearSigningKeyCache();

@@ -58,18 +58,18 @@ describe("issuing sign-in tokens from the console", () => {
       code: "reason_required",
     });
     const issued = await issueSignInToken(t.db, staff("qa"), sandbox.id, { reason: "QA run", expiresInSeconds: 300 }, NO_REQUEST);
-    expect(issued.sign_in_token).toMatch(/^sit_sandbox_eu_/);
-    expect(Date.parse(issued.expires_at) - Date.now()).toBeGreaterThan(290_000);
+    expect(issued.signInToken).toMatch(/^sit_sandbox_eu_/);
+    expect(issued.expiresAt.getTime() - Date.now()).toBeGreaterThan(290_000);
   });
 
   it("shows the live state to staff who may see the user, never the token itself", async () => {
     const now = new Date("2032-01-01T10:00:00Z");
     const issued = await issueSignInToken(t.db, staff("support"), prod.id, { reason: "status", expiresInSeconds: 600, now }, NO_REQUEST);
-    const status = await getSignInTokenStatus(t.db, staff("auditor"), issued.token_id, { now: new Date("2032-01-01T10:05:00Z") });
-    expect(status).toMatchObject({ id: issued.token_id, userId: prod.id, state: "pending", redeemedAt: null });
-    expect(JSON.stringify(status)).not.toContain(issued.sign_in_token);
-    expect((await getSignInTokenStatus(t.db, staff("auditor"), issued.token_id, { now: new Date("2032-01-01T10:10:00Z") })).state).toBe("expired");
-    await expect(getSignInTokenStatus(t.db, staff("qa"), issued.token_id)).rejects.toMatchObject({ status: 403 });
+    const status = await getSignInTokenStatus(t.db, staff("auditor"), issued.tokenId, { now: new Date("2032-01-01T10:05:00Z") });
+    expect(status).toMatchObject({ id: issued.tokenId, userId: prod.id, state: "pending", redeemedAt: null });
+    expect(JSON.stringify(status)).not.toContain(issued.signInToken);
+    expect((await getSignInTokenStatus(t.db, staff("auditor"), issued.tokenId, { now: new Date("2032-01-01T10:10:00Z") })).state).toBe("expired");
+    await expect(getSignInTokenStatus(t.db, staff("qa"), issued.tokenId)).rejects.toMatchObject({ status: 403 });
     await expect(getSignInTokenStatus(t.db, staff("support"), "not-a-uuid")).rejects.toMatchObject({ status: 404 });
   });
 });

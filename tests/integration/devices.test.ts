@@ -113,9 +113,9 @@ describe("instances", () => {
   it("lets only admins create instances, and a refusal or bad input writes nothing", async () => {
     const before = await counts();
     await expectDomainError(createInstance(t.db, staffOf("support"), { name: "x", environment: "sandbox" }, meta()), "forbidden", 403);
-    await expectDomainError(createInstance(t.db, system, { name: " ", environment: "sandbox" }, meta()), "validation_failed", 400);
-    await expectDomainError(createInstance(t.db, system, { name: "x", environment: "staging" as never }, meta()), "validation_failed", 400);
-    await expectDomainError(createInstance(t.db, system, { name: "x", environment: "sandbox", jwtTtlSeconds: 5 }, meta()), "validation_failed", 400);
+    await expectDomainError(createInstance(t.db, system, { name: " ", environment: "sandbox" }, meta()), "validation_failed", 422);
+    await expectDomainError(createInstance(t.db, system, { name: "x", environment: "staging" as never }, meta()), "validation_failed", 422);
+    await expectDomainError(createInstance(t.db, system, { name: "x", environment: "sandbox", jwtTtlSeconds: 5 }, meta()), "validation_failed", 422);
     expect(await counts()).toEqual(before);
     const admin = await createInstance(t.db, staffOf("admin"), { name: "By admin", environment: "production", jwtTtlSeconds: 600 }, meta());
     expect(admin.instance.jwtTtlSeconds).toBe(600);
@@ -335,7 +335,7 @@ describe("inspector: search, device page, support actions", () => {
     const { row, instanceKey } = await newInstance("production");
     const reg = await registerDevice(t.db, row, body({ UserFields: { ClientId: "to-disable" } }), meta());
     const before = await counts();
-    await expectDomainError(setDeviceDisabled(t.db, staffOf("support"), reg.deviceId, true, " ", meta()), "validation_failed", 400);
+    await expectDomainError(setDeviceDisabled(t.db, staffOf("support"), reg.deviceId, true, " ", meta()), "reason_required", 422);
     await expectDomainError(setDeviceDisabled(t.db, staffOf("auditor"), reg.deviceId, true, "looks stolen", meta()), "forbidden", 403);
     await expectDomainError(setDeviceDisabled(t.db, staffOf("qa"), reg.deviceId, true, "looks stolen", meta()), "forbidden", 403);
     await expectDomainError(getDeviceDetail(t.db, staffOf("qa"), reg.deviceId), "forbidden", 403);

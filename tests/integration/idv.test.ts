@@ -110,7 +110,7 @@ describe("ephemeral tokens", () => {
   });
 
   it("refuses a ttl out of 60..86400 and writes nothing", async () => {
-    for (const ttl of [59, 86_401, 1.5, -1]) await rejects(mintEphemeralToken(t.db, keyActor, { ttl }, meta), 400, "validation_failed");
+    for (const ttl of [59, 86_401, 1.5, -1]) await rejects(mintEphemeralToken(t.db, keyActor, { ttl }, meta), 422, "validation_failed");
     expect(await count("ephemeral_tokens")).toBe(0);
   });
 
@@ -181,20 +181,20 @@ describe("sessions", () => {
       "unsupported_media_type",
     );
     await rejects(submitStep(t.db, token, session.id, "document", { kind: "fields", fields: {} }, meta), 415, "unsupported_media_type");
-    await rejects(submitStep(t.db, token, session.id, "form", { kind: "fields", fields: { fullName: "Ada" } }, meta), 400, "validation_failed");
+    await rejects(submitStep(t.db, token, session.id, "form", { kind: "fields", fields: { fullName: "Ada" } }, meta), 422, "validation_failed");
     await rejects(
       submitStep(t.db, token, session.id, "form", { kind: "fields", fields: { fullName: "Ada", dateOfBirth: "1815-02-30" } }, meta),
-      400,
+      422,
       "validation_failed",
     );
     await rejects(
       submitStep(t.db, token, session.id, "form", { kind: "fields", fields: { fullName: "Ada", dateOfBirth: "1815-12-10", email: "nope" } }, meta),
-      400,
+      422,
       "validation_failed",
     );
     await rejects(
       submitStep(t.db, token, session.id, "form", { kind: "fields", fields: { fullName: "Ada", dateOfBirth: "1815-12-10", ssn: "1" } }, meta),
-      400,
+      422,
       "validation_failed",
     );
     await rejects(submitStep(t.db, token, session.id, "nope", { kind: "fields", fields: {} }, meta), 404, "step_not_found");
@@ -296,7 +296,7 @@ describe("staff", () => {
   const input = { externalUserId: "ext-3", environment: "sandbox" as const, workflowId: "", ttl: 600, reason: "QA scan" };
 
   it("needs a reason, keeps QA in sandbox and refuses auditors, writing nothing", async () => {
-    await rejects(issueHandoff(t.db, staff("support"), BASE, { ...input, workflowId: wf.id, reason: " " }, meta), 400, "reason_required");
+    await rejects(issueHandoff(t.db, staff("support"), BASE, { ...input, workflowId: wf.id, reason: " " }, meta), 422, "reason_required");
     await rejects(issueHandoff(t.db, staff("qa"), BASE, { ...input, workflowId: wf.id, environment: "production" }, meta), 403, "forbidden");
     await rejects(issueHandoff(t.db, staff("auditor"), BASE, { ...input, workflowId: wf.id }, meta), 403, "forbidden");
     await rejects(issueHandoff(t.db, staff("support"), BASE, { ...input, workflowId: "wf_missing" }, meta), 404, "workflow_not_found");
@@ -328,7 +328,7 @@ describe("staff", () => {
     );
     await rejects(
       issueHandoff(t.db, staff("support"), BASE, { userId: ids[0]!, externalUserId: "both", workflowId: wf.id, ttl: 600, reason: "x" }, meta),
-      400,
+      422,
       "validation_failed",
     );
     expect(await count("idv_sessions")).toBe(1);
@@ -365,7 +365,7 @@ describe("staff", () => {
     const h = await issueHandoff(t.db, staff("support"), BASE, { ...input, workflowId: wf.id }, meta);
     const target = parseCaptureTarget(BASE, new URL(h.url).searchParams.get("url"))!;
     await rejects(cancelHandoff(t.db, staff("auditor"), h.session.id, "no", meta), 403, "forbidden");
-    await rejects(cancelHandoff(t.db, staff("support"), h.session.id, "", meta), 400, "reason_required");
+    await rejects(cancelHandoff(t.db, staff("support"), h.session.id, "", meta), 422, "reason_required");
     const row = await cancelHandoff(t.db, staff("support"), h.session.id, "sent to the wrong person", meta);
     expect(row.status).toBe("cancelled");
     await rejects(readSessionWithToken(t.db, target.token, target.sessionId), 401, "token_expired");
@@ -408,7 +408,7 @@ describe("expiry", () => {
 describe("workflows", () => {
   it("are created by admins only, audited, and listed", async () => {
     await rejects(createWorkflow(t.db, staff("support"), { name: "x", steps: ["form"] }, meta), 403, "forbidden");
-    await rejects(createWorkflow(t.db, staff("admin"), { name: "", steps: ["form"] }, meta), 400, "validation_failed");
+    await rejects(createWorkflow(t.db, staff("admin"), { name: "", steps: ["form"] }, meta), 422, "validation_failed");
     const w = await createWorkflow(t.db, staff("admin"), { name: "Two documents", steps: ["document", "document"] }, meta);
     expect(w.steps.map((s) => s.id)).toEqual(["document", "document-2"]);
     expect((await listWorkflows(t.db, staff("auditor"))).map((x) => x.name)).toEqual(["ID and selfie and form", "Two documents"]);

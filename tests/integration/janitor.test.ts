@@ -89,10 +89,10 @@ describe("the janitor", () => {
     // Sandbox: a token never used, one redeemed (its session then revoked), one redeemed into a live session.
     await issueSignInToken(t.db, sandbox, user.id, { now: t0 }, meta);
     const redeemed = await issueSignInToken(t.db, sandbox, user.id, { now: t0 }, meta);
-    const ended = await exchangeSignInToken(t.db, { signInToken: redeemed.sign_in_token }, meta, { now: t0 });
+    const ended = await exchangeSignInToken(t.db, { signInToken: redeemed.signInToken }, meta, { now: t0 });
     await revokeToken(t.db, ended.refresh_token, meta, { now: t0 });
     const liveToken = await issueSignInToken(t.db, sandbox, user.id, { now: t0 }, meta);
-    const live = await exchangeSignInToken(t.db, { signInToken: liveToken.sign_in_token }, meta, { now: t0 });
+    const live = await exchangeSignInToken(t.db, { signInToken: liveToken.signInToken }, meta, { now: t0 });
     // Production keeps its default 7 days: the same kind of token stays.
     await issueSignInToken(t.db, production, prodUser.id, { now: t0 }, meta);
 

@@ -39,7 +39,7 @@ describe("migration report", () => {
     // Four installations use the sandbox key in API-key mode.
     for (const [i, u] of users.entries()) await recordApiKeyInstallation(t.db, { apiKeyId: sandboxUs.id, userId: u.id, installationId: `inst-${i}` });
 
-    const token = async (userId: string) => (await issueSignInToken(t.db, sandboxUs.actor, userId, {}, NO_REQUEST)).sign_in_token;
+    const token = async (userId: string) => (await issueSignInToken(t.db, sandboxUs.actor, userId, {}, NO_REQUEST)).signInToken;
     // Two migrate properly.
     for (const i of [0, 1]) {
       await exchangeSignInToken(

@@ -65,7 +65,7 @@ describe("refresh rotation", () => {
   it("rotates, accepts a retry inside the grace window, and ends the family on reuse after it", async () => {
     const { actor, user } = await setup();
     const t0 = new Date();
-    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
+    const { signInToken: sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
     const first = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta, { now: t0 });
     const t1 = new Date(t0.getTime() + 60_000);
     const second = await refreshSdkSession(t.db, first.refresh_token, meta, { now: t1 });
@@ -95,7 +95,7 @@ describe("refresh rotation", () => {
     // (On PostgreSQL the refresh really waits; PGlite runs one transaction at a time, so there it
     // simply comes after.)
     const { actor, user } = await setup();
-    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    const { signInToken: sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
     const tokens = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta);
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
@@ -121,7 +121,7 @@ describe("refresh rotation", () => {
   it("ends at the absolute lifetime whatever the refreshes", async () => {
     const { actor, user } = await setup();
     const t0 = new Date();
-    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
+    const { signInToken: sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
     const first = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta, { now: t0 });
     const nearlyAYear = new Date(t0.getTime() + 364 * 86_400_000);
     const next = await refreshSdkSession(t.db, first.refresh_token, meta, { now: nearlyAYear });
@@ -132,7 +132,7 @@ describe("refresh rotation", () => {
   it("refuses an expired access token by the injected clock", async () => {
     const { actor, user } = await setup();
     const t0 = new Date();
-    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
+    const { signInToken: sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
     const tokens = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta, { now: t0 });
     await expect(authenticateBearer(t.db, tokens.access_token, { now: new Date(t0.getTime() + 3_599_000) })).resolves.toBeTruthy();
     await expect(authenticateBearer(t.db, tokens.access_token, { now: new Date(t0.getTime() + 3_700_000) })).rejects.toMatchObject({ code: "invalid_token" });
@@ -153,8 +153,8 @@ describe("what the token endpoints read in one statement", () => {
     try {
       const t0 = new Date();
       const minted = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
-      expect(new Date(minted.expires_at).getTime() - t0.getTime()).toBe(120_000);
-      const first = await exchangeSignInToken(t.db, { signInToken: minted.sign_in_token }, meta, { now: t0 });
+      expect(minted.expiresAt.getTime() - t0.getTime()).toBe(120_000);
+      const first = await exchangeSignInToken(t.db, { signInToken: minted.signInToken }, meta, { now: t0 });
       expect(first.expires_in).toBe(900);
       const [session] = await t.db.select().from(sdkSessions).where(eq(sdkSessions.userId, user.id));
       expect(session!.expiresAt.getTime() - t0.getTime()).toBe(7_200_000);
@@ -194,7 +194,7 @@ describe("what the token endpoints read in one statement", () => {
 describe("the verified-token cache", () => {
   it("still refuses a cached access token once it has expired or its key is no longer trusted", async () => {
     const { actor, user } = await setup();
-    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    const { signInToken: sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
     const tokens = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta);
     // Twice by the real clock: the second call is answered from the cache.
     await expect(authenticateBearer(t.db, tokens.access_token)).resolves.toMatchObject({ userId: user.id });
@@ -218,7 +218,7 @@ describe("revocation and introspection", () => {
   it("introspects live tokens for keys of the same environment and region only, and nothing after revocation", async () => {
     const { actor, user } = await setup("production", "eu");
     const { actor: otherRegion } = await setup("production", "us");
-    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    const { signInToken: sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
     const tokens = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta);
     const live = await introspectToken(t.db, actor, tokens.access_token);
     expect(live).toMatchObject({ active: true, sub: user.id, environment: "production", region: "eu", token_type: "access_token" });
@@ -253,7 +253,7 @@ describe("API-key installations and migration", () => {
     const { key, actor, user } = await setup("sandbox", "eu");
     const { key: prodKey } = await setup("production", "eu");
     await recordApiKeyInstallation(t.db, { apiKeyId: actor.id, userId: user.id, installationId: "legacy" });
-    const { sign_in_token, token_id } = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    const { signInToken: sign_in_token, tokenId: token_id } = await issueSignInToken(t.db, actor, user.id, {}, meta);
 
     const refused = await grantError(
       exchangeSignInToken(t.db, { signInToken: sign_in_token, installationId: "legacy", migration: { apiKey: prodKey, previousUserId: user.id } }, meta),

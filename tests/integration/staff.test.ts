@@ -98,11 +98,11 @@ describe("creating staff", () => {
   it("refuses a short password or a bad email with a sentence naming the field, writing nothing", async () => {
     const short = await expectDomainError(
       createStaff(t.db, system, { email: "bob@example.test", role: "support", password: "short" }, meta()),
-      400,
+      422,
       "validation_failed",
     );
     expect(short.message).toBe("Password must be at least 12 characters.");
-    const email = await expectDomainError(createStaff(t.db, system, { email: "not-an-email", role: "support" }, meta()), 400, "validation_failed");
+    const email = await expectDomainError(createStaff(t.db, system, { email: "not-an-email", role: "support" }, meta()), 422, "validation_failed");
     expect(email.message).toMatch(/^Email must be an email address/);
     expect(await staffCount()).toBe(0);
     expect(await events()).toHaveLength(0);
@@ -181,11 +181,11 @@ describe("changing staff", () => {
     expect((await changeStaffRole(t.db, system, admin.id, "auditor", meta())).role).toBe("auditor");
   });
 
-  it("answers 404 for an unknown or malformed id and 400 for a bad role or short password", async () => {
+  it("answers 404 for an unknown or malformed id and 422 for a bad role or short password", async () => {
     await expectDomainError(changeStaffRole(t.db, asStaff(admin), "not-a-uuid", "qa", meta()), 404, "not_found");
     await expectDomainError(setStaffDisabled(t.db, asStaff(admin), "0190a0a0-0000-7000-8000-000000000000", true, meta()), 404, "not_found");
-    await expectDomainError(changeStaffRole(t.db, asStaff(admin), member.id, "root" as never, meta()), 400, "validation_failed");
-    await expectDomainError(resetStaffPassword(t.db, asStaff(admin), member.id, "short", meta()), 400, "validation_failed");
+    await expectDomainError(changeStaffRole(t.db, asStaff(admin), member.id, "root" as never, meta()), 422, "validation_failed");
+    await expectDomainError(resetStaffPassword(t.db, asStaff(admin), member.id, "short", meta()), 422, "validation_failed");
     expect((await row(member.id)).sessionVersion).toBe(1);
   });
 });

@@ -94,8 +94,8 @@ async function grantFails(p: Promise<unknown>, descriptionStart: string) {
 
 async function signIn(actor: Actor, userId: string, installationId = uniq("inst")) {
   const issued = await issueSignInToken(t.db, actor, userId, {}, meta);
-  secrets.push(issued.sign_in_token);
-  const tokens = await exchangeSignInToken(t.db, { signInToken: issued.sign_in_token, installationId }, meta);
+  secrets.push(issued.signInToken);
+  const tokens = await exchangeSignInToken(t.db, { signInToken: issued.signInToken, installationId }, meta);
   secrets.push(tokens.refresh_token, tokens.access_token);
   return tokens;
 }
@@ -288,7 +288,7 @@ describe("disabling, deleting and revoking", () => {
     const user = await createUser(t.db, actor, { client_user_id: uniq("dis") }, meta);
     const tokens = await signIn(actor, user.id);
     const pending = await issueSignInToken(t.db, actor, user.id, {}, meta);
-    secrets.push(pending.sign_in_token);
+    secrets.push(pending.signInToken);
 
     await fails(setUserDisabled(t.db, support, user.id, true, { reason: "  " }, meta), 422, "reason_required");
     await fails(setUserDisabled(t.db, auditor, user.id, true, { reason: "no" }, meta), 403, "forbidden");
@@ -296,7 +296,7 @@ describe("disabling, deleting and revoking", () => {
 
     await grantFails(refreshSdkSession(t.db, tokens.refresh_token, meta), "user_disabled");
     await fails(authenticateBearer(t.db, tokens.access_token), 401, "invalid_token");
-    await grantFails(exchangeSignInToken(t.db, { signInToken: pending.sign_in_token }, meta), "user_disabled");
+    await grantFails(exchangeSignInToken(t.db, { signInToken: pending.signInToken }, meta), "user_disabled");
     await fails(issueSignInToken(t.db, actor, user.id, {}, meta), 409, "user_disabled");
     const [ev] = await auditOf("user.disabled", user.id);
     expect(ev).toMatchObject({ actorType: "staff", reason: "fraud report #12" });
@@ -357,11 +357,11 @@ describe("sign-in tokens", () => {
     const user = await createUser(t.db, actor, { client_user_id: uniq("sit") }, meta);
     const now = new Date("2030-01-01T00:00:00Z");
     const issued = await issueSignInToken(t.db, actor, user.id, { now }, meta);
-    secrets.push(issued.sign_in_token);
-    expect(issued.sign_in_token).toMatch(/^sit_production_eu_[0-9A-Za-z]{49}$/);
-    expect(parseSignInToken(issued.sign_in_token)).toEqual({ environment: "production", region: "eu" });
-    expect(parseSignInToken(issued.sign_in_token.slice(0, -1) + (issued.sign_in_token.endsWith("a") ? "b" : "a"))).toBeNull();
-    expect(issued.expires_at).toBe("2030-01-01T00:10:00.000Z");
+    secrets.push(issued.signInToken);
+    expect(issued.signInToken).toMatch(/^sit_production_eu_[0-9A-Za-z]{49}$/);
+    expect(parseSignInToken(issued.signInToken)).toEqual({ environment: "production", region: "eu" });
+    expect(parseSignInToken(issued.signInToken.slice(0, -1) + (issued.signInToken.endsWith("a") ? "b" : "a"))).toBeNull();
+    expect(issued.expiresAt.toISOString()).toBe("2030-01-01T00:10:00.000Z");
     await fails(issueSignInToken(t.db, actor, user.id, { expiresInSeconds: 59 }, meta), 422, "validation_failed");
     await fails(issueSignInToken(t.db, actor, user.id, { expiresInSeconds: 86_401 }, meta), 422, "validation_failed");
     const { actor: noScope } = await keyActor("production", "eu", ["users:read"]);
@@ -380,34 +380,34 @@ describe("sign-in tokens", () => {
     await fails(issueSignInToken(t.db, auditor, sbUser.id, { reason: "testing" }, meta), 403, "forbidden");
     const byQa = await issueSignInToken(t.db, qa, sbUser.id, { reason: "QA build 42", expiresInSeconds: 120 }, meta);
     const bySupport = await issueSignInToken(t.db, support, prUser.id, { reason: "customer ticket 981" }, meta);
-    secrets.push(byQa.sign_in_token, bySupport.sign_in_token);
+    secrets.push(byQa.signInToken, bySupport.signInToken);
     const [ev] = await t.db
       .select()
       .from(auditEvents)
       .where(and(eq(auditEvents.action, "sign_in_token.issued"), eq(auditEvents.targetId, prUser.id)));
     expect(ev).toMatchObject({ actorType: "staff", actorId: support.id, reason: "customer ticket 981", environment: "production" });
-    expect(ev!.details.signInTokenId).toBe(bySupport.token_id);
+    expect(ev!.details.signInTokenId).toBe(bySupport.tokenId);
   });
 
   it("report pending, redeemed (with the session) and expired, and cannot be redeemed after expiry", async () => {
     const { actor } = await keyActor("sandbox", "us");
     const user = await createUser(t.db, actor, { client_user_id: uniq("st") }, meta);
     const issued = await issueSignInToken(t.db, support, user.id, { reason: "help", expiresInSeconds: 60 }, meta);
-    secrets.push(issued.sign_in_token);
-    const expiresAt = new Date(issued.expires_at);
-    expect((await getSignInTokenStatus(t.db, support, issued.token_id)).state).toBe("pending");
-    expect((await getSignInTokenStatus(t.db, support, issued.token_id, { now: new Date(expiresAt.getTime() + 1) })).state).toBe("expired");
+    secrets.push(issued.signInToken);
+    const expiresAt = issued.expiresAt;
+    expect((await getSignInTokenStatus(t.db, support, issued.tokenId)).state).toBe("pending");
+    expect((await getSignInTokenStatus(t.db, support, issued.tokenId, { now: new Date(expiresAt.getTime() + 1) })).state).toBe("expired");
     await fails(getSignInTokenStatus(t.db, support, "nope"), 404, "sign_in_token_not_found");
 
-    await grantFails(exchangeSignInToken(t.db, { signInToken: issued.sign_in_token }, meta, { now: new Date(expiresAt.getTime() + 1) }), "The sign-in token");
-    const tokens = await exchangeSignInToken(t.db, { signInToken: issued.sign_in_token, installationId: "ios-1" }, meta);
+    await grantFails(exchangeSignInToken(t.db, { signInToken: issued.signInToken }, meta, { now: new Date(expiresAt.getTime() + 1) }), "The sign-in token");
+    const tokens = await exchangeSignInToken(t.db, { signInToken: issued.signInToken, installationId: "ios-1" }, meta);
     secrets.push(tokens.refresh_token);
-    const status = await getSignInTokenStatus(t.db, support, issued.token_id);
+    const status = await getSignInTokenStatus(t.db, support, issued.tokenId);
     expect(status.state).toBe("redeemed");
     expect(status.redeemedAt).toBeInstanceOf(Date);
     expect(status.sessionId).toBe((await authenticateBearer(t.db, tokens.access_token)).sessionId);
-    expect(JSON.stringify(status)).not.toContain(issued.sign_in_token);
-    await grantFails(exchangeSignInToken(t.db, { signInToken: issued.sign_in_token }, meta), "The sign-in token");
+    expect(JSON.stringify(status)).not.toContain(issued.signInToken);
+    await grantFails(exchangeSignInToken(t.db, { signInToken: issued.signInToken }, meta), "The sign-in token");
     const [session] = await t.db.select().from(sdkSessions).where(eq(sdkSessions.id, status.sessionId!));
     expect(session).toMatchObject({ installationId: "ios-1", userId: user.id });
   });

@@ -2,6 +2,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { API_KEY_SCOPES, type ApiKeyView, createApiKey, revokeApiKey } from "@/lib/api-keys";
+import { reasonField } from "@/lib/staff/reason";
 import { staffAction } from "@/server/actions";
 
 /**
@@ -26,8 +27,8 @@ export const createApiKeyAction = staffAction("api_keys:manage", createSchema, a
 export const revokeApiKeyAction = staffAction(
   "api_keys:manage",
   z.object({
-    id: z.uuid("is not an API key id"),
-    reason: z.string().trim().min(1, "is required").max(500, "must be at most 500 characters"),
+    id: z.uuid("is not an API key id").meta({ title: "The key" }),
+    reason: reasonField,
     // The number of installations the person confirmed will break (the checkbox's value).
     confirmBreaking: z.coerce.number().int().min(0).optional(),
   }),

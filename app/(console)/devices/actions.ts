@@ -6,11 +6,12 @@ import { getDb } from "@/db";
 import { looksLike, revokeDeviceRefreshTokens, searchDevices, setDeviceDisabled } from "@/lib/devices";
 import { isDomainError } from "@/lib/errors";
 import { can } from "@/lib/staff/rbac";
+import { reasonField } from "@/lib/staff/reason";
 import { staffAction } from "@/server/actions";
 import { currentStaff } from "@/server/staff-session";
 
-const id = z.uuid("is not a device id");
-const reason = z.string("is required");
+const id = z.uuid("is not a device id").meta({ title: "The device" });
+const reason = reasonField;
 
 /**
  * The search box posts here rather than GETting /devices?q=...: a whole DeviceToken is a login

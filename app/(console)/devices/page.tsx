@@ -5,6 +5,7 @@ import { Alert, EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, PageHeader } from "@/components/ui/card";
+import { formatUtc } from "@/components/ui/format";
 import { Input, Label } from "@/components/ui/input";
 import { KeysetPager } from "@/components/ui/keyset-pager";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
@@ -82,9 +83,7 @@ export default async function DevicesPage({ searchParams }: { searchParams: Sear
                   <TD>
                     <DeviceStatusBadge disabled={d.disabled} />
                   </TD>
-                  <TD className="whitespace-nowrap text-slate-600">
-                    {d.lastLoginAt ? `${d.lastLoginAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "never"}
-                  </TD>
+                  <TD className="whitespace-nowrap text-slate-600">{d.lastLoginAt ? formatUtc(d.lastLoginAt) : "never"}</TD>
                 </TR>
               ))}
             </TBody>

@@ -3,7 +3,9 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { config } from "@/lib/config/env";
 import { cancelHandoff } from "@/lib/idv/console";
-import { issueHandoff, qrSvg } from "@/lib/idv/handoff";
+import { issueHandoff } from "@/lib/idv/handoff";
+import { qrSvg } from "@/lib/qr";
+import { reasonField } from "@/lib/staff/reason";
 import { staffAction } from "@/server/actions";
 
 const blankToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -26,7 +28,7 @@ export const issueHandoffAction = staffAction(
     environment: z.preprocess(blankToUndefined, z.enum(["sandbox", "production"], "must be sandbox or production").optional()),
     workflowId: z.string(),
     ttl: z.coerce.number("must be a number of seconds"),
-    reason: z.string(),
+    reason: reasonField,
   }),
   async (input, { actor, db, meta }) => {
     const base = config().publicUrl;
@@ -46,7 +48,7 @@ export const issueHandoffAction = staffAction(
 
 export const cancelHandoffAction = staffAction(
   "users:issue_tokens",
-  z.object({ id: z.uuid("is not a handoff id"), reason: z.string() }),
+  z.object({ id: z.uuid("is not a handoff id").meta({ title: "The handoff" }), reason: reasonField }),
   async (input, { actor, db, meta }) => {
     const row = await cancelHandoff(db, actor, input.id, input.reason, meta);
     revalidatePath("/handoffs");

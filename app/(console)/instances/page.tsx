@@ -3,6 +3,7 @@ import { CreateInstanceForm } from "@/components/devices/create-instance-form";
 import { EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
+import { formatUtc } from "@/components/ui/format";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { getDb } from "@/db";
 import { listInstances } from "@/lib/devices";
@@ -63,7 +64,7 @@ export default async function InstancesPage() {
                     <TD>{duration(i.jwtTtlSeconds)}</TD>
                     <TD>{duration(i.refreshTtlSeconds)}</TD>
                     <TD className="whitespace-nowrap text-slate-600">
-                      <time dateTime={i.createdAt.toISOString()}>{i.createdAt.toISOString().slice(0, 16).replace("T", " ")} UTC</time>
+                      <time dateTime={i.createdAt.toISOString()}>{formatUtc(i.createdAt)}</time>
                       {i.createdBy ? <span className="block text-xs">by {i.createdBy}</span> : null}
                     </TD>
                   </TR>

@@ -1,17 +1,15 @@
 "use server";
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { SETTING_LABELS } from "@/components/settings/labels";
-import { DomainError, isDomainError } from "@/lib/errors";
+import { ENVIRONMENTS } from "@/lib/environments";
 import { rotateSigningKey } from "@/lib/oauth/signing-keys";
 import { updateSettings } from "@/lib/settings";
-import { ENVIRONMENTS } from "@/lib/staff/rbac";
 import { updateSecuritySettings } from "@/lib/staff/second-factor";
 import { staffAction } from "@/server/actions";
 
 /**
  * The values go to the domain function as typed strings: it is the one that validates them, so the
- * console shows exactly the server's sentence (with the field's label instead of its code name).
+ * console shows exactly the server's sentence (which names each field by its title).
  */
 export const updateSettingsAction = staffAction(
   "settings:manage",
@@ -23,18 +21,7 @@ export const updateSettingsAction = staffAction(
     refreshGraceSeconds: z.string(),
   }),
   async ({ environment, ...values }, { actor, db, meta }) => {
-    try {
-      await updateSettings(db, actor, environment, values, meta);
-    } catch (err) {
-      if (isDomainError(err) && typeof err.extra.field === "string" && err.extra.field in SETTING_LABELS) {
-        const field = err.extra.field as keyof typeof SETTING_LABELS;
-        const sentence = err.message.startsWith(field) ? `${SETTING_LABELS[field]}${err.message.slice(field.length)}` : err.message;
-        // Same error, readable: the field's label, and "Invalid input: expected number" said plainly.
-        const plain = /expected number|NaN|expected int/i.test(sentence) ? `${SETTING_LABELS[field]} must be a whole number of seconds.` : sentence;
-        throw new DomainError(err.code, plain, err.status, err.extra);
-      }
-      throw err;
-    }
+    await updateSettings(db, actor, environment, values, meta);
     revalidatePath("/settings");
     return { data: environment as string, message: `Saved the ${environment} lifetimes. They apply to tokens issued from now on.` };
   },

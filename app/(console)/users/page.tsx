@@ -6,8 +6,9 @@ import { Card, CardBody, PageHeader } from "@/components/ui/card";
 import { UserSearch } from "@/components/users/user-search";
 import { UserTable } from "@/components/users/user-table";
 import { getDb } from "@/db";
+import type { Environment } from "@/lib/environments";
 import { isDomainError } from "@/lib/errors";
-import { type Environment, visibleEnvironments } from "@/lib/staff/rbac";
+import { visibleEnvironments } from "@/lib/staff/rbac";
 import { searchUsers } from "@/lib/users";
 import { requireStaffPage } from "@/server/staff-session";
 

@@ -7,6 +7,7 @@ import { DeviceStatusBadge } from "@/components/devices/device-status-badge";
 import { EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
+import { formatUtc } from "@/components/ui/format";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { getDb } from "@/db";
 import { AUDIT_ACTIONS, type AuditAction } from "@/lib/audit/actions";
@@ -20,7 +21,7 @@ export const metadata: Metadata = { title: "Device" };
 
 const ISSUED_BY = { "device.registered": "at registration", "device.login": "at a login", "device.token_refreshed": "by a refresh" } as const;
 
-const when = (d: Date | null) => (d ? `${d.toISOString().slice(0, 19).replace("T", " ")} UTC` : "—");
+const when = (d: Date | null) => formatUtc(d, { seconds: true });
 
 function left(seconds: number): string {
   if (seconds >= 86_400) return `${Math.floor(seconds / 86_400)} d ${Math.floor((seconds % 86_400) / 3600)} h`;

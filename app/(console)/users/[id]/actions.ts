@@ -1,14 +1,15 @@
 "use server";
 import { revalidatePath } from "next/cache";
-import QRCode from "qrcode";
 import { z } from "zod";
-import { badRequest } from "@/lib/errors";
+import { DomainError } from "@/lib/errors";
+import { qrSvg } from "@/lib/qr";
 import { issueSignInToken } from "@/lib/sign-in-tokens";
+import { reasonField } from "@/lib/staff/reason";
 import { deleteUser, getUser, revokeAllSessions, revokeSession, setUserDisabled } from "@/lib/users";
 import { staffAction } from "@/server/actions";
 
-const userId = z.uuid("is not a user id");
-const reason = z.string().trim().min(1, "is required: say why, for the audit log").max(500, "must be at most 500 characters");
+const userId = z.uuid("is not a user id").meta({ title: "The user" });
+const reason = reasonField;
 
 export interface IssuedTokenForConsole {
   tokenId: string;
@@ -42,16 +43,16 @@ export const issueSignInTokenAction = staffAction(
       { reason: input.reason, expiresInSeconds: input.expiresInSeconds === "" || input.expiresInSeconds === undefined ? null : input.expiresInSeconds },
       meta,
     );
-    const qrSvg = await QRCode.toString(issued.sign_in_token, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
+    const qr = await qrSvg(issued.signInToken);
     revalidatePath(`/users/${input.userId}`);
     return {
       data: {
-        tokenId: issued.token_id,
-        userId: issued.user_id,
-        token: issued.sign_in_token,
-        expiresAt: issued.expires_at,
+        tokenId: issued.tokenId,
+        userId: issued.userId,
+        token: issued.signInToken,
+        expiresAt: issued.expiresAt.toISOString(),
         issuedAt: new Date().toISOString(),
-        qrSvg,
+        qrSvg: qr,
       } satisfies IssuedTokenForConsole,
       message: "Sign-in token issued.",
     };
@@ -78,7 +79,7 @@ export const deleteUserAction = staffAction("users:delete", z.object({ userId, r
   // The typed confirmation is checked here, not only in the browser.
   const user = await getUser(db, actor, input.userId);
   if (input.confirm !== user.clientUserId) {
-    throw badRequest(`Type the client user id “${user.clientUserId}” exactly to confirm.`, "confirmation_mismatch", { field: "confirm" });
+    throw new DomainError("confirmation_mismatch", `Type the client user id “${user.clientUserId}” exactly to confirm.`, { field: "confirm" });
   }
   await deleteUser(db, actor, input.userId, { reason: input.reason }, meta);
   revalidatePath(`/users/${input.userId}`);

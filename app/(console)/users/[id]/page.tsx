@@ -2,7 +2,6 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { forbidden, notFound } from "next/navigation";
 import { IssueSignInTokenDialog } from "@/components/tokens/issue-sign-in-token-dialog";
-import type { SessionJson } from "@/components/tokens/types";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
@@ -16,6 +15,7 @@ import { getSettings } from "@/lib/settings";
 import { can } from "@/lib/staff/rbac";
 import { getUser, listUserSessions, type UserView } from "@/lib/users";
 import { getUserTimeline, type TimelinePage } from "@/lib/users/timeline";
+import type { SessionJson } from "@/server/routes/console";
 import { currentStaff, requireStaffPage } from "@/server/staff-session";
 import { deleteUserAction, issueSignInTokenAction, revokeAllSessionsAction, revokeSessionAction, setUserDisabledAction } from "./actions";
 

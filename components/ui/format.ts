@@ -1,4 +1,7 @@
-/** Times in the console: UTC, to the minute or second, the same on every page and in the audit log. */
+/**
+ * Every date and time the console shows goes through here: UTC, to the minute or second, the same
+ * on every page and in the audit log (staff in different time zones quote them to each other).
+ */
 export function formatUtc(value: Date | string | null | undefined, opts: { seconds?: boolean } = {}): string {
   if (!value) return "—";
   const d = typeof value === "string" ? new Date(value) : value;
@@ -7,6 +10,11 @@ export function formatUtc(value: Date | string | null | undefined, opts: { secon
     .toISOString()
     .replace("T", " ")
     .slice(0, opts.seconds ? 19 : 16)} UTC`;
+}
+
+/** "14:03:59 UTC": the time of day of something that happened moments ago. */
+export function formatTimeOfDay(value: Date | string): string {
+  return `${formatUtc(value, { seconds: true }).slice(11)}`;
 }
 
 const UNITS: Array<[number, string]> = [
