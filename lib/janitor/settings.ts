@@ -26,10 +26,10 @@ const days = (max: number) =>
   z.coerce.number("must be a number of days").int("must be a whole number of days").min(1, "must be at least 1 day").max(max, `must be at most ${max} days`);
 
 export const retentionInput = z.object({
-  signInTokensDays: days(365),
-  endedSessionsDays: days(3650),
-  idvCapturedDays: days(3650),
-  deviceRefreshTokensDays: days(3650),
+  signInTokensDays: days(365).meta({ title: "Used and expired sign-in tokens' retention" }),
+  endedSessionsDays: days(3650).meta({ title: "Ended sessions' retention" }),
+  idvCapturedDays: days(3650).meta({ title: "Captured identity photos' retention" }),
+  deviceRefreshTokensDays: days(3650).meta({ title: "Device refresh tokens' retention" }),
 });
 export type RetentionInput = z.input<typeof retentionInput>;
 

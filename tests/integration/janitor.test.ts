@@ -67,7 +67,7 @@ describe("retention settings", () => {
       idvCapturedDays: 30,
       deviceRefreshTokensDays: 30,
     });
-    await expect(updateRetention(t.db, system, "production", { idvCapturedDays: 0 }, meta)).rejects.toMatchObject({ code: "validation_failed", status: 400 });
+    await expect(updateRetention(t.db, system, "production", { idvCapturedDays: 0 }, meta)).rejects.toMatchObject({ code: "validation_failed", status: 422 });
     await expect(updateRetention(t.db, support, "production", { idvCapturedDays: 5 }, meta)).rejects.toMatchObject({ status: 403 });
     const after = await updateRetention(t.db, system, "production", { idvCapturedDays: 5 }, meta);
     expect(after).toMatchObject({ idvCapturedDays: 5, signInTokensDays: 7 });
