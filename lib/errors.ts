@@ -94,6 +94,12 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** The table as Markdown: the README's "Error codes" section and the OpenAPI document's description. */
+export function errorTableMarkdown(): string {
+  const rows = Object.entries(ERROR_CODES).map(([code, spec]) => `| \`${code}\` | ${spec.status} | ${spec.meaning} |`);
+  return ["| code | HTTP status | meaning |", "| --- | --- | --- |", ...rows].join("\n");
+}
+
 export function statusOf(code: ErrorCode): number {
   return ERROR_CODES[code].status;
 }

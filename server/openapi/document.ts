@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject } from "zod-openapi";
 import { registrationBody } from "@/lib/devices/auth";
+import { type ErrorCode, errorTableMarkdown, statusOf } from "@/lib/errors";
 import { deeplinkInput } from "@/lib/idv/handoff";
 import { createUserInput } from "@/lib/users";
 import { ephemeralBody, fieldsBody, startBody } from "../routes/idv";
@@ -34,10 +35,19 @@ function describe(status: number, codes: readonly string[]): string {
   return `${STATUS_TEXT[status] ?? "Error"}: ${codes.map((c) => `\`${c}\``).join(", ")}.`;
 }
 
-/** The JSON family's errors of one operation, each status with the codes it may carry, plus the front's. */
-function jsonErrors(codes: Codes): Responses {
+/**
+ * The JSON family's errors of one operation: the codes it may answer, each listed under the status
+ * lib/errors.ts gives it (so the document cannot disagree with the table), plus the front's.
+ */
+function jsonErrors(codes: readonly ErrorCode[]): Responses {
+  const byStatus = new Map<number, [string, ...string[]]>();
+  for (const code of new Set(codes)) {
+    const list = byStatus.get(statusOf(code));
+    if (list) list.push(code);
+    else byStatus.set(statusOf(code), [code]);
+  }
   const out: Responses = {};
-  for (const [status, list] of Object.entries(codes)) {
+  for (const [status, list] of [...byStatus].sort(([a], [b]) => a - b)) {
     out[status] = { description: describe(Number(status), list), content: { "application/json": { schema: s.jsonError(list) } } };
   }
   out.default = {
@@ -75,8 +85,8 @@ const ok = (schema: z.ZodType, description = "OK", example?: unknown) => ({
 const json = (schema: z.ZodType) => ({ content: { "application/json": { schema } } });
 const form = (schema: z.ZodType) => ({ content: { "application/x-www-form-urlencoded": { schema }, "application/json": { schema } } });
 
-const KEY_ERRORS = { 401: ["invalid_api_key"], 403: ["insufficient_scope"], 429: ["rate_limited"] } as const;
-const BODY_ERRORS = { 400: ["invalid_json"], 413: ["payload_too_large"], 422: ["validation_failed"] } as const;
+const KEY_ERRORS = ["invalid_api_key", "insufficient_scope", "rate_limited"] as const satisfies readonly ErrorCode[];
+const BODY_ERRORS = ["invalid_json", "payload_too_large", "validation_failed"] as const satisfies readonly ErrorCode[];
 const userId = z.object({ user_id: z.string().meta({ description: "The user's id (a UUID)." }) });
 const sessionId = z.object({ id: z.string().meta({ description: "The IDV session's id." }) });
 
@@ -113,7 +123,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
       "A taken `client_user_id` answers 409 `client_user_id_taken` with the existing `user_id`, so create-or-find is one call. Junction's optional fields (fallbacks, ingestion dates) are accepted and ignored.",
     security: [{ apiKey: [] }],
     requestBody: json(createUserInput.meta({ example: { client_user_id: "your-user-42" } })),
-    responses: { 200: ok(apiUser, "The user", EXAMPLE_USER), ...jsonErrors({ ...KEY_ERRORS, ...BODY_ERRORS, 409: ["client_user_id_taken"] }) },
+    responses: { 200: ok(apiUser, "The user", EXAMPLE_USER), ...jsonErrors([...KEY_ERRORS, ...BODY_ERRORS, "client_user_id_taken"]) },
   },
   "GET /v2/user": {
     tags: ["Users"],
@@ -124,7 +134,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     requestParams: { query: listQuery },
     responses: {
       200: ok(userListAnswer, "A page", { users: [EXAMPLE_USER], total: 1, offset: 0, limit: 100 }),
-      ...jsonErrors({ ...KEY_ERRORS, 422: ["validation_failed"] }),
+      ...jsonErrors([...KEY_ERRORS, "validation_failed"]),
     },
   },
   "GET /v2/user/resolve/:client_user_id": {
@@ -132,7 +142,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     summary: "Find a user by your id (Junction: user.getByClientUserId)",
     security: [{ apiKey: [] }],
     requestParams: { path: z.object({ client_user_id: z.string() }) },
-    responses: { 200: ok(apiUser, "The user", EXAMPLE_USER), ...jsonErrors({ ...KEY_ERRORS, 404: ["user_not_found"] }) },
+    responses: { 200: ok(apiUser, "The user", EXAMPLE_USER), ...jsonErrors([...KEY_ERRORS, "user_not_found"]) },
   },
   "GET /v2/user/:user_id": {
     tags: ["Users"],
@@ -143,7 +153,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     requestParams: { path: userId },
     responses: {
       200: ok(apiUser, "The user", EXAMPLE_USER),
-      ...jsonErrors({ 401: ["invalid_api_key", "invalid_token"], 403: ["insufficient_scope", "forbidden"], 404: ["user_not_found"], 429: ["rate_limited"] }),
+      ...jsonErrors(["invalid_api_key", "invalid_token", "insufficient_scope", "forbidden", "user_not_found", "rate_limited"]),
     },
   },
   "DELETE /v2/user/:user_id": {
@@ -152,7 +162,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     description: "The user's SDK sessions end; their next refresh answers `invalid_grant` with `user_deleted: …`, and the SDK signs itself out.",
     security: [{ apiKey: [] }],
     requestParams: { path: userId },
-    responses: { 200: ok(deleteUserAnswer, "Deleted", { success: true }), ...jsonErrors({ ...KEY_ERRORS, 404: ["user_not_found"] }) },
+    responses: { 200: ok(deleteUserAnswer, "Deleted", { success: true }), ...jsonErrors([...KEY_ERRORS, "user_not_found"]) },
   },
   "PUT /v2/user/:user_id/status": {
     tags: ["Users"],
@@ -161,7 +171,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     security: [{ apiKey: [] }],
     requestParams: { path: userId },
     requestBody: json(statusBody.meta({ example: { disabled: true } })),
-    responses: { 204: { description: "Done" }, ...jsonErrors({ ...KEY_ERRORS, ...BODY_ERRORS, 404: ["user_not_found"] }) },
+    responses: { 204: { description: "Done" }, ...jsonErrors([...KEY_ERRORS, ...BODY_ERRORS, "user_not_found"]) },
   },
   "POST /v2/user/:user_id/sign_in_token": {
     tags: ["Sign-in tokens"],
@@ -172,7 +182,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     requestBody: { required: false, ...json(signInTokenBody.meta({ example: { expires_in_seconds: 600 } })) },
     responses: {
       200: ok(s.signInTokenAnswer, "The token, shown once"),
-      ...jsonErrors({ ...KEY_ERRORS, ...BODY_ERRORS, 404: ["user_not_found"], 409: ["user_disabled"] }),
+      ...jsonErrors([...KEY_ERRORS, ...BODY_ERRORS, "user_not_found", "user_disabled"]),
     },
   },
   "GET /v2/users": {
@@ -182,7 +192,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     requestParams: { query: searchQuery },
     responses: {
       200: ok(s.userSearchPage(apiUser), "A page"),
-      ...jsonErrors({ ...KEY_ERRORS, 400: ["invalid_cursor", "bad_request"], 422: ["validation_failed"] }),
+      ...jsonErrors([...KEY_ERRORS, "invalid_cursor", "bad_request", "validation_failed"]),
     },
   },
 
@@ -231,7 +241,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     tags: ["OAuth"],
     summary: "Public signing keys (current and previous)",
     security: [],
-    responses: { 200: ok(s.jwks), ...jsonErrors({ 503: ["unavailable"] }) },
+    responses: { 200: ok(s.jwks), ...jsonErrors(["unavailable"]) },
   },
 
   "POST /api/device/ephemeral": {
@@ -239,7 +249,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     summary: "Mint an ephemeral token for one IDV session",
     security: [{ apiKey: [] }, { idvApiKey: [] }],
     requestBody: { required: false, ...json(ephemeralBody.meta({ example: { ttl: 3600 } })) },
-    responses: { 200: ok(s.ephemeralTokenAnswer), ...jsonErrors({ ...KEY_ERRORS, ...BODY_ERRORS, 400: ["invalid_json", "validation_failed"] }) },
+    responses: { 200: ok(s.ephemeralTokenAnswer), ...jsonErrors([...KEY_ERRORS, ...BODY_ERRORS]) },
   },
   "POST /api/sessions": {
     tags: ["IDV handoff"],
@@ -249,7 +259,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     requestBody: { required: false, ...json(startBody.meta({ example: { metadata: { externalUserId: "your-user-42" } } })) },
     responses: {
       200: ok(s.idvSession),
-      ...jsonErrors({ ...BODY_ERRORS, 401: ["invalid_token", "token_expired"], 404: ["workflow_not_found"], 409: ["session_already_started"] }),
+      ...jsonErrors([...BODY_ERRORS, "invalid_token", "token_expired", "workflow_not_found", "session_already_started"]),
     },
   },
   "GET /api/sessions/:id": {
@@ -260,7 +270,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     requestParams: { path: sessionId },
     responses: {
       200: ok(s.idvSessionDetail),
-      ...jsonErrors({ 401: ["invalid_token", "token_expired", "invalid_api_key"], 403: ["insufficient_scope", "forbidden"], 404: ["session_not_found"] }),
+      ...jsonErrors(["invalid_token", "token_expired", "invalid_api_key", "insufficient_scope", "forbidden", "session_not_found"]),
     },
   },
   "POST /api/sessions/:id/steps/:step": {
@@ -277,14 +287,17 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     },
     responses: {
       200: ok(s.idvSessionDetail, "The session and its progress"),
-      ...jsonErrors({
+      ...jsonErrors([
         ...BODY_ERRORS,
-        400: ["invalid_json", "invalid_multipart", "validation_failed", "bad_request"],
-        401: ["invalid_token", "token_expired"],
-        404: ["session_not_found", "step_not_found"],
-        409: ["session_closed"],
-        415: ["unsupported_media_type"],
-      }),
+        "invalid_multipart",
+        "bad_request",
+        "invalid_token",
+        "token_expired",
+        "session_not_found",
+        "step_not_found",
+        "session_closed",
+        "unsupported_media_type",
+      ]),
     },
   },
   "POST /api/sessions/:id/submit": {
@@ -294,7 +307,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     requestParams: { path: sessionId },
     responses: {
       200: ok(s.idvSessionDetail, "The submitted session"),
-      ...jsonErrors({ 401: ["invalid_token", "token_expired"], 404: ["session_not_found"], 409: ["session_closed"], 422: ["steps_incomplete"] }),
+      ...jsonErrors(["invalid_token", "token_expired", "session_not_found", "session_closed", "steps_incomplete"]),
     },
   },
   "POST /api/v1/deeplink": {
@@ -303,7 +316,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     security: [{ idvApiKey: [] }, { apiKey: [] }],
     requestParams: { query: z.object({ workflowId: z.string() }) },
     requestBody: { required: false, ...json(deeplinkInput) },
-    responses: { 200: ok(s.deeplinkAnswer), ...jsonErrors({ ...KEY_ERRORS, ...BODY_ERRORS, 404: ["workflow_not_found"] }) },
+    responses: { 200: ok(s.deeplinkAnswer), ...jsonErrors([...KEY_ERRORS, ...BODY_ERRORS, "workflow_not_found"]) },
   },
 
   "POST /v1/Registration/create": {
@@ -345,7 +358,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     tags: ["Reference"],
     summary: "The reference page's script (Redoc's standalone bundle)",
     security: [],
-    responses: { 200: { description: "JavaScript", content: { "text/javascript": { schema: z.string() } } }, ...jsonErrors({ 503: ["unavailable"] }) },
+    responses: { 200: { description: "JavaScript", content: { "text/javascript": { schema: z.string() } } }, ...jsonErrors(["unavailable"]) },
   },
 };
 
@@ -371,7 +384,8 @@ export function openApiDocument(publicUrl: string, version: string): ReturnType<
       title: "tokendesk machine API",
       version,
       description:
-        'Users and sign-in tokens (Junction-compatible), the OAuth 2.0 token service, the IDV handoff and telematics DeviceTokens. Errors of the `/v2` and `/api` families are `{"error": {"code", "message"}}`; `/oauth` answers RFC 6749 errors; `/v1` the telematics envelope. Each operation lists its error codes by status.',
+        'Users and sign-in tokens (Junction-compatible), the OAuth 2.0 token service, the IDV handoff and telematics DeviceTokens. Errors of the `/v2` and `/api` families are `{"error": {"code", "message"}}`; `/oauth` answers RFC 6749 errors; `/v1` the telematics envelope. Each operation lists its error codes by status.\n\n## Error codes\n\nEvery code has one HTTP status, wherever it is answered (lib/errors.ts; the README holds the same table).\n\n' +
+        errorTableMarkdown(),
     },
     servers: [{ url: publicUrl }],
     security: [{ apiKey: [] }],

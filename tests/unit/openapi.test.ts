@@ -8,6 +8,7 @@ import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
+import { ERROR_CODES } from "@/lib/errors";
 import { openApiDocument, openApiPath } from "@/server/openapi/document";
 import { MACHINE_ROUTES } from "@/server/routes";
 
@@ -50,6 +51,24 @@ describe("the OpenAPI document", () => {
     }
     // The families' credentials, as API.md names them.
     expect(schemes.sort()).toEqual(["apiKey", "bearer", "deviceBearer", "ephemeralToken", "idvApiKey", "instanceId", "instanceKey"]);
+  });
+
+  it("lists each JSON-family error code under the status the error-code table gives it", () => {
+    let listed = 0;
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      if (!/^\/(v2|api)\//.test(path)) continue; // /oauth speaks RFC 6749, /v1 the telematics envelope
+      for (const [method, op] of Object.entries(item)) {
+        for (const [status, response] of Object.entries(op.responses as Record<string, any>)) {
+          const codes: string[] = response.content?.["application/json"]?.schema?.properties?.error?.properties?.code?.enum ?? [];
+          for (const code of codes) {
+            expect(ERROR_CODES, `${method.toUpperCase()} ${path}: ${code}`).toHaveProperty(code);
+            expect(String(ERROR_CODES[code as keyof typeof ERROR_CODES].status), `${method.toUpperCase()} ${path}: ${code}`).toBe(status);
+            listed++;
+          }
+        }
+      }
+    }
+    expect(listed).toBeGreaterThan(50);
   });
 
   it("has examples that fit their own schemas", { timeout: 30_000 }, () => {
