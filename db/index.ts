@@ -3,7 +3,6 @@
  * globalThis so that a dev-server reload does not open the embedded database a second time.
  */
 import { config } from "@/lib/config/env";
-import { instrumentPool, metrics } from "@/lib/metrics";
 import { type Database, type DatabaseHandle, migrateDatabase, openDatabase } from "./client";
 
 const globalForDb = globalThis as unknown as { __tokendeskDb?: Promise<DatabaseHandle> };
@@ -16,8 +15,6 @@ export function databaseHandle(): Promise<DatabaseHandle> {
   globalForDb.__tokendeskDb ??= (async () => {
     const cfg = config();
     const handle = await openDatabase({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir, maxConnections: cfg.poolMax });
-    if (handle.kind === "postgres") instrumentPool((handle.db as unknown as { $client: Parameters<typeof instrumentPool>[0] }).$client);
-    else metrics().pool.max = 1;
     await migrateDatabase(handle);
     return handle;
   })().catch((err) => {

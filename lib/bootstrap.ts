@@ -7,6 +7,7 @@
 import { databaseHandle } from "@/db";
 import { config } from "@/lib/config/env";
 import { DEMO_STAFF, demoAccountCount, seedDemo } from "@/lib/demo";
+import { instrumentDatabase } from "@/lib/metrics";
 
 import { ensureSigningKey } from "@/lib/oauth/signing-keys";
 import { startSweepers } from "@/lib/sweepers";
@@ -14,6 +15,7 @@ import { startSweepers } from "@/lib/sweepers";
 export async function bootstrapServer(): Promise<void> {
   const cfg = config();
   const handle = await databaseHandle();
+  instrumentDatabase(handle); // the pool gauges of /metrics
   let seeded = false;
   if (cfg.demo) seeded = await seedDemo(handle.db);
 

@@ -8,6 +8,7 @@
  * lib/; both must count into one registry, or half the counters would never be scraped.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { DatabaseHandle } from "@/db/client";
 
 function build() {
   const registry = new Registry();
@@ -253,7 +254,12 @@ interface CountableClient {
  * transactions, reserved connections), which postgres.js does not expose: in flight beyond the
  * pool size means waiting. Called once on each client the server opens.
  */
-export function instrumentPool(client: CountableClient): void {
+export function instrumentDatabase(handle: DatabaseHandle): void {
+  if (handle.kind === "postgres") instrumentPool((handle.db as unknown as { $client: CountableClient }).$client);
+  else metrics().pool.max = 1; // PGlite: one connection, queries queue inside it
+}
+
+function instrumentPool(client: CountableClient): void {
   const pool = metrics().pool;
   pool.max = client.options.max;
   const track = (p: Promise<unknown>) => {
