@@ -141,7 +141,7 @@ describe.each(embedded)("operator CLI on %s", () => {
     expect(json(set)).toEqual([expect.objectContaining({ environment: "production", idvCapturedDays: 14, signInTokensDays: 7 })]);
     const bad = cli(["janitor", "retention", "--environment", "sandbox", "--idv-captured-days", "0"], env);
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/idvCapturedDays must be at least 1 day/);
+    expect(bad.stderr).toMatch(/Captured identity photos' retention must be at least 1 day/);
   });
 
   it("backs up and restores into an empty data directory: the chain verifies, an old refresh token works", async () => {
