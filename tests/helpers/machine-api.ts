@@ -4,9 +4,8 @@
  * over fetch. Every helper creates its own users and keys: test files share one server.
  */
 import { randomBytes } from "node:crypto";
-import { sql } from "drizzle-orm";
 import { inject } from "vitest";
-import { type DatabaseHandle, openDatabase, queryRows } from "@/db/client";
+import { type DatabaseHandle, openDatabase } from "@/db/client";
 import { API_KEY_SCOPES, type ApiKeyScope, createApiKey } from "@/lib/api-keys";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { assertDocumented } from "./openapi";
@@ -90,15 +89,4 @@ export function exchangeOver(signInToken: string, extra: Record<string, string> 
 
 export function refreshOver(refreshToken: string) {
   return form("/oauth/token", { grant_type: "refresh_token", refresh_token: refreshToken });
-}
-
-/** Row counts of the tables the machine API writes, to prove a refused request wrote nothing. */
-export async function rowCounts(handle: DatabaseHandle): Promise<Record<string, number>> {
-  const tables = ["users", "sign_in_tokens", "sdk_sessions", "refresh_tokens", "revoked_access_tokens", "api_key_installations", "api_keys", "audit_events"];
-  const out: Record<string, number> = {};
-  for (const t of tables) {
-    const [r] = await queryRows<{ n: number | string }>(handle.db, sql`select count(*)::int as n from ${sql.identifier(t)}`);
-    out[t] = Number(r!.n);
-  }
-  return out;
 }

@@ -8,13 +8,14 @@
  * issuer matches) — no waiting for anything to expire.
  */
 import { randomInt } from "node:crypto";
-import { and, count, eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type DatabaseHandle, openDatabase } from "@/db/client";
-import { auditEvents, deviceRefreshTokens, devices, instances } from "@/db/schema";
+import { auditEvents, devices } from "@/db/schema";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { createInstance, DEVICE_LOGIN_LIMIT, setDeviceDisabled } from "@/lib/devices";
 import { DEVICE_AUDIENCE, signJwt } from "@/lib/oauth/jwt";
+import { changesSince, databaseDigest, expectUnchanged } from "../helpers/db-digest";
 import { assertDocumented } from "../helpers/openapi";
 
 const baseUrl = inject("baseUrl");
@@ -98,12 +99,6 @@ function expectTokens(result: Record<string, unknown>, withDeviceToken = true) {
   expect(result.RefreshToken).toMatch(/^drt_[0-9A-Za-z]{43}$/);
 }
 
-async function counts() {
-  const one = async (table: typeof devices | typeof deviceRefreshTokens | typeof auditEvents | typeof instances) =>
-    Number((await h.db.select({ n: count() }).from(table))[0]!.n);
-  return { devices: await one(devices), refresh: await one(deviceRefreshTokens), audit: await one(auditEvents), instances: await one(instances) };
-}
-
 async function newInstance(jwtTtlSeconds?: number) {
   const { instance, instanceKey } = await createInstance(
     h.db,
@@ -151,7 +146,7 @@ describe("POST /v1/Registration/create", () => {
   it("refuses bad credentials and bad bodies in the envelope, writing nothing", async () => {
     const inst = await newInstance();
     const other = await newInstance();
-    const before = await counts();
+    const before = await databaseDigest(h.db);
     const hdr = { InstanceId: inst.instanceId, InstanceKey: inst.instanceKey };
     expectError(await call("POST", "/v1/Registration/create", {}), 401, "InstanceId");
     expectError(await call("POST", "/v1/Registration/create", { headers: { InstanceId: inst.instanceId } }), 401, "InstanceKey");
@@ -173,7 +168,7 @@ describe("POST /v1/Registration/create", () => {
     expectError(await call("POST", "/v1/Registration/create", { headers: hdr, body: { Email: "not an email" } }), 422, "Email", /email/);
     expectError(await call("POST", "/v1/Registration/create", { headers: hdr, body: { FirstName: "x".repeat(121) } }), 422, "FirstName");
     expectError(await call("POST", "/v1/Registration/create", { headers: hdr, raw: JSON.stringify({ FirstName: "x".repeat(70_000) }) }), 413, "body");
-    expect(await counts()).toEqual(before);
+    await expectUnchanged(h.db, before);
   });
 });
 
@@ -193,7 +188,7 @@ describe("POST /v1/Auth/Login", () => {
     const other = await newInstance();
     const dev = await register(inst);
     const from = ip();
-    const before = await counts();
+    const before = await databaseDigest(h.db);
     expectError(
       await call("POST", "/v1/Auth/Login", { from, headers: { InstanceId: inst.instanceId }, body: loginBody(dev.deviceToken, other.instanceKey) }),
       401,
@@ -210,8 +205,13 @@ describe("POST /v1/Auth/Login", () => {
       "LoginFields.Devicetoken",
     );
     expectError(await call("POST", "/v1/Auth/Login", { from, body: loginBody(dev.deviceToken, inst.instanceKey) }), 401, "InstanceId");
-    const afterAuthFailures = await counts();
-    expect({ ...afterAuthFailures, audit: 0 }).toEqual({ ...before, audit: 0 });
+    // Failed logins are audited and counted against the limits, and write nothing else.
+    const written = await changesSince(h.db, before);
+    expect(written.map((c) => [c.table, c.added.length, c.removed])).toEqual([
+      ["audit_events", 4, 0],
+      ["rate_limits", expect.any(Number), expect.any(Number)],
+    ]);
+    const afterAuthFailures = await databaseDigest(h.db);
     const failed = await h.db
       .select()
       .from(auditEvents)
@@ -262,7 +262,7 @@ describe("POST /v1/Auth/Login", () => {
       "Password",
     );
     expectError(await call("POST", "/v1/Auth/Login", { headers: hdr, raw: "" }), 400, "body");
-    expect(await counts()).toEqual(afterAuthFailures);
+    await expectUnchanged(h.db, afterAuthFailures);
   });
 
   it("limits logins per DeviceToken with a 429 envelope and Retry-After", async () => {
@@ -344,7 +344,7 @@ describe("POST /v1/Auth/RefreshToken and GET /v1/Devices/me", () => {
   it("refuses a forged or missing JWT and malformed bodies, writing nothing", async () => {
     const inst = await newInstance();
     const dev = await register(inst);
-    const before = await counts();
+    const before = await databaseDigest(h.db);
     const forged = `${dev.token.slice(0, -6)}AAAAAA`;
     expectError(await call("POST", "/v1/Auth/RefreshToken", { body: { AccessToken: forged, RefreshToken: dev.refreshToken } }), 401, "AccessToken");
     expectError(await call("POST", "/v1/Auth/RefreshToken", { body: { AccessToken: "nonsense", RefreshToken: dev.refreshToken } }), 401, "AccessToken");
@@ -355,7 +355,7 @@ describe("POST /v1/Auth/RefreshToken and GET /v1/Devices/me", () => {
     expectError(await call("GET", "/v1/Devices/me"), 401, "Authorization");
     expectError(await call("GET", "/v1/Devices/me", { headers: { Authorization: `Bearer ${forged}` } }), 401, "Authorization");
     expectError(await call("GET", "/v1/Devices/me", { headers: { Authorization: dev.token } }), 401, "Authorization");
-    expect(await counts()).toEqual(before);
+    await expectUnchanged(h.db, before);
     // The refresh token survived all of that.
     expectSuccess(await call("POST", "/v1/Auth/RefreshToken", { body: { AccessToken: dev.token, RefreshToken: dev.refreshToken } }));
   });

@@ -7,11 +7,12 @@
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type DatabaseHandle, queryRows } from "@/db/client";
-import { ephemeralTokens, idvSessions } from "@/db/schema";
+import { apiKeys, ephemeralTokens, idvSessions } from "@/db/schema";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { sweepExpiredIdv } from "@/lib/idv/sweeper";
 import { shortCodeFor } from "@/lib/idv/tokens";
 import { createWorkflow } from "@/lib/idv/workflows";
+import { databaseDigest, expectUnchanged } from "../helpers/db-digest";
 import { mintKey, openTestDb, uniq } from "../helpers/machine-api";
 import { assertDocumented } from "../helpers/openapi";
 
@@ -28,6 +29,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let h: DatabaseHandle;
 let key: string; // sandbox/us, every scope
+let keyId: string;
 let prodKey: string; // production, every scope
 let noScopeKey: string; // sandbox, users:read only
 let readKey: string; // sandbox, sessions:read only
@@ -36,7 +38,7 @@ let formWorkflowId: string;
 
 beforeAll(async () => {
   h = await openTestDb();
-  key = (await mintKey(h)).key;
+  ({ key, id: keyId } = await mintKey(h));
   prodKey = (await mintKey(h, { environment: "production" })).key;
   noScopeKey = (await mintKey(h, { scopes: ["users:read"] })).key;
   readKey = (await mintKey(h, { scopes: ["sessions:read"] })).key;
@@ -98,14 +100,11 @@ function upload(token: string, sessionId: string, step: string, bytes: Buffer, n
   return req(`/api/sessions/${sessionId}/steps/${step}`, { method: "POST", headers: { Authorization: token }, body: form });
 }
 
-async function counts() {
-  const out: Record<string, number> = {};
-  for (const t of ["ephemeral_tokens", "idv_sessions", "idv_session_steps", "audit_events"]) {
-    const [r] = await queryRows<{ n: number }>(h.db, sql`select count(*)::int as n from ${sql.identifier(t)}`);
-    out[t] = Number(r!.n);
-  }
-  return out;
-}
+/** A digest of every table; `key` authenticates in these tests, so its once-a-minute last-use stamp is left out. */
+const digest = () =>
+  databaseDigest(h.db, {
+    except: [{ table: "api_keys", column: "last_used_at", where: eq(apiKeys.id, keyId), because: "an authenticated request stamps its key's last use" }],
+  });
 
 const expectedHandoff = (token: string, id: string) => `${BASE}/capture?url=${encodeURIComponent(`${BASE}/mobile?authorization=${token}&sessionId=${id}`)}`;
 
@@ -164,7 +163,8 @@ describe("sessions", () => {
   it("starts at most one session per token", async () => {
     const token = await mint();
     expect((await start(token)).status).toBe(200);
-    const before = await counts();
+    const sessions = async () => Number((await queryRows<{ n: number }>(h.db, sql`select count(*)::int as n from idv_sessions`))[0]!.n);
+    const before = await sessions();
     expectError(await start(token), 409, "session_already_started");
     const racing = await Promise.all(Array.from({ length: 10 }, async () => start(await mint())));
     expect(racing.every((r) => r.status === 200)).toBe(true);
@@ -172,14 +172,14 @@ describe("sessions", () => {
     const same = await Promise.all(Array.from({ length: 10 }, () => start(raced)));
     expect(same.filter((r) => r.status === 200)).toHaveLength(1);
     expect(same.filter((r) => r.status === 409)).toHaveLength(9);
-    expect((await counts()).idv_sessions).toBe(before.idv_sessions! + 11);
+    expect(await sessions()).toBe(before + 11);
   });
 
   it("answers 404 for an unknown workflow and writes nothing", async () => {
     const token = await mint();
-    const before = await counts();
+    const before = await digest();
     expectError(await start(token, "wf_does_not_exist"), 404, "workflow_not_found");
-    expect(await counts()).toEqual(before);
+    await expectUnchanged(h.db, before);
   });
 
   it("GET answers its own token and a sessions:read key of its environment, with progress", async () => {
@@ -219,7 +219,7 @@ describe("sessions", () => {
     const b = await mint();
     const sb = (await start(b)).body;
     const random = "0190f5c2-6c1e-7d4a-9b2f-3c4d5e6f7a8b";
-    const before = await counts();
+    const before = await digest();
     const onB = await req(`/api/sessions/${sb.id}`, { headers: { Authorization: a } });
     const onRandom = await req(`/api/sessions/${random}`, { headers: { Authorization: a } });
     expectError(onB, 404, "session_not_found");
@@ -227,20 +227,20 @@ describe("sessions", () => {
     expectError(await upload(a, sb.id, "document", PNG), 404, "session_not_found");
     expectError(await req(`/api/sessions/${sb.id}/submit`, { method: "POST", headers: { Authorization: a } }), 404, "session_not_found");
     expectError(await req(`/api/sessions/not-a-uuid`, { headers: { Authorization: a } }), 404, "session_not_found");
-    expect(await counts()).toEqual(before);
+    await expectUnchanged(h.db, before);
     expect((await req(`/api/sessions/${sa.id}`, { headers: { Authorization: a } })).status).toBe(200);
   });
 
   it("captures photos (checked by their bytes) and form fields, submits once, then refuses more", async () => {
     const token = await mint();
     const s = (await start(token)).body;
-    const before = await counts();
+    const before = await digest();
     expectError(await upload(token, s.id, "document", Buffer.from("GIF89a... not a photo"), "x.png"), 415, "unsupported_media_type");
     expectError(await upload(token, s.id, "document", Buffer.from("%PDF-1.7\n"), "x.jpg"), 415, "unsupported_media_type");
     expectError(await upload(token, s.id, "document", Buffer.concat([PNG, Buffer.alloc(10 * 1024 * 1024)])), 413, "payload_too_large");
     expectError(await req(`/api/sessions/${s.id}/steps/document`, { headers: { Authorization: token }, json: { fields: {} } }), 415, "unsupported_media_type");
     expectError(await req(`/api/sessions/${s.id}/submit`, { method: "POST", headers: { Authorization: token } }), 422, "steps_incomplete");
-    expect(await counts()).toEqual(before);
+    await expectUnchanged(h.db, before);
 
     const doc = await upload(token, s.id, "document", PNG);
     expect(doc.status, doc.text).toBe(200);
@@ -265,7 +265,7 @@ describe("sessions", () => {
     const token = await mint();
     const s = (await start(token, formWorkflowId)).body;
     const path = `/api/sessions/${s.id}/steps/form`;
-    const before = await counts();
+    const before = await digest();
     for (const fields of [
       {},
       { fullName: "Ada" },
@@ -288,7 +288,7 @@ describe("sessions", () => {
       415,
       "unsupported_media_type",
     );
-    expect(await counts()).toEqual(before);
+    await expectUnchanged(h.db, before);
     const ok = await req(path, { headers: { Authorization: token }, json: { fields: { fullName: "Ada Lovelace", dateOfBirth: "1815-12-10" } } });
     expect(ok.status, ok.text).toBe(200);
     expect(ok.body.steps[0].completed).toBe(true);
@@ -421,7 +421,7 @@ describe("expiry", () => {
 describe("bad input writes nothing", () => {
   it("ttl, workflow, metadata, JSON and size errors are 4xx and leave every table as it was", async () => {
     const token = await mint();
-    const before = await counts();
+    const before = await digest();
     const mintWith = (body: string) =>
       req("/api/device/ephemeral", { method: "POST", headers: { Authorization: key, "Content-Type": "application/json" }, body });
     const cases: Array<[string, Promise<Answer>, number, string]> = [
@@ -467,7 +467,7 @@ describe("bad input writes nothing", () => {
       expect(a.status, `${name}: ${a.text}`).toBe(status);
       expect(a.body?.error?.code, name).toBe(code);
     }
-    expect(await counts()).toEqual(before);
+    await expectUnchanged(h.db, before);
     // The token that saw all of that is still unused and starts its one session.
     expect((await start(token)).status).toBe(200);
   });

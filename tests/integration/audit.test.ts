@@ -11,6 +11,7 @@ import { listSeals, sealAll } from "@/lib/audit/seal";
 import { verifyAuditLog } from "@/lib/audit/verify";
 import { type Actor, NO_REQUEST, systemActor } from "@/lib/context";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { databaseDigest, expectUnchanged } from "../helpers/db-digest";
 
 const actor: Actor = { type: "staff", id: "00000000-0000-7000-8000-000000000001", name: "ada@example.test", role: "admin" };
 
@@ -168,11 +169,11 @@ describe("audit log verification", () => {
   });
 
   it("refuses unknown actions and secrets in details, writing nothing", async () => {
+    const before = await databaseDigest(t.db);
     await expect(recordAudit(t.db, { actor, action: "user.exploded" as never }, NO_REQUEST)).rejects.toThrow(/Unknown audit action/);
     await expect(recordAudit(t.db, { actor, action: "api_key.created", details: { nested: { token: "sk_live_x" } } }, NO_REQUEST)).rejects.toThrow(
       /details\.nested\.token/,
     );
-    const [n] = await queryRows<{ n: number }>(t.db, sql`select count(*)::int as n from audit_events`);
-    expect(Number(n!.n)).toBe(0);
+    await expectUnchanged(t.db, before);
   });
 });

@@ -27,6 +27,7 @@ import { DomainError } from "@/lib/errors";
 import { decodeUnverified } from "@/lib/oauth/jwt";
 import { clearSigningKeyCache } from "@/lib/oauth/signing-keys";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { databaseDigest, expectUnchanged } from "../helpers/db-digest";
 
 const system = systemActor("test");
 const staffOf = (role: "admin" | "support" | "qa" | "auditor"): Actor => ({
@@ -111,12 +112,12 @@ describe("instances", () => {
   });
 
   it("lets only admins create instances, and a refusal or bad input writes nothing", async () => {
-    const before = await counts();
+    const before = await databaseDigest(t.db);
     await expectDomainError(createInstance(t.db, staffOf("support"), { name: "x", environment: "sandbox" }, meta()), "forbidden", 403);
     await expectDomainError(createInstance(t.db, system, { name: " ", environment: "sandbox" }, meta()), "validation_failed", 422);
     await expectDomainError(createInstance(t.db, system, { name: "x", environment: "staging" as never }, meta()), "validation_failed", 422);
     await expectDomainError(createInstance(t.db, system, { name: "x", environment: "sandbox", jwtTtlSeconds: 5 }, meta()), "validation_failed", 422);
-    expect(await counts()).toEqual(before);
+    await expectUnchanged(t.db, before);
     const admin = await createInstance(t.db, staffOf("admin"), { name: "By admin", environment: "production", jwtTtlSeconds: 600 }, meta());
     expect(admin.instance.jwtTtlSeconds).toBe(600);
     expect((await listInstances(t.db, staffOf("admin"))).map((i) => i.id)).toContain(admin.instance.id);
@@ -334,13 +335,13 @@ describe("inspector: search, device page, support actions", () => {
   it("disables a device at once with a reason (audited), and revokes its refresh tokens", async () => {
     const { row, instanceKey } = await newInstance("production");
     const reg = await registerDevice(t.db, row, body({ UserFields: { ClientId: "to-disable" } }), meta());
-    const before = await counts();
+    const before = await databaseDigest(t.db);
     await expectDomainError(setDeviceDisabled(t.db, staffOf("support"), reg.deviceId, true, " ", meta()), "reason_required", 422);
     await expectDomainError(setDeviceDisabled(t.db, staffOf("auditor"), reg.deviceId, true, "looks stolen", meta()), "forbidden", 403);
     await expectDomainError(setDeviceDisabled(t.db, staffOf("qa"), reg.deviceId, true, "looks stolen", meta()), "forbidden", 403);
     await expectDomainError(getDeviceDetail(t.db, staffOf("qa"), reg.deviceId), "forbidden", 403);
     await expectDomainError(setDeviceDisabled(t.db, staffOf("support"), "nope", true, "looks stolen", meta()), "not_found", 404);
-    expect(await counts()).toEqual(before);
+    await expectUnchanged(t.db, before);
 
     const view = await setDeviceDisabled(t.db, staffOf("support"), reg.deviceId, true, "Customer reported the phone stolen", meta());
     expect(view.disabled).toBe(true);

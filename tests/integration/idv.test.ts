@@ -34,6 +34,7 @@ import {
   type WorkflowView,
 } from "@/lib/idv";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { databaseDigest, expectUnchanged } from "../helpers/db-digest";
 
 const BASE = "https://td.example.com";
 const meta: RequestMeta = { requestId: "req-idv", ip: "203.0.113.9", userAgent: "vitest" };
@@ -63,7 +64,7 @@ beforeEach(async () => {
     meta,
   );
   keyActor = apiKeyActor((await t.db.query.apiKeys.findFirst())!);
-  expect(key.apiKey.id).toBeTruthy();
+  expect(keyActor.id).toBe(key.apiKey.id);
 });
 afterEach(async () => {
   await t.close();
@@ -110,8 +111,9 @@ describe("ephemeral tokens", () => {
   });
 
   it("refuses a ttl out of 60..86400 and writes nothing", async () => {
+    const before = await databaseDigest(t.db);
     for (const ttl of [59, 86_401, 1.5, -1]) await rejects(mintEphemeralToken(t.db, keyActor, { ttl }, meta), 422, "validation_failed");
-    expect(await count("ephemeral_tokens")).toBe(0);
+    await expectUnchanged(t.db, before);
   });
 
   it("refuses a key without ephemeral_devices:write", async () => {
@@ -296,12 +298,12 @@ describe("staff", () => {
   const input = { externalUserId: "ext-3", environment: "sandbox" as const, workflowId: "", ttl: 600, reason: "QA scan" };
 
   it("needs a reason, keeps QA in sandbox and refuses auditors, writing nothing", async () => {
+    const before = await databaseDigest(t.db);
     await rejects(issueHandoff(t.db, staff("support"), BASE, { ...input, workflowId: wf.id, reason: " " }, meta), 422, "reason_required");
     await rejects(issueHandoff(t.db, staff("qa"), BASE, { ...input, workflowId: wf.id, environment: "production" }, meta), 403, "forbidden");
     await rejects(issueHandoff(t.db, staff("auditor"), BASE, { ...input, workflowId: wf.id }, meta), 403, "forbidden");
     await rejects(issueHandoff(t.db, staff("support"), BASE, { ...input, workflowId: "wf_missing" }, meta), 404, "workflow_not_found");
-    expect(await count("ephemeral_tokens")).toBe(0);
-    expect(await count("idv_sessions")).toBe(0);
+    await expectUnchanged(t.db, before);
     const ok = await issueHandoff(t.db, staff("qa"), BASE, { ...input, workflowId: wf.id }, meta);
     expect(ok.session.status).toBe("created");
     const [ev] = await t.db.select().from(auditEvents).where(eq(auditEvents.action, "ephemeral_token.minted"));

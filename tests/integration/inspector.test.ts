@@ -3,11 +3,11 @@
  * SDK access tokens are verified and their device/session/user status reported; foreign, forged
  * and malformed tokens are explained; nothing about the pasted token is written anywhere.
  */
-import { count, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import * as jose from "jose";
 import { v7 as uuidv7 } from "uuid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { auditEvents, instances, rateLimits, revokedAccessTokens, sdkSessions, users } from "@/db/schema";
+import { instances, revokedAccessTokens, sdkSessions, users } from "@/db/schema";
 import { config } from "@/lib/config/env";
 import { type Actor, type RequestMeta, systemActor } from "@/lib/context";
 import { createInstance, registerDevice, setDeviceDisabled } from "@/lib/devices";
@@ -16,6 +16,7 @@ import { inspectJwt } from "@/lib/inspector";
 import { SDK_AUDIENCE, signJwt } from "@/lib/oauth/jwt";
 import { clearSigningKeyCache } from "@/lib/oauth/signing-keys";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { databaseDigest, expectUnchanged } from "../helpers/db-digest";
 
 const system = systemActor("test");
 const support: Actor = { type: "staff", id: "00000000-0000-4000-8000-000000000001", name: "support@test", role: "support" };
@@ -147,15 +148,12 @@ describe("inspectJwt", () => {
 
   it("keeps QA out of production devices and writes nothing about the pasted token", async () => {
     const prod = await device("production");
-    const [a0] = await t.db.select({ n: count() }).from(auditEvents);
-    const [l0] = await t.db.select({ n: count() }).from(rateLimits);
+    const before = await databaseDigest(t.db);
     const r = await inspectJwt(t.db, qa, prod.accessToken);
     expect(r.accepted).toBe(false);
     expect(labels(r)).toContain("Device in another environment");
     expect(r.links).toEqual([]);
-    const [a1] = await t.db.select({ n: count() }).from(auditEvents);
-    const [l1] = await t.db.select({ n: count() }).from(rateLimits);
-    expect([a1!.n, l1!.n]).toEqual([a0!.n, l0!.n]);
+    await expectUnchanged(t.db, before);
     await expect(inspectJwt(t.db, { type: "device", id: prod.deviceId, name: null }, prod.accessToken)).rejects.toMatchObject({ status: 403 });
   });
 });
