@@ -1,91 +1,163 @@
 /**
- * The RBAC matrix (e2e/rbac-matrix.ts) against every role. Pages: allowed roles see the page, the
- * others the 403 page. Server actions: the refused role's session submits the form of a page an
- * admin had open (a console tab left open after a role change, or a crafted request); it gets an
- * error sentence and the audit log shows nothing happened.
+ * The page and route half of the RBAC matrix (e2e/rbac-matrix.ts PAGES and ROUTES), in Chromium:
+ * each demo role and a browser with no session opens every page and calls every console route,
+ * and gets exactly the matrix's literal cell — the page with its heading, the 403 or not-found
+ * page, or the sign-in page; the route's status with its JSON error. Pages and routes that show one
+ * environment's data are opened on a sandbox and a production fixture, made here through the
+ * console's own actions and the machine API. (The server actions are the matrix's other half:
+ * tests/http/rbac-actions.test.ts.)
  */
 import fs from "node:fs";
-import { expect, test } from "@playwright/test";
-import { can, ROLE_LABELS } from "@/lib/staff/rbac";
-import { authFile, createStaffViaUi, demo, ROLES, snap, unique } from "./fixtures";
-import { ACTION_MATRIX, PAGE_MATRIX, ROUTE_MATRIX } from "./rbac-matrix";
+import { type APIRequestContext, expect, type Page, test } from "@playwright/test";
+import { E2E } from "../playwright.config";
+import { callAction } from "../tests/helpers/server-action";
+import { authFile, snap, unique } from "./fixtures";
+import { PAGES, type PageEntry, ROUTES, type RouteEntry, WHO, type Who } from "./rbac-matrix";
 
-for (const role of ROLES) {
-  test.describe(`pages as ${role}`, () => {
-    test.use({ storageState: authFile(role) });
+/** Ids the matrix's URLs name as `:name`, created once for this file. */
+const FIXTURES: Record<string, string> = {};
 
-    for (const rule of PAGE_MATRIX) {
-      const allowed = can(role, rule.permission);
-      test(`${rule.path} is ${allowed ? "shown" : "refused with 403"}`, async ({ page }) => {
-        const res = await page.goto(rule.path);
-        if (allowed) {
-          expect(res!.status()).toBe(200);
-          await expect(page.getByRole("heading", { level: 1 })).toHaveText(rule.heading);
-        } else {
-          expect(res!.status()).toBe(403);
-          await expect(page.getByRole("heading", { level: 1 })).toHaveText("You don’t have access to this page");
-          if (rule.path === "/staff") await snap(page, `403-${role}`);
-        }
-      });
-    }
+/** A 1×1 PNG: a captured "selfie" for the image route. */
+const PNG = Buffer.from(
+  "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a0e7c9f60000000049454e44ae426082",
+  "hex",
+);
 
-    for (const rule of ROUTE_MATRIX) {
-      const allowed = can(role, rule.permission);
-      test(`${rule.path} answers ${allowed ? rule.status : 403}`, async ({ page }) => {
-        const res = await page.request.get(rule.path);
-        if (allowed) {
-          expect(res.status()).toBe(rule.status);
-        } else {
-          expect(res.status()).toBe(403);
-          expect(await res.json()).toEqual({ error: { code: "forbidden", message: expect.stringMatching(/may not/) } });
-        }
-      });
-    }
+function cookieOf(role: Exclude<Who, "out">): string {
+  const state = JSON.parse(fs.readFileSync(authFile(role), "utf8")) as { cookies: Array<{ name: string; value: string }> };
+  return state.cookies.map((c) => `${c.name}=${c.value}`).join("; ");
+}
+
+async function asAdmin<T>(file: string, name: string, page: string, fields: Record<string, string>): Promise<T> {
+  const reply = await callAction(E2E.baseURL, cookieOf("admin"), { file, name, page, fields });
+  expect(reply.answer, `${name} as admin`).toMatchObject({ ok: true });
+  return (reply.answer as { data: T }).data;
+}
+
+async function api(path: string, init: RequestInit): Promise<any> {
+  const res = await fetch(`${E2E.baseURL}${path}`, init);
+  const text = await res.text();
+  expect(res.status, `${path}: ${text}`).toBe(200);
+  return JSON.parse(text);
+}
+
+async function createFixtures(env: "sandbox" | "production", label: string): Promise<void> {
+  const { key } = await asAdmin<{ key: string }>("app/(console)/api-keys/actions.ts", "createApiKeyAction", "/api-keys", {
+    name: unique(`rbac ${env}`),
+    environment: env,
+    region: "us",
+    "scope:all": "on",
+  });
+  const user = await api("/v2/user", {
+    method: "POST",
+    headers: { "X-Vital-API-Key": key, "Content-Type": "application/json" },
+    body: JSON.stringify({ client_user_id: unique(`rbac-${env}`), name: `Rbac ${label}` }),
+  });
+  FIXTURES[`${env}User`] = user.user_id;
+  const issued = await asAdmin<{ tokenId: string }>("app/(console)/users/[id]/actions.ts", "issueSignInTokenAction", `/users/${user.user_id}`, {
+    userId: user.user_id,
+    reason: "rbac matrix fixture",
+  });
+  FIXTURES[`${env}SignInToken`] = issued.tokenId;
+
+  const instance = await asAdmin<{ instanceId: string; instanceKey: string }>("app/(console)/instances/actions.ts", "createInstanceAction", "/instances", {
+    name: unique(`rbac ${env}`),
+    environment: env,
+  });
+  const registered = await api("/v1/Registration/create", {
+    method: "POST",
+    headers: { InstanceId: instance.instanceId, InstanceKey: instance.instanceKey, "Content-Type": "application/json" },
+    body: JSON.stringify({ FirstName: "rbac-device", LastName: env }),
+  });
+  const jwt: string = registered.Result.AccessToken.Token;
+  FIXTURES[`${env}Device`] = (JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString()) as { sub: string }).sub;
+
+  const handoff = await asAdmin<{ sessionId: string; url: string }>("app/(console)/handoffs/actions.ts", "issueHandoffAction", "/handoffs", {
+    externalUserId: `rbac-handoff-${env}`,
+    environment: env,
+    workflowId: "wf_id_and_selfie",
+    ttl: "3600",
+    reason: "rbac matrix fixture",
+  });
+  FIXTURES[`${env}Handoff`] = handoff.sessionId;
+  const token = new URL(new URL(handoff.url).searchParams.get("url")!).searchParams.get("authorization")!;
+  const photo = new FormData();
+  photo.append("image", new Blob([new Uint8Array(PNG)], { type: "image/png" }), "selfie.png");
+  await api(`/api/sessions/${handoff.sessionId}/steps/selfie`, { method: "POST", headers: { Authorization: token }, body: photo });
+}
+
+test.beforeAll(async () => {
+  await createFixtures("sandbox", "Sandbox");
+  await createFixtures("production", "Production");
+});
+
+function urlOf(template: string): string {
+  return template.replace(/:([A-Za-z]+)/g, (_, name: string) => {
+    const id = FIXTURES[name];
+    if (!id) throw new Error(`e2e/rbac.spec.ts makes no fixture "${name}" (named by ${template})`);
+    return id;
   });
 }
 
-test.describe("pages signed out", () => {
-  for (const rule of PAGE_MATRIX) {
-    test(`${rule.path} sends to sign-in`, async ({ page }) => {
-      await page.goto(rule.path);
-      await expect(page).toHaveURL(/\/login$/);
-    });
-  }
-  for (const rule of ROUTE_MATRIX) {
-    test(`${rule.path} answers 401`, async ({ request }) => {
-      const res = await request.get(rule.path);
-      expect(res.status()).toBe(401);
-    });
-  }
-});
+async function expectHeading(page: Page, heading: PageEntry["heading"], where: string): Promise<void> {
+  if (typeof heading === "object" && "text" in heading) await expect.soft(page.getByText(heading.text), where).toBeVisible();
+  else await expect.soft(page.getByRole("heading", { level: 1 }), where).toHaveText(heading);
+}
 
-test.describe("server actions refused to roles without the permission", () => {
-  test.use({ storageState: authFile("admin") });
-  let target: { id: string; email: string };
+/** Opens one page as the current browser and checks the matrix's cell (soft: every cell is tried). */
+async function checkPage(page: Page, who: Who, entry: PageEntry): Promise<void> {
+  const cell = entry[who];
+  const res = await page.goto(urlOf(entry.url));
+  const where = `${entry.url} as ${who}`;
+  if (cell === "shown") {
+    expect.soft(res!.status(), where).toBe(200);
+    await expectHeading(page, entry.heading, where);
+  } else if (cell === 403) {
+    expect.soft(res!.status(), where).toBe(403);
+    await expect.soft(page.getByRole("heading", { level: 1 }), where).toHaveText("You don’t have access to this page");
+    if (entry.url === "/staff") await snap(page, `403-${who}`);
+  } else if (cell === 404) {
+    expect.soft(res!.status(), where).toBe(404);
+    await expect.soft(page.getByRole("heading", { level: 1 }), where).toHaveText("This page does not exist");
+  } else if (cell === "sign-in") {
+    await expect.soft(page, where).toHaveURL(/\/login$/);
+  } else {
+    await expect.soft(page, where).toHaveURL(`${E2E.baseURL}/`);
+    await expect.soft(page.getByRole("heading", { level: 1 }), where).toHaveText(/^Hello, /);
+  }
+}
 
-  test.beforeAll(async ({ browser }) => {
-    // A member set aside for the matrix: nobody else touches it, so "nothing changed" is exact.
-    const context = await browser.newContext({ storageState: authFile("admin") });
-    const page = await context.newPage();
-    const email = `${unique("rbac-target")}@e2e.test`;
-    target = { email, id: await createStaffViaUi(page, { email, role: "support", password: "rbac target password" }) };
-    await context.close();
+async function checkRoute(request: APIRequestContext, who: Who, entry: RouteEntry): Promise<void> {
+  const status = entry[who];
+  const where = `${entry.url} as ${who}`;
+  const res = await request.get(urlOf(entry.url));
+  expect.soft(res.status(), where).toBe(status);
+  if (status >= 400) {
+    expect.soft(res.headers()["cache-control"], where).toContain("no-store");
+    expect.soft(await res.json(), where).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+  }
+}
+
+// One browser per role walks every page and route (a test per page would spend most of its time
+// opening browsers); each cell is a step and a soft assertion, so a failure names every wrong cell.
+for (const who of WHO) {
+  test.describe(who === "out" ? "signed out" : `as ${who}`, () => {
+    if (who !== "out") test.use({ storageState: authFile(who) });
+
+    test(`every page: ${PAGES.length} cells`, async ({ page }) => {
+      test.setTimeout(PAGES.length * 15_000);
+      for (const entry of PAGES) {
+        await test.step(`${entry.url}${entry.data === "-" ? "" : ` (${entry.data})`}: ${entry[who]}`, () => checkPage(page, who, entry));
+      }
+    });
+
+    test(`every console route: ${ROUTES.length} cells`, async ({ page, playwright }) => {
+      // Signed out: a request context with no cookie at all.
+      const request = who === "out" ? await playwright.request.newContext({ baseURL: E2E.baseURL }) : page.request;
+      for (const entry of ROUTES) {
+        await test.step(`${entry.url}${entry.data === "-" ? "" : ` (${entry.data})`}: ${entry[who]}`, () => checkRoute(request, who, entry));
+      }
+      if (who === "out") await request.dispose();
+    });
   });
-
-  for (const rule of ACTION_MATRIX) {
-    for (const role of ROLES.filter((r) => !can(r, rule.permission))) {
-      test(`${rule.name} as ${role}`, async ({ page, context, baseURL }) => {
-        await page.goto(rule.path);
-        // From here on the browser speaks with the refused role's session.
-        const roleState = JSON.parse(fs.readFileSync(authFile(role), "utf8")) as { cookies: Parameters<typeof context.addCookies>[0] };
-        await context.clearCookies();
-        await context.addCookies(roleState.cookies);
-
-        const fx = { baseURL: baseURL!, target, marker: unique(`rbac-${role}`), actorEmail: demo(role).email };
-        await rule.submit(page, fx);
-        await expect(page.getByRole("alert").filter({ hasText: "may not do this" })).toHaveText(`The ${ROLE_LABELS[role]} role may not do this.`);
-        await rule.assertUnchanged(fx);
-      });
-    }
-  }
-});
+}
