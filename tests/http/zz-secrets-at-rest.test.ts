@@ -1,12 +1,20 @@
 /**
  * Runs last (file order): after every HTTP flow of the suite, reads every text and jsonb column of
- * every table — what a `pg_dump` would hold — and asserts that no Team API key, sign-in token or
- * refresh token appears in the clear: neither the ones minted here nor anything shaped like one.
+ * every table — what a `pg_dump` would hold — and asserts that no secret of any family the server
+ * issues (tests/helpers/secrets.ts: API keys, sign-in and refresh tokens, InstanceKeys, DeviceTokens,
+ * device refresh tokens, IDV ephemeral tokens and short links, access JWTs, staff passwords)
+ * appears in the clear: neither the ones minted here nor anything shaped like one.
  */
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DatabaseHandle, queryRows } from "@/db/client";
-import { call, createUserOver, exchangeOver, form, issueOver, mintKey, openTestDb, refreshOver } from "../helpers/machine-api";
+import { NO_REQUEST, systemActor } from "@/lib/context";
+import { createInstance } from "@/lib/devices";
+import { shortCodeFor } from "@/lib/idv/tokens";
+import { createWorkflow } from "@/lib/idv/workflows";
+import { createStaff } from "@/lib/staff/staff";
+import { call, createUserOver, exchangeOver, form, issueOver, mintKey, openTestDb, refreshOver, uniq } from "../helpers/machine-api";
+import { SECRET_FAMILIES } from "../helpers/secrets";
 
 let handle: DatabaseHandle;
 beforeAll(async () => {
@@ -16,11 +24,8 @@ afterAll(async () => {
   await handle.close();
 });
 
-/** Shapes of tokendesk's secrets (api-keys/format.ts, sign-in/format.ts). */
-const SECRET_SHAPES = [/\b(sk|pk)_[a-z]{2,8}_[0-9A-Za-z]{49}\b/, /\bsit_(sandbox|production)_[a-z]{2,8}_[0-9A-Za-z]{49}\b/, /\brt_[0-9A-Za-z]{49}\b/];
-
 describe("secrets at rest", () => {
-  it("no plaintext API key, sign-in token or refresh token is stored anywhere", async () => {
+  it("no secret of any family is stored anywhere in the clear", async () => {
     // Mint one of everything through the API, including the paths that write audit events.
     const minted: string[] = [];
     const { key } = await mintKey(handle);
@@ -33,10 +38,61 @@ describe("secrets at rest", () => {
     const ex = await exchangeOver(used, { installation_id: "dump-check", previous_user_id: user.user_id }, { "X-Vital-API-Key": key });
     expect(ex.status).toBe(200);
     const refreshed = await refreshOver(ex.body.refresh_token);
-    minted.push(ex.body.refresh_token, refreshed.body.refresh_token);
+    minted.push(ex.body.refresh_token, refreshed.body.refresh_token, ex.body.access_token, refreshed.body.access_token);
     const rejected = await exchangeOver(unused, { previous_user_id: "someone-else" }, { "X-Vital-API-Key": key });
     expect(rejected.body.error_description).toMatch(/^incompatible_migration/);
     await form("/oauth/revoke", { token: refreshed.body.refresh_token });
+    await form("/oauth/revoke", { token: refreshed.body.access_token });
+
+    // Telematics: an InstanceKey, a DeviceToken, device JWTs and device refresh tokens (registered,
+    // logged in, refreshed).
+    const { instance, instanceKey } = await createInstance(handle.db, systemActor("http test"), { name: "dump check", environment: "sandbox" }, NO_REQUEST);
+    minted.push(instanceKey);
+    const reg = await call("/v1/Registration/create", { headers: { InstanceId: instance.id, InstanceKey: instanceKey }, json: { FirstName: "Dump" } });
+    expect(reg.status).toBe(200);
+    const login = await call("/v1/Auth/Login", {
+      headers: { InstanceId: instance.id },
+      json: { LoginFields: JSON.stringify({ Devicetoken: reg.body.Result.DeviceToken }), Password: instanceKey },
+    });
+    expect(login.status).toBe(200);
+    const deviceRefresh = await call("/v1/Auth/RefreshToken", {
+      json: { AccessToken: login.body.Result.AccessToken.Token, RefreshToken: login.body.Result.RefreshToken },
+    });
+    expect(deviceRefresh.status).toBe(200);
+    for (const r of [reg, login, deviceRefresh]) minted.push(r.body.Result.AccessToken.Token, r.body.Result.RefreshToken);
+    minted.push(reg.body.Result.DeviceToken);
+
+    // IDV: an ephemeral token that starts a session, a deeplink's token, and the short link code.
+    const workflow = await createWorkflow(handle.db, systemActor("http test"), { name: "dump check", steps: ["selfie"] }, NO_REQUEST);
+    const ephemeral = await call("/api/device/ephemeral", { key, json: {} });
+    expect(ephemeral.status).toBe(200);
+    const session = await call(`/api/sessions?workflowId=${workflow.id}`, {
+      headers: { Authorization: ephemeral.body.authorization },
+      json: { metadata: { externalUserId: "dump-check" } },
+    });
+    expect(session.status).toBe(200);
+    const deeplink = await call(`/api/v1/deeplink?workflowId=${workflow.id}`, { key, json: {} });
+    expect(deeplink.status).toBe(200);
+    const inner = new URL(new URL(deeplink.body.url).searchParams.get("url")!);
+    minted.push(
+      ephemeral.body.authorization,
+      inner.searchParams.get("authorization")!,
+      shortCodeFor(session.body.id),
+      shortCodeFor(inner.searchParams.get("sessionId")!),
+    );
+
+    // A staff member's password.
+    const password = `dump-check password ${uniq("pw")}`;
+    await createStaff(handle.db, systemActor("http test"), { email: `${uniq("dump")}@example.test`, role: "support", password }, NO_REQUEST);
+    minted.push(password);
+
+    // One of every family was minted above (so each shape is known to match a real one).
+    for (const family of SECRET_FAMILIES) {
+      expect(
+        minted.some((m) => family.shape.test(m)),
+        `minted a ${family.what}`,
+      ).toBe(true);
+    }
 
     const columns = await queryRows<{ table_name: string; column_name: string }>(
       handle.db,
@@ -54,8 +110,8 @@ describe("secrets at rest", () => {
       for (const { v } of rows) {
         scanned++;
         for (const s of minted) expect(v!.includes(s), `${table_name}.${column_name} holds a minted secret`).toBe(false);
-        for (const shape of SECRET_SHAPES)
-          expect(shape.test(v!), `${table_name}.${column_name} holds something shaped like a secret: ${v!.slice(0, 40)}`).toBe(false);
+        for (const { what, shape } of SECRET_FAMILIES)
+          expect(shape.test(v!), `${table_name}.${column_name} holds something shaped like a ${what}: ${v!.slice(0, 40)}`).toBe(false);
       }
     }
     expect(scanned).toBeGreaterThan(100);
