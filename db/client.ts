@@ -128,13 +128,22 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
 /** Migration lock id: an arbitrary constant shared by every tokendesk instance. */
 const MIGRATION_LOCK = 7_404_117_001;
 
+/** Per embedded database, the migration running or last run: callers of one handle take turns. */
+const pgliteMigrations = new WeakMap<object, Promise<void>>();
+
 /**
  * Applies pending migrations. On PostgreSQL a session advisory lock makes a second instance wait
  * until the first has finished, instead of both running the same DDL.
  */
 export async function migrateDatabase(handle: DatabaseHandle): Promise<void> {
   if (handle.kind === "pglite") {
-    await migratePglite(handle.db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+    // One process holds an embedded database, so an in-process queue is its lock (without it, two
+    // callers both find a migration unapplied and the second fails on CREATE TABLE).
+    const mine = (pgliteMigrations.get(handle.db) ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => migratePglite(handle.db as never, { migrationsFolder: MIGRATIONS_FOLDER }));
+    pgliteMigrations.set(handle.db, mine);
+    await mine;
     return;
   }
   const client = (handle.db as unknown as { $client: postgres.Sql }).$client;

@@ -100,8 +100,17 @@ async function lockStaff(tx: Executor, id: string): Promise<Staff> {
   return row;
 }
 
-/** Refuses changes that would leave the deployment with no active admin. */
+/** Serialises the changes that remove an active admin, across every instance. */
+const ADMIN_SET_LOCK = 7_404_117_011;
+
+/**
+ * Refuses changes that would leave the deployment with no active admin. The count runs under a
+ * transaction lock: without it two admins demoting each other at once would each count the other
+ * and both succeed, leaving none. Taken after the target row's lock; a holder only counts and
+ * updates its own, already locked, row, so no lock cycle can form.
+ */
 async function assertAnotherActiveAdmin(tx: Executor, exceptId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${ADMIN_SET_LOCK})`);
   const [row] = await tx
     .select({ n: sql<number>`count(*)::int` })
     .from(staff)

@@ -1,16 +1,18 @@
 /**
  * The races that matter, on real PostgreSQL through the real server: hundreds of concurrent
  * exchanges of one sign-in token redeem it once; parallel refreshes with one refresh token stay in
- * one family inside the grace window, and the same token after the window kills the whole family.
+ * one family inside the grace window, and the same token after the window kills the whole family;
+ * one client_user_id created many times at once makes one user; many migration exchanges at once
+ * migrate an installation once; a revocation racing refreshes leaves nothing of the family alive.
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DatabaseHandle, queryRows } from "@/db/client";
-import { auditEvents, refreshTokens, sdkSessions } from "@/db/schema";
+import { apiKeyInstallations, auditEvents, refreshTokens, sdkSessions, users } from "@/db/schema";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { getSettings, updateSettings } from "@/lib/settings";
-import { baseUrl, createUserOver, exchangeOver, issueOver, mintKey, openTestDb, refreshOver } from "../helpers/machine-api";
+import { baseUrl, call, createUserOver, exchangeOver, form, issueOver, mintKey, openTestDb, refreshOver, uniq } from "../helpers/machine-api";
 
 let handle: DatabaseHandle;
 beforeAll(async () => {
@@ -98,6 +100,114 @@ describe("concurrency on PostgreSQL", () => {
       expect(Number(reuseEvents!.n)).toBe(1);
     } finally {
       await updateSettings(handle.db, system, "production", before, NO_REQUEST);
+    }
+  });
+
+  it("50 concurrent creations of one client_user_id: one 200, 49 × 409 client_user_id_taken naming it, one user, one event", async () => {
+    const { key } = await mintKey(handle);
+    const clientUserId = uniq("twin");
+    const results = await Promise.all(Array.from({ length: 50 }, () => call("/v2/user", { key, json: { client_user_id: clientUserId } })));
+    const created = results.filter((r) => r.status === 200);
+    expect(created).toHaveLength(1);
+    const userId: string = created[0]!.body.user_id;
+    const refused = results.filter((r) => r.status === 409);
+    expect(refused).toHaveLength(49);
+    for (const r of refused) expect(r.body.error).toMatchObject({ code: "client_user_id_taken", user_id: userId });
+    const rows = await handle.db.select().from(users).where(eq(users.clientUserId, clientUserId));
+    expect(rows.map((r) => r.id)).toEqual([userId]);
+    const events = await handle.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "user.created"), eq(auditEvents.targetId, userId)));
+    expect(events).toHaveLength(1);
+  });
+
+  it("concurrent migration exchanges: one token migrates once; many tokens of one installation migrate it once", async () => {
+    const { key, id: keyId } = await mintKey(handle);
+    const user = await createUserOver(key);
+    const installationId = uniq("legacy-install");
+    // The app runs in API-key mode first, so the installation is on record.
+    expect((await call(`/v2/user/${user.user_id}`, { key, headers: { "X-Installation-Id": installationId } })).status).toBe(200);
+    const migrate = (token: string) => exchangeOver(token, { installation_id: installationId, previous_user_id: user.user_id }, { "X-Vital-API-Key": key });
+
+    // One sign-in token, 50 migrations at once: one wins, the others find it used.
+    const token = await issueOver(key, user.user_id);
+    const same = await Promise.all(Array.from({ length: 50 }, () => migrate(token)));
+    const won = same.filter((r) => r.status === 200);
+    expect(won).toHaveLength(1);
+    expect(same.filter((r) => r.status === 400 && r.body.error === "invalid_grant")).toHaveLength(49);
+    const sid = (t: string) => (JSON.parse(Buffer.from(t.split(".")[1]!, "base64url").toString()) as { sid: string }).sid;
+    const [installation] = await handle.db
+      .select()
+      .from(apiKeyInstallations)
+      .where(and(eq(apiKeyInstallations.apiKeyId, keyId), eq(apiKeyInstallations.installationId, installationId)));
+    expect(installation!.migratedSessionId).toBe(sid(won[0]!.body.access_token));
+    const completed = () =>
+      queryRows<{ session: string }>(
+        handle.db,
+        sql`select details->>'sessionId' as session from audit_events where action = 'migration.completed' and details->>'installationId' = ${installationId}`,
+      );
+    expect((await completed()).map((r) => r.session)).toEqual([installation!.migratedSessionId]);
+
+    // Ten fresh tokens for the same installation at once (an app retrying on several threads):
+    // each is a valid migration of its own, but the installation is marked migrated only once, by
+    // the session that already did it.
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => issueOver(key, user.user_id)));
+    const many = await Promise.all(tokens.map(migrate));
+    expect(many.map((r) => r.status)).toEqual(Array(10).fill(200));
+    const [after] = await handle.db
+      .select()
+      .from(apiKeyInstallations)
+      .where(and(eq(apiKeyInstallations.apiKeyId, keyId), eq(apiKeyInstallations.installationId, installationId)));
+    expect(after!.migratedSessionId).toBe(installation!.migratedSessionId);
+    expect(after!.migratedAt).toEqual(installation!.migratedAt);
+    // Every session the exchanges started names the key it migrated from.
+    const sessions = await handle.db.select().from(sdkSessions).where(eq(sdkSessions.userId, user.user_id));
+    expect(sessions).toHaveLength(11);
+    expect(sessions.every((s) => s.migratedFromKeyId === keyId && s.installationId === installationId)).toBe(true);
+  });
+
+  it("a revocation racing 30 refreshes of the same token: afterwards nothing of the family works", async () => {
+    const system = systemActor("http test");
+    const before = await getSettings(handle.db, "sandbox");
+    // A wide grace window, so that the racing refreshes may all succeed (none is reuse).
+    await updateSettings(handle.db, system, "sandbox", { ...before, refreshGraceSeconds: 300 }, NO_REQUEST);
+    try {
+      for (let round = 0; round < 5; round++) {
+        const { key } = await mintKey(handle);
+        const user = await createUserOver(key);
+        const first = await exchangeOver(await issueOver(key, user.user_id), { installation_id: `revoke-race-${round}` });
+        expect(first.status).toBe(200);
+        const original: string = first.body.refresh_token;
+        const sessionId = (JSON.parse(Buffer.from(first.body.access_token.split(".")[1], "base64url").toString()) as { sid: string }).sid;
+
+        // The revocation goes out in the middle of the refreshes.
+        const refreshes = Array.from({ length: 30 }, (_, i) => (i === 15 ? form("/oauth/revoke", { token: original }) : refreshOver(original)));
+        const results = await Promise.all(refreshes);
+        expect(results[15]!.status).toBe(200);
+        const answers = results.filter((_, i) => i !== 15);
+        expect(answers.filter((r) => r.status >= 500)).toEqual([]);
+        for (const r of answers) if (r.status !== 200) expect(r.body.error).toBe("invalid_grant");
+
+        // Whatever each refresh got, none of it outlives the revocation.
+        const [session] = await handle.db.select().from(sdkSessions).where(eq(sdkSessions.id, sessionId));
+        expect(session!.revokedAt).toBeInstanceOf(Date);
+        const issued = answers.filter((r) => r.status === 200);
+        for (const r of issued) {
+          const again = await refreshOver(r.body.refresh_token);
+          expect(again.body.error, `round ${round}: a refresh token issued in the race still works`).toBe("invalid_grant");
+          const me = await fetch(`${baseUrl()}/v2/user/${user.user_id}`, { headers: { Authorization: `Bearer ${r.body.access_token}` } });
+          expect(me.status, `round ${round}: an access token issued in the race still works`).toBe(401);
+        }
+        // No refresh token of another session was minted for this user in the race.
+        const live = await handle.db
+          .select()
+          .from(sdkSessions)
+          .where(and(eq(sdkSessions.userId, user.user_id), isNull(sdkSessions.revokedAt)));
+        expect(live).toEqual([]);
+      }
+    } finally {
+      await updateSettings(handle.db, system, "sandbox", before, NO_REQUEST);
     }
   });
 });

@@ -1,0 +1,101 @@
+/**
+ * Races in the domain core, with many callers at once: on PostgreSQL they really run side by side
+ * (separate connections, `TEST_DB=postgres`); PGlite runs one transaction at a time, so there the
+ * same calls interleave only between transactions and the invariants must hold all the same.
+ *  - admins demoting and disabling each other all at once: the last-admin rule still leaves one;
+ *  - several instances migrating one empty database at once (the advisory lock of README "Database").
+ */
+import { sql } from "drizzle-orm";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { type DatabaseHandle, migrateDatabase, openDatabase, queryRows } from "@/db/client";
+import { type Actor, NO_REQUEST, systemActor } from "@/lib/context";
+import { DomainError } from "@/lib/errors";
+import { changeStaffRole, createStaff, type StaffView, setStaffDisabled } from "@/lib/staff/staff";
+import { createPostgresDatabase, createTestDatabase, type TestDatabase, testBackend } from "../helpers/db";
+
+// A fresh embedded database is opened and migrated here (seconds each, far more on a loaded machine).
+vi.setConfig({ testTimeout: 300_000 });
+
+const system = systemActor("race test");
+const open: Array<{ close: () => Promise<void> }> = [];
+afterEach(async () => {
+  for (const h of open.splice(0).reverse()) await h.close();
+});
+
+const asStaff = (s: StaffView): Actor => ({ type: "staff", id: s.id, name: s.email, role: s.role });
+
+async function activeAdmins(t: TestDatabase): Promise<string[]> {
+  const rows = await queryRows<{ email: string }>(t.db, sql`select email from staff where role = 'admin' and disabled_at is null order by email`);
+  return rows.map((r) => r.email);
+}
+
+describe("the last-admin rule under concurrency", () => {
+  it("five admins demoting and disabling each other all at once leave exactly one active admin", async () => {
+    const t = await createTestDatabase({ maxConnections: 30 });
+    open.push(t);
+    for (let round = 0; round < 3; round++) {
+      const admins: StaffView[] = [];
+      for (let i = 0; i < 5; i++) {
+        admins.push(await createStaff(t.db, system, { email: `admin-${round}-${i}@race.test`, role: "admin" }, NO_REQUEST));
+      }
+      // Demote or disable the previous rounds' admins first, one by one, so each round starts with five.
+      const others = (await activeAdmins(t)).filter((e) => !e.startsWith(`admin-${round}-`));
+      for (const email of others) {
+        const [row] = await queryRows<{ id: string }>(t.db, sql`select id::text as id from staff where email = ${email}`);
+        await changeStaffRole(t.db, system, row!.id, "support", NO_REQUEST);
+      }
+      expect(await activeAdmins(t)).toHaveLength(5);
+
+      // Every admin acts on every other one at once: half demote, half disable.
+      const calls = admins.flatMap((actor, i) =>
+        admins
+          .filter((target) => target.id !== actor.id)
+          .map((target, j) =>
+            (i + j) % 2 === 0
+              ? changeStaffRole(t.db, asStaff(actor), target.id, "auditor", NO_REQUEST)
+              : setStaffDisabled(t.db, asStaff(actor), target.id, true, NO_REQUEST),
+          ),
+      );
+      const results = await Promise.allSettled(calls);
+      const refusals = results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason);
+      // Refused calls are refused by the rule (409 last_admin), or because the actor was itself
+      // demoted or disabled a moment earlier; never by a deadlock or another database error.
+      for (const err of refusals) {
+        expect(err, String(err)).toBeInstanceOf(DomainError);
+        expect(["last_admin", "forbidden"]).toContain((err as DomainError).code);
+      }
+      expect(await activeAdmins(t), `round ${round}`).toHaveLength(1);
+    }
+  });
+});
+
+describe("several instances migrating one empty database at once", () => {
+  if (testBackend() === "postgres") {
+    it("four PostgreSQL connections run migrateDatabase together: each migration is applied once, all of them succeed", async () => {
+      const created = await createPostgresDatabase("td_race_migrate");
+      open.push({ close: created.drop });
+      const handles: DatabaseHandle[] = [];
+      for (let i = 0; i < 4; i++) handles.push(await openDatabase({ databaseUrl: created.url, maxConnections: 2 }));
+      open.push(...handles);
+      await Promise.all(handles.map((h) => migrateDatabase(h)));
+      await expectMigratedOnce(handles[0]!);
+    });
+  } else {
+    it("four callers of migrateDatabase on one embedded database: each migration is applied once, all of them succeed", async () => {
+      const handle = await openDatabase({ databaseUrl: null, dataDir: null });
+      open.push(handle);
+      await Promise.all([1, 2, 3, 4].map(() => migrateDatabase(handle)));
+      await expectMigratedOnce(handle);
+    });
+  }
+});
+
+async function expectMigratedOnce(handle: DatabaseHandle): Promise<void> {
+  const { expectedSchemaVersion } = await import("@/db/client");
+  const applied = await queryRows<{ hash: string; n: number }>(handle.db, sql`select hash, count(*)::int as n from drizzle.__drizzle_migrations group by hash`);
+  expect(applied).toHaveLength(expectedSchemaVersion());
+  expect(applied.every((r) => Number(r.n) === 1)).toBe(true);
+  // The schema is whole: a table from the first migration and one from the last are there.
+  const tables = await queryRows<{ name: string }>(handle.db, sql`select tablename as name from pg_tables where schemaname = 'public'`);
+  expect(tables.map((r) => r.name)).toEqual(expect.arrayContaining(["staff", "audit_events", "devices", "device_refresh_tokens"]));
+}
