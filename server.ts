@@ -5,7 +5,8 @@
  * front of server/front.ts, which serves the machine API itself.
  *
  * Environment: PORT (3000), HOST (0.0.0.0), NODE_ENV (production unless `npm run dev`), and
- * TOKENDESK_FRONT=next to hand every path to Next (the benchmark's baseline for the old routes).
+ * TOKENDESK_FRONT=next to hand every path to Next (the benchmark's baseline for the old routes);
+ * TOKENDESK_CPU_PROFILE_DIR for CPU profiles taken on SIGUSR2 (server/profiler.ts, the benchmark's --profile).
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +20,7 @@ const dev = process.env.NODE_ENV !== "production";
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? "0.0.0.0";
 
+if (process.env.TOKENDESK_CPU_PROFILE_DIR) await (await import("@/server/profiler")).enableSignalProfiler(process.env.TOKENDESK_CPU_PROFILE_DIR);
 await startServer();
 const app = next({ dev, dir: root, hostname: host === "0.0.0.0" ? "localhost" : host, port });
 await app.prepare();
@@ -30,9 +32,11 @@ const metricsServer = startMetricsServer(host);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
-    server.close();
+    // Stop accepting, let in-flight requests finish, then exit (a CPU profile is written on exit);
+    // a second signal, or this timer, ends the process sooner.
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
     metricsServer?.close();
-    // In-flight requests get a moment; a second signal (or this timer) ends the process.
     setTimeout(() => process.exit(0), 5_000).unref();
     process.once(signal, () => process.exit(0));
   });

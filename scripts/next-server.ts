@@ -48,6 +48,8 @@ export interface NextServerOptions {
    * TOKENDESK_STANDALONE_DIR (npm test sets it for the HTTP suite).
    */
   standaloneDir?: string | null;
+  /** Another checkout's server.ts (the benchmark's before/after comparison); this one by default. */
+  root?: string;
 }
 
 export async function startNextServer(opts: NextServerOptions): Promise<NextServer> {
@@ -55,13 +57,14 @@ export async function startNextServer(opts: NextServerOptions): Promise<NextServ
   const url = `http://127.0.0.1:${port}`;
   const timeoutMs = opts.timeoutMs ?? 120_000;
   let log = "";
+  const root = opts.root ?? ROOT;
   const standalone = opts.standaloneDir === undefined ? process.env.TOKENDESK_STANDALONE_DIR || null : opts.standaloneDir;
   if (standalone && !fs.existsSync(path.join(standalone, "server.mjs"))) {
     throw new Error(`No standalone server in ${standalone}: run \`next build && node scripts/build-standalone.mjs\`.`);
   }
-  const args = standalone ? [path.join(standalone, "server.mjs")] : ["--import", "tsx", path.join(ROOT, "server.ts")];
+  const args = standalone ? [path.join(standalone, "server.mjs")] : ["--import", "tsx", path.join(root, "server.ts")];
   const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...args], {
-    cwd: standalone ?? ROOT,
+    cwd: standalone ?? root,
     env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PUBLIC_URL: url, PORT: String(port), HOST: "127.0.0.1", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -97,7 +100,8 @@ export async function startNextServer(opts: NextServerOptions): Promise<NextServ
         if (child.exitCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
+        // server.ts exits by itself within 5 s of SIGTERM (writing a CPU profile if asked to).
+        setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
       }),
   };
 }

@@ -4,6 +4,7 @@
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -11,8 +12,16 @@ import autocannon from "autocannon";
 import { type NextServer, startNextServer } from "../next-server";
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..");
-/** `--profile` runs an unminified build of its own, so CPU profiles name our functions. */
-export const DIST_DIR = process.argv.includes("--profile") ? ".next-bench-profile" : ".next-bench";
+/**
+ * `--profile` runs an unminified build of its own, so CPU profiles name our functions (the machine
+ * API runs from source through tsx either way); `--dist-dir` names another build directory.
+ */
+export const DIST_DIR =
+  process.argv.indexOf("--dist-dir") > 0
+    ? process.argv[process.argv.indexOf("--dist-dir") + 1]!
+    : process.argv.includes("--profile")
+      ? ".next-bench-profile"
+      : ".next-bench";
 export const BENCH_SECRET = "tokendesk-bench-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 
 export function flag(name: string): boolean {
@@ -85,6 +94,8 @@ export interface HttpRun {
   errors: number;
   connections: number;
   durationS: number;
+  /** Open-loop runs: the offered rate (requests per second, spread evenly over the connections). */
+  offeredRate?: number;
   firstFailure?: string;
   /** CPU ms per request spent by the server process tree and by PostgreSQL (all backends). */
   serverCpuMsPerReq?: number;
@@ -103,6 +114,8 @@ export interface HttpSpec {
   connections: number;
   duration?: number;
   amount?: number;
+  /** Whose CPU the run reports per request (process trees, from /proc); `cpuWatch` when absent. */
+  cpu?: { server: number | null; postgres: number | null };
 }
 
 /**
@@ -129,7 +142,8 @@ export async function httpRun(spec: HttpSpec): Promise<HttpRun> {
       return { ...req, path: n.path ?? req.path, body: n.body ?? req.body, headers: { ...baseHeaders, ...(n.headers ?? {}) } };
     };
   }
-  const cpu0 = [treeCpuMs(cpuWatch.server), treeCpuMs(cpuWatch.postgres)];
+  const watch = spec.cpu ?? cpuWatch;
+  const cpu0 = [treeCpuMs(watch.server), treeCpuMs(watch.postgres)];
   const t0 = performance.now();
   let tLast = t0;
   const instance = autocannon({
@@ -148,8 +162,8 @@ export async function httpRun(spec: HttpSpec): Promise<HttpRun> {
   // Until the last response: autocannon itself only stops on its 1-second tick, which would
   // understate the rate of short fixed-amount runs.
   const elapsed = (tLast - t0) / 1000;
-  const cpu1 = [treeCpuMs(cpuWatch.server), treeCpuMs(cpuWatch.postgres)];
-  const perReq = (i: number) => (lat.length ? Math.round(((cpu1[i]! - cpu0[i]!) / lat.length) * 100) / 100 : 0);
+  const cpu1 = [treeCpuMs(watch.server), treeCpuMs(watch.postgres)];
+  const perReq = (i: number) => (lat.length ? Math.round(((cpu1[i]! - cpu0[i]!) / lat.length) * 1000) / 1000 : 0);
   const run: HttpRun = {
     name: spec.name,
     requests: lat.length,
@@ -160,14 +174,110 @@ export async function httpRun(spec: HttpSpec): Promise<HttpRun> {
     connections: spec.connections,
     durationS: Math.round(elapsed * 100) / 100,
     ...(firstFailure ? { firstFailure } : {}),
-    ...(cpuWatch.server ? { serverCpuMsPerReq: perReq(0) } : {}),
-    ...(cpuWatch.postgres ? { postgresCpuMsPerReq: perReq(1) } : {}),
+    ...(watch.server ? { serverCpuMsPerReq: perReq(0) } : {}),
+    ...(watch.postgres ? { postgresCpuMsPerReq: perReq(1) } : {}),
   };
+  logRun(run);
+  return run;
+}
+
+function logRun(run: HttpRun): void {
   log(
-    `${spec.name.padEnd(28)} ${String(run.reqPerSec).padStart(8)} req/s  p50 ${run.latencyMs.p50} p95 ${run.latencyMs.p95} p99 ${run.latencyMs.p99} ms` +
+    `${run.name.padEnd(44)} c${String(run.connections).padEnd(3)} ${String(run.reqPerSec).padStart(8)} req/s  p50 ${run.latencyMs.p50} p95 ${run.latencyMs.p95} p99 ${run.latencyMs.p99} ms` +
       (run.serverCpuMsPerReq !== undefined ? `  cpu/req server ${run.serverCpuMsPerReq} pg ${run.postgresCpuMsPerReq ?? "-"} ms` : "") +
-      (run.non2xx || run.errors ? `  non2xx=${run.non2xx} errors=${run.errors} ${firstFailure ?? ""}` : ""),
+      (run.offeredRate ? `  (offered ${run.offeredRate}/s)` : "") +
+      (run.non2xx || run.errors ? `  non2xx=${run.non2xx} errors=${run.errors} ${run.firstFailure ?? ""}` : ""),
   );
+}
+
+/**
+ * An open-loop run: `amount` requests offered at `rate` per second, evenly spaced, request i on
+ * connection i mod `connections` (each a keep-alive socket of its own, like one client each: a
+ * request whose connection is still busy waits for it). Latency counts from the moment the request
+ * was due, so time spent waiting behind a slow answer is counted (no coordinated omission).
+ * autocannon cannot do this: its rate limit releases each connection's quota at the start of every
+ * second, i.e. in bursts.
+ */
+export async function pacedRun(spec: HttpSpec & { rate: number; amount: number }): Promise<HttpRun> {
+  const target = new URL(spec.url);
+  const agents = Array.from({ length: spec.connections }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+  const send = (agent: http.Agent, method: string, path: string, headers: Record<string, string>, body?: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          method,
+          path,
+          agent,
+          headers: body === undefined ? headers : { ...headers, "content-length": Buffer.byteLength(body) },
+        },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (d) => (text += d));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+          res.on("error", reject);
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  // Open every connection first (on the empty route), so that connecting is not measured.
+  await Promise.all(agents.map((a) => send(a, "GET", "/api/live", {})));
+  const lat: number[] = [];
+  let non2xx = 0;
+  let errors = 0;
+  let firstFailure: string | undefined;
+  const watch = spec.cpu ?? cpuWatch;
+  const cpu0 = [treeCpuMs(watch.server), treeCpuMs(watch.postgres)];
+  const interval = 1000 / spec.rate;
+  const t0 = performance.now();
+  let tLast = t0;
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < spec.amount; i++) {
+    const due = t0 + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const n = spec.next?.() ?? {};
+    const headers = { ...(spec.headers ?? {}), ...(n.headers ?? {}) };
+    inFlight.push(
+      send(agents[i % agents.length]!, spec.method ?? "GET", n.path ?? spec.path, headers, n.body ?? spec.body).then(
+        (r) => {
+          tLast = performance.now();
+          lat.push(tLast - due);
+          if (r.status < 200 || r.status > 299) {
+            non2xx++;
+            firstFailure ??= `HTTP ${r.status} ${r.body.slice(0, 300)}`;
+          }
+        },
+        (err: Error) => {
+          errors++;
+          firstFailure ??= String(err);
+        },
+      ),
+    );
+  }
+  await Promise.all(inFlight);
+  const cpu1 = [treeCpuMs(watch.server), treeCpuMs(watch.postgres)];
+  for (const a of agents) a.destroy();
+  const elapsed = (tLast - t0) / 1000;
+  const perReq = (k: number) => (lat.length ? Math.round(((cpu1[k]! - cpu0[k]!) / lat.length) * 1000) / 1000 : 0);
+  const run: HttpRun = {
+    name: spec.name,
+    requests: lat.length,
+    reqPerSec: Math.round((lat.length / elapsed) * 10) / 10,
+    latencyMs: stats(lat),
+    non2xx,
+    errors,
+    connections: spec.connections,
+    durationS: Math.round(elapsed * 100) / 100,
+    offeredRate: Math.round(spec.rate),
+    ...(firstFailure ? { firstFailure } : {}),
+    ...(watch.server ? { serverCpuMsPerReq: perReq(0) } : {}),
+    ...(watch.postgres ? { postgresCpuMsPerReq: perReq(1) } : {}),
+  };
+  logRun(run);
   return run;
 }
 
@@ -205,8 +315,10 @@ export const cpuWatch: { server: number | null; postgres: number | null } = { se
 export type Server = NextServer;
 
 /** The build in DIST_DIR on `port` (scripts/next-server.ts, shared with the HTTP tests). */
-export function startNext(port: number, env: Record<string, string>, nodeArgs: string[] = []): Promise<Server> {
-  return startNextServer({ port, env: { NEXT_DIST_DIR: DIST_DIR, ...env }, nodeArgs, timeoutMs: 90_000 });
+export function startNext(port: number, env: Record<string, string>, nodeArgs: string[] = [], root?: string): Promise<Server> {
+  if (root && !fs.existsSync(path.join(root, DIST_DIR))) fs.symlinkSync(path.join(ROOT, DIST_DIR), path.join(root, DIST_DIR));
+  if (root && !fs.existsSync(path.join(root, "node_modules"))) fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(root, "node_modules"));
+  return startNextServer({ port, env: { NEXT_DIST_DIR: DIST_DIR, ...env }, nodeArgs, timeoutMs: 180_000, root, standaloneDir: null });
 }
 
 export function buildIfNeeded(): void {
