@@ -13,12 +13,12 @@ import type { Actor, RequestMeta } from "@/lib/context";
 import { DomainError, type ErrorCode, isDomainError, parseInput, statusOf } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { authenticateBearer } from "@/lib/oauth/bearer";
-import { type RouteHandler, readBodyText, requestMetaFrom } from "./http";
+import { jsonResponse, type RouteHandler, readBodyText, requestMetaFrom } from "./http";
 import { noteActor } from "./observe";
 
 /** The JSON family's error answer; its status is the code's (lib/errors.ts), never the caller's choice. */
 export function jsonError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}, headers?: HeadersInit): Response {
-  return Response.json({ error: { code, message, ...extra } }, { status: statusOf(code), headers });
+  return jsonResponse({ error: { code, message, ...extra } }, { status: statusOf(code), headers });
 }
 
 /** Maps anything thrown in a handler to the contract's JSON error; never leaks internals. */

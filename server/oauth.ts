@@ -8,12 +8,12 @@ import type { RequestMeta } from "@/lib/context";
 import { isDomainError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { isOAuthError, OAuthError } from "@/lib/oauth/errors";
-import { type RouteHandler, readBodyText, requestMetaFrom } from "./http";
+import { jsonResponse, type RouteHandler, readBodyText, requestMetaFrom } from "./http";
 
 const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
 
 export function oauthJson(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return Response.json(body, { status, headers: { ...NO_STORE, ...headers } });
+  return jsonResponse(body, { status, headers: { ...NO_STORE, ...headers } });
 }
 
 export function oauthErrorResponse(err: unknown, meta: RequestMeta): Response {

@@ -9,7 +9,7 @@ import type { Database } from "@/db/client";
 import type { RequestMeta } from "@/lib/context";
 import { isDomainError, zodProblems } from "@/lib/errors";
 import { log } from "@/lib/log";
-import { type RouteHandler, readBodyText, requestMetaFrom } from "./http";
+import { jsonResponse, type RouteHandler, readBodyText, requestMetaFrom } from "./http";
 
 export interface EnvelopeError {
   Key: string;
@@ -27,12 +27,12 @@ const NO_STORE = { "Cache-Control": "no-store" };
 
 export function envelope<T>(result: T, status = 200): Response {
   const body: Envelope<T> = { Result: result, Status: status, Title: "", Errors: [] };
-  return Response.json(body, { status, headers: NO_STORE });
+  return jsonResponse(body, { status, headers: NO_STORE });
 }
 
 export function envelopeError(status: number, key: string, message: string, headers: Record<string, string> = {}): Response {
   const body: Envelope<null> = { Result: null, Status: status, Title: "", Errors: [{ Key: key, Message: message }] };
-  return Response.json(body, { status, headers: { ...NO_STORE, ...headers } });
+  return jsonResponse(body, { status, headers: { ...NO_STORE, ...headers } });
 }
 
 /** Maps anything thrown to an envelope; an unexpected error is logged (never with the request body). */

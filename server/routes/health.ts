@@ -1,6 +1,7 @@
 /** Probes for load balancers and orchestrators. */
 import { databaseHandle } from "@/db";
 import { appliedSchemaVersion, expectedSchemaVersion } from "@/db/client";
+import { jsonResponse } from "../http";
 
 const NO_STORE = { "Cache-Control": "no-store" };
 
@@ -10,7 +11,7 @@ const NO_STORE = { "Cache-Control": "no-store" };
  * route" baseline.
  */
 export async function liveRoute(): Promise<Response> {
-  return Response.json({ status: "ok" }, { headers: NO_STORE });
+  return jsonResponse({ status: "ok" }, { headers: NO_STORE });
 }
 
 /**
@@ -24,7 +25,7 @@ export async function healthRoute(): Promise<Response> {
     const handle = await databaseHandle();
     const applied = await appliedSchemaVersion(handle.db);
     const ok = applied >= expected;
-    return Response.json(
+    return jsonResponse(
       {
         status: ok ? "ok" : "degraded",
         database: { kind: handle.kind, reachable: true },
@@ -35,7 +36,7 @@ export async function healthRoute(): Promise<Response> {
       { status: ok ? 200 : 503, headers: NO_STORE },
     );
   } catch {
-    return Response.json(
+    return jsonResponse(
       { status: "unavailable", database: { reachable: false }, schemaVersion: null, expectedSchemaVersion: expected },
       { status: 503, headers: NO_STORE },
     );

@@ -21,7 +21,7 @@ import {
   submitStep,
   ttlSchema,
 } from "@/lib/idv/sessions";
-import { readBodyBytes } from "../http";
+import { jsonResponse, readBodyBytes } from "../http";
 import { jsonError, presentedApiKey, readJson, withApiKey, withErrors } from "../machine-api";
 
 /** `Authorization: <token>` or `Authorization: Token <token>`. */
@@ -83,7 +83,7 @@ export const mintEphemeralTokenRoute = withApiKey(
   async (req, { db, actor, meta }) => {
     const input = await readJson(req, ephemeralBody, { optional: true });
     const minted = await mintEphemeralToken(db, actor, { ttl: input.ttl }, meta);
-    return Response.json({ authorization: minted.authorization, expiresAt: minted.expiresAt }, { headers: { "Cache-Control": "no-store" } });
+    return jsonResponse({ authorization: minted.authorization, expiresAt: minted.expiresAt }, { headers: { "Cache-Control": "no-store" } });
   },
   { headerForms: "idv" },
 );
@@ -101,7 +101,7 @@ export const startSessionRoute = withErrors(async (req, { db, meta }) => {
     { workflowId, metadata: input.metadata, locale: input.locale },
     meta,
   );
-  return Response.json(session, { headers: { "Cache-Control": "no-store" } });
+  return jsonResponse(session, { headers: { "Cache-Control": "no-store" } });
 });
 
 /** GET /api/sessions/{id}: with the session's own token, or an API key with sessions:read. */
@@ -111,20 +111,20 @@ export const readSessionRoute = withErrors<{ id: string }>(async (req, { db, par
     cred.kind === "token"
       ? await readSessionWithToken(db, cred.token, params.id)
       : await readSessionWithKey(db, apiKeyActor(await authenticateApiKey(db, cred.key, "sessions:read")), params.id);
-  return Response.json(session, { headers: { "Cache-Control": "no-store" } });
+  return jsonResponse(session, { headers: { "Cache-Control": "no-store" } });
 });
 
 /** POST /api/sessions/{id}/steps/{step}: JSON `{fields}` for a form step, multipart `image` for a photo. */
 export const submitStepRoute = withErrors<{ id: string; step: string }>(async (req, { db, meta, params }) => {
   const input = await readStepInput(req);
   const session = await submitStep(db, presentedToken(req.headers.get("authorization")), params.id, params.step, input, meta);
-  return Response.json(session, { headers: { "Cache-Control": "no-store" } });
+  return jsonResponse(session, { headers: { "Cache-Control": "no-store" } });
 });
 
 /** POST /api/sessions/{id}/submit: every step captured → submitted (once). */
 export const submitSessionRoute = withErrors<{ id: string }>(async (req, { db, meta, params }) => {
   const session = await submitSession(db, presentedToken(req.headers.get("authorization")), params.id, meta);
-  return Response.json(session, { headers: { "Cache-Control": "no-store" } });
+  return jsonResponse(session, { headers: { "Cache-Control": "no-store" } });
 });
 
 /** POST /api/v1/deeplink?workflowId= {metadata?, locale?, ttl?} → {url, createdAt, expiresAt, workflowIds}. */
@@ -135,7 +135,7 @@ export const createDeeplinkRoute = withApiKey(
     if (!workflowId) return jsonError("validation_failed", "workflowId: the workflowId query parameter is required.", { field: "workflowId" });
     const input = await readJson(req, deeplinkInput, { optional: true });
     const link = await createDeeplink(db, actor, config().publicUrl, workflowId, input, meta);
-    return Response.json(link, { headers: { "Cache-Control": "no-store" } });
+    return jsonResponse(link, { headers: { "Cache-Control": "no-store" } });
   },
   { headerForms: "idv" },
 );

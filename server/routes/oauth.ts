@@ -15,6 +15,7 @@ import { revokeToken } from "@/lib/oauth/revoke";
 import { publicJwks } from "@/lib/oauth/signing-keys";
 import { ACCESS_TOKEN_TYPE, REFRESH_GRANT, SIGN_IN_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from "@/lib/oauth/tokens";
 import { corsPreflight, withCors } from "../cors";
+import { jsonResponse } from "../http";
 import { presentedApiKey } from "../machine-api";
 import { oauthJson, readOAuthParams, requireParam, withOAuth } from "../oauth";
 
@@ -76,16 +77,16 @@ export const introspectRoute = withOAuth(async (req, { db }) => {
 
 /** GET /.well-known/oauth-authorization-server — RFC 8414 metadata; the issuer is PUBLIC_URL. */
 export const metadataRoute = withCors("public", async () =>
-  Response.json(authorizationServerMetadata(config().publicUrl), { headers: { "Cache-Control": "public, max-age=300" } }),
+  jsonResponse(authorizationServerMetadata(config().publicUrl), { headers: { "Cache-Control": "public, max-age=300" } }),
 );
 
 /** GET /.well-known/jwks.json — current and previous public keys (until every token they signed has expired). */
 export const jwksRoute = withCors("public", async () => {
   try {
-    return Response.json(await publicJwks(await getDb()), { headers: { "Cache-Control": "public, max-age=60" } });
+    return jsonResponse(await publicJwks(await getDb()), { headers: { "Cache-Control": "public, max-age=60" } });
   } catch (err) {
     log().error({ err }, "jwks: the keys cannot be read");
-    return Response.json({ error: { code: "unavailable", message: "The keys cannot be read right now." } }, { status: 503 });
+    return jsonResponse({ error: { code: "unavailable", message: "The keys cannot be read right now." } }, { status: 503 });
   }
 });
 /** One preflight answer for both discovery documents (GET only). */

@@ -3,7 +3,7 @@
  * with a Team API key, and `GET /v2/user/{id}` for the user's own SDK with its access token.
  */
 import { z } from "zod";
-import { DomainError, parseInput } from "@/lib/errors";
+import { parseInput } from "@/lib/errors";
 import { recordApiKeyInstallation } from "@/lib/oauth/migration";
 import { deploymentTeamId } from "@/lib/settings/deployment";
 import { issueSignInToken, MAX_SIGN_IN_TTL_SECONDS, MIN_SIGN_IN_TTL_SECONDS } from "@/lib/sign-in-tokens";
@@ -22,6 +22,7 @@ import {
   type UserView,
 } from "@/lib/users";
 import { corsPreflight, withCors } from "../cors";
+import { jsonResponse } from "../http";
 import { readJson, withApiKey, withApiKeyOrBearer } from "../machine-api";
 
 type UserParams = { user_id: string };
@@ -72,7 +73,7 @@ export function toApiUser(u: UserView, teamId: string): ApiUser {
 export const createUserRoute = withApiKey("users:write", async (req, { db, actor, meta }) => {
   const body = await readJson(req, createUserInput);
   const user = await createUser(db, actor, body, meta);
-  return Response.json(toApiUser(user, await deploymentTeamId(db)));
+  return jsonResponse(toApiUser(user, await deploymentTeamId(db)));
 });
 
 /** GET /v2/user/{user_id} — with a key (users:read) or the user's own access token (which browsers may send cross-origin). */
@@ -80,12 +81,12 @@ export const getUserRoute = withCors<UserParams>(
   "bearer",
   withApiKeyOrBearer<UserParams>("users:read", async (req, { db, actor, key, bearerUser, params }) => {
     const user = await getUser(db, actor, params.user_id, bearerUser);
-    if (user.status === "deleted") return Response.json({ error: { code: "user_not_found", message: "No such user." } }, { status: 404 });
+    if (user.status === "deleted") return jsonResponse({ error: { code: "user_not_found", message: "No such user." } }, { status: 404 });
     if (key) {
       // An SDK in API-key mode: remember the installation so the migration report can follow it.
       await recordApiKeyInstallation(db, { apiKeyId: key.id, userId: user.id, installationId: req.headers.get("x-installation-id") });
     }
-    return Response.json(toApiUser(user, await deploymentTeamId(db)));
+    return jsonResponse(toApiUser(user, await deploymentTeamId(db)));
   }),
 );
 /** The browser's preflight for GET /v2/user/{user_id} with a bearer token (DELETE, an API-key call, is refused). */
@@ -96,7 +97,7 @@ export const deleteUserAnswer = z.object({ success: z.literal(true) }).meta({ id
 /** DELETE /v2/user/{user_id} — Junction's `200 {"success": true}`; the user's SDK sessions end. */
 export const deleteUserRoute = withApiKey<UserParams>("users:write", async (_req, { db, actor, meta, params }) => {
   await deleteUser(db, actor, params.user_id, {}, meta);
-  return Response.json({ success: true } satisfies z.infer<typeof deleteUserAnswer>);
+  return jsonResponse({ success: true } satisfies z.infer<typeof deleteUserAnswer>);
 });
 
 export const statusBody = z.object({ disabled: z.boolean("must be true or false") });
@@ -111,7 +112,7 @@ export const setUserStatusRoute = withApiKey<UserParams>("users:write", async (r
 /** GET /v2/user/resolve/{client_user_id} — the key's user with that client user id, or 404. */
 export const resolveUserRoute = withApiKey<{ client_user_id: string }>("users:read", async (_req, { db, actor, params }) => {
   const user = await resolveByClientUserId(db, actor, params.client_user_id);
-  return Response.json(toApiUser(user, await deploymentTeamId(db)));
+  return jsonResponse(toApiUser(user, await deploymentTeamId(db)));
 });
 
 export const searchQuery = z.object({
@@ -131,7 +132,7 @@ export const searchUsersRoute = withApiKey("users:read", async (req, { db, actor
   const params = Object.fromEntries(new URL(req.url).searchParams);
   const page = await searchUsers(db, actor, parseInput(searchQuery, params));
   const teamId = await deploymentTeamId(db);
-  return Response.json({ users: page.users.map((u) => toApiUser(u, teamId)), next_cursor: page.nextCursor });
+  return jsonResponse({ users: page.users.map((u) => toApiUser(u, teamId)), next_cursor: page.nextCursor });
 });
 
 export const listQuery = z.object({
@@ -157,7 +158,7 @@ export const userListAnswer = z
 export const listUsersRoute = withApiKey("users:read", async (req, { db, actor }) => {
   const list = await listUsers(db, actor, parseInput(listQuery, Object.fromEntries(new URL(req.url).searchParams)));
   const teamId = await deploymentTeamId(db);
-  return Response.json({
+  return jsonResponse({
     users: list.users.map((u) => toApiUser(u, teamId)),
     total: list.total,
     offset: list.offset,
@@ -178,7 +179,7 @@ export const signInTokenBody = z.object({
 export const issueSignInTokenRoute = withApiKey<UserParams>("sign_in_tokens:write", async (req, { db, actor, meta, params }) => {
   const { expires_in_seconds } = await readJson(req, signInTokenBody, { optional: true });
   const issued = await issueSignInToken(db, actor, params.user_id, { expiresInSeconds: expires_in_seconds }, meta);
-  return Response.json(
+  return jsonResponse(
     { user_id: issued.userId, sign_in_token: issued.signInToken, expires_at: issued.expiresAt.toISOString() },
     { headers: { "Cache-Control": "no-store" } },
   );
