@@ -34,8 +34,36 @@ export class EmbeddedDatabaseBusyError extends Error {
 
 export const MIGRATIONS_FOLDER = path.resolve(/*turbopackIgnore: true*/ process.env.TOKENDESK_MIGRATIONS_DIR ?? path.join(process.cwd(), "db", "migrations"));
 
-/** Rows of a raw `db.execute(sql...)`, whichever driver answered. */
-export async function queryRows<T>(db: Executor, query: SQL): Promise<T[]> {
+/** What drizzle keeps on every database and transaction object: its SQL dialect and the driver's client. */
+interface DrizzleInternals {
+  dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } };
+  session: { client: unknown };
+}
+
+/**
+ * Rows of a raw `sql` statement, whichever driver answers.
+ *
+ * `prepare: true` — for statements whose text never varies (values are bound parameters, nothing
+ * inlined) and whose best plan does not depend on the values (lookups by a unique key, inserts,
+ * updates by id): the hot path's statements. On PostgreSQL they become named prepared statements of
+ * each pooled connection: parsed and planned once, then every execution is one Bind/Execute. Without
+ * it (drizzle's `execute` sends an unnamed statement) postgres.js first sends Parse/Describe and waits
+ * for the parameter types before Bind/Execute — two round trips for every statement with parameters —
+ * and PostgreSQL parses and plans it each time. Never for text that varies (inlined literals, as in
+ * user search: each variant would stay prepared on every connection) or for queries that need a plan
+ * made for their values. PGlite runs everything as it always does.
+ */
+export async function queryRows<T>(db: Executor, query: SQL, opts: { prepare?: boolean } = {}): Promise<T[]> {
+  if (opts.prepare) {
+    const { dialect, session } = db as unknown as DrizzleInternals;
+    const client = session.client as Partial<Pick<postgres.Sql, "unsafe">>;
+    // postgres.js (pool or transaction): the statement goes to it directly, prepared. Its type
+    // parsers are the ones drizzle configured on the client, so rows come back as from `execute`.
+    if (typeof client.unsafe === "function") {
+      const built = dialect.sqlToQuery(query);
+      return (await client.unsafe(built.sql, built.params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[];
+    }
+  }
   const result = (await db.execute(query)) as unknown;
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }

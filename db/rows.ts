@@ -11,16 +11,16 @@
  * Values are decoded with each column's own drizzle decoder, so a row read here is exactly the
  * `$inferSelect` row the builder would have returned (dates as Date, arrays, jsonb...).
  */
-import { getTableColumns, type InferSelectModel } from "drizzle-orm";
+import { getTableColumns, type InferSelectModel, type SQL, sql } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 
-const columnsOf = new WeakMap<PgTable, Array<[string, PgColumn]>>();
+const columnsByTable = new WeakMap<PgTable, Array<[string, PgColumn]>>();
 
 function columns(table: PgTable): Array<[string, PgColumn]> {
-  let list = columnsOf.get(table);
+  let list = columnsByTable.get(table);
   if (!list) {
     list = Object.entries(getTableColumns(table)) as Array<[string, PgColumn]>;
-    columnsOf.set(table, list);
+    columnsByTable.set(table, list);
   }
   return list;
 }
@@ -36,6 +36,33 @@ export function rowOf<T extends PgTable>(table: T, raw: Record<string, unknown>,
     out[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
   }
   return out as InferSelectModel<T>;
+}
+
+const selectLists = new WeakMap<PgTable, Map<string, SQL>>();
+
+/**
+ * The table's columns as a select list (`u.id, u.environment, …` for alias `u`) instead of `u.*`:
+ * a prepared statement (`queryRows(…, { prepare: true })`) that selects `*` fails once with "cached
+ * plan must not change result type" on every pooled connection after a migration adds a column
+ * while the server runs; a list of the columns this code knows keeps its result type.
+ */
+export function columnsOf(table: PgTable, alias?: string): SQL {
+  let byAlias = selectLists.get(table);
+  if (!byAlias) {
+    byAlias = new Map();
+    selectLists.set(table, byAlias);
+  }
+  const key = alias ?? "";
+  let list = byAlias.get(key);
+  if (!list) {
+    list = sql.raw(
+      columns(table)
+        .map(([, column]) => (alias ? `${alias}.${column.name}` : column.name))
+        .join(", "),
+    );
+    byAlias.set(key, list);
+  }
+  return list;
 }
 
 /** A timestamptz column read by a raw statement: drizzle's drivers hand them over as text. */

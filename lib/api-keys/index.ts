@@ -6,7 +6,7 @@ import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import { type Database, type Executor, queryRows } from "@/db/client";
-import { rowOf } from "@/db/rows";
+import { columnsOf, rowOf } from "@/db/rows";
 import { type ApiKey, apiKeys } from "@/db/schema";
 import { installationsStillUsingKey, RECENT_USE_DAYS } from "@/lib/api-key-migration/report";
 import { recordAudit } from "@/lib/audit/record";
@@ -184,7 +184,9 @@ const lastStamped = new Map<string, number>();
 export async function authenticateApiKey(db: Executor, presented: string | null, scope: ApiKeyScope | null): Promise<ApiKey> {
   if (!presented || !parseApiKey(presented)) throw invalidApiKey();
   // Every API call runs this: an `sql` template, not the query builder (db/rows.ts says why).
-  const [raw] = await queryRows<Record<string, unknown>>(db, sql`select * from api_keys where key_hash = ${hashSecret(presented)}`);
+  const [raw] = await queryRows<Record<string, unknown>>(db, sql`select ${columnsOf(apiKeys)} from api_keys where key_hash = ${hashSecret(presented)}`, {
+    prepare: true,
+  });
   const row = raw ? rowOf(apiKeys, raw) : null;
   if (!row || row.revokedAt) throw invalidApiKey();
   if (scope && !row.scopes.includes(scope)) throw insufficientScope(scope);

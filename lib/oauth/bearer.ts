@@ -6,7 +6,7 @@
  */
 import { sql } from "drizzle-orm";
 import { type Executor, queryRows } from "@/db/client";
-import { rowOf } from "@/db/rows";
+import { columnsOf, rowOf } from "@/db/rows";
 import { type User, users } from "@/db/schema";
 import type { Actor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
@@ -55,10 +55,11 @@ export async function authenticateBearer(db: Executor, token: string | null, opt
     sql`select exists(select 1 from revoked_access_tokens where jti = ${claims.jti}) as jti_revoked, s.*
         from (select 1) as one
         left join (
-          select true as session_found, ss.revoked_at as session_revoked_at, u.*
+          select true as session_found, ss.revoked_at as session_revoked_at, ${columnsOf(users, "u")}
           from sdk_sessions ss join users u on u.id = ss.user_id
           where ss.id = ${claims.sid}::uuid and ss.user_id = ${claims.sub}::uuid
         ) as s on true`,
+    { prepare: true },
   );
   if (state?.jti_revoked) throw invalidToken("The access token has been revoked.");
   const user = state?.session_found ? rowOf(users, state) : null;

@@ -9,7 +9,7 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { type Database, queryRows } from "@/db/client";
-import { rowOf } from "@/db/rows";
+import { columnsOf, rowOf } from "@/db/rows";
 import { type ApiKey, apiKeyInstallations, apiKeys, type SignInToken, type User, users } from "@/db/schema";
 import { apiKeyActor } from "@/lib/api-keys";
 import { apiKeyPrefix, parseApiKey } from "@/lib/api-keys/format";
@@ -185,8 +185,9 @@ async function startSdkSession(
     // environment's settings come in the same statement (`sql` template: db/rows.ts says why).
     const [raw] = await queryRows<Record<string, unknown>>(
       tx,
-      sql`select u.*, ${SETTINGS_COLUMNS} from users u left join environment_settings s on s.environment = u.environment
+      sql`select ${columnsOf(users, "u")}, ${SETTINGS_COLUMNS} from users u left join environment_settings s on s.environment = u.environment
           where u.id = ${token.userId}::uuid for share of u`,
+      { prepare: true },
     );
     const user = raw ? rowOf(users, raw) : null;
     if (!user || user.deletedAt) throw invalidGrant("user_deleted: The user has been deleted.");
@@ -235,6 +236,7 @@ async function startSdkSession(
             )
             insert into refresh_tokens (id, session_id, token_hash, created_at)
             values (${uuidv7()}::uuid, ${sessionId}::uuid, ${hashSecret(refreshToken)}, ${now.toISOString()}::timestamptz)`,
+        { prepare: true },
       ),
       recordAudits(tx, events, meta),
       migrationKey && installationId

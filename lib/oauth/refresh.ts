@@ -11,7 +11,7 @@
 import { eq, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { type Database, queryRows } from "@/db/client";
-import { dateOf, rowOf } from "@/db/rows";
+import { columnsOf, dateOf, rowOf } from "@/db/rows";
 import { sdkSessions } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { RequestMeta } from "@/lib/context";
@@ -37,7 +37,7 @@ async function refreshSession(db: Database, presented: string, meta: RequestMeta
     // says), the user and the environment's settings. `sql` template, not the builder: db/rows.ts.
     const [raw] = await queryRows<Record<string, unknown>>(
       tx,
-      sql`select rt.id as rt_id, rt.rotated_at as rt_rotated_at, rt.grace_until as rt_grace_until, ss.*,
+      sql`select rt.id as rt_id, rt.rotated_at as rt_rotated_at, rt.grace_until as rt_grace_until, ${columnsOf(sdkSessions, "ss")},
                  u.id is not null as u_found, u.client_user_id as u_client_user_id, u.disabled_at as u_disabled_at, u.deleted_at as u_deleted_at,
                  ${SETTINGS_COLUMNS}
           from refresh_tokens rt
@@ -46,6 +46,7 @@ async function refreshSession(db: Database, presented: string, meta: RequestMeta
           left join environment_settings s on s.environment = ss.environment
           where rt.token_hash = ${hashSecret(presented)}
           for update of rt, ss`,
+      { prepare: true },
     );
     if (!raw) return { error: INVALID_REFRESH } as const;
     const session = rowOf(sdkSessions, raw);
@@ -105,6 +106,7 @@ async function refreshSession(db: Database, presented: string, meta: RequestMeta
             values (${uuidv7()}::uuid, ${session.id}::uuid, ${hashSecret(refreshToken)}, ${at}::timestamptz)
           )
           update sdk_sessions set last_refresh_at = ${at}::timestamptz where id = ${session.id}::uuid`,
+      { prepare: true },
     );
     return { session, refreshToken, accessTtl: settings.accessTokenTtlSeconds } as const;
   });

@@ -7,7 +7,7 @@
 import { eq, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { type Database, type Executor, queryRows } from "@/db/client";
-import { rowOf } from "@/db/rows";
+import { columnsOf, rowOf } from "@/db/rows";
 import { type SignInToken, signInTokens } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
@@ -79,6 +79,7 @@ export async function issueSignInToken(
         sql`insert into sign_in_tokens (id, user_id, environment, region, token_hash, expires_at, issued_by_type, issued_by_id, reason, created_at)
             values (${id}::uuid, ${user.id}::uuid, ${user.environment}, ${user.region}, ${hashSecret(token)}, ${expiresAt.toISOString()}::timestamptz,
                     ${actor.type}, ${actor.id}, ${reason}, ${now.toISOString()}::timestamptz)`,
+        { prepare: true },
       ),
       recordAudit(
         tx,
@@ -149,7 +150,8 @@ export async function redeemSignInToken(tx: Executor, token: string, sessionId: 
     tx,
     sql`update sign_in_tokens set used_at = ${now.toISOString()}::timestamptz, session_id = ${sessionId}::uuid
         where token_hash = ${hashSecret(token)} and used_at is null and expires_at > ${now.toISOString()}::timestamptz
-        returning *`,
+        returning ${columnsOf(signInTokens)}`,
+    { prepare: true },
   );
   return raw ? rowOf(signInTokens, raw) : null;
 }

@@ -7,7 +7,7 @@
  */
 import { sql } from "drizzle-orm";
 import { type Executor, queryRows } from "@/db/client";
-import { rowOf } from "@/db/rows";
+import { columnsOf, rowOf } from "@/db/rows";
 import { type User, users } from "@/db/schema";
 import { type ApiKeyScope, assertKeyScope } from "@/lib/api-keys/scopes";
 import type { Actor } from "@/lib/context";
@@ -54,10 +54,11 @@ async function loadUser(db: Executor, actor: Actor, userId: string, opts: LoadUs
   const [raw] = withSettings
     ? await queryRows<Record<string, unknown>>(
         db,
-        sql`select u.*, ${SETTINGS_COLUMNS} from users u left join environment_settings s on s.environment = u.environment
+        sql`select ${columnsOf(users, "u")}, ${SETTINGS_COLUMNS} from users u left join environment_settings s on s.environment = u.environment
             where u.id = ${userId}::uuid ${lock}`,
+        { prepare: true },
       )
-    : await queryRows<Record<string, unknown>>(db, sql`select u.* from users u where u.id = ${userId}::uuid ${lock}`);
+    : await queryRows<Record<string, unknown>>(db, sql`select ${columnsOf(users, "u")} from users u where u.id = ${userId}::uuid ${lock}`, { prepare: true });
   if (!raw) throw userNotFound();
   const row = rowOf(users, raw);
   const settings = withSettings ? settingsOfRow(row.environment, raw) : null;

@@ -3,7 +3,7 @@
  * rotation and its grace window, reuse after the window ending the family, the absolute lifetime,
  * revocation and introspection, API-key installations and the migration exchange.
  */
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { apiKeyInstallations, apiKeys, auditEvents, sdkSessions, signInTokens, signingKeys, users } from "@/db/schema";
 import { apiKeyActor, authenticateApiKey, createApiKey } from "@/lib/api-keys";
@@ -173,6 +173,28 @@ describe("what the token endpoints read in one statement", () => {
         { signInTokenTtlSeconds: 600, accessTokenTtlSeconds: 3600, refreshAbsoluteTtlSeconds: 365 * 24 * 3600, refreshGraceSeconds: 10 },
         meta,
       );
+    }
+  });
+
+  it("keeps answering when a migration adds columns while the server runs (the prepared statements name their columns)", async () => {
+    // On PostgreSQL the token endpoints' statements are prepared on every pooled connection; one
+    // that selected `*` would fail with "cached plan must not change result type" after this.
+    const { key, actor, user } = await setup();
+    const roundTrip = async () => {
+      const minted = await issueSignInToken(t.db, actor, user.id, {}, meta);
+      const first = await exchangeSignInToken(t.db, { signInToken: minted.signInToken }, meta);
+      const second = await refreshSdkSession(t.db, first.refresh_token, meta);
+      expect((await authenticateBearer(t.db, second.access_token)).userId).toBe(user.id);
+      expect((await authenticateApiKey(t.db, key, "users:read")).id).toBeTruthy();
+    };
+    const tables = ["users", "api_keys", "sign_in_tokens", "sdk_sessions", "refresh_tokens", "audit_events"];
+    // Enough rounds, some concurrent, to have prepared the statements on every connection of the pool.
+    for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: 6 }, roundTrip));
+    for (const table of tables) await t.db.execute(sql.raw(`alter table ${table} add column added_by_a_later_release text`));
+    try {
+      for (let i = 0; i < 3; i++) await Promise.all(Array.from({ length: 6 }, roundTrip));
+    } finally {
+      for (const table of tables) await t.db.execute(sql.raw(`alter table ${table} drop column added_by_a_later_release`));
     }
   });
 
