@@ -2,6 +2,12 @@
  * User lookup: one query string that matches a user id exactly, and client user id, email or name
  * exactly, by prefix or by substring; filters; keyset pages on (created_at desc, id desc).
  *
+ * Exact and prefix matches first: when any user matches the text exactly or by prefix (user id,
+ * client user id, email, name), those are the answer and no substring search runs — a support
+ * agent pasting an id or an email from a ticket gets that user from the btrees at once; substrings
+ * (the trigram index) are searched only when nothing matches that way. The first page decides and
+ * its cursor carries the decision, so every page of one search matches the same way.
+ *
  * Index use: prefix matches hit the `lower(x) text_pattern_ops` indexes, substrings the trigram GIN
  * index on the concatenated text. Both need the LIKE pattern to be known when the plan is made: a
  * generic prepared plan (postgres.js prepares statements) would be built for an unknown `$1` and
@@ -64,9 +70,14 @@ function likeLiteral(pattern: string): SQL {
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
+/** Which rows a search with text matches: exact/prefix ones, or (when there are none) substrings. */
+type Kind = "early" | "substring";
+
 interface Cursor {
   t: string; // created_at, full microsecond precision, as PostgreSQL printed it in UTC
   id: string;
+  /** The first page's kind of match, kept by every following page (absent in cursors of earlier versions). */
+  m?: Kind;
 }
 
 export function encodeCursor(c: Cursor): string {
@@ -76,7 +87,13 @@ export function encodeCursor(c: Cursor): string {
 function decodeCursor(raw: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as Cursor;
-    if (typeof c.t === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/.test(c.t) && isUuid(c.id)) return c;
+    if (
+      typeof c.t === "string" &&
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/.test(c.t) &&
+      isUuid(c.id) &&
+      (c.m === undefined || c.m === "early" || c.m === "substring")
+    )
+      return c;
   } catch {
     /* fall through */
   }
@@ -129,67 +146,92 @@ export async function searchUsers(
   if (input.status === "disabled") where.push(sql`disabled_at is not null`);
 
   const q = (input.q ?? "").trim().toLowerCase().slice(0, 200);
-  if (input.cursor) {
-    const c = decodeCursor(input.cursor);
-    range.push(sql`(created_at, id) < (${c.t}::timestamptz, ${c.id}::uuid)`);
-  }
+  const cursor = input.cursor ? decodeCursor(input.cursor) : null;
+  if (cursor) range.push(sql`(created_at, id) < (${cursor.t}::timestamptz, ${cursor.id}::uuid)`);
   const inRange = sql.join(range, sql` and `);
   const filters = sql.join([...range, ...where], sql` and `);
   const otherFilters = sql.join(where, sql` and `);
-  let matching: SQL | null = null;
-  if (q) {
-    const prefix = likeLiteral(`${escapeLike(q)}%`);
-    const matches: SQL[] = [sql`lower(client_user_id) like ${prefix}`, sql`lower(email) like ${prefix}`, sql`lower(name) like ${prefix}`];
-    // Trigram substring search needs three characters to be selective (and to use the index).
-    if (q.length >= 3 && !isUuid(q)) {
-      matches.push(
-        sql`(lower(client_user_id) || ' ' || coalesce(lower(email), '') || ' ' || coalesce(lower(name), '')) like ${likeLiteral(`%${escapeLike(q)}%`)}`,
-      );
-    }
-    if (isUuid(q)) matches.push(sql`id = ${q}::uuid`);
-    matching = sql`(${sql.join(matches, sql` or `)})`;
-  }
 
   const columns = sql`id, environment, region, client_user_id, email, name, disabled_at, deleted_at, created_by_key_id, created_at,
           to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_t`;
   const order = sql`order by created_at desc nulls last, id desc nulls last`;
+  const walk = (match: SQL) => queryRows<Row>(db, sql`select ${columns} from users where ${filters} and ${match} ${order} limit ${limit + 1}`);
+  // Every match's sort keys from the indexes' bitmap, at most BITMAP_CAP of them (a CTE feeds its
+  // reader lazily, so past the cap no more heap rows are read); the page's columns for the page's
+  // rows alone. Null when the cap was reached: the term is common after all, and the walk is the
+  // plan for it (a page sorted from an arbitrary capped subset would be wrong).
+  const bitmap = async (match: SQL): Promise<Row[] | null> => {
+    const found = await queryRows<Row & { matched: number | string }>(
+      db,
+      sql`with matched as materialized (select id, created_at from users where ${filters} and ${match}),
+               capped as (select id, created_at from matched limit ${cap + 1}),
+               page as (select id from capped ${order} limit ${limit + 1})
+          select ${columns}, (select count(*) from capped) as matched from users where id in (select id from page) ${order}`,
+    );
+    return found.length && Number(found[0]!.matched) > cap ? null : found;
+  };
+  const indexed = async (match: SQL) => (opts.path === "walk" ? walk(match) : ((await bitmap(match)) ?? (await walk(match))));
+
   let rows: Row[];
-  if (!matching) {
+  let kind: Kind | undefined;
+  if (!q) {
     rows = await queryRows<Row>(db, sql`select ${columns} from users where ${filters} ${order} limit ${limit + 1}`);
   } else {
-    const match = matching;
-    const walk = () => queryRows<Row>(db, sql`select ${columns} from users where ${filters} and ${match} ${order} limit ${limit + 1}`);
-    // Every match's sort keys from the indexes' bitmap, at most BITMAP_CAP of them (a CTE feeds its
-    // reader lazily, so past the cap no more heap rows are read); the page's columns for the page's
-    // rows alone. Null when the cap was reached: the term is common after all, and the walk is the
-    // plan for it (a page sorted from an arbitrary capped subset would be wrong).
-    const bitmap = async (): Promise<Row[] | null> => {
-      const found = await queryRows<Row & { matched: number | string }>(
-        db,
-        sql`with matched as materialized (select id, created_at from users where ${filters} and ${match}),
-                 capped as (select id, created_at from matched limit ${cap + 1}),
-                 page as (select id from capped ${order} limit ${limit + 1})
-            select ${columns}, (select count(*) from capped) as matched from users where id in (select id from page) ${order}`,
-      );
-      return found.length && Number(found[0]!.matched) > cap ? null : found;
-    };
-    if (opts.path) {
-      rows = opts.path === "walk" ? await walk() : ((await bitmap()) ?? (await walk()));
-    } else if (isUuid(q)) {
-      rows = (await bitmap()) ?? (await walk()); // an id and prefixes of it: never a common term
+    // Exact and prefix matches come from the primary key and the `lower(x) text_pattern_ops`
+    // btrees; substrings (the trigram GIN index) only when nothing matches that way, so a pasted
+    // id, client user id or email is answered without a substring search. A UUID is never a substring.
+    const prefix = likeLiteral(`${escapeLike(q)}%`);
+    const early = sql`(${sql.join(
+      [
+        ...(isUuid(q) ? [sql`id = ${q}::uuid`] : []),
+        sql`lower(client_user_id) like ${prefix}`,
+        sql`lower(email) like ${prefix}`,
+        sql`lower(name) like ${prefix}`,
+      ],
+      sql` or `,
+    )})`;
+    const substring =
+      q.length >= 3 && !isUuid(q)
+        ? sql`(lower(client_user_id) || ' ' || coalesce(lower(email), '') || ' ' || coalesce(lower(name), '')) like ${likeLiteral(`%${escapeLike(q)}%`)}`
+        : null;
+    if (cursor) {
+      // A following page matches as the first did (a cursor from before kinds: either kind).
+      kind = cursor.m;
+      const match = kind === "early" ? early : kind === "substring" && substring ? substring : sql`(${early} or ${substring ?? sql`false`})`;
+      rows = await indexed(match);
+    } else if (opts.path || !substring) {
+      kind = "early";
+      rows = await indexed(early);
+      if (!rows.length && substring) {
+        kind = "substring";
+        rows = await indexed(substring);
+      }
     } else {
-      rows = await queryRows<Row>(
+      // The newest SEARCH_PROBE rows first, marking which kind of match each is.
+      const probed = await queryRows<Row & { early_hit: boolean }>(
         db,
-        sql`select ${columns} from (select * from users where ${inRange} ${order} limit ${SEARCH_PROBE}) as newest
-            where ${otherFilters} and ${match} ${order} limit ${limit + 1}`,
+        sql`select ${columns}, ${early} as early_hit from (select * from users where ${inRange} ${order} limit ${SEARCH_PROBE}) as newest
+            where ${otherFilters} and (${early} or ${substring}) ${order} limit ${limit + 1}`,
       );
-      if (rows.length <= limit) rows = (await bitmap()) ?? (await walk());
+      if (probed.length > limit && probed.every((r) => r.early_hit)) {
+        kind = "early"; // a full page of the newest matches, all exact or prefix
+        rows = probed;
+      } else {
+        const earlyRows = probed.some((r) => r.early_hit) ? null : await bitmap(early);
+        if (earlyRows === null || earlyRows.length) {
+          kind = "early";
+          rows = earlyRows ?? (await indexed(early));
+        } else {
+          kind = "substring"; // nothing matches exactly or by prefix: the probe's rows are substring matches
+          rows = probed.length > limit ? probed : await indexed(substring);
+        }
+      }
     }
   }
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
     users: page.map((r) => toUserView(rowOf(users, r))),
-    nextCursor: rows.length > limit && last ? encodeCursor({ t: last.cursor_t, id: last.id }) : null,
+    nextCursor: rows.length > limit && last ? encodeCursor({ t: last.cursor_t, id: last.id, ...(kind ? { m: kind } : {}) }) : null,
   };
 }

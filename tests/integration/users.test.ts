@@ -225,6 +225,18 @@ describe("searching users", () => {
     expect(await walk(tag)).toHaveLength(7);
     expect(await walk(`nomatch${tag}`)).toEqual([]);
 
+    // Exact and prefix matches answer before substrings, on every page and whichever path answers.
+    const early = [];
+    for (let i = 0; i < 3; i++) early.push(await createUser(t.db, actor, { client_user_id: `px${tag}-${i}` }, meta));
+    const inner = [];
+    for (let i = 0; i < 2; i++) inner.push(await createUser(t.db, actor, { client_user_id: `zz-px${tag}-${i}`, email: `in.px${tag}.${i}@example.test` }, meta));
+    const newestFirst = (list: Array<{ id: string }>) => [...list].reverse().map((u) => u.id);
+    for (const path of [undefined, "walk", "bitmap"] as const) {
+      expect(await walk(`px${tag}`, path)).toEqual(newestFirst(early)); // prefix matches only, two pages
+      expect(await walk(`px${tag}-1`, path)).toEqual([early[1]!.id]); // the exact one
+      expect(await walk(`-px${tag}`, path)).toEqual(newestFirst(inner)); // no prefix match: substrings
+    }
+
     // A whole UUID: the user with that id, and prefixes, but not a substring in the middle.
     const target = (await searchUsers(t.db, admin, { q: `${tag}-3` })).users[0]!;
     const prefixed = await createUser(t.db, actor, { client_user_id: `${target.id}-device` }, meta);
