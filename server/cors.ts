@@ -28,10 +28,19 @@ function allowedOrigin(req: Request): string | null {
 }
 
 function withHeaders(res: Response, set: Record<string, string>): Response {
-  const headers = new Headers(res.headers);
-  headers.append("Vary", "Origin");
-  for (const [k, v] of Object.entries(set)) headers.set(k, v);
-  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  // The handlers' own Responses have mutable headers: setting them in place keeps the Response (and
+  // the lean front's direct write of its body, server/front.ts) instead of copying it into a new
+  // one whose body is a stream. A Response with immutable headers (Response.redirect) is copied.
+  try {
+    res.headers.append("Vary", "Origin");
+    for (const [k, v] of Object.entries(set)) res.headers.set(k, v);
+    return res;
+  } catch {
+    const headers = new Headers(res.headers);
+    headers.append("Vary", "Origin");
+    for (const [k, v] of Object.entries(set)) headers.set(k, v);
+    return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+  }
 }
 
 /** The request comes from a page of an origin that is neither listed nor tokendesk's own. */

@@ -8,11 +8,12 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { config } from "@/lib/config/env";
 import pkg from "@/package.json";
+import { jsonResponse } from "../http";
 import { openApiDocument } from "../openapi/document";
 
 /** GET /openapi.json — the OpenAPI 3.1 document; `servers` is this deployment's PUBLIC_URL. */
 export async function openApiRoute(): Promise<Response> {
-  return Response.json(openApiDocument(config().publicUrl, pkg.version), { headers: { "Cache-Control": "public, max-age=300" } });
+  return jsonResponse(openApiDocument(config().publicUrl, pkg.version), { headers: { "Cache-Control": "public, max-age=300" } });
 }
 
 // The page loads only what this origin serves; Redoc needs inline styles (styled-components),
@@ -54,6 +55,6 @@ export async function docsScriptRoute(): Promise<Response> {
     });
   } catch {
     bundle = null;
-    return Response.json({ error: { code: "unavailable", message: "The reference's script is not installed." } }, { status: 503 });
+    return jsonResponse({ error: { code: "unavailable", message: "The reference's script is not installed." } }, { status: 503 });
   }
 }
