@@ -662,6 +662,24 @@ try {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Floor: the same empty answer from Node's own http server, alone in its process
+  // ---------------------------------------------------------------------------------------------
+  const floor: HttpRun[] = [];
+  {
+    const child = spawn(process.execPath, [path.join(ROOT, "scripts", "bench", "raw-node.mjs"), String(PEER_PORT + 5)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    cleanups.push(() => child.kill("SIGTERM"));
+    await new Promise<void>((resolve) => child.stdout!.on("data", (d) => String(d).includes("ready") && resolve()));
+    const url = `http://127.0.0.1:${PEER_PORT + 5}`;
+    const cpu = { server: child.pid ?? null, postgres: null };
+    await httpRun({ name: "warm-up Node http empty answer", url, path: "/api/live", connections: 8, duration: 2, cpu });
+    for (const c of CONNECTIONS)
+      floor.push(await httpRun({ name: "empty answer, Node's http server alone", url, path: "/api/live", connections: c, duration: DURATION, cpu }));
+    child.kill("SIGTERM");
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Peer: oidc-provider's refresh_token grant (rotation on) on the same machine
   // ---------------------------------------------------------------------------------------------
   const peer: Array<HttpRun & { adapter: string }> = [];
@@ -803,6 +821,7 @@ try {
     table,
     openLoop,
     peer,
+    floor,
     targets,
     http: closed,
     paced,
@@ -833,6 +852,7 @@ try {
         `| ${t.operation} | ${t.connections} | ${t.lean?.reqPerSec ?? ""} | ${t.ref?.reqPerSec ?? ""} | ${t.leanToRef ?? ""} | ${cpu(t.lean)} | ${cpu(t.ref)} |`,
       );
   }
+  for (const f of floor) console.log(`floor: ${f.name}, ${f.connections} connections: ${f.reqPerSec} req/s, CPU ${f.serverCpuMsPerReq} ms per request`);
   if (peer.length) {
     console.log("\n| peer | conns | req/s | p50/p95/p99 ms | CPU ms server/PG |\n|---|---:|---:|---|---|");
     for (const p of peer) console.log(`| oidc-provider refresh (${p.adapter}) | ${p.connections} | ${p.reqPerSec} | ${lat(p)} | ${cpu(p)} |`);

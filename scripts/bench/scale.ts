@@ -263,10 +263,15 @@ async function main() {
   // Pre-pick the samples so that the lookups are not timed.
   const picks = await Promise.all(Array.from({ length: SAMPLES + 5 }, () => userRow(rnd(N_USERS))));
   const userSearch: Record<string, unknown> = {};
+  const withEmailPicks = picks.filter((p) => p.email);
   userSearch.exactId = await sample("searchUsers exact user id", (i) => () => searchUsers(db, actor, { q: picks[(i + SAMPLES + 5) % picks.length]!.id }));
   userSearch.clientIdPrefix = await sample(
     "searchUsers client_user_id prefix (8 chars)",
     (i) => () => searchUsers(db, actor, { q: picks[(i + SAMPLES + 5) % picks.length]!.client_user_id.slice(0, 8) }),
+  );
+  userSearch.emailExact = await sample(
+    "searchUsers email exact",
+    (i) => () => searchUsers(db, actor, { q: withEmailPicks[(i + SAMPLES + 5) % withEmailPicks.length]!.email! }),
   );
   userSearch.clientIdExact = await sample(
     "searchUsers client_user_id exact",
@@ -304,7 +309,13 @@ async function main() {
     actorNamePrefix: { actor: "staff1" },
   };
   const filterFor = (name: string, i: number) =>
-    name === "actor" ? { actor: userIdAt(Math.abs(i)) } : name === "target" ? { targetType: "user", targetId: userIdAt(Math.abs(i)) } : filters[name]!;
+    name === "actor"
+      ? { actor: userIdAt(Math.abs(i)) }
+      : name === "target"
+        ? { targetType: "user", targetId: userIdAt(Math.abs(i)) }
+        : name === "busyActor"
+          ? { actor: "00000000-0000-7000-8000-000000000003" } // one of the six API keys: ~1 event in 20
+          : filters[name]!;
   const auditPages: Record<string, unknown> = {};
   for (const name of Object.keys(filters)) {
     auditPages[`firstPage_${name}`] = await sample(
@@ -314,7 +325,8 @@ async function main() {
     );
   }
   // Deep: follow the cursor 1000 pages of 50, timing every page.
-  for (const name of ["none", "action", "environment", "outcomeFailure", "apiKeyId"]) {
+  const deepCursor: Record<string, ReturnType<typeof decodeCursor>> = {};
+  for (const name of ["none", "action", "actionFamily", "environment", "outcomeFailure", "apiKeyId", "busyActor"]) {
     const lat: number[] = [];
     let cursor: ReturnType<typeof decodeCursor> = null;
     let pages = 0;
@@ -324,10 +336,10 @@ async function main() {
       lat.push(performance.now() - a);
       if (!page.nextCursor) break;
       cursor = decodeCursor(page.nextCursor);
-      if (name === "apiKeyId" && pages >= 200) break; // a slow filter: 200 pages tell enough
     }
     const s = stats(lat);
     auditPages[`follow1000_${name}`] = { ...s, pages: lat.length };
+    deepCursor[name] = cursor;
     log(`audit follow cursor ${lat.length} pages, filter ${name.padEnd(16)} p50 ${s.p50.toFixed(2)} p95 ${s.p95.toFixed(2)} p99 ${s.p99.toFixed(2)} ms`);
   }
   // From cursors far in the past (60..89 days ago).
@@ -346,6 +358,51 @@ async function main() {
     );
   }
   audit.pages = auditPages;
+
+  // EXPLAIN (ANALYZE, BUFFERS) of what the slowest shapes send: the statements a domain function
+  // issues, captured by a drizzle logger on a second drizzle instance over the same client, then
+  // explained with their parameters (prepared hot-path statements bypass the logger; the console's
+  // queries do not).
+  {
+    const { drizzle } = await import("drizzle-orm/postgres-js");
+    const schema = await import("@/db/schema");
+    const captured: Array<{ query: string; params: unknown[] }> = [];
+    const explainDb = drizzle(client, { schema, logger: { logQuery: (query, params) => void captured.push({ query, params }) } }) as unknown as typeof db;
+    const explain: Record<string, unknown> = {};
+    const explainOf = async (name: string, run: (d: typeof db) => Promise<unknown>) => {
+      captured.length = 0;
+      await run(explainDb);
+      const plans: Array<{ query: string; params: unknown[]; plan: string }> = [];
+      for (const c of [...captured]) {
+        const rows = (await client.unsafe(`explain (analyze, buffers) ${c.query}`, c.params as never[])) as unknown as Array<Record<string, string>>;
+        plans.push({ query: c.query, params: c.params, plan: rows.map((r) => r["QUERY PLAN"]).join("\n") });
+      }
+      explain[name] = plans;
+      const times = plans.map((p) => /Execution Time: ([\d.]+)/.exec(p.plan)?.[1] ?? "?");
+      const buffers = plans.map((p) => /Buffers: ([^\n]+)/.exec(p.plan)?.[1] ?? "");
+      log(`explain ${name}: ${plans.length} statement(s), execution ${times.join(" + ")} ms; top buffers: ${buffers.join(" | ")}`);
+    };
+    const p0 = picks[0]!;
+    const e0 = withEmailPicks[0]!;
+    const local = e0.email!.split("@")[0]!;
+    await explainOf("search exact user id", (d) => searchUsers(d, actor, { q: p0.id }));
+    await explainOf("search exact client user id", (d) => searchUsers(d, actor, { q: p0.client_user_id }));
+    await explainOf("search client user id prefix", (d) => searchUsers(d, actor, { q: p0.client_user_id.slice(0, 8) }));
+    await explainOf("search exact email", (d) => searchUsers(d, actor, { q: e0.email! }));
+    await explainOf("search rare substring", (d) => searchUsers(d, actor, { q: local.slice(local.indexOf(".") + 1, local.indexOf(".") + 9) }));
+    await explainOf("search no match", (d) => searchUsers(d, actor, { q: "zzq1x" }));
+    for (const name of ["outcomeFailure", "apiKeyId", "busyActor", "actionFamily"]) {
+      await explainOf(`audit page ${deepCursor[name] ? "1000 deep" : "(end)"}, ${name}`, (d) =>
+        listAuditEvents(d, filterFor(name, 0) as never, { cursor: deepCursor[name], limit: 50 }),
+      );
+    }
+    const at = new Date(Date.now() - 75 * 86400_000);
+    const farCursor = decodeCursor(encodeCursor({ at, id: "ffffffff-ffff-7fff-bfff-ffffffffffff" }));
+    await explainOf("audit page 75 days back, outcomeFailure", (d) =>
+      listAuditEvents(d, filterFor("outcomeFailure", 0) as never, { cursor: farCursor, limit: 50 }),
+    );
+    results.explain = explain;
+  }
 
   // Export: rows/s and RSS while streaming 10 days of events (~1.1M rows at 10M / 90 days).
   for (const format of ["ndjson", "csv"] as const) {
