@@ -93,6 +93,7 @@ describe("audit log queries", () => {
   it.each([
     ["no filter", {}, () => true],
     ["environment", { environment: "production" }, (e: AuditEventRow) => e.environment === "production"],
+    ["action family", { action: "user." }, (e: AuditEventRow) => e.action.startsWith("user.")],
     ["action family and outcome", { action: "user.", outcome: "failure" }, (e: AuditEventRow) => e.action.startsWith("user.") && e.outcome === "failure"],
     ["actor by email prefix", { actor: "ADA@" }, (e: AuditEventRow) => e.actorName === "ada@example.test"],
     ["actor by id", { actor: "system" }, (e: AuditEventRow) => e.actorId === "system"],
