@@ -8,7 +8,7 @@
  *   npm run bench -- --embedded        # the same suite on the embedded database (PGlite)
  *   npm run bench -- --no-build        # reuse the build in .next-bench
  *   npm run bench -- --scale [--users 1000000 --events 10000000]   # data at scale (scripts/bench/scale.ts)
- *   options: --connections 8,64  --duration 10  --amount 3000  --port 3700  --no-peer  --no-next
+ *   options: --connections 8,64  --duration 8  --amount 2500  --port 3700  --no-peer  --no-next
  *            --paced-load 0.6   the open-loop runs' offered rate, as a share of the lean path's
  *                               closed-loop rate at the first connection count (0 skips them)
  *            --only <regex>     run only the operations whose name matches (the empty route always runs)
