@@ -70,7 +70,8 @@ const PORT = Number(option("port", "3700"));
 const ONLY = process.argv.includes("--only") ? new RegExp(option("only", ""), "i") : null;
 const PROFILE = flag("profile");
 const WITH_NEXT = !flag("no-next");
-const PEER_PORT = PORT + 90;
+// Every port the run listens on is PORT + 0..5 (the fronts, the peer, the floor), so one --port keeps a run in its range.
+const PEER_PORT = PORT + 4;
 const WARM = 40; // extra single-use tokens of each kind per front, spent on warm-up
 /**
  * --ref DIR: a third front, "ref", runs server.ts from another checkout (e.g. `git worktree add
@@ -666,12 +667,12 @@ try {
   // ---------------------------------------------------------------------------------------------
   const floor: HttpRun[] = [];
   {
-    const child = spawn(process.execPath, [path.join(ROOT, "scripts", "bench", "raw-node.mjs"), String(PEER_PORT + 5)], {
+    const child = spawn(process.execPath, [path.join(ROOT, "scripts", "bench", "raw-node.mjs"), String(PEER_PORT + 1)], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     cleanups.push(() => child.kill("SIGTERM"));
     await new Promise<void>((resolve) => child.stdout!.on("data", (d) => String(d).includes("ready") && resolve()));
-    const url = `http://127.0.0.1:${PEER_PORT + 5}`;
+    const url = `http://127.0.0.1:${PEER_PORT + 1}`;
     const cpu = { server: child.pid ?? null, postgres: null };
     await httpRun({ name: "warm-up Node http empty answer", url, path: "/api/live", connections: 8, duration: 2, cpu });
     for (const c of CONNECTIONS)
