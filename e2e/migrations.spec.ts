@@ -61,7 +61,8 @@ test("the migrations report shows what the installations did, with chart, events
 
   // Narrow to this key: the totals, the chart and the events are this key's alone.
   const keyId = await page.locator("#m-key option", { hasText: prefix }).getAttribute("value");
-  expect(keyId).toBeTruthy();
+  const created = (await auditEvents(baseURL!, { action: "api_key.created" })).filter((e) => e.details.prefix === prefix);
+  expect(created.map((e) => e.target_id)).toEqual([keyId]);
   await page.locator("#m-key").selectOption(keyId!);
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page).toHaveURL(new RegExp(`apiKeyId=${keyId}`));

@@ -96,3 +96,21 @@ export async function createTestDatabase(opts: { maxConnections?: number } = {})
     },
   };
 }
+
+/**
+ * Resolves once `n` sessions of this database are waiting for a lock another transaction holds —
+ * the moment a race test may let the holder go, knowing the other side is really queued behind it
+ * (no sleep that hopes it got there). PGlite runs one transaction at a time, so there the waiting
+ * call has not started yet and simply runs after the holder: nothing to wait for.
+ */
+export async function untilWaitingForLock(t: TestDatabase, n = 1): Promise<void> {
+  if (t.backend !== "postgres") return;
+  for (;;) {
+    const [row] = await queryRows<{ n: number }>(
+      t.db,
+      sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+    );
+    if (Number(row!.n) >= n) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -99,6 +99,6 @@ describe("the user-scoped API and JWTs", () => {
     expect(refused.body.error.message).toMatch(/^user_disabled/);
     // The JWT itself still verifies offline: the refusal is tokendesk's own, immediate check.
     const jwks = jose.createRemoteJWKSet(new URL(`${baseUrl()}/.well-known/jwks.json`));
-    await expect(jose.jwtVerify(access, jwks, { issuer: baseUrl(), audience: "tokendesk" })).resolves.toBeTruthy();
+    await expect(jose.jwtVerify(access, jwks, { issuer: baseUrl(), audience: "tokendesk" })).resolves.toMatchObject({ payload: { sub: user.user_id } });
   });
 });

@@ -200,8 +200,10 @@ describe("migration from an API key", () => {
       .where(and(eq(auditEvents.action, "migration.completed"), eq(auditEvents.targetId, user.user_id)));
     expect(completed!.details).toMatchObject({ apiKeyId: keyId, apiKeyPrefix: prefix, installationId: "legacy-install-9", userId: user.user_id });
     const [inst] = await handle.db.select().from(apiKeyInstallations).where(eq(apiKeyInstallations.apiKeyId, keyId));
-    expect(inst!.migratedAt).not.toBeNull();
-    expect(inst!.migratedSessionId).toBeTruthy();
+    expect(inst!.migratedAt).toBeInstanceOf(Date);
+    // The installation points at the session this exchange started (the access token's sid).
+    const { sid } = JSON.parse(Buffer.from(ok.body.access_token.split(".")[1], "base64url").toString()) as { sid: string };
+    expect(inst!.migratedSessionId).toBe(sid);
   });
 
   it("publishes RFC 8414 metadata and the JWKS", async () => {

@@ -57,7 +57,9 @@ describe("a standard OAuth client", () => {
     const { payload, protectedHeader } = await verify(tokens.access_token);
     expect(payload).toMatchObject({ sub: user.user_id, environment: "sandbox", region: "eu" });
     expect(typeof payload.sid).toBe("string");
-    expect(protectedHeader.kid).toBeTruthy();
+    // The header names the key it was signed with, one the JWKS publishes.
+    const published = (await (await fetch(`${baseUrl()}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
+    expect(published.keys.map((k) => k.kid)).toContain(protectedHeader.kid);
 
     // A second exchange of the same sign-in token is refused with invalid_grant.
     const again = await client.genericGrantRequest(config, TOKEN_EXCHANGE, { subject_token: signInToken, subject_token_type: SIGN_IN_TOKEN_TYPE }).then(
@@ -94,15 +96,15 @@ describe("a standard OAuth client", () => {
 
     const { kid: newKid } = await rotateSigningKey(handle.db, systemActor("http test"), NO_REQUEST);
     expect(newKid).not.toBe(oldKid);
-    // The server re-reads its keys within 10 s; wait for the JWKS to publish the new key (no sleep
-    // on a clock: poll what a resource server would see).
-    for (let i = 0; ; i++) {
+    // The server re-reads its keys by itself; poll what a resource server would see until the JWKS
+    // publishes the new key. No deadline here: how soon is the machine's business, and a server
+    // that never publishes it fails the test by its timeout.
+    for (;;) {
       const jwks = (await (await fetch(`${baseUrl()}/.well-known/jwks.json`)).json()) as { keys: Array<{ kid: string }> };
       if (jwks.keys.some((k) => k.kid === newKid)) {
         expect(jwks.keys.map((k) => k.kid)).toContain(oldKid);
         break;
       }
-      expect(i).toBeLessThan(200);
       await new Promise((r) => setTimeout(r, 100));
     }
 

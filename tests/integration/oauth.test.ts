@@ -20,7 +20,7 @@ import { clearSigningKeyCache, ensureSigningKey } from "@/lib/oauth/signing-keys
 import { updateSettings } from "@/lib/settings";
 import { issueSignInToken } from "@/lib/sign-in-tokens";
 import { createUser } from "@/lib/users";
-import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { createTestDatabase, type TestDatabase, untilWaitingForLock } from "../helpers/db";
 
 const system = systemActor("test");
 const meta: RequestMeta = { requestId: "req-oauth", ip: null, userAgent: "vitest" };
@@ -112,7 +112,7 @@ describe("refresh rotation", () => {
       () => null,
       (e: OAuthError) => e,
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await untilWaitingForLock(t);
     release();
     await disabling;
     expect((await refreshed)?.description).toMatch(/^user_disabled:/);
@@ -134,7 +134,7 @@ describe("refresh rotation", () => {
     const t0 = new Date();
     const { signInToken: sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
     const tokens = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta, { now: t0 });
-    await expect(authenticateBearer(t.db, tokens.access_token, { now: new Date(t0.getTime() + 3_599_000) })).resolves.toBeTruthy();
+    await expect(authenticateBearer(t.db, tokens.access_token, { now: new Date(t0.getTime() + 3_599_000) })).resolves.toMatchObject({ userId: user.id });
     await expect(authenticateBearer(t.db, tokens.access_token, { now: new Date(t0.getTime() + 3_700_000) })).rejects.toMatchObject({ code: "invalid_token" });
   });
 });

@@ -429,7 +429,8 @@ describe("sign-in tokens", () => {
     const user = await createUser(t.db, actor, { client_user_id: uniq("rk") }, meta);
     await revokeApiKey(t.db, system, actor.id, "rotated", meta);
     await fails(authenticateApiKey(t.db, key, "sign_in_tokens:write"), 401, "invalid_api_key");
-    expect(user.id).toBeTruthy();
+    // What the key made before its revocation stays as it was.
+    expect(await getUser(t.db, system, user.id)).toMatchObject({ id: user.id, environment: "sandbox", region: "us", status: "active" });
   });
 });
 
