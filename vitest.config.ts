@@ -35,6 +35,12 @@ export default defineConfig({
           ...shared,
         },
       },
+      {
+        extends: true,
+        // The rolling-upgrade test (tests/upgrade): the previous release built from git (once, then
+        // cached) and this release's production build on one PostgreSQL (TEST_DATABASE_URL).
+        test: { name: "upgrade", include: ["tests/upgrade/**/*.test.ts"], testTimeout: 1_200_000, hookTimeout: 1_800_000, ...shared },
+      },
     ],
   },
 });

@@ -8,7 +8,10 @@
  *   3. integration tests on real PostgreSQL      (same files, TEST_DB=postgres)
  *   4. a production build (standalone output), the container's server assembled from it, then the
  *      HTTP tests against that server on PostgreSQL (`node server.mjs` in dist/standalone)
- *   5. Playwright in Chromium                    (the console, as each role; embedded database)
+ *   5. the rolling-upgrade test                  (the previous release, built from git once and cached
+ *      in node_modules/.cache, and this build on one PostgreSQL; tests/upgrade)
+ *   6. Playwright in Chromium                    (the console, as each role; embedded database)
+ * Each step prints how long it took.
  * PostgreSQL: TEST_DATABASE_URL if set (CI sets it), otherwise a throwaway cluster is started here
  * from the binaries on the machine and removed afterwards.
  */
@@ -25,7 +28,7 @@ const wanted = (step) => only.length === 0 || only.includes(step);
 
 let pg = null;
 let databaseUrl = process.env.TEST_DATABASE_URL;
-if (!databaseUrl && (wanted("postgres") || wanted("http"))) {
+if (!databaseUrl && (wanted("postgres") || wanted("http") || wanted("upgrade"))) {
   pg = await startThrowawayPostgres();
   databaseUrl = pg.url;
   console.log(`test: started a throwaway PostgreSQL at ${databaseUrl}`);
@@ -67,7 +70,9 @@ function vitest(name, project, env = {}) {
 function step(name, cmd, args, env = {}, kind = null) {
   if (!wanted(name)) return;
   console.log(`\n=== ${name} ===`);
+  const started = Date.now();
   const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, TEST_DATABASE_URL: databaseUrl ?? "", ...env } });
+  console.log(`=== ${name}: ${Math.round((Date.now() - started) / 1000)} s ===`);
   if (kind) count(name, kind);
   if (r.status !== 0) {
     console.error(`\n${totals.passed} passed, ${Math.max(totals.failed, 1)} failed`);
@@ -77,7 +82,7 @@ function step(name, cmd, args, env = {}, kind = null) {
 }
 
 // Every later step but lint imports the built SDK, so `npm test -- unit` builds it too.
-const needsSdk = ["typecheck", "unit", "pglite", "postgres", "http", "e2e"].some(wanted);
+const needsSdk = ["typecheck", "unit", "pglite", "postgres", "http", "upgrade", "e2e"].some(wanted);
 if (needsSdk && !only.includes("sdk")) only.length && only.push("sdk");
 step("sdk", process.env.npm_execpath ? process.execPath : "npm", [
   ...(process.env.npm_execpath ? [process.env.npm_execpath] : []),
@@ -96,7 +101,12 @@ step("build", process.execPath, [path.join(root, "node_modules", "next", "dist",
 // HTTP suite runs against: `node server.mjs` in dist/standalone, exactly as deploy/Dockerfile starts it.
 step("standalone", process.execPath, [path.join(root, "scripts", "build-standalone.mjs")]);
 const standaloneDir = path.join(root, "dist", "standalone");
-vitest("http", "http", { TEST_DB: "postgres", ...(fs.existsSync(path.join(standaloneDir, "server.mjs")) ? { TOKENDESK_STANDALONE_DIR: standaloneDir } : {}) });
+const standaloneEnv = fs.existsSync(path.join(standaloneDir, "server.mjs")) ? { TOKENDESK_STANDALONE_DIR: standaloneDir } : {};
+vitest("http", "http", { TEST_DB: "postgres", ...standaloneEnv });
+// The previous release (scripts/previous-release.mjs) beside the same standalone server. It needs
+// PostgreSQL: without one (no TEST_DATABASE_URL and no binaries to start one) it cannot run.
+if (databaseUrl) vitest("upgrade", "upgrade", { TEST_DB: "postgres", ...standaloneEnv });
+else if (wanted("upgrade")) console.log("\n=== upgrade === not run: no PostgreSQL (TEST_DATABASE_URL) for it");
 step("e2e", bin("playwright"), ["test", "--reporter=list,json"], { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(reports, "e2e.json") }, "playwright");
 console.log("\ntest: every step passed.");
 console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ""}`);
