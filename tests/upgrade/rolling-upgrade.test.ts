@@ -7,7 +7,8 @@
  * sign-in tokens, exchanges, bearer calls, refreshes, revocations, device registration, login and
  * refresh, with credentials made by either release and tokens issued by either — with zero errors,
  * while this release stays ready. Last, the previous release is restarted on the migrated database
- * (a rollback, or an old pod rescheduled mid-rollout) and serves again.
+ * (a rollback, or an old pod rescheduled mid-rollout) and serves again, and the audit log both
+ * releases wrote and sealed verifies as one chain.
  *
  * Readiness of the previous release: a release whose /api/health knows `schemaAhead` must stay ready
  * (200) on a database ahead of it. Releases before issue 15 (29e282a among them) answer 503 there by
@@ -21,6 +22,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "@/db/client";
 import { API_KEY_SCOPES, createApiKey } from "@/lib/api-keys";
+import { verifyAuditLog } from "@/lib/audit/verify";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { createInstance } from "@/lib/devices";
 import { freePort, type NextServer, startNextServer } from "../../scripts/next-server";
@@ -326,10 +328,18 @@ describe("rolling upgrade from the previous release", () => {
     expect(errors).toEqual([]);
     expect((await call(n, "/api/health")).status).toBe(200);
 
+    // The audit log both releases wrote (and both sealed, in their sweepers) verifies as one chain.
+    const audit = await openDatabase({ databaseUrl: db.url, maxConnections: 2 });
+    const report = await verifyAuditLog(audit.db).finally(() => audit.close());
+    expect(report.problem).toBeNull();
+    expect(report.ok).toBe(true);
+    expect(report.eventsChecked).toBeGreaterThan(ROUNDS * 5);
+
     console.log(
       `rolling upgrade from ${previous.commit.slice(0, 12)}: ${counts.requests} requests, ` +
         [...counts.perServer.entries()].map(([u, c]) => `${c} to ${u === n ? "this release" : `previous (${u})`}`).join(", ") +
-        `, ${ROUNDS + ROLLBACK_ROUNDS} client rounds, 0 errors; previous release /api/health: ${oldReadiness.join(" ")}`,
+        `, ${ROUNDS + ROLLBACK_ROUNDS} client rounds, 0 errors; ` +
+        `previous release /api/health: ${oldReadiness.join(" ")}; audit chain of ${report.eventsChecked} events in ${report.sealsChecked} seals verified`,
     );
   }, 1_200_000);
 });
