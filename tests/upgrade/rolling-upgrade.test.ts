@@ -210,7 +210,7 @@ describe("rolling upgrade from the previous release", () => {
 
     /** The previous release's readiness on the migrated database (see the file's comment). */
     const previousHealth = async () => {
-      const r = await call(o, "/api/health");
+      const r = await call(oldServer!.url, "/api/health");
       if ("schemaAhead" in (r.body ?? {})) {
         expect(r.status, r.text).toBe(200);
         expect(r.body.schemaAhead).toBe(true);
