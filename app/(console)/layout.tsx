@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import { NavLinks } from "@/components/shell/nav-links";
+import { ConsoleSidebar } from "@/components/shell/console-sidebar";
 import { NAV_ITEMS } from "@/components/shell/navigation";
 import { SignOutButton } from "@/components/shell/sign-out-button";
 import { DemoWarning } from "@/components/staff/demo-warning";
@@ -18,26 +18,27 @@ export default async function ConsoleLayout({ children }: { children: ReactNode 
   const items = NAV_ITEMS.filter((i) => can(actor.role, i.permission));
   const demoAccounts = can(actor.role, "staff:manage") ? await demoAccountCount(await getDb()) : 0;
   return (
-    <div className="flex min-h-screen">
-      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:rounded focus:bg-white focus:p-2">
+    <div className="min-h-screen lg:flex">
+      <a href="#main" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:p-2">
         Skip to content
       </a>
-      <aside className="flex w-60 shrink-0 flex-col border-r border-slate-200 bg-white px-3 py-4">
-        <p className="px-3 pb-4 text-lg font-semibold tracking-tight">tokendesk</p>
-        <NavLinks items={items.map(({ href, label }) => ({ href, label }))} />
-        <div className="mt-auto border-t border-slate-200 px-3 pt-4" data-testid="staff-identity">
-          <p className="truncate text-sm font-medium text-slate-900">{actor.displayName}</p>
-          <p className="truncate text-xs text-slate-500">{actor.email}</p>
-          <Badge tone="info" className="mt-2">
-            {ROLE_LABELS[actor.role]}
-          </Badge>
-          {actor.role === "qa" ? <p className="mt-1 text-xs text-slate-500">Sandbox only</p> : null}
-          <div className="mt-3">
-            <SignOutButton />
-          </div>
-        </div>
-      </aside>
-      <main id="main" className="min-w-0 flex-1 px-8 py-8">
+      <ConsoleSidebar
+        items={items.map(({ href, label }) => ({ href, label }))}
+        identity={
+          <>
+            <p className="truncate text-sm font-medium text-slate-900">{actor.displayName}</p>
+            <p className="truncate text-xs text-slate-600">{actor.email}</p>
+            <Badge tone="info" className="mt-2">
+              {ROLE_LABELS[actor.role]}
+            </Badge>
+            {actor.role === "qa" ? <p className="mt-1 text-xs text-slate-600">Sandbox only</p> : null}
+            <div className="mt-3">
+              <SignOutButton />
+            </div>
+          </>
+        }
+      />
+      <main id="main" className="min-w-0 flex-1 px-4 py-6 sm:px-6 lg:px-8 lg:py-8">
         {demoAccounts ? <DemoWarning count={demoAccounts} action={removeDemoTeamAction} /> : null}
         {children}
       </main>

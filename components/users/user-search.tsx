@@ -67,7 +67,7 @@ export function UserSearch({ values, environments }: { values: { q: string; envi
       action={pathname}
       role="search"
       aria-label="Find a user"
-      className="grid gap-3 md:grid-cols-[1fr_11rem_11rem_auto]"
+      className="grid gap-3 md:grid-cols-[minmax(0,1fr)_auto_auto_auto]"
       onSubmit={(e) => {
         e.preventDefault();
         if (timer.current) clearTimeout(timer.current);

@@ -104,9 +104,13 @@ export function UserSessions({
           </THead>
           <TBody>
             {sessions.map((s) => (
-              <TR key={s.id} data-testid="session-row" data-session-id={s.id} data-state={s.state}>
+              <TR key={s.id} id={`session-${s.id}`} data-testid="session-row" data-session-id={s.id} data-state={s.state}>
                 <TD>
-                  <span className="block break-all font-mono text-xs" title={`SDK session ${s.id}`}>
+                  <span
+                    className="block max-w-[16rem] truncate font-mono text-xs"
+                    title={`${s.installationId ?? "no installation id"} · SDK session ${s.id}`}
+                    data-testid="installation-id"
+                  >
                     {s.installationId ?? <span className="text-slate-400">no installation id</span>}
                   </span>
                   {s.migratedFromKeyId ? (

@@ -1,20 +1,10 @@
 import Link from "next/link";
+import { actionTone, TONE_DOT } from "@/components/audit/describe";
+import { durationInWords, formatUtc } from "@/components/ui/format";
 import { EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { durationInWords, formatUtc } from "@/components/ui/format";
 import type { TimelineEvent } from "@/lib/users/timeline";
-
-const dot: Record<string, string> = {
-  user: "bg-slate-500",
-  sign_in_token: "bg-indigo-500",
-  sdk_session: "bg-emerald-500",
-  refresh_token: "bg-red-500",
-  migration: "bg-amber-500",
-  idv_session: "bg-sky-500",
-  ephemeral_token: "bg-sky-500",
-  device: "bg-violet-500",
-};
 
 const str = (v: unknown) => (typeof v === "string" && v ? v : null);
 
@@ -61,11 +51,11 @@ export function UserTimeline({ events, olderHref, newestHref }: { events: Timeli
     <>
       <ol className="relative space-y-4 border-l border-slate-200 pl-5" data-testid="user-timeline">
         {events.map((e) => {
-          const family = e.action.split(".")[0]!;
+          const tone = actionTone(e.action, e.outcome);
           const sentence = describe(e);
           return (
-            <li key={e.id} className="relative" data-testid="timeline-event" data-action={e.action}>
-              <span aria-hidden className={`absolute -left-[1.65rem] top-1.5 size-2.5 rounded-full ring-4 ring-white ${dot[family] ?? "bg-slate-400"}`} />
+            <li key={e.id} className="relative" data-testid="timeline-event" data-action={e.action} data-tone={tone}>
+              <span aria-hidden className={`absolute -left-[1.65rem] top-1.5 size-2.5 rounded-full ring-4 ring-white ${TONE_DOT[tone]}`} />
               <div className="flex flex-wrap items-baseline gap-x-2">
                 <span className="font-medium text-slate-900">{e.title}</span>
                 {e.outcome !== "success" ? <Badge tone={e.outcome === "denied" ? "warn" : "bad"}>{e.outcome}</Badge> : null}

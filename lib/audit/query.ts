@@ -9,6 +9,7 @@ import { rowOf } from "@/db/rows";
 import { type AuditEventRow, auditEvents } from "@/db/schema";
 import { DomainError, parseInput } from "@/lib/errors";
 import { AUDIT_ACTION_NAMES, AUDIT_OUTCOMES } from "./actions";
+import { staffIdsMatching } from "./names";
 
 const isoDate = z
   .string()
@@ -19,7 +20,7 @@ const isoDate = z
   .transform((v) => new Date(v));
 
 export const auditFilterSchema = z.object({
-  /** Actor id (exact) or actor name / email (prefix, case-insensitive). */
+  /** Actor id (exact), actor name / email (prefix, case-insensitive), or a staff member's name. */
   actor: z.string().trim().max(200).optional(),
   /** An action from the closed list, or a family such as `staff.` / `user.`. */
   action: z
@@ -53,7 +54,8 @@ function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-function whereOf(filter: AuditFilter): SQL[] {
+/** `staffIds`: the staff members whose name or email starts with the Actor filter's text. */
+function whereOf(filter: AuditFilter, staffIds: string[] = []): SQL[] {
   const where: SQL[] = [];
   if (filter.actor) {
     // A UUID names an actor by id (the console links do this): the (actor_id, occurred_at, id) index
@@ -63,7 +65,12 @@ function whereOf(filter: AuditFilter): SQL[] {
     where.push(
       UUID_RE.test(filter.actor)
         ? eq(auditEvents.actorId, filter.actor.toLowerCase())
-        : or(eq(auditEvents.actorId, filter.actor), ilike(auditEvents.actorName, `${escapeLike(filter.actor)}%`))!,
+        : or(
+            eq(auditEvents.actorId, filter.actor),
+            ilike(auditEvents.actorName, `${escapeLike(filter.actor)}%`),
+            // Staff events carry the email as actor name; their display name lives on the staff row.
+            ...(staffIds.length ? [inArray(auditEvents.actorId, staffIds)] : []),
+          )!,
     );
   }
   if (filter.action) {
@@ -155,10 +162,11 @@ export const MAX_AUDIT_PAGE = 200;
 export async function listAuditEvents(
   db: Executor,
   filter: AuditFilter,
-  opts: { cursor?: Cursor | null; limit?: number; maxLimit?: number } = {},
+  opts: { cursor?: Cursor | null; limit?: number; maxLimit?: number; staffIds?: string[] } = {},
 ): Promise<AuditPage> {
   const limit = Math.min(Math.max(opts.limit ?? 50, 1), opts.maxLimit ?? MAX_AUDIT_PAGE);
-  const where = whereOf(filter);
+  const staffIds = opts.staffIds ?? (filter.actor && !UUID_RE.test(filter.actor) ? await staffIdsMatching(db, filter.actor) : []);
+  const where = whereOf(filter, staffIds);
   if (opts.cursor) where.push(afterCursor(opts.cursor));
   if (filter.apiKeyId) where.push(apiKeyEvents(filter.apiKeyId, where, limit + 1));
   else if (filter.action?.endsWith(".")) where.push(familyEvents(filter.action, where, limit + 1));
@@ -179,8 +187,9 @@ export async function listAuditEvents(
 /** Every event matching `filter`, newest first, fetched a page at a time. */
 export async function* iterateAuditEvents(db: Executor, filter: AuditFilter, pageSize = 1000): AsyncGenerator<AuditEventRow> {
   let cursor: Cursor | null = null;
+  const staffIds = filter.actor && !UUID_RE.test(filter.actor) ? await staffIdsMatching(db, filter.actor) : [];
   for (;;) {
-    const page: AuditPage = await listAuditEvents(db, filter, { cursor, limit: pageSize, maxLimit: 5000 });
+    const page: AuditPage = await listAuditEvents(db, filter, { cursor, limit: pageSize, maxLimit: 5000, staffIds });
     for (const e of page.events) yield e;
     if (!page.nextCursor) return;
     cursor = decodeCursor(page.nextCursor);

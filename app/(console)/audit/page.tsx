@@ -8,6 +8,7 @@ import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { KeysetPager } from "@/components/ui/keyset-pager";
 import { getDb } from "@/db";
 import { searchAuditLog } from "@/lib/audit";
+import { actorNames } from "@/lib/audit/names";
 import { decodeCursor, parseAuditFilter } from "@/lib/audit/query";
 import { isDomainError } from "@/lib/errors";
 import { can } from "@/lib/staff/rbac";
@@ -29,7 +30,12 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
   try {
     const filter = parseAuditFilter(values);
     const cursor = decodeCursor(values.cursor);
-    const page = await searchAuditLog(await getDb(), actor, filter, { cursor, limit: 50 });
+    const db = await getDb();
+    const page = await searchAuditLog(db, actor, filter, { cursor, limit: 50 });
+    const names = await actorNames(
+      db,
+      page.events.map((e) => ({ type: e.actorType, id: e.actorId })),
+    );
     const params = new URLSearchParams(values);
     params.delete("cursor");
     exportQuery = params.toString();
@@ -40,7 +46,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
         </EmptyState>
       ) : (
         <>
-          <AuditTable events={page.events} />
+          <AuditTable events={page.events} names={names} />
           <KeysetPager path="/audit" params={params} nextCursor={page.nextCursor} onLaterPage={Boolean(cursor)} nextLabel="Older events" />
         </>
       );

@@ -11,6 +11,7 @@ import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { getDb } from "@/db";
 import { listMigrationEvents } from "@/lib/api-key-migration/events";
 import { type KeyMigrationSummary, migrationReport, RECENT_USE_DAYS } from "@/lib/api-key-migration/report";
+import { actorNames } from "@/lib/audit/names";
 import { decodeCursor } from "@/lib/audit/query";
 import { isDomainError } from "@/lib/errors";
 import { requireStaffPage } from "@/server/staff-session";
@@ -40,6 +41,7 @@ export default async function MigrationsPage({ searchParams }: { searchParams: S
   let report: Awaited<ReturnType<typeof migrationReport>> | undefined;
   let events: Awaited<ReturnType<typeof listMigrationEvents>> | undefined;
   let allKeys: KeyMigrationSummary[] = [];
+  let names: Awaited<ReturnType<typeof actorNames>> | undefined;
   let error: string | null = null;
   const apiKeyId = /^[0-9a-f-]{36}$/i.test(v("apiKeyId")) ? v("apiKeyId") : undefined;
   const outcome = v("outcome") === "completed" || v("outcome") === "rejected" ? (v("outcome") as "completed" | "rejected") : undefined;
@@ -56,6 +58,10 @@ export default async function MigrationsPage({ searchParams }: { searchParams: S
       actor,
       { from: report.from, to: report.to, apiKeyId, outcome },
       { cursor: decodeCursor(v("cursor") || null), limit: 25 },
+    );
+    names = await actorNames(
+      db,
+      events.events.map((e) => ({ type: e.actorType, id: e.actorId })),
     );
   } catch (err) {
     if (!isDomainError(err)) throw err;
@@ -218,7 +224,7 @@ export default async function MigrationsPage({ searchParams }: { searchParams: S
                 <EmptyState title="No migration events in this period" />
               ) : (
                 <>
-                  <AuditTable events={events.events} />
+                  <AuditTable events={events.events} names={names} />
                   {events.nextCursor ? (
                     <Button asChild variant="secondary" size="sm" className="mt-4">
                       <Link href={`/migrations?${new URLSearchParams({ ...Object.fromEntries(base), cursor: events.nextCursor })}`}>Older events →</Link>
