@@ -216,6 +216,30 @@ export const auditSeals = pgTable("audit_seals", {
   sealedAt: createdAt(),
 });
 
+/**
+ * Activity per day for the overview's charts (lib/overview/activity.ts): counted from the audit log
+ * and the token tables by a background job, so a chart reads a few hundred rows whatever the size of
+ * the log. `activityDays` says which days are counted, and whether for good.
+ */
+export const activityDaily = pgTable(
+  "activity_daily",
+  {
+    day: text("day").notNull(),
+    environment: text("environment").notNull(),
+    metric: text("metric").notNull(),
+    n: integer("n").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.environment, t.metric] })],
+);
+
+export const activityDays = pgTable("activity_days", {
+  /** YYYY-MM-DD, UTC. */
+  day: text("day").primaryKey(),
+  /** The day had ended (by an hour) when it was counted: it is never counted again. */
+  final: boolean("final").notNull().default(false),
+  countedAt: timestamp("counted_at", { withTimezone: true, mode: "date" }).notNull(),
+});
+
 // ---------------------------------------------------------------------------------------------
 // The deployment, environments, Team API keys, users (Junction-style)
 // ---------------------------------------------------------------------------------------------
@@ -283,6 +307,10 @@ export const users = pgTable(
     disabledAt: timestamp("disabled_at", { withTimezone: true, mode: "date" }),
     deletedAt: timestamp("deleted_at", { withTimezone: true, mode: "date" }),
     createdByKeyId: uuid("created_by_key_id"),
+    /** The user's newest exchange of a sign-in token (written by that exchange's own statement). */
+    lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true, mode: "date" }),
+    /** The newest exchange or refresh, to the minute: refreshes write it at most once a minute, never waiting for the row. */
+    lastActiveAt: timestamp("last_active_at", { withTimezone: true, mode: "date" }),
     createdAt: createdAt(),
   },
   (t) => [
@@ -322,9 +350,18 @@ export const signInTokens = pgTable(
     /** Set by the one atomic UPDATE that redeems the token; never cleared. */
     usedAt: timestamp("used_at", { withTimezone: true, mode: "date" }),
     sessionId: uuid("session_id"),
+    /** Taken back before use (staff with a reason, or an API key): redemption refuses it. */
+    revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
+    revokedByType: text("revoked_by_type"),
+    revokedById: text("revoked_by_id"),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("sign_in_tokens_hash_key").on(t.tokenHash), index("sign_in_tokens_user_idx").on(t.userId, t.createdAt.desc())],
+  (t) => [
+    uniqueIndex("sign_in_tokens_hash_key").on(t.tokenHash),
+    index("sign_in_tokens_user_idx").on(t.userId, t.createdAt.desc()),
+    // "What I issued lately" on the overview: one staff member's (or key's) newest tokens.
+    index("sign_in_tokens_issuer_idx").on(t.issuedById, t.createdAt.desc()),
+  ],
 );
 export type SignInToken = typeof signInTokens.$inferSelect;
 
@@ -341,6 +378,11 @@ export const sdkSessions = pgTable(
     /** Set when this session replaced an API-key installation (migration). */
     migratedFromKeyId: uuid("migrated_from_key_id"),
     lastRefreshAt: timestamp("last_refresh_at", { withTimezone: true, mode: "date" }),
+    /** Where the session was first and last used from (IP only from a trusted proxy; see server/http.ts). */
+    firstIp: text("first_ip"),
+    firstUserAgent: text("first_user_agent"),
+    lastIp: text("last_ip"),
+    lastUserAgent: text("last_user_agent"),
     /** Absolute end of the family, whatever the refreshes. */
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
     revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
@@ -466,6 +508,7 @@ export const idvSessions = pgTable(
     index("idv_sessions_created_idx").on(t.createdAt.desc(), t.id.desc()),
     index("idv_sessions_status_expiry_idx").on(t.status, t.expiresAt),
     index("idv_sessions_user_idx").on(t.userId),
+    index("idv_sessions_issuer_idx").on(t.issuedById, t.createdAt.desc()),
   ],
 );
 export type IdvSession = typeof idvSessions.$inferSelect;
