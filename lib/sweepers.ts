@@ -13,6 +13,7 @@ import { runJanitor } from "@/lib/janitor";
 import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 import { sweepRevokedAccessTokens } from "@/lib/oauth/revoke";
+import { rollUpActivity } from "@/lib/overview/activity";
 
 export interface Sweeper {
   name: string;
@@ -29,6 +30,9 @@ export const SWEEPERS: Sweeper[] = [
   { name: "janitor", everyMs: 15 * 60_000, run: (db, now) => runJanitor(db, { now }) },
   // Every instance reads the seal lag for its own /metrics (two indexed reads), so a scrape never queries.
   { name: "audit lag", everyMs: 10_000, run: (db) => readAuditLag(db) },
+  // The overview's activity per day (lib/overview/activity.ts): today and unsettled days recounted;
+  // an advisory lock makes one instance count.
+  { name: "activity rollup", everyMs: 15_000, run: (db, now) => rollUpActivity(db, now) },
 ];
 
 /** One run of `s`, counted and logged; never throws. */

@@ -41,13 +41,13 @@ export async function issuedByMe(db: Executor, actor: Actor, limit = 8, now = ne
     queryRows<Record<string, unknown>>(
       db,
       sql`select t.id, t.created_at, t.expires_at, t.used_at, t.revoked_at, t.user_id, u.client_user_id
-          from (select * from sign_in_tokens where issued_by_id = ${actor.id} order by issued_by_id, created_at desc limit ${limit}) t
+          from (select * from sign_in_tokens where issued_by_id = ${actor.id} order by issued_by_id, created_at desc nulls last limit ${limit}) t
           left join users u on u.id = t.user_id`,
     ),
     queryRows<Record<string, unknown>>(
       db,
       sql`select id, created_at, expires_at, status, external_user_id, user_id
-          from idv_sessions where issued_by_id = ${actor.id} order by issued_by_id, created_at desc limit ${limit}`,
+          from idv_sessions where issued_by_id = ${actor.id} order by issued_by_id, created_at desc nulls last limit ${limit}`,
     ),
   ]);
   const out: IssuedByMe[] = [
