@@ -307,10 +307,6 @@ export const users = pgTable(
     disabledAt: timestamp("disabled_at", { withTimezone: true, mode: "date" }),
     deletedAt: timestamp("deleted_at", { withTimezone: true, mode: "date" }),
     createdByKeyId: uuid("created_by_key_id"),
-    /** The user's newest exchange of a sign-in token (written by that exchange's own statement). */
-    lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true, mode: "date" }),
-    /** The newest exchange or refresh, to the minute: refreshes write it at most once a minute, never waiting for the row. */
-    lastActiveAt: timestamp("last_active_at", { withTimezone: true, mode: "date" }),
     createdAt: createdAt(),
   },
   (t) => [
@@ -378,11 +374,6 @@ export const sdkSessions = pgTable(
     /** Set when this session replaced an API-key installation (migration). */
     migratedFromKeyId: uuid("migrated_from_key_id"),
     lastRefreshAt: timestamp("last_refresh_at", { withTimezone: true, mode: "date" }),
-    /** Where the session was first and last used from (IP only from a trusted proxy; see server/http.ts). */
-    firstIp: text("first_ip"),
-    firstUserAgent: text("first_user_agent"),
-    lastIp: text("last_ip"),
-    lastUserAgent: text("last_user_agent"),
     /** Absolute end of the family, whatever the refreshes. */
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
     revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),

@@ -12,14 +12,8 @@ CREATE TABLE "activity_days" (
 	"counted_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
-ALTER TABLE "sdk_sessions" ADD COLUMN "first_ip" text;--> statement-breakpoint
-ALTER TABLE "sdk_sessions" ADD COLUMN "first_user_agent" text;--> statement-breakpoint
-ALTER TABLE "sdk_sessions" ADD COLUMN "last_ip" text;--> statement-breakpoint
-ALTER TABLE "sdk_sessions" ADD COLUMN "last_user_agent" text;--> statement-breakpoint
 ALTER TABLE "sign_in_tokens" ADD COLUMN "revoked_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "sign_in_tokens" ADD COLUMN "revoked_by_type" text;--> statement-breakpoint
 ALTER TABLE "sign_in_tokens" ADD COLUMN "revoked_by_id" text;--> statement-breakpoint
-ALTER TABLE "users" ADD COLUMN "last_sign_in_at" timestamp with time zone;--> statement-breakpoint
-ALTER TABLE "users" ADD COLUMN "last_active_at" timestamp with time zone;--> statement-breakpoint
 CREATE INDEX "idv_sessions_issuer_idx" ON "idv_sessions" USING btree ("issued_by_id","created_at" DESC NULLS LAST);--> statement-breakpoint
 CREATE INDEX "sign_in_tokens_issuer_idx" ON "sign_in_tokens" USING btree ("issued_by_id","created_at" DESC NULLS LAST);
