@@ -5,7 +5,7 @@
  */
 import { sql } from "drizzle-orm";
 import { type Executor, queryRows } from "@/db/client";
-import { isUuid } from "@/lib/users/access";
+import { isUuid } from "@/lib/ids";
 
 export interface ActorName {
   /** What people call it: the staff member's name, the key's name. */
