@@ -114,7 +114,12 @@ function IssuedTokenView({ issued, clientUserId, sessionsQueryKey }: { issued: I
     refetchInterval: (q) => (q.state.data && q.state.data.state !== "pending" ? false : 2000),
     refetchIntervalInBackground: true,
   });
-  const state = status.data?.state === "redeemed" ? "redeemed" : secondsLeft === 0 || status.data?.state === "expired" ? "expired" : "pending";
+  const state =
+    status.data?.state === "redeemed" || status.data?.state === "revoked"
+      ? status.data.state
+      : secondsLeft === 0 || status.data?.state === "expired"
+        ? "expired"
+        : "pending";
 
   // The moment the app signs in, the new session appears on the user page without a reload.
   const announced = useRef(false);
@@ -155,6 +160,8 @@ function IssuedTokenView({ issued, clientUserId, sessionsQueryKey }: { issued: I
                 </>
               ) : state === "expired" ? (
                 <span className="text-slate-600">Expired at {formatTimeOfDay(issued.expiresAt)}</span>
+              ) : state === "revoked" ? (
+                <span className="text-slate-600">Revoked; it cannot be used.</span>
               ) : (
                 <span className="text-slate-600">Used; it cannot be used again.</span>
               )}
@@ -183,6 +190,10 @@ function IssuedTokenView({ issued, clientUserId, sessionsQueryKey }: { issued: I
               title={`Redeemed at ${status.data?.redeemedAt ? formatTimeOfDay(status.data.redeemedAt) : "—"}${status.data?.installationId ? ` by installation ${status.data.installationId}` : ""}`}
             >
               The new session is in the list on this page.
+            </Alert>
+          ) : state === "revoked" ? (
+            <Alert tone="warning" title="Revoked">
+              This token was taken back before the app used it.
             </Alert>
           ) : (
             <Alert tone="warning" title="Expired">

@@ -33,6 +33,7 @@ export const AUDIT_ACTIONS = {
   "user.deleted": "User deleted",
   "sign_in_token.issued": "Sign-in token issued",
   "sign_in_token.redeemed": "Sign-in token redeemed",
+  "sign_in_token.revoked": "Sign-in token revoked",
   "sdk_session.started": "SDK session started",
   "sdk_session.revoked": "SDK session revoked",
   "refresh_token.reuse_detected": "Refresh token reuse detected",

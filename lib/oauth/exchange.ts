@@ -38,7 +38,7 @@ export interface ExchangeInput {
   migration?: MigrationInput | null;
 }
 
-const INVALID_TOKEN = "The sign-in token is invalid, expired or already used.";
+const INVALID_TOKEN = "The sign-in token is invalid, expired, revoked or already used.";
 
 /** The user as the SDK would name it in the audit log. */
 export const sdkUserActor = (userId: string, name: string | null = null): Actor => ({ type: "user", id: userId, name });
@@ -134,7 +134,7 @@ async function approveMigration(
   now: Date,
 ): Promise<ApiKey> {
   const token = await peekSignInToken(db, signInToken);
-  if (!token || token.usedAt || token.expiresAt.getTime() <= now.getTime()) throw invalidGrant(INVALID_TOKEN);
+  if (!token || token.usedAt || token.revokedAt || token.expiresAt.getTime() <= now.getTime()) throw invalidGrant(INVALID_TOKEN);
   const verdict = await checkMigration(db, migration, token);
   if (verdict.ok) return verdict.key;
   const presentedPrefix = migration.apiKey && parseApiKey(migration.apiKey) ? apiKeyPrefix(migration.apiKey) : null;

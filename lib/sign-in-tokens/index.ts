@@ -20,6 +20,7 @@ import { loadUserWithSettingsFor } from "@/lib/users/access";
 import { formatSignInToken } from "./format";
 
 export { formatSignInToken, type ParsedSignInToken, parseSignInToken } from "./format";
+export { listPendingSignInTokens, type PendingSignInToken, revokeSignInToken } from "./pending";
 
 export const MIN_SIGN_IN_TTL_SECONDS = 60;
 export const MAX_SIGN_IN_TTL_SECONDS = 86_400;
@@ -99,7 +100,7 @@ export async function issueSignInToken(
   });
 }
 
-export type SignInTokenState = "pending" | "redeemed" | "expired";
+export type SignInTokenState = "pending" | "redeemed" | "expired" | "revoked";
 
 export interface SignInTokenStatus {
   id: string;
@@ -113,8 +114,9 @@ export interface SignInTokenStatus {
   sessionId: string | null;
 }
 
-export function signInTokenState(row: Pick<SignInToken, "usedAt" | "expiresAt">, now: Date = new Date()): SignInTokenState {
+export function signInTokenState(row: Pick<SignInToken, "usedAt" | "expiresAt" | "revokedAt">, now: Date = new Date()): SignInTokenState {
   if (row.usedAt) return "redeemed";
+  if (row.revokedAt) return "revoked";
   return row.expiresAt.getTime() <= now.getTime() ? "expired" : "pending";
 }
 
@@ -141,7 +143,8 @@ export async function getSignInTokenStatus(db: Executor, actor: Actor, tokenId: 
 /**
  * The one atomic redemption: of any number of concurrent callers presenting the same token, the
  * row lock taken by this UPDATE lets exactly one see `used_at IS NULL`; every other one re-checks
- * the predicate after the winner commits and gets no row. Call it inside the exchange transaction,
+ * the predicate after the winner commits and gets no row. A revocation (`revokeSignInToken`) is the
+ * same kind of UPDATE on the same row, so a token is either redeemed or revoked, never both. Call it inside the exchange transaction,
  * so that a later failure in that transaction (user disabled...) leaves the token unused.
  */
 export async function redeemSignInToken(tx: Executor, token: string, sessionId: string, now: Date): Promise<SignInToken | null> {
@@ -149,7 +152,7 @@ export async function redeemSignInToken(tx: Executor, token: string, sessionId: 
   const [raw] = await queryRows<Record<string, unknown>>(
     tx,
     sql`update sign_in_tokens set used_at = ${now.toISOString()}::timestamptz, session_id = ${sessionId}::uuid
-        where token_hash = ${hashSecret(token)} and used_at is null and expires_at > ${now.toISOString()}::timestamptz
+        where token_hash = ${hashSecret(token)} and used_at is null and revoked_at is null and expires_at > ${now.toISOString()}::timestamptz
         returning ${columnsOf(signInTokens)}`,
     { prepare: true },
   );

@@ -19,7 +19,7 @@ import { consoleDownload, consoleJson, consoleRoute } from "../console";
 export interface SignInTokenStatusJson {
   id: string;
   userId: string;
-  state: "pending" | "redeemed" | "expired";
+  state: "pending" | "redeemed" | "expired" | "revoked";
   expiresAt: string;
   redeemedAt: string | null;
   sessionId: string | null;
@@ -74,7 +74,7 @@ export const handoffImageRoute = consoleRoute<{ id: string; step: string }>(
   { signedOut: "Sign in to see captured images." },
 );
 
-/** GET /api/console/sign-in-tokens/{id}: waiting, redeemed (by which installation) or expired, for the issue dialog. */
+/** GET /api/console/sign-in-tokens/{id}: waiting, redeemed (by which installation), expired or revoked, for the issue dialog. */
 export const signInTokenStatusRoute = consoleJson<{ id: string }>(async ({ actor, db, params }): Promise<SignInTokenStatusJson> => {
   const status = await getSignInTokenStatus(db, actor, params.id);
   let installationId: string | null = null;
