@@ -9,6 +9,7 @@ import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/
 import { durationInWords, formatTimeOfDay } from "@/components/ui/format";
 import { Field, Input, Select, Textarea } from "@/components/ui/input";
 import { formatClock, useSecondsLeft } from "@/components/ui/use-seconds-left";
+import { signInTokensQueryKey } from "@/components/users/user-sign-in-tokens";
 import type { ActionResult } from "@/server/actions";
 import type { SignInTokenStatusJson } from "@/server/routes/console";
 import { CopyButton } from "./copy-button";
@@ -121,15 +122,22 @@ function IssuedTokenView({ issued, clientUserId, sessionsQueryKey }: { issued: I
         ? "expired"
         : "pending";
 
-  // The moment the app signs in, the new session appears on the user page without a reload.
+  // The new token is in the page's list of pending tokens at once.
+  useEffect(() => {
+    void queryClient.invalidateQueries({ queryKey: signInTokensQueryKey(issued.userId) });
+  }, [queryClient, issued.userId]);
+
+  // The moment the app signs in, the new session appears on the user page without a reload (and
+  // the token leaves the pending list).
   const announced = useRef(false);
   useEffect(() => {
     if (state === "redeemed" && !announced.current) {
       announced.current = true;
       void queryClient.invalidateQueries({ queryKey: sessionsQueryKey });
+      void queryClient.invalidateQueries({ queryKey: signInTokensQueryKey(issued.userId) });
       router.refresh();
     }
-  }, [state, queryClient, router, sessionsQueryKey]);
+  }, [state, queryClient, router, sessionsQueryKey, issued.userId]);
 
   return (
     <DialogContent

@@ -12,7 +12,7 @@ import { type ErrorCode, errorTableMarkdown, statusOf } from "@/lib/errors";
 import { deeplinkInput } from "@/lib/idv/handoff";
 import { createUserInput } from "@/lib/users";
 import { ephemeralBody, fieldsBody, startBody } from "../routes/idv";
-import { apiUser, deleteUserAnswer, listQuery, searchQuery, signInTokenBody, statusBody, userListAnswer } from "../routes/users";
+import { apiUser, deleteUserAnswer, listQuery, pendingSignInTokensAnswer, searchQuery, signInTokenBody, statusBody, userListAnswer } from "../routes/users";
 import { loginBody, refreshBody } from "../telematics";
 import * as s from "./schemas";
 
@@ -183,6 +183,38 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     responses: {
       200: ok(s.signInTokenAnswer, "The token, shown once"),
       ...jsonErrors([...KEY_ERRORS, ...BODY_ERRORS, "user_not_found", "user_disabled"]),
+    },
+  },
+  "GET /v2/user/:user_id/sign_in_tokens": {
+    tags: ["Sign-in tokens"],
+    summary: "List a user's pending sign-in tokens",
+    description: "Tokens neither used, revoked nor expired, newest first (at most 100), with who issued them; never the token itself.",
+    security: [{ apiKey: [] }],
+    requestParams: { path: userId },
+    responses: {
+      200: ok(pendingSignInTokensAnswer, "The pending tokens", {
+        tokens: [
+          {
+            token_id: "0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+            created_at: "2026-12-01T09:00:00.000Z",
+            expires_at: "2026-12-01T09:10:00.000Z",
+            issued_by: { type: "api_key", name: "Production backend" },
+          },
+        ],
+      }),
+      ...jsonErrors({ ...KEY_ERRORS, 404: ["user_not_found"] }),
+    },
+  },
+  "DELETE /v2/user/:user_id/sign_in_tokens/:token_id": {
+    tags: ["Sign-in tokens"],
+    summary: "Revoke a sign-in token",
+    description:
+      "Takes back a token before it is used: its exchange then answers `invalid_grant`. Audited as `sign_in_token.revoked`. Revoking a token already revoked (or expired) answers 204 again; one already used is 409 `conflict` (revoke the session instead, or disable the user).",
+    security: [{ apiKey: [] }],
+    requestParams: { path: userId.extend({ token_id: z.string().meta({ description: "The `token_id` of the mint answer or of the list." }) }) },
+    responses: {
+      204: { description: "Revoked" },
+      ...jsonErrors({ ...KEY_ERRORS, 404: ["user_not_found", "sign_in_token_not_found"], 409: ["conflict"] }),
     },
   },
   "GET /v2/users": {

@@ -49,6 +49,7 @@ export const signInTokenAnswer = z
     user_id: z.string(),
     sign_in_token: z.string().meta({ description: "Single use; `sit_<environment>_<region>_<secret>`.", example: "sit_sandbox_us_…" }),
     expires_at: isoTime("When the token stops working if unused."),
+    token_id: z.string().meta({ description: "The token's id: list the user's pending tokens and revoke one by it." }),
   })
   .loose()
   .meta({ id: "SignInToken" });

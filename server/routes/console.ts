@@ -10,7 +10,7 @@ import { exportAuditLog } from "@/lib/audit";
 import { parseAuditFilter } from "@/lib/audit/query";
 import { DomainError, parseInput } from "@/lib/errors";
 import { getHandoff, handoffImage } from "@/lib/idv/console";
-import { getSignInTokenStatus } from "@/lib/sign-in-tokens";
+import { getSignInTokenStatus, listPendingSignInTokens, type PendingSignInToken } from "@/lib/sign-in-tokens";
 import { listUserSessions } from "@/lib/users";
 import { consoleDownload, consoleJson, consoleRoute } from "../console";
 
@@ -25,6 +25,22 @@ export interface SignInTokenStatusJson {
   sessionId: string | null;
   installationId: string | null;
 }
+
+export interface PendingSignInTokenJson {
+  id: string;
+  createdAt: string;
+  expiresAt: string;
+  issuedBy: PendingSignInToken["issuedBy"];
+  reason: string | null;
+}
+
+export const pendingSignInTokenJson = (p: PendingSignInToken): PendingSignInTokenJson => ({
+  id: p.id,
+  createdAt: p.createdAt.toISOString(),
+  expiresAt: p.expiresAt.toISOString(),
+  issuedBy: p.issuedBy,
+  reason: p.reason,
+});
 
 export interface SessionJson {
   id: string;
@@ -91,6 +107,12 @@ export const signInTokenStatusRoute = consoleJson<{ id: string }>(async ({ actor
     sessionId: status.sessionId,
     installationId,
   };
+});
+
+/** GET /api/console/users/{id}/sign-in-tokens: the user page's live list of pending sign-in tokens. */
+export const userSignInTokensRoute = consoleJson<{ id: string }>(async ({ actor, db, params }) => {
+  const tokens = await listPendingSignInTokens(db, actor, params.id);
+  return { tokens: tokens.map(pendingSignInTokenJson) };
 });
 
 /** GET /api/console/users/{id}/sessions: the user page's live list of SDK sessions. */

@@ -39,6 +39,8 @@ export const MACHINE_ROUTES: readonly MachineRoute[] = [
   { method: "OPTIONS", path: "/v2/user/:user_id", family: "json", handler: users.userPreflight },
   { method: "PUT", path: "/v2/user/:user_id/status", family: "json", handler: users.setUserStatusRoute },
   { method: "POST", path: "/v2/user/:user_id/sign_in_token", family: "json", handler: users.issueSignInTokenRoute },
+  { method: "GET", path: "/v2/user/:user_id/sign_in_tokens", family: "json", handler: users.listSignInTokensRoute },
+  { method: "DELETE", path: "/v2/user/:user_id/sign_in_tokens/:token_id", family: "json", handler: users.revokeSignInTokenRoute },
   { method: "GET", path: "/v2/users", family: "json", handler: users.searchUsersRoute },
 
   { method: "POST", path: "/oauth/token", family: "oauth", handler: oauth.tokenRoute },

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { parseInput } from "@/lib/errors";
 import { recordApiKeyInstallation } from "@/lib/oauth/migration";
 import { deploymentTeamId } from "@/lib/settings/deployment";
-import { issueSignInToken, MAX_SIGN_IN_TTL_SECONDS, MIN_SIGN_IN_TTL_SECONDS } from "@/lib/sign-in-tokens";
+import { issueSignInToken, listPendingSignInTokens, MAX_SIGN_IN_TTL_SECONDS, MIN_SIGN_IN_TTL_SECONDS, revokeSignInToken } from "@/lib/sign-in-tokens";
 import {
   createUser,
   createUserInput,
@@ -180,7 +180,43 @@ export const issueSignInTokenRoute = withApiKey<UserParams>("sign_in_tokens:writ
   const { expires_in_seconds } = await readJson(req, signInTokenBody, { optional: true });
   const issued = await issueSignInToken(db, actor, params.user_id, { expiresInSeconds: expires_in_seconds }, meta);
   return jsonResponse(
-    { user_id: issued.userId, sign_in_token: issued.signInToken, expires_at: issued.expiresAt.toISOString() },
+    { user_id: issued.userId, sign_in_token: issued.signInToken, expires_at: issued.expiresAt.toISOString(), token_id: issued.tokenId },
     { headers: { "Cache-Control": "no-store" } },
   );
+});
+
+export const pendingSignInTokensAnswer = z
+  .object({
+    tokens: z.array(
+      z.object({
+        token_id: z.string(),
+        created_at: z.string().meta({ description: "ISO-8601." }),
+        expires_at: z.string().meta({ description: "ISO-8601." }),
+        issued_by: z.object({
+          type: z.enum(["api_key", "staff", "system"]),
+          name: z.string().nullable().meta({ description: "The key's or staff member's name; null if it no longer exists." }),
+        }),
+      }),
+    ),
+  })
+  .meta({ id: "PendingSignInTokens" });
+
+/** GET /v2/user/{user_id}/sign_in_tokens — the user's unused, unrevoked, unexpired tokens (never the secret). */
+export const listSignInTokensRoute = withApiKey<UserParams>("users:read", async (_req, { db, actor, params }) => {
+  const pending = await listPendingSignInTokens(db, actor, params.user_id);
+  const answer: z.infer<typeof pendingSignInTokensAnswer> = {
+    tokens: pending.map((p) => ({
+      token_id: p.id,
+      created_at: p.createdAt.toISOString(),
+      expires_at: p.expiresAt.toISOString(),
+      issued_by: { type: p.issuedBy.type as "api_key" | "staff" | "system", name: p.issuedBy.name },
+    })),
+  };
+  return jsonResponse(answer, { headers: { "Cache-Control": "no-store" } });
+});
+
+/** DELETE /v2/user/{user_id}/sign_in_tokens/{token_id} — takes an unused token back; 204 (also when already revoked). */
+export const revokeSignInTokenRoute = withApiKey<UserParams & { token_id: string }>("sign_in_tokens:write", async (_req, { db, actor, meta, params }) => {
+  await revokeSignInToken(db, actor, params.user_id, params.token_id, {}, meta);
+  return new Response(null, { status: 204 });
 });

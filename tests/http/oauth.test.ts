@@ -146,6 +146,47 @@ describe("sign-in tokens and the token service over HTTP", () => {
   });
 });
 
+describe("a user's pending sign-in tokens over HTTP", () => {
+  it("lists them by token_id without the secret, revokes one (204, audited), and its exchange then fails", async () => {
+    const { key, id: keyId } = await mintKey(handle);
+    const user = await createUserOver(key);
+    const first = await call(`/v2/user/${user.user_id}/sign_in_token`, { key, json: {} });
+    const second = await call(`/v2/user/${user.user_id}/sign_in_token`, { key, json: { expires_in_seconds: 86_400 } });
+    expect(first.body.token_id).toMatch(/^[0-9a-f-]{36}$/);
+
+    const listed = await call(`/v2/user/${user.user_id}/sign_in_tokens`, { key });
+    expect(listed.status).toBe(200);
+    expect(listed.headers.get("cache-control")).toBe("no-store");
+    expect(listed.body.tokens.map((t: { token_id: string }) => t.token_id)).toEqual([second.body.token_id, first.body.token_id]);
+    expect(listed.body.tokens[0]).toMatchObject({ expires_at: second.body.expires_at, issued_by: { type: "api_key" } });
+    expect(JSON.stringify(listed.body)).not.toContain(first.body.sign_in_token);
+
+    const path = `/v2/user/${user.user_id}/sign_in_tokens/${first.body.token_id}`;
+    const revoked = await call(path, { method: "DELETE", key });
+    expect(revoked.status).toBe(204);
+    expect((await call(path, { method: "DELETE", key })).status).toBe(204);
+    const [event] = await handle.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "sign_in_token.revoked"), eq(auditEvents.targetId, user.user_id)));
+    expect(event).toMatchObject({ actorType: "api_key", actorId: keyId });
+    expect((await exchangeOver(first.body.sign_in_token)).body.error).toBe("invalid_grant");
+    expect((await call(`/v2/user/${user.user_id}/sign_in_tokens`, { key })).body.tokens).toHaveLength(1);
+
+    // Used: 409; unknown: 404; a key without the scope: 403; another environment's key: 404.
+    expect((await exchangeOver(second.body.sign_in_token)).status).toBe(200);
+    const used = await call(`/v2/user/${user.user_id}/sign_in_tokens/${second.body.token_id}`, { method: "DELETE", key });
+    expect(used.status).toBe(409);
+    expect(used.body.error.code).toBe("conflict");
+    const unknown = await call(`/v2/user/${user.user_id}/sign_in_tokens/0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b`, { method: "DELETE", key });
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, "sign_in_token_not_found"]);
+    const { key: readOnly } = await mintKey(handle, { scopes: ["users:read"] });
+    expect((await call(path, { method: "DELETE", key: readOnly })).status).toBe(403);
+    const { key: production } = await mintKey(handle, { environment: "production" });
+    expect((await call(`/v2/user/${user.user_id}/sign_in_tokens`, { key: production })).status).toBe(404);
+  });
+});
+
 describe("migration from an API key", () => {
   it("refuses an incompatible migration without consuming the token, then completes a compatible one", async () => {
     const { key: sandboxUs, id: keyId, prefix } = await mintKey(handle, { environment: "sandbox", region: "us" });

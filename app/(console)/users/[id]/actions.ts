@@ -3,7 +3,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { DomainError } from "@/lib/errors";
 import { qrSvg } from "@/lib/qr";
-import { issueSignInToken } from "@/lib/sign-in-tokens";
+import { issueSignInToken, revokeSignInToken } from "@/lib/sign-in-tokens";
 import { reasonField } from "@/lib/staff/reason";
 import { deleteUser, getUser, revokeAllSessions, revokeSession, setUserDisabled } from "@/lib/users";
 import { staffAction } from "@/server/actions";
@@ -105,3 +105,13 @@ export const revokeAllSessionsAction = staffAction("users:revoke_sessions", z.ob
   revalidatePath(`/users/${input.userId}`);
   return { data: String(revoked), message: revoked ? `${revoked} session${revoked === 1 ? "" : "s"} revoked.` : "There were no live sessions to revoke." };
 });
+
+export const revokeSignInTokenAction = staffAction(
+  "users:revoke_sessions",
+  z.object({ userId, tokenId: z.uuid("is not a sign-in token id").meta({ title: "The sign-in token" }), reason }),
+  async (input, { actor, db, meta }) => {
+    const { revoked } = await revokeSignInToken(db, actor, input.userId, input.tokenId, { reason: input.reason }, meta);
+    revalidatePath(`/users/${input.userId}`);
+    return { data: input.tokenId, message: revoked ? "Sign-in token revoked: it can no longer be used." : "That sign-in token was already revoked." };
+  },
+);

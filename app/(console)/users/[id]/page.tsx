@@ -8,16 +8,26 @@ import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { UserActions } from "@/components/users/user-actions";
 import { UserDetails } from "@/components/users/user-details";
 import { UserSessions } from "@/components/users/user-sessions";
+import { UserSignInTokens } from "@/components/users/user-sign-in-tokens";
 import { UserTimeline } from "@/components/users/user-timeline";
 import { getDb } from "@/db";
 import { isDomainError } from "@/lib/errors";
 import { getSettings } from "@/lib/settings";
+import { listPendingSignInTokens } from "@/lib/sign-in-tokens";
 import { can } from "@/lib/staff/rbac";
 import { getUser, listUserSessions, type UserView } from "@/lib/users";
 import { getUserTimeline, type TimelinePage } from "@/lib/users/timeline";
 import type { SessionJson } from "@/server/routes/console";
+import { pendingSignInTokenJson } from "@/server/routes/console";
 import { currentStaff, requireStaffPage } from "@/server/staff-session";
-import { deleteUserAction, issueSignInTokenAction, revokeAllSessionsAction, revokeSessionAction, setUserDisabledAction } from "./actions";
+import {
+  deleteUserAction,
+  issueSignInTokenAction,
+  revokeAllSessionsAction,
+  revokeSessionAction,
+  revokeSignInTokenAction,
+  setUserDisabledAction,
+} from "./actions";
 
 type Params = Promise<{ id: string }>;
 
@@ -51,7 +61,7 @@ export default async function UserPage({ params, searchParams }: { params: Param
     throw err;
   }
 
-  const sessions = await listUserSessions(db, actor, user.id);
+  const [sessions, pendingTokens] = await Promise.all([listUserSessions(db, actor, user.id), listPendingSignInTokens(db, actor, user.id)]);
   let timeline: TimelinePage | null = null;
   let timelineError: string | null = null;
   try {
@@ -131,6 +141,17 @@ export default async function UserPage({ params, searchParams }: { params: Param
                 canRevoke={can(actor.role, "users:revoke_sessions", user.environment) && user.status !== "deleted"}
                 revokeOne={revokeSessionAction}
                 revokeAll={revokeAllSessionsAction}
+              />
+            </CardBody>
+          </Card>
+          <Card>
+            <CardHeader title="Pending sign-in tokens" description="Issued to this user and not yet used, revoked or expired." />
+            <CardBody>
+              <UserSignInTokens
+                userId={user.id}
+                initial={pendingTokens.map(pendingSignInTokenJson)}
+                canRevoke={can(actor.role, "users:revoke_sessions", user.environment) && user.status !== "deleted"}
+                revoke={revokeSignInTokenAction}
               />
             </CardBody>
           </Card>

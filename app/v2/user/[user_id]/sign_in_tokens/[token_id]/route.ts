@@ -1,0 +1,3 @@
+export const dynamic = "force-dynamic";
+
+export { revokeSignInTokenRoute as DELETE } from "@/server/routes/users";
