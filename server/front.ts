@@ -19,6 +19,7 @@ import { jsonError } from "./machine-api";
 import { serveMetrics } from "./metrics-endpoint";
 import { oauthJson } from "./oauth";
 import { nextRouteOf, noteRoute, observeRequest } from "./observe";
+import { REQUEST_PATH_HEADER } from "./return-to";
 import { type Family, MACHINE_PREFIXES, MACHINE_ROUTES, type MachineRoute, machineFamilyOf } from "./routes";
 import { securityHeaders } from "./security-headers";
 import { envelopeError } from "./telematics";
@@ -147,6 +148,10 @@ export function createFront(opts: FrontOptions): http.Server {
     // Next takes the nonce for its scripts from the request's policy (getScriptNonceFromHeader).
     if (security.nonce) req.headers["content-security-policy"] = security.headers["Content-Security-Policy"];
     else delete req.headers["content-security-policy"];
+    // A page learns its own path and query from this header (never the client's): requireStaffPage
+    // names it in /login?callbackUrl= so a link survives sign-in (server/return-to.ts).
+    if (page) req.headers[REQUEST_PATH_HEADER] = url;
+    else delete req.headers[REQUEST_PATH_HEADER];
     return observeRequest(req, res, nextRouteOf(pathname), () => void opts.next(req, res));
   });
 }

@@ -17,6 +17,7 @@ import { type AuthMethod, completeSecondStep } from "@/lib/staff/second-factor";
 import { SECOND_STEP_PREFIX } from "@/lib/staff/second-step-ticket";
 import { activeStaff, findStaffByOidcSubject, recordSignOut, signInWithOidc, signInWithPassword } from "@/lib/staff/staff";
 import { requestMetaFrom } from "./http";
+import { safeReturnPath } from "./return-to";
 
 export const STAFF_SESSION_MAX_AGE = 8 * 60 * 60;
 
@@ -87,6 +88,18 @@ export function authOptions(): AuthOptions {
       ...(oidc ? [oidc] : []),
     ],
     callbacks: {
+      // Where a sign-in (SSO included) ends: a path of this console, never another origin.
+      async redirect({ url, baseUrl }) {
+        const target = (() => {
+          try {
+            return new URL(url, baseUrl);
+          } catch {
+            return null;
+          }
+        })();
+        if (target && target.origin === new URL(baseUrl).origin && target.pathname === "/login") return target.toString();
+        return `${baseUrl}${safeReturnPath(url, baseUrl)}`;
+      },
       async signIn({ account, profile }) {
         if (account?.provider !== "oidc") return true;
         const p = profile as OidcProfile | undefined;

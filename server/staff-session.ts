@@ -16,6 +16,7 @@ import { activeStaff } from "@/lib/staff/staff";
 import { requestMetaFrom } from "./http";
 import { authOptions } from "./next-auth";
 import { noteActor } from "./observe";
+import { loginPathFor, REQUEST_PATH_HEADER } from "./return-to";
 
 export type StaffActor = Extract<Actor, { type: "staff" }> & { email: string; displayName: string };
 
@@ -54,7 +55,8 @@ export async function currentStaff(): Promise<StaffActor | null> {
 export async function requireStaffPage(permission: Permission = "console:view", environment?: string | null): Promise<StaffActor> {
   const { actor, stale } = await staffSession();
   // A stale session is told why it has to sign in again, instead of a silent bounce.
-  if (!actor) redirect(stale ? `/login?error=${stale}` : "/login");
+  // The page asked for comes back after sign-in (callbackUrl; same origin only, server/return-to.ts).
+  if (!actor) redirect(loginPathFor((await headers()).get(REQUEST_PATH_HEADER), stale || null));
   if (!can(actor.role, permission, environment)) forbidden();
   return actor;
 }

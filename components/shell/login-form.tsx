@@ -28,7 +28,18 @@ export interface LoginActions {
  * Staff sign-in: email and password, then — for members with a second factor, or who must enrol
  * one — a second step holding only a ticket. There is no session until that step passes.
  */
-export function LoginForm({ initialError, sso, actions }: { initialError: string | null; sso: string | null; actions: LoginActions }) {
+export function LoginForm({
+  initialError,
+  sso,
+  actions,
+  callbackUrl = "/",
+}: {
+  initialError: string | null;
+  sso: string | null;
+  actions: LoginActions;
+  /** Where to go once signed in: a path of this console, checked by the page (server/return-to.ts). */
+  callbackUrl?: string;
+}) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(initialError);
   const [pending, setPending] = useState(false);
@@ -37,7 +48,7 @@ export function LoginForm({ initialError, sso, actions }: { initialError: string
   const [method, setMethod] = useState<Method>("totp");
 
   const done = () => {
-    router.replace("/");
+    router.replace(callbackUrl);
     router.refresh();
   };
 
@@ -189,7 +200,7 @@ export function LoginForm({ initialError, sso, actions }: { initialError: string
             or
             <span className="h-px flex-1 bg-slate-200" />
           </div>
-          <Button variant="secondary" className="w-full" onClick={() => signIn("oidc", { callbackUrl: "/" })}>
+          <Button variant="secondary" className="w-full" onClick={() => signIn("oidc", { callbackUrl })}>
             Sign in with {sso}
           </Button>
         </>

@@ -1,7 +1,9 @@
 import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { LoginForm } from "@/components/shell/login-form";
+import { config } from "@/lib/config/env";
 import { oidcDisplayName } from "@/server/next-auth";
+import { safeReturnPath } from "@/server/return-to";
 import { currentStaff } from "@/server/staff-session";
 import { passkeyOptionsAction, secondStepAction } from "./actions";
 
@@ -24,8 +26,10 @@ const KNOWN_ERRORS: Record<string, string> = {
 };
 
 export default async function LoginPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  if (await currentStaff()) redirect("/");
   const params = await searchParams;
+  // The page the visitor opened before signing in: only this console's own paths (server/return-to.ts).
+  const callbackUrl = safeReturnPath(params.callbackUrl, config().publicUrl);
+  if (await currentStaff()) redirect(callbackUrl);
   const raw = typeof params.error === "string" ? params.error : null;
   // next-auth passes our own sentences through ?error=; show known codes in words, sentences as-is.
   const error = raw ? (KNOWN_ERRORS[raw] ?? (raw.length < 200 && /\s/.test(raw) ? raw : "Sign-in failed. Try again.")) : null;
@@ -36,7 +40,12 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
           <p className="text-2xl font-semibold tracking-tight">tokendesk</p>
           <p className="mt-1 text-sm text-slate-600">Staff console — sign in to continue</p>
         </div>
-        <LoginForm initialError={error} sso={oidcDisplayName()} actions={{ secondStep: secondStepAction, passkeyOptions: passkeyOptionsAction }} />
+        <LoginForm
+          initialError={error}
+          sso={oidcDisplayName()}
+          callbackUrl={callbackUrl}
+          actions={{ secondStep: secondStepAction, passkeyOptions: passkeyOptionsAction }}
+        />
       </div>
     </main>
   );
