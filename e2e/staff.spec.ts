@@ -80,8 +80,21 @@ test("disabling refuses the member's existing session on its next request, and e
   await memberPage.goto("/");
   await expect(memberPage.getByTestId("staff-identity")).toContainText(email);
 
+  // Disabling asks first and wants a reason (issue 14, point 11): cancelling changes nothing.
   const row = page.getByTestId(`staff-row-${email}`);
   await row.getByRole("button", { name: "Disable" }).click();
+  const confirm = page.getByRole("dialog", { name: `Disable ${email}?` });
+  await expect(confirm).toContainText("signed out everywhere");
+  await confirm.getByRole("button", { name: "Cancel" }).click();
+  await expect(confirm).toBeHidden();
+  await expect(row).toContainText("Active");
+  await row.getByRole("button", { name: "Disable" }).click();
+  await confirm.getByRole("button", { name: "Disable member" }).click();
+  await expect(confirm.getByLabel("Reason")).toBeFocused(); // required before anything happens
+  await expect(row).toContainText("Active");
+  await confirm.getByLabel("Reason").fill("Left the team, ticket 3310");
+  await confirm.getByRole("button", { name: "Disable member" }).click();
+  await expect(confirm).toBeHidden();
   await expect(row).toContainText("Disabled");
   await expect(page.getByRole("status").filter({ hasText: "is disabled" })).toHaveText(`${email} is disabled and signed out everywhere.`);
 
@@ -95,6 +108,9 @@ test("disabling refuses the member's existing session on its next request, and e
   await expect(memberPage.getByRole("main").getByRole("alert")).toHaveText("This account is disabled. Ask an admin to enable it.");
 
   await page.getByTestId(`staff-row-${email}`).getByRole("button", { name: "Enable" }).click();
+  const enable = page.getByRole("dialog", { name: `Enable ${email}?` });
+  await enable.getByLabel("Reason").fill("Back from leave");
+  await enable.getByRole("button", { name: "Enable member" }).click();
   await expect(page.getByTestId(`staff-row-${email}`)).toContainText("Active");
   await signInWithForm(memberPage, email, "disable me password");
   await expect(memberPage.getByTestId("staff-identity")).toContainText(email);
@@ -109,6 +125,8 @@ test("disabling refuses the member's existing session on its next request, and e
     "staff.enabled",
     "staff.signed_in",
   ]);
+  expect(changes.find((e) => e.action === "staff.disabled")!.reason).toBe("Left the team, ticket 3310");
+  expect(changes.find((e) => e.action === "staff.enabled")!.reason).toBe("Back from leave");
 });
 
 test("resetting a password ends the member's sessions; only the new password works", async ({ page, browser, baseURL }) => {

@@ -64,7 +64,7 @@ export function register(program: Command): void {
       .option("--json", "print the member as JSON")
       .action(async (who: string, opts: { json?: boolean }) => {
         await withDatabase(async (ctx) => {
-          const member = await setStaffDisabled(ctx.db, ctx.actor, (await findMember(ctx.db, ctx.actor, who)).id, disabled, ctx.meta);
+          const member = await setStaffDisabled(ctx.db, ctx.actor, (await findMember(ctx.db, ctx.actor, who)).id, disabled, {}, ctx.meta);
           if (opts.json) return sayJson(member);
           say(`${member.email} is ${member.disabled ? "disabled" : "enabled"}.`);
         });

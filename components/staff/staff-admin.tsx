@@ -1,11 +1,13 @@
 "use client";
 import { useState } from "react";
+import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogTrigger } from "@/components/ui/dialog";
 import { formatUtc } from "@/components/ui/format";
 import { Field, Input, Select } from "@/components/ui/input";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
+import { ReasonDialog } from "@/components/users/reason-dialog";
 import { ROLE_DESCRIPTIONS, ROLE_LABELS, STAFF_ROLES } from "@/lib/staff/rbac";
 import type { StaffView } from "@/lib/staff/staff";
 import { ActionForm, type FormAction } from "./action-form";
@@ -94,6 +96,42 @@ function ResetPasswordDialog({ member, action }: { member: StaffView; action: Fo
   );
 }
 
+/**
+ * Disable or enable a member: like every other console action it asks first and wants a reason
+ * (audited with the change); disabling says what it does to their sessions.
+ */
+function StaffStatusAction({ member, action }: { member: StaffView; action: FormAction }) {
+  const [notice, setNotice] = useState<string | null>(null);
+  const disabling = !member.disabled;
+  return (
+    <div>
+      <ReasonDialog
+        trigger={disabling ? "Disable" : "Enable"}
+        triggerVariant={disabling ? "danger" : "secondary"}
+        title={`${disabling ? "Disable" : "Enable"} ${member.email}?`}
+        description={
+          disabling
+            ? `${member.name} is signed out everywhere at their next request and cannot sign in until an admin enables them again.`
+            : `${member.name} can sign in again with their password or single sign-on.`
+        }
+        submitLabel={disabling ? "Disable member" : "Enable member"}
+        pendingLabel={disabling ? "Disabling…" : "Enabling…"}
+        danger={disabling}
+        action={action}
+        hidden={{ id: member.id, disabled: disabling ? "true" : "false" }}
+        onDone={setNotice}
+      />
+      <div aria-live="polite">
+        {notice ? (
+          <Alert tone="success" className="mt-2">
+            {notice}
+          </Alert>
+        ) : null}
+      </div>
+    </div>
+  );
+}
+
 export function StaffTable({ members, actions, selfId, factors }: { members: StaffView[]; actions: StaffActions; selfId: string; factors: StaffFactors }) {
   return (
     <Table>
@@ -145,19 +183,7 @@ export function StaffTable({ members, actions, selfId, factors }: { members: Sta
             <TD className="whitespace-nowrap text-xs text-slate-600">{m.lastSignInAt ? formatUtc(m.lastSignInAt) : "never"}</TD>
             <TD>
               <div className="flex flex-nowrap items-start gap-1">
-                {m.id !== selfId ? (
-                  <ActionForm action={actions.setDisabled} label={`${m.disabled ? "Enable" : "Disable"} ${m.email}`}>
-                    {(pending) => (
-                      <>
-                        <input type="hidden" name="id" value={m.id} />
-                        <input type="hidden" name="disabled" value={m.disabled ? "false" : "true"} />
-                        <Button type="submit" size="sm" variant={m.disabled ? "secondary" : "danger"} disabled={pending}>
-                          {m.disabled ? "Enable" : "Disable"}
-                        </Button>
-                      </>
-                    )}
-                  </ActionForm>
-                ) : null}
+                {m.id !== selfId ? <StaffStatusAction member={m} action={actions.setDisabled} /> : null}
                 <ResetPasswordDialog member={m} action={actions.resetPassword} />
                 {factors[m.id]?.totp || factors[m.id]?.passkeys ? (
                   <ActionForm action={actions.resetSecondFactors} label={`Reset the second factors of ${m.email}`}>

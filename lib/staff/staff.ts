@@ -18,6 +18,7 @@ import { assertStaffCan } from "./authorize";
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyDummyPassword, verifyPassword } from "./passwords";
 import { STAFF_ROLES, type StaffRole } from "./rbac";
 import { type SecondStepRequired, startSecondStep } from "./second-factor";
+import { requireReason } from "./reason";
 
 export const ACCOUNT_SIGN_IN_LIMIT: Limit = { max: 5, windowSeconds: 15 * 60 };
 export const IP_SIGN_IN_LIMIT: Limit = { max: 30, windowSeconds: 15 * 60 };
@@ -135,8 +136,20 @@ export async function changeStaffRole(db: Database, actor: Actor, id: string, ro
   });
 }
 
-export async function setStaffDisabled(db: Database, actor: Actor, id: string, disabled: boolean, meta: RequestMeta): Promise<StaffView> {
+/**
+ * Disables (signing the member out everywhere) or enables a member. Staff give a reason, like for
+ * every other console action (it goes to the audit log); the CLI's system actor may omit it.
+ */
+export async function setStaffDisabled(
+  db: Database,
+  actor: Actor,
+  id: string,
+  disabled: boolean,
+  opts: { reason?: string | null },
+  meta: RequestMeta,
+): Promise<StaffView> {
   assertStaffCan(actor, "staff:manage");
+  const reason = requireReason(opts.reason, disabled ? "disabling a staff member" : "enabling a staff member", { optional: actor.type !== "staff" });
   return db.transaction(async (tx) => {
     const row = await lockStaff(tx, id);
     if ((row.disabledAt !== null) === disabled) return toStaffView(row);
@@ -147,7 +160,7 @@ export async function setStaffDisabled(db: Database, actor: Actor, id: string, d
       .set({ disabledAt: disabled ? new Date() : null, sessionVersion: row.sessionVersion + 1, updatedAt: new Date() })
       .where(eq(staff.id, row.id))
       .returning();
-    await recordAudit(tx, { actor, action: disabled ? "staff.disabled" : "staff.enabled", target: staffTarget(row), details: { email: row.email } }, meta);
+    await recordAudit(tx, { actor, action: disabled ? "staff.disabled" : "staff.enabled", target: staffTarget(row), reason, details: { email: row.email } }, meta);
     return toStaffView(updated!);
   });
 }

@@ -138,10 +138,13 @@ describe("changing staff", () => {
 
     expect((await changeStaffRole(t.db, a, member.id, "auditor", meta())).role).toBe("auditor");
     await bumped();
-    expect((await setStaffDisabled(t.db, a, member.id, true, meta())).disabled).toBe(true);
+    // Staff say why (issue 14, point 11): no reason, nothing changes.
+    await expectDomainError(setStaffDisabled(t.db, a, member.id, true, { reason: "  " }, meta()), 422, "reason_required");
+    expect((await row(member.id)).disabledAt).toBeNull();
+    expect((await setStaffDisabled(t.db, a, member.id, true, { reason: "Left the company, ticket 12" }, meta())).disabled).toBe(true);
     await bumped();
     expect(await activeStaff(t.db, member.id, version)).toBeNull(); // disabled: refused whatever the version
-    expect((await setStaffDisabled(t.db, a, member.id, false, meta())).disabled).toBe(false);
+    expect((await setStaffDisabled(t.db, a, member.id, false, { reason: "staff test" }, meta())).disabled).toBe(false);
     await bumped();
     await resetStaffPassword(t.db, a, member.id, "a brand new password", meta());
     await bumped();
@@ -155,6 +158,7 @@ describe("changing staff", () => {
       ["staff.password_reset", admin.id],
     ]);
     expect(log[0]!.details).toEqual({ email: "sam@example.test", from: "support", to: "auditor" });
+    expect(log[1]!.reason).toBe("Left the company, ticket 12");
     expect(dump(log)).not.toContain("a brand new password");
 
     // The new password works, the old one does not.
@@ -165,15 +169,15 @@ describe("changing staff", () => {
   it("makes no change and writes no event when nothing changes", async () => {
     const before = await events();
     await changeStaffRole(t.db, asStaff(admin), member.id, "support", meta());
-    await setStaffDisabled(t.db, asStaff(admin), member.id, false, meta());
+    await setStaffDisabled(t.db, asStaff(admin), member.id, false, { reason: "staff test" }, meta());
     expect(await events()).toHaveLength(before.length);
     expect((await row(member.id)).sessionVersion).toBe(1);
   });
 
   it("protects the last active admin and refuses self-disable", async () => {
     await expectDomainError(changeStaffRole(t.db, asStaff(admin), admin.id, "support", meta()), 409, "last_admin");
-    await expectDomainError(setStaffDisabled(t.db, system, admin.id, true, meta()), 409, "last_admin");
-    await expectDomainError(setStaffDisabled(t.db, asStaff(admin), admin.id, true, meta()), 409, "self_disable");
+    await expectDomainError(setStaffDisabled(t.db, system, admin.id, true, { reason: "staff test" }, meta()), 409, "last_admin");
+    await expectDomainError(setStaffDisabled(t.db, asStaff(admin), admin.id, true, { reason: "staff test" }, meta()), 409, "self_disable");
     expect(await row(admin.id)).toMatchObject({ role: "admin", disabledAt: null, sessionVersion: 1 });
 
     // With a second admin the first may step down.
@@ -183,7 +187,7 @@ describe("changing staff", () => {
 
   it("answers 404 for an unknown or malformed id and 422 for a bad role or short password", async () => {
     await expectDomainError(changeStaffRole(t.db, asStaff(admin), "not-a-uuid", "qa", meta()), 404, "not_found");
-    await expectDomainError(setStaffDisabled(t.db, asStaff(admin), "0190a0a0-0000-7000-8000-000000000000", true, meta()), 404, "not_found");
+    await expectDomainError(setStaffDisabled(t.db, asStaff(admin), "0190a0a0-0000-7000-8000-000000000000", true, { reason: "staff test" }, meta()), 404, "not_found");
     await expectDomainError(changeStaffRole(t.db, asStaff(admin), member.id, "root" as never, meta()), 422, "validation_failed");
     await expectDomainError(resetStaffPassword(t.db, asStaff(admin), member.id, "short", meta()), 422, "validation_failed");
     expect((await row(member.id)).sessionVersion).toBe(1);
@@ -256,7 +260,7 @@ describe("password sign-in", () => {
   });
 
   it("refuses a disabled member even with the right password", async () => {
-    await setStaffDisabled(t.db, system, member.id, true, meta());
+    await setStaffDisabled(t.db, system, member.id, true, { reason: "staff test" }, meta());
     const r = await signInWithPassword(t.db, { email: "sam@example.test", password: PASSWORD }, meta());
     expect(r).toEqual({ ok: false, reason: "disabled", message: "This account is disabled. Ask an admin to enable it." });
     expect((await events("staff.sign_in_failed")).at(-1)).toMatchObject({ targetId: member.id, details: { reason: "disabled" } });
@@ -331,7 +335,7 @@ describe("single sign-on", () => {
     const r = await signInWithOidc(t.db, { sub: "sub-3", email: "viewer@idp.test", claims: {} }, withDefault, meta());
     expect(r.ok && r.staff.role).toBe("auditor");
     const id = r.ok ? r.staff.id : "";
-    await setStaffDisabled(t.db, system, id, true, meta());
+    await setStaffDisabled(t.db, system, id, true, { reason: "staff test" }, meta());
     const refused = await signInWithOidc(t.db, { sub: "sub-3", email: "viewer@idp.test", claims: {} }, withDefault, meta());
     expect(refused).toMatchObject({ ok: false, reason: "disabled" });
     const signIns = await t.db

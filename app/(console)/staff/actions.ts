@@ -3,6 +3,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { removeDemoTeam } from "@/lib/demo";
 import { STAFF_ROLES } from "@/lib/staff/rbac";
+import { reasonField } from "@/lib/staff/reason";
 import { resetStaffSecondFactors } from "@/lib/staff/second-factor";
 import { changeStaffRole, createStaff, resetStaffPassword, setStaffDisabled } from "@/lib/staff/staff";
 import { staffAction } from "@/server/actions";
@@ -29,8 +30,8 @@ export const changeRoleAction = staffAction(
   },
 );
 
-export const setDisabledAction = staffAction("staff:manage", z.object({ id, disabled: z.enum(["true", "false"]) }), async (input, { actor, db, meta }) => {
-  const s = await setStaffDisabled(db, actor, input.id, input.disabled === "true", meta);
+export const setDisabledAction = staffAction("staff:manage", z.object({ id, disabled: z.enum(["true", "false"]), reason: reasonField }), async (input, { actor, db, meta }) => {
+  const s = await setStaffDisabled(db, actor, input.id, input.disabled === "true", { reason: input.reason }, meta);
   revalidatePath("/staff");
   return { data: s.id, message: `${s.email} is ${s.disabled ? "disabled and signed out everywhere" : "enabled"}.` };
 });
