@@ -98,6 +98,7 @@ test.describe("dialogs and drawers", () => {
   test.use({ storageState: authFile("admin"), viewport: { width: 1024, height: 768 } });
 
   test("the issue dialog and the audit drawer pass axe", async ({ page }) => {
+    test.setTimeout(120_000); // two axe runs of a full page on a busy machine
     await open(page, "/users");
     await page.locator('[data-testid="user-row"] a').first().click();
     await page.getByRole("button", { name: "Issue sign-in token" }).click();

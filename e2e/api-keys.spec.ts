@@ -71,12 +71,19 @@ test("admin creates a key, sees it once, it works, revoking it (with a reason) m
   expect(JSON.stringify([...created, ...revoked])).not.toContain(key);
 });
 
-test("a key needs a name and a scope, said in sentences", async ({ page }) => {
+test("a key needs a name and a scope, said in sentences at the field; what was chosen stays", async ({ page }) => {
   await page.goto("/api-keys");
   await page.getByRole("button", { name: "Create API key" }).click();
   const dialog = page.getByRole("dialog");
   await dialog.getByLabel("Name").fill("no scopes");
+  await dialog.getByLabel("Environment").selectOption("production");
   await dialog.getByRole("button", { name: "Create key" }).click();
-  await expect(dialog.getByRole("alert")).toHaveText("scopes needs at least one scope.");
+  // Issue 14, point 1: the refusal is said under Scopes, in words, and nothing typed is lost.
+  await expect(dialog.getByRole("group", { name: "Scopes" }).getByRole("alert")).toHaveText("Scopes are required: tick at least one.");
+  await expect(dialog.getByLabel("Name")).toHaveValue("no scopes");
+  await expect(dialog.getByLabel("Environment")).toHaveValue("production");
   await expect(dialog.getByTestId("api-key-secret")).toHaveCount(0);
+  await dialog.getByRole("checkbox", { name: /users:read/ }).check();
+  await dialog.getByRole("button", { name: "Create key" }).click();
+  await expect(dialog.getByTestId("api-key-secret")).toHaveValue(/^pk_/);
 });

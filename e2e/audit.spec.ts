@@ -24,6 +24,7 @@ test.beforeAll(async ({ baseURL }) => {
 });
 
 test("filters through the URL, pages with keyset cursors, exports the filtered set", async ({ page }) => {
+  test.setTimeout(120_000); // two exports and four page loads of 50 rows on a busy machine
   await page.goto("/audit");
   const filters = page.getByRole("form", { name: "Filter the audit log" });
   await filters.getByLabel("Actor").fill(`${prefix}-`);

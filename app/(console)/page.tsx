@@ -337,7 +337,7 @@ export default async function OverviewPage({ searchParams }: { searchParams: Sea
                   <dt className="text-slate-600">Anchor</dt>
                   <dd>
                     Kept outside the database: <code className="font-mono text-xs">tokendesk audit anchor</code>, checked by{" "}
-                    <Link className="text-indigo-700 hover:underline" href="/audit">
+                    <Link className="text-indigo-700 underline" href="/audit">
                       verify
                     </Link>
                   </dd>

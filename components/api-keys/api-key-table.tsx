@@ -1,5 +1,5 @@
 "use client";
-import { type ReactNode, useActionState, useState } from "react";
+import { type ReactNode, useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -7,6 +7,7 @@ import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/
 import { formatUtc, relativeTime } from "@/components/ui/format";
 import { Field, Textarea } from "@/components/ui/input";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
+import { useFormAction } from "@/components/ui/use-form-action";
 import type { ApiKeyView } from "@/lib/api-keys";
 import type { ActionResult } from "@/server/actions";
 
@@ -99,14 +100,14 @@ export function ApiKeyTable({
 
 function RevokeKeyDialog({ apiKey, action, impact, onDone }: { apiKey: ApiKeyView; action: RevokeAction; impact?: ReactNode; onDone: (m: string) => void }) {
   const [open, setOpen] = useState(false);
-  const [state, formAction, pending] = useActionState(async (prev: ActionResult<string> | null, form: FormData) => {
+  const { state, formAction, pending, onSubmit } = useFormAction(async (prev: ActionResult<string> | null, form: FormData) => {
     const result = await action(prev, form);
     if (result.ok) {
       setOpen(false);
       onDone(result.message ?? "Key revoked.");
     }
     return result;
-  }, null);
+  });
   return (
     <Dialog open={open} onOpenChange={setOpen}>
       <DialogTrigger asChild>
@@ -118,7 +119,7 @@ function RevokeKeyDialog({ apiKey, action, impact, onDone }: { apiKey: ApiKeyVie
         title={`Revoke “${apiKey.name}”?`}
         description={`Every request with ${apiKey.prefix}… will answer 401 at once. This cannot be undone; create a new key to replace it.`}
       >
-        <form action={formAction} className="space-y-4">
+        <form action={formAction} onSubmit={onSubmit} className="space-y-4">
           <input type="hidden" name="id" value={apiKey.id} />
           {/* What still depends on this key (installations in API-key mode) goes here. */}
           <div data-slot="revoke-impact">{impact}</div>

@@ -1,10 +1,11 @@
 "use client";
-import { useActionState, useState } from "react";
+import { useState } from "react";
 import { CopyButton } from "@/components/tokens/copy-button";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
 import { Field, Input, Select } from "@/components/ui/input";
+import { useFormAction } from "@/components/ui/use-form-action";
 import type { ApiKeyView } from "@/lib/api-keys";
 import type { ActionResult } from "@/server/actions";
 
@@ -45,7 +46,7 @@ export function CreateApiKeyDialog({ action, regions, scopes }: { action: Create
 }
 
 function CreateApiKeyBody({ action, regions, scopes }: { action: CreateAction; regions: string[]; scopes: string[] }) {
-  const [state, formAction, pending] = useActionState(action, null);
+  const { state, formAction, pending, onSubmit, fieldError, formError } = useFormAction(action, ["name", "environment", "region", "scopes"]);
   const [all, setAll] = useState(false);
 
   if (state?.ok) {
@@ -88,23 +89,18 @@ function CreateApiKeyBody({ action, regions, scopes }: { action: CreateAction; r
 
   return (
     <DialogContent title="Create an API key" description="A key belongs to one environment and region. Give it only the scopes its backend needs.">
-      <form action={formAction} className="space-y-4" aria-label="Create an API key">
-        <Field
-          label="Name"
-          htmlFor="key-name"
-          hint="Who uses it, e.g. “Checkout backend (prod)”"
-          error={state && !state.ok && state.field === "name" ? state.error : null}
-        >
-          <Input id="key-name" name="name" required maxLength={100} autoFocus aria-invalid={state && !state.ok && state.field === "name" ? true : undefined} />
+      <form action={formAction} onSubmit={onSubmit} className="space-y-4" aria-label="Create an API key">
+        <Field label="Name" htmlFor="key-name" hint="Who uses it, e.g. “Checkout backend (prod)”" error={fieldError("name")}>
+          <Input id="key-name" name="name" required maxLength={100} autoFocus aria-invalid={fieldError("name") ? true : undefined} />
         </Field>
         <div className="grid grid-cols-2 gap-3">
-          <Field label="Environment" htmlFor="key-env" hint="sandbox keys start sk_, production pk_">
+          <Field label="Environment" htmlFor="key-env" hint="sandbox keys start sk_, production pk_" error={fieldError("environment")}>
             <Select id="key-env" name="environment" defaultValue="sandbox">
               <option value="sandbox">sandbox</option>
               <option value="production">production</option>
             </Select>
           </Field>
-          <Field label="Region" htmlFor="key-region">
+          <Field label="Region" htmlFor="key-region" error={fieldError("region")}>
             <Select id="key-region" name="region" defaultValue={regions[0]}>
               {regions.map((r) => (
                 <option key={r} value={r}>
@@ -114,7 +110,7 @@ function CreateApiKeyBody({ action, regions, scopes }: { action: CreateAction; r
             </Select>
           </Field>
         </div>
-        <fieldset>
+        <fieldset aria-describedby={fieldError("scopes") ? "key-scopes-error" : undefined}>
           <legend className="mb-1 text-sm font-medium text-slate-700">Scopes</legend>
           <label className="flex items-center gap-2 py-1 text-sm font-medium">
             <input type="checkbox" name="scope:all" checked={all} onChange={(e) => setAll(e.target.checked)} className="size-4" />
@@ -129,8 +125,13 @@ function CreateApiKeyBody({ action, regions, scopes }: { action: CreateAction; r
               </label>
             ))}
           </div>
+          {fieldError("scopes") ? (
+            <p id="key-scopes-error" className="mt-1 text-xs text-red-700" role="alert">
+              {fieldError("scopes")}
+            </p>
+          ) : null}
         </fieldset>
-        {state && !state.ok && state.field !== "name" ? <Alert tone="error">{state.error}</Alert> : null}
+        {formError ? <Alert tone="error">{formError}</Alert> : null}
         <div className="flex justify-end gap-2">
           <DialogClose asChild>
             <Button variant="ghost">Cancel</Button>

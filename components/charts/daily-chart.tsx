@@ -44,7 +44,7 @@ export function DailyChart({
       <div aria-hidden className="h-56 w-full">
         <ResponsiveContainer width="100%" height="100%">
           {kind === "line" ? (
-            <LineChart data={days} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+            <LineChart accessibilityLayer={false} data={days} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
               <CartesianGrid stroke={color("slate-200")} vertical={false} />
               <XAxis dataKey="day" tickFormatter={shortDay} {...axis} minTickGap={16} />
               <YAxis allowDecimals={false} width={44} {...axis} />
@@ -64,7 +64,7 @@ export function DailyChart({
               ))}
             </LineChart>
           ) : (
-            <BarChart data={days} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
+            <BarChart accessibilityLayer={false} data={days} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
               <CartesianGrid stroke={color("slate-200")} vertical={false} />
               <XAxis dataKey="day" tickFormatter={shortDay} {...axis} minTickGap={16} />
               <YAxis allowDecimals={false} width={44} {...axis} />

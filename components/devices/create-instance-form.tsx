@@ -1,9 +1,10 @@
 "use client";
-import { useActionState } from "react";
+
 import { CopyButton } from "@/components/tokens/copy-button";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Field, Input, Select } from "@/components/ui/input";
+import { useFormAction } from "@/components/ui/use-form-action";
 import type { ActionResult } from "@/server/actions";
 
 export interface CreatedInstance {
@@ -17,11 +18,16 @@ type Action = (prev: ActionResult<CreatedInstance> | null, form: FormData) => Pr
 
 /** Creates an instance and shows its InstanceKey this once, with a copy button. */
 export function CreateInstanceForm({ action }: { action: Action }) {
-  const [state, formAction, pending] = useActionState(action, null);
+  const { state, formAction, pending, onSubmit } = useFormAction(action);
   const fieldError = (name: string) => (state && !state.ok && state.field === name ? state.error : null);
   return (
     <div className="space-y-4">
-      <form action={formAction} aria-label="Create an instance" className="grid gap-4 md:grid-cols-[1fr_10rem_10rem_10rem_auto] md:items-end">
+      <form
+        action={formAction}
+        onSubmit={onSubmit}
+        aria-label="Create an instance"
+        className="grid gap-4 md:grid-cols-[1fr_10rem_10rem_10rem_auto] md:items-end"
+      >
         <Field label="Name" htmlFor="instance-name" error={fieldError("name")}>
           <Input id="instance-name" name="name" required maxLength={120} placeholder="Fleet app (iOS + Android)" />
         </Field>

@@ -4,7 +4,8 @@
  * the session's status, polled from a staff-authenticated route until it can no longer change.
  */
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useRouter } from "next/navigation";
+import { useEffect, useRef, useState } from "react";
 import type { IssuedHandoff } from "@/app/(console)/handoffs/actions";
 import { Button } from "@/components/ui/button";
 import { formatClock, useSecondsLeft } from "@/components/ui/use-seconds-left";
@@ -25,6 +26,15 @@ export function HandoffLive({ handoff }: { handoff: IssuedHandoff }) {
     refetchIntervalInBackground: true,
   });
   const status = data?.status ?? handoff.status;
+  // The server-rendered parts of the page (the handoffs list below, the handoff's details) follow
+  // the live status: each change refreshes them, so a row never says "created" beside "submitted".
+  const router = useRouter();
+  const seen = useRef(handoff.status);
+  useEffect(() => {
+    if (status === seen.current) return;
+    seen.current = status;
+    router.refresh();
+  }, [status, router]);
   const [copied, setCopied] = useState<string | null>(null);
   const copy = async (text: string, what: string) => {
     try {

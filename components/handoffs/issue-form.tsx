@@ -1,9 +1,10 @@
 "use client";
-import { useActionState, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 import type { IssuedHandoff } from "@/app/(console)/handoffs/actions";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Field, Input, Select, Textarea } from "@/components/ui/input";
+import { useFormAction } from "@/components/ui/use-form-action";
 import type { ActionResult } from "@/server/actions";
 import { HandoffLive } from "./handoff-live";
 
@@ -30,7 +31,7 @@ export function IssueHandoffForm({
   /** From /handoffs?userId=…: a user page can link here with the user filled in. */
   initialUserId?: string;
 }) {
-  const [state, formAction, pending] = useActionState(action, null);
+  const { state, formAction, pending, onSubmit } = useFormAction(action);
   const [who, setWho] = useState<"external" | "user">(initialUserId ? "user" : "external");
   // Controlled fields: React resets uncontrolled ones after every action, which would wipe what
   // support typed when the server refuses (say, a missing reason).
@@ -54,7 +55,7 @@ export function IssueHandoffForm({
   const fieldError = (name: string) => (err?.field === name ? err.error : null);
   return (
     <div className="space-y-6">
-      <form action={formAction} aria-label="Issue IDV handoff" className="grid gap-4 md:grid-cols-2">
+      <form action={formAction} onSubmit={onSubmit} aria-label="Issue IDV handoff" className="grid gap-4 md:grid-cols-2">
         <fieldset className="md:col-span-2">
           <legend className="mb-1 text-sm font-medium text-slate-700">For</legend>
           <div className="flex gap-4 text-sm">

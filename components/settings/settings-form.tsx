@@ -1,9 +1,10 @@
 "use client";
-import { useActionState, useState } from "react";
+import { useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { durationInWords, formatUtc } from "@/components/ui/format";
 import { Field, Input } from "@/components/ui/input";
+import { useFormAction } from "@/components/ui/use-form-action";
 import type { ActionResult } from "@/server/actions";
 import { SETTING_HINTS, SETTING_LABELS, type SettingField } from "./labels";
 
@@ -24,13 +25,13 @@ const FIELDS = Object.keys(SETTING_LABELS) as SettingField[];
  * min/max attributes on purpose: the server's rule is the one rule, and its sentence is shown.
  */
 export function SettingsForm({ values, action, updatedAt }: { values: EnvironmentSettingsValues; action: Action; updatedAt: Date | null }) {
-  const [state, formAction, pending] = useActionState(action, null);
+  const { state, formAction, pending, onSubmit } = useFormAction(action);
   const [draft, setDraft] = useState<Record<SettingField, string>>(
     () => Object.fromEntries(FIELDS.map((f) => [f, String(values[f])])) as Record<SettingField, string>,
   );
   const env = values.environment;
   return (
-    <form action={formAction} className="space-y-4" aria-label={`${env} lifetimes`} noValidate>
+    <form action={formAction} onSubmit={onSubmit} className="space-y-4" aria-label={`${env} lifetimes`} noValidate>
       <input type="hidden" name="environment" value={env} />
       <div className="grid gap-4 md:grid-cols-2">
         {FIELDS.map((f) => {

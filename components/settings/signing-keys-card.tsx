@@ -1,11 +1,12 @@
 "use client";
-import { useActionState, useState } from "react";
+import { useState } from "react";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
 import { formatUtc, relativeTime } from "@/components/ui/format";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
+import { useFormAction } from "@/components/ui/use-form-action";
 import type { ActionResult } from "@/server/actions";
 
 type Action = (prev: ActionResult<string> | null, form: FormData) => Promise<ActionResult<string>>;
@@ -20,11 +21,11 @@ export interface SigningKeyRow {
 
 export function SigningKeys({ keys, rotateAction }: { keys: SigningKeyRow[]; rotateAction: Action }) {
   const [open, setOpen] = useState(false);
-  const [state, formAction, pending] = useActionState(async (prev: ActionResult<string> | null, form: FormData) => {
+  const { state, formAction, pending, onSubmit } = useFormAction(async (prev: ActionResult<string> | null, form: FormData) => {
     const result = await rotateAction(prev, form);
     if (result.ok) setOpen(false);
     return result;
-  }, null);
+  });
   return (
     <div className="space-y-4">
       {keys.length ? (
@@ -72,7 +73,7 @@ export function SigningKeys({ keys, rotateAction }: { keys: SigningKeyRow[]; rot
           title="Rotate the signing key?"
           description="A new key signs every token from now on. The current key stays in the JWKS until every token it signed has expired, so apps and resource servers keep working."
         >
-          <form action={formAction} className="space-y-4">
+          <form action={formAction} onSubmit={onSubmit} className="space-y-4">
             <input type="hidden" name="confirm" value="rotate" />
             <p className="text-sm text-slate-700">Rotate when a key may have leaked, or on your regular schedule. The rotation is recorded in the audit log.</p>
             {state && !state.ok ? <Alert tone="error">{state.error}</Alert> : null}

@@ -35,24 +35,33 @@ function RoleOptions() {
   );
 }
 
-export function CreateStaffForm({ action }: { action: FormAction }) {
+export function CreateStaffForm({ action, minPasswordLength }: { action: FormAction; minPasswordLength: number }) {
   return (
-    <ActionForm action={action} className="grid gap-3 md:grid-cols-5" label="Add a staff member">
-      {(pending) => (
+    <ActionForm action={action} className="grid gap-3 md:grid-cols-5" label="Add a staff member" fields={["email", "name", "role", "password"]}>
+      {(pending, fieldError) => (
         <>
-          <Field label="Email" htmlFor="new-email">
-            <Input id="new-email" name="email" type="email" required />
+          <Field label="Email" htmlFor="new-email" error={fieldError("email")}>
+            <Input id="new-email" name="email" type="email" required maxLength={254} aria-invalid={fieldError("email") ? true : undefined} />
           </Field>
-          <Field label="Name" htmlFor="new-name">
-            <Input id="new-name" name="name" />
+          <Field label="Name" htmlFor="new-name" error={fieldError("name")}>
+            <Input id="new-name" name="name" maxLength={120} aria-invalid={fieldError("name") ? true : undefined} />
           </Field>
-          <Field label="Role" htmlFor="new-role">
+          <Field label="Role" htmlFor="new-role" error={fieldError("role")}>
             <Select id="new-role" name="role" defaultValue="support">
               <RoleOptions />
             </Select>
           </Field>
-          <Field label="Initial password" htmlFor="new-password" hint="12 characters or more">
-            <Input id="new-password" name="password" type="password" autoComplete="new-password" required />
+          <Field label="Initial password" htmlFor="new-password" hint={`${minPasswordLength} characters or more`} error={fieldError("password")}>
+            <Input
+              id="new-password"
+              name="password"
+              type="password"
+              autoComplete="new-password"
+              required
+              minLength={minPasswordLength}
+              maxLength={1024}
+              aria-invalid={fieldError("password") ? true : undefined}
+            />
           </Field>
           <div className="flex items-end pb-5">
             <Button type="submit" disabled={pending}>

@@ -1,13 +1,14 @@
 "use client";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { useActionState, useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { IssuedTokenForConsole as IssuedToken } from "@/app/(console)/users/[id]/actions";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
 import { durationInWords, formatTimeOfDay } from "@/components/ui/format";
 import { Field, Input, Select, Textarea } from "@/components/ui/input";
+import { useFormAction } from "@/components/ui/use-form-action";
 import { formatClock, useSecondsLeft } from "@/components/ui/use-seconds-left";
 import { signInTokensQueryKey } from "@/components/users/user-sign-in-tokens";
 import type { ActionResult } from "@/server/actions";
@@ -52,7 +53,7 @@ export function IssueSignInTokenDialog(props: IssueProps) {
 }
 
 function IssueBody({ userId, clientUserId, environment, defaultLifetimeSeconds, action, sessionsQueryKey }: IssueProps) {
-  const [state, formAction, pending] = useActionState(action, null);
+  const { state, formAction, pending, onSubmit } = useFormAction(action);
   const lifetimes = LIFETIMES.includes(defaultLifetimeSeconds) ? LIFETIMES : [...LIFETIMES, defaultLifetimeSeconds].sort((a, b) => a - b);
 
   if (state?.ok) return <IssuedTokenView issued={state.data} clientUserId={clientUserId} sessionsQueryKey={sessionsQueryKey} />;
@@ -62,7 +63,7 @@ function IssueBody({ userId, clientUserId, environment, defaultLifetimeSeconds, 
       title={`Issue a sign-in token for ${clientUserId}`}
       description={`The app exchanges it once for a session as this user (${environment}). Anyone holding it can sign in as them until it expires, so hand it only to the person you are helping.`}
     >
-      <form action={formAction} className="space-y-4" aria-label="Issue a sign-in token">
+      <form action={formAction} onSubmit={onSubmit} className="space-y-4" aria-label="Issue a sign-in token">
         <input type="hidden" name="userId" value={userId} />
         <Field
           label="Reason"

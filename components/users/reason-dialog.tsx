@@ -1,9 +1,10 @@
 "use client";
-import { type ReactNode, useActionState, useState } from "react";
+import { type ReactNode, useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Button, type ButtonProps } from "@/components/ui/button";
 import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
 import { Field, Textarea } from "@/components/ui/input";
+import { useFormAction } from "@/components/ui/use-form-action";
 import type { ActionResult } from "@/server/actions";
 
 export type ReasonAction = (prev: ActionResult<string> | null, form: FormData) => Promise<ActionResult<string>>;
@@ -42,14 +43,14 @@ export function ReasonDialog({
   onDone?: (message: string) => void;
 }) {
   const [open, setOpen] = useState(false);
-  const [state, formAction, pending] = useActionState(async (prev: ActionResult<string> | null, form: FormData) => {
+  const { state, formAction, pending, onSubmit } = useFormAction(async (prev: ActionResult<string> | null, form: FormData) => {
     const result = await action(prev, form);
     if (result.ok) {
       setOpen(false);
       onDone?.(result.message ?? "Done.");
     }
     return result;
-  }, null);
+  });
   const id = `reason-${Object.values(hidden).join("-")}-${trigger.replace(/\W+/g, "-")}`;
   return (
     <Dialog open={open} onOpenChange={setOpen}>
@@ -59,7 +60,7 @@ export function ReasonDialog({
         </Button>
       </DialogTrigger>
       <DialogContent title={title} description={description}>
-        <form action={formAction} className="space-y-4">
+        <form action={formAction} onSubmit={onSubmit} className="space-y-4">
           {Object.entries(hidden).map(([k, v]) => (
             <input key={k} type="hidden" name={k} value={v} />
           ))}

@@ -1,9 +1,12 @@
 "use client";
+import { useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Field, Input } from "@/components/ui/input";
 import { type ReasonAction, ReasonDialog } from "./reason-dialog";
+import { sessionsQueryKey } from "./user-sessions";
+import { signInTokensQueryKey } from "./user-sign-in-tokens";
 
 /** Disable/enable and delete, offered only when the role may (the server checks again). */
 export function UserActions({
@@ -20,10 +23,15 @@ export function UserActions({
   remove: ReasonAction;
 }) {
   const router = useRouter();
+  const queryClient = useQueryClient();
   const [notice, setNotice] = useState<string | null>(null);
   if (user.status === "deleted") return null;
+  // Disabling or deleting ends every session: the live lists on this page refetch at once, the
+  // server-rendered parts refresh (issue 14, point 2: the state after a change is the state on screen).
   const done = (m: string) => {
     setNotice(m);
+    void queryClient.invalidateQueries({ queryKey: sessionsQueryKey(user.id) });
+    void queryClient.invalidateQueries({ queryKey: signInTokensQueryKey(user.id) });
     router.refresh();
   };
   return (

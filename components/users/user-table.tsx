@@ -23,11 +23,13 @@ export function UserTable({ users }: { users: UserView[] }) {
               <Link href={`/users/${u.id}`} className="font-medium text-indigo-700 hover:underline">
                 {u.clientUserId}
               </Link>
-              <span className="block font-mono text-xs text-slate-500">{u.id}</span>
+              <span className="block max-w-[10rem] truncate font-mono text-xs text-slate-500" title={u.id}>
+                {u.id}
+              </span>
             </TD>
             <TD>
               <span className="block">{u.name ?? <span className="text-slate-400">No name</span>}</span>
-              <span className="block text-xs text-slate-600">{u.email ?? ""}</span>
+              <span className="block text-xs text-slate-600 [overflow-wrap:anywhere]">{u.email ?? ""}</span>
             </TD>
             <TD>
               <EnvironmentBadge environment={u.environment} region={u.region} />
@@ -35,7 +37,7 @@ export function UserTable({ users }: { users: UserView[] }) {
             <TD>
               <UserStatusBadge status={u.status} />
             </TD>
-            <TD className="whitespace-nowrap text-xs text-slate-600">{formatUtc(u.createdAt)}</TD>
+            <TD className="text-xs text-slate-600">{formatUtc(u.createdAt)}</TD>
           </TR>
         ))}
       </TBody>

@@ -24,10 +24,13 @@ import { API_KEY_SCOPES, type ApiKeyScope, insufficientScope } from "./scopes";
 export { API_KEY_SCOPES, type ApiKeyScope, assertKeyScope, insufficientScope } from "./scopes";
 
 export const createApiKeyInput = z.object({
-  name: z.string().trim().min(1, "is required").max(100, "must be at most 100 characters"),
-  environment: z.enum(ENVIRONMENTS, "must be sandbox or production"),
-  region: z.string().refine((r) => regions().includes(r), `must be one of ${regions().join(", ")}`),
-  scopes: z.array(z.enum(API_KEY_SCOPES)).min(1, "needs at least one scope"),
+  name: z.string().trim().min(1, "is required").max(100, "must be at most 100 characters").meta({ title: "Name" }),
+  environment: z.enum(ENVIRONMENTS, "must be sandbox or production").meta({ title: "Environment" }),
+  region: z
+    .string()
+    .refine((r) => regions().includes(r), `must be one of ${regions().join(", ")}`)
+    .meta({ title: "Region" }),
+  scopes: z.array(z.enum(API_KEY_SCOPES)).min(1, "are required: tick at least one").meta({ title: "Scopes" }),
 });
 export type CreateApiKeyInput = z.input<typeof createApiKeyInput>;
 

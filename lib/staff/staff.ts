@@ -17,8 +17,8 @@ import { hitLimit, humanDuration, type Limit, peekLimit, resetLimit } from "@/li
 import { assertStaffCan } from "./authorize";
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyDummyPassword, verifyPassword } from "./passwords";
 import { STAFF_ROLES, type StaffRole } from "./rbac";
-import { type SecondStepRequired, startSecondStep } from "./second-factor";
 import { requireReason } from "./reason";
+import { type SecondStepRequired, startSecondStep } from "./second-factor";
 
 export const ACCOUNT_SIGN_IN_LIMIT: Limit = { max: 5, windowSeconds: 15 * 60 };
 export const IP_SIGN_IN_LIMIT: Limit = { max: 30, windowSeconds: 15 * 60 };
@@ -78,7 +78,7 @@ export async function createStaff(db: Database, actor: Actor, input: CreateStaff
   const passwordHash = data.password ? await hashPassword(data.password) : null;
   return db.transaction(async (tx) => {
     const [existing] = await tx.select({ id: staff.id }).from(staff).where(eq(staff.email, data.email));
-    if (existing) throw new DomainError("email_taken", `A staff member with the email ${data.email} already exists.`);
+    if (existing) throw new DomainError("email_taken", `A staff member with the email ${data.email} already exists.`, { field: "email" });
     const [row] = await tx
       .insert(staff)
       .values({ id: uuidv7(), email: data.email, name: data.name ?? data.email.split("@")[0]!, role: data.role, passwordHash })
@@ -160,7 +160,11 @@ export async function setStaffDisabled(
       .set({ disabledAt: disabled ? new Date() : null, sessionVersion: row.sessionVersion + 1, updatedAt: new Date() })
       .where(eq(staff.id, row.id))
       .returning();
-    await recordAudit(tx, { actor, action: disabled ? "staff.disabled" : "staff.enabled", target: staffTarget(row), reason, details: { email: row.email } }, meta);
+    await recordAudit(
+      tx,
+      { actor, action: disabled ? "staff.disabled" : "staff.enabled", target: staffTarget(row), reason, details: { email: row.email } },
+      meta,
+    );
     return toStaffView(updated!);
   });
 }

@@ -75,7 +75,7 @@ export default async function DevicesPage({ searchParams }: { searchParams: Sear
                   <TD className="font-medium">{d.clientId ?? <span className="text-slate-400">—</span>}</TD>
                   <TD>
                     {[d.firstName, d.lastName].filter(Boolean).join(" ") || d.nickname || <span className="text-slate-400">—</span>}
-                    {d.email ? <span className="block text-xs text-slate-500">{d.email}</span> : null}
+                    {d.email ? <span className="block text-xs text-slate-500 [overflow-wrap:anywhere]">{d.email}</span> : null}
                   </TD>
                   <TD>
                     {d.instanceName} <Badge tone={d.environment === "production" ? "warn" : "neutral"}>{d.environment}</Badge>
@@ -83,7 +83,7 @@ export default async function DevicesPage({ searchParams }: { searchParams: Sear
                   <TD>
                     <DeviceStatusBadge disabled={d.disabled} />
                   </TD>
-                  <TD className="whitespace-nowrap text-slate-600">{d.lastLoginAt ? formatUtc(d.lastLoginAt) : "never"}</TD>
+                  <TD className="text-xs text-slate-600">{d.lastLoginAt ? formatUtc(d.lastLoginAt) : "never"}</TD>
                 </TR>
               ))}
             </TBody>

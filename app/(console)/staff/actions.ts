@@ -30,11 +30,15 @@ export const changeRoleAction = staffAction(
   },
 );
 
-export const setDisabledAction = staffAction("staff:manage", z.object({ id, disabled: z.enum(["true", "false"]), reason: reasonField }), async (input, { actor, db, meta }) => {
-  const s = await setStaffDisabled(db, actor, input.id, input.disabled === "true", { reason: input.reason }, meta);
-  revalidatePath("/staff");
-  return { data: s.id, message: `${s.email} is ${s.disabled ? "disabled and signed out everywhere" : "enabled"}.` };
-});
+export const setDisabledAction = staffAction(
+  "staff:manage",
+  z.object({ id, disabled: z.enum(["true", "false"]), reason: reasonField }),
+  async (input, { actor, db, meta }) => {
+    const s = await setStaffDisabled(db, actor, input.id, input.disabled === "true", { reason: input.reason }, meta);
+    revalidatePath("/staff");
+    return { data: s.id, message: `${s.email} is ${s.disabled ? "disabled and signed out everywhere" : "enabled"}.` };
+  },
+);
 
 export const resetPasswordAction = staffAction("staff:manage", z.object({ id, password: z.string() }), async (input, { actor, db, meta }) => {
   const s = await resetStaffPassword(db, actor, input.id, input.password, meta);

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { CreateStaffForm, StaffTable } from "@/components/staff/staff-admin";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
+import { MIN_PASSWORD_LENGTH } from "@/lib/staff/passwords";
 import { secondFactorsByStaff } from "@/lib/staff/second-factor";
 import { listStaff } from "@/lib/staff/staff";
 import { requireStaffPage } from "@/server/staff-session";
@@ -19,7 +20,7 @@ export default async function StaffPage() {
       <Card className="mb-6">
         <CardHeader title="Add a staff member" />
         <CardBody>
-          <CreateStaffForm action={createStaffAction} />
+          <CreateStaffForm action={createStaffAction} minPasswordLength={MIN_PASSWORD_LENGTH} />
         </CardBody>
       </Card>
       <Card>
