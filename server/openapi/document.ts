@@ -202,7 +202,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
           },
         ],
       }),
-      ...jsonErrors({ ...KEY_ERRORS, 404: ["user_not_found"] }),
+      ...jsonErrors([...KEY_ERRORS, "user_not_found"]),
     },
   },
   "DELETE /v2/user/:user_id/sign_in_tokens/:token_id": {
@@ -214,7 +214,7 @@ export const OPERATIONS: Record<string, ZodOpenApiOperationObject> = {
     requestParams: { path: userId.extend({ token_id: z.string().meta({ description: "The `token_id` of the mint answer or of the list." }) }) },
     responses: {
       204: { description: "Revoked" },
-      ...jsonErrors({ ...KEY_ERRORS, 404: ["user_not_found", "sign_in_token_not_found"], 409: ["conflict"] }),
+      ...jsonErrors([...KEY_ERRORS, "user_not_found", "sign_in_token_not_found", "conflict"]),
     },
   },
   "GET /v2/users": {

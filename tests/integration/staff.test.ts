@@ -187,7 +187,11 @@ describe("changing staff", () => {
 
   it("answers 404 for an unknown or malformed id and 422 for a bad role or short password", async () => {
     await expectDomainError(changeStaffRole(t.db, asStaff(admin), "not-a-uuid", "qa", meta()), 404, "not_found");
-    await expectDomainError(setStaffDisabled(t.db, asStaff(admin), "0190a0a0-0000-7000-8000-000000000000", true, { reason: "staff test" }, meta()), 404, "not_found");
+    await expectDomainError(
+      setStaffDisabled(t.db, asStaff(admin), "0190a0a0-0000-7000-8000-000000000000", true, { reason: "staff test" }, meta()),
+      404,
+      "not_found",
+    );
     await expectDomainError(changeStaffRole(t.db, asStaff(admin), member.id, "root" as never, meta()), 422, "validation_failed");
     await expectDomainError(resetStaffPassword(t.db, asStaff(admin), member.id, "short", meta()), 422, "validation_failed");
     expect((await row(member.id)).sessionVersion).toBe(1);
