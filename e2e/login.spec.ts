@@ -82,7 +82,7 @@ test("signing out ends the session and records it", async ({ browser, baseURL })
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);
   await page.goto("/audit");
-  await expect(page).toHaveURL(/\/login$/);
+  await expect(page).toHaveURL(/\/login\?callbackUrl=%2Faudit$/);
   await expect.poll(async () => (await auditEvents(baseURL!, { action: "staff.signed_out", actor: auditor.email })).length).toBe(before + 1);
   await context.close();
 });

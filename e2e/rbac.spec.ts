@@ -120,7 +120,10 @@ async function checkPage(page: Page, who: Who, entry: PageEntry): Promise<void> 
     expect.soft(res!.status(), where).toBe(404);
     await expect.soft(page.getByRole("heading", { level: 1 }), where).toHaveText("This page does not exist");
   } else if (cell === "sign-in") {
-    await expect.soft(page, where).toHaveURL(/\/login$/);
+    // The page asked for comes back after sign-in (issue 14, point 3): it rides along as callbackUrl.
+    const asked = new URL(urlOf(entry.url), E2E.baseURL);
+    const back = `${asked.pathname}${asked.search}`;
+    await expect.soft(page, where).toHaveURL(`${E2E.baseURL}/login${back === "/" ? "" : `?callbackUrl=${encodeURIComponent(back)}`}`);
   } else {
     await expect.soft(page, where).toHaveURL(`${E2E.baseURL}/`);
     await expect.soft(page.getByRole("heading", { level: 1 }), where).toHaveText(/^Hello, /);
