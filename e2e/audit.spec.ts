@@ -104,3 +104,22 @@ test("explains bad filters and cursors in the URL instead of failing", async ({ 
   expect(res.status()).toBe(422);
   expect(await res.json()).toEqual({ error: { code: "validation_failed", message: "format must be csv or ndjson." } });
 });
+
+test("an entry opens a drawer with its details in words and a link to its target", async ({ page }) => {
+  // Issue 14, point 9: readable details (never raw JSON) and the target linked.
+  await page.goto("/audit?action=user.created");
+  const row = page.getByTestId("audit-row").first();
+  await row.getByRole("button", { name: /^Details of User created at / }).click();
+  const drawer = page.getByRole("dialog", { name: "User created" });
+  await expect(drawer).toBeVisible();
+  await expect(drawer).toContainText("Outcome");
+  await expect(drawer).not.toContainText("{");
+  const target = drawer.getByRole("link", { name: /^[0-9a-f-]{36}$/ }).first();
+  const href = await target.getAttribute("href");
+  expect(href).toMatch(/^\/users\/[0-9a-f-]{36}$/);
+  await page.keyboard.press("Escape");
+  await expect(drawer).toBeHidden();
+  await expect(row.getByRole("button", { name: /^Details of / })).toBeFocused();
+  await page.goto(href!);
+  await expect(page.getByRole("link", { name: "← Users" })).toBeVisible();
+});

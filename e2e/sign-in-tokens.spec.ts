@@ -58,4 +58,8 @@ test("support sees pending sign-in tokens and revokes one with a reason", async 
   const events = await auditEvents(baseURL!, { action: "sign_in_token.revoked", targetId: userId });
   expect(events.map((e) => [e.actor_name, e.reason])).toEqual([[demo("support").email, "Ticket 5120: phone lost before sign-in"]]);
   await expect(page.getByTestId("user-timeline")).toContainText("Ticket 5120: phone lost before sign-in");
+  // Issue 14, point 12: taking something back does not wear the green of giving it.
+  const timeline = page.getByTestId("user-timeline");
+  await expect(timeline.locator('[data-action="sign_in_token.revoked"]').first()).toHaveAttribute("data-tone", "bad");
+  await expect(timeline.locator('[data-action="sign_in_token.issued"]').first()).toHaveAttribute("data-tone", "good");
 });
