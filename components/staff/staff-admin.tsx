@@ -174,11 +174,12 @@ export function StaffTable({ members, actions, selfId, factors }: { members: Sta
               ) : null}
             </TD>
             <TD>
+              {/* Keyed by the role: a select's default is set once, so the saved role remounts it and a reset shows it. */}
               <ActionForm action={actions.changeRole} className="flex flex-wrap items-center gap-2" label={`Role of ${m.email}`}>
                 {(pending) => (
                   <>
                     <input type="hidden" name="id" value={m.id} />
-                    <Select name="role" defaultValue={m.role} aria-label={`Role of ${m.email}`} className="w-32" title={ROLE_DESCRIPTIONS[m.role]}>
+                    <Select key={m.role} name="role" defaultValue={m.role} aria-label={`Role of ${m.email}`} className="w-32" title={ROLE_DESCRIPTIONS[m.role]}>
                       <RoleOptions />
                     </Select>
                     <Button type="submit" size="sm" variant="secondary" disabled={pending}>

@@ -30,8 +30,8 @@ export function UserDetails({ user }: { user: UserView }) {
       <Row label="Client user id">
         <Copyable value={user.clientUserId} label="client user id" />
       </Row>
-      <Row label="Name">{user.name ?? <span className="text-slate-400">—</span>}</Row>
-      <Row label="Email">{user.email ?? <span className="text-slate-400">—</span>}</Row>
+      <Row label="Name">{user.name ?? <span className="text-slate-500">—</span>}</Row>
+      <Row label="Email">{user.email ?? <span className="text-slate-500">—</span>}</Row>
       <Row label="Environment">
         <EnvironmentBadge environment={user.environment} region={user.region} />
       </Row>

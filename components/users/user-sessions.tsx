@@ -68,7 +68,7 @@ export function UserSessions({
         <p className="text-sm text-slate-600">
           {live.length} active session{live.length === 1 ? "" : "s"}
           {sessions.length > live.length ? `, ${sessions.length - live.length} ended` : ""}
-          {query.isFetching ? <span className="ml-2 text-xs text-slate-400">updating…</span> : null}
+          {query.isFetching ? <span className="ml-2 text-xs text-slate-500">updating…</span> : null}
         </p>
         {canRevoke && live.length > 0 ? (
           <ReasonDialog
@@ -111,7 +111,7 @@ export function UserSessions({
                     title={`${s.installationId ?? "no installation id"} · SDK session ${s.id}`}
                     data-testid="installation-id"
                   >
-                    {s.installationId ?? <span className="text-slate-400">no installation id</span>}
+                    {s.installationId ?? <span className="text-slate-500">no installation id</span>}
                   </span>
                   {s.migratedFromKeyId ? (
                     <Badge tone="info" className="mt-1">

@@ -28,7 +28,7 @@ export function UserTable({ users }: { users: UserView[] }) {
               </span>
             </TD>
             <TD>
-              <span className="block">{u.name ?? <span className="text-slate-400">No name</span>}</span>
+              <span className="block">{u.name ?? <span className="text-slate-500">No name</span>}</span>
               <span className="block text-xs text-slate-600 [overflow-wrap:anywhere]">{u.email ?? ""}</span>
             </TD>
             <TD>

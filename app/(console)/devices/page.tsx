@@ -72,9 +72,9 @@ export default async function DevicesPage({ searchParams }: { searchParams: Sear
                       {d.deviceTokenPrefix}…
                     </Link>
                   </TD>
-                  <TD className="font-medium">{d.clientId ?? <span className="text-slate-400">—</span>}</TD>
+                  <TD className="font-medium">{d.clientId ?? <span className="text-slate-500">—</span>}</TD>
                   <TD>
-                    {[d.firstName, d.lastName].filter(Boolean).join(" ") || d.nickname || <span className="text-slate-400">—</span>}
+                    {[d.firstName, d.lastName].filter(Boolean).join(" ") || d.nickname || <span className="text-slate-500">—</span>}
                     {d.email ? <span className="block text-xs text-slate-500 [overflow-wrap:anywhere]">{d.email}</span> : null}
                   </TD>
                   <TD>

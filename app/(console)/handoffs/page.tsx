@@ -62,12 +62,12 @@ export default async function HandoffsPage({ searchParams }: { searchParams: Sea
             <TBody>
               {page.handoffs.map((h) => (
                 <TR key={h.id} data-testid="handoff-row" data-session-id={h.id}>
-                  <TD className="whitespace-nowrap">
+                  <TD>
                     <Link className="text-indigo-700 hover:underline" href={`/handoffs/${h.id}`}>
                       <time dateTime={h.createdAt}>{h.createdAt.replace("T", " ").slice(0, 19)} UTC</time>
                     </Link>
                   </TD>
-                  <TD className="font-mono text-xs">{h.externalUserId ?? h.userId ?? "—"}</TD>
+                  <TD className="font-mono text-xs [overflow-wrap:anywhere]">{h.externalUserId ?? h.userId ?? "—"}</TD>
                   <TD>{h.workflowName ?? h.workflowId}</TD>
                   <TD>{h.environment}</TD>
                   <TD>

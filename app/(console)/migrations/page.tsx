@@ -154,7 +154,17 @@ export default async function MigrationsPage({ searchParams }: { searchParams: S
               {report.keys.length === 0 ? (
                 <EmptyState title="No API keys yet" />
               ) : (
-                <Table>
+                <Table className="table-fixed [overflow-wrap:anywhere]">
+                  <colgroup>
+                    <col className="w-[22%]" />
+                    <col className="w-[12%]" />
+                    <col className="w-[9%]" />
+                    <col className="w-[11%]" />
+                    <col className="w-[11%]" />
+                    <col className="w-[10%]" />
+                    <col />
+                    <col className="w-[15%]" />
+                  </colgroup>
                   <THead>
                     <TR>
                       <TH>Key</TH>

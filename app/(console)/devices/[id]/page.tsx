@@ -33,7 +33,7 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
   return (
     <>
       <dt className="text-sm text-slate-500">{label}</dt>
-      <dd className="text-sm text-slate-900">{children ?? <span className="text-slate-400">—</span>}</dd>
+      <dd className="text-sm text-slate-900">{children ?? <span className="text-slate-500">—</span>}</dd>
     </>
   );
 }
