@@ -56,8 +56,8 @@ test.describe("auditor", () => {
     }
     const chart = activity.getByTestId("chart-sessions");
     // recharts draws axes with tick labels; the accessible table carries the values.
-    await expect(chart.locator(".recharts-xAxis text").first()).toHaveText(/^\d\d-\d\d$/);
-    await expect(chart.locator(".recharts-yAxis text").first()).toHaveText(/^\d+$/);
+    await expect(chart.locator(".recharts-xAxis-tick-labels text").first()).toHaveText(/^\d\d-\d\d$/);
+    await expect(chart.locator(".recharts-yAxis-tick-labels text").first()).toHaveText(/^\d+$/);
     await expect(chart.locator("table tbody tr")).toHaveCount(7);
     await expect(page.getByTestId("migration-progress")).toBeVisible();
     await expect(page.getByTestId("issued-by-me")).toHaveCount(0);
