@@ -15,7 +15,6 @@ const PROBE = "https://console.invalid";
 export function safeReturnPath(raw: unknown, publicUrl?: string): string {
   if (typeof raw !== "string" || !raw || raw.length > MAX_LENGTH) return "/";
   // Backslashes are slashes to browsers; control characters and spaces are never part of our paths.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\\\u0000-\u0020\u007f]/.test(raw) || /%5c/i.test(raw)) return "/";
   let candidate = raw;
   if (publicUrl && !raw.startsWith("/")) {
