@@ -91,6 +91,8 @@ export const ROUTES: RouteEntry[] = [
   { route: "/api/console/sign-in-tokens/[id]",          url: "/api/console/sign-in-tokens/:productionSignInToken",    data: "production", admin: 200, support: 200, qa: 403, auditor: 200, out: 401 },
   { route: "/api/console/users/[id]/sessions",          url: "/api/console/users/:sandboxUser/sessions",              data: "sandbox",    admin: 200, support: 200, qa: 200, auditor: 200, out: 401 },
   { route: "/api/console/users/[id]/sessions",          url: "/api/console/users/:productionUser/sessions",           data: "production", admin: 200, support: 200, qa: 403, auditor: 200, out: 401 },
+  { route: "/api/console/users/[id]/sign-in-tokens",    url: "/api/console/users/:sandboxUser/sign-in-tokens",        data: "sandbox",    admin: 200, support: 200, qa: 200, auditor: 200, out: 401 },
+  { route: "/api/console/users/[id]/sign-in-tokens",    url: "/api/console/users/:productionUser/sign-in-tokens",     data: "production", admin: 200, support: 200, qa: 403, auditor: 200, out: 401 },
   // next-auth's own endpoints (sign-in, session, sign-out): open to everyone by design; login.spec.ts tests the flows.
   { route: "/api/auth/[...nextauth]",                   url: "/api/auth/session",                                     data: "-",          admin: 200, support: 200, qa: 200, auditor: 200, out: 200 },
 ];
@@ -178,5 +180,7 @@ export const ACTIONS: ActionEntry[] = [
   { file: USERS,     action: "revokeSessionAction",      data: "production", admin: "ok", support: "ok",        qa: "forbidden", auditor: "forbidden", out: "sign-in" },
   { file: USERS,     action: "revokeAllSessionsAction",  data: "sandbox",    admin: "ok", support: "ok",        qa: "ok",        auditor: "forbidden", out: "sign-in" },
   { file: USERS,     action: "revokeAllSessionsAction",  data: "production", admin: "ok", support: "ok",        qa: "forbidden", auditor: "forbidden", out: "sign-in" },
+  { file: USERS,     action: "revokeSignInTokenAction",  data: "sandbox",    admin: "ok", support: "ok",        qa: "ok",        auditor: "forbidden", out: "sign-in" },
+  { file: USERS,     action: "revokeSignInTokenAction",  data: "production", admin: "ok", support: "ok",        qa: "forbidden", auditor: "forbidden", out: "sign-in" },
   { file: WORKFLOWS, action: "createWorkflowAction",     data: "-",          admin: "ok", support: "forbidden", qa: "forbidden", auditor: "forbidden", out: "sign-in" },
 ];

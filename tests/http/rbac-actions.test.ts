@@ -370,7 +370,7 @@ const DRIVERS: Record<string, Driver> = {
     const target = await seedStaff();
     return {
       page: "/staff",
-      fields: { id: target.id, disabled: "true" },
+      fields: { id: target.id, disabled: "true", reason: "rbac matrix" },
       async done(reply) {
         okAnswer(reply);
         const [row] = await handle.db.select().from(staff).where(eq(staff.id, target.id));
@@ -447,6 +447,19 @@ const DRIVERS: Record<string, Driver> = {
       async done(reply) {
         expect(okAnswer(reply).data).toBe("1");
         const [row] = await handle.db.select().from(sdkSessions).where(eq(sdkSessions.id, sessionId));
+        expect(row!.revokedAt).toBeInstanceOf(Date);
+      },
+    };
+  },
+  async revokeSignInTokenAction(env) {
+    const user = await seedUser(env);
+    const { tokenId } = await issueSignInToken(handle.db, system, user.id, { reason: "rbac matrix" }, NO_REQUEST);
+    return {
+      page: `/users/${user.id}`,
+      fields: { userId: user.id, tokenId, reason: "rbac matrix" },
+      async done(reply) {
+        okAnswer(reply);
+        const [row] = await handle.db.select().from(signInTokens).where(eq(signInTokens.id, tokenId));
         expect(row!.revokedAt).toBeInstanceOf(Date);
       },
     };

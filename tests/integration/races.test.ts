@@ -53,7 +53,7 @@ describe("the last-admin rule under concurrency", () => {
           .map((target, j) =>
             (i + j) % 2 === 0
               ? changeStaffRole(t.db, asStaff(actor), target.id, "auditor", NO_REQUEST)
-              : setStaffDisabled(t.db, asStaff(actor), target.id, true, NO_REQUEST),
+              : setStaffDisabled(t.db, asStaff(actor), target.id, true, { reason: "race" }, NO_REQUEST),
           ),
       );
       const results = await Promise.allSettled(calls);
