@@ -202,6 +202,10 @@ export const auditEvents = pgTable(
 export type AuditEventRow = typeof auditEvents.$inferSelect;
 
 export const auditSeals = pgTable("audit_seals", {
+  /**
+   * 1, 2, 3... without gaps: the sealer sets previous + 1 under its advisory lock and moves the
+   * sequence along with it (a release before this one still seals through the default).
+   */
   seq: bigserial("seq", { mode: "number" }).primaryKey(),
   /** The seal covers rows with fromTxid <= txid < toTxid. */
   fromTxid: bigint("from_txid", { mode: "bigint" }).notNull(),

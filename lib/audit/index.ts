@@ -5,6 +5,7 @@
 import type { Database, Executor } from "@/db/client";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { assertStaffCan } from "@/lib/staff/authorize";
+import { type AuditAnchor, formatAnchor } from "./anchor";
 import { type ExportFormat, exportAuditStream } from "./export";
 import { type AuditFilter, type Cursor, listAuditEvents } from "./query";
 import { recordAudit } from "./record";
@@ -42,16 +43,25 @@ export async function exportAuditLog(
   return exportAuditStream(db, filter, format);
 }
 
-export async function verifyAuditLogAs(db: Database, actor: Actor, meta: RequestMeta): Promise<VerifyReport> {
+export async function verifyAuditLogAs(db: Database, actor: Actor, meta: RequestMeta, opts: { anchor?: AuditAnchor | null } = {}): Promise<VerifyReport> {
   assertStaffCan(actor, "audit:read");
-  const report = await verifyAuditLog(db);
+  const report = await verifyAuditLog(db, { anchor: opts.anchor ?? null });
   await recordAudit(
     db,
     {
       actor,
       action: "audit.verified",
       outcome: report.ok ? "success" : "failure",
-      details: { eventsChecked: report.eventsChecked, sealsChecked: report.sealsChecked, problem: report.problem?.message ?? null },
+      details: {
+        eventsChecked: report.eventsChecked,
+        sealsChecked: report.sealsChecked,
+        problem: report.problem?.message ?? null,
+        anchor: report.anchor
+          ? report.anchor.seq === null
+            ? report.anchor.digest
+            : formatAnchor({ seq: report.anchor.seq, digest: report.anchor.digest })
+          : null,
+      },
     },
     meta,
   );

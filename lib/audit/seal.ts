@@ -7,6 +7,13 @@
  * transaction id lies below the oldest still-running transaction (`pg_snapshot_xmin`) — those rows
  * can never change membership again — and records their ids and an HMAC over them and the previous
  * seal. A row edited, deleted, swapped or moved afterwards no longer matches its seal.
+ *
+ * Seals are numbered 1, 2, 3... without gaps (the sealer, alone under its lock, takes the previous
+ * number + 1; a sequence alone would leave holes on a rolled-back seal). It moves the column's
+ * sequence along, so a previous release still sealing through the default during a rolling upgrade
+ * takes the next number too. A missing number is then
+ * evidence, and the newest seal's number and digest are an anchor that can be kept outside the
+ * database (anchor.ts): a tail cut back to an older seal no longer reaches it.
  */
 import { createHmac } from "node:crypto";
 import { asc, desc, sql } from "drizzle-orm";
@@ -81,7 +88,10 @@ export async function sealAuditLog(db: Database): Promise<number> {
 
     const members = await sealMembers(tx, fromTxid, toTxid);
     if (members.length === 0) return 0;
+    const seq = (last?.seq ?? 0) + 1;
+    await queryRows(tx, sql`select setval(pg_get_serial_sequence('audit_seals', 'seq'), ${seq})`);
     await tx.insert(auditSeals).values({
+      seq,
       fromTxid,
       toTxid,
       rowCount: members.length,
@@ -106,4 +116,20 @@ export async function sealAll(db: Database): Promise<number> {
 
 export async function listSeals(db: Executor) {
   return db.select().from(auditSeals).orderBy(asc(auditSeals.seq));
+}
+
+export interface SealHead {
+  seq: number;
+  digest: string;
+  sealedAt: Date;
+}
+
+/** The newest seal: what an anchor records. */
+export async function latestSeal(db: Executor): Promise<SealHead | null> {
+  const [row] = await db
+    .select({ seq: auditSeals.seq, digest: auditSeals.digest, sealedAt: auditSeals.sealedAt })
+    .from(auditSeals)
+    .orderBy(desc(auditSeals.seq))
+    .limit(1);
+  return row ?? null;
 }

@@ -1,15 +1,18 @@
 /**
  * `tokendesk audit verify`: recomputes every row's HMAC and every seal, and names the first bad
- * entry — a row edited in SQL, deleted, inserted behind the log's back, or swapped with another.
+ * entry — a row edited in SQL, deleted, inserted behind the log's back, or swapped with another, a
+ * seal deleted or altered. Given an anchor kept outside the database (anchor.ts), it also names a
+ * cut tail: the database no longer reaching the anchored seal.
  */
 import { and, asc, eq, gte, lt } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { type AuditEventRow, auditEvents, auditSeals } from "@/db/schema";
+import { type AuditAnchor, formatAnchor } from "./anchor";
 import { archiveCheckpointHmac, latestArchive } from "./archive";
 import { auditRowHmac } from "./record";
-import { GENESIS_DIGEST, sealAll, sealDigest, unpackIds } from "./seal";
+import { GENESIS_DIGEST, type SealHead, sealAll, sealDigest, unpackIds } from "./seal";
 
-export type VerifyProblemKind = "edited" | "deleted" | "inserted" | "moved" | "seal_missing" | "seal_altered";
+export type VerifyProblemKind = "edited" | "deleted" | "inserted" | "moved" | "seal_missing" | "seal_altered" | "tail_cut";
 
 export interface VerifyProblem {
   kind: VerifyProblemKind;
@@ -24,6 +27,10 @@ export interface VerifyReport {
   sealsChecked: number;
   unsealedEvents: number;
   problem: VerifyProblem | null;
+  /** The newest seal (what to anchor next), whatever the outcome; null before the first seal. */
+  latest: SealHead | null;
+  /** The anchor checked, when one was given. */
+  anchor: AuditAnchor | null;
 }
 
 function describe(row: AuditEventRow): string {
@@ -38,7 +45,50 @@ async function rowsInRange(db: Database, from: bigint, to: bigint | null): Promi
     .orderBy(asc(auditEvents.id));
 }
 
-export async function verifyAuditLog(db: Database, opts: { seal?: boolean; onProgress?: (checked: number) => void } = {}): Promise<VerifyReport> {
+/**
+ * Names the problem when the log no longer reaches `anchor`, else null. Seals up to `archived.toSeal`
+ * were archived (their digests are in the archive file; the checkpoint keeps the last one's).
+ */
+function checkAnchor(anchor: AuditAnchor, seals: SealHead[], archived: { toSeal: number; lastDigest: string } | null): VerifyProblem | null {
+  const newest = seals.at(-1) ?? null;
+  const newestSaid = newest ? `the newest seal is #${newest.seq}` : "there is no seal at all";
+  if (anchor.seq === null) {
+    if (seals.some((s) => s.digest === anchor.digest) || archived?.lastDigest === anchor.digest) return null;
+    return {
+      kind: "tail_cut",
+      eventId: null,
+      sealSeq: null,
+      message: archived
+        ? `No seal in the database has the anchored digest ${anchor.digest} (${newestSaid}; seals up to #${archived.toSeal} are archived, so give the anchor as number:digest): the log was cut back or rewritten since the anchor was taken, or the anchored seal was archived.`
+        : `No seal has the anchored digest ${anchor.digest} (${newestSaid}): the log was cut back or rewritten since the anchor was taken.`,
+    };
+  }
+  // An archived seal: the log reaches past it (the archive keeps the newest seal in the database).
+  if (archived && anchor.seq < archived.toSeal) return null;
+  const sealed = archived && anchor.seq === archived.toSeal ? { digest: archived.lastDigest } : seals.find((s) => s.seq === anchor.seq);
+  if (!sealed) {
+    return {
+      kind: "tail_cut",
+      eventId: null,
+      sealSeq: anchor.seq,
+      message: `The anchor names seal #${anchor.seq}, but ${newestSaid}: the log's tail was cut (seals and their events deleted) since the anchor was taken.`,
+    };
+  }
+  if (sealed.digest !== anchor.digest) {
+    return {
+      kind: "tail_cut",
+      eventId: null,
+      sealSeq: anchor.seq,
+      message: `Seal #${anchor.seq} no longer has the anchored digest (anchor ${formatAnchor({ seq: anchor.seq, digest: anchor.digest })}): the log was cut back and sealed again since the anchor was taken.`,
+    };
+  }
+  return null;
+}
+
+export async function verifyAuditLog(
+  db: Database,
+  opts: { seal?: boolean; anchor?: AuditAnchor | null; onProgress?: (checked: number) => void } = {},
+): Promise<VerifyReport> {
   // Seal what has finished first, so the check covers everything but in-flight transactions.
   if (opts.seal !== false) await sealAll(db);
 
@@ -46,6 +96,9 @@ export async function verifyAuditLog(db: Database, opts: { seal?: boolean; onPro
   // Archived ranges (lib/audit/archive.ts) are gone from the database: the chain continues from the
   // newest checkpoint, whose HMAC proves that tokendesk wrote it.
   const checkpoint = await latestArchive(db);
+  const newest = seals.at(-1);
+  const latest: SealHead | null = newest ? { seq: newest.seq, digest: newest.digest, sealedAt: newest.sealedAt } : null;
+  const anchor = opts.anchor ?? null;
   let eventsChecked = 0;
   let previousDigest = checkpoint?.lastDigest ?? GENESIS_DIGEST;
   let previousTo = checkpoint?.toTxid ?? 0n;
@@ -55,6 +108,8 @@ export async function verifyAuditLog(db: Database, opts: { seal?: boolean; onPro
     sealsChecked: seals.length,
     unsealedEvents: 0,
     problem,
+    latest,
+    anchor,
   });
 
   if (checkpoint) {
@@ -77,7 +132,20 @@ export async function verifyAuditLog(db: Database, opts: { seal?: boolean; onPro
     }
   }
 
-  for (const seal of seals) {
+  // Numbers run on from the archived seals (else from 1) without gaps: a hole is a deleted seal,
+  // even one whose neighbours still chain.
+  const firstSeq = (checkpoint?.toSeal ?? 0) + 1;
+  for (const [index, seal] of seals.entries()) {
+    const want = firstSeq + index;
+    if (seal.seq !== want) {
+      const missing = seal.seq > want + 1 ? `#${want} to #${seal.seq - 1}` : `#${want}`;
+      return fail({
+        kind: "seal_missing",
+        eventId: null,
+        sealSeq: seal.seq,
+        message: `Seal ${missing} is missing before seal #${seal.seq} (seal numbers run without gaps): a seal was deleted.`,
+      });
+    }
     if (seal.fromTxid !== previousTo) {
       return fail({
         kind: "seal_missing",
@@ -129,6 +197,11 @@ export async function verifyAuditLog(db: Database, opts: { seal?: boolean; onPro
     opts.onProgress?.(eventsChecked);
   }
 
+  if (anchor) {
+    const problem = checkAnchor(anchor, seals, checkpoint);
+    if (problem) return fail(problem);
+  }
+
   // Rows not sealed yet (still-running transactions when we sealed): their own HMACs at least.
   const unsealed = await rowsInRange(db, previousTo, null);
   for (const row of unsealed) {
@@ -136,5 +209,13 @@ export async function verifyAuditLog(db: Database, opts: { seal?: boolean; onPro
       return fail({ kind: "edited", eventId: row.id, sealSeq: null, message: `${describe(row)} was edited after it was written.` });
     }
   }
-  return { ok: true, eventsChecked: eventsChecked + unsealed.length, sealsChecked: seals.length, unsealedEvents: unsealed.length, problem: null };
+  return {
+    ok: true,
+    eventsChecked: eventsChecked + unsealed.length,
+    sealsChecked: seals.length,
+    unsealedEvents: unsealed.length,
+    problem: null,
+    latest,
+    anchor,
+  };
 }

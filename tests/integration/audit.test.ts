@@ -6,8 +6,9 @@
 import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
-import { recordAudit } from "@/lib/audit/record";
-import { listSeals, sealAll } from "@/lib/audit/seal";
+import { parseAnchorText } from "@/lib/audit/anchor";
+import { recordAudit, recordAudits } from "@/lib/audit/record";
+import { latestSeal, listSeals, sealAll } from "@/lib/audit/seal";
 import { verifyAuditLog } from "@/lib/audit/verify";
 import { type Actor, NO_REQUEST, systemActor } from "@/lib/context";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
@@ -175,5 +176,98 @@ describe("audit log verification", () => {
       /details\.nested\.token/,
     );
     await expectUnchanged(t.db, before);
+  });
+});
+
+describe("seal numbers and anchors: a cut tail", () => {
+  const anchorNow = async () => {
+    const head = await latestSeal(t.db);
+    return { seq: head!.seq, digest: head!.digest };
+  };
+
+  it("numbers seals 1, 2, 3... and names a hole, even where the neighbours still chain", async () => {
+    await writeSealedLog(4, 1);
+    expect((await listSeals(t.db)).map((s) => s.seq)).toEqual([1, 2, 3, 4]);
+    // Seal #3 goes and #4 is re-pointed at #2's end: the txid ranges chain again, the number does not.
+    await exec(sql`update audit_seals set from_txid = (select to_txid from audit_seals where seq = 2) where seq = 4`);
+    await exec(sql`delete from audit_seals where seq = 3`);
+    const report = await verifyAuditLog(t.db, { seal: false });
+    expect(report.ok).toBe(false);
+    expect(report.problem).toMatchObject({ kind: "seal_missing", sealSeq: 4 });
+    expect(report.problem!.message).toBe("Seal #3 is missing before seal #4 (seal numbers run from 1 without gaps): a seal was deleted.");
+  });
+
+  it("reports the newest seal as the anchor to keep, and a log that grew since an anchor still reaches it", async () => {
+    await writeSealedLog(2, 2);
+    const anchor = await anchorNow();
+    expect(anchor.seq).toBe(2);
+    await writeSealedLog(2, 2);
+    const report = await verifyAuditLog(t.db, { anchor });
+    expect(report).toMatchObject({ ok: true, sealsChecked: 4, anchor, latest: { seq: 4 } });
+    // A bare digest is found among the seals too.
+    expect((await verifyAuditLog(t.db, { anchor: { seq: null, digest: anchor.digest } })).ok).toBe(true);
+  });
+
+  it("names the newest seal deleted with its events", async () => {
+    const ids = await writeSealedLog(3, 2);
+    const anchor = await anchorNow();
+    await exec(
+      sql`delete from audit_events where id in (${sql.join(
+        ids[2]!.map((id) => sql`${id}::uuid`),
+        sql`, `,
+      )})`,
+    );
+    await exec(sql`delete from audit_seals where seq = 3`);
+    const report = await verifyAuditLog(t.db, { anchor });
+    expect(report.ok).toBe(false);
+    expect(report.problem).toMatchObject({ kind: "tail_cut", sealSeq: 3 });
+    expect(report.problem!.message).toBe(
+      "The anchor names seal #3, but the newest seal is #2: the log's tail was cut (seals and their events deleted) since the anchor was taken.",
+    );
+  });
+
+  it("names the newest three seals deleted (their events sealed again)", async () => {
+    await writeSealedLog(6, 2);
+    const anchor = await anchorNow();
+    await exec(sql`delete from audit_seals where seq >= 4`);
+    // verify seals the orphaned events afresh, as one new seal #4: it does not reach the anchor.
+    const report = await verifyAuditLog(t.db, { anchor });
+    expect(report.ok).toBe(false);
+    expect(report.problem).toMatchObject({ kind: "tail_cut", sealSeq: 6 });
+    expect(report.latest!.seq).toBe(4);
+    // Named by its bare digest, the anchored seal is not found either.
+    expect((await verifyAuditLog(t.db, { anchor: { seq: null, digest: anchor.digest } })).problem).toMatchObject({ kind: "tail_cut" });
+  });
+
+  it("names every seal and the oldest 5,000 events deleted", async () => {
+    for (let b = 0; b < 6; b++) {
+      await t.db.transaction((tx) =>
+        recordAudits(
+          tx,
+          Array.from({ length: 1000 }, (_, i) => ({ actor, action: "user.disabled" as const, target: { type: "user", id: `u-${b}-${i}` } })),
+          NO_REQUEST,
+        ),
+      );
+      await sealAll(t.db);
+    }
+    const anchor = await anchorNow();
+    expect(anchor.seq).toBe(6);
+    await exec(sql`delete from audit_seals`);
+    await exec(sql`delete from audit_events where id in (select id from audit_events order by id limit 5000)`);
+    const report = await verifyAuditLog(t.db, { anchor });
+    expect(report.ok).toBe(false);
+    expect(report.problem).toMatchObject({ kind: "tail_cut", sealSeq: 6 });
+    // What is left verifies on its own: only the anchor tells the cut.
+    expect(report.latest!.seq).toBe(1);
+  });
+
+  it("reads an anchor from what `audit anchor` prints or appends, newest line last", () => {
+    const d1 = "A".repeat(43);
+    const d2 = "b_-".repeat(14) + "c";
+    expect(parseAnchorText(`12:${d1}`)).toEqual({ seq: 12, digest: d1 });
+    expect(parseAnchorText(`2025-01-01T00:00:00.000Z 12:${d1}\n2025-01-02T00:00:00.000Z 40:${d2}\n\n`)).toEqual({ seq: 40, digest: d2 });
+    expect(parseAnchorText(d2)).toEqual({ seq: null, digest: d2 });
+    expect(parseAnchorText("12:short")).toBeNull();
+    expect(parseAnchorText("nothing here")).toBeNull();
   });
 });

@@ -2,8 +2,10 @@
  * The `tokendesk` command, run as a real child process (bin/tokendesk.mjs through tsx) against an
  * embedded data directory and, when TEST_DB=postgres, a fresh PostgreSQL database.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
@@ -36,6 +38,19 @@ function cli(args: string[], env: Record<string, string>, input?: string): CliRu
     timeout: 240_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** As cli(), without blocking this process: for runs that talk to a server this test process holds. */
+function cliAsync(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: os.tmpdir(), env: { ...process.env, CI: "true", ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 interface Target {
@@ -186,6 +201,69 @@ describe.each(backends)("tokendesk CLI on %s", (backend) => {
       }),
     );
     expectCaught(new RegExp(`^Tampering detected: .*${first!.id}`));
+  });
+
+  it("anchors the newest seal (printed, appended, posted) and fails verify --anchor once the tail is cut", async () => {
+    // The previous test left the log tampered with: start this one from an empty log.
+    await withDb(target, async (h) => {
+      await migrateDatabase(h);
+      const { db } = h;
+      await db.execute(sql`delete from audit_events`);
+      await db.execute(sql`delete from audit_seals`);
+      for (const email of ["d@example.test", "e@example.test"]) {
+        await createStaff(db, systemActor("cli"), { email, role: "support", password: "a long enough password" }, NO_REQUEST);
+      }
+    });
+    const received: unknown[] = [];
+    const server = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (d) => (body += d));
+      req.on("end", () => {
+        received.push({ type: req.headers["content-type"], body: JSON.parse(body) });
+        res.writeHead(201).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "td-anchor-")), "anchors.txt");
+    try {
+      const r = await cliAsync(
+        ["audit", "anchor", "--append", file, "--post", `http://127.0.0.1:${(server.address() as AddressInfo).port}/anchors`],
+        target.env,
+      );
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      const [printed] = r.stdout.split("\n");
+      expect(printed).toMatch(/^\d+:[A-Za-z0-9_-]{43}$/);
+      const [seq, digest] = printed!.split(":");
+      expect(fs.readFileSync(file, "utf8")).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${printed}\\n$`));
+      expect(received).toEqual([{ type: "application/json", body: { seal: Number(seq), digest, anchor: printed, sealedAt: expect.stringMatching(/Z$/) } }]);
+
+      const ok = cli(["audit", "verify", "--anchor", file], target.env);
+      expect(ok.status).toBe(0);
+      expect(ok.stdout).toContain(`It still reaches the anchor ${printed}.`);
+
+      // Cut the tail: the newest seal and the events it covers.
+      await withDb(target, ({ db }) =>
+        db.transaction(async (tx) => {
+          await tx.execute(sql`delete from audit_events a using audit_seals s
+                               where s.seq = ${Number(seq)} and a.txid >= s.from_txid and a.txid < s.to_txid`);
+          await tx.execute(sql`delete from audit_seals where seq = ${Number(seq)}`);
+        }),
+      );
+      const cut = cli(["audit", "verify", "--anchor", file], target.env);
+      expect(cut.status).toBe(1);
+      // The events written since (the verify above) are sealed again as seal #N: it exists or not,
+      // but it no longer has the anchored digest.
+      expect(cut.stdout.split("\n")[0]).toMatch(
+        new RegExp(`^Tampering detected: (The anchor names seal #${seq}, but the newest seal is #\\d+|Seal #${seq} no longer has the anchored digest)`),
+      );
+
+      const bad = cli(["audit", "verify", "--anchor", "not-an-anchor"], target.env);
+      expect(bad).toMatchObject({ status: 2, stdout: "" });
+      expect(bad.stderr).toContain("is neither a file nor an anchor");
+    } finally {
+      server.close();
+    }
   });
 });
 
