@@ -147,13 +147,19 @@ export const securitySettings = pgTable(
 export type SecuritySettings = typeof securitySettings.$inferSelect;
 
 /**
- * Fixed-window counters shared by every instance (failed sign-ins per account and per IP, device
- * logins...). One row per key; the window restarts in the same UPSERT that counts.
+ * Rate-limit buckets shared by every instance (sign-in attempts per account and address, failed
+ * API-key and token-grant attempts per address, device logins...), lib/rate-limit. One row per key;
+ * the same UPSERT checks, counts and restarts an expired window. Keys never hold what a client
+ * typed (hashed or an id); rows are deleted by a sweeper once expired.
  */
 export const rateLimits = pgTable("rate_limits", {
   key: text("key").primaryKey(),
   windowStart: timestamp("window_start", { withTimezone: true, mode: "date" }).notNull(),
   count: integer("count").notNull(),
+  /** Refuses every attempt until then. */
+  blockedUntil: timestamp("blocked_until", { withTimezone: true, mode: "date" }),
+  /** The bucket is forgotten (and swept) after this. */
+  expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -397,6 +403,10 @@ export const refreshTokens = pgTable(
     /** Set when the token was used (rotated); it is then accepted again only until graceUntil. */
     rotatedAt: timestamp("rotated_at", { withTimezone: true, mode: "date" }),
     graceUntil: timestamp("grace_until", { withTimezone: true, mode: "date" }),
+    /** The token this one's rotation issued (the newest, when a retry inside the grace window replaced it). */
+    successorId: uuid("successor_id"),
+    /** Set when a retry of the previous token inside its grace window replaced this one: it is dead, and presenting it is reuse. */
+    replacedAt: timestamp("replaced_at", { withTimezone: true, mode: "date" }),
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("refresh_tokens_hash_key").on(t.tokenHash), index("refresh_tokens_session_idx").on(t.sessionId)],
@@ -534,6 +544,8 @@ export const instances = pgTable("instances", {
   refreshTtlSeconds: integer("refresh_ttl_seconds")
     .notNull()
     .default(90 * 86_400),
+  /** How long a used refresh token is still accepted, as a retry that replaces its successor. */
+  refreshGraceSeconds: integer("refresh_grace_seconds").notNull().default(10),
   createdBy: text("created_by"),
   createdAt: createdAt(),
 });
@@ -582,6 +594,11 @@ export const deviceRefreshTokens = pgTable(
     tokenHash: text("token_hash").notNull(),
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
     usedAt: timestamp("used_at", { withTimezone: true, mode: "date" }),
+    /** After use, the token is accepted until then as a retry that replaces its successor. */
+    graceUntil: timestamp("grace_until", { withTimezone: true, mode: "date" }),
+    successorId: uuid("successor_id"),
+    /** Set when a retry of the previous token replaced this one: presenting it is reuse. */
+    replacedAt: timestamp("replaced_at", { withTimezone: true, mode: "date" }),
     revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),
     createdAt: createdAt(),
   },

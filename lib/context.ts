@@ -22,8 +22,15 @@ export type Actor =
 
 export interface RequestMeta {
   requestId: string | null;
+  /** The client's IP for the audit log: only from a trusted proxy's header. */
   ip: string | null;
   userAgent: string | null;
+  /**
+   * The address rate limits count the client by: the trusted proxy's client IP, else the socket's
+   * peer address when the adapter knows it. Never audited as the client's IP (without a trusted
+   * proxy it may be a load balancer's). Absent: limits fall back to `ip`.
+   */
+  clientAddress?: string | null;
 }
 
 export const NO_REQUEST: RequestMeta = { requestId: null, ip: null, userAgent: null };

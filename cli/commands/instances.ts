@@ -3,7 +3,13 @@ import { createInstance, createInstanceInput, listInstances, rotateInstanceKey }
 import { zodProblems } from "@/lib/errors";
 import { CliError, say, sayJson, withDatabase } from "../context";
 
-const FLAGS: Record<string, string> = { name: "--name", environment: "--environment", jwtTtlSeconds: "--jwt-ttl", refreshTtlSeconds: "--refresh-ttl" };
+const FLAGS: Record<string, string> = {
+  name: "--name",
+  environment: "--environment",
+  jwtTtlSeconds: "--jwt-ttl",
+  refreshTtlSeconds: "--refresh-ttl",
+  refreshGraceSeconds: "--refresh-grace",
+};
 
 export function register(program: Command): void {
   const cmd = program.command("instances").description("manage telematics instances (InstanceId + InstanceKey for device registration)");
@@ -15,10 +21,17 @@ export function register(program: Command): void {
     .requiredOption("--environment <environment>", "sandbox or production")
     .option("--jwt-ttl <seconds>", "device JWT lifetime (ExpiresIn)", "86400")
     .option("--refresh-ttl <seconds>", "refresh token lifetime", String(90 * 86_400))
+    .option("--refresh-grace <seconds>", "how long a used refresh token is still accepted as a retry (0-300)", "10")
     .option("--json", "print {instanceId, instanceKey} as JSON")
-    .action(async (opts: { name: string; environment: string; jwtTtl: string; refreshTtl: string; json?: boolean }) => {
+    .action(async (opts: { name: string; environment: string; jwtTtl: string; refreshTtl: string; refreshGrace: string; json?: boolean }) => {
       // Validate before opening the database: a typo fails fast (exit 2) without touching it.
-      const input = { name: opts.name, environment: opts.environment, jwtTtlSeconds: opts.jwtTtl, refreshTtlSeconds: opts.refreshTtl };
+      const input = {
+        name: opts.name,
+        environment: opts.environment,
+        jwtTtlSeconds: opts.jwtTtl,
+        refreshTtlSeconds: opts.refreshTtl,
+        refreshGraceSeconds: opts.refreshGrace,
+      };
       const parsed = createInstanceInput.safeParse(input);
       if (!parsed.success) throw new CliError(zodProblems(parsed.error, createInstanceInput, (field) => FLAGS[field] ?? field)[0]!.message, 2);
       await withDatabase(async (ctx) => {

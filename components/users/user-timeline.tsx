@@ -28,7 +28,11 @@ function describe(e: TimelineEvent): string | null {
     case "migration.rejected":
       return str(d.reason) ?? str(d.error) ?? null;
     case "refresh_token.reuse_detected":
-      return "an old refresh token came back after its grace window; the whole session was revoked";
+      return d.why === "replaced"
+        ? "a refresh token that a retry had replaced came back; the whole session was revoked"
+        : d.why === "successor_used"
+          ? "an old refresh token came back after its successor was used; the whole session was revoked"
+          : "an old refresh token came back after its grace window; the whole session was revoked";
     default:
       return null;
   }

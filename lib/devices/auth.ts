@@ -1,14 +1,17 @@
 /**
  * The telematics device flows (Damoov-style): register a device with InstanceId + InstanceKey,
- * log in with InstanceId + DeviceToken + InstanceKey, refresh a device JWT with a single-use
- * refresh token, and authenticate a device JWT. Every issuance writes its audit event (with the
+ * log in with InstanceId + DeviceToken + InstanceKey, refresh a device JWT with a rotating refresh
+ * token, and authenticate a device JWT. Refresh follows the OAuth rule (lib/oauth/refresh.ts): a
+ * used token is accepted again only inside the instance's grace window, as a retry that replaces
+ * its successor, so parallel refreshes by one device never revoke the winner's new pair; a replaced
+ * successor, or the used token after the window, is reuse and revokes the device's refresh tokens. Every issuance writes its audit event (with the
  * issued JWT's jti/iat/exp, which is what the console later shows as the device's current JWT) in
  * the same transaction as the refresh token it stores.
  *
  * JWTs are signed before the transaction opens: signing may read the signing-key table through
  * `db`, and querying through `db` while holding `tx` can deadlock (PGlite has one connection).
  */
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
@@ -19,19 +22,19 @@ import { hashSecret } from "@/lib/crypto/keys";
 import { DomainError, type ErrorCode, rateLimited } from "@/lib/errors";
 import { counted } from "@/lib/metrics";
 import { DEVICE_AUDIENCE, decodeUnverified, JwtError, signJwt, verifyJwt } from "@/lib/oauth/jwt";
-import { hitLimit, humanDuration, type Limit, peekLimit } from "@/lib/rate-limit";
+import { admit, clientAddressOf, humanDuration, type Limit, peekLimit, SAMPLE_WINDOW_SECONDS, sampleFailure } from "@/lib/rate-limit";
 import { findInstance, instanceKeyMatches } from "./instances";
 import { displayPrefix, looksLike, newDeviceSecret } from "./secrets";
 
 /**
- * Every login naming a DeviceToken counts against that token, whichever server instance or
- * telematics instance it is sent to: an SDK logs in only when it has neither a JWT nor a refresh
+ * Every login naming a registered DeviceToken counts against that device, whichever server instance
+ * or telematics instance it is sent to: an SDK logs in only when it has neither a JWT nor a refresh
  * token, so ten in ten minutes is already a loop or an attack.
  */
 export const DEVICE_LOGIN_LIMIT: Limit = { max: 10, windowSeconds: 600 };
 /**
- * Failed logins per client IP (only known behind a trusted proxy). Failures, not attempts, so a
- * fleet behind one carrier NAT can still log in; once reached, the IP's every attempt is refused.
+ * Failed logins per client address (RequestMeta.clientAddress). Failures, not attempts, so a fleet
+ * behind one carrier NAT can still log in; once reached, the address's every attempt is refused.
  */
 export const IP_LOGIN_FAILURE_LIMIT: Limit = { max: 30, windowSeconds: 600 };
 
@@ -73,14 +76,16 @@ async function signPair(db: Database, device: Pick<Device, "id">, instance: Inst
   };
 }
 
-async function storeRefreshToken(tx: Executor, deviceId: string, pair: SignedPair, instance: Instance, now: Date): Promise<void> {
+async function storeRefreshToken(tx: Executor, deviceId: string, pair: SignedPair, instance: Instance, now: Date): Promise<string> {
+  const id = uuidv7();
   await tx.insert(deviceRefreshTokens).values({
-    id: uuidv7(),
+    id,
     deviceId,
     tokenHash: hashSecret(pair.refreshToken),
     expiresAt: new Date(now.getTime() + instance.refreshTtlSeconds * 1000),
     createdAt: now,
   });
+  return id;
 }
 
 export const deviceActor = (d: Pick<Device, "id" | "clientId">): Actor => ({ type: "device", id: d.id, name: d.clientId });
@@ -172,11 +177,6 @@ export interface LoginInput {
   password: string;
 }
 
-const limitKeys = (deviceToken: string, ip: string | null) => ({
-  device: `device-login:token:${hashSecret(deviceToken)}`,
-  ip: ip ? `device-login:ip:${ip}` : null,
-});
-
 function limitedError(retryAfterSeconds: number, who: "device" | "ip"): DomainError {
   const err = rateLimited(
     `Too many login attempts ${who === "device" ? "for this DeviceToken" : "from this address"}; try again in ${humanDuration(retryAfterSeconds)}.`,
@@ -191,35 +191,51 @@ export const loginDevice = counted("deviceLogins", login);
 
 async function login(db: Database, input: LoginInput, meta: RequestMeta, opts: { now?: Date } = {}): Promise<IssuedDeviceTokens> {
   const now = opts.now ?? new Date();
-  const keys = limitKeys(input.deviceToken, meta.ip);
-  if (keys.ip) {
-    const ipState = await peekLimit(db, keys.ip, IP_LOGIN_FAILURE_LIMIT, now);
-    if (ipState.limited) throw limitedError(ipState.retryAfterSeconds, "ip");
+  const address = clientAddressOf(meta);
+  const ipKey = address ? `device-login:ip:${address}` : null;
+  if (ipKey) {
+    const ipState = await peekLimit(db, ipKey, now);
+    if (ipState.blocked) throw limitedError(ipState.retryAfterSeconds, "ip");
   }
-  const deviceState = await hitLimit(db, keys.device, DEVICE_LOGIN_LIMIT, now);
-  if (deviceState.count > DEVICE_LOGIN_LIMIT.max) throw limitedError(deviceState.retryAfterSeconds, "device");
+  // Attempts are counted per device, so a made-up DeviceToken creates no bucket of its own: its
+  // failures count against the address (below), one row per address and window.
+  const [known] = await db
+    .select()
+    .from(devices)
+    .where(eq(devices.deviceTokenHash, hashSecret(input.deviceToken)));
+  if (known) {
+    const deviceState = await admit(db, `device-login:device:${known.id}`, DEVICE_LOGIN_LIMIT, now);
+    if (!deviceState.admitted) throw limitedError(deviceState.retryAfterSeconds, "device");
+  }
 
   const fail = async (err: DomainError, device: Device | null, instance: Instance | null): Promise<never> => {
-    if (keys.ip) await hitLimit(db, keys.ip, IP_LOGIN_FAILURE_LIMIT, now);
-    await recordAudit(
-      db,
-      {
-        actor: device ? deviceActor(device) : { type: "anonymous", id: null, name: null },
-        action: "device.login_failed",
-        target: device ? { type: "device", id: device.id } : null,
-        environment: instance?.environment ?? null,
-        outcome: "failure",
-        occurredAt: now,
-        details: {
-          reason: err.code,
-          instanceId: instance?.id ?? null,
-          // Only a string shaped like our DeviceTokens is shown even in part: anything else might
-          // be a mistyped secret of some other kind.
-          deviceTokenPrefix: looksLike("device_token", input.deviceToken) ? displayPrefix(input.deviceToken) : null,
+    const ipState = ipKey ? await admit(db, ipKey, IP_LOGIN_FAILURE_LIMIT, now) : null;
+    // A failure naming a device is written each time (its bucket bounds them); one naming nothing
+    // that exists, once per address and window, with the count so far.
+    const sample = device ? { record: true, count: 1 } : await sampleFailure(db, "device-login-unknown", address, now);
+    if (sample.record) {
+      await recordAudit(
+        db,
+        {
+          actor: device ? deviceActor(device) : { type: "anonymous", id: null, name: null },
+          action: "device.login_failed",
+          target: device ? { type: "device", id: device.id } : null,
+          environment: instance?.environment ?? null,
+          outcome: "failure",
+          occurredAt: now,
+          details: {
+            reason: err.code,
+            instanceId: instance?.id ?? null,
+            // Only a string shaped like our DeviceTokens is shown even in part: anything else might
+            // be a mistyped secret of some other kind.
+            deviceTokenPrefix: looksLike("device_token", input.deviceToken) ? displayPrefix(input.deviceToken) : null,
+            ...(device ? {} : { failuresFromAddressInWindow: sample.count, windowSeconds: SAMPLE_WINDOW_SECONDS }),
+          },
         },
-      },
-      meta,
-    );
+        meta,
+      );
+    }
+    if (ipState && !ipState.admitted) throw limitedError(ipState.retryAfterSeconds, "ip");
     throw err;
   };
 
@@ -228,10 +244,7 @@ async function login(db: Database, input: LoginInput, meta: RequestMeta, opts: {
   if (!instanceKeyMatches(instance, input.password)) {
     return fail(deviceError("invalid_instance_key", "Password", "The Password is not this instance's InstanceKey."), null, instance);
   }
-  const [device] = await db
-    .select()
-    .from(devices)
-    .where(eq(devices.deviceTokenHash, hashSecret(input.deviceToken)));
+  const device = known;
   if (!device || device.instanceId !== instance.id) {
     return fail(
       deviceError("unknown_device_token", "LoginFields.Devicetoken", "No device with this DeviceToken is registered on this instance."),
@@ -304,40 +317,11 @@ async function refreshDevice(
   const hash = hashSecret(input.refreshToken);
 
   const outcome = await db.transaction(async (tx) => {
-    // The one statement that makes a refresh token single-use: of N concurrent requests, exactly
-    // one finds used_at still null; the others wait on its row lock and then match nothing.
-    const [used] = await tx
-      .update(deviceRefreshTokens)
-      .set({ usedAt: now })
-      .where(
-        and(
-          eq(deviceRefreshTokens.tokenHash, hash),
-          eq(deviceRefreshTokens.deviceId, device.id),
-          isNull(deviceRefreshTokens.usedAt),
-          isNull(deviceRefreshTokens.revokedAt),
-          gt(deviceRefreshTokens.expiresAt, now),
-        ),
-      )
-      .returning({ id: deviceRefreshTokens.id });
-    if (used) {
-      await storeRefreshToken(tx, device.id, pair, instance, now);
-      await recordAudit(
-        tx,
-        {
-          actor: deviceActor(device),
-          action: "device.token_refreshed",
-          target: { type: "device", id: device.id },
-          environment: instance.environment,
-          occurredAt: now,
-          details: { instanceId: instance.id, refreshTokenId: used.id, issued: pair.issued },
-        },
-        meta,
-      );
-      return "refreshed" as const;
-    }
-    const [row] = await tx.select().from(deviceRefreshTokens).where(eq(deviceRefreshTokens.tokenHash, hash));
+    // The presented token's row is locked: refreshes with one token run one after the other, so of
+    // N parallel ones the first rotates it and the rest are retries inside its grace window.
+    const [row] = await tx.select().from(deviceRefreshTokens).where(eq(deviceRefreshTokens.tokenHash, hash)).for("update");
     if (!row || row.deviceId !== device.id) return "unknown" as const;
-    if (row.usedAt) {
+    const reuse = async (why: "after_grace" | "replaced" | "successor_used") => {
       // A used refresh token presented again means it was copied: whoever holds the newer one may
       // be the thief, so every live refresh token of the device ends and the device logs in again.
       const revoked = await tx
@@ -354,14 +338,59 @@ async function refreshDevice(
           environment: instance.environment,
           outcome: "denied",
           occurredAt: now,
-          details: { instanceId: instance.id, refreshTokenId: row.id, usedAt: row.usedAt.toISOString(), revokedRefreshTokens: revoked.length },
+          details: {
+            instanceId: instance.id,
+            refreshTokenId: row.id,
+            why,
+            usedAt: row.usedAt?.toISOString() ?? null,
+            replacedAt: row.replacedAt?.toISOString() ?? null,
+            revokedRefreshTokens: revoked.length,
+          },
         },
         meta,
       );
       return "reused" as const;
-    }
+    };
+    if (row.replacedAt) return reuse("replaced");
     if (row.revokedAt) return "revoked" as const;
-    return "expired" as const;
+    let replacing: string | null = null;
+    if (row.usedAt) {
+      if (!row.graceUntil || row.graceUntil.getTime() <= now.getTime()) return reuse("after_grace");
+      // A retry inside the window (a lost response, or a second thread of the device): it replaces
+      // the successor instead of revoking it — unless that successor has already been used.
+      if (row.successorId) {
+        const [successor] = await tx.select().from(deviceRefreshTokens).where(eq(deviceRefreshTokens.id, row.successorId)).for("update");
+        if (successor?.usedAt) return reuse("successor_used");
+        // Revoked (the device was disabled, or reuse ended its tokens): a retry does not revive it.
+        if (successor?.revokedAt) return "revoked" as const;
+        replacing = successor?.id ?? null;
+      }
+    } else if (row.expiresAt.getTime() <= now.getTime()) {
+      return "expired" as const;
+    }
+    const successorId = await storeRefreshToken(tx, device.id, pair, instance, now);
+    await tx
+      .update(deviceRefreshTokens)
+      .set({
+        successorId,
+        usedAt: row.usedAt ?? now,
+        graceUntil: row.graceUntil ?? new Date(now.getTime() + instance.refreshGraceSeconds * 1000),
+      })
+      .where(eq(deviceRefreshTokens.id, row.id));
+    if (replacing) await tx.update(deviceRefreshTokens).set({ replacedAt: now }).where(eq(deviceRefreshTokens.id, replacing));
+    await recordAudit(
+      tx,
+      {
+        actor: deviceActor(device),
+        action: "device.token_refreshed",
+        target: { type: "device", id: device.id },
+        environment: instance.environment,
+        occurredAt: now,
+        details: { instanceId: instance.id, refreshTokenId: row.id, replacedRefreshTokenId: replacing, issued: pair.issued },
+      },
+      meta,
+    );
+    return "refreshed" as const;
   });
 
   switch (outcome) {

@@ -20,6 +20,7 @@ import { newDeviceSecret } from "./secrets";
 
 export const DEFAULT_JWT_TTL_SECONDS = 86_400;
 export const DEFAULT_REFRESH_TTL_SECONDS = 90 * 86_400;
+export const DEFAULT_REFRESH_GRACE_SECONDS = 10;
 
 export const createInstanceInput = z.object({
   name: z.string().trim().min(1, "is required").max(120, "must be at most 120 characters").meta({ title: "Name" }),
@@ -38,6 +39,14 @@ export const createInstanceInput = z.object({
     .max(5 * 365 * 86_400, "must be at most five years")
     .default(DEFAULT_REFRESH_TTL_SECONDS)
     .meta({ title: "Refresh token lifetime" }),
+  /** As the OAuth setting: a used refresh token is accepted this long as a retry that replaces its successor. */
+  refreshGraceSeconds: z.coerce
+    .number("must be a number of seconds")
+    .int("must be a whole number of seconds")
+    .min(0, "must be 0 or more seconds")
+    .max(300, "must be at most 300 seconds")
+    .default(DEFAULT_REFRESH_GRACE_SECONDS)
+    .meta({ title: "Refresh grace" }),
 });
 export type CreateInstanceInput = z.input<typeof createInstanceInput>;
 
@@ -48,6 +57,7 @@ export interface InstanceView {
   environment: "sandbox" | "production";
   jwtTtlSeconds: number;
   refreshTtlSeconds: number;
+  refreshGraceSeconds: number;
   createdBy: string | null;
   createdAt: Date;
 }
@@ -59,6 +69,7 @@ export function toInstanceView(i: Instance): InstanceView {
     environment: i.environment,
     jwtTtlSeconds: i.jwtTtlSeconds,
     refreshTtlSeconds: i.refreshTtlSeconds,
+    refreshGraceSeconds: i.refreshGraceSeconds,
     createdBy: i.createdBy,
     createdAt: i.createdAt,
   };
@@ -84,6 +95,7 @@ export async function createInstance(
         keyHash: hashSecret(instanceKey),
         jwtTtlSeconds: data.jwtTtlSeconds,
         refreshTtlSeconds: data.refreshTtlSeconds,
+        refreshGraceSeconds: data.refreshGraceSeconds,
         createdBy: actor.name ?? actor.id,
       })
       .returning();
@@ -94,7 +106,12 @@ export async function createInstance(
         action: "instance.created",
         target: { type: "instance", id: row!.id },
         environment: row!.environment,
-        details: { name: row!.name, jwtTtlSeconds: row!.jwtTtlSeconds, refreshTtlSeconds: row!.refreshTtlSeconds },
+        details: {
+          name: row!.name,
+          jwtTtlSeconds: row!.jwtTtlSeconds,
+          refreshTtlSeconds: row!.refreshTtlSeconds,
+          refreshGraceSeconds: row!.refreshGraceSeconds,
+        },
       },
       meta,
     );

@@ -14,14 +14,13 @@ import { config } from "@/lib/config/env";
 import { type Actor, NO_REQUEST, type RequestMeta, systemActor } from "@/lib/context";
 import { ENVIRONMENTS, type Environment } from "@/lib/environments";
 import { metrics } from "@/lib/metrics";
+import { sweepExpiredLimits } from "@/lib/rate-limit";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { getRetention } from "./settings";
 
 export const JANITOR_LOCK = 7_404_117_003;
 /** Rows per delete statement. */
 const BATCH = 5_000;
-/** Rate-limit windows are minutes long; a row whose window started a day ago counts nothing. */
-const RATE_LIMIT_KEEP_MS = 24 * 3600_000;
 const DAY_MS = 86_400_000;
 
 export interface JanitorCounts {
@@ -172,14 +171,7 @@ async function sweep(db: Database, actor: Actor, now: Date, meta: RequestMeta): 
     for (const [k, v] of Object.entries(c)) counts[k as keyof typeof c] += v;
     metrics().signInTokensExpired.inc({ environment }, c.signInTokensExpiredUnused);
   }
-  const limitCutoff = new Date(now.getTime() - RATE_LIMIT_KEEP_MS).toISOString();
-  counts.rateLimits = (
-    await drain<{ key: string }>(
-      db,
-      () =>
-        sql`delete from rate_limits where key in (select key from rate_limits where window_start < ${limitCutoff}::timestamptz limit ${BATCH}) returning key`,
-    )
-  ).length;
+  counts.rateLimits = await sweepExpiredLimits(db, now, BATCH);
 
   let archive: ArchiveResult | null = null;
   const retention = config().auditRetention;

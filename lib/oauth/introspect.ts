@@ -1,7 +1,7 @@
 /**
  * RFC 7662 introspection for resource servers holding a key with `tokens:introspect`. A key sees
  * only tokens of its own environment and region; anything not live — unknown, expired, revoked,
- * rotated past its grace window, of a disabled or deleted user, or of another environment — is
+ * rotated past its grace window, replaced by a retry, of a disabled or deleted user, or of another environment — is
  * `{active: false}` with nothing else said.
  */
 import { eq } from "drizzle-orm";
@@ -52,6 +52,7 @@ export async function introspectToken(db: Executor, actor: Actor, token: string,
       session.expiresAt > now &&
       !user.disabledAt &&
       !user.deletedAt &&
+      !rt.replacedAt &&
       (!rt.rotatedAt || (rt.graceUntil !== null && rt.graceUntil > now)) &&
       ours(session.environment, session.region);
     if (!live) return INACTIVE;

@@ -1,12 +1,16 @@
 /**
- * The refresh grant with rotation (RFC 9700 §4.14.2): every use returns a new refresh token; the
- * used one stays accepted until `grace_until` (environment setting) so an SDK that lost a response
- * can retry; presenting it after that is treated as theft and ends the whole family (the SDK
- * session), newest tokens included.
+ * The refresh grant with rotation (RFC 9700 §4.14.2): every use returns a new refresh token, and a
+ * family (SDK session) has exactly one live refresh token at every moment. The used token stays
+ * accepted until `grace_until` (environment setting) so an SDK that lost a response can retry; a
+ * retry *replaces* the successor — the earlier successor dies (`replaced_at`) and a new one is
+ * issued — so a replay inside the window cannot split one session into two live chains. Presenting
+ * the used token after the window, a replaced successor, or the used token once its successor has
+ * itself been used is reuse: the whole family ends and `refresh_token.reuse_detected` is written.
  *
- * Concurrency: the presented token's row is locked FOR UPDATE, so parallel refreshes with one token
- * run one after another: the first rotates it and opens the grace window, the others are retries
- * inside the window. All their new tokens belong to the same session.
+ * Concurrency: the presented token's row and its session are locked FOR UPDATE, so every refresh
+ * of one family runs after the other: of parallel refreshes with one token the first rotates it and
+ * the others are retries inside its window, each replacing the one before; the last one's token is
+ * the family's live one.
  */
 import { eq, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
@@ -37,7 +41,8 @@ async function refreshSession(db: Database, presented: string, meta: RequestMeta
     // says), the user and the environment's settings. `sql` template, not the builder: db/rows.ts.
     const [raw] = await queryRows<Record<string, unknown>>(
       tx,
-      sql`select rt.id as rt_id, rt.rotated_at as rt_rotated_at, rt.grace_until as rt_grace_until, ${columnsOf(sdkSessions, "ss")},
+      sql`select rt.id as rt_id, rt.rotated_at as rt_rotated_at, rt.grace_until as rt_grace_until,
+                 rt.successor_id as rt_successor_id, rt.replaced_at as rt_replaced_at, ${columnsOf(sdkSessions, "ss")},
                  u.id is not null as u_found, u.client_user_id as u_client_user_id, u.disabled_at as u_disabled_at, u.deleted_at as u_deleted_at,
                  ${SETTINGS_COLUMNS}
           from refresh_tokens rt
@@ -50,7 +55,13 @@ async function refreshSession(db: Database, presented: string, meta: RequestMeta
     );
     if (!raw) return { error: INVALID_REFRESH } as const;
     const session = rowOf(sdkSessions, raw);
-    const rt = { id: String(raw.rt_id), rotatedAt: dateOf(raw.rt_rotated_at), graceUntil: dateOf(raw.rt_grace_until) };
+    const rt = {
+      id: String(raw.rt_id),
+      rotatedAt: dateOf(raw.rt_rotated_at),
+      graceUntil: dateOf(raw.rt_grace_until),
+      successorId: raw.rt_successor_id ? String(raw.rt_successor_id) : null,
+      replacedAt: dateOf(raw.rt_replaced_at),
+    };
     let user = raw.u_found
       ? { id: session.userId, clientUserId: String(raw.u_client_user_id), disabledAt: dateOf(raw.u_disabled_at), deletedAt: dateOf(raw.u_deleted_at) }
       : null;
@@ -71,39 +82,61 @@ async function refreshSession(db: Database, presented: string, meta: RequestMeta
     if (session.expiresAt.getTime() <= now.getTime()) return { error: "session_expired: The session reached its absolute lifetime; sign in again." } as const;
 
     const settings = settingsOfRow(session.environment, raw);
-    if (rt.rotatedAt) {
-      if (!rt.graceUntil || rt.graceUntil.getTime() <= now.getTime()) {
-        await tx.update(sdkSessions).set({ revokedAt: now, revokeReason: "refresh_token_reuse" }).where(eq(sdkSessions.id, session.id));
-        await recordAudit(
-          tx,
-          {
-            actor: sdkUserActor(user.id, user.clientUserId),
-            action: "refresh_token.reuse_detected",
-            target: { type: "sdk_session", id: session.id },
-            environment: session.environment,
-            outcome: "denied",
-            details: { userId: user.id, refreshTokenId: rt.id, rotatedAt: rt.rotatedAt.toISOString(), installationId: session.installationId },
-            occurredAt: now,
+    const reuse = async (why: "after_grace" | "replaced" | "successor_used") => {
+      await tx.update(sdkSessions).set({ revokedAt: now, revokeReason: "refresh_token_reuse" }).where(eq(sdkSessions.id, session.id));
+      await recordAudit(
+        tx,
+        {
+          actor: sdkUserActor(user.id, user.clientUserId),
+          action: "refresh_token.reuse_detected",
+          target: { type: "sdk_session", id: session.id },
+          environment: session.environment,
+          outcome: "denied",
+          details: {
+            userId: user.id,
+            refreshTokenId: rt.id,
+            why,
+            rotatedAt: rt.rotatedAt?.toISOString() ?? null,
+            replacedAt: rt.replacedAt?.toISOString() ?? null,
+            installationId: session.installationId,
           },
-          meta,
-        );
-        // Committed, then refused: the family stays dead whatever the caller does next.
-        return { error: "refresh_token_reused: The refresh token was already used; the session has been ended." } as const;
+          occurredAt: now,
+        },
+        meta,
+      );
+      // Committed, then refused: the family stays dead whatever the caller does next.
+      return { error: "refresh_token_reused: The refresh token was already used; the session has been ended." } as const;
+    };
+    if (rt.replacedAt) return reuse("replaced");
+    let replacing: string | null = null;
+    if (rt.rotatedAt) {
+      if (!rt.graceUntil || rt.graceUntil.getTime() <= now.getTime()) return reuse("after_grace");
+      // A retry inside the window. Its successor dies in favour of the new one — unless the SDK has
+      // already used that successor, which a lost response cannot explain.
+      if (rt.successorId) {
+        const [successor] = await queryRows<{ rotated_at: unknown }>(tx, sql`select rotated_at from refresh_tokens where id = ${rt.successorId}::uuid`);
+        if (successor?.rotated_at) return reuse("successor_used");
+        replacing = rt.successorId;
       }
     }
-    // The rotation is one statement: mark the presented token used (unless this is a retry inside
-    // its grace window), store its successor, stamp the session.
+    // One statement: store the successor, point the presented token at it (marking it used and
+    // opening its grace window on first use, or killing the successor it replaces on a retry),
+    // stamp the session.
     const refreshToken = formatRefreshToken();
+    const successorId = uuidv7();
     const at = now.toISOString();
     const graceUntil = new Date(now.getTime() + settings.refreshGraceSeconds * 1000).toISOString();
     await queryRows(
       tx,
-      sql`with rotated as (
-            update refresh_tokens set rotated_at = ${at}::timestamptz, grace_until = ${graceUntil}::timestamptz
-            where id = ${rt.id}::uuid and rotated_at is null
-          ), successor as (
+      sql`with successor as (
             insert into refresh_tokens (id, session_id, token_hash, created_at)
-            values (${uuidv7()}::uuid, ${session.id}::uuid, ${hashSecret(refreshToken)}, ${at}::timestamptz)
+            values (${successorId}::uuid, ${session.id}::uuid, ${hashSecret(refreshToken)}, ${at}::timestamptz)
+          ), presented as (
+            update refresh_tokens set successor_id = ${successorId}::uuid,
+              rotated_at = coalesce(rotated_at, ${at}::timestamptz), grace_until = coalesce(grace_until, ${graceUntil}::timestamptz)
+            where id = ${rt.id}::uuid
+          ), replaced as (
+            update refresh_tokens set replaced_at = ${at}::timestamptz where id = ${replacing}::uuid and replaced_at is null
           )
           update sdk_sessions set last_refresh_at = ${at}::timestamptz where id = ${session.id}::uuid`,
       { prepare: true },

@@ -32,7 +32,7 @@ import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret, openSecret, sealSecret } from "@/lib/crypto/keys";
 import { DomainError, parseInput } from "@/lib/errors";
 import { isUuid } from "@/lib/ids";
-import { hitLimit, humanDuration, type Limit, resetLimit } from "@/lib/rate-limit";
+import { admit, humanDuration, type Limit, resetLimit } from "@/lib/rate-limit";
 import { assertStaffCan } from "./authorize";
 
 const TICKET_TTL_MS = 5 * 60_000;
@@ -577,8 +577,8 @@ export async function completeSecondStep(db: Database, input: SecondStepInput, m
   if (!row || row.disabledAt || row.sessionVersion !== ch.staffVersion) return expired;
   // Counted before checking, across tickets: a member's second factor cannot be guessed faster
   // than this by signing in again and again with a known password.
-  const limit = await hitLimit(db, `staff-second-factor:${row.id}`, SECOND_STEP_LIMIT, now);
-  if (limit.count > SECOND_STEP_LIMIT.max) {
+  const limit = await admit(db, `staff-second-factor:${row.id}`, SECOND_STEP_LIMIT, now);
+  if (!limit.admitted) {
     return {
       ok: false,
       reason: "expired",

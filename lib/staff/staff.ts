@@ -1,9 +1,10 @@
 /**
  * Staff members: creation, role changes, disabling, password resets, password and SSO sign-in.
- * Each change is audited in the same transaction; sign-in failures are rate-limited per account
- * and per IP through counters in the database, so the limits hold across instances.
+ * Each change is audited in the same transaction; password sign-in attempts are counted before the
+ * password is checked, per account and client address, per account and per address, in buckets in
+ * the database (lib/rate-limit), so the limits hold across instances.
  */
-import { asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
@@ -13,15 +14,12 @@ import type { OidcConfig } from "@/lib/config/env";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { DomainError, parseInput } from "@/lib/errors";
 import { isUuid } from "@/lib/ids";
-import { hitLimit, humanDuration, type Limit, peekLimit, resetLimit } from "@/lib/rate-limit";
+import { admit, clientAddressOf, humanDuration, type Limit, refund, resetLimit, resetLimitsWithPrefix, sampleFailure } from "@/lib/rate-limit";
 import { assertStaffCan } from "./authorize";
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyDummyPassword, verifyPassword } from "./passwords";
 import { STAFF_ROLES, type StaffRole } from "./rbac";
 import { requireReason } from "./reason";
 import { type SecondStepRequired, startSecondStep } from "./second-factor";
-
-export const ACCOUNT_SIGN_IN_LIMIT: Limit = { max: 5, windowSeconds: 15 * 60 };
-export const IP_SIGN_IN_LIMIT: Limit = { max: 30, windowSeconds: 15 * 60 };
 
 const email = z.string().trim().toLowerCase().email("must be an email address").max(254, "must be at most 254 characters").meta({ title: "Email" });
 const password = z
@@ -181,18 +179,77 @@ export async function resetStaffPassword(db: Database, actor: Actor, id: string,
       .where(eq(staff.id, row.id))
       .returning();
     await recordAudit(tx, { actor, action: "staff.password_reset", target: staffTarget(row), details: { email: row.email } }, meta);
-    await resetLimit(tx, `staff-sign-in:account:${row.email}`);
+    for (const prefix of accountLimitPrefixes(row.id)) await resetLimitsWithPrefix(tx, prefix);
     return toStaffView(updated!);
   });
 }
 
-export type SignInResult = { ok: true; staff: Staff } | { ok: false; reason: "invalid" | "disabled" | "rate_limited"; message: string } | SecondStepRequired;
+export type SignInResult =
+  | { ok: true; staff: Staff }
+  | { ok: false; reason: "invalid" | "disabled"; message: string }
+  | { ok: false; reason: "rate_limited"; message: string; retryAfterSeconds: number }
+  | SecondStepRequired;
 
 const INVALID = "The email or password is not right.";
 
 /**
- * Password sign-in. Refuses without even checking the password while the account or the IP is
- * over its limit of failures, so guessing is capped whatever the attacker's speed.
+ * Before a password is checked, the attempt is counted — atomically, in the same statement that
+ * refuses it when a bucket is full — in three buckets (Auth0's per-(user, IP) brute-force
+ * protection plus Keycloak's growing waits, instead of a lock anyone could trigger):
+ * - per account and client address: 5 attempts, then 30 s, 1 min, 2 min... up to 15 min between
+ *   attempts, forgotten after 15 quiet minutes. Someone guessing from one network slows to a crawl
+ *   while the member, from their own network, is not affected;
+ * - per account from anywhere (needs no address): 20 attempts, then waits doubling up to 5 min, so
+ *   many networks together cannot guess fast either, and still cannot lock the member out;
+ * - per client address across accounts: 30 attempts, then waits doubling up to 15 min (one
+ *   password sprayed over many accounts).
+ * A sign-in that succeeds gives its attempt back (an office signing in is not guessing). Without a
+ * client address (no trusted proxy and no front), all clients share the per-account bucket.
+ */
+export const PAIR_SIGN_IN_LIMIT: Limit = { max: 5, windowSeconds: 15 * 60, backoff: { baseSeconds: 30, maxSeconds: 15 * 60 } };
+export const ACCOUNT_SIGN_IN_LIMIT: Limit = { max: 20, windowSeconds: 15 * 60, backoff: { baseSeconds: 15, maxSeconds: 5 * 60 } };
+export const IP_SIGN_IN_LIMIT: Limit = { max: 30, windowSeconds: 15 * 60, backoff: { baseSeconds: 60, maxSeconds: 15 * 60 } };
+
+const signInKeys = (staffId: string | null, address: string | null) => ({
+  pair: staffId ? `staff-sign-in:pair:${staffId}:${address ?? "no-address"}` : null,
+  account: staffId ? `staff-sign-in:account:${staffId}` : null,
+  ip: address ? `staff-sign-in:ip:${address}` : null,
+});
+
+/** Every bucket of one account (after a password reset, the member starts afresh). */
+const accountLimitPrefixes = (staffId: string) => [`staff-sign-in:pair:${staffId}:`, `staff-sign-in:account:${staffId}`];
+
+/**
+ * What the audit log may name of a sign-in's email field: a staff member's email, or anything that
+ * is shaped like an email. Anything else may be a password typed into the wrong box, and is never
+ * stored: the event says that it was not an email.
+ */
+function attemptedIdentifier(typed: string, row: Staff | undefined): { actorName: string | null; details: Record<string, unknown> } {
+  if (row) return { actorName: row.email, details: { email: row.email } };
+  if (z.email().safeParse(typed).success && typed.length <= 254) return { actorName: typed, details: { email: typed } };
+  return { actorName: null, details: { email: null, identifier: "not_an_email" } };
+}
+
+/** Thrown inside the counting transaction to roll it back. */
+class Refused extends Error {
+  constructor(
+    readonly which: "pair" | "account" | "ip",
+    readonly retryAfterSeconds: number,
+  ) {
+    super("refused by a sign-in limit");
+  }
+}
+
+function rateLimitedMessage(which: "pair" | "account" | "ip", address: string | null, retryAfterSeconds: number): string {
+  const wait = `Try again in ${humanDuration(retryAfterSeconds)}`;
+  if (which === "ip") return `Too many failed sign-ins from your network. ${wait}.`;
+  if (which === "pair" && address) return `Too many failed sign-ins for this account from your network. ${wait}; each further failure makes the wait longer.`;
+  return `Too many failed sign-ins for this account. ${wait}; each further failure makes the wait longer.`;
+}
+
+/**
+ * Password sign-in. The attempt is counted (see the limits above) before the password is checked:
+ * of any number of concurrent attempts, only as many are checked as the buckets have room for.
  */
 export async function signInWithPassword(
   db: Database,
@@ -204,60 +261,113 @@ export async function signInWithPassword(
   if (!parsed.success || !parsed.data.email || !parsed.data.password) {
     return { ok: false, reason: "invalid", message: "Enter your email and password." };
   }
-  const { email: address, password: pw } = parsed.data;
-  const accountKey = `staff-sign-in:account:${address}`;
-  const ipKey = meta.ip ? `staff-sign-in:ip:${meta.ip}` : null;
-  const failure = async (reason: "invalid" | "disabled" | "rate_limited", message: string, staffRow?: Staff) => {
-    await db.transaction(async (tx) => {
-      if (reason !== "rate_limited") {
-        await hitLimit(tx, accountKey, ACCOUNT_SIGN_IN_LIMIT, now);
-        if (ipKey) await hitLimit(tx, ipKey, IP_SIGN_IN_LIMIT, now);
+  const { email: typed, password: pw } = parsed.data;
+  const address = clientAddressOf(meta);
+  const [row] = await db.select().from(staff).where(eq(staff.email, typed));
+  const keys = signInKeys(row?.id ?? null, address);
+  const who = attemptedIdentifier(typed, row);
+  const anonymous: Actor = { type: "anonymous", id: null, name: who.actorName };
+
+  // Count first, in one transaction: a refusal by any bucket rolls back the others' counts.
+  const buckets: Array<[Refused["which"], string | null, Limit]> = [
+    ["pair", keys.pair, PAIR_SIGN_IN_LIMIT],
+    ["account", keys.account, ACCOUNT_SIGN_IN_LIMIT],
+    ["ip", keys.ip, IP_SIGN_IN_LIMIT],
+  ];
+  const counted = await db
+    .transaction(async (tx) => {
+      let blockedFor = 0;
+      for (const [which, key, limit] of buckets) {
+        if (!key) continue;
+        const admission = await admit(tx, key, limit, now);
+        if (!admission.admitted) throw new Refused(which, admission.retryAfterSeconds);
+        if (admission.blockedNow) blockedFor = Math.max(blockedFor, admission.retryAfterSeconds);
       }
+      return { blockedFor };
+    })
+    .catch((err: unknown) => {
+      if (err instanceof Refused) return { refusal: err };
+      throw err;
+    });
+
+  if ("refusal" in counted) {
+    const { which, retryAfterSeconds } = counted.refusal;
+    // Refusals cost no password check and can come fast: one event per account (or address) and
+    // window says the limit is in force, not one per refused attempt.
+    const sample = await sampleFailure(db, `staff-sign-in-refused:${row?.id ?? "unknown-account"}`, address, now);
+    if (sample.record) {
       await recordAudit(
-        tx,
+        db,
         {
-          actor: { type: "anonymous", id: null, name: address },
+          actor: anonymous,
           action: "staff.sign_in_failed",
-          target: staffRow ? staffTarget(staffRow) : null,
-          outcome: reason === "rate_limited" ? "denied" : "failure",
-          details: { email: address, reason },
+          target: row ? staffTarget(row) : null,
+          outcome: "denied",
+          occurredAt: now,
+          details: { ...who.details, reason: "rate_limited", limit: which, retryAfterSeconds },
         },
         meta,
       );
-    });
-    return { ok: false as const, reason, message };
-  };
-
-  const limits: Array<[string, Limit]> = [[accountKey, ACCOUNT_SIGN_IN_LIMIT]];
-  if (ipKey) limits.push([ipKey, IP_SIGN_IN_LIMIT]);
-  for (const [key, limit] of limits) {
-    const state = await peekLimit(db, key, limit, now);
-    if (state.limited) {
-      return failure(
-        "rate_limited",
-        `Too many failed sign-ins${key === ipKey ? " from your network" : " for this account"}. Try again in ${humanDuration(state.retryAfterSeconds)}.`,
-      );
     }
+    return { ok: false, reason: "rate_limited", message: rateLimitedMessage(which, address, retryAfterSeconds), retryAfterSeconds };
   }
 
-  const [row] = await db.select().from(staff).where(eq(staff.email, address));
   const ok = row?.passwordHash ? await verifyPassword(row.passwordHash, pw) : await verifyDummyPassword(pw);
-  if (!row || !ok) return failure("invalid", INVALID, row);
-  if (row.disabledAt) return failure("disabled", "This account is disabled. Ask an admin to enable it.", row);
-  // The password was right; a member with a second factor (or who must enrol one) gets a ticket
-  // for the second step instead of a session, and "signed in" is audited once that step passes.
+  if (!row || !ok || row.disabledAt) {
+    const reason = row && ok ? "disabled" : "invalid";
+    // An unknown email names nothing that exists: its failures are written one per address and
+    // window (its attempts are still counted, by address). A member's failures are bounded by the
+    // buckets above and each is written.
+    const sample = row ? { record: true, count: 1 } : await sampleFailure(db, "staff-sign-in-unknown", address, now);
+    if (sample.record) {
+      await recordAudit(
+        db,
+        {
+          actor: anonymous,
+          action: "staff.sign_in_failed",
+          target: row ? staffTarget(row) : null,
+          outcome: "failure",
+          occurredAt: now,
+          details: {
+            ...who.details,
+            reason,
+            ...(counted.blockedFor ? { blockedForSeconds: counted.blockedFor } : {}),
+            ...(row ? {} : { unknownAccountFailuresFromAddress: sample.count }),
+          },
+        },
+        meta,
+      );
+    }
+    return reason === "disabled"
+      ? { ok: false, reason, message: "This account is disabled. Ask an admin to enable it." }
+      : { ok: false, reason, message: INVALID };
+  }
+
+  // The password was right: this address's attempts at the account start afresh and the shared
+  // buckets get this attempt back (the second step has its own limit).
+  const forgive = async (tx: Executor) => {
+    if (keys.pair) await resetLimit(tx, keys.pair);
+    if (keys.account) await refund(tx, keys.account, now);
+    if (keys.ip) await refund(tx, keys.ip, now);
+  };
+  // A member with a second factor (or who must enrol one) gets a ticket for the second step
+  // instead of a session, and "signed in" is audited once that step passes.
   const secondStep = await startSecondStep(db, row, now);
-  if (secondStep) return secondStep;
+  if (secondStep) {
+    await forgive(db);
+    return secondStep;
+  }
 
   await db.transaction(async (tx) => {
     await tx.update(staff).set({ lastSignInAt: now }).where(eq(staff.id, row.id));
-    await resetLimit(tx, accountKey);
+    await forgive(tx);
     await recordAudit(
       tx,
       {
         actor: { type: "staff", id: row.id, name: row.email, role: row.role },
         action: "staff.signed_in",
         target: staffTarget(row),
+        occurredAt: now,
         details: { method: "password" },
       },
       meta,
@@ -366,6 +476,20 @@ export async function findStaffByOidcSubject(db: Executor, subject: string): Pro
   return row ?? null;
 }
 
-export async function recordSignOut(db: Executor, s: Staff, meta: RequestMeta): Promise<void> {
-  await recordAudit(db, { actor: { type: "staff", id: s.id, name: s.email, role: s.role }, action: "staff.signed_out", target: staffTarget(s) }, meta);
+/**
+ * Signing out ends the session for good: the cookie is a signed JWT that stays valid until it
+ * expires wherever a copy of it is kept, so the member's session version moves on and every cookie
+ * minted before — this one and the member's other browsers' — is refused from the next request.
+ */
+export async function recordSignOut(db: Database, s: Staff, meta: RequestMeta): Promise<void> {
+  await db.transaction(async (tx) => {
+    const bumped = await tx
+      .update(staff)
+      .set({ sessionVersion: sql`${staff.sessionVersion} + 1`, updatedAt: new Date() })
+      .where(and(eq(staff.id, s.id), eq(staff.sessionVersion, s.sessionVersion)))
+      .returning({ id: staff.id });
+    // A second sign-out with the same (now stale) cookie has nothing left to end.
+    if (bumped.length === 0) return;
+    await recordAudit(tx, { actor: { type: "staff", id: s.id, name: s.email, role: s.role }, action: "staff.signed_out", target: staffTarget(s) }, meta);
+  });
 }

@@ -43,7 +43,7 @@ describe("concurrency on PostgreSQL", () => {
     expect(redeemed[0]!.details.sessionId).toBe(sessions[0]!.id);
   });
 
-  it("50 parallel refreshes with one token succeed inside the grace window in one family; after it the family dies", async () => {
+  it("50 parallel refreshes with one token succeed inside the grace window, leaving one live token; after it the family dies", async () => {
     // Production's grace window is widened for this test so a slow CI machine cannot push the
     // 50 retries past it; restored afterwards (other files share the server).
     const system = systemActor("http test");
@@ -78,6 +78,14 @@ describe("concurrency on PostgreSQL", () => {
       expect(issued).toHaveLength(50);
       expect(new Set(issued.map((r) => r.sessionId))).toEqual(new Set([used!.sessionId]));
       for (const r of issued) expect(r.createdAt.getTime()).toBeLessThanOrEqual(used!.graceUntil!.getTime());
+      // Each retry replaced the successor before it: the family has one live refresh token, and
+      // nothing was taken for reuse.
+      expect(issued.filter((r) => r.replacedAt === null)).toHaveLength(1);
+      const [none] = await queryRows<{ n: number }>(
+        handle.db,
+        sql`select count(*)::int as n from audit_events where action = 'refresh_token.reuse_detected' and target_id = ${used!.sessionId}`,
+      );
+      expect(Number(none!.n)).toBe(0);
 
       // The window closes (as if its seconds had passed): presenting the used token again is reuse.
       await handle.db.execute(sql`update refresh_tokens set grace_until = now() - interval '1 second' where id = ${used!.id}`);

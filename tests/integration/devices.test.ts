@@ -3,11 +3,13 @@
  * and JWT authentication; the inspector's search, device page and support actions. Expiry is
  * driven through the injectable `now`, never by waiting.
  */
+import { randomBytes } from "node:crypto";
 import { and, count, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
 import { auditEvents, deviceRefreshTokens, devices, instances } from "@/db/schema";
 import { type Actor, type RequestMeta, systemActor } from "@/lib/context";
+import { hashSecret } from "@/lib/crypto/keys";
 import {
   authenticateDeviceJwt,
   createInstance,
@@ -26,6 +28,7 @@ import {
 import { DomainError } from "@/lib/errors";
 import { decodeUnverified } from "@/lib/oauth/jwt";
 import { clearSigningKeyCache } from "@/lib/oauth/signing-keys";
+import { sweepExpiredLimits } from "@/lib/rate-limit";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { databaseDigest, expectUnchanged } from "../helpers/db-digest";
 
@@ -218,7 +221,44 @@ describe("registration, login, refresh", () => {
     await loginDevice(t.db, { instanceId: row.id, deviceToken: fresh.deviceToken, password: instanceKey }, meta("203.0.113.251"), { now });
   });
 
-  it("refreshes with an expired JWT, once per refresh token; reuse revokes the device's refresh tokens", async () => {
+  it("200 logins with made-up DeviceTokens leave a bounded number of rows, which the sweeper removes", async () => {
+    const { row, instanceKey } = await newInstance();
+    const now = new Date("2031-05-01T00:00:00Z");
+    const tally = async () => {
+      const [l] = await queryRows<{ n: number }>(t.db, sql`select count(*)::int as n from rate_limits`);
+      const [a] = await queryRows<{ n: number }>(t.db, sql`select count(*)::int as n from audit_events where action = 'device.login_failed'`);
+      return { limits: Number(l!.n), audit: Number(a!.n) };
+    };
+    const made = () => `dt_${randomBytes(32).toString("base64url")}`;
+    const login = (ip: string | null) =>
+      loginDevice(t.db, { instanceId: row.id, deviceToken: made(), password: instanceKey }, meta(ip), { now }).then(
+        () => "logged in",
+        (e: DomainError) => e.code,
+      );
+    const before = await tally();
+    const fromOne: string[] = [];
+    for (let i = 0; i < 200; i++) fromOne.push(await login("203.0.113.77"));
+    // The address's failures fill its bucket; after that it is refused before any lookup.
+    expect(fromOne.slice(0, IP_LOGIN_FAILURE_LIMIT.max).every((c) => c === "unknown_device_token")).toBe(true);
+    expect(fromOne.slice(IP_LOGIN_FAILURE_LIMIT.max).every((c) => c === "rate_limited")).toBe(true);
+    // With no client address there is no address to limit, and still no row per made-up token.
+    for (let i = 0; i < 200; i++) expect(await login(null)).toBe("unknown_device_token");
+    const after = await tally();
+    // One bucket for the address, one event-sample bucket each for the address and for "no address".
+    expect(after.limits - before.limits).toBeLessThanOrEqual(3);
+    expect(after.audit - before.audit).toBe(2);
+    const [sampled] = await t.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "device.login_failed"), eq(auditEvents.ip, "203.0.113.77")));
+    expect(sampled!.details).toMatchObject({ reason: "unknown_device_token", failuresFromAddressInWindow: 1 });
+
+    expect(await sweepExpiredLimits(t.db, new Date(now.getTime() + 3600_000))).toBeGreaterThanOrEqual(3);
+    const left = await queryRows<{ key: string }>(t.db, sql`select key from rate_limits where key like '%203.0.113.77%' or key like '%unknown-address%'`);
+    expect(left).toEqual([]);
+  });
+
+  it("refreshes with an expired JWT; the used token after the grace window is reuse and revokes the device's refresh tokens", async () => {
     const { row } = await newInstance("sandbox", { jwtTtlSeconds: 600 });
     const t0 = new Date("2031-02-01T00:00:00Z");
     const reg = await registerDevice(t.db, row, body(), meta(), { now: t0 });
@@ -229,8 +269,9 @@ describe("registration, login, refresh", () => {
     expect(next.expiresIn).toBe(600);
     expect((await authenticateDeviceJwt(t.db, next.accessToken, { now: t1 })).device.id).toBe(reg.deviceId);
 
+    // The used token after the instance's grace window (10 s by default) is reuse.
     await expectDomainError(
-      refreshDeviceToken(t.db, { accessToken: next.accessToken, refreshToken: reg.refreshToken }, meta(), { now: t1 }),
+      refreshDeviceToken(t.db, { accessToken: next.accessToken, refreshToken: reg.refreshToken }, meta(), { now: new Date(t1.getTime() + 10_001) }),
       "refresh_token_reused",
       401,
     );
@@ -270,20 +311,58 @@ describe("registration, login, refresh", () => {
     await refreshDeviceToken(t.db, { accessToken: b.accessToken, refreshToken: b.refreshToken }, meta(), { now: t0 });
   });
 
-  it("answers exactly one of 100 parallel refreshes with the same refresh token", async () => {
+  /** The device's refresh tokens a refresh would accept as the newest. */
+  async function liveRefreshTokens(deviceId: string) {
+    return t.db
+      .select({ tokenHash: deviceRefreshTokens.tokenHash })
+      .from(deviceRefreshTokens)
+      .where(and(eq(deviceRefreshTokens.deviceId, deviceId), sql`used_at is null and replaced_at is null and revoked_at is null`));
+  }
+
+  it("a retry inside the grace window replaces the successor; the replaced one is reuse", async () => {
+    const { row } = await newInstance();
+    expect(row.refreshGraceSeconds).toBe(10);
+    const t0 = new Date("2031-04-01T00:00:00Z");
+    const reg = await registerDevice(t.db, row, body(), meta(), { now: t0 });
+    const input = { accessToken: reg.accessToken, refreshToken: reg.refreshToken };
+    const a1 = await refreshDeviceToken(t.db, input, meta(), { now: t0 });
+    const b1 = await refreshDeviceToken(t.db, input, meta(), { now: new Date(t0.getTime() + 4_000) });
+    expect(await liveRefreshTokens(reg.deviceId)).toHaveLength(1);
+    await expectDomainError(
+      refreshDeviceToken(t.db, { accessToken: a1.accessToken, refreshToken: a1.refreshToken }, meta(), { now: new Date(t0.getTime() + 5_000) }),
+      "refresh_token_reused",
+      401,
+    );
+    const [reuse] = await t.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "device.refresh_reuse_detected"), eq(auditEvents.targetId, reg.deviceId)));
+    expect(reuse!.details).toMatchObject({ why: "replaced" });
+    await expectDomainError(
+      refreshDeviceToken(t.db, { accessToken: b1.accessToken, refreshToken: b1.refreshToken }, meta(), { now: new Date(t0.getTime() + 6_000) }),
+      "refresh_token_revoked",
+      401,
+    );
+  });
+
+  it("50 parallel refreshes with one refresh token: all answered, one live pair, no reuse, the device refreshes on", async () => {
     const { row } = await newInstance();
     const reg = await registerDevice(t.db, row, body(), meta());
     const results = await Promise.allSettled(
-      Array.from({ length: 100 }, () => refreshDeviceToken(t.db, { accessToken: reg.accessToken, refreshToken: reg.refreshToken }, meta())),
+      Array.from({ length: 50 }, () => refreshDeviceToken(t.db, { accessToken: reg.accessToken, refreshToken: reg.refreshToken }, meta())),
     );
-    const ok = results.filter((r) => r.status === "fulfilled");
-    expect(ok).toHaveLength(1);
-    for (const r of results) if (r.status === "rejected") expect((r.reason as DomainError).code).toBe("refresh_token_reused");
-    const [used] = await t.db
+    const ok = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    expect(ok).toHaveLength(50);
+    const live = await liveRefreshTokens(reg.deviceId);
+    expect(live).toHaveLength(1);
+    const [reuse] = await t.db
       .select({ n: count() })
-      .from(deviceRefreshTokens)
-      .where(and(eq(deviceRefreshTokens.deviceId, reg.deviceId), sql`used_at is not null`));
-    expect(Number(used!.n)).toBe(1);
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "device.refresh_reuse_detected"), eq(auditEvents.targetId, reg.deviceId)));
+    expect(Number(reuse!.n)).toBe(0);
+    const winner = ok.find((r) => hashSecret(r.refreshToken) === live[0]!.tokenHash)!;
+    const next = await refreshDeviceToken(t.db, { accessToken: winner.accessToken, refreshToken: winner.refreshToken }, meta());
+    expect((await authenticateDeviceJwt(t.db, next.accessToken)).device.id).toBe(reg.deviceId);
   });
 });
 

@@ -128,9 +128,11 @@ describe("the janitor", () => {
     await t.db.execute(sql`insert into device_refresh_tokens (id, device_id, token_hash, expires_at, used_at) values
       (${uuidv7()}::uuid, ${deviceId}::uuid, ${`u-${deviceId}`}, ${new Date(t0.getTime() + 90 * DAY).toISOString()}::timestamptz, ${t0.toISOString()}::timestamptz),
       (${uuidv7()}::uuid, ${deviceId}::uuid, ${`l-${deviceId}`}, ${new Date(t0.getTime() + 90 * DAY).toISOString()}::timestamptz, null)`);
-    await t.db.execute(sql`insert into rate_limits (key, window_start, count) values
-      ('device-login:ip:192.0.2.1', ${new Date(t0.getTime() + 2 * DAY).toISOString()}::timestamptz, 3),
-      ('device-login:ip:192.0.2.2', ${new Date(t0.getTime() + 4 * DAY - 60_000).toISOString()}::timestamptz, 1)`);
+    // Buckets go when they expire: one expired two days before the run, one is still counting.
+    const iso = (ms: number) => new Date(t0.getTime() + ms).toISOString();
+    await t.db.execute(sql`insert into rate_limits (key, window_start, count, expires_at) values
+      ('device-login:ip:192.0.2.1', ${iso(2 * DAY - 600_000)}::timestamptz, 3, ${iso(2 * DAY)}::timestamptz),
+      ('device-login:ip:192.0.2.2', ${iso(4 * DAY - 60_000)}::timestamptz, 1, ${iso(4 * DAY + 540_000)}::timestamptz)`);
 
     const expiredBefore = await metrics().signInTokensExpired.get();
     const sandboxExpiredBefore = expiredBefore.values.find((v) => v.labels.environment === "sandbox")?.value ?? 0;

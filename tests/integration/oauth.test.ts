@@ -5,7 +5,8 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { apiKeyInstallations, apiKeys, auditEvents, sdkSessions, signInTokens, signingKeys, users } from "@/db/schema";
+import { queryRows } from "@/db/client";
+import { apiKeyInstallations, apiKeys, auditEvents, refreshTokens, sdkSessions, signInTokens, signingKeys, users } from "@/db/schema";
 import { apiKeyActor, authenticateApiKey, createApiKey } from "@/lib/api-keys";
 import { type RequestMeta, systemActor } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
@@ -70,7 +71,7 @@ describe("refresh rotation", () => {
     const t1 = new Date(t0.getTime() + 60_000);
     const second = await refreshSdkSession(t.db, first.refresh_token, meta, { now: t1 });
     expect(second.refresh_token).not.toBe(first.refresh_token);
-    // A lost response retried 5 s later (default grace 10 s): another token of the same family.
+    // A lost response retried 5 s later (default grace 10 s): another token of the same family, replacing `second`.
     const retry = await refreshSdkSession(t.db, first.refresh_token, meta, { now: new Date(t1.getTime() + 5_000) });
     const sid = (await authenticateBearer(t.db, second.access_token, { now: t1 })).sessionId;
     expect((await authenticateBearer(t.db, retry.access_token, { now: t1 })).sessionId).toBe(sid);
@@ -87,6 +88,79 @@ describe("refresh rotation", () => {
       .where(and(eq(auditEvents.action, "refresh_token.reuse_detected"), eq(auditEvents.targetId, sid)));
     expect(ev).toMatchObject({ outcome: "denied", environment: "sandbox" });
     expect(dump(ev)).not.toContain(first.refresh_token);
+  });
+
+  /** The family's refresh tokens that a refresh would accept as the newest (not used, not replaced). */
+  async function liveTokens(sessionId: string) {
+    return queryRows<{ token_hash: string }>(
+      t.db,
+      sql`select token_hash from refresh_tokens where session_id = ${sessionId}::uuid and rotated_at is null and replaced_at is null`,
+    );
+  }
+
+  it("a retry inside the window replaces the successor: one live token per family, and the replaced one is reuse", async () => {
+    const { actor, user } = await setup();
+    const t0 = new Date();
+    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
+    const first = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta, { now: t0 });
+    const sid = (await authenticateBearer(t.db, first.access_token, { now: t0 })).sessionId;
+    const t1 = new Date(t0.getTime() + 60_000);
+    const a1 = await refreshSdkSession(t.db, first.refresh_token, meta, { now: t1 });
+    // The same old token again inside the window (a replay, or a lost response): B1 replaces A1.
+    const b1 = await refreshSdkSession(t.db, first.refresh_token, meta, { now: new Date(t1.getTime() + 3_000) });
+    expect(await liveTokens(sid)).toEqual([{ token_hash: hashSecret(b1.refresh_token) }]);
+    const [a1Row] = await t.db
+      .select()
+      .from(refreshTokens)
+      .where(eq(refreshTokens.tokenHash, hashSecret(a1.refresh_token)));
+    expect(a1Row!.replacedAt).not.toBeNull();
+
+    // A1's holder refreshes: A1 was replaced, so this is reuse: the whole family ends, B1 included.
+    const err = await grantError(refreshSdkSession(t.db, a1.refresh_token, meta, { now: new Date(t1.getTime() + 4_000) }));
+    expect(err.description).toMatch(/^refresh_token_reused:/);
+    expect((await grantError(refreshSdkSession(t.db, b1.refresh_token, meta, { now: new Date(t1.getTime() + 5_000) }))).description).toMatch(
+      /^session_revoked/,
+    );
+    const reuse = await t.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "refresh_token.reuse_detected"), eq(auditEvents.targetId, sid)));
+    expect(reuse).toHaveLength(1);
+    expect(reuse[0]!.details).toMatchObject({ why: "replaced", refreshTokenId: a1Row!.id });
+  });
+
+  it("the previous token inside its window is reuse once its successor has been used", async () => {
+    const { actor, user } = await setup();
+    const t0 = new Date();
+    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
+    const first = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta, { now: t0 });
+    const a1 = await refreshSdkSession(t.db, first.refresh_token, meta, { now: t0 });
+    const a2 = await refreshSdkSession(t.db, a1.refresh_token, meta, { now: new Date(t0.getTime() + 1_000) });
+    const err = await grantError(refreshSdkSession(t.db, first.refresh_token, meta, { now: new Date(t0.getTime() + 2_000) }));
+    expect(err.description).toMatch(/^refresh_token_reused:/);
+    expect((await grantError(refreshSdkSession(t.db, a2.refresh_token, meta, { now: new Date(t0.getTime() + 3_000) }))).description).toMatch(
+      /^session_revoked/,
+    );
+  });
+
+  it("40 concurrent refreshes with one token inside the window: all answered, one live token, no reuse", async () => {
+    const { actor, user } = await setup();
+    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    const first = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta);
+    const sid = (await authenticateBearer(t.db, first.access_token)).sessionId;
+    const results = await Promise.all(Array.from({ length: 40 }, () => refreshSdkSession(t.db, first.refresh_token, meta)));
+    const live = await liveTokens(sid);
+    expect(live).toHaveLength(1);
+    const winner = results.find((r) => hashSecret(r.refresh_token) === live[0]!.token_hash);
+    expect(winner).toBeDefined();
+    const reuse = await t.db
+      .select()
+      .from(auditEvents)
+      .where(and(eq(auditEvents.action, "refresh_token.reuse_detected"), eq(auditEvents.targetId, sid)));
+    expect(reuse).toHaveLength(0);
+    // The live one carries the family on.
+    const next = await refreshSdkSession(t.db, winner!.refresh_token, meta);
+    expect(await liveTokens(sid)).toEqual([{ token_hash: hashSecret(next.refresh_token) }]);
   });
 
   it("names the user's state when a concurrent disable ended the session while the refresh waited for it", async () => {
