@@ -13,8 +13,9 @@ import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { ENVIRONMENTS } from "@/lib/environments";
-import { DomainError, parseInput } from "@/lib/errors";
+import { DomainError, parseInput, rateLimited } from "@/lib/errors";
 import { isUuid } from "@/lib/ids";
+import { clientAddressOf, FailureLimit, humanDuration, type Limit } from "@/lib/rate-limit";
 import { regions } from "@/lib/settings/regions";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { requireReason } from "@/lib/staff/reason";
@@ -176,22 +177,50 @@ export async function revokeApiKey(
 
 export const invalidApiKey = () => new DomainError("invalid_api_key", "The API key is missing, unknown or revoked.");
 
+/**
+ * Failed API-key authentications per client address (FailureLimit: only failures are counted, so a
+ * busy backend's good traffic never meets this limit). Past it, failures are answered 429 with
+ * Retry-After instead of 401 until the minute is over, and cost no further write.
+ */
+export const API_KEY_FAILURE_LIMIT: Limit = { max: 30, windowSeconds: 60 };
+const apiKeyFailures = new FailureLimit(API_KEY_FAILURE_LIMIT);
+
+/** For tests that exercise the limit: forget which addresses this process saw blocked. */
+export function forgetApiKeyFailureBlocks(): void {
+  apiKeyFailures.forget();
+}
+
+async function refuseApiKey(db: Executor, meta: RequestMeta | undefined): Promise<never> {
+  const address = meta ? clientAddressOf(meta) : null;
+  if (address) {
+    const refused = await apiKeyFailures.fail(db, [`api-key:ip:${address}`]);
+    if (refused) {
+      throw rateLimited(
+        `Too many requests with a missing, unknown or revoked API key from this address; try again in ${humanDuration(refused.retryAfterSeconds)}.`,
+        refused.retryAfterSeconds,
+      );
+    }
+  }
+  throw invalidApiKey();
+}
+
 /** Per process: when each key's `last_used_at` was last stamped, so a busy key costs no write. */
 const LAST_USED_EVERY_MS = 60_000;
 const lastStamped = new Map<string, number>();
 
 /**
  * Finds the live key for a presented secret, or throws 401 `invalid_api_key` / 403
- * `insufficient_scope`. A malformed or bad-checksum key is refused without a database lookup.
+ * `insufficient_scope` (429 `rate_limited` once the client's address has failed too often; `meta`
+ * names the address). A malformed or bad-checksum key is refused without a key lookup.
  */
-export async function authenticateApiKey(db: Executor, presented: string | null, scope: ApiKeyScope | null): Promise<ApiKey> {
-  if (!presented || !parseApiKey(presented)) throw invalidApiKey();
+export async function authenticateApiKey(db: Executor, presented: string | null, scope: ApiKeyScope | null, meta?: RequestMeta): Promise<ApiKey> {
+  if (!presented || !parseApiKey(presented)) return refuseApiKey(db, meta);
   // Every API call runs this: an `sql` template, not the query builder (db/rows.ts says why).
   const [raw] = await queryRows<Record<string, unknown>>(db, sql`select ${columnsOf(apiKeys)} from api_keys where key_hash = ${hashSecret(presented)}`, {
     prepare: true,
   });
   const row = raw ? rowOf(apiKeys, raw) : null;
-  if (!row || row.revokedAt) throw invalidApiKey();
+  if (!row || row.revokedAt) return refuseApiKey(db, meta);
   if (scope && !row.scopes.includes(scope)) throw insufficientScope(scope);
   // Stamp last use at most once a minute per key: a write per request would make every API call
   // contend on the same row. The in-process map skips even the no-op UPDATE between stamps; the

@@ -2,11 +2,12 @@
  * The user-scoped API's authentication: an SDK access token (JWT) verified against tokendesk's own
  * keys (jwt.ts refuses `alg: none`, foreign keys, `jku`/`jwk` headers, wrong iss/aud, expiry), and
  * then checked against the database so that revocation is immediate: a revoked `jti`, an ended SDK
- * session, or a disabled/deleted user all refuse a JWT that is otherwise still valid.
+ * session (revoked, or past its absolute lifetime), or a disabled/deleted user all refuse a JWT that
+ * is otherwise still valid.
  */
 import { sql } from "drizzle-orm";
 import { type Executor, queryRows } from "@/db/client";
-import { columnsOf, rowOf } from "@/db/rows";
+import { columnsOf, dateOf, rowOf } from "@/db/rows";
 import { type User, users } from "@/db/schema";
 import type { Actor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
@@ -55,7 +56,7 @@ export async function authenticateBearer(db: Executor, token: string | null, opt
     sql`select exists(select 1 from revoked_access_tokens where jti = ${claims.jti}) as jti_revoked, s.*
         from (select 1) as one
         left join (
-          select true as session_found, ss.revoked_at as session_revoked_at, ${columnsOf(users, "u")}
+          select true as session_found, ss.revoked_at as session_revoked_at, ss.expires_at as session_expires_at, ${columnsOf(users, "u")}
           from sdk_sessions ss join users u on u.id = ss.user_id
           where ss.id = ${claims.sid}::uuid and ss.user_id = ${claims.sub}::uuid
         ) as s on true`,
@@ -66,6 +67,12 @@ export async function authenticateBearer(db: Executor, token: string | null, opt
   if (!user || user.deletedAt) throw invalidToken("user_deleted: The user has been deleted.");
   if (user.disabledAt) throw invalidToken("user_disabled: The user is disabled.");
   if (state!.session_revoked_at) throw invalidToken("The session of this access token has ended.");
+  // The family's absolute lifetime ends its access tokens too, even one signed just before it
+  // (a JWT's own exp may reach past the session's end).
+  const sessionEnds = dateOf(state!.session_expires_at);
+  if (sessionEnds && sessionEnds.getTime() <= (opts.now ?? new Date()).getTime()) {
+    throw invalidToken("session_expired: The session reached its absolute lifetime; sign in again.");
+  }
   return {
     userId: claims.sub,
     sessionId: claims.sid,

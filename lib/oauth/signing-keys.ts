@@ -44,8 +44,12 @@ globalForKeys.__tokendeskPublic ??= new Map();
 const privateKeys = globalForKeys.__tokendeskPrivate;
 const publicKeys = globalForKeys.__tokendeskPublic;
 
+/** When this process last re-read the keys for an unknown kid (see verificationKey). */
+let lastForcedReload = Number.NEGATIVE_INFINITY;
+
 export function clearSigningKeyCache(): void {
   globalForKeys.__tokendeskKeys = undefined;
+  lastForcedReload = Number.NEGATIVE_INFINITY;
 }
 
 async function loadKeys(db: Executor, force = false): Promise<Cache> {
@@ -98,11 +102,21 @@ export async function publicJwks(db: Executor): Promise<{ keys: jose.JWK[] }> {
   return { keys: cache.verifying.map((k) => k.publicJwk as jose.JWK) };
 }
 
-/** The public key for `kid`, re-reading the table once if an instance has not seen it yet. */
+/**
+ * An unknown `kid` may be a key another instance has just rotated in, so the table is read again —
+ * but at most once per FORCED_RELOAD_MS per process: a `kid` is the token's own word, and forged
+ * tokens with made-up kids must not each cost a database read.
+ */
+const FORCED_RELOAD_MS = 5_000;
+
+/** The public key for `kid`, re-reading the table (rate-limited, see above) if this instance has not seen it. */
 export async function verificationKey(db: Executor, kid: string | undefined): Promise<jose.CryptoKey | Uint8Array | null> {
   if (!kid) return null;
   let row = (await loadKeys(db)).verifying.find((k) => k.kid === kid);
-  row ??= (await loadKeys(db, true)).verifying.find((k) => k.kid === kid);
+  if (!row && Date.now() - lastForcedReload >= FORCED_RELOAD_MS) {
+    lastForcedReload = Date.now();
+    row = (await loadKeys(db, true)).verifying.find((k) => k.kid === kid);
+  }
   if (!row) return null;
   // Imported once per kid, not on every bearer call (a kid is the key's thumbprint: it never changes key).
   let key = publicKeys.get(kid);

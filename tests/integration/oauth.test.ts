@@ -7,13 +7,16 @@ import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
 import { apiKeyInstallations, apiKeys, auditEvents, refreshTokens, sdkSessions, signInTokens, signingKeys, users } from "@/db/schema";
-import { apiKeyActor, authenticateApiKey, createApiKey } from "@/lib/api-keys";
+import { API_KEY_FAILURE_LIMIT, apiKeyActor, authenticateApiKey, createApiKey } from "@/lib/api-keys";
 import { type RequestMeta, systemActor } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
+import type { DomainError } from "@/lib/errors";
 import { authenticateBearer } from "@/lib/oauth/bearer";
 import { OAuthError } from "@/lib/oauth/errors";
 import { exchangeSignInToken } from "@/lib/oauth/exchange";
+import { GRANT_FAILURE_LIMIT_PER_ADDRESS, GRANT_FAILURE_LIMIT_PER_CLIENT, limitGrantFailures } from "@/lib/oauth/grant-limits";
 import { introspectToken } from "@/lib/oauth/introspect";
+import { verifyJwt } from "@/lib/oauth/jwt";
 import { recordApiKeyInstallation } from "@/lib/oauth/migration";
 import { refreshSdkSession } from "@/lib/oauth/refresh";
 import { revokeToken } from "@/lib/oauth/revoke";
@@ -203,6 +206,21 @@ describe("refresh rotation", () => {
     expect(err.description).toMatch(/^session_expired/);
   });
 
+  it("refuses an access token on tokendesk's own API once its session passed its absolute lifetime", async () => {
+    const { actor, user } = await setup();
+    const t0 = new Date();
+    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
+    const first = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta, { now: t0 });
+    const sessionEnds = new Date(t0.getTime() + 365 * 86_400_000);
+    // Refreshed ten minutes before the end: this access token's own exp reaches 50 minutes past it.
+    const last = await refreshSdkSession(t.db, first.refresh_token, meta, { now: new Date(sessionEnds.getTime() - 600_000) });
+    await expect(authenticateBearer(t.db, last.access_token, { now: new Date(sessionEnds.getTime() - 1000) })).resolves.toBeTruthy();
+    await expect(authenticateBearer(t.db, last.access_token, { now: new Date(sessionEnds.getTime() + 1000) })).rejects.toMatchObject({
+      code: "invalid_token",
+      message: expect.stringMatching(/^session_expired:/),
+    });
+  });
+
   it("refuses an expired access token by the injected clock", async () => {
     const { actor, user } = await setup();
     const t0 = new Date();
@@ -307,6 +325,81 @@ describe("the verified-token cache", () => {
       await t.db.insert(signingKeys).values(keyRow!);
       clearSigningKeyCache();
     }
+  });
+});
+
+describe("the signing keys behind a kid", () => {
+  it("re-reads the keys for an unknown kid at most once per few seconds: forged kids cost no read each", async () => {
+    const { actor, user } = await setup();
+    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    const tokens = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta);
+    const [h, p, sig] = tokens.access_token.split(".");
+    const header = JSON.parse(Buffer.from(h!, "base64url").toString()) as Record<string, unknown>;
+    const withKid = (kid: string) => `${Buffer.from(JSON.stringify({ ...header, kid })).toString("base64url")}.${p}.${sig}`;
+    clearSigningKeyCache();
+    await authenticateBearer(t.db, tokens.access_token); // the keys are loaded and fresh
+    let reads = 0;
+    const counting = new Proxy(t.db, {
+      get(target, prop) {
+        if (prop === "select" || prop === "execute") reads++;
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    for (let i = 0; i < 100; i++) {
+      await expect(verifyJwt(counting, withKid(`forged-${i}`), { audience: "tokendesk" })).rejects.toMatchObject({ reason: "unknown_key" });
+    }
+    expect(reads).toBeLessThanOrEqual(1);
+  });
+});
+
+describe("failure limits of the token service", () => {
+  const from = (address: string): RequestMeta => ({ ...meta, ip: address });
+
+  it("failed API-key authentications from one address: 401 until the limit, then 429 with a retry time; good keys pass", async () => {
+    const { key } = await setup();
+    const address = "198.51.100.41";
+    for (let i = 0; i < API_KEY_FAILURE_LIMIT.max; i++) {
+      await expect(authenticateApiKey(t.db, `sk_us_bogus${i}`, null, from(address))).rejects.toMatchObject({ code: "invalid_api_key", status: 401 });
+    }
+    const limited = await authenticateApiKey(t.db, "sk_us_bogus", null, from(address)).catch((e: DomainError) => e);
+    expect(limited).toMatchObject({ code: "rate_limited", status: 429 });
+    expect((limited as DomainError).extra.retryAfterSeconds).toBeGreaterThan(0);
+    expect((limited as DomainError).extra.retryAfterSeconds).toBeLessThanOrEqual(API_KEY_FAILURE_LIMIT.windowSeconds);
+    // A good key from the same address is not throttled; another address's failures are its own.
+    await expect(authenticateApiKey(t.db, key, null, from(address))).resolves.toBeTruthy();
+    await expect(authenticateApiKey(t.db, "sk_us_bogus", null, from("198.51.100.42"))).rejects.toMatchObject({ code: "invalid_api_key" });
+    // Successes write no bucket at all.
+    const [buckets] = await queryRows<{ n: number }>(t.db, sql`select count(*)::int as n from rate_limits where key like 'api-key:ip:%'`);
+    expect(Number(buckets!.n)).toBe(2);
+  });
+
+  it("failed token grants: per address, then per client; successful refreshes never counted", async () => {
+    const { actor, user } = await setup();
+    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    let tokens = await exchangeSignInToken(t.db, { signInToken: sign_in_token, installationId: "busy-install" }, meta);
+    // A busy SDK: many refreshes in a row, all fine, no bucket.
+    for (let i = 0; i < 40; i++) {
+      tokens = await limitGrantFailures(t.db, from("198.51.100.51"), "busy-install", () => refreshSdkSession(t.db, tokens.refresh_token, meta));
+    }
+    const grantBuckets = async () =>
+      Number((await queryRows<{ n: number }>(t.db, sql`select count(*)::int as n from rate_limits where key like 'oauth-token:%'`))[0]!.n);
+    expect(await grantBuckets()).toBe(0);
+
+    const bad = (address: string, client: string | null) =>
+      limitGrantFailures(t.db, from(address), client, () => refreshSdkSession(t.db, "rt_not-a-real-token", meta)).catch((e: OAuthError) => e);
+    for (let i = 0; i < GRANT_FAILURE_LIMIT_PER_ADDRESS.max; i++) expect(await bad("198.51.100.52", null)).toMatchObject({ error: "invalid_grant" });
+    const limited = (await bad("198.51.100.52", null)) as OAuthError;
+    expect(limited).toMatchObject({ error: "rate_limited", status: 429 });
+    expect(limited.retryAfterSeconds).toBeGreaterThan(0);
+    expect(limited.description).toMatch(/^Too many failed token requests from this address; try again in \d+ seconds?\.$/);
+    // A good refresh from that address still goes through.
+    tokens = await limitGrantFailures(t.db, from("198.51.100.52"), null, () => refreshSdkSession(t.db, tokens.refresh_token, meta));
+    // One client failing from many addresses is limited per client.
+    for (let i = 0; i < GRANT_FAILURE_LIMIT_PER_CLIENT.max; i++) {
+      expect(await bad(`198.51.100.${60 + i}`, "looping-install")).toMatchObject({ error: "invalid_grant" });
+    }
+    expect(await bad("198.51.100.99", "looping-install")).toMatchObject({ error: "rate_limited", description: expect.stringContaining("from this client") });
   });
 });
 
