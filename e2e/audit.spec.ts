@@ -90,6 +90,25 @@ test("verifies the chain and says it is intact", async ({ page }) => {
   await snap(page, "audit-verified");
 });
 
+test("shows the latest anchor, verifies against it, and names an anchor the log no longer reaches", async ({ page }) => {
+  await page.goto("/audit");
+  const latest = page.getByTestId("latest-anchor");
+  await expect(latest).toContainText(/Latest anchor/);
+  const anchor = (await latest.locator("code").textContent())!;
+  expect(anchor).toMatch(/^\d+:[A-Za-z0-9_-]{43}$/);
+  await page.getByLabel("Anchor to check against (optional)").fill(anchor);
+  await page.getByRole("button", { name: "Verify the chain now" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Verified" })).toContainText(`It still reaches the anchor ${anchor}.`);
+  // An anchor from a longer log than this one (as after its tail was cut): named, not "intact".
+  const [seq] = anchor.split(":");
+  await page.getByLabel("Anchor to check against (optional)").fill(`${Number(seq) + 1000}:${"A".repeat(43)}`);
+  await page.getByRole("button", { name: "Verify the chain now" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "Tampering detected" })).toContainText(`The anchor names seal #${Number(seq) + 1000}`);
+  await page.getByLabel("Anchor to check against (optional)").fill("not an anchor");
+  await page.getByRole("button", { name: "Verify the chain now" }).click();
+  await expect(page.getByText("That is not an anchor")).toBeVisible();
+});
+
 test("explains bad filters and cursors in the URL instead of failing", async ({ page }) => {
   for (const [query, sentence] of [
     ["from=yesterday", 'Filter "from" must be a date.'],

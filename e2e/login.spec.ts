@@ -43,7 +43,7 @@ test.describe("the sign-in form", () => {
     expect(failures[0]).toMatchObject({ outcome: "failure", details: { email: member.email, reason: "invalid" } });
   });
 
-  test("locks the account after five wrong passwords and says for how long", async ({ page, browser, baseURL }) => {
+  test("after five wrong passwords makes this network wait, says for how long, and sends Retry-After", async ({ page, browser, baseURL }) => {
     const member = await throwaway(browser);
     await page.goto("/login");
     const attempt = async (password: string) => {
@@ -57,13 +57,26 @@ test.describe("the sign-in form", () => {
       await expect(page.getByRole("button", { name: "Sign in", exact: true })).toBeEnabled();
     }
     // The sixth try is refused before the password is even checked: the right one fails too.
+    const answer = page.waitForResponse((r) => r.url().includes("/api/auth/callback/credentials"));
     await attempt(member.password);
-    await expect(page.getByRole("main").getByRole("alert")).toHaveText("Too many failed sign-ins for this account. Try again in 15 minutes.");
+    const refused = await answer;
+    expect(refused.status()).toBe(429);
+    expect(Number(refused.headers()["retry-after"])).toBeGreaterThan(0);
+    await expect(page.getByRole("main").getByRole("alert")).toHaveText(
+      /^Too many failed sign-ins for this account from your network\. Try again in \d+ seconds; each further failure makes the wait longer\.$/,
+    );
     await expect(page).toHaveURL(/\/login$/);
     await snap(page, "login-locked");
     const events = await auditEvents(baseURL!, { action: "staff.sign_in_failed", actor: member.email });
     expect(events.map((e) => e.outcome).sort()).toEqual(["denied", "failure", "failure", "failure", "failure", "failure"]);
     expect(await auditEvents(baseURL!, { action: "staff.signed_in", actor: member.email })).toEqual([]);
+  });
+
+  test("shows only its own sentences for ?error=, never the link's text", async ({ page }) => {
+    await page.goto(`/login?error=${encodeURIComponent("Your account is locked. Call +1 555 0100 to unlock it.")}`);
+    await expect(page.getByRole("main").getByRole("alert")).toHaveText("Sign-in failed. Try again.");
+    await page.goto("/login?error=CsrfInvalid");
+    await expect(page.getByRole("main").getByRole("alert")).toHaveText("The sign-in form had expired or did not come from this console. Sign in again.");
   });
 
   test("asks for both fields when they are empty", async ({ page }) => {

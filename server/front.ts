@@ -13,7 +13,7 @@ import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { type Context, Hono } from "hono";
 import { config } from "@/lib/config/env";
 import { type ErrorCode, statusOf } from "@/lib/errors";
-import { bodyTextOf } from "./http";
+import { bodyTextOf, PEER_ADDRESS_HEADER } from "./http";
 import { MAX_HEADER_BYTES, type Refusal, refusalOf } from "./limits";
 import { jsonError } from "./machine-api";
 import { serveMetrics } from "./metrics-endpoint";
@@ -127,6 +127,23 @@ function machineListener(app: Hono) {
   );
 }
 
+/**
+ * Names the socket's peer for the adapters (server/http.ts, PEER_ADDRESS_HEADER). A value the client
+ * sent under that name is removed first — from the parsed headers and from the raw list, which some
+ * readers (a materialised web Headers) use instead.
+ */
+function notePeerAddress(req: IncomingMessage): void {
+  const raw = req.rawHeaders;
+  for (let i = raw.length - 2; i >= 0; i -= 2) if (raw[i]!.toLowerCase() === PEER_ADDRESS_HEADER) raw.splice(i, 2);
+  const peer = req.socket.remoteAddress;
+  if (peer) {
+    req.headers[PEER_ADDRESS_HEADER] = peer;
+    raw.push(PEER_ADDRESS_HEADER, peer);
+  } else {
+    delete req.headers[PEER_ADDRESS_HEADER];
+  }
+}
+
 export function createFront(opts: FrontOptions): http.Server {
   const serveMachine = machineListener(machineApp());
   const machineApi = opts.machineApi !== false;
@@ -143,6 +160,7 @@ export function createFront(opts: FrontOptions): http.Server {
     const refusal = refusalOf(req, pathname, family);
     // Every answer, refusals included, carries a request id and gets one access line (observe.ts).
     if (refusal) return observeRequest(req, res, "(refused)", () => writeRefusal(res, refusal, family));
+    notePeerAddress(req);
     if (pathname === "/metrics") return observeRequest(req, res, "/metrics", () => void serveMetrics(req, res));
     if (family) return observeRequest(req, res, "(machine)", () => void serveMachine(req, res));
     // Next takes the nonce for its scripts from the request's policy (getScriptNonceFromHeader).

@@ -33,12 +33,31 @@ export function clientIp(h: Headers): string | null {
   return candidate && isIP(candidate) ? candidate : null;
 }
 
+/**
+ * The socket's peer address, which the front (server/front.ts) writes on every request after
+ * removing whatever a client sent under that name. Rate limits count clients by it when no trusted
+ * proxy is configured; it is never audited as the client's IP (it may be a load balancer's).
+ */
+export const PEER_ADDRESS_HEADER = "x-tokendesk-peer-address";
+
+/**
+ * The address rate limits count a client by: behind a trusted proxy the client IP its header names
+ * (never the proxy's own address, which every client shares); without one, the socket's peer.
+ */
+export function clientAddressFrom(h: Headers, trustedIp: string | null): string | null {
+  if (config().trustedProxyHeader) return trustedIp;
+  const peer = h.get(PEER_ADDRESS_HEADER)?.trim();
+  return peer && isIP(peer) ? peer : null;
+}
+
 export function requestMetaFrom(h: Headers): RequestMeta {
   const given = h.get("x-request-id");
+  const ip = clientIp(h);
   return {
     requestId: given && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID(),
-    ip: clientIp(h),
+    ip,
     userAgent: h.get("user-agent"),
+    clientAddress: clientAddressFrom(h, ip),
   };
 }
 

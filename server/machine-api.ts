@@ -26,6 +26,8 @@ export function errorResponse(err: unknown, meta?: RequestMeta): Response {
   if (isDomainError(err)) {
     const headers: Record<string, string> = {};
     if (typeof err.extra.retryAfterSeconds === "number") headers["Retry-After"] = String(err.extra.retryAfterSeconds);
+    // RFC 6750 §3: a refused bearer token says so in the challenge, not only in the body.
+    if (err.code === "invalid_token") headers["WWW-Authenticate"] = 'Bearer error="invalid_token"';
     // `field`/`fields` serve forms; the wire contract is {code, message} plus what a code adds (user_id, required_scope).
     const { retryAfterSeconds: _r, field: _f, fields: _fs, ...extra } = err.extra;
     return jsonError(err.code, err.message, extra, headers);
@@ -98,7 +100,7 @@ export function withApiKey<P = Record<string, string>>(
     const meta = requestMetaFrom(req.headers);
     try {
       const db = await getDb();
-      const key = await authenticateApiKey(db, presentedApiKey(req, opts.headerForms), scope);
+      const key = await authenticateApiKey(db, presentedApiKey(req, opts.headerForms), scope, meta);
       const actor = apiKeyActor(key);
       noteActor(actor);
       return await handler(req, { key, actor, db, meta, params: await routeCtx.params });
@@ -150,7 +152,7 @@ export function withApiKeyOrBearer<P>(scope: ApiKeyScope, handler: (req: Request
         noteActor(who.actor);
         return await handler(req, { actor: who.actor, key: null, bearerUser: who.user, db, meta, params });
       }
-      const key = await authenticateApiKey(db, presented, scope);
+      const key = await authenticateApiKey(db, presented, scope, meta);
       const actor = apiKeyActor(key);
       noteActor(actor);
       return await handler(req, { actor, key, bearerUser: null, db, meta, params });

@@ -15,7 +15,8 @@ import { derivedKey } from "@/lib/crypto/keys";
 import { log } from "@/lib/log";
 import { type AuthMethod, completeSecondStep } from "@/lib/staff/second-factor";
 import { SECOND_STEP_PREFIX } from "@/lib/staff/second-step-ticket";
-import { activeStaff, findStaffByOidcSubject, recordSignOut, signInWithOidc, signInWithPassword } from "@/lib/staff/staff";
+import { retryAfterOfCode } from "@/lib/staff/sign-in-errors";
+import { activeStaff, findStaffByOidcSubject, signInWithOidc, signInWithPassword, signOutStaff } from "@/lib/staff/staff";
 import { requestMetaFrom } from "./http";
 import { safeReturnPath } from "./return-to";
 
@@ -78,9 +79,10 @@ export function authOptions(): AuthOptions {
             return { id: done.staff.id, email: done.staff.email, name: done.staff.name, sv: done.staff.sessionVersion, amr: done.amr };
           }
           const result = await signInWithPassword(db, { email: credentials?.email, password: credentials?.password }, meta);
-          // next-auth passes a thrown error's message to the sign-in page: a sentence for people,
-          // or the ticket of a second step (lib/staff/second-step-ticket.ts) — never a session.
-          if (!result.ok) throw new Error(result.reason === "second_factor" ? `${SECOND_STEP_PREFIX}${result.ticket}` : result.message);
+          // next-auth passes a thrown error's message to the sign-in page as ?error=: a code the page
+          // knows (lib/staff/sign-in-errors.ts), never a sentence the page would not show, or the
+          // ticket of a second step (lib/staff/second-step-ticket.ts) — never a session.
+          if (!result.ok) throw new Error(result.reason === "second_factor" ? `${SECOND_STEP_PREFIX}${result.ticket}` : result.code);
           const amr: AuthMethod[] = ["pwd"];
           return { id: result.staff.id, email: result.staff.email, name: result.staff.name, sv: result.staff.sessionVersion, amr };
         },
@@ -110,7 +112,7 @@ export function authOptions(): AuthOptions {
           cfg.oidc!,
           requestMetaFrom(await headers()),
         );
-        return result.ok ? true : `/login?error=${encodeURIComponent(result.message)}`;
+        return result.ok ? true : `/login?error=${encodeURIComponent(result.code)}`;
       },
       async jwt({ token, user, account, profile }) {
         if (account?.provider === "oidc" && profile?.sub) {
@@ -136,7 +138,8 @@ export function authOptions(): AuthOptions {
         if (typeof token?.staffId !== "string") return;
         const db = await getDb();
         const s = await activeStaff(db, token.staffId, Number(token.sv));
-        if (s) await recordSignOut(db, s, requestMetaFrom(await headers()));
+        // Ends the session for good (the member's session version moves on), not only this cookie.
+        if (s) await signOutStaff(db, s, requestMetaFrom(await headers()));
       },
     },
   };
@@ -174,6 +177,35 @@ function wantsJson(req: Request): boolean {
   return /json/i.test(req.headers.get("accept") ?? "") || /json/i.test(req.headers.get("content-type") ?? "");
 }
 
+/** The ?error= code a sign-in answer sends the browser to (in Location, or in the JSON body's url). */
+async function signInErrorCode(res: Response): Promise<string | null> {
+  let target = res.headers.get("location");
+  if (!target && /json/i.test(res.headers.get("content-type") ?? "")) {
+    target = ((await res.clone().json()) as { url?: unknown }).url as string | null;
+  }
+  if (typeof target !== "string") return null;
+  try {
+    return new URL(target, config().publicUrl).searchParams.get("error");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A sign-in refused by a rate limit says how long to wait in `Retry-After` too: a redirect keeps its
+ * status (the browser must follow it to the page that says it in words), the JSON answer of the
+ * console's form becomes a 429.
+ */
+async function withRetryAfter(res: Response): Promise<Response> {
+  const code = await signInErrorCode(res);
+  const wait = code ? retryAfterOfCode(code) : null;
+  if (wait === null) return res;
+  const headers = new Headers(res.headers);
+  headers.set("Retry-After", String(wait));
+  const redirect = res.status >= 300 && res.status < 400;
+  return new Response(res.body, { status: redirect ? res.status : 429, headers });
+}
+
 export async function nextAuthHandler(req: Request, ctx: Ctx): Promise<Response> {
   const url = new URL(req.url);
   // next-auth sends a failed CSRF check to /api/auth/signin?csrf=true, which forwards to our page
@@ -188,7 +220,7 @@ export async function nextAuthHandler(req: Request, ctx: Ctx): Promise<Response>
     const res = (await NextAuth(req as never, ctx as never, authOptions())) as Response;
     const location = res.headers.get("location");
     if (location && /[?&]csrf=true/.test(location)) return toLogin("CsrfInvalid");
-    return res;
+    return withRetryAfter(res);
   } catch (err) {
     log().error({ err }, "next-auth request failed");
     return wantsJson(req)

@@ -7,7 +7,7 @@ import type { Database } from "@/db/client";
 import type { RequestMeta } from "@/lib/context";
 import { isDomainError } from "@/lib/errors";
 import { log } from "@/lib/log";
-import { isOAuthError, OAuthError } from "@/lib/oauth/errors";
+import { isOAuthError, OAuthError, oauthDescription } from "@/lib/oauth/errors";
 import { jsonResponse, type RouteHandler, readBodyText, requestMetaFrom } from "./http";
 
 const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
@@ -19,12 +19,16 @@ export function oauthJson(body: unknown, status = 200, headers: Record<string, s
 export function oauthErrorResponse(err: unknown, meta: RequestMeta): Response {
   if (isOAuthError(err)) {
     const headers: Record<string, string> = err.error === "invalid_client" ? { "WWW-Authenticate": 'ApiKey realm="tokendesk"' } : {};
+    if (err.retryAfterSeconds !== null) headers["Retry-After"] = String(err.retryAfterSeconds);
     return oauthJson({ error: err.error, error_description: err.description }, err.status, headers);
   }
   if (isDomainError(err)) {
-    // Transport-level refusals (body too large, bad API key, missing scope) in the RFC 6749 shape.
-    const error = err.code === "invalid_api_key" ? "invalid_client" : err.code === "insufficient_scope" ? "insufficient_scope" : "invalid_request";
-    return oauthJson({ error, error_description: err.message }, err.status);
+    // Transport-level refusals (body too large, bad or too many bad API keys, missing scope) in the RFC 6749 shape.
+    const error =
+      err.code === "invalid_api_key" ? "invalid_client" : err.code === "insufficient_scope" || err.code === "rate_limited" ? err.code : "invalid_request";
+    const headers: Record<string, string> = {};
+    if (typeof err.extra.retryAfterSeconds === "number") headers["Retry-After"] = String(err.extra.retryAfterSeconds);
+    return oauthJson({ error, error_description: oauthDescription(err.message) }, err.status, headers);
   }
   log().error({ err, requestId: meta.requestId }, "request failed");
   return oauthJson({ error: "server_error", error_description: "Something went wrong on our side; nothing was changed. Try again." }, 500);

@@ -7,6 +7,7 @@ import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/input";
 import { ticketFromSignInError } from "@/lib/staff/second-step-ticket";
+import { describeSignInError, UNKNOWN_SIGN_IN_ERROR } from "@/lib/staff/sign-in-errors";
 
 type Method = "totp" | "passkey" | "recovery_code";
 
@@ -74,7 +75,8 @@ export function LoginForm({
       return;
     }
     setPending(false);
-    setError(res?.error && res.error !== "CredentialsSignin" ? res.error : "The email or password is not right.");
+    // next-auth hands back the code the sign-in failed with (lib/staff/sign-in-errors.ts).
+    setError(describeSignInError(res?.error) ?? UNKNOWN_SIGN_IN_ERROR);
   }
 
   async function finish(proof: Record<string, string>) {
@@ -84,7 +86,9 @@ export function LoginForm({
     const res = await signIn("credentials", { redirect: false, ticket, ...proof });
     if (res?.ok && !res.error) return done();
     setPending(false);
-    const message = res?.error && res.error !== "CredentialsSignin" ? res.error : "That did not work. Try again.";
+    // The second step answers this form's own request with a sentence (not a code: it never travels
+    // through a link to /login).
+    const message = res?.error && res.error !== "CredentialsSignin" ? (describeSignInError(res.error) ?? res.error) : "That did not work. Try again.";
     setError(message);
     // A spent or expired ticket cannot be retried: back to the password.
     if (/Sign in again\.$/.test(message)) {

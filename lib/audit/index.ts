@@ -9,6 +9,7 @@ import { type AuditAnchor, formatAnchor } from "./anchor";
 import { type ExportFormat, exportAuditStream } from "./export";
 import { type AuditFilter, type Cursor, listAuditEvents } from "./query";
 import { recordAudit } from "./record";
+import { latestSeal, type SealHead } from "./seal";
 import { type VerifyReport, verifyAuditLog } from "./verify";
 
 export type { AuditFilter } from "./query";
@@ -66,4 +67,11 @@ export async function verifyAuditLogAs(db: Database, actor: Actor, meta: Request
     meta,
   );
   return report;
+}
+
+/** The newest seal as an anchor to keep outside the database (`tokendesk audit anchor` prints the same). */
+export async function latestAnchorAs(db: Executor, actor: Actor): Promise<(SealHead & { anchor: string }) | null> {
+  assertStaffCan(actor, "audit:read");
+  const head = await latestSeal(db);
+  return head ? { ...head, anchor: formatAnchor(head) } : null;
 }

@@ -14,12 +14,13 @@ import type { OidcConfig } from "@/lib/config/env";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { DomainError, parseInput } from "@/lib/errors";
 import { isUuid } from "@/lib/ids";
-import { admit, clientAddressOf, humanDuration, type Limit, refund, resetLimit, resetLimitsWithPrefix, sampleFailure } from "@/lib/rate-limit";
+import { admit, clientAddressOf, type Limit, refund, resetLimit, resetLimitsWithPrefix, sampleFailure } from "@/lib/rate-limit";
 import { assertStaffCan } from "./authorize";
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyDummyPassword, verifyPassword } from "./passwords";
 import { STAFF_ROLES, type StaffRole } from "./rbac";
 import { requireReason } from "./reason";
 import { type SecondStepRequired, startSecondStep } from "./second-factor";
+import { describeSignInError, rateLimitedCode, rateLimitedSentence } from "./sign-in-errors";
 
 const email = z.string().trim().toLowerCase().email("must be an email address").max(254, "must be at most 254 characters").meta({ title: "Email" });
 const password = z
@@ -184,13 +185,16 @@ export async function resetStaffPassword(db: Database, actor: Actor, id: string,
   });
 }
 
+/** A refusal says why (`reason`), in words (`message`) and as a code the sign-in page knows (sign-in-errors.ts). */
 export type SignInResult =
   | { ok: true; staff: Staff }
-  | { ok: false; reason: "invalid" | "disabled"; message: string }
-  | { ok: false; reason: "rate_limited"; message: string; retryAfterSeconds: number }
+  | { ok: false; reason: "invalid" | "disabled"; code: string; message: string }
+  | { ok: false; reason: "rate_limited"; code: string; message: string; retryAfterSeconds: number }
   | SecondStepRequired;
 
-const INVALID = "The email or password is not right.";
+function refusal(reason: "invalid" | "disabled", code: string): SignInResult {
+  return { ok: false, reason, code, message: describeSignInError(code)! };
+}
 
 /**
  * Before a password is checked, the attempt is counted — atomically, in the same statement that
@@ -240,13 +244,6 @@ class Refused extends Error {
   }
 }
 
-function rateLimitedMessage(which: "pair" | "account" | "ip", address: string | null, retryAfterSeconds: number): string {
-  const wait = `Try again in ${humanDuration(retryAfterSeconds)}`;
-  if (which === "ip") return `Too many failed sign-ins from your network. ${wait}.`;
-  if (which === "pair" && address) return `Too many failed sign-ins for this account from your network. ${wait}; each further failure makes the wait longer.`;
-  return `Too many failed sign-ins for this account. ${wait}; each further failure makes the wait longer.`;
-}
-
 /**
  * Password sign-in. The attempt is counted (see the limits above) before the password is checked:
  * of any number of concurrent attempts, only as many are checked as the buckets have room for.
@@ -259,7 +256,7 @@ export async function signInWithPassword(
 ): Promise<SignInResult> {
   const parsed = z.object({ email: z.string().trim().toLowerCase().max(254), password: z.string().max(1024) }).safeParse(credentials);
   if (!parsed.success || !parsed.data.email || !parsed.data.password) {
-    return { ok: false, reason: "invalid", message: "Enter your email and password." };
+    return refusal("invalid", "MissingCredentials");
   }
   const { email: typed, password: pw } = parsed.data;
   const address = clientAddressOf(meta);
@@ -309,7 +306,14 @@ export async function signInWithPassword(
         meta,
       );
     }
-    return { ok: false, reason: "rate_limited", message: rateLimitedMessage(which, address, retryAfterSeconds), retryAfterSeconds };
+    const scope = which === "pair" && !address ? "shared" : which;
+    return {
+      ok: false,
+      reason: "rate_limited",
+      code: rateLimitedCode(scope, retryAfterSeconds),
+      message: rateLimitedSentence(scope, retryAfterSeconds),
+      retryAfterSeconds,
+    };
   }
 
   const ok = row?.passwordHash ? await verifyPassword(row.passwordHash, pw) : await verifyDummyPassword(pw);
@@ -338,9 +342,7 @@ export async function signInWithPassword(
         meta,
       );
     }
-    return reason === "disabled"
-      ? { ok: false, reason, message: "This account is disabled. Ask an admin to enable it." }
-      : { ok: false, reason, message: INVALID };
+    return reason === "disabled" ? refusal("disabled", "AccountDisabled") : refusal("invalid", "CredentialsSignin");
   }
 
   // The password was right: this address's attempts at the account start afresh and the shared
@@ -408,13 +410,7 @@ export async function signInWithOidc(
       },
       meta,
     );
-    return {
-      ok: false,
-      reason: "invalid",
-      message: role
-        ? "Your single sign-on account has no email address; tokendesk needs one."
-        : "Your single sign-on account is not in a group that tokendesk gives a role to. Ask an admin.",
-    };
+    return refusal("invalid", role ? "OidcNoEmail" : "OidcNoRole");
   }
   return db.transaction(async (tx) => {
     let [row] = await tx.select().from(staff).where(eq(staff.oidcSubject, profile.sub)).for("update");
@@ -433,7 +429,7 @@ export async function signInWithOidc(
           { actor: anonymous, action: "staff.sign_in_failed", target: staffTarget(row), outcome: "denied", details: { method: "oidc", reason: "disabled" } },
           meta,
         );
-        return { ok: false as const, reason: "disabled" as const, message: "This account is disabled. Ask an admin to enable it." };
+        return refusal("disabled", "AccountDisabled");
       }
       if (row.role !== role) {
         await recordAudit(
@@ -481,7 +477,7 @@ export async function findStaffByOidcSubject(db: Executor, subject: string): Pro
  * expires wherever a copy of it is kept, so the member's session version moves on and every cookie
  * minted before — this one and the member's other browsers' — is refused from the next request.
  */
-export async function recordSignOut(db: Database, s: Staff, meta: RequestMeta): Promise<void> {
+export async function signOutStaff(db: Database, s: Staff, meta: RequestMeta): Promise<void> {
   await db.transaction(async (tx) => {
     const bumped = await tx
       .update(staff)

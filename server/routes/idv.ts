@@ -105,12 +105,12 @@ export const startSessionRoute = withErrors(async (req, { db, meta }) => {
 });
 
 /** GET /api/sessions/{id}: with the session's own token, or an API key with sessions:read. */
-export const readSessionRoute = withErrors<{ id: string }>(async (req, { db, params }) => {
+export const readSessionRoute = withErrors<{ id: string }>(async (req, { db, meta, params }) => {
   const cred = sessionCredential(req);
   const session =
     cred.kind === "token"
       ? await readSessionWithToken(db, cred.token, params.id)
-      : await readSessionWithKey(db, apiKeyActor(await authenticateApiKey(db, cred.key, "sessions:read")), params.id);
+      : await readSessionWithKey(db, apiKeyActor(await authenticateApiKey(db, cred.key, "sessions:read", meta)), params.id);
   return jsonResponse(session, { headers: { "Cache-Control": "no-store" } });
 });
 

@@ -8,6 +8,7 @@ import { config } from "@/lib/config/env";
 import { log } from "@/lib/log";
 import { OAuthError } from "@/lib/oauth/errors";
 import { exchangeSignInToken } from "@/lib/oauth/exchange";
+import { limitGrantFailures } from "@/lib/oauth/grant-limits";
 import { introspectToken } from "@/lib/oauth/introspect";
 import { authorizationServerMetadata } from "@/lib/oauth/metadata";
 import { refreshSdkSession } from "@/lib/oauth/refresh";
@@ -25,14 +26,16 @@ function originRefused(): Response {
 
 /**
  * POST /oauth/token — public clients (no client authentication; a `client_id` a library sends is
- * ignored): the token-exchange grant for sign-in tokens (optionally migrating from an API key) and
- * the refresh grant.
+ * ignored but for counting failures): the token-exchange grant for sign-in tokens (optionally
+ * migrating from an API key) and the refresh grant. Failed grants are limited per address and client.
  */
 export const tokenRoute = withCors(
   "public",
   withOAuth(async (req, { db, meta }) => {
     const params = await readOAuthParams(req);
     const grantType = requireParam(params, "grant_type");
+    // Who the failure limits count as "the client": the SDK installation, else an OAuth library's client_id.
+    const client = params.installation_id?.trim() || params.client_id?.trim() || null;
     if (grantType === TOKEN_EXCHANGE_GRANT) {
       const subjectToken = requireParam(params, "subject_token");
       const subjectTokenType = requireParam(params, "subject_token_type");
@@ -45,10 +48,15 @@ export const tokenRoute = withCors(
       const apiKey = req.headers.get("x-vital-api-key")?.trim() || null;
       const previousUserId = params.previous_user_id?.trim() || null;
       const migration = apiKey || previousUserId ? { apiKey, previousUserId } : null;
-      return oauthJson(await exchangeSignInToken(db, { signInToken: subjectToken, installationId: params.installation_id, migration }, meta));
+      return oauthJson(
+        await limitGrantFailures(db, meta, client, () =>
+          exchangeSignInToken(db, { signInToken: subjectToken, installationId: params.installation_id, migration }, meta),
+        ),
+      );
     }
     if (grantType === REFRESH_GRANT) {
-      return oauthJson(await refreshSdkSession(db, requireParam(params, "refresh_token"), meta));
+      const refreshToken = requireParam(params, "refresh_token");
+      return oauthJson(await limitGrantFailures(db, meta, client, () => refreshSdkSession(db, refreshToken, meta)));
     }
     throw new OAuthError("unsupported_grant_type", `The grant type ${grantType.slice(0, 100)} is not supported; use ${TOKEN_EXCHANGE_GRANT} or refresh_token.`);
   }),
@@ -69,8 +77,8 @@ export const revokeRoute = withCors(
 export const revokePreflight = corsPreflight("public", ["POST"]);
 
 /** POST /oauth/introspect (RFC 7662) — for resource servers with a key holding tokens:introspect. */
-export const introspectRoute = withOAuth(async (req, { db }) => {
-  const key = await authenticateApiKey(db, presentedApiKey(req), "tokens:introspect");
+export const introspectRoute = withOAuth(async (req, { db, meta }) => {
+  const key = await authenticateApiKey(db, presentedApiKey(req), "tokens:introspect", meta);
   const params = await readOAuthParams(req);
   return oauthJson(await introspectToken(db, apiKeyActor(key), requireParam(params, "token")));
 });

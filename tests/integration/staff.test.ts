@@ -18,12 +18,12 @@ import {
   IP_SIGN_IN_LIMIT,
   listStaff,
   PAIR_SIGN_IN_LIMIT,
-  recordSignOut,
   resetStaffPassword,
   type StaffView,
   setStaffDisabled,
   signInWithOidc,
   signInWithPassword,
+  signOutStaff,
 } from "@/lib/staff/staff";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { databaseDigest, expectUnchanged } from "../helpers/db-digest";
@@ -211,7 +211,7 @@ describe("password sign-in", () => {
   it("records a failure event for a wrong password, with the same sentence as an unknown email", async () => {
     const wrong = await signInWithPassword(t.db, { email: "sam@example.test", password: "wrong password!" }, meta());
     const unknown = await signInWithPassword(t.db, { email: "nobody@example.test", password: "wrong password!" }, meta());
-    expect(wrong).toEqual({ ok: false, reason: "invalid", message: "The email or password is not right." });
+    expect(wrong).toEqual({ ok: false, reason: "invalid", code: "CredentialsSignin", message: "The email or password is not right." });
     expect(unknown).toEqual(wrong);
     const failures = await events("staff.sign_in_failed");
     expect(failures).toHaveLength(2);
@@ -254,6 +254,7 @@ describe("password sign-in", () => {
       ok: false,
       reason: "rate_limited",
       retryAfterSeconds: 24,
+      code: "RateLimited.pair.24",
       message: "Too many failed sign-ins for this account from your network. Try again in 24 seconds; each further failure makes the wait longer.",
     });
     // The member, from their own network, is not affected.
@@ -296,6 +297,7 @@ describe("password sign-in", () => {
     for (let i = 0; i < PAIR_SIGN_IN_LIMIT.max; i++) await attempt("wrong-password-1", null, now);
     expect(await attempt(PASSWORD, null, now)).toMatchObject({
       reason: "rate_limited",
+      code: "RateLimited.shared.30",
       message: "Too many failed sign-ins for this account. Try again in 30 seconds; each further failure makes the wait longer.",
     });
   });
@@ -348,7 +350,7 @@ describe("password sign-in", () => {
   it("refuses a disabled member even with the right password", async () => {
     await setStaffDisabled(t.db, system, member.id, true, { reason: "staff test" }, meta());
     const r = await signInWithPassword(t.db, { email: "sam@example.test", password: PASSWORD }, meta());
-    expect(r).toEqual({ ok: false, reason: "disabled", message: "This account is disabled. Ask an admin to enable it." });
+    expect(r).toEqual({ ok: false, reason: "disabled", code: "AccountDisabled", message: "This account is disabled. Ask an admin to enable it." });
     expect((await events("staff.sign_in_failed")).at(-1)).toMatchObject({ targetId: member.id, details: { reason: "disabled" } });
     expect(await events("staff.signed_in")).toHaveLength(0);
   });
@@ -368,10 +370,10 @@ describe("signing out", () => {
     const m = await createStaff(t.db, system, { email: "out@example.test", role: "admin", password: PASSWORD }, meta());
     const before = await row(m.id);
     expect(await activeStaff(t.db, m.id, before.sessionVersion)).not.toBeNull();
-    await recordSignOut(t.db, before, meta());
+    await signOutStaff(t.db, before, meta());
     expect(await activeStaff(t.db, m.id, before.sessionVersion)).toBeNull();
     expect((await row(m.id)).sessionVersion).toBe(before.sessionVersion + 1);
-    await recordSignOut(t.db, before, meta());
+    await signOutStaff(t.db, before, meta());
     expect((await row(m.id)).sessionVersion).toBe(before.sessionVersion + 1);
     expect(await events("staff.signed_out")).toHaveLength(1);
   });
@@ -423,6 +425,7 @@ describe("single sign-on", () => {
     expect(r).toEqual({
       ok: false,
       reason: "invalid",
+      code: "OidcNoRole",
       message: "Your single sign-on account is not in a group that tokendesk gives a role to. Ask an admin.",
     });
     expect(await staffCount()).toBe(0);

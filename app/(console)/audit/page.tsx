@@ -7,7 +7,7 @@ import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { KeysetPager } from "@/components/ui/keyset-pager";
 import { getDb } from "@/db";
-import { searchAuditLog } from "@/lib/audit";
+import { latestAnchorAs, searchAuditLog } from "@/lib/audit";
 import { actorNames } from "@/lib/audit/names";
 import { decodeCursor, parseAuditFilter } from "@/lib/audit/query";
 import { isDomainError } from "@/lib/errors";
@@ -25,6 +25,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
   const values: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) if (typeof v === "string") values[k] = v;
 
+  const latest = await latestAnchorAs(await getDb(), actor);
   let body: React.ReactNode;
   let exportQuery = "";
   try {
@@ -74,9 +75,12 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
         }
       />
       <Card className="mb-6">
-        <CardHeader title="Integrity" description="Recomputes every event's HMAC and every seal; names the first altered, deleted or re-ordered event." />
+        <CardHeader
+          title="Integrity"
+          description="Recomputes every event's HMAC and every seal; names the first altered, deleted or re-ordered event, and — given an anchor you kept — a cut tail."
+        />
         <CardBody>
-          <VerifyPanel action={verifyAuditAction} />
+          <VerifyPanel action={verifyAuditAction} latest={latest ? { anchor: latest.anchor, sealedAt: latest.sealedAt.toISOString() } : null} />
         </CardBody>
       </Card>
       <Card>
