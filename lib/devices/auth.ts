@@ -210,9 +210,9 @@ async function login(db: Database, input: LoginInput, meta: RequestMeta, opts: {
 
   const fail = async (err: DomainError, device: Device | null, instance: Instance | null): Promise<never> => {
     const ipState = ipKey ? await admit(db, ipKey, IP_LOGIN_FAILURE_LIMIT, now) : null;
-    // A failure naming a device is written each time (its bucket bounds them); one naming nothing
-    // that exists, once per address and window, with the count so far.
-    const sample = device ? { record: true, count: 1 } : await sampleFailure(db, "device-login-unknown", address, now);
+    // A failure whose DeviceToken is a registered device's is written each time (the device's
+    // bucket bounds them); one naming no device, once per address and window, with the count so far.
+    const sample = known ? { record: true, count: 1 } : await sampleFailure(db, "device-login-unknown", address, now);
     if (sample.record) {
       await recordAudit(
         db,
@@ -229,7 +229,7 @@ async function login(db: Database, input: LoginInput, meta: RequestMeta, opts: {
             // Only a string shaped like our DeviceTokens is shown even in part: anything else might
             // be a mistyped secret of some other kind.
             deviceTokenPrefix: looksLike("device_token", input.deviceToken) ? displayPrefix(input.deviceToken) : null,
-            ...(device ? {} : { failuresFromAddressInWindow: sample.count, windowSeconds: SAMPLE_WINDOW_SECONDS }),
+            ...(known ? {} : { failuresFromAddressInWindow: sample.count, windowSeconds: SAMPLE_WINDOW_SECONDS }),
           },
         },
         meta,
