@@ -89,7 +89,7 @@ export async function sealAuditLog(db: Database): Promise<number> {
     const members = await sealMembers(tx, fromTxid, toTxid);
     if (members.length === 0) return 0;
     const seq = (last?.seq ?? 0) + 1;
-    await queryRows(tx, sql`select setval(pg_get_serial_sequence('audit_seals', 'seq'), ${seq})`);
+    await queryRows(tx, sql`select setval(pg_get_serial_sequence('audit_seals', 'seq'), ${seq}::bigint)`);
     await tx.insert(auditSeals).values({
       seq,
       fromTxid,
