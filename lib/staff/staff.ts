@@ -186,13 +186,14 @@ export async function resetStaffPassword(db: Database, actor: Actor, id: string,
 }
 
 /** A refusal says why (`reason`), in words (`message`) and as a code the sign-in page knows (sign-in-errors.ts). */
-export type SignInResult =
+export type SignInOutcome =
   | { ok: true; staff: Staff }
   | { ok: false; reason: "invalid" | "disabled"; code: string; message: string }
-  | { ok: false; reason: "rate_limited"; code: string; message: string; retryAfterSeconds: number }
-  | SecondStepRequired;
+  | { ok: false; reason: "rate_limited"; code: string; message: string; retryAfterSeconds: number };
+/** A password sign-in may also end in a second step (SSO never does). */
+export type SignInResult = SignInOutcome | SecondStepRequired;
 
-function refusal(reason: "invalid" | "disabled", code: string): SignInResult {
+function refusal(reason: "invalid" | "disabled", code: string): SignInOutcome {
   return { ok: false, reason, code, message: describeSignInError(code)! };
 }
 
@@ -395,7 +396,7 @@ export async function signInWithOidc(
   profile: { sub: string; email?: string | null; name?: string | null; claims: Record<string, unknown> },
   oidc: OidcConfig,
   meta: RequestMeta,
-): Promise<SignInResult> {
+): Promise<SignInOutcome> {
   const role = roleFromClaims(profile.claims, oidc);
   const address = profile.email?.trim().toLowerCase() || null;
   const anonymous: Actor = { type: "anonymous", id: null, name: address ?? profile.sub };
