@@ -3,9 +3,11 @@
  * application's back in SQL (edit, delete, swap, move, seal deletion or alteration) is named by
  * `verifyAuditLog` — the function behind `tokendesk audit verify` and the audit page's button.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { queryRows } from "@/db/client";
+import { MIGRATIONS_FOLDER, queryRows } from "@/db/client";
 import { parseAnchorText } from "@/lib/audit/anchor";
 import { recordAudit, recordAudits } from "@/lib/audit/record";
 import { latestSeal, listSeals, sealAll } from "@/lib/audit/seal";
@@ -194,7 +196,34 @@ describe("seal numbers and anchors: a cut tail", () => {
     const report = await verifyAuditLog(t.db, { seal: false });
     expect(report.ok).toBe(false);
     expect(report.problem).toMatchObject({ kind: "seal_missing", sealSeq: 4 });
-    expect(report.problem!.message).toBe("Seal #3 is missing before seal #4 (seal numbers run from 1 without gaps): a seal was deleted.");
+    expect(report.problem!.message).toBe("Seal #3 is missing before seal #4 (seal numbers run without gaps): a seal was deleted.");
+  });
+
+  it("migration 0007 renumbers the old sequence's seals (on from an archive checkpoint) and moves the sequence along", async () => {
+    await writeSealedLog(3, 1);
+    // What the old bigserial could leave: holes (rolled-back seals), here after an archive up to #5.
+    await exec(sql`update audit_seals set seq = seq * 10 + 20`);
+    await exec(sql`insert into audit_archives (from_seal, to_seal, to_txid, last_digest, event_count, file, sha256, hmac)
+                   values (1, 5, 0, 'd', 0, 'audit-seals-1-5.ndjson', 's', 'h')`);
+    const file = fs.readFileSync(path.join(MIGRATIONS_FOLDER, "0007_security_hardening.sql"), "utf8");
+    const statements = file
+      .split("--> statement-breakpoint")
+      .map((st) => st.replace(/^\s*(--[^\n]*\n)*/g, "").trim())
+      .filter((st) => /^(UPDATE "audit_seals"|SELECT setval)/.test(st));
+    expect(statements).toHaveLength(3);
+    for (const st of statements) await exec(sql.raw(st));
+    expect((await listSeals(t.db)).map((s) => s.seq)).toEqual([6, 7, 8]);
+
+    // The sealer continues with #9; a previous release's sealer, inserting through the default, with #10.
+    await writeSealedLog(1, 1);
+    const [viaDefault] = await queryRows<{ seq: number | string }>(
+      t.db,
+      sql`insert into audit_seals (from_txid, to_txid, row_count, first_event_id, last_event_id, event_ids, digest)
+          select to_txid, to_txid, 0, first_event_id, last_event_id, event_ids, digest from audit_seals order by seq desc limit 1
+          returning seq`,
+    );
+    expect((await listSeals(t.db)).map((s) => Number(s.seq))).toEqual([6, 7, 8, 9, 10]);
+    expect(Number(viaDefault!.seq)).toBe(10);
   });
 
   it("reports the newest seal as the anchor to keep, and a log that grew since an anchor still reaches it", async () => {

@@ -244,6 +244,14 @@ describe("audit retention", () => {
     const report = await verifyAuditLog(t.db);
     expect(report.problem).toBeNull();
     expect(report.ok).toBe(true);
+    // Seal numbers run on from the checkpoint; an anchor taken before the archive is still reached,
+    // and one naming the checkpoint's seal with another digest is a cut tail.
+    const lastArchived = archivedSeals.at(-1)!;
+    expect(report.latest?.seq).toBe(Math.max(...sealsBefore.map((s) => s.seq)) + 1); // + the seal of audit.archived
+    for (const s of [archivedSeals[0]!, lastArchived]) {
+      expect((await verifyAuditLog(t.db, { anchor: { seq: s.seq, digest: s.digest } })).problem).toBeNull();
+    }
+    expect((await verifyAuditLog(t.db, { anchor: { seq: lastArchived.seq, digest: "x".repeat(43) } })).problem?.kind).toBe("tail_cut");
 
     const file = await verifyArchiveFile(result!.file);
     expect(file).toMatchObject({ ok: true, events: result!.events, sha256: result!.sha256, toSeal: result!.toSeal });
