@@ -104,7 +104,7 @@ describe("refresh rotation", () => {
   it("a retry inside the window replaces the successor: one live token per family, and the replaced one is reuse", async () => {
     const { actor, user } = await setup();
     const t0 = new Date();
-    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
+    const { signInToken: sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
     const first = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta, { now: t0 });
     const sid = (await authenticateBearer(t.db, first.access_token, { now: t0 })).sessionId;
     const t1 = new Date(t0.getTime() + 60_000);
@@ -135,7 +135,7 @@ describe("refresh rotation", () => {
   it("the previous token inside its window is reuse once its successor has been used", async () => {
     const { actor, user } = await setup();
     const t0 = new Date();
-    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
+    const { signInToken: sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
     const first = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta, { now: t0 });
     const a1 = await refreshSdkSession(t.db, first.refresh_token, meta, { now: t0 });
     const a2 = await refreshSdkSession(t.db, a1.refresh_token, meta, { now: new Date(t0.getTime() + 1_000) });
@@ -148,7 +148,7 @@ describe("refresh rotation", () => {
 
   it("40 concurrent refreshes with one token inside the window: all answered, one live token, no reuse", async () => {
     const { actor, user } = await setup();
-    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    const { signInToken: sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
     const first = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta);
     const sid = (await authenticateBearer(t.db, first.access_token)).sessionId;
     const results = await Promise.all(Array.from({ length: 40 }, () => refreshSdkSession(t.db, first.refresh_token, meta)));
@@ -209,7 +209,7 @@ describe("refresh rotation", () => {
   it("refuses an access token on tokendesk's own API once its session passed its absolute lifetime", async () => {
     const { actor, user } = await setup();
     const t0 = new Date();
-    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
+    const { signInToken: sign_in_token } = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
     const first = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta, { now: t0 });
     const sessionEnds = new Date(t0.getTime() + 365 * 86_400_000);
     // Refreshed ten minutes before the end: this access token's own exp reaches 50 minutes past it.
@@ -331,7 +331,7 @@ describe("the verified-token cache", () => {
 describe("the signing keys behind a kid", () => {
   it("re-reads the keys for an unknown kid at most once per few seconds: forged kids cost no read each", async () => {
     const { actor, user } = await setup();
-    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    const { signInToken: sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
     const tokens = await exchangeSignInToken(t.db, { signInToken: sign_in_token }, meta);
     const [h, p, sig] = tokens.access_token.split(".");
     const header = JSON.parse(Buffer.from(h!, "base64url").toString()) as Record<string, unknown>;
@@ -376,7 +376,7 @@ describe("failure limits of the token service", () => {
 
   it("failed token grants: per address, then per client; successful refreshes never counted", async () => {
     const { actor, user } = await setup();
-    const { sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    const { signInToken: sign_in_token } = await issueSignInToken(t.db, actor, user.id, {}, meta);
     let tokens = await exchangeSignInToken(t.db, { signInToken: sign_in_token, installationId: "busy-install" }, meta);
     // A busy SDK: many refreshes in a row, all fine, no bucket.
     for (let i = 0; i < 40; i++) {

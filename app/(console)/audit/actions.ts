@@ -2,14 +2,14 @@
 import { z } from "zod";
 import { verifyAuditLogAs } from "@/lib/audit";
 import { formatAnchor, parseAnchorText } from "@/lib/audit/anchor";
-import { badRequest } from "@/lib/errors";
+import { DomainError } from "@/lib/errors";
 import { staffAction } from "@/server/actions";
 
 export const verifyAuditAction = staffAction("audit:read", z.object({ anchor: z.string().max(2000).optional() }), async (input, { actor, db, meta }) => {
   const text = input.anchor?.trim() ?? "";
   const anchor = text ? parseAnchorText(text) : null;
   if (text && !anchor)
-    throw badRequest("That is not an anchor: paste what `tokendesk audit anchor` printed (seal number:digest), or a digest.", "validation_failed", {
+    throw new DomainError("validation_failed", "That is not an anchor: paste what `tokendesk audit anchor` printed (seal number:digest), or a digest.", {
       field: "anchor",
     });
   const report = await verifyAuditLogAs(db, actor, meta, { anchor });
