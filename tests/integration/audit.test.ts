@@ -199,13 +199,13 @@ describe("seal numbers and anchors: a cut tail", () => {
     expect(report.problem!.message).toBe("Seal #3 is missing before seal #4 (seal numbers run without gaps): a seal was deleted.");
   });
 
-  it("migration 0007 renumbers the old sequence's seals (on from an archive checkpoint) and moves the sequence along", async () => {
+  it("migration 0008 renumbers the old sequence's seals (on from an archive checkpoint) and moves the sequence along", async () => {
     await writeSealedLog(3, 1);
     // What the old bigserial could leave: holes (rolled-back seals), here after an archive up to #5.
     await exec(sql`update audit_seals set seq = seq * 10 + 20`);
     await exec(sql`insert into audit_archives (from_seal, to_seal, to_txid, last_digest, event_count, file, sha256, hmac)
                    values (1, 5, 0, 'd', 0, 'audit-seals-1-5.ndjson', 's', 'h')`);
-    const file = fs.readFileSync(path.join(MIGRATIONS_FOLDER, "0007_security_hardening.sql"), "utf8");
+    const file = fs.readFileSync(path.join(MIGRATIONS_FOLDER, "0008_security_hardening.sql"), "utf8");
     const statements = file
       .split("--> statement-breakpoint")
       .map((st) => st.replace(/^\s*(--[^\n]*\n)*/g, "").trim())
