@@ -4,6 +4,7 @@
  * check what did (or did not) happen.
  */
 import { randomBytes } from "node:crypto";
+import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type APIRequestContext, type Browser, type BrowserContext, expect, type Page, request as playwrightRequest } from "@playwright/test";
@@ -42,6 +43,42 @@ export async function signInThroughApi(api: APIRequestContext, email: string, pa
   expect(res.status(), `sign-in of ${email} answered ${res.status()}`).toBeLessThan(500);
   const body = res.headers()["content-type"]?.includes("json") ? ((await res.json()) as { url?: string }) : {};
   return body.url ?? res.headers().location ?? "";
+}
+
+/**
+ * A failed sign-in sent from another loopback address (127.0.0.2, 127.0.0.3, …; Linux routes all of
+ * 127/8 to this machine), as a different client on the internet would: tokendesk audits unknown-email
+ * failures once per address and 10 minutes and limits failures per address, so specs that need many
+ * such events send each from its own address and leave 127.0.0.1's budget to the other specs.
+ * Returns the URL next-auth sent the client to (/login?error=...).
+ */
+export async function failSignInFrom(baseURL: string, localAddress: string, email: string): Promise<string> {
+  const { port } = new URL(baseURL);
+  const send = (method: string, pathname: string, headers: Record<string, string>, body?: string) =>
+    new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+      const req = http.request({ host: "127.0.0.1", port, localAddress, method, path: pathname, headers: { host: `localhost:${port}`, ...headers } }, (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+  const csrf = await send("GET", "/api/auth/csrf", {});
+  expect(csrf.status).toBe(200);
+  const cookie = (csrf.headers["set-cookie"] ?? []).map((c) => c.split(";")[0]).join("; ");
+  const { csrfToken } = JSON.parse(csrf.body) as { csrfToken: string };
+  const form = new URLSearchParams({ csrfToken, email, password: "no such account here", callbackUrl: "/", json: "true" }).toString();
+  const res = await send(
+    "POST",
+    "/api/auth/callback/credentials",
+    { cookie, "content-type": "application/x-www-form-urlencoded", "content-length": String(Buffer.byteLength(form)) },
+    form,
+  );
+  expect(res.status, `sign-in of ${email} from ${localAddress} answered ${res.status}`).toBeLessThan(500);
+  if (res.headers["content-type"]?.includes("json")) return (JSON.parse(res.body) as { url?: string }).url ?? "";
+  return res.headers.location ?? "";
 }
 
 /** A browser context signed in as `email` (a fresh session, not a saved one). */

@@ -1,6 +1,6 @@
 import "server-only";
 import { headers } from "next/headers";
-import { forbidden, redirect } from "next/navigation";
+import { forbidden, notFound, redirect } from "next/navigation";
 /**
  * The one way pages, server actions and route handlers learn who the staff member is and check
  * what they may do. The JWT cookie only names the member; the row is read on every request so a
@@ -10,6 +10,7 @@ import { getServerSession } from "next-auth";
 import { getDb } from "@/db";
 import type { Staff } from "@/db/schema";
 import type { Actor, RequestMeta } from "@/lib/context";
+import { isDomainError } from "@/lib/errors";
 import { can, type Permission } from "@/lib/staff/rbac";
 import { getSecuritySettings, sessionStanding } from "@/lib/staff/second-factor";
 import { activeStaff } from "@/lib/staff/staff";
@@ -62,6 +63,21 @@ export async function requireStaffPage(permission: Permission = "console:view", 
 }
 
 /** Request metadata inside a server component, server action or route handler. */
+/**
+ * What a detail page shows, loaded by its domain function: a refusal the domain decides on the
+ * record itself (not found, or an environment the role may not see) renders the console's 404 or
+ * 403 page instead of an error page.
+ */
+export async function loadForPage<T>(load: Promise<T>): Promise<T> {
+  try {
+    return await load;
+  } catch (err) {
+    if (isDomainError(err) && err.status === 404) notFound();
+    if (isDomainError(err) && err.status === 403) forbidden();
+    throw err;
+  }
+}
+
 export async function requestMeta(): Promise<RequestMeta> {
   return requestMetaFrom(await headers());
 }

@@ -1,6 +1,5 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { notFound } from "next/navigation";
 import { DecodedJwt } from "@/components/devices/decoded-jwt";
 import { DeviceActions } from "@/components/devices/device-actions";
 import { DeviceStatusBadge } from "@/components/devices/device-status-badge";
@@ -12,9 +11,8 @@ import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { getDb } from "@/db";
 import { AUDIT_ACTIONS, type AuditAction } from "@/lib/audit/actions";
 import { type DeviceDetail, getDeviceDetail } from "@/lib/devices";
-import { isDomainError } from "@/lib/errors";
 import { can } from "@/lib/staff/rbac";
-import { requireStaffPage } from "@/server/staff-session";
+import { loadForPage, requireStaffPage } from "@/server/staff-session";
 import { revokeDeviceTokensAction, setDeviceDisabledAction } from "../actions";
 
 export const metadata: Metadata = { title: "Device" };
@@ -52,13 +50,7 @@ function historyLine(e: DeviceDetail["history"][number]): string {
 export default async function DevicePage({ params }: { params: Promise<{ id: string }> }) {
   const actor = await requireStaffPage("devices:read");
   const { id } = await params;
-  let detail: DeviceDetail;
-  try {
-    detail = await getDeviceDetail(await getDb(), actor, id);
-  } catch (err) {
-    if (isDomainError(err) && err.status === 404) notFound();
-    throw err;
-  }
+  const detail: DeviceDetail = await loadForPage(getDeviceDetail(await getDb(), actor, id));
   const { device, instance, currentJwt, refreshTokens, history } = detail;
   const mayManage = can(actor.role, "devices:manage", instance.environment);
   const title = device.clientId ?? ([device.firstName, device.lastName].filter(Boolean).join(" ") || `Device ${device.deviceTokenPrefix}…`);

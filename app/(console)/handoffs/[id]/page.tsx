@@ -1,6 +1,5 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { notFound } from "next/navigation";
 import { CancelHandoffForm } from "@/components/handoffs/cancel-form";
 import { HandoffLive } from "@/components/handoffs/handoff-live";
 import { HandoffStatusBadge } from "@/components/handoffs/status-badge";
@@ -9,12 +8,11 @@ import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { getDb } from "@/db";
 import { config } from "@/lib/config/env";
-import { isDomainError } from "@/lib/errors";
 import { getHandoff, type HandoffDetail } from "@/lib/idv/console";
 import { currentHandoffLink } from "@/lib/idv/handoff";
 import { qrSvg } from "@/lib/qr";
 import { can } from "@/lib/staff/rbac";
-import { requireStaffPage } from "@/server/staff-session";
+import { loadForPage, requireStaffPage } from "@/server/staff-session";
 import { cancelHandoffAction } from "../actions";
 
 export const metadata: Metadata = { title: "IDV handoff" };
@@ -25,13 +23,7 @@ export default async function HandoffPage({ params }: { params: Promise<{ id: st
   const actor = await requireStaffPage("users:read");
   const { id } = await params;
   const db = await getDb();
-  let h: HandoffDetail;
-  try {
-    h = await getHandoff(db, actor, id);
-  } catch (err) {
-    if (isDomainError(err) && err.status === 404) notFound();
-    throw err;
-  }
+  const h: HandoffDetail = await loadForPage(getHandoff(db, actor, id));
   const active = h.status === "created" || h.status === "in_progress";
   const mayIssue = can(actor.role, "users:issue_tokens", h.environment);
   const link = active && mayIssue ? await currentHandoffLink(db, actor, config().publicUrl, h.id) : null;

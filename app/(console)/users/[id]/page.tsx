@@ -1,6 +1,5 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { forbidden, notFound } from "next/navigation";
 import { IssueSignInTokenDialog } from "@/components/tokens/issue-sign-in-token-dialog";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
@@ -19,7 +18,7 @@ import { getUser, listUserSessions, type UserView } from "@/lib/users";
 import { getUserTimeline, type TimelinePage } from "@/lib/users/timeline";
 import type { SessionJson } from "@/server/routes/console";
 import { pendingSignInTokenJson } from "@/server/routes/console";
-import { currentStaff, requireStaffPage } from "@/server/staff-session";
+import { currentStaff, loadForPage, requireStaffPage } from "@/server/staff-session";
 import {
   deleteUserAction,
   issueSignInTokenAction,
@@ -51,15 +50,8 @@ export default async function UserPage({ params, searchParams }: { params: Param
   const before = typeof sp.before === "string" ? sp.before : null;
   const db = await getDb();
 
-  let user: UserView;
-  try {
-    user = await getUser(db, actor, id);
-  } catch (err) {
-    // A qa member asking for a production user gets the 403 page, not a hint of what is there.
-    if (isDomainError(err) && err.status === 404) notFound();
-    if (isDomainError(err) && err.status === 403) forbidden();
-    throw err;
-  }
+  // A qa member asking for a production user gets the 403 page, not a hint of what is there.
+  const user: UserView = await loadForPage(getUser(db, actor, id));
 
   const [sessions, pendingTokens] = await Promise.all([listUserSessions(db, actor, user.id), listPendingSignInTokens(db, actor, user.id)]);
   let timeline: TimelinePage | null = null;
