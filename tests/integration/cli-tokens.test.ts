@@ -82,7 +82,7 @@ describe.each(backends)("key commands on %s", (backend) => {
     expect(bad.stderr).toContain("Unknown scope everything");
     const env2 = cli(["api-keys", "create", "--name", "x", "--environment", "staging", "--region", "us"], env);
     expect(env2.status).toBe(1);
-    expect(env2.stderr).toContain("environment must be sandbox or production");
+    expect(env2.stderr).toContain("Environment must be sandbox or production."); // the field's title, as every message names it
     await withDb(async (h) => {
       const [n] = await queryRows<{ n: number }>(h.db, sql`select count(*)::int as n from api_keys`);
       expect(Number(n!.n)).toBe(1);
