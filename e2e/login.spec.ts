@@ -4,7 +4,7 @@
  * admin, so the demo accounts the other specs use are never locked.
  */
 import { type Browser, expect, test } from "@playwright/test";
-import { auditEvents, authFile, createStaffViaUi, demo, signedInContext, snap, unique } from "./fixtures";
+import { auditEvents, authFile, createStaffViaUi, signedInContext, snap, unique } from "./fixtures";
 
 async function throwaway(browser: Browser, role: "support" | "auditor" = "support") {
   const context = await browser.newContext({ storageState: authFile("admin") });
@@ -87,7 +87,9 @@ test.describe("the sign-in form", () => {
 });
 
 test("signing out ends the session and records it", async ({ browser, baseURL }) => {
-  const auditor = demo("auditor");
+  // A throwaway auditor: signing out ends every session of the member (its session version moves),
+  // and the other specs run on the demo auditor's saved session.
+  const auditor = await throwaway(browser, "auditor");
   const context = await signedInContext(browser, baseURL!, auditor.email, auditor.password);
   const page = await context.newPage();
   await page.goto("/");
