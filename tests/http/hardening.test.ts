@@ -194,7 +194,7 @@ describe("staff sign-in and sign-out", () => {
     copy.set(SESSION_COOKIE, cookie);
     const after = await copy.fetch("/audit");
     expect(after.status).toBe(307);
-    expect(after.headers.get("location")).toMatch(/\/login\?error=SessionEnded$/);
+    expect(after.headers.get("location")).toMatch(/\/login\?error=SessionEnded(&callbackUrl=[^&]+)?$/); // the page asked for comes back after sign-in
     const [row] = await handle.db.select().from(staff).where(eq(staff.email, email));
     expect(row!.sessionVersion).toBe(2);
   });
