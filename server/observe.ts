@@ -105,7 +105,7 @@ export function observeRequest(req: IncomingMessage, res: ServerResponse, route:
     const labels = { method: req.method ?? "GET", route: ctx.route, status: String(status) };
     const m = metrics();
     m.httpRequests.inc(labels);
-    m.httpDuration.observe(labels, seconds);
+    m.httpDuration.observe({ route: labels.route, status_class: `${labels.status[0]}xx` }, seconds);
     log().info(
       {
         type: "access",

@@ -647,7 +647,9 @@ try {
     if (phase.includes("lean")) {
       const scrapeMs: number[] = [];
       let bytes = 0;
+      let cpuAtStart = 0;
       for (let i = 0; i < 220; i++) {
+        if (i === 20) cpuAtStart = treeCpuMs(servers.get("lean")!.child.pid);
         const t0 = performance.now();
         const res = await fetch(`${servers.get("lean")!.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
         const text = await res.text();
@@ -655,9 +657,14 @@ try {
         if (i >= 20) scrapeMs.push(performance.now() - t0);
         bytes = text.length;
       }
+      // Server CPU per scrape (clock ticks of 10 ms, so a mean over the 200): what a scrape costs the
+      // instance, which the latency alone does not tell on a loaded machine.
+      const serverCpuMsPerScrape = Math.round(((treeCpuMs(servers.get("lean")!.child.pid) - cpuAtStart) / scrapeMs.length) * 1000) / 1000;
       const s = stats(scrapeMs);
-      results.metricsScrape = { ...s, bytes, target: "p95 < 5 ms", met: s.p95 < 5 };
-      log(`/metrics scrape: p50 ${s.p50} ms, p95 ${s.p95} ms, p99 ${s.p99} ms (${bytes} bytes) — target p95 < 5 ms: ${s.p95 < 5 ? "met" : "not met"}`);
+      results.metricsScrape = { ...s, bytes, serverCpuMsPerScrape, target: "p95 < 5 ms", met: s.p95 < 5 };
+      log(
+        `/metrics scrape: p50 ${s.p50} ms, p95 ${s.p95} ms, p99 ${s.p99} ms (${bytes} bytes, server CPU ${serverCpuMsPerScrape} ms per scrape) — target p95 < 5 ms: ${s.p95 < 5 ? "met" : "not met"}`,
+      );
     }
     for (const front of phase) await stopFront(front);
   }

@@ -145,7 +145,7 @@ describe("logs, request ids and metrics of a full flow", () => {
     expect(moved("tokendesk_device_refreshes_total", { outcome: "success" })).toBeGreaterThanOrEqual(1);
     expect(moved("tokendesk_http_requests_total", { method: "GET", route: "/v2/user/:user_id", status: "200" })).toBeGreaterThanOrEqual(1);
     expect(sample(after, "tokendesk_db_pool_max", {})).toBeGreaterThan(0);
-    expect(after).toMatch(/^tokendesk_http_request_duration_seconds_bucket\{.*route="\/oauth\/token".*\} \d+$/m);
+    expect(after).toMatch(/^tokendesk_http_request_duration_seconds_bucket\{.*route="\/oauth\/token",status_class="2xx".*\} \d+$/m);
 
     // The log: access lines of the flow, found by request id; then every secret, everywhere.
     const logFile = inject("serverLogFile");
