@@ -644,3 +644,73 @@ export const auditArchives = pgTable("audit_archives", {
   archivedAt: timestamp("archived_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
 });
 export type AuditArchive = typeof auditArchives.$inferSelect;
+// Webhooks (Standard Webhooks): endpoints, and the outbox of deliveries (lib/webhooks)
+// ---------------------------------------------------------------------------------------------
+
+export const webhookEndpoints = pgTable(
+  "webhook_endpoints",
+  {
+    id: uuid("id").primaryKey(),
+    url: text("url").notNull(),
+    description: text("description"),
+    environment: text("environment", { enum: ["sandbox", "production"] }).notNull(),
+    /** The event types this endpoint receives (lib/webhooks/events.ts). */
+    eventTypes: text("event_types").array().notNull(),
+    /** The `whsec_…` signing secret, AES-256-GCM under a key derived from TOKENDESK_SECRET. */
+    secretEncrypted: text("secret_encrypted").notNull(),
+    /** After a rotation the previous secret signs too, until previousSecretExpiresAt (the overlap). */
+    previousSecretEncrypted: text("previous_secret_encrypted"),
+    previousSecretExpiresAt: timestamp("previous_secret_expires_at", { withTimezone: true, mode: "date" }),
+    disabledAt: timestamp("disabled_at", { withTimezone: true, mode: "date" }),
+    /** `staff` (by hand) or `failing` (the dispatcher, after a day of failed deliveries). */
+    disabledReason: text("disabled_reason", { enum: ["staff", "failing"] }),
+    /** First failed delivery since the last successful one; cleared by a success. */
+    failingSince: timestamp("failing_since", { withTimezone: true, mode: "date" }),
+    lastSuccessAt: timestamp("last_success_at", { withTimezone: true, mode: "date" }),
+    createdBy: text("created_by"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("webhook_endpoints_environment_idx").on(t.environment)],
+);
+export type WebhookEndpoint = typeof webhookEndpoints.$inferSelect;
+
+/**
+ * The outbox: one row per (event, endpoint), inserted in the transaction of the change that caused
+ * the event, so a rolled-back change sends nothing and a committed one is never lost. The
+ * dispatcher claims due rows with `FOR UPDATE SKIP LOCKED` and moves `next_attempt_at` ahead as a
+ * lease while it delivers; `attempts` is bumped by each claim, so a late result of an earlier claim
+ * cannot overwrite a newer one.
+ */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: uuid("id").primaryKey(),
+    /** `webhook-id`: one per event (every endpoint gets the same), the same on every retry. */
+    messageId: text("message_id").notNull(),
+    endpointId: uuid("endpoint_id").notNull(),
+    eventType: text("event_type").notNull(),
+    environment: text("environment", { enum: ["sandbox", "production"] }).notNull(),
+    /** The exact JSON body that is signed and sent. */
+    body: text("body").notNull(),
+    status: text("status", { enum: ["pending", "succeeded", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    /** When the next attempt is due; while an attempt runs, the end of its lease. Null once final. */
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true, mode: "date" }),
+    /** Failed attempts are retried until here (a day after the event, or after a replay). */
+    retryUntil: timestamp("retry_until", { withTimezone: true, mode: "date" }).notNull(),
+    lastAttemptAt: timestamp("last_attempt_at", { withTimezone: true, mode: "date" }),
+    lastResponseStatus: integer("last_response_status"),
+    lastError: text("last_error"),
+    lastDurationMs: integer("last_duration_ms"),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("webhook_deliveries_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`),
+    index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.createdAt.desc(), t.id.desc()),
+    uniqueIndex("webhook_deliveries_message_endpoint_key").on(t.messageId, t.endpointId),
+    index("webhook_deliveries_done_idx").on(t.createdAt).where(sql`status <> 'pending'`),
+  ],
+);
+export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;

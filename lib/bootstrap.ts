@@ -2,7 +2,7 @@
  * What a tokendesk server does once when it starts (called by server.ts, and by instrumentation.ts
  * when Next runs on its own): open and
  * migrate the database, seed the demo team on an empty embedded database, start the background
- * sweepers, and say where it is listening.
+ * sweepers and the webhook dispatcher, and say where it is listening.
  */
 import { databaseHandle } from "@/db";
 import { config } from "@/lib/config/env";
@@ -11,6 +11,7 @@ import { instrumentDatabase } from "@/lib/metrics";
 
 import { ensureSigningKey } from "@/lib/oauth/signing-keys";
 import { startSweepers } from "@/lib/sweepers";
+import { startWebhookDispatcher } from "@/lib/webhooks/dispatcher";
 
 export async function bootstrapServer(): Promise<void> {
   const cfg = config();
@@ -21,6 +22,9 @@ export async function bootstrapServer(): Promise<void> {
 
   await ensureSigningKey(handle.db);
   startSweepers(handle.db);
+  // Delivers webhooks from the outbox in the background; every instance runs one (they share the
+  // work through FOR UPDATE SKIP LOCKED). Never on a request's path.
+  startWebhookDispatcher(handle.db);
 
   const lines = [
     "",

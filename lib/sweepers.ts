@@ -14,6 +14,7 @@ import { log } from "@/lib/log";
 import { metrics } from "@/lib/metrics";
 import { sweepRevokedAccessTokens } from "@/lib/oauth/revoke";
 import { rollUpActivity } from "@/lib/overview/activity";
+import { sweepOldDeliveries } from "@/lib/webhooks/deliveries";
 
 export interface Sweeper {
   name: string;
@@ -33,6 +34,8 @@ export const SWEEPERS: Sweeper[] = [
   // The overview's activity per day (lib/overview/activity.ts): today and unsettled days recounted;
   // an advisory lock makes one instance count.
   { name: "activity rollup", everyMs: 15_000, run: (db, now) => rollUpActivity(db, now) },
+  // Finished webhook deliveries older than 30 days: also an idempotent DELETE, bounded per run.
+  { name: "old webhook deliveries", everyMs: 600_000, run: (db, now) => sweepOldDeliveries(db, now) },
 ];
 
 /** One run of `s`, counted and logged; never throws. */

@@ -57,6 +57,15 @@ export const AUDIT_ACTIONS = {
   "device.disabled": "Device disabled",
   "device.enabled": "Device enabled",
   "device.tokens_revoked": "Device refresh tokens revoked",
+  // webhooks
+  "webhook_endpoint.created": "Webhook endpoint created",
+  "webhook_endpoint.disabled": "Webhook endpoint disabled",
+  "webhook_endpoint.enabled": "Webhook endpoint enabled",
+  "webhook_endpoint.auto_disabled": "Webhook endpoint disabled after failing for a day",
+  "webhook_endpoint.secret_rotated": "Webhook signing secret rotated",
+  "webhook_endpoint.deleted": "Webhook endpoint deleted",
+  "webhook_endpoint.test_sent": "Webhook test event sent",
+  "webhook_delivery.replayed": "Webhook delivery replayed",
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

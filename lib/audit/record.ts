@@ -28,11 +28,12 @@ export interface AuditInput {
 /** Names that would mean a secret is about to be written into the log. */
 const SECRET_FIELD = /^(password|secret|token|key|api_key|sign_in_token|refresh_token|access_token|authorization|instance_key|jwt)$/i;
 
-function assertNoSecrets(value: unknown, pathSoFar = "details"): void {
+/** Throws if any field name at any depth names a secret (also guards webhook payloads). */
+export function assertNoSecrets(value: unknown, pathSoFar = "details", where = "the audit log"): void {
   if (value && typeof value === "object" && !Array.isArray(value)) {
     for (const [k, v] of Object.entries(value)) {
-      if (SECRET_FIELD.test(k)) throw new Error(`Refusing to write "${pathSoFar}.${k}" to the audit log: it names a secret.`);
-      assertNoSecrets(v, `${pathSoFar}.${k}`);
+      if (SECRET_FIELD.test(k)) throw new Error(`Refusing to write "${pathSoFar}.${k}" to ${where}: it names a secret.`);
+      assertNoSecrets(v, `${pathSoFar}.${k}`, where);
     }
   }
 }

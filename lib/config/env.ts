@@ -74,6 +74,7 @@ const schema = z.object({
     .transform((v) => (v === undefined ? undefined : Number(v))),
   AUDIT_ARCHIVE_DIR: optionalString,
   TOKENDESK_DEMO: optionalString.refine((v) => v === undefined || v === "0" || v === "1", "must be 0 or 1"),
+  WEBHOOK_ALLOW_PRIVATE: optionalString.refine((v) => v === undefined || ["0", "1", "true", "false"].includes(v), "must be 1 or 0"),
   NODE_ENV: optionalString,
 });
 
@@ -101,6 +102,8 @@ export interface Config {
   /** Browser origins allowed to call the SDK's endpoints (CORS); empty = none. */
   corsAllowedOrigins: string[];
   oidc: OidcConfig | null;
+  /** Webhook deliveries may go to loopback, private and link-local addresses (tests, private networks). */
+  webhookAllowPrivate: boolean;
   production: boolean;
   /** postgres.js connections per process (DATABASE_POOL_MAX). */
   poolMax: number;
@@ -193,6 +196,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       .map((o) => o.trim().toLowerCase())
       .filter(Boolean),
     oidc,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === "1" || e.WEBHOOK_ALLOW_PRIVATE === "true",
     production: e.NODE_ENV === "production",
     poolMax: e.DATABASE_POOL_MAX ?? 10,
     regions,

@@ -7,7 +7,7 @@ import { config } from "@/lib/config/env";
 
 const cache = new Map<string, Buffer>();
 
-export type KeyPurpose = "audit" | "token-pepper" | "signing-key-encryption" | "staff-session" | "staff-totp";
+export type KeyPurpose = "audit" | "token-pepper" | "signing-key-encryption" | "webhook-secret-encryption" | "staff-session" | "staff-totp";
 
 export function derivedKey(purpose: KeyPurpose): Buffer {
   const secret = config().secret;

@@ -15,6 +15,8 @@ import { isUuid } from "@/lib/ids";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { visibleEnvironments } from "@/lib/staff/rbac";
 import { requireReason } from "@/lib/staff/reason";
+import { idvSessionRef } from "@/lib/webhooks/events";
+import { enqueueWebhookEvent } from "@/lib/webhooks/outbox";
 import { effectiveStatus, type SessionStatus } from "./sessions";
 
 export const SESSION_STATUSES = ["created", "in_progress", "submitted", "expired", "cancelled"] as const;
@@ -229,6 +231,12 @@ export async function cancelHandoff(db: Database, actor: Actor, id: string, reas
       },
       meta,
     );
+    await enqueueWebhookEvent(tx, {
+      type: "idv_session.cancelled",
+      environment: row.environment,
+      data: { ...idvSessionRef(row), previous_status: s.status },
+      occurredAt: now,
+    });
     const [wf] = await tx.select({ name: workflows.name }).from(workflows).where(eq(workflows.id, s.workflowId));
     return toRow(row, wf?.name ?? null, now);
   });

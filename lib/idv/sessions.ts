@@ -15,6 +15,8 @@ import { hashSecret } from "@/lib/crypto/keys";
 import { DomainError, parseInput } from "@/lib/errors";
 import { isUuid } from "@/lib/ids";
 import { assertStaffCan } from "@/lib/staff/authorize";
+import { idvSessionRef } from "@/lib/webhooks/events";
+import { enqueueWebhookEvent } from "@/lib/webhooks/outbox";
 import { MAX_IMAGE_BYTES, sniffImage } from "./images";
 import {
   authenticateEphemeralToken,
@@ -249,6 +251,7 @@ export async function startSessionTx(
     },
     meta,
   );
+  await enqueueWebhookEvent(tx, { type: "idv_session.started", environment: session!.environment, data: idvSessionRef(session!), occurredAt: now });
   return session!;
 }
 
@@ -451,6 +454,12 @@ export async function submitSession(
       },
       meta,
     );
+    await enqueueWebhookEvent(tx, {
+      type: "idv_session.submitted",
+      environment: row!.environment,
+      data: { ...idvSessionRef(row!), submitted_at: now.toISOString(), steps: [...have] },
+      occurredAt: now,
+    });
     return row!;
   });
   return sessionDetail(db, submitted, now);

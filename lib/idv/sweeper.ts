@@ -6,8 +6,12 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { queryRows } from "@/db/client";
-import { recordAudit } from "@/lib/audit/record";
+import { rowOf } from "@/db/rows";
+import { idvSessions } from "@/db/schema";
+import { recordAudits } from "@/lib/audit/record";
 import { NO_REQUEST, systemActor } from "@/lib/context";
+import { idvSessionRef } from "@/lib/webhooks/events";
+import { enqueueWebhookEvents } from "@/lib/webhooks/outbox";
 
 const IDV_SWEEP_LOCK = 7_404_117_005;
 /** Rows per run at most, so one run is a bounded transaction; the next tick takes the rest. */
@@ -25,29 +29,33 @@ export async function sweepExpiredIdv(db: Database, now: Date = new Date()): Pro
     if (!lock?.ok) return { ran: false, sessionsExpired: 0, tokensDeleted: 0 };
     // A bound timestamp, not a Date: postgres.js cannot serialise a Date inside raw SQL.
     const at = now.toISOString();
-    const expired = await queryRows<{ id: string; environment: string; workflow_id: string }>(
-      tx,
-      sql`update idv_sessions set status = 'expired', updated_at = ${at}::timestamptz
-          where id in (select id from idv_sessions
-                       where status in ('created', 'in_progress') and expires_at <= ${at}::timestamptz
-                       order by expires_at limit ${IDV_SWEEP_BATCH} for update skip locked)
-          returning id::text as id, environment, workflow_id`,
-    );
-    const actor = systemActor("idv expiry sweeper");
-    for (const s of expired) {
-      await recordAudit(
+    const expired = (
+      await queryRows<Record<string, unknown>>(
         tx,
-        {
-          actor,
-          action: "idv_session.expired",
-          target: { type: "idv_session", id: s.id },
-          environment: s.environment,
-          details: { workflowId: s.workflow_id },
-          occurredAt: now,
-        },
-        NO_REQUEST,
-      );
-    }
+        sql`update idv_sessions set status = 'expired', updated_at = ${at}::timestamptz
+            where id in (select id from idv_sessions
+                         where status in ('created', 'in_progress') and expires_at <= ${at}::timestamptz
+                         order by expires_at limit ${IDV_SWEEP_BATCH} for update skip locked)
+            returning *`,
+      )
+    ).map((raw) => rowOf(idvSessions, raw));
+    const actor = systemActor("idv expiry sweeper");
+    await recordAudits(
+      tx,
+      expired.map((s) => ({
+        actor,
+        action: "idv_session.expired" as const,
+        target: { type: "idv_session", id: s.id },
+        environment: s.environment,
+        details: { workflowId: s.workflowId },
+        occurredAt: now,
+      })),
+      NO_REQUEST,
+    );
+    await enqueueWebhookEvents(
+      tx,
+      expired.map((s) => ({ type: "idv_session.expired" as const, environment: s.environment, data: idvSessionRef(s), occurredAt: now })),
+    );
     const deleted = await queryRows<{ id: string }>(
       tx,
       sql`delete from ephemeral_tokens

@@ -20,6 +20,8 @@ import { counted } from "@/lib/metrics";
 import { SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
 import { parseSignInToken, peekSignInToken, redeemSignInToken } from "@/lib/sign-in-tokens";
 import { formatRefreshToken } from "@/lib/sign-in-tokens/format";
+import { userRef, type WebhookEvent } from "@/lib/webhooks/events";
+import { enqueueWebhookEvent, enqueueWebhookEvents } from "@/lib/webhooks/outbox";
 import { invalidGrant, OAuthError } from "./errors";
 import { ACCESS_TOKEN_TYPE, signAccessToken, type TokenResponse } from "./tokens";
 
@@ -160,6 +162,21 @@ async function approveMigration(
       },
       meta,
     );
+    await enqueueWebhookEvent(tx, {
+      type: "migration.rejected",
+      environment: token.environment,
+      data: {
+        user_id: token.userId,
+        environment: token.environment,
+        region: token.region,
+        api_key_id: verdict.key?.id ?? null,
+        api_key_prefix: verdict.key?.prefix ?? presentedPrefix,
+        previous_user_id: migration.previousUserId,
+        installation_id: installationId,
+        reason: verdict.reason,
+      },
+      occurredAt: now,
+    });
   });
   throw invalidGrant(`incompatible_migration: ${verdict.message}.`);
 }
@@ -213,7 +230,21 @@ async function startSdkSession(
         occurredAt: now,
       },
     ];
+    const webhookEvents: WebhookEvent[] = [
+      {
+        type: "sign_in_token.redeemed",
+        environment: user.environment,
+        data: { ...userRef(user), sign_in_token_id: token.id, session_id: sessionId, installation_id: installationId },
+        occurredAt: now,
+      },
+    ];
     if (migrationKey) {
+      webhookEvents.push({
+        type: "migration.completed",
+        environment: user.environment,
+        data: { ...userRef(user), api_key_id: migrationKey.id, api_key_prefix: migrationKey.prefix, installation_id: installationId, session_id: sessionId },
+        occurredAt: now,
+      });
       events.push({
         actor: apiKeyActor(migrationKey),
         action: "migration.completed",
@@ -239,6 +270,7 @@ async function startSdkSession(
         { prepare: true },
       ),
       recordAudits(tx, events, meta),
+      enqueueWebhookEvents(tx, webhookEvents),
       migrationKey && installationId
         ? tx
             .update(apiKeyInstallations)

@@ -11,6 +11,8 @@ import type { RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { metrics } from "@/lib/metrics";
 import { isRefreshTokenShape } from "@/lib/sign-in-tokens/format";
+import { sessionRevokedData } from "@/lib/webhooks/events";
+import { enqueueWebhookEvent } from "@/lib/webhooks/outbox";
 import { verifyAccessToken } from "./bearer";
 import { sdkUserActor } from "./exchange";
 
@@ -48,6 +50,12 @@ export async function revokeToken(
         },
         meta,
       );
+      await enqueueWebhookEvent(tx, {
+        type: "sdk_session.revoked",
+        environment: session.environment,
+        data: sessionRevokedData(session, "revoked_by_client", { type: "user" }),
+        occurredAt: now,
+      });
       return { revoked: "refresh_token" as const };
     });
   }

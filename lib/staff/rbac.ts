@@ -24,6 +24,8 @@ export const PERMISSIONS = [
   "instances:manage",
   "workflows:manage",
   "settings:manage",
+  "webhooks:read",
+  "webhooks:manage",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -43,7 +45,7 @@ const GRANTS: Record<StaffRole, ReadonlySet<Permission>> = {
   support: new Set(SUPPORT),
   // qa: the same as support, but only in sandbox (see `can`).
   qa: new Set(SUPPORT),
-  auditor: new Set<Permission>(["console:view", "users:read", "devices:read", "audit:read", "audit:export", "migrations:read"]),
+  auditor: new Set<Permission>(["console:view", "users:read", "devices:read", "audit:read", "audit:export", "migrations:read", "webhooks:read"]),
 };
 
 export const ROLE_LABELS: Record<StaffRole, string> = {
@@ -54,7 +56,7 @@ export const ROLE_LABELS: Record<StaffRole, string> = {
 };
 
 export const ROLE_DESCRIPTIONS: Record<StaffRole, string> = {
-  admin: "Everything, including staff, API keys, instances, workflows and settings.",
+  admin: "Everything, including staff, API keys, instances, workflows, webhooks and settings.",
   support: "Look users up, issue sign-in tokens and IDV handoffs, revoke sessions, disable users, inspect devices.",
   qa: "The same as support, in the sandbox environment only.",
   auditor: "Read everything: audit log, exports, verification and the migration report. Issues nothing.",

@@ -11,7 +11,7 @@ import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
 import { sdkSessions, signInTokens, type User, users } from "@/db/schema";
 import { assertKeyScope } from "@/lib/api-keys/scopes";
-import { recordAudit } from "@/lib/audit/record";
+import { recordAudit, recordAudits } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { ENVIRONMENTS, type Environment } from "@/lib/environments";
 import { DomainError, parseInput } from "@/lib/errors";
@@ -19,6 +19,8 @@ import { isUuid } from "@/lib/ids";
 import { isRegion } from "@/lib/settings/regions";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { requireReason } from "@/lib/staff/reason";
+import { sessionRevokedData, userRef } from "@/lib/webhooks/events";
+import { enqueueWebhookEvent, enqueueWebhookEvents } from "@/lib/webhooks/outbox";
 import { loadUserFor, userNotFound } from "./access";
 import { type SessionView, toSessionView, toUserView, type UserView } from "./types";
 
@@ -100,6 +102,12 @@ export async function createUser(
       },
       meta,
     );
+    await enqueueWebhookEvent(tx, {
+      type: "user.created",
+      environment,
+      data: { ...userRef(row), created_on: row.createdAt.toISOString(), initiated_by: actor.type },
+      occurredAt: row.createdAt,
+    });
     return toUserView(row);
   });
 }
@@ -159,9 +167,10 @@ export async function setUserDisabled(
   return db.transaction(async (tx) => {
     const user = await loadUserFor(tx, actor, userId, { permission: "users:disable", scope: "users:write", forUpdate: true });
     if (Boolean(user.disabledAt) === disabled) return toUserView(user); // nothing changes, nothing to audit
+    const now = new Date();
     const [row] = await tx
       .update(users)
-      .set({ disabledAt: disabled ? new Date() : null })
+      .set({ disabledAt: disabled ? now : null })
       .where(eq(users.id, user.id))
       .returning();
     const sessionsEnded = disabled ? await endSessions(tx, user.id, "user_disabled") : 0;
@@ -177,6 +186,17 @@ export async function setUserDisabled(
       },
       meta,
     );
+    await enqueueWebhookEvent(
+      tx,
+      disabled
+        ? {
+            type: "user.disabled",
+            environment: user.environment,
+            data: { ...userRef(user), sessions_ended: sessionsEnded, initiated_by: actor.type },
+            occurredAt: now,
+          }
+        : { type: "user.enabled", environment: user.environment, data: { ...userRef(user), initiated_by: actor.type }, occurredAt: now },
+    );
     return toUserView(row!);
   });
 }
@@ -189,7 +209,8 @@ export async function deleteUser(db: Database, actor: Actor, userId: string, opt
   const reason = requireReason(opts.reason, "deleting the user", { optional: actor.type !== "staff" });
   await db.transaction(async (tx) => {
     const user = await loadUserFor(tx, actor, userId, { permission: "users:delete", scope: "users:write", forUpdate: true });
-    await tx.update(users).set({ deletedAt: new Date() }).where(eq(users.id, user.id));
+    const now = new Date();
+    await tx.update(users).set({ deletedAt: now }).where(eq(users.id, user.id));
     const sessionsEnded = await endSessions(tx, user.id, "user_deleted");
     await recordAudit(
       tx,
@@ -203,6 +224,12 @@ export async function deleteUser(db: Database, actor: Actor, userId: string, opt
       },
       meta,
     );
+    await enqueueWebhookEvent(tx, {
+      type: "user.deleted",
+      environment: user.environment,
+      data: { ...userRef(user), sessions_ended: sessionsEnded, initiated_by: actor.type },
+      occurredAt: now,
+    });
   });
 }
 
@@ -245,6 +272,12 @@ export async function revokeSession(db: Database, actor: Actor, sessionId: strin
       },
       meta,
     );
+    await enqueueWebhookEvent(tx, {
+      type: "sdk_session.revoked",
+      environment: session.environment,
+      data: sessionRevokedData(row!, "revoked_by_staff", actor),
+      occurredAt: row!.revokedAt!,
+    });
     return toSessionView(row!);
   });
 }
@@ -266,20 +299,27 @@ export async function revokeAllSessions(
       .set({ revokedAt: new Date(), revokeReason: "revoked_by_staff" })
       .where(and(eq(sdkSessions.userId, user.id), isNull(sdkSessions.revokedAt)))
       .returning();
-    for (const s of ended) {
-      await recordAudit(
-        tx,
-        {
-          actor,
-          action: "sdk_session.revoked",
-          target: { type: "sdk_session", id: s.id },
-          environment: s.environment,
-          reason,
-          details: { userId: user.id, installationId: s.installationId, all: true },
-        },
-        meta,
-      );
-    }
+    await recordAudits(
+      tx,
+      ended.map((s) => ({
+        actor,
+        action: "sdk_session.revoked" as const,
+        target: { type: "sdk_session", id: s.id },
+        environment: s.environment,
+        reason,
+        details: { userId: user.id, installationId: s.installationId, all: true },
+      })),
+      meta,
+    );
+    await enqueueWebhookEvents(
+      tx,
+      ended.map((s) => ({
+        type: "sdk_session.revoked" as const,
+        environment: s.environment,
+        data: sessionRevokedData(s, "revoked_by_staff", actor),
+        occurredAt: s.revokedAt!,
+      })),
+    );
     return { revoked: ended.length };
   });
 }
