@@ -664,7 +664,7 @@ export const webhookEndpoints = pgTable(
     disabledAt: timestamp("disabled_at", { withTimezone: true, mode: "date" }),
     /** `staff` (by hand) or `failing` (the dispatcher, after a day of failed deliveries). */
     disabledReason: text("disabled_reason", { enum: ["staff", "failing"] }),
-    /** First failed delivery since the last successful one; cleared by a success. */
+    /** When the first failed attempt since the last success was made; cleared by a success. */
     failingSince: timestamp("failing_since", { withTimezone: true, mode: "date" }),
     lastSuccessAt: timestamp("last_success_at", { withTimezone: true, mode: "date" }),
     createdBy: text("created_by"),
@@ -699,6 +699,8 @@ export const webhookDeliveries = pgTable(
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true, mode: "date" }),
     /** Failed attempts are retried until here (a day after the event, or after a replay). */
     retryUntil: timestamp("retry_until", { withTimezone: true, mode: "date" }).notNull(),
+    /** When the first attempt (since the event or the last replay) was claimed. */
+    firstAttemptAt: timestamp("first_attempt_at", { withTimezone: true, mode: "date" }),
     lastAttemptAt: timestamp("last_attempt_at", { withTimezone: true, mode: "date" }),
     lastResponseStatus: integer("last_response_status"),
     lastError: text("last_error"),

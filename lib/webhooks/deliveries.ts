@@ -125,7 +125,14 @@ export async function replayDelivery(db: Database, actor: Actor, id: string, met
       .update(webhookDeliveries)
       // attempts restarts so the backoff does too; no claim of the old attempts is outstanding (the
       // delivery is final), so the counter cannot be confused with one.
-      .set({ status: "pending", attempts: 0, nextAttemptAt: now, retryUntil: new Date(now.getTime() + RETRY_WINDOW_MS), deliveredAt: null })
+      .set({
+        status: "pending",
+        attempts: 0,
+        firstAttemptAt: null,
+        nextAttemptAt: now,
+        retryUntil: new Date(now.getTime() + RETRY_WINDOW_MS),
+        deliveredAt: null,
+      })
       .where(eq(webhookDeliveries.id, d.id))
       .returning();
     await recordAudit(

@@ -12,9 +12,10 @@
  * `attempts` is still the claimed one, so a late result never overwrites a newer claim.
  *
  * Outcomes: 2xx succeeds. Timeouts, network errors, 429 and 5xx are retried with exponential
- * backoff and jitter until `retry_until` (a day). Other 4xx, redirects (never followed) and
- * destinations the SSRF guard refuses fail at once. An endpoint whose deliveries have failed for a
- * day with no success in between is disabled, with an audit event; the console shows a banner.
+ * backoff and jitter, the last time at `retry_until` (a day after the event). Other 4xx, redirects (never followed) and
+ * destinations the SSRF guard refuses fail at once. An endpoint that has failed for a day with no
+ * success in between (or whose delivery spent its whole day of retries that way) is disabled, with
+ * an audit event; the console shows a banner.
  */
 import { and, eq, isNull, lte, sql } from "drizzle-orm";
 import { type Database, queryRows } from "@/db/client";
@@ -83,6 +84,8 @@ interface Claimed {
   body: string;
   attempts: number;
   retryUntil: Date;
+  firstAttemptAt: Date;
+  claimedAt: Date;
   endpointId: string;
   url: string;
   secretEncrypted: string;
@@ -97,7 +100,8 @@ export async function claimDueDeliveries(db: Database, limit: number, now: Date)
   const rows = await queryRows<Record<string, unknown>>(
     db,
     sql`update webhook_deliveries d
-        set attempts = d.attempts + 1, next_attempt_at = ${lease}::timestamptz, last_attempt_at = ${at}::timestamptz
+        set attempts = d.attempts + 1, next_attempt_at = ${lease}::timestamptz, last_attempt_at = ${at}::timestamptz,
+            first_attempt_at = coalesce(d.first_attempt_at, ${at}::timestamptz)
         from webhook_endpoints e
         where d.id in (select c.id from webhook_deliveries c
                        join webhook_endpoints ce on ce.id = c.endpoint_id and ce.disabled_at is null
@@ -106,7 +110,7 @@ export async function claimDueDeliveries(db: Database, limit: number, now: Date)
                        limit ${limit}
                        for update of c skip locked)
           and e.id = d.endpoint_id
-        returning d.id::text as id, d.message_id, d.body, d.attempts, d.retry_until, e.id::text as endpoint_id, e.url,
+        returning d.id::text as id, d.message_id, d.body, d.attempts, d.retry_until, d.first_attempt_at, d.last_attempt_at, e.id::text as endpoint_id, e.url,
                   e.secret_encrypted, e.previous_secret_encrypted, e.previous_secret_expires_at`,
   );
   return rows.map((r) => ({
@@ -115,6 +119,8 @@ export async function claimDueDeliveries(db: Database, limit: number, now: Date)
     body: String(r.body),
     attempts: Number(r.attempts),
     retryUntil: dateOf(r.retry_until)!,
+    firstAttemptAt: dateOf(r.first_attempt_at)!,
+    claimedAt: dateOf(r.last_attempt_at)!,
     endpointId: String(r.endpoint_id),
     url: String(r.url),
     secretEncrypted: String(r.secret_encrypted),
@@ -139,7 +145,9 @@ async function post(c: Claimed, at: Date, opts: DispatchOptions): Promise<PostOu
   }
   return postWebhook({
     url: c.url,
-    headers: { "content-type": "application/json", "user-agent": USER_AGENT, ...signWebhook(secrets, c.messageId, at, c.body) },
+    // webhook-timestamp is the wall-clock time of this attempt (receivers refuse stale ones), whatever
+    // clock schedules the attempts.
+    headers: { "content-type": "application/json", "user-agent": USER_AGENT, ...signWebhook(secrets, c.messageId, new Date(), c.body) },
     body: c.body,
     timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     allowPrivate: opts.allowPrivate ?? config().webhookAllowPrivate,
@@ -154,7 +162,7 @@ async function recordResult(
   outcome: PostOutcome,
   now: Date,
   random: () => number,
-): Promise<{ verdict: Verdict; endpointFailingSince: Date | null }> {
+): Promise<{ verdict: Verdict; gaveUp: boolean; endpointFailingSince: Date | null }> {
   let verdict = classifyOutcome(outcome);
   const at = now.toISOString();
   const error = outcome.error ?? (verdict === "succeeded" ? null : `The endpoint answered ${outcome.status}.`);
@@ -171,18 +179,21 @@ async function recordResult(
           where e.id = d.endpoint_id
             and (e.failing_since is not null or e.last_success_at is null or e.last_success_at < ${at}::timestamptz - interval '1 minute')`,
     );
-    return { verdict, endpointFailingSince: null };
+    return { verdict, gaveUp: false, endpointFailingSince: null };
   }
   let next: Date | null = null;
   if (verdict === "retry") {
     const delay = Math.max(retryDelayMs(c.attempts, random), (outcome.retryAfterSeconds ?? 0) * 1000);
-    next = new Date(now.getTime() + Math.min(delay, RETRY_MAX_DELAY_MS));
-    if (next.getTime() > c.retryUntil.getTime()) {
-      verdict = "failed";
-      next = null;
+    if (now.getTime() >= c.retryUntil.getTime()) {
+      verdict = "failed"; // that was the last attempt, a day after the event
+    } else {
+      // The last retry lands on retry_until itself, so an endpoint that failed all day has failed
+      // for a full day by then (and is disabled by that attempt).
+      next = new Date(Math.min(now.getTime() + Math.min(delay, RETRY_MAX_DELAY_MS), c.retryUntil.getTime()));
     }
   }
-  const lastError = verdict === "failed" && classifyOutcome(outcome) === "retry" ? `Gave up after ${c.attempts} attempts over a day. ${error}` : error;
+  const gaveUp = verdict === "failed" && classifyOutcome(outcome) === "retry";
+  const lastError = gaveUp ? `Gave up after ${c.attempts} attempts over a day. ${error}` : error;
   const [endpoint] = await queryRows<{ failing_since: unknown }>(
     db,
     sql`with d as (
@@ -190,22 +201,22 @@ async function recordResult(
                  last_response_status = ${outcome.status}, last_error = ${lastError?.slice(0, 500) ?? null}, last_duration_ms = ${outcome.durationMs}
           where id = ${c.id}::uuid and attempts = ${c.attempts} and status = 'pending'
           returning endpoint_id)
-        update webhook_endpoints e set failing_since = coalesce(e.failing_since, ${at}::timestamptz)
+        update webhook_endpoints e set failing_since = coalesce(e.failing_since, ${c.claimedAt.toISOString()}::timestamptz)
         from d
         where e.id = d.endpoint_id
         returning e.failing_since`,
   );
-  return { verdict, endpointFailingSince: endpoint ? dateOf(endpoint.failing_since) : null };
+  return { verdict, gaveUp, endpointFailingSince: endpoint ? dateOf(endpoint.failing_since) : null };
 }
 
 /** Disables an endpoint that has failed for a day (if it still has and is still enabled), audited. */
-async function disableFailingEndpoint(db: Database, endpointId: string, now: Date, lastError: string | null): Promise<boolean> {
-  const cutoff = new Date(now.getTime() - FAILING_DISABLE_AFTER_MS);
+async function disableFailingEndpoint(db: Database, endpointId: string, failingSince: Date, now: Date, lastError: string | null): Promise<boolean> {
   return db.transaction(async (tx) => {
+    // Only if nothing succeeded meanwhile (a success clears failing_since).
     const [row] = await tx
       .update(webhookEndpoints)
       .set({ disabledAt: now, disabledReason: "failing", updatedAt: now })
-      .where(and(eq(webhookEndpoints.id, endpointId), isNull(webhookEndpoints.disabledAt), lte(webhookEndpoints.failingSince, cutoff)))
+      .where(and(eq(webhookEndpoints.id, endpointId), isNull(webhookEndpoints.disabledAt), lte(webhookEndpoints.failingSince, failingSince)))
       .returning();
     if (!row) return false;
     await recordAudit(
@@ -231,10 +242,15 @@ async function deliverClaimed(db: Database, c: Claimed, opts: DispatchOptions, r
   const clock = opts.now ?? (() => new Date());
   const outcome = await post(c, clock(), opts);
   const now = clock();
-  const { verdict, endpointFailingSince } = await recordResult(db, c, outcome, now, opts.random ?? Math.random);
+  const { verdict, gaveUp, endpointFailingSince } = await recordResult(db, c, outcome, now, opts.random ?? Math.random);
   result[verdict === "succeeded" ? "succeeded" : verdict === "retry" ? "retrying" : "failed"]++;
-  if (verdict !== "succeeded" && endpointFailingSince && now.getTime() - endpointFailingSince.getTime() >= FAILING_DISABLE_AFTER_MS) {
-    if (await disableFailingEndpoint(db, c.endpointId, now, outcome.error)) result.disabledEndpoints.push(c.endpointId);
+  // Failing for a day: no success for a day, or a delivery that spent its whole day of retries
+  // with no success in between (the streak began no later than its first attempt).
+  const failedAllDay =
+    endpointFailingSince !== null &&
+    (now.getTime() - endpointFailingSince.getTime() >= FAILING_DISABLE_AFTER_MS || (gaveUp && endpointFailingSince.getTime() <= c.firstAttemptAt.getTime()));
+  if (verdict !== "succeeded" && failedAllDay) {
+    if (await disableFailingEndpoint(db, c.endpointId, endpointFailingSince, now, outcome.error)) result.disabledEndpoints.push(c.endpointId);
   }
 }
 
@@ -262,6 +278,8 @@ export async function dispatchDueDeliveries(db: Database, opts: DispatchOptions 
 }
 
 export interface RunningDispatcher {
+  /** What this loop has done since it started. */
+  stats(): DispatchResult;
   stop(): Promise<void>;
 }
 
@@ -279,7 +297,7 @@ export function startWebhookDispatcher(db: Database, opts: DispatchOptions & { p
   let pumping = false;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
-  const result = emptyResult(); // counters for this process's lifetime (not exposed yet)
+  const result = emptyResult();
 
   const schedule = (ms: number) => {
     if (stopped) return;
@@ -300,6 +318,7 @@ export function startWebhookDispatcher(db: Database, opts: DispatchOptions & { p
       while (!stopped && inFlight.size < concurrency) {
         const claimed = await claimDueDeliveries(db, concurrency - inFlight.size, clock());
         if (claimed.length === 0) break;
+        result.claimed += claimed.length;
         for (const c of claimed) {
           const p: Promise<void> = deliverClaimed(db, c, opts, result)
             .catch((err) => console.error("webhook dispatcher:", err instanceof Error ? err.message : err))
@@ -320,6 +339,7 @@ export function startWebhookDispatcher(db: Database, opts: DispatchOptions & { p
 
   schedule(0);
   return {
+    stats: () => ({ ...result, disabledEndpoints: [...result.disabledEndpoints] }),
     async stop() {
       stopped = true;
       clearTimeout(timer);

@@ -1,0 +1,645 @@
+/**
+ * Webhooks on a real database (PGlite and PostgreSQL): endpoints and their audited changes, every
+ * one of the fifteen events written to the outbox by the domain function that makes the change (and
+ * nothing for a rolled-back one), delivery to a receiver that verifies each signature with the
+ * `standardwebhooks` library, retries and giving up on an injected clock, disabling an endpoint
+ * that fails for a day, SSRF refusals after DNS, rotation, replay, test events, and two dispatchers
+ * sharing 1,000 events without sending one twice.
+ */
+import { and, eq, sql } from "drizzle-orm";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { type DatabaseHandle, openDatabase, queryRows } from "@/db/client";
+import { auditEvents, webhookDeliveries, webhookEndpoints } from "@/db/schema";
+import { apiKeyActor, authenticateApiKey, createApiKey } from "@/lib/api-keys";
+import { type Actor, type RequestMeta, systemActor } from "@/lib/context";
+import { createInstance, registerDevice, setDeviceDisabled } from "@/lib/devices";
+import { DomainError } from "@/lib/errors";
+import { cancelHandoff, createWorkflow, mintEphemeralToken, startSession, submitSession, submitStep, sweepExpiredIdv } from "@/lib/idv";
+import { exchangeSignInToken } from "@/lib/oauth/exchange";
+import { refreshSdkSession } from "@/lib/oauth/refresh";
+import { revokeToken } from "@/lib/oauth/revoke";
+import { clearSigningKeyCache, ensureSigningKey } from "@/lib/oauth/signing-keys";
+import { issueSignInToken } from "@/lib/sign-in";
+import { createUser, deleteUser, revokeSession, setUserDisabled } from "@/lib/users";
+import { listDeliveries, replayDelivery, sendTestEvent } from "@/lib/webhooks/deliveries";
+import { type DispatchOptions, dispatchDueDeliveries, startWebhookDispatcher } from "@/lib/webhooks/dispatcher";
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  failingEndpoints,
+  getWebhookEndpoint,
+  listWebhookEndpoints,
+  rotateWebhookSecret,
+  setWebhookEndpointEnabled,
+} from "@/lib/webhooks/endpoints";
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "@/lib/webhooks/events";
+import { enqueueWebhookEvents } from "@/lib/webhooks/outbox";
+import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver";
+
+const meta: RequestMeta = { requestId: "req-webhooks", ip: null, userAgent: "vitest" };
+const system = systemActor("test");
+const staff = (role: "admin" | "support" | "qa" | "auditor"): Actor => ({
+  type: "staff",
+  id: `0000000${role.length}-0000-4000-8000-000000000000`,
+  name: role,
+  role,
+});
+const admin = staff("admin");
+const PNG = Buffer.from(
+  "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a0e7c9f60000000049454e44ae426082",
+  "hex",
+);
+/** Test receivers are named `receiver.test` and resolve to loopback through this resolver. */
+const loopback: DispatchOptions["resolve"] = async () => [{ address: "127.0.0.1", family: 4 }];
+const at = (base: Date, ms: number) => () => new Date(base.getTime() + ms);
+
+let t: TestDatabase;
+let receiver: WebhookReceiver;
+
+beforeAll(async () => {
+  t = await createTestDatabase({ maxConnections: 20 });
+  clearSigningKeyCache();
+  await ensureSigningKey(t.db);
+  receiver = await startWebhookReceiver();
+});
+// Each test cleans up after itself, even when it fails: a failure must not leave endpoints whose
+// pending deliveries the next test's dispatcher would pick up.
+afterEach(async () => {
+  await t.db.delete(webhookDeliveries);
+  await t.db.delete(webhookEndpoints);
+});
+afterAll(async () => {
+  await receiver.close();
+  clearSigningKeyCache();
+  await t.close();
+});
+
+async function rejects(p: Promise<unknown>, status: number, code: string): Promise<DomainError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err, `expected ${status} ${code}`).toBeInstanceOf(DomainError);
+  expect({ status: (err as DomainError).status, code: (err as DomainError).code }).toEqual({ status, code });
+  return err as DomainError;
+}
+
+/** A fresh endpoint on the shared receiver (path per endpoint), its secret registered with the receiver. */
+async function endpoint(opts: { environment?: "sandbox" | "production"; eventTypes?: WebhookEventType[]; path?: string } = {}) {
+  const path = opts.path ?? `/hooks/${Math.random().toString(36).slice(2)}`;
+  const { endpoint: view, secret } = await createWebhookEndpoint(
+    t.db,
+    admin,
+    { url: receiver.url(path, "receiver.test"), environment: opts.environment ?? "sandbox", eventTypes: opts.eventTypes ?? [...WEBHOOK_EVENT_TYPES] },
+    meta,
+  );
+  return { view, secret, path };
+}
+
+const dispatch = (opts: DispatchOptions = {}) => dispatchDueDeliveries(t.db, { allowPrivate: true, resolve: loopback, ...opts });
+const deliveriesOf = (endpointId: string) => t.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpointId));
+const auditActions = async (targetId: string) =>
+  (await t.db.select({ action: auditEvents.action }).from(auditEvents).where(eq(auditEvents.targetId, targetId)).orderBy(auditEvents.id)).map((r) => r.action);
+
+async function apiKey(environment: "sandbox" | "production" = "sandbox") {
+  const { key } = await createApiKey(
+    t.db,
+    system,
+    {
+      name: `k-${Math.random()}`,
+      environment,
+      region: "us",
+      scopes: ["users:read", "users:write", "sign_in_tokens:write", "ephemeral_devices:write", "sessions:read"],
+    },
+    meta,
+  );
+  return { key, actor: apiKeyActor(await authenticateApiKey(t.db, key, null)) };
+}
+
+describe("endpoints", () => {
+  it("shows the secret once, stores it only encrypted, and audits every change", async () => {
+    const { view, secret } = await endpoint({ eventTypes: ["user.created", "idv_session.submitted"] });
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    const [row] = await t.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, view.id));
+    expect(row!.secretEncrypted).not.toContain(secret.slice(6));
+    const shown = JSON.stringify([await listWebhookEndpoints(t.db, admin), await getWebhookEndpoint(t.db, staff("auditor"), view.id)]);
+    expect(shown).not.toContain(secret.slice(6));
+    expect(shown).not.toContain(row!.secretEncrypted);
+    expect(view).toMatchObject({ environment: "sandbox", eventTypes: ["user.created", "idv_session.submitted"], enabled: true });
+
+    expect((await setWebhookEndpointEnabled(t.db, admin, view.id, false, meta)).enabled).toBe(false);
+    expect((await setWebhookEndpointEnabled(t.db, admin, view.id, false, meta)).enabled).toBe(false); // no change, no event
+    expect((await setWebhookEndpointEnabled(t.db, admin, view.id, true, meta)).enabled).toBe(true);
+    const rotated = await rotateWebhookSecret(t.db, admin, view.id, { overlapSeconds: 600 }, meta);
+    expect(rotated.secret).not.toBe(secret);
+    expect(rotated.endpoint.previousSecretExpiresAt).not.toBeNull();
+    await deleteWebhookEndpoint(t.db, admin, view.id, meta);
+    await rejects(getWebhookEndpoint(t.db, admin, view.id), 404, "webhook_endpoint_not_found");
+    expect(await auditActions(view.id)).toEqual([
+      "webhook_endpoint.created",
+      "webhook_endpoint.disabled",
+      "webhook_endpoint.enabled",
+      "webhook_endpoint.secret_rotated",
+      "webhook_endpoint.deleted",
+    ]);
+    const audit = JSON.stringify(await t.db.select().from(auditEvents).where(eq(auditEvents.targetId, view.id)), (_k, v) =>
+      typeof v === "bigint" ? String(v) : v,
+    );
+    expect(audit).not.toContain(secret.slice(6));
+    expect(audit).not.toContain(rotated.secret.slice(6));
+  });
+
+  it("refuses bad input with a 400 naming the field, and writes nothing", async () => {
+    const before = (await t.db.select().from(webhookEndpoints)).length;
+    const base = { url: "https://hooks.example.com/td", environment: "sandbox" as const, eventTypes: ["user.created" as const] };
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ url: "ftp://hooks.example.com/" }, /^url must be an http/],
+      [{ url: "not a url" }, /^url must be an absolute/],
+      [{ url: "https://user:pw@hooks.example.com/" }, /^url must not carry a user name/],
+      [{ url: "http://127.0.0.1:8080/hook" }, /^url points at a loopback address/],
+      [{ url: "http://10.0.0.8/hook" }, /^url points at a private address/],
+      [{ url: "http://169.254.169.254/latest" }, /^url points at a link-local address/],
+      [{ url: "http://[::1]/hook" }, /^url points at a loopback address/],
+      [{ eventTypes: [] }, /^eventTypes needs at least one/],
+      [{ eventTypes: ["user.exploded"] }, /^eventTypes must be among/],
+      [{ environment: "staging" }, /^environment must be sandbox or production/],
+    ];
+    for (const [patch, message] of cases) {
+      const err = await rejects(createWebhookEndpoint(t.db, admin, { ...base, ...patch } as never, meta), 400, "validation_failed");
+      expect(err.message, JSON.stringify(patch)).toMatch(message);
+    }
+    await rejects(rotateWebhookSecret(t.db, admin, "00000000-0000-4000-8000-000000000000", {}, meta), 404, "webhook_endpoint_not_found");
+    await rejects(rotateWebhookSecret(t.db, admin, "not-a-uuid", {}, meta), 404, "webhook_endpoint_not_found");
+    expect((await t.db.select().from(webhookEndpoints)).length).toBe(before);
+  });
+
+  it("lets admins manage, auditors read, and nobody else", async () => {
+    const input = { url: "https://hooks.example.com/td", environment: "sandbox" as const, eventTypes: ["user.created" as const] };
+    for (const role of ["support", "qa", "auditor"] as const) await rejects(createWebhookEndpoint(t.db, staff(role), input, meta), 403, "forbidden");
+    await rejects(listWebhookEndpoints(t.db, staff("support")), 403, "forbidden");
+    expect(Array.isArray(await listWebhookEndpoints(t.db, staff("auditor")))).toBe(true);
+    const { view } = await endpoint();
+    await rejects(sendTestEvent(t.db, staff("auditor"), view.id, meta), 403, "forbidden");
+    await deleteWebhookEndpoint(t.db, admin, view.id, meta);
+  });
+});
+
+describe("events", () => {
+  it("writes each of the fifteen event types once, from the function that makes the change, with ids and no secret", async () => {
+    const all = await endpoint();
+    const onlyUsers = await endpoint({ eventTypes: ["user.created"] });
+    const production = await endpoint({ environment: "production" });
+    const disabled = await endpoint();
+    await setWebhookEndpointEnabled(t.db, admin, disabled.view.id, false, meta);
+    const secrets: string[] = [];
+
+    // users, sign-in tokens, sessions, migration
+    const { key, actor } = await apiKey();
+    secrets.push(key);
+    const user = await createUser(t.db, actor, { client_user_id: `wh-${Math.random()}` }, meta);
+    const first = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    const rejected = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    secrets.push(first.sign_in_token, rejected.sign_in_token);
+    const session = await exchangeSignInToken(
+      t.db,
+      {
+        signInToken: first.sign_in_token,
+        installationId: "ios-1",
+        migration: { apiKey: key, previousUserId: user.id },
+      },
+      meta,
+    );
+    secrets.push(session.refresh_token, session.access_token);
+    await expect(
+      exchangeSignInToken(t.db, { signInToken: rejected.sign_in_token, migration: { apiKey: key, previousUserId: "someone-else" } }, meta),
+    ).rejects.toThrow(/incompatible_migration/);
+    const t0 = new Date();
+    const rotated = await refreshSdkSession(t.db, session.refresh_token, meta, { now: t0 });
+    secrets.push(rotated.refresh_token);
+    await expect(refreshSdkSession(t.db, session.refresh_token, meta, { now: new Date(t0.getTime() + 60_000) })).rejects.toThrow(/refresh_token_reused/);
+    const again = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    const second = await exchangeSignInToken(t.db, { signInToken: again.sign_in_token }, meta);
+    const third = await exchangeSignInToken(t.db, { signInToken: (await issueSignInToken(t.db, actor, user.id, {}, meta)).sign_in_token }, meta);
+    secrets.push(again.sign_in_token, second.refresh_token, third.refresh_token);
+    await revokeToken(t.db, second.refresh_token, meta);
+    const [thirdSession] = await queryRows<{ id: string }>(
+      t.db,
+      sql`select id::text as id from sdk_sessions where user_id = ${user.id}::uuid and revoked_at is null`,
+    );
+    await revokeSession(t.db, admin, thirdSession!.id, { reason: "lost phone" }, meta);
+    await setUserDisabled(t.db, admin, user.id, true, { reason: "fraud check" }, meta);
+    await setUserDisabled(t.db, admin, user.id, false, { reason: "cleared" }, meta);
+    await deleteUser(t.db, actor, user.id, {}, meta);
+
+    // IDV: started + submitted, started + cancelled, started + expired
+    const wf = await createWorkflow(t.db, system, { name: `wf ${Math.random()}`, steps: ["document", "form"] }, meta);
+    const now = new Date();
+    const tokens = await Promise.all([0, 1, 2].map(() => mintEphemeralToken(t.db, actor, { ttl: 600 }, meta, now)));
+    secrets.push(...tokens.map((m) => m.authorization));
+    const sessions = [];
+    for (const m of tokens) sessions.push(await startSession(t.db, m.authorization, { workflowId: wf.id, metadata: { externalUserId: "ext-9" } }, meta, now));
+    await submitStep(t.db, tokens[0]!.authorization, sessions[0]!.id, "document", { kind: "image", bytes: PNG }, meta, now);
+    await submitStep(
+      t.db,
+      tokens[0]!.authorization,
+      sessions[0]!.id,
+      "form",
+      { kind: "fields", fields: { fullName: "Ada", dateOfBirth: "1815-12-10" } },
+      meta,
+      now,
+    );
+    await submitSession(t.db, tokens[0]!.authorization, sessions[0]!.id, meta, now);
+    await cancelHandoff(t.db, admin, sessions[1]!.id, "customer asked", meta, now);
+    await sweepExpiredIdv(t.db, new Date(now.getTime() + 601_000));
+
+    // devices
+    const { instance, instanceKey } = await createInstance(t.db, system, { name: `fleet ${Math.random()}`, environment: "sandbox" }, meta);
+    secrets.push(instanceKey);
+    const device = await registerDevice(
+      t.db,
+      (await t.db.query.instances.findFirst({ where: (i, { eq }) => eq(i.id, instance.id) }))!,
+      {
+        UserFields: { ClientId: "driver-7" },
+        CustomToken: null,
+        FirstName: null,
+        LastName: null,
+        Nickname: null,
+        Phone: null,
+        Email: null,
+      },
+      meta,
+    );
+    secrets.push(device.deviceToken, device.refreshToken, device.accessToken);
+    await setDeviceDisabled(t.db, admin, device.deviceId, true, "stolen vehicle", meta);
+
+    const rows = await deliveriesOf(all.view.id);
+    const byType = new Map<string, number>();
+    for (const r of rows) byType.set(r.eventType, (byType.get(r.eventType) ?? 0) + 1);
+    expect(Object.fromEntries(byType)).toEqual({
+      ...Object.fromEntries(WEBHOOK_EVENT_TYPES.map((type) => [type, 1])),
+      "sign_in_token.redeemed": 3, // three exchanges
+      "sdk_session.revoked": 2, // by the SDK (RFC 7009) and by staff
+      "idv_session.started": 3, // one submitted, one cancelled, one expired
+    });
+    // Subscriptions, environments and disabled endpoints are honoured at write time.
+    expect((await deliveriesOf(onlyUsers.view.id)).map((r) => r.eventType)).toEqual(["user.created"]);
+    expect(await deliveriesOf(production.view.id)).toEqual([]);
+    expect(await deliveriesOf(disabled.view.id)).toEqual([]);
+    // One event, one webhook-id, whichever endpoint gets it.
+    const created = rows.find((r) => r.eventType === "user.created")!;
+    expect((await deliveriesOf(onlyUsers.view.id))[0]!.messageId).toBe(created.messageId);
+
+    const SECRET_SHAPES = [
+      /\b(sk|pk)_[a-z]{2,8}_[0-9A-Za-z]{49}\b/,
+      /\bsit_/,
+      /\brt_[0-9A-Za-z]{40,}/,
+      /\bet_[0-9a-f]{32}\./,
+      /eyJ[A-Za-z0-9_-]{10,}\./,
+      /whsec_/,
+    ];
+    for (const r of rows) {
+      const body = JSON.parse(r.body);
+      expect(Object.keys(body)).toEqual(["type", "version", "timestamp", "data"]);
+      expect(body).toMatchObject({ type: r.eventType, version: 1 });
+      expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
+      for (const s of secrets) expect(r.body.includes(s), `${r.eventType} carries a secret`).toBe(false);
+      for (const shape of SECRET_SHAPES) expect(shape.test(r.body), `${r.eventType}: ${r.body}`).toBe(false);
+    }
+    const data = (type: string) => JSON.parse(rows.find((r) => r.eventType === type)!.body).data;
+    expect(data("user.created")).toEqual({
+      user_id: user.id,
+      client_user_id: user.clientUserId,
+      environment: "sandbox",
+      region: "us",
+      created_on: user.createdAt.toISOString(),
+      initiated_by: "api_key",
+    });
+    const redeemed = rows.filter((r) => r.eventType === "sign_in_token.redeemed").map((r) => JSON.parse(r.body).data);
+    expect(redeemed.find((d) => d.sign_in_token_id === first.token_id)).toMatchObject({
+      user_id: user.id,
+      installation_id: "ios-1",
+      session_id: expect.any(String),
+    });
+    expect(data("migration.completed")).toMatchObject({ user_id: user.id, api_key_id: actor.id, api_key_prefix: key.slice(0, 10), installation_id: "ios-1" });
+    expect(data("migration.rejected")).toMatchObject({ user_id: user.id, reason: "user_mismatch", previous_user_id: "someone-else", api_key_id: actor.id });
+    expect(data("refresh_token.reuse_detected")).toMatchObject({ user_id: user.id, installation_id: "ios-1" });
+    expect(data("user.disabled")).toMatchObject({ user_id: user.id, sessions_ended: 0, initiated_by: "staff" });
+    expect(data("user.deleted")).toMatchObject({ user_id: user.id, initiated_by: "api_key" });
+    expect(data("idv_session.submitted")).toMatchObject({
+      session_id: sessions[0]!.id,
+      workflow_id: wf.id,
+      status: "submitted",
+      external_user_id: "ext-9",
+      steps: ["document", "form"],
+    });
+    expect(data("idv_session.cancelled")).toMatchObject({ session_id: sessions[1]!.id, status: "cancelled", previous_status: "created" });
+    expect(data("idv_session.expired")).toMatchObject({ session_id: sessions[2]!.id, status: "expired" });
+    expect(data("device.registered")).toEqual({ device_id: device.deviceId, instance_id: instance.id, client_id: "driver-7", environment: "sandbox" });
+    expect(data("device.disabled")).toMatchObject({ device_id: device.deviceId, initiated_by: "staff" });
+    const revoked = rows.filter((r) => r.eventType === "sdk_session.revoked").map((r) => JSON.parse(r.body).data.reason);
+    expect(revoked.sort()).toEqual(["revoked_by_client", "revoked_by_staff"]);
+
+    for (const e of [all, onlyUsers, production, disabled]) await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+  });
+
+  it("sends nothing for a change that rolls back", async () => {
+    const e = await endpoint();
+    const { actor } = await apiKey();
+    const user = await createUser(t.db, actor, { client_user_id: `rb-${Math.random()}` }, meta);
+    const token = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    // The user is disabled after the token was issued: the exchange redeems the token, then refuses
+    // and rolls back — the redemption and its event with it.
+    await setUserDisabled(t.db, actor, user.id, true, {}, meta);
+    await expect(exchangeSignInToken(t.db, { signInToken: token.sign_in_token }, meta)).rejects.toThrow(/user_disabled/);
+    // A submit with steps missing refuses inside its transaction.
+    const wf = await createWorkflow(t.db, system, { name: `wf ${Math.random()}`, steps: ["document"] }, meta);
+    const m = await mintEphemeralToken(t.db, actor, { ttl: 600 }, meta);
+    const s = await startSession(t.db, m.authorization, { workflowId: wf.id }, meta);
+    await rejects(submitSession(t.db, m.authorization, s.id, meta), 422, "steps_incomplete");
+    // And the outbox write itself is part of whatever transaction it is given.
+    await expect(
+      t.db.transaction(async (tx) => {
+        await enqueueWebhookEvents(tx, [
+          {
+            type: "device.registered",
+            environment: "sandbox",
+            data: { device_id: "d", instance_id: "i", client_id: null, environment: "sandbox" },
+            occurredAt: new Date(),
+          },
+        ]);
+        throw new Error("roll back");
+      }),
+    ).rejects.toThrow("roll back");
+
+    expect((await deliveriesOf(e.view.id)).map((r) => r.eventType).sort()).toEqual(["idv_session.started", "user.created", "user.disabled"]);
+    await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+  });
+});
+
+describe("delivery", () => {
+  async function userEvents(n: number) {
+    const { actor } = await apiKey();
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) ids.push((await createUser(t.db, actor, { client_user_id: `d-${Math.random()}` }, meta)).id);
+    return ids;
+  }
+
+  it("signs every delivery so that standardwebhooks verifies it, and records the outcome", async () => {
+    const e = await endpoint({ eventTypes: ["user.created"] });
+    receiver.setSecrets([e.secret]);
+    receiver.respondWith(() => 204);
+    receiver.received.length = 0;
+    const [userId] = await userEvents(1);
+    const result = await dispatch();
+    expect(result).toMatchObject({ claimed: 1, succeeded: 1, retrying: 0, failed: 0 });
+    const [row] = await deliveriesOf(e.view.id);
+    expect(receiver.received).toHaveLength(1);
+    const hook = receiver.received[0]!;
+    expect(hook).toMatchObject({ id: row!.messageId, verified: true, path: e.path, status: 204 });
+    expect(hook.payload).toMatchObject({ type: "user.created", version: 1, data: { user_id: userId } });
+    expect(row).toMatchObject({ status: "succeeded", attempts: 1, lastResponseStatus: 204, lastError: null, nextAttemptAt: null });
+    expect(row!.deliveredAt).not.toBeNull();
+    expect((await getWebhookEndpoint(t.db, admin, e.view.id)).lastSuccessAt).not.toBeNull();
+    // Nothing is sent twice.
+    expect((await dispatch()).claimed).toBe(0);
+    await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+  });
+
+  it("loses nothing while the receiver is down and retries with the same webhook-id", async () => {
+    const e = await endpoint({ eventTypes: ["user.created"] });
+    receiver.setSecrets([e.secret]);
+    receiver.respondWith((_h, seen) => (seen === 1 && _h.payload?.data.client_user_id && String(_h.payload.data.client_user_id).endsWith("5") ? 500 : 204));
+    receiver.received.length = 0;
+    await receiver.down();
+    await userEvents(20);
+    const t0 = new Date();
+    const down = await dispatch({ now: () => t0 });
+    expect(down).toMatchObject({ claimed: 20, succeeded: 0, retrying: 20 });
+    for (const r of await deliveriesOf(e.view.id)) {
+      expect(r).toMatchObject({ status: "pending", attempts: 1, lastResponseStatus: null });
+      // Refused, or reset when a kept-alive connection of the receiver's previous life is reused.
+      expect(r.lastError).toMatch(/^(Connection refused|The connection was reset)\.$/);
+      expect(r.nextAttemptAt!.getTime()).toBeGreaterThanOrEqual(t0.getTime() + 7_500);
+    }
+    expect((await dispatch({ now: at(t0, 5_000) })).claimed).toBe(0); // not due yet
+    await receiver.up();
+    // Back up: everything due arrives; a 500 on some first arrivals is retried later, same id.
+    let clock = 60_000;
+    for (let round = 0; round < 5; round++, clock += 3_600_000) await dispatch({ now: at(t0, clock) });
+    const rows = await deliveriesOf(e.view.id);
+    expect(rows.every((r) => r.status === "succeeded")).toBe(true);
+    const arrivals = new Map<string, number>();
+    for (const h of receiver.received) {
+      expect(h.verified).toBe(true);
+      arrivals.set(h.id, (arrivals.get(h.id) ?? 0) + 1);
+    }
+    expect([...arrivals.keys()].sort()).toEqual(rows.map((r) => r.messageId).sort());
+    // Twice only where the first arrival was answered 500, never otherwise.
+    for (const h of receiver.received.filter((x) => x.status === 500)) expect(arrivals.get(h.id)).toBe(2);
+    expect([...arrivals.values()].filter((n) => n === 2).length).toBe(receiver.received.filter((x) => x.status === 500).length);
+    await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+  });
+
+  it("retries 429 no sooner than Retry-After, and does not retry 400 or a redirect", async () => {
+    const e = await endpoint({ eventTypes: ["user.created"] });
+    receiver.setSecrets([e.secret]);
+    const answers = [{ status: 429, headers: { "retry-after": "3600" } }, 400, 302];
+    receiver.respondWith(() => answers.shift() ?? 204);
+    await userEvents(3);
+    const t0 = new Date();
+    expect(await dispatch({ now: () => t0, concurrency: 1 })).toMatchObject({ claimed: 3, retrying: 1, failed: 2 });
+    const rows = await deliveriesOf(e.view.id);
+    const limited = rows.find((r) => r.lastResponseStatus === 429)!;
+    expect(limited.nextAttemptAt!.getTime()).toBeGreaterThanOrEqual(t0.getTime() + 3_600_000);
+    expect(rows.find((r) => r.lastResponseStatus === 400)).toMatchObject({ status: "failed", nextAttemptAt: null, lastError: "The endpoint answered 400." });
+    expect(rows.find((r) => r.lastResponseStatus === 302)).toMatchObject({ status: "failed" });
+    expect((await dispatch({ now: at(t0, 3_000_000) })).claimed).toBe(0);
+    expect(await dispatch({ now: at(t0, 3_700_000) })).toMatchObject({ claimed: 1, succeeded: 1 });
+    await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+  });
+
+  it("gives up after about a day, and disables an endpoint that failed for a day, audited and listed for the banner", async () => {
+    const e = await endpoint({ eventTypes: ["user.created"] });
+    receiver.setSecrets([e.secret]);
+    receiver.respondWith(() => 503);
+    await userEvents(1);
+    const t0 = new Date();
+    let clock = 0;
+    for (let i = 0; i < 40; i++) {
+      await dispatch({ now: at(t0, clock), random: () => 0.5 });
+      const [row] = await deliveriesOf(e.view.id);
+      if (row!.status !== "pending") break;
+      clock = row!.nextAttemptAt!.getTime() - t0.getTime();
+    }
+    const [row] = await deliveriesOf(e.view.id);
+    expect(row!.status).toBe("failed");
+    expect(row!.attempts).toBeGreaterThanOrEqual(12);
+    expect(row!.attempts).toBeLessThanOrEqual(20);
+    expect(row!.lastError).toMatch(/^Gave up after \d+ attempts over a day\. The endpoint answered 503\./);
+    // The last attempt is the one at retry_until, a day after the event.
+    expect(row!.lastAttemptAt!.getTime()).toBe(row!.retryUntil.getTime());
+
+    const view = await getWebhookEndpoint(t.db, admin, e.view.id);
+    expect(view).toMatchObject({ enabled: false, disabledReason: "failing" });
+    expect((await failingEndpoints(t.db, admin)).map((x) => x.id)).toContain(e.view.id);
+    expect(await auditActions(e.view.id)).toEqual(["webhook_endpoint.created", "webhook_endpoint.auto_disabled"]);
+    // Disabled: new events are not written for it; enabling gives it a fresh day.
+    await userEvents(1);
+    expect(await deliveriesOf(e.view.id)).toHaveLength(1);
+    const enabled = await setWebhookEndpointEnabled(t.db, admin, e.view.id, true, meta);
+    expect(enabled).toMatchObject({ enabled: true, disabledReason: null, failingSince: null });
+    expect((await failingEndpoints(t.db, admin)).map((x) => x.id)).not.toContain(e.view.id);
+    await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+  });
+
+  it("refuses loopback, private and link-local destinations after DNS unless private addresses are allowed", async () => {
+    const e = await endpoint({ eventTypes: ["user.created"] });
+    receiver.setSecrets([e.secret]);
+    receiver.respondWith(() => 204);
+    receiver.received.length = 0;
+    const cases: Array<[string, RegExp]> = [
+      ["127.0.0.1", /receiver\.test \(127\.0\.0\.1\): it is a loopback address/],
+      ["10.20.30.40", /receiver\.test \(10\.20\.30\.40\): it is a private address/],
+      ["169.254.169.254", /receiver\.test \(169\.254\.169\.254\): it is a link-local address/],
+    ];
+    for (const [address, message] of cases) {
+      await userEvents(1);
+      const result = await dispatchDueDeliveries(t.db, { allowPrivate: false, resolve: async () => [{ address, family: 4 }] });
+      expect(result).toMatchObject({ claimed: 1, failed: 1 });
+      const rows = await deliveriesOf(e.view.id);
+      const last = rows.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())[0]!;
+      expect(last).toMatchObject({ status: "failed", lastResponseStatus: null });
+      expect(last.lastError).toMatch(message);
+    }
+    expect(receiver.received).toEqual([]);
+    await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+  });
+
+  it("signs with both secrets during a rotation's overlap, then with the new one only", async () => {
+    const e = await endpoint({ eventTypes: ["user.created"] });
+    const t0 = new Date();
+    const rotated = await rotateWebhookSecret(t.db, admin, e.view.id, { overlapSeconds: 3600, now: t0 }, meta);
+    receiver.respondWith(() => 204);
+    receiver.received.length = 0;
+    receiver.setSecrets([e.secret]); // a receiver that has not switched yet
+    await userEvents(1);
+    await dispatch({ now: at(t0, 60_000) });
+    expect(receiver.received.map((h) => [h.verified, h.signature.split(" ").length])).toEqual([[true, 2]]);
+    receiver.setSecrets([rotated.secret]); // and one that has
+    await replayDelivery(t.db, admin, (await deliveriesOf(e.view.id))[0]!.id, meta, { now: at(t0, 60_000)() });
+    await dispatch({ now: at(t0, 61_000) });
+    expect(receiver.received[1]).toMatchObject({ verified: true });
+    // After the overlap the old secret no longer signs.
+    receiver.setSecrets([e.secret]);
+    await userEvents(1);
+    await dispatch({ now: at(t0, 3_700_000) });
+    expect(receiver.received[2]).toMatchObject({ verified: false, status: 401 });
+    expect(receiver.received[2]!.signature.split(" ")).toHaveLength(1);
+    await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+  });
+
+  it("replays a delivery with the same webhook-id, sends test events, and pages deliveries newest first", async () => {
+    const e = await endpoint({ eventTypes: ["user.created"] });
+    receiver.setSecrets([e.secret]);
+    receiver.respondWith(() => 204);
+    receiver.received.length = 0;
+    const test = await sendTestEvent(t.db, admin, e.view.id, meta);
+    expect(test).toMatchObject({ eventType: "webhook.test", status: "pending" });
+    await dispatch();
+    expect(receiver.received[0]).toMatchObject({ id: test.messageId, verified: true, payload: { type: "webhook.test", data: { endpoint_id: e.view.id } } });
+    const replayed = await replayDelivery(t.db, admin, test.id, meta);
+    expect(replayed).toMatchObject({ status: "pending", messageId: test.messageId, attempts: 0 });
+    await rejects(replayDelivery(t.db, admin, test.id, meta), 409, "delivery_pending");
+    await dispatch();
+    expect(receiver.received.map((h) => h.id)).toEqual([test.messageId, test.messageId]);
+    expect(await auditActions(e.view.id)).toEqual(["webhook_endpoint.created", "webhook_endpoint.test_sent", "webhook_delivery.replayed"]);
+    await rejects(replayDelivery(t.db, admin, "00000000-0000-4000-8000-000000000000", meta), 404, "webhook_delivery_not_found");
+
+    await userEvents(27);
+    const first = await listDeliveries(t.db, staff("auditor"), e.view.id);
+    expect(first.deliveries).toHaveLength(25);
+    const second = await listDeliveries(t.db, admin, e.view.id, { cursor: first.nextCursor });
+    expect(second.deliveries).toHaveLength(3);
+    expect(second.nextCursor).toBeNull();
+    const all = [...first.deliveries, ...second.deliveries];
+    expect(new Set(all.map((d) => d.id)).size).toBe(28);
+    expect(all.at(-1)!.eventType).toBe("webhook.test");
+
+    await setWebhookEndpointEnabled(t.db, admin, e.view.id, false, meta);
+    await rejects(sendTestEvent(t.db, admin, e.view.id, meta), 409, "endpoint_disabled");
+    await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+  });
+});
+
+describe("two dispatchers", () => {
+  it("deliver 1,000 events between them with no webhook-id sent twice except a retry after a failure", async () => {
+    const e = await endpoint({ eventTypes: ["device.registered"] });
+    receiver.setSecrets([e.secret]);
+    // Every 50th event fails its first arrival (500): that one, and only that one, arrives twice.
+    const failFirst = new Set<string>();
+    receiver.respondWith((h, seen) => {
+      if (seen === 1 && Number(String(h.payload?.data.device_id).split("-")[1]) % 50 === 0) {
+        failFirst.add(h.id);
+        return 500;
+      }
+      return 204;
+    });
+    receiver.received.length = 0;
+    for (let batch = 0; batch < 10; batch++) {
+      await t.db.transaction((tx) =>
+        enqueueWebhookEvents(
+          tx,
+          Array.from({ length: 100 }, (_, i) => ({
+            type: "device.registered" as const,
+            environment: "sandbox" as const,
+            data: { device_id: `device-${batch * 100 + i}`, instance_id: "i", client_id: null, environment: "sandbox" as const },
+            occurredAt: new Date(),
+          })),
+        ),
+      );
+    }
+    // Two instances: on PostgreSQL two separate connection pools; PGlite has one connection.
+    let second: DatabaseHandle | null = null;
+    const other = t.backend === "postgres" ? (second = await openDatabase({ databaseUrl: t.url!, maxConnections: 10 })).db : t.db;
+    const opts = { allowPrivate: true, resolve: loopback, pollMs: 50, concurrency: 16 };
+    const loops = [startWebhookDispatcher(t.db, opts), startWebhookDispatcher(other, opts)];
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const [r] = await queryRows<{ done: number; retrying: number }>(
+        t.db,
+        sql`select count(*) filter (where status = 'succeeded')::int as done, count(*) filter (where status = 'pending' and attempts > 0)::int as retrying
+            from webhook_deliveries where endpoint_id = ${e.view.id}::uuid`,
+      );
+      if (Number(r!.done) + Number(r!.retrying) >= 1000 && receiver.received.length >= 1000) break;
+      if (Date.now() > deadline) throw new Error(`only ${r!.done} delivered in 2 minutes`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await Promise.all(loops.map((l) => l.stop()));
+    // Both took a share of the work.
+    for (const l of loops) expect(l.stats().claimed).toBeGreaterThan(50);
+    // The failed first arrivals are retried later (backoff); deliver them now on the injected clock.
+    await dispatch({ now: at(new Date(), 3_600_000) });
+    await second?.close();
+
+    const counts = new Map<string, number>();
+    for (const h of receiver.received) {
+      expect(h.verified).toBe(true);
+      counts.set(h.id, (counts.get(h.id) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(1000);
+    expect(failFirst.size).toBe(20);
+    for (const [id, n] of counts) expect(n, id).toBe(failFirst.has(id) ? 2 : 1);
+    const [r] = await queryRows<{ n: number }>(
+      t.db,
+      sql`select count(*)::int as n from webhook_deliveries where endpoint_id = ${e.view.id}::uuid and status = 'succeeded'`,
+    );
+    expect(Number(r!.n)).toBe(1000);
+    const twice = await t.db
+      .select({ attempts: webhookDeliveries.attempts })
+      .from(webhookDeliveries)
+      .where(and(eq(webhookDeliveries.endpointId, e.view.id), eq(webhookDeliveries.attempts, 2)));
+    expect(twice).toHaveLength(20);
+    await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+  });
+});
