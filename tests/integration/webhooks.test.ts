@@ -19,7 +19,7 @@ import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { refreshSdkSession } from "@/lib/oauth/refresh";
 import { revokeToken } from "@/lib/oauth/revoke";
 import { clearSigningKeyCache, ensureSigningKey } from "@/lib/oauth/signing-keys";
-import { issueSignInToken } from "@/lib/sign-in";
+import { issueSignInToken } from "@/lib/sign-in-tokens";
 import { createUser, deleteUser, revokeSession, setUserDisabled } from "@/lib/users";
 import { listDeliveries, replayDelivery, sendTestEvent } from "@/lib/webhooks/deliveries";
 import { type DispatchOptions, dispatchDueDeliveries, startWebhookDispatcher } from "@/lib/webhooks/dispatcher";
@@ -600,8 +600,8 @@ describe("two dispatchers", () => {
       );
     }
     // Two instances: on PostgreSQL two separate connection pools; PGlite has one connection.
-    let second: DatabaseHandle | null = null;
-    const other = t.backend === "postgres" ? (second = await openDatabase({ databaseUrl: t.url!, maxConnections: 10 })).db : t.db;
+    const second: DatabaseHandle | null = t.backend === "postgres" ? await openDatabase({ databaseUrl: t.url!, maxConnections: 10 }) : null;
+    const other = second?.db ?? t.db;
     const opts = { allowPrivate: true, resolve: loopback, pollMs: 50, concurrency: 16 };
     const loops = [startWebhookDispatcher(t.db, opts), startWebhookDispatcher(other, opts)];
     const deadline = Date.now() + 120_000;
