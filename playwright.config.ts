@@ -85,6 +85,8 @@ export default defineConfig({
         TRUSTED_PROXY: "",
         PORT: String(port),
         PUBLIC_URL: baseURL,
+        // The webhook spec's receiver listens on loopback.
+        WEBHOOK_ALLOW_PRIVATE: "1",
         OIDC_ISSUER: oidcIssuer,
         OIDC_CLIENT_ID: "tokendesk-e2e",
         OIDC_CLIENT_SECRET: "tokendesk-e2e-client-secret-0123456789",

@@ -8,6 +8,7 @@ import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type APIRequestContext, type Browser, type BrowserContext, expect, type Page, request as playwrightRequest } from "@playwright/test";
+import { PNG } from "pngjs";
 import { DEMO_STAFF } from "@/lib/demo/staff";
 import type { StaffRole } from "@/lib/staff/rbac";
 
@@ -159,4 +160,26 @@ export async function createKeyInConsole(browser: Browser, name: string, environ
   const key = await dialog.getByTestId("api-key-secret").inputValue();
   await context.close();
   return key;
+}
+
+/** A small, real PNG (a gradient), as a phone camera would hand over a file. */
+export function photo(seed: number): Buffer {
+  const png = new PNG({ width: 64, height: 48 });
+  for (let y = 0; y < png.height; y++) {
+    for (let x = 0; x < png.width; x++) {
+      const i = (png.width * y + x) << 2;
+      png.data[i] = (x * 4 + seed) & 255;
+      png.data[i + 1] = (y * 5 + seed * 3) & 255;
+      png.data[i + 2] = 160;
+      png.data[i + 3] = 255;
+    }
+  }
+  return PNG.sync.write(png);
+}
+
+/** Takes one photo step of the mobile IDV flow with a generated image. */
+export async function takePhoto(phone: Page, seed: number) {
+  await phone.locator('input[type="file"]').setInputFiles({ name: `photo-${seed}.png`, mimeType: "image/png", buffer: photo(seed) });
+  await expect(phone.getByRole("img", { name: "Your photo" })).toBeVisible();
+  await phone.getByRole("button", { name: "Use this photo" }).click();
 }

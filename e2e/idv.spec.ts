@@ -7,32 +7,11 @@
 import { devices, expect, type Page, test } from "@playwright/test";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
-import { authFile, snap, unique } from "./fixtures";
-
-/** A small, real PNG (a gradient), as a phone camera would hand over a file. */
-function photo(seed: number): Buffer {
-  const png = new PNG({ width: 64, height: 48 });
-  for (let y = 0; y < png.height; y++) {
-    for (let x = 0; x < png.width; x++) {
-      const i = (png.width * y + x) << 2;
-      png.data[i] = (x * 4 + seed) & 255;
-      png.data[i + 1] = (y * 5 + seed * 3) & 255;
-      png.data[i + 2] = 160;
-      png.data[i + 3] = 255;
-    }
-  }
-  return PNG.sync.write(png);
-}
+import { authFile, snap, takePhoto, unique } from "./fixtures";
 
 async function readQr(page: Page, testId = "handoff-qr"): Promise<string | null> {
   const png = PNG.sync.read(await page.getByTestId(testId).screenshot());
   return jsQR(new Uint8ClampedArray(png.data), png.width, png.height)?.data ?? null;
-}
-
-async function takePhoto(phone: Page, seed: number) {
-  await phone.locator('input[type="file"]').setInputFiles({ name: `photo-${seed}.png`, mimeType: "image/png", buffer: photo(seed) });
-  await expect(phone.getByRole("img", { name: "Your photo" })).toBeVisible();
-  await phone.getByRole("button", { name: "Use this photo" }).click();
 }
 
 test.describe("IDV handoff", () => {

@@ -62,6 +62,8 @@ export const PAGES: PageEntry[] = [
   { page: "/users",         url: "/users?q=nobody&status=disabled",          data: "-",          heading: "Users",                      admin: "shown", support: "shown", qa: "shown", auditor: "shown", out: "sign-in" },
   { page: "/users/[id]",    url: "/users/:sandboxUser",                      data: "sandbox",    heading: "Rbac Sandbox",               admin: "shown", support: "shown", qa: "shown", auditor: "shown", out: "sign-in" },
   { page: "/users/[id]",    url: "/users/:productionUser",                   data: "production", heading: "Rbac Production",            admin: "shown", support: "shown", qa: 403,     auditor: "shown", out: "sign-in" },
+  { page: "/webhooks",      url: "/webhooks",                                data: "-",          heading: "Webhooks",                   admin: "shown", support: 403,     qa: 403,     auditor: "shown", out: "sign-in" },
+  { page: "/webhooks/[id]", url: "/webhooks/:webhookEndpoint",               data: "-",          heading: "https://hooks.example.com/rbac", admin: "shown", support: 403, qa: 403,     auditor: "shown", out: "sign-in" },
   { page: "/workflows",     url: "/workflows",                               data: "-",          heading: "IDV workflows",              admin: "shown", support: 403,     qa: 403,     auditor: 403,     out: "sign-in" },
   // Public pages: the sign-in form, and the phone's side of an IDV handoff (its token is the credential).
   { page: "/login",         url: "/login",                                   data: "-",          heading: { text: "Staff console — sign in to continue" }, admin: "console", support: "console", qa: "console", auditor: "console", out: "shown" },
@@ -126,6 +128,7 @@ const SECURITY = "app/(console)/security/actions.ts";
 const SETTINGS = "app/(console)/settings/actions.ts";
 const STAFF = "app/(console)/staff/actions.ts";
 const USERS = "app/(console)/users/[id]/actions.ts";
+const WEBHOOKS = "app/(console)/webhooks/actions.ts";
 const WORKFLOWS = "app/(console)/workflows/actions.ts";
 
 // biome-ignore format: one line per entry, columns lined up
@@ -182,5 +185,11 @@ export const ACTIONS: ActionEntry[] = [
   { file: USERS,     action: "revokeAllSessionsAction",  data: "production", admin: "ok", support: "ok",        qa: "forbidden", auditor: "forbidden", out: "sign-in" },
   { file: USERS,     action: "revokeSignInTokenAction",  data: "sandbox",    admin: "ok", support: "ok",        qa: "ok",        auditor: "forbidden", out: "sign-in" },
   { file: USERS,     action: "revokeSignInTokenAction",  data: "production", admin: "ok", support: "ok",        qa: "forbidden", auditor: "forbidden", out: "sign-in" },
+  { file: WEBHOOKS,  action: "createEndpointAction",     data: "-",          admin: "ok", support: "forbidden", qa: "forbidden", auditor: "forbidden", out: "sign-in" },
+  { file: WEBHOOKS,  action: "setEndpointEnabledAction", data: "-",          admin: "ok", support: "forbidden", qa: "forbidden", auditor: "forbidden", out: "sign-in" },
+  { file: WEBHOOKS,  action: "rotateSecretAction",       data: "-",          admin: "ok", support: "forbidden", qa: "forbidden", auditor: "forbidden", out: "sign-in" },
+  { file: WEBHOOKS,  action: "deleteEndpointAction",     data: "-",          admin: "ok", support: "forbidden", qa: "forbidden", auditor: "forbidden", out: "sign-in" },
+  { file: WEBHOOKS,  action: "sendTestEventAction",      data: "-",          admin: "ok", support: "forbidden", qa: "forbidden", auditor: "forbidden", out: "sign-in" },
+  { file: WEBHOOKS,  action: "replayDeliveryAction",     data: "-",          admin: "ok", support: "forbidden", qa: "forbidden", auditor: "forbidden", out: "sign-in" },
   { file: WORKFLOWS, action: "createWorkflowAction",     data: "-",          admin: "ok", support: "forbidden", qa: "forbidden", auditor: "forbidden", out: "sign-in" },
 ];

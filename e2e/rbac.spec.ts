@@ -89,6 +89,12 @@ async function createFixtures(env: "sandbox" | "production", label: string): Pro
 test.beforeAll(async () => {
   await createFixtures("sandbox", "Sandbox");
   await createFixtures("production", "Production");
+  const hook = await asAdmin<{ endpoint: { id: string } }>("app/(console)/webhooks/actions.ts", "createEndpointAction", "/webhooks", {
+    url: "https://hooks.example.com/rbac",
+    environment: "sandbox",
+    "event:user.created": "on",
+  });
+  FIXTURES.webhookEndpoint = hook.endpoint.id;
 });
 
 function urlOf(template: string): string {

@@ -15,6 +15,7 @@ export const NAV_ITEMS: Array<{ href: string; label: string; permission: Permiss
   { href: "/api-keys", label: "API keys", permission: "api_keys:manage" },
   { href: "/instances", label: "Instances", permission: "instances:manage" },
   { href: "/workflows", label: "Workflows", permission: "workflows:manage" },
+  { href: "/webhooks", label: "Webhooks", permission: "webhooks:read" },
   { href: "/settings", label: "Settings", permission: "settings:manage" },
   // Every member's own second factors.
   { href: "/security", label: "Security", permission: "console:view" },

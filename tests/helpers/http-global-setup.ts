@@ -37,6 +37,8 @@ export default async function setup(project: TestProject) {
       CORS_ALLOWED_ORIGINS: `http://127.0.0.1:${appPort}`,
       METRICS_TOKEN: metricsToken,
       LOG_LEVEL: "info",
+      // The webhook tests' receivers listen on loopback.
+      WEBHOOK_ALLOW_PRIVATE: "1",
     },
     { logFile: serverLogFile },
   );

@@ -19,6 +19,7 @@ export const SECRET_FAMILIES: SecretFamily[] = [
   { what: "DeviceToken", prefixes: ["dt_"], shape: /\bdt_[0-9A-Za-z]{43}\b/ },
   { what: "device refresh token", prefixes: ["drt_"], shape: /\bdrt_[0-9A-Za-z]{43}\b/ },
   { what: "IDV ephemeral token", prefixes: ["et_"], shape: /\bet_[0-9a-f]{32}\.[0-9a-z]{1,10}\.[A-Za-z0-9_-]{43}/ },
+  { what: "webhook signing secret", prefixes: ["whsec_"], shape: /\bwhsec_[A-Za-z0-9+/]{40,}/ },
   // Access tokens (SDK and device): bearer credentials until they expire; only their jti is kept.
   { what: "JWT", prefixes: [], shape: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/ },
 ];

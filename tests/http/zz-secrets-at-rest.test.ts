@@ -2,8 +2,9 @@
  * Runs last (file order): after every HTTP flow of the suite, reads every text and jsonb column of
  * every table — what a `pg_dump` would hold — and asserts that no secret of any family the server
  * issues (tests/helpers/secrets.ts: API keys, sign-in and refresh tokens, InstanceKeys, DeviceTokens,
- * device refresh tokens, IDV ephemeral tokens and short links, access JWTs, staff passwords)
- * appears in the clear: neither the ones minted here nor anything shaped like one.
+ * device refresh tokens, IDV ephemeral tokens and short links, access JWTs, staff passwords, webhook signing secrets)
+ * appears in the clear: neither the ones minted here nor anything shaped like one (webhook
+ * payloads included: an endpoint subscribed to every event holds the outbox's copy of each).
  */
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +14,8 @@ import { createInstance } from "@/lib/devices";
 import { shortCodeFor } from "@/lib/idv/tokens";
 import { createWorkflow } from "@/lib/idv/workflows";
 import { createStaff } from "@/lib/staff/staff";
+import { createWebhookEndpoint } from "@/lib/webhooks/endpoints";
+import { WEBHOOK_EVENT_TYPES } from "@/lib/webhooks/events";
 import { call, createUserOver, exchangeOver, form, issueOver, mintKey, openTestDb, refreshOver, uniq } from "../helpers/machine-api";
 import { SECRET_FAMILIES } from "../helpers/secrets";
 
@@ -30,6 +33,14 @@ describe("secrets at rest", () => {
     const minted: string[] = [];
     const { key } = await mintKey(handle);
     minted.push(key);
+    // A webhook endpoint for every event, so the outbox holds the payloads of what follows.
+    const hook = await createWebhookEndpoint(
+      handle.db,
+      systemActor("http test"),
+      { url: "https://hooks.example.com/secrets-at-rest", environment: "sandbox", eventTypes: [...WEBHOOK_EVENT_TYPES] },
+      NO_REQUEST,
+    );
+    minted.push(hook.secret, hook.secret.slice("whsec_".length));
     const user = await createUserOver(key);
     await call(`/v2/user/${user.user_id}`, { key, headers: { "X-Installation-Id": "dump-check" } });
     const unused = await issueOver(key, user.user_id);
@@ -115,5 +126,10 @@ describe("secrets at rest", () => {
       }
     }
     expect(scanned).toBeGreaterThan(100);
+    const [outbox] = await queryRows<{ n: number }>(
+      handle.db,
+      sql`select count(*)::int as n from webhook_deliveries where endpoint_id = ${hook.endpoint.id}::uuid`,
+    );
+    expect(Number(outbox!.n)).toBeGreaterThan(3); // user.created, sign_in_token.redeemed, migration.*, sdk_session.revoked were scanned
   });
 });

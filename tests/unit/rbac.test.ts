@@ -13,7 +13,8 @@ describe("roles", () => {
   it("lets support work with users but not manage staff, keys or settings, or read the audit log", () => {
     expect(can("support", "users:issue_tokens", "production")).toBe(true);
     expect(can("support", "users:delete")).toBe(false);
-    for (const p of ["staff:manage", "api_keys:manage", "settings:manage", "audit:read"] as const) expect(can("support", p)).toBe(false);
+    for (const p of ["staff:manage", "api_keys:manage", "settings:manage", "audit:read", "webhooks:read", "webhooks:manage"] as const)
+      expect(can("support", p)).toBe(false);
   });
 
   it("confines qa to sandbox", () => {
@@ -26,8 +27,9 @@ describe("roles", () => {
   });
 
   it("lets auditors read everything and issue nothing", () => {
-    for (const p of ["audit:read", "audit:export", "migrations:read", "users:read", "devices:read"] as const) expect(can("auditor", p)).toBe(true);
-    for (const p of ["users:issue_tokens", "users:disable", "users:revoke_sessions", "devices:manage", "staff:manage"] as const) {
+    for (const p of ["audit:read", "audit:export", "migrations:read", "users:read", "devices:read", "webhooks:read"] as const)
+      expect(can("auditor", p)).toBe(true);
+    for (const p of ["users:issue_tokens", "users:disable", "users:revoke_sessions", "devices:manage", "staff:manage", "webhooks:manage"] as const) {
       expect(can("auditor", p, "sandbox")).toBe(false);
     }
   });

@@ -1,0 +1,104 @@
+"use client";
+import { useActionState, useState } from "react";
+import { Alert } from "@/components/ui/alert";
+import { Button } from "@/components/ui/button";
+import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
+import { Field, Input, Select } from "@/components/ui/input";
+import type { WebhookEndpointView } from "@/lib/webhooks/endpoints";
+import type { ActionResult } from "@/server/actions";
+import { SecretOnce } from "./secret-once";
+
+type Created = { endpoint: WebhookEndpointView; secret: string };
+type CreateAction = (prev: ActionResult<Created> | null, form: FormData) => Promise<ActionResult<Created>>;
+
+/** Register an endpoint, then show its signing secret exactly once. */
+export function CreateEndpointDialog({ action, events }: { action: CreateAction; events: Array<{ type: string; description: string }> }) {
+  const [open, setOpen] = useState(false);
+  const [attempt, setAttempt] = useState(0);
+  return (
+    <Dialog
+      open={open}
+      onOpenChange={(o) => {
+        setOpen(o);
+        if (!o) setAttempt((a) => a + 1);
+      }}
+    >
+      <DialogTrigger asChild>
+        <Button>Add endpoint</Button>
+      </DialogTrigger>
+      {/* A fresh form per opening: a secret must never be shown twice. */}
+      <CreateEndpointBody key={attempt} action={action} events={events} />
+    </Dialog>
+  );
+}
+
+function CreateEndpointBody({ action, events }: { action: CreateAction; events: Array<{ type: string; description: string }> }) {
+  const [state, formAction, pending] = useActionState(action, null);
+  const [all, setAll] = useState(true);
+  const fieldError = (f: string) => (state && !state.ok && state.field === f ? state.error : null);
+
+  if (state?.ok) {
+    const { endpoint, secret } = state.data;
+    return (
+      <DialogContent title="Copy the signing secret" description={`Deliveries to ${endpoint.url} are signed with this secret.`}>
+        <SecretOnce secret={secret} label={`${endpoint.environment} · ${endpoint.url}`} />
+      </DialogContent>
+    );
+  }
+
+  return (
+    <DialogContent title="Add a webhook endpoint" description="tokendesk POSTs the events you pick, signed per Standard Webhooks, to this URL.">
+      <form action={formAction} className="space-y-4" aria-label="Add a webhook endpoint">
+        <Field label="URL" htmlFor="endpoint-url" hint="https://… on your backend; private and loopback addresses are refused." error={fieldError("url")}>
+          <Input id="endpoint-url" name="url" type="url" required maxLength={2000} autoFocus placeholder="https://api.example.com/tokendesk/webhooks" />
+        </Field>
+        <div className="grid grid-cols-2 gap-3">
+          <Field label="Environment" htmlFor="endpoint-env" hint="Only this environment's events" error={fieldError("environment")}>
+            <Select id="endpoint-env" name="environment" defaultValue="sandbox">
+              <option value="sandbox">sandbox</option>
+              <option value="production">production</option>
+            </Select>
+          </Field>
+          <Field label="Description" htmlFor="endpoint-description" hint="Optional" error={fieldError("description")}>
+            <Input id="endpoint-description" name="description" maxLength={200} />
+          </Field>
+        </div>
+        <fieldset>
+          <legend className="mb-1 text-sm font-medium text-slate-700">Events</legend>
+          <label className="flex items-center gap-2 py-1 text-sm font-medium">
+            <input type="checkbox" name="event:all" checked={all} onChange={(e) => setAll(e.target.checked)} className="size-4" />
+            All events
+          </label>
+          {all ? null : (
+            <div className="ml-6 grid max-h-64 gap-0.5 overflow-y-auto">
+              {events.map((e) => (
+                <label key={e.type} className="flex items-start gap-2 py-0.5 text-sm">
+                  <input type="checkbox" name={`event:${e.type}`} className="mt-0.5 size-4" />
+                  <span>
+                    <code className="font-mono text-xs">{e.type}</code> <span className="text-slate-500">— {e.description}</span>
+                  </span>
+                </label>
+              ))}
+            </div>
+          )}
+          {fieldError("eventTypes") ? (
+            <p className="mt-1 text-xs text-red-700" role="alert">
+              {fieldError("eventTypes")}
+            </p>
+          ) : null}
+        </fieldset>
+        {state && !state.ok && !["url", "environment", "description", "eventTypes"].includes(state.field ?? "") ? (
+          <Alert tone="error">{state.error}</Alert>
+        ) : null}
+        <div className="flex justify-end gap-2">
+          <DialogClose asChild>
+            <Button variant="ghost">Cancel</Button>
+          </DialogClose>
+          <Button type="submit" disabled={pending}>
+            {pending ? "Adding…" : "Add endpoint"}
+          </Button>
+        </div>
+      </form>
+    </DialogContent>
+  );
+}
