@@ -32,6 +32,8 @@ test("admin adds an endpoint, sees the secret once, sends a test event and sees 
   browser,
   baseURL,
 }) => {
+  // One long story (console, phone, console again) with waits on a background dispatcher.
+  test.setTimeout(240_000);
   const description = unique("e2e receiver");
   await page.goto("/webhooks");
   await expect(page.getByRole("heading", { name: "Webhooks", level: 1 })).toBeVisible();

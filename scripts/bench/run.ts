@@ -17,7 +17,8 @@
  *            --dist-dir DIR     the Next build to run (default .next-bench)
  *
  * Order: throwaway PostgreSQL → build → prepare data in-process with the domain functions (system
- * actor) → in-process baselines (raw INSERT, jose verify, audit cost) → both servers → for each
+ * actor) → in-process baselines (raw INSERT, jose verify, audit cost, webhook outbox cost and
+ * delivery throughput) → both servers → for each
  * operation and connection count, a closed-loop autocannon run on each front, one after the other
  * (the pair is measured minutes apart at most) → open-loop runs of the lean front at a fixed offered
  * rate with each connection count → oidc-provider peer → results in bench/results/<date>-<mode>.json.
@@ -384,6 +385,106 @@ try {
     log(
       `audit write, latency at ${conc} callers: ${stmtStats.mean.toFixed(2)} ms of a ${mint.latencyMs.mean.toFixed(2)} ms mint (${((stmtStats.mean / mint.latencyMs.mean) * 100).toFixed(1)} %); marginal ${marginal.toFixed(2)} ms`,
     );
+  }
+  {
+    // Webhooks. (1) What the outbox write adds to an operation that emits an event. A mint writes
+    // none (sign_in_token.issued is not a webhook event); the exchange writes
+    // sign_in_token.redeemed, so the exchange is the hot path that pays. CPU (this process + every
+    // PostgreSQL process) per transaction holding the outbox statement minus per transaction holding
+    // `select 1`, one caller in sequence — with one subscribed endpoint (one row written) and with
+    // none (the statement runs and writes nothing) — against a whole mint and a whole exchange.
+    // (2) Delivery throughput: N events to a local receiver that answers 204, by one dispatcher
+    // (16 requests in flight, signing each with standardwebhooks).
+    const { createWebhookEndpoint, deleteWebhookEndpoint } = await import("@/lib/webhooks/endpoints");
+    const { enqueueWebhookEvents } = await import("@/lib/webhooks/outbox");
+    const { dispatchDueDeliveries } = await import("@/lib/webhooks/dispatcher");
+    const http = await import("node:http");
+    const pgPid = pgDir ? Number(fs.readFileSync(path.join(pgDir, "data", "postmaster.pid"), "utf8").split("\n")[0]) : null;
+    const cpuPerOp = async (fn: () => Promise<unknown>) => {
+      for (let i = 0; i < 50; i++) await fn();
+      const c0 = process.cpuUsage();
+      const p0 = treeCpuMs(pgPid);
+      let n = 0;
+      const end = performance.now() + inSecs * 1000;
+      while (performance.now() < end) {
+        await fn();
+        n++;
+      }
+      const c = process.cpuUsage(c0);
+      return Math.round((((c.user + c.system) / 1000 + (treeCpuMs(pgPid) - p0)) / n) * 1000) / 1000;
+    };
+    const event = (uid: string) => ({
+      type: "sign_in_token.redeemed" as const,
+      environment: "sandbox" as const,
+      data: {
+        user_id: uid,
+        client_user_id: "bench",
+        environment: "sandbox" as const,
+        region: "us",
+        sign_in_token_id: randomBytes(16).toString("hex"),
+        session_id: randomBytes(16).toString("hex"),
+        installation_id: "bench-inst",
+      },
+      occurredAt: new Date(),
+    });
+    const exchangeOnce = async () => {
+      const t = await issueSignInToken(db, sys, userIds[0]!, {}, NO_REQUEST);
+      await exchangeSignInToken(db, { signInToken: t.sign_in_token, installationId: "bench-inst" }, NO_REQUEST);
+    };
+    const cpuTrivialTx = await cpuPerOp(() => db.transaction((tx) => queryRows(tx, sql`select 1`)));
+    const cpuMint = await cpuPerOp(() => issueSignInToken(db, sys, userIds[0]!, {}, NO_REQUEST));
+    const cpuOutboxNone = Math.max(0, (await cpuPerOp(() => db.transaction((tx) => enqueueWebhookEvents(tx, [event(userIds[0]!)])))) - cpuTrivialTx);
+    const cpuMintExchangeNone = await cpuPerOp(exchangeOnce);
+
+    const received = new Set<string>();
+    const receiver = http.createServer((req, res) => {
+      received.add(String(req.headers["webhook-id"]));
+      req.resume();
+      req.on("end", () => res.writeHead(204).end());
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    const receiverPort = (receiver.address() as import("node:net").AddressInfo).port;
+    // A host name, judged at delivery: this process does not allow private literals at creation.
+    const { endpoint } = await createWebhookEndpoint(
+      db,
+      sys,
+      { url: `http://bench-receiver.test:${receiverPort}/hooks`, environment: "sandbox", eventTypes: ["sign_in_token.redeemed"] },
+      NO_REQUEST,
+    );
+    const cpuOutboxOne = Math.max(0, (await cpuPerOp(() => db.transaction((tx) => enqueueWebhookEvents(tx, [event(userIds[0]!)])))) - cpuTrivialTx);
+    const cpuMintExchangeOne = await cpuPerOp(exchangeOnce);
+    const cpuExchange = Math.max(0.001, cpuMintExchangeOne - cpuMint);
+
+    // Throughput: drain what the CPU runs queued, then time N fresh events end to end.
+    const dispatchOpts = { allowPrivate: true, resolve: async () => [{ address: "127.0.0.1", family: 4 }], concurrency: 16, batchSize: 200 };
+    await dispatchDueDeliveries(db, dispatchOpts);
+    received.clear();
+    const N = QUICK ? 1000 : 3000;
+    for (let i = 0; i < N; i += 500) {
+      await db.transaction((tx) => enqueueWebhookEvents(tx, Array.from({ length: Math.min(500, N - i) }, () => event(userIds[0]!))));
+    }
+    const d0 = performance.now();
+    const drained = await dispatchDueDeliveries(db, dispatchOpts);
+    const seconds = (performance.now() - d0) / 1000;
+    await deleteWebhookEndpoint(db, sys, endpoint.id, NO_REQUEST);
+    await new Promise((r) => receiver.close(r));
+
+    baselines.webhooks = {
+      cpuMsPerMint: cpuMint,
+      cpuMsPerExchange: Math.round(cpuExchange * 1000) / 1000,
+      cpuMsOutboxWriteOneEndpoint: cpuOutboxOne,
+      cpuMsOutboxWriteNoEndpoint: cpuOutboxNone,
+      shareOfMintCpu: Math.round((cpuOutboxOne / cpuMint) * 1000) / 1000,
+      shareOfExchangeCpu: Math.round((cpuOutboxOne / cpuExchange) * 1000) / 1000,
+      exchangeCpuDeltaWithEndpoint: Math.round((cpuMintExchangeOne - cpuMintExchangeNone) * 1000) / 1000,
+      cpuMethod:
+        "one caller in sequence; CPU of this process + all PostgreSQL processes: (tx with enqueueWebhookEvents of one sign_in_token.redeemed) − (tx with select 1); exchange = (issue + exchange) − issue",
+      delivery: { events: N, delivered: drained.succeeded, uniqueIdsReceived: received.size, seconds: Math.round(seconds * 100) / 100, perSecond: Math.round(drained.succeeded / seconds) },
+    };
+    log(
+      `webhook outbox write, CPU: ${cpuOutboxOne.toFixed(3)} ms with an endpoint (${cpuOutboxNone.toFixed(3)} ms with none) = ${((cpuOutboxOne / cpuMint) * 100).toFixed(1)} % of a ${cpuMint.toFixed(3)} ms mint, ${((cpuOutboxOne / cpuExchange) * 100).toFixed(1)} % of a ${cpuExchange.toFixed(3)} ms exchange`,
+    );
+    log(`webhook delivery to a local receiver: ${drained.succeeded}/${N} in ${seconds.toFixed(2)} s = ${Math.round(drained.succeeded / seconds)} deliveries/s (${received.size} distinct ids)`);
   }
   results.baselines = baselines;
   await handle.close();
