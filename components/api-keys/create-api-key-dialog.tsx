@@ -1,9 +1,10 @@
 "use client";
 import { useState } from "react";
-import { CopyButton } from "@/components/tokens/copy-button";
+import { ShownOnce } from "@/components/tokens/shown-once";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
+import { DialogClose, DialogContent } from "@/components/ui/dialog";
+import { FreshDialog } from "@/components/ui/fresh-dialog";
 import { Field, Input, Select } from "@/components/ui/input";
 import { useFormAction } from "@/components/ui/use-form-action";
 import type { ApiKeyView } from "@/lib/api-keys";
@@ -26,22 +27,11 @@ const SCOPE_HINTS: Record<string, string> = {
  * key is on screen, so nobody loses a key they have not copied yet.
  */
 export function CreateApiKeyDialog({ action, regions, scopes }: { action: CreateAction; regions: string[]; scopes: string[] }) {
-  const [open, setOpen] = useState(false);
-  const [attempt, setAttempt] = useState(0);
   return (
-    <Dialog
-      open={open}
-      onOpenChange={(o) => {
-        setOpen(o);
-        if (!o) setAttempt((a) => a + 1);
-      }}
-    >
-      <DialogTrigger asChild>
-        <Button>Create API key</Button>
-      </DialogTrigger>
+    <FreshDialog trigger={<Button>Create API key</Button>}>
       {/* A fresh form per opening: the previous key must never be shown again. */}
-      <CreateApiKeyBody key={attempt} action={action} regions={regions} scopes={scopes} />
-    </Dialog>
+      <CreateApiKeyBody action={action} regions={regions} scopes={scopes} />
+    </FreshDialog>
   );
 }
 
@@ -56,33 +46,19 @@ function CreateApiKeyBody({ action, regions, scopes }: { action: CreateAction; r
         title="Copy your new API key"
         description="This is the only time the key is shown. Store it in your backend's secret manager now: you won't see it again."
       >
-        <div className="space-y-4" data-testid="new-api-key">
-          <Alert tone="warning" title="You won't see this key again">
-            tokendesk keeps only a hash of it. If you lose it, revoke it and create a new one.
-          </Alert>
-          <Field label={`${apiKey.name} · ${apiKey.environment} · ${apiKey.region}`} htmlFor="new-api-key-value">
-            <div className="flex gap-2">
-              <Input
-                id="new-api-key-value"
-                readOnly
-                autoFocus
-                value={key}
-                className="font-mono text-xs"
-                data-testid="api-key-secret"
-                onFocus={(e) => e.currentTarget.select()}
-              />
-              <CopyButton value={key} label="Copy key" />
-            </div>
-          </Field>
-          <p className="text-sm text-slate-600">
+        <ShownOnce
+          value={key}
+          label={`${apiKey.name} · ${apiKey.environment} · ${apiKey.region}`}
+          testId="api-key-secret"
+          warningTitle="You won't see this key again"
+          warning="tokendesk keeps only a hash of it. If you lose it, revoke it and create a new one."
+          copyLabel="Copy key"
+          doneLabel="I have stored the key"
+        >
+          <p>
             Send it as the <code className="rounded bg-slate-100 px-1">X-Vital-API-Key</code> header. Scopes: {apiKey.scopes.join(", ")}.
           </p>
-          <div className="flex justify-end">
-            <DialogClose asChild>
-              <Button>I have stored the key</Button>
-            </DialogClose>
-          </div>
-        </div>
+        </ShownOnce>
       </DialogContent>
     );
   }

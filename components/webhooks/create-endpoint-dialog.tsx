@@ -2,7 +2,8 @@
 import { useActionState, useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
+import { DialogClose, DialogContent } from "@/components/ui/dialog";
+import { FreshDialog } from "@/components/ui/fresh-dialog";
 import { Field, Input, Select } from "@/components/ui/input";
 import type { WebhookEndpointView } from "@/lib/webhooks/endpoints";
 import type { ActionResult } from "@/server/actions";
@@ -13,22 +14,11 @@ type CreateAction = (prev: ActionResult<Created> | null, form: FormData) => Prom
 
 /** Register an endpoint, then show its signing secret exactly once. */
 export function CreateEndpointDialog({ action, events }: { action: CreateAction; events: Array<{ type: string; description: string }> }) {
-  const [open, setOpen] = useState(false);
-  const [attempt, setAttempt] = useState(0);
   return (
-    <Dialog
-      open={open}
-      onOpenChange={(o) => {
-        setOpen(o);
-        if (!o) setAttempt((a) => a + 1);
-      }}
-    >
-      <DialogTrigger asChild>
-        <Button>Add endpoint</Button>
-      </DialogTrigger>
+    <FreshDialog trigger={<Button>Add endpoint</Button>}>
       {/* A fresh form per opening: a secret must never be shown twice. */}
-      <CreateEndpointBody key={attempt} action={action} events={events} />
-    </Dialog>
+      <CreateEndpointBody action={action} events={events} />
+    </FreshDialog>
   );
 }
 

@@ -4,6 +4,7 @@ import { useActionState, useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
+import { FreshDialog } from "@/components/ui/fresh-dialog";
 import { Field, Select } from "@/components/ui/input";
 import type { WebhookEndpointView } from "@/lib/webhooks/endpoints";
 import type { ActionResult } from "@/server/actions";
@@ -96,26 +97,17 @@ export function EndpointActions({
 }
 
 function RotateSecretDialog({ endpointId, action, onDone }: { endpointId: string; action: RotateAction; onDone: () => void }) {
-  const [open, setOpen] = useState(false);
-  const [attempt, setAttempt] = useState(0);
   return (
-    <Dialog
-      open={open}
-      onOpenChange={(o) => {
-        setOpen(o);
-        if (!o) {
-          setAttempt((a) => a + 1);
-          onDone();
-        }
-      }}
-    >
-      <DialogTrigger asChild>
+    <FreshDialog
+      trigger={
         <Button size="sm" variant="secondary">
           Rotate secret
         </Button>
-      </DialogTrigger>
-      <RotateBody key={attempt} endpointId={endpointId} action={action} />
-    </Dialog>
+      }
+      onClosed={onDone}
+    >
+      <RotateBody endpointId={endpointId} action={action} />
+    </FreshDialog>
   );
 }
 

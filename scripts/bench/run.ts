@@ -252,6 +252,21 @@ try {
   // ---------------------------------------------------------------------------------------------
   const baselines: Record<string, unknown> = {};
   const inSecs = QUICK ? 3 : 6;
+  // CPU (this process + every PostgreSQL process) per call of `fn`, one caller in sequence.
+  const pgPid = pgDir ? Number(fs.readFileSync(path.join(pgDir, "data", "postmaster.pid"), "utf8").split("\n")[0]) : null;
+  const cpuPerOp = async (fn: () => Promise<unknown>) => {
+    for (let i = 0; i < 50; i++) await fn();
+    const c0 = process.cpuUsage();
+    const p0 = treeCpuMs(pgPid);
+    let n = 0;
+    const end = performance.now() + inSecs * 1000;
+    while (performance.now() < end) {
+      await fn();
+      n++;
+    }
+    const c = process.cpuUsage(c0);
+    return Math.round((((c.user + c.system) / 1000 + (treeCpuMs(pgPid) - p0)) / n) * 1000) / 1000;
+  };
   if (!EMBEDDED) {
     const postgres = (await import("postgres")).default;
     for (const conns of [1, 8]) {
@@ -346,20 +361,6 @@ try {
     // adds no round trip of its own. One caller, in sequence: CPU (this process + every PostgreSQL
     // process) per mint, and per transaction holding one audit insert minus per transaction holding
     // a trivial statement = what writing the event costs.
-    const pgPid = pgDir ? Number(fs.readFileSync(path.join(pgDir, "data", "postmaster.pid"), "utf8").split("\n")[0]) : null;
-    const cpuPerOp = async (fn: () => Promise<unknown>) => {
-      for (let i = 0; i < 50; i++) await fn();
-      const c0 = process.cpuUsage();
-      const p0 = treeCpuMs(pgPid);
-      let n = 0;
-      const end = performance.now() + inSecs * 1000;
-      while (performance.now() < end) {
-        await fn();
-        n++;
-      }
-      const c = process.cpuUsage(c0);
-      return Math.round((((c.user + c.system) / 1000 + (treeCpuMs(pgPid) - p0)) / n) * 1000) / 1000;
-    };
     const cpuMint = await cpuPerOp(() => issueSignInToken(db, sys, userIds[0]!, {}, NO_REQUEST));
     const cpuAuditTx = await cpuPerOp(() => db.transaction((tx) => recordAudit(tx, auditInput(userIds[0]!) as never, NO_REQUEST)));
     const cpuTrivialTx = await cpuPerOp(() => db.transaction((tx) => queryRows(tx, sql`select 1`)));
@@ -399,20 +400,6 @@ try {
     const { enqueueWebhookEvents } = await import("@/lib/webhooks/outbox");
     const { dispatchDueDeliveries } = await import("@/lib/webhooks/dispatcher");
     const http = await import("node:http");
-    const pgPid = pgDir ? Number(fs.readFileSync(path.join(pgDir, "data", "postmaster.pid"), "utf8").split("\n")[0]) : null;
-    const cpuPerOp = async (fn: () => Promise<unknown>) => {
-      for (let i = 0; i < 50; i++) await fn();
-      const c0 = process.cpuUsage();
-      const p0 = treeCpuMs(pgPid);
-      let n = 0;
-      const end = performance.now() + inSecs * 1000;
-      while (performance.now() < end) {
-        await fn();
-        n++;
-      }
-      const c = process.cpuUsage(c0);
-      return Math.round((((c.user + c.system) / 1000 + (treeCpuMs(pgPid) - p0)) / n) * 1000) / 1000;
-    };
     const event = (uid: string) => ({
       type: "sign_in_token.redeemed" as const,
       environment: "sandbox" as const,
@@ -461,7 +448,12 @@ try {
     received.clear();
     const N = QUICK ? 1000 : 3000;
     for (let i = 0; i < N; i += 500) {
-      await db.transaction((tx) => enqueueWebhookEvents(tx, Array.from({ length: Math.min(500, N - i) }, () => event(userIds[0]!))));
+      await db.transaction((tx) =>
+        enqueueWebhookEvents(
+          tx,
+          Array.from({ length: Math.min(500, N - i) }, () => event(userIds[0]!)),
+        ),
+      );
     }
     const d0 = performance.now();
     const drained = await dispatchDueDeliveries(db, dispatchOpts);
@@ -479,12 +471,20 @@ try {
       exchangeCpuDeltaWithEndpoint: Math.round((cpuMintExchangeOne - cpuMintExchangeNone) * 1000) / 1000,
       cpuMethod:
         "one caller in sequence; CPU of this process + all PostgreSQL processes: (tx with enqueueWebhookEvents of one sign_in_token.redeemed) − (tx with select 1); exchange = (issue + exchange) − issue",
-      delivery: { events: N, delivered: drained.succeeded, uniqueIdsReceived: received.size, seconds: Math.round(seconds * 100) / 100, perSecond: Math.round(drained.succeeded / seconds) },
+      delivery: {
+        events: N,
+        delivered: drained.succeeded,
+        uniqueIdsReceived: received.size,
+        seconds: Math.round(seconds * 100) / 100,
+        perSecond: Math.round(drained.succeeded / seconds),
+      },
     };
     log(
       `webhook outbox write, CPU: ${cpuOutboxOne.toFixed(3)} ms with an endpoint (${cpuOutboxNone.toFixed(3)} ms with none) = ${((cpuOutboxOne / cpuMint) * 100).toFixed(1)} % of a ${cpuMint.toFixed(3)} ms mint, ${((cpuOutboxOne / cpuExchange) * 100).toFixed(1)} % of a ${cpuExchange.toFixed(3)} ms exchange`,
     );
-    log(`webhook delivery to a local receiver: ${drained.succeeded}/${N} in ${seconds.toFixed(2)} s = ${Math.round(drained.succeeded / seconds)} deliveries/s (${received.size} distinct ids)`);
+    log(
+      `webhook delivery to a local receiver: ${drained.succeeded}/${N} in ${seconds.toFixed(2)} s = ${Math.round(drained.succeeded / seconds)} deliveries/s (${received.size} distinct ids)`,
+    );
   }
   results.baselines = baselines;
   await handle.close();
