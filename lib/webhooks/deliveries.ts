@@ -5,6 +5,7 @@
  */
 import { and, desc, eq, lt, or, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
+import type { z } from "zod";
 import { type Database, type Executor, queryRows } from "@/db/client";
 import { type WebhookDelivery, webhookDeliveries } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
@@ -13,7 +14,7 @@ import { conflict, notFound } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { isUuid } from "@/lib/users/access";
 import { loadEndpoint } from "./endpoints";
-import { TEST_EVENT_TYPE, webhookBody } from "./events";
+import { type TEST_EVENT_DATA_SCHEMA, TEST_EVENT_TYPE, webhookBody } from "./events";
 import { newMessageId, RETRY_WINDOW_MS } from "./outbox";
 
 export interface DeliveryView {
@@ -161,13 +162,12 @@ export async function sendTestEvent(db: Database, actor: Actor, endpointId: stri
   return db.transaction(async (tx) => {
     const endpoint = await loadEndpoint(tx, endpointId);
     if (endpoint.disabledAt) throw conflict("This endpoint is disabled; enable it to send a test event.", "endpoint_disabled");
-    const body = JSON.stringify(
-      webhookBody(TEST_EVENT_TYPE, now, {
-        endpoint_id: endpoint.id,
-        environment: endpoint.environment,
-        message: "A test event sent from the tokendesk console.",
-      }),
-    );
+    const data: z.infer<typeof TEST_EVENT_DATA_SCHEMA> = {
+      endpoint_id: endpoint.id,
+      environment: endpoint.environment,
+      message: "A test event sent from the tokendesk console.",
+    };
+    const body = JSON.stringify(webhookBody(TEST_EVENT_TYPE, now, data));
     const [row] = await tx
       .insert(webhookDeliveries)
       .values({

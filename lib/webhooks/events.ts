@@ -8,6 +8,7 @@
  * keys by id and prefix. Never a secret or a token, and no personal data beyond the ids the
  * customer chose (client_user_id, externalUserId, a device's ClientId).
  */
+import { z } from "zod";
 import type { IdvSession } from "@/db/schema";
 import type { Actor } from "@/lib/context";
 
@@ -45,67 +46,123 @@ type Environment = "sandbox" | "production";
 /** Who made the change, by kind only (staff names stay inside tokendesk). */
 export type Initiator = Actor["type"];
 
-interface UserRef {
-  user_id: string;
-  client_user_id: string;
-  environment: Environment;
-  region: string;
-}
+// The payloads as zod schemas: the TypeScript types the domain functions fill in, the OpenAPI
+// document's `webhooks` (server/openapi) and the tests' checks of what was sent all come from here.
+const id = (what: string) => z.string().meta({ description: what });
+const at = (what: string) => z.iso.datetime().meta({ description: what });
+const environment = z.enum(["sandbox", "production"]);
+const initiatedBy = z
+  .enum(["staff", "system", "anonymous", "api_key", "user", "ephemeral_token", "device"])
+  .meta({ description: "The kind of actor that made the change (`api_key`, `staff`, `system`, `user`, `device`, …)." });
+const idvStatus = z.enum(["created", "in_progress", "submitted", "expired", "cancelled"]);
 
-interface IdvSessionRef {
-  session_id: string;
-  workflow_id: string;
-  status: IdvSession["status"];
-  environment: Environment;
-  region: string;
-  external_user_id: string | null;
-  user_id: string | null;
-  created_at: string;
-  expires_at: string;
-}
+const userFields = {
+  user_id: id("The user's id."),
+  client_user_id: id("Your id for the user."),
+  environment,
+  region: z.string(),
+};
+const sessionRef = {
+  session_id: id("The SDK session (refresh-token family, `sid` in access tokens)."),
+  user_id: id("The user's id."),
+  environment,
+  region: z.string(),
+  installation_id: z.string().nullable().meta({ description: "The SDK installation's id, if it sent one." }),
+};
+const idvRef = {
+  session_id: id("The IDV session's id."),
+  workflow_id: id("The workflow's id."),
+  status: idvStatus,
+  environment,
+  region: z.string(),
+  external_user_id: z.string().nullable().meta({ description: "`metadata.externalUserId` given when the session started." }),
+  user_id: z.string().nullable().meta({ description: "The tokendesk user, for handoffs staff issued for one." }),
+  created_at: at("When the session started."),
+  expires_at: at("When its link stops working."),
+};
+const deviceRef = {
+  device_id: id("The device's id."),
+  instance_id: id("The telematics instance's id (InstanceId)."),
+  client_id: z.string().nullable().meta({ description: "`UserFields.ClientId` given at registration." }),
+  environment,
+};
 
-/** The `data` of each event type, version 1. */
-export interface WebhookEventData {
-  "user.created": UserRef & { created_on: string; initiated_by: Initiator };
-  "user.disabled": UserRef & { sessions_ended: number; initiated_by: Initiator };
-  "user.enabled": UserRef & { initiated_by: Initiator };
-  "user.deleted": UserRef & { sessions_ended: number; initiated_by: Initiator };
-  "sign_in_token.redeemed": UserRef & { sign_in_token_id: string; session_id: string; installation_id: string | null };
-  "sdk_session.revoked": {
-    session_id: string;
-    user_id: string;
-    environment: Environment;
-    region: string;
-    installation_id: string | null;
-    reason: "revoked_by_staff" | "revoked_by_client";
-    initiated_by: Initiator;
-  };
-  "refresh_token.reuse_detected": {
-    session_id: string;
-    user_id: string;
-    environment: Environment;
-    region: string;
-    installation_id: string | null;
-    refresh_token_id: string;
-    rotated_at: string;
-  };
-  "migration.completed": UserRef & { api_key_id: string; api_key_prefix: string; installation_id: string | null; session_id: string };
-  "migration.rejected": {
-    user_id: string;
-    environment: Environment;
-    region: string;
-    api_key_id: string | null;
-    api_key_prefix: string | null;
-    previous_user_id: string | null;
-    installation_id: string | null;
-    reason: string;
-  };
-  "idv_session.started": IdvSessionRef;
-  "idv_session.submitted": IdvSessionRef & { submitted_at: string; steps: string[] };
-  "idv_session.expired": IdvSessionRef;
-  "idv_session.cancelled": IdvSessionRef & { previous_status: IdvSession["status"] };
-  "device.registered": { device_id: string; instance_id: string; client_id: string | null; environment: Environment };
-  "device.disabled": { device_id: string; instance_id: string; client_id: string | null; environment: Environment; initiated_by: Initiator };
+/** The `data` of each event type, version 1 (strict: a field added here is added on purpose). */
+export const WEBHOOK_DATA_SCHEMAS = {
+  "user.created": z.strictObject({ ...userFields, created_on: at("When the user was created."), initiated_by: initiatedBy }),
+  "user.disabled": z.strictObject({
+    ...userFields,
+    sessions_ended: z.int().meta({ description: "SDK sessions ended by the disable." }),
+    initiated_by: initiatedBy,
+  }),
+  "user.enabled": z.strictObject({ ...userFields, initiated_by: initiatedBy }),
+  "user.deleted": z.strictObject({ ...userFields, sessions_ended: z.int(), initiated_by: initiatedBy }),
+  "sign_in_token.redeemed": z.strictObject({
+    ...userFields,
+    sign_in_token_id: id("The sign-in token's id (`token_id` when it was minted) — never the token."),
+    session_id: id("The SDK session the exchange started."),
+    installation_id: sessionRef.installation_id,
+  }),
+  "sdk_session.revoked": z.strictObject({
+    ...sessionRef,
+    reason: z.enum(["revoked_by_staff", "revoked_by_client"]),
+    initiated_by: initiatedBy,
+  }),
+  "refresh_token.reuse_detected": z.strictObject({
+    ...sessionRef,
+    refresh_token_id: id("The presented (already rotated) refresh token's id — never the token."),
+    rotated_at: at("When that token was first used."),
+  }),
+  "migration.completed": z.strictObject({
+    ...userFields,
+    api_key_id: id("The Team API key the installation ran with."),
+    api_key_prefix: id("Its first characters, e.g. `sk_us_AbCd`."),
+    installation_id: sessionRef.installation_id,
+    session_id: id("The SDK session that replaced API-key mode."),
+  }),
+  "migration.rejected": z.strictObject({
+    user_id: id("The sign-in token's user."),
+    environment,
+    region: z.string(),
+    api_key_id: z.string().nullable(),
+    api_key_prefix: z.string().nullable(),
+    previous_user_id: z.string().nullable(),
+    installation_id: sessionRef.installation_id,
+    reason: z
+      .string()
+      .meta({ description: "`unknown_api_key`, `api_key_revoked`, `environment_mismatch`, `region_mismatch`, `previous_user_id_missing`, `user_mismatch`." }),
+  }),
+  "idv_session.started": z.strictObject(idvRef),
+  "idv_session.submitted": z.strictObject({
+    ...idvRef,
+    submitted_at: at("When it was submitted."),
+    steps: z.array(z.string()).meta({ description: "The workflow steps captured." }),
+  }),
+  "idv_session.expired": z.strictObject(idvRef),
+  "idv_session.cancelled": z.strictObject({ ...idvRef, previous_status: idvStatus }),
+  "device.registered": z.strictObject(deviceRef),
+  "device.disabled": z.strictObject({ ...deviceRef, initiated_by: initiatedBy }),
+} satisfies Record<WebhookEventType, z.ZodType>;
+
+export type WebhookEventData = { [T in WebhookEventType]: z.infer<(typeof WEBHOOK_DATA_SCHEMAS)[T]> };
+type UserRef = Pick<WebhookEventData["user.created"], keyof typeof userFields>;
+type IdvSessionRef = WebhookEventData["idv_session.started"];
+
+/** The `data` of the console's test event. */
+export const TEST_EVENT_DATA_SCHEMA = z.strictObject({
+  endpoint_id: id("The endpoint the test was sent to."),
+  environment,
+  message: z.string(),
+});
+
+/** The whole body of one event type as sent, e.g. for the OpenAPI document. */
+export function webhookBodySchema(type: WebhookEventType | typeof TEST_EVENT_TYPE) {
+  return z.strictObject({
+    type: z.literal(type),
+    version: z.literal(WEBHOOK_PAYLOAD_VERSION),
+    timestamp: at("When the change happened."),
+    data: type === TEST_EVENT_TYPE ? TEST_EVENT_DATA_SCHEMA : WEBHOOK_DATA_SCHEMAS[type],
+  });
 }
 
 /** One event as a domain function hands it to the outbox. */

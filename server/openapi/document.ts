@@ -11,6 +11,7 @@ import { registrationBody } from "@/lib/devices/auth";
 import { type ErrorCode, errorTableMarkdown, statusOf } from "@/lib/errors";
 import { deeplinkInput } from "@/lib/idv/handoff";
 import { createUserInput } from "@/lib/users";
+import { TEST_EVENT_TYPE, WEBHOOK_EVENT_TYPES, WEBHOOK_EVENTS, type WebhookEventType, webhookBodySchema } from "@/lib/webhooks/events";
 import { ephemeralBody, fieldsBody, startBody } from "../routes/idv";
 import { apiUser, deleteUserAnswer, listQuery, pendingSignInTokensAnswer, searchQuery, signInTokenBody, statusBody, userListAnswer } from "../routes/users";
 import { loginBody, refreshBody } from "../telematics";
@@ -429,6 +430,10 @@ export function openApiDocument(publicUrl: string, version: string): ReturnType<
       { name: "Telematics", description: "DeviceTokens in a Damoov-style envelope." },
       { name: "Probes" },
       { name: "Reference" },
+      {
+        name: "Webhooks",
+        description: "Events tokendesk POSTs to your endpoints (Standard Webhooks); register endpoints in the console or with `tokendesk webhooks create`.",
+      },
     ],
     components: {
       securitySchemes: {
@@ -457,8 +462,59 @@ export function openApiDocument(publicUrl: string, version: string): ReturnType<
       },
     },
     paths,
+    webhooks: webhookOperations(),
   });
   return cached;
+}
+
+const WEBHOOK_HEADERS = z.object({
+  "webhook-id": z
+    .string()
+    .meta({ description: "The message id: one per event, the same on every retry. De-duplicate by it.", example: "msg_01938f0c5b7a7c3e9d1f2a3b4c5d6e7f" }),
+  "webhook-timestamp": z
+    .string()
+    .meta({ description: "Seconds since the epoch, the time of this attempt; refuse values over 5 minutes off.", example: "1764583200" }),
+  "webhook-signature": z.string().meta({
+    description:
+      "`v1,<base64 HMAC-SHA256 of \"id.timestamp.body\">` with the endpoint's `whsec_` secret; space-separated when two secrets sign (during a rotation's overlap).",
+    example: "v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=",
+  }),
+});
+
+/**
+ * What tokendesk POSTs to registered endpoints (OpenAPI 3.1 `webhooks`): one entry per event type,
+ * its body schema taken from lib/webhooks/events.ts, the Standard Webhooks headers, and what the
+ * receiver's answer means.
+ */
+function webhookOperations(): ZodOpenApiPathsObject {
+  const out: ZodOpenApiPathsObject = {};
+  const entries: Array<[WebhookEventType | typeof TEST_EVENT_TYPE, string]> = [
+    ...WEBHOOK_EVENT_TYPES.map((t) => [t, WEBHOOK_EVENTS[t]] as [WebhookEventType, string]),
+    [TEST_EVENT_TYPE, "Sent by “Send a test event” in the console, to that endpoint only."],
+  ];
+  for (const [type, summary] of entries) {
+    out[type] = {
+      post: {
+        operationId: `webhook${type
+          .split(/[._]/)
+          .map((w) => w[0]!.toUpperCase() + w.slice(1))
+          .join("")}`,
+        tags: ["Webhooks"],
+        summary,
+        description:
+          "Signed per Standard Webhooks: verify with the `standardwebhooks` library and the endpoint's `whsec_` secret before trusting it. At-least-once: de-duplicate by `webhook-id`. Payload version 1; new fields may appear, a changed or removed field bumps `version`.",
+        security: [],
+        requestParams: { header: WEBHOOK_HEADERS },
+        requestBody: { required: true, content: { "application/json": { schema: webhookBodySchema(type) } } },
+        responses: {
+          200: { description: "Any 2xx acknowledges the delivery." },
+          400: { description: "Any other 4xx (and any 3xx: redirects are not followed) fails the delivery at once: not retried." },
+          429: { description: "Retried later (`Retry-After` respected), as are 5xx, timeouts (15 s) and network errors: exponential backoff for about a day." },
+        },
+      },
+    };
+  }
+  return out;
 }
 
 function operationId(method: string, path: string): string {

@@ -32,7 +32,7 @@ import {
   rotateWebhookSecret,
   setWebhookEndpointEnabled,
 } from "@/lib/webhooks/endpoints";
-import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "@/lib/webhooks/events";
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType, webhookBodySchema } from "@/lib/webhooks/events";
 import { enqueueWebhookEvents } from "@/lib/webhooks/outbox";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver";
@@ -302,6 +302,8 @@ describe("events", () => {
       const body = JSON.parse(r.body);
       expect(Object.keys(body)).toEqual(["type", "version", "timestamp", "data"]);
       expect(body).toMatchObject({ type: r.eventType, version: 1 });
+      // Exactly the documented shape (the OpenAPI document's webhooks come from the same schema).
+      expect(webhookBodySchema(r.eventType as WebhookEventType).safeParse(body).error, r.eventType).toBeUndefined();
       expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
       for (const s of secrets) expect(r.body.includes(s), `${r.eventType} carries a secret`).toBe(false);
       for (const shape of SECRET_SHAPES) expect(shape.test(r.body), `${r.eventType}: ${r.body}`).toBe(false);

@@ -9,6 +9,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
 import { ERROR_CODES } from "@/lib/errors";
+import { WEBHOOK_EVENT_TYPES, webhookBody } from "@/lib/webhooks/events";
 import { openApiDocument, openApiPath } from "@/server/openapi/document";
 import { MACHINE_ROUTES } from "@/server/routes";
 
@@ -90,5 +91,28 @@ describe("the OpenAPI document", () => {
       }
     }
     expect(checked).toBeGreaterThanOrEqual(5);
+  });
+
+  it("documents every webhook event with its headers and a body schema that the payloads tokendesk sends fit", () => {
+    expect(Object.keys(doc.webhooks).sort()).toEqual([...WEBHOOK_EVENT_TYPES, "webhook.test"].sort());
+    const ajv = new Ajv2020({ strict: false });
+    (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+    for (const [type, item] of Object.entries(doc.webhooks as Record<string, any>)) {
+      const op = item.post;
+      expect(op.summary, type).toBeTruthy();
+      expect(op.parameters.map((p: any) => `${p.in}:${p.name}`).sort(), type).toEqual([
+        "header:webhook-id",
+        "header:webhook-signature",
+        "header:webhook-timestamp",
+      ]);
+      const schema = op.requestBody.content["application/json"].schema;
+      expect(schema.properties.type.const, type).toBe(type);
+      expect(schema.required.sort()).toEqual(["data", "timestamp", "type", "version"]);
+    }
+    // A real payload, as the outbox writes it, against the published schema (strict: no stray field).
+    const validate = ajv.compile({ ...doc.webhooks["device.registered"].post.requestBody.content["application/json"].schema, components: doc.components });
+    const body = webhookBody("device.registered", new Date(), { device_id: "d", instance_id: "i", client_id: null, environment: "sandbox" });
+    expect(validate(JSON.parse(JSON.stringify(body))), ajv.errorsText(validate.errors)).toBe(true);
+    expect(validate({ ...body, data: { ...body.data, device_token: "x" } })).toBe(false);
   });
 });
