@@ -67,6 +67,8 @@ export const ERROR_CODES = {
   step_not_found: { status: 404, meaning: "The workflow has no step with this id." },
   image_not_found: { status: 404, meaning: "No photo was captured for this step." },
   enrolment_expired: { status: 404, meaning: "The second-factor set-up has expired; start again." },
+  webhook_endpoint_not_found: { status: 404, meaning: "No such webhook endpoint." },
+  webhook_delivery_not_found: { status: 404, meaning: "No such webhook delivery." },
 
   // The state of things
   conflict: { status: 409, meaning: "The request conflicts with the current state." },
@@ -85,6 +87,8 @@ export const ERROR_CODES = {
   no_second_factor: { status: 409, meaning: "Recovery codes need an authenticator app or a passkey first." },
   demo_self: { status: 409, meaning: "The demo team cannot be removed by a demo account." },
   no_own_admin: { status: 409, meaning: "The demo team cannot be removed while the deployment has no admin of its own." },
+  webhook_delivery_pending: { status: 409, meaning: "The webhook delivery is still being attempted; it can be replayed once it has succeeded or failed." },
+  webhook_endpoint_disabled: { status: 409, meaning: "The webhook endpoint is disabled; enable it to send a test event." },
   rate_limited: { status: 429, meaning: "Too many attempts; Retry-After says how many seconds to wait." },
 
   // Ours

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { zodProblems } from "@/lib/errors";
 import { dispatchDueDeliveries } from "@/lib/webhooks/dispatcher";
 import {
   createEndpointInput,
@@ -41,10 +42,7 @@ export function register(program: Command): void {
         throw new CliError(`--events: ${(err as Error).message}`, 2);
       }
       const parsed = createEndpointInput.safeParse({ url: opts.url, environment: opts.environment, eventTypes, description: opts.description });
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0]!;
-        throw new CliError(`${FLAGS[String(issue.path[0])] ?? "input"} ${issue.message}.`, 2);
-      }
+      if (!parsed.success) throw new CliError(zodProblems(parsed.error, createEndpointInput, (field) => FLAGS[field.split(".")[0]!] ?? field)[0]!.message, 2);
       await withDatabase(async (ctx) => {
         const { endpoint, secret } = await createWebhookEndpoint(ctx.db, ctx.actor, parsed.data, ctx.meta);
         if (opts.json) {

@@ -10,9 +10,9 @@ import { type Database, type Executor, queryRows } from "@/db/client";
 import { type WebhookDelivery, webhookDeliveries } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
-import { conflict, notFound } from "@/lib/errors";
+import { DomainError } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { isUuid } from "@/lib/users/access";
 import { loadEndpoint } from "./endpoints";
 import { type TEST_EVENT_DATA_SCHEMA, TEST_EVENT_TYPE, webhookBody } from "./events";
 import { newMessageId, RETRY_WINDOW_MS } from "./outbox";
@@ -102,7 +102,7 @@ export async function listDeliveries(
   return { deliveries: page.map(toDeliveryView), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null };
 }
 
-const deliveryNotFound = () => notFound("No such webhook delivery.", "webhook_delivery_not_found");
+const deliveryNotFound = () => new DomainError("webhook_delivery_not_found");
 
 export async function getDelivery(db: Executor, actor: Actor, id: string): Promise<DeliveryView> {
   assertStaffCan(actor, "webhooks:read");
@@ -121,7 +121,7 @@ export async function replayDelivery(db: Database, actor: Actor, id: string, met
     const [d] = await tx.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).for("update");
     if (!d) throw deliveryNotFound();
     const endpoint = await loadEndpoint(tx, d.endpointId);
-    if (d.status === "pending") throw conflict("This delivery is still being attempted; it cannot be replayed until it succeeds or fails.", "delivery_pending");
+    if (d.status === "pending") throw new DomainError("webhook_delivery_pending");
     const [row] = await tx
       .update(webhookDeliveries)
       // attempts restarts so the backoff does too; no claim of the old attempts is outstanding (the
@@ -161,7 +161,7 @@ export async function sendTestEvent(db: Database, actor: Actor, endpointId: stri
   const now = opts.now ?? new Date();
   return db.transaction(async (tx) => {
     const endpoint = await loadEndpoint(tx, endpointId);
-    if (endpoint.disabledAt) throw conflict("This endpoint is disabled; enable it to send a test event.", "endpoint_disabled");
+    if (endpoint.disabledAt) throw new DomainError("webhook_endpoint_disabled");
     const data: z.infer<typeof TEST_EVENT_DATA_SCHEMA> = {
       endpoint_id: endpoint.id,
       environment: endpoint.environment,

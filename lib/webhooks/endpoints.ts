@@ -15,10 +15,10 @@ import { recordAudit } from "@/lib/audit/record";
 import { config } from "@/lib/config/env";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { openSecret, sealSecret } from "@/lib/crypto/keys";
-import { badRequest, notFound } from "@/lib/errors";
+import { ENVIRONMENTS } from "@/lib/environments";
+import { DomainError, parseInput } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { assertStaffCan } from "@/lib/staff/authorize";
-import { ENVIRONMENTS } from "@/lib/staff/rbac";
-import { isUuid } from "@/lib/users/access";
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "./events";
 import { newWebhookSecret } from "./signing";
 import { nonPublicReason } from "./ssrf";
@@ -54,12 +54,13 @@ const endpointUrl = z
   });
 
 export const createEndpointInput = z.object({
-  url: endpointUrl,
-  environment: z.enum(ENVIRONMENTS, "must be sandbox or production"),
+  url: endpointUrl.meta({ title: "URL" }),
+  environment: z.enum(ENVIRONMENTS, "must be sandbox or production").meta({ title: "Environment" }),
   eventTypes: z
     .array(z.enum(WEBHOOK_EVENT_TYPES as [WebhookEventType, ...WebhookEventType[]], `must be among ${WEBHOOK_EVENT_TYPES.join(", ")}`))
-    .min(1, "needs at least one event type"),
-  description: z.string("must be a string").trim().max(200, "must be at most 200 characters").nullish(),
+    .min(1, "must include at least one event type")
+    .meta({ title: "Event types" }),
+  description: z.string("must be a string").trim().max(200, "must be at most 200 characters").nullish().meta({ title: "Description" }),
 });
 export type CreateEndpointInput = z.input<typeof createEndpointInput>;
 
@@ -72,7 +73,7 @@ export function parseEventTypes(raw: string): WebhookEventType[] {
     .filter(Boolean);
   const unknown = list.filter((s) => !(WEBHOOK_EVENT_TYPES as readonly string[]).includes(s));
   if (unknown.length) {
-    throw badRequest(`Unknown event type ${unknown.join(", ")}; event types are ${WEBHOOK_EVENT_TYPES.join(", ")} or all.`, "validation_failed", {
+    throw new DomainError("validation_failed", `Unknown event type ${unknown.join(", ")}; event types are ${WEBHOOK_EVENT_TYPES.join(", ")} or all.`, {
       field: "events",
     });
   }
@@ -123,13 +124,7 @@ export function signingSecrets(e: Pick<WebhookEndpoint, "secretEncrypted" | "pre
   return secrets;
 }
 
-function invalid(err: z.ZodError): never {
-  const issue = err.issues[0]!;
-  const field = String(issue.path[0] ?? "input");
-  throw badRequest(`${field} ${issue.message}.`, "validation_failed", { field });
-}
-
-const endpointNotFound = () => notFound("No such webhook endpoint.", "webhook_endpoint_not_found");
+const endpointNotFound = () => new DomainError("webhook_endpoint_not_found");
 
 export async function loadEndpoint(db: Executor, id: string, forUpdate = false): Promise<WebhookEndpoint> {
   if (!isUuid(id)) throw endpointNotFound();
@@ -146,9 +141,7 @@ export async function createWebhookEndpoint(
   meta: RequestMeta,
 ): Promise<{ endpoint: WebhookEndpointView; secret: string }> {
   assertStaffCan(actor, "webhooks:manage");
-  const parsed = createEndpointInput.safeParse(input);
-  if (!parsed.success) invalid(parsed.error);
-  const data = parsed.data;
+  const data = parseInput(createEndpointInput, input);
   const secret = newWebhookSecret();
   return db.transaction(async (tx) => {
     const [row] = await tx
@@ -245,7 +238,7 @@ export async function rotateWebhookSecret(
   assertStaffCan(actor, "webhooks:manage");
   const overlap = opts.overlapSeconds ?? DEFAULT_ROTATION_OVERLAP_SECONDS;
   if (!Number.isInteger(overlap) || overlap < 0 || overlap > MAX_ROTATION_OVERLAP_SECONDS) {
-    throw badRequest(`overlap must be a whole number of seconds from 0 to ${MAX_ROTATION_OVERLAP_SECONDS} (7 days).`, "validation_failed", {
+    throw new DomainError("validation_failed", `Overlap must be a whole number of seconds from 0 to ${MAX_ROTATION_OVERLAP_SECONDS} (7 days).`, {
       field: "overlap",
     });
   }

@@ -416,7 +416,7 @@ try {
     });
     const exchangeOnce = async () => {
       const t = await issueSignInToken(db, sys, userIds[0]!, {}, NO_REQUEST);
-      await exchangeSignInToken(db, { signInToken: t.sign_in_token, installationId: "bench-inst" }, NO_REQUEST);
+      await exchangeSignInToken(db, { signInToken: t.signInToken, installationId: "bench-inst" }, NO_REQUEST);
     };
     const cpuTrivialTx = await cpuPerOp(() => db.transaction((tx) => queryRows(tx, sql`select 1`)));
     const cpuMint = await cpuPerOp(() => issueSignInToken(db, sys, userIds[0]!, {}, NO_REQUEST));

@@ -150,23 +150,23 @@ describe("endpoints", () => {
     expect(audit).not.toContain(rotated.secret.slice(6));
   });
 
-  it("refuses bad input with a 400 naming the field, and writes nothing", async () => {
+  it("refuses bad input with a 422 naming the field, and writes nothing", async () => {
     const before = (await t.db.select().from(webhookEndpoints)).length;
     const base = { url: "https://hooks.example.com/td", environment: "sandbox" as const, eventTypes: ["user.created" as const] };
     const cases: Array<[Record<string, unknown>, RegExp]> = [
-      [{ url: "ftp://hooks.example.com/" }, /^url must be an http/],
-      [{ url: "not a url" }, /^url must be an absolute/],
-      [{ url: "https://user:pw@hooks.example.com/" }, /^url must not carry a user name/],
-      [{ url: "http://127.0.0.1:8080/hook" }, /^url points at a loopback address/],
-      [{ url: "http://10.0.0.8/hook" }, /^url points at a private address/],
-      [{ url: "http://169.254.169.254/latest" }, /^url points at a link-local address/],
-      [{ url: "http://[::1]/hook" }, /^url points at a loopback address/],
-      [{ eventTypes: [] }, /^eventTypes needs at least one/],
-      [{ eventTypes: ["user.exploded"] }, /^eventTypes must be among/],
-      [{ environment: "staging" }, /^environment must be sandbox or production/],
+      [{ url: "ftp://hooks.example.com/" }, /^URL must be an http/],
+      [{ url: "not a url" }, /^URL must be an absolute/],
+      [{ url: "https://user:pw@hooks.example.com/" }, /^URL must not carry a user name/],
+      [{ url: "http://127.0.0.1:8080/hook" }, /^URL points at a loopback address/],
+      [{ url: "http://10.0.0.8/hook" }, /^URL points at a private address/],
+      [{ url: "http://169.254.169.254/latest" }, /^URL points at a link-local address/],
+      [{ url: "http://[::1]/hook" }, /^URL points at a loopback address/],
+      [{ eventTypes: [] }, /^Event types must include at least one/],
+      [{ eventTypes: ["user.exploded"] }, /^Event types must be among/],
+      [{ environment: "staging" }, /^Environment must be sandbox or production/],
     ];
     for (const [patch, message] of cases) {
-      const err = await rejects(createWebhookEndpoint(t.db, admin, { ...base, ...patch } as never, meta), 400, "validation_failed");
+      const err = await rejects(createWebhookEndpoint(t.db, admin, { ...base, ...patch } as never, meta), 422, "validation_failed");
       expect(err.message, JSON.stringify(patch)).toMatch(message);
     }
     await rejects(rotateWebhookSecret(t.db, admin, "00000000-0000-4000-8000-000000000000", {}, meta), 404, "webhook_endpoint_not_found");
@@ -200,11 +200,11 @@ describe("events", () => {
     const user = await createUser(t.db, actor, { client_user_id: `wh-${Math.random()}` }, meta);
     const first = await issueSignInToken(t.db, actor, user.id, {}, meta);
     const rejected = await issueSignInToken(t.db, actor, user.id, {}, meta);
-    secrets.push(first.sign_in_token, rejected.sign_in_token);
+    secrets.push(first.signInToken, rejected.signInToken);
     const session = await exchangeSignInToken(
       t.db,
       {
-        signInToken: first.sign_in_token,
+        signInToken: first.signInToken,
         installationId: "ios-1",
         migration: { apiKey: key, previousUserId: user.id },
       },
@@ -212,16 +212,16 @@ describe("events", () => {
     );
     secrets.push(session.refresh_token, session.access_token);
     await expect(
-      exchangeSignInToken(t.db, { signInToken: rejected.sign_in_token, migration: { apiKey: key, previousUserId: "someone-else" } }, meta),
+      exchangeSignInToken(t.db, { signInToken: rejected.signInToken, migration: { apiKey: key, previousUserId: "someone-else" } }, meta),
     ).rejects.toThrow(/incompatible_migration/);
     const t0 = new Date();
     const rotated = await refreshSdkSession(t.db, session.refresh_token, meta, { now: t0 });
     secrets.push(rotated.refresh_token);
     await expect(refreshSdkSession(t.db, session.refresh_token, meta, { now: new Date(t0.getTime() + 60_000) })).rejects.toThrow(/refresh_token_reused/);
     const again = await issueSignInToken(t.db, actor, user.id, {}, meta);
-    const second = await exchangeSignInToken(t.db, { signInToken: again.sign_in_token }, meta);
-    const third = await exchangeSignInToken(t.db, { signInToken: (await issueSignInToken(t.db, actor, user.id, {}, meta)).sign_in_token }, meta);
-    secrets.push(again.sign_in_token, second.refresh_token, third.refresh_token);
+    const second = await exchangeSignInToken(t.db, { signInToken: again.signInToken }, meta);
+    const third = await exchangeSignInToken(t.db, { signInToken: (await issueSignInToken(t.db, actor, user.id, {}, meta)).signInToken }, meta);
+    secrets.push(again.signInToken, second.refresh_token, third.refresh_token);
     await revokeToken(t.db, second.refresh_token, meta);
     const [thirdSession] = await queryRows<{ id: string }>(
       t.db,
@@ -318,7 +318,7 @@ describe("events", () => {
       initiated_by: "api_key",
     });
     const redeemed = rows.filter((r) => r.eventType === "sign_in_token.redeemed").map((r) => JSON.parse(r.body).data);
-    expect(redeemed.find((d) => d.sign_in_token_id === first.token_id)).toMatchObject({
+    expect(redeemed.find((d) => d.sign_in_token_id === first.tokenId)).toMatchObject({
       user_id: user.id,
       installation_id: "ios-1",
       session_id: expect.any(String),
@@ -353,7 +353,7 @@ describe("events", () => {
     // The user is disabled after the token was issued: the exchange redeems the token, then refuses
     // and rolls back — the redemption and its event with it.
     await setUserDisabled(t.db, actor, user.id, true, {}, meta);
-    await expect(exchangeSignInToken(t.db, { signInToken: token.sign_in_token }, meta)).rejects.toThrow(/user_disabled/);
+    await expect(exchangeSignInToken(t.db, { signInToken: token.signInToken }, meta)).rejects.toThrow(/user_disabled/);
     // A submit with steps missing refuses inside its transaction.
     const wf = await createWorkflow(t.db, system, { name: `wf ${Math.random()}`, steps: ["document"] }, meta);
     const m = await mintEphemeralToken(t.db, actor, { ttl: 600 }, meta);
@@ -552,7 +552,7 @@ describe("delivery", () => {
     expect(receiver.received[0]).toMatchObject({ id: test.messageId, verified: true, payload: { type: "webhook.test", data: { endpoint_id: e.view.id } } });
     const replayed = await replayDelivery(t.db, admin, test.id, meta);
     expect(replayed).toMatchObject({ status: "pending", messageId: test.messageId, attempts: 0 });
-    await rejects(replayDelivery(t.db, admin, test.id, meta), 409, "delivery_pending");
+    await rejects(replayDelivery(t.db, admin, test.id, meta), 409, "webhook_delivery_pending");
     await dispatch();
     expect(receiver.received.map((h) => h.id)).toEqual([test.messageId, test.messageId]);
     expect(await auditActions(e.view.id)).toEqual(["webhook_endpoint.created", "webhook_endpoint.test_sent", "webhook_delivery.replayed"]);
@@ -569,7 +569,7 @@ describe("delivery", () => {
     expect(all.at(-1)!.eventType).toBe("webhook.test");
 
     await setWebhookEndpointEnabled(t.db, admin, e.view.id, false, meta);
-    await rejects(sendTestEvent(t.db, admin, e.view.id, meta), 409, "endpoint_disabled");
+    await rejects(sendTestEvent(t.db, admin, e.view.id, meta), 409, "webhook_endpoint_disabled");
     await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
   });
 });

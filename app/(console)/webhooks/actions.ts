@@ -12,7 +12,7 @@ import {
 import { WEBHOOK_EVENT_TYPES } from "@/lib/webhooks/events";
 import { staffAction } from "@/server/actions";
 
-const id = z.uuid("is not a webhook endpoint id");
+const id = z.uuid("is not a webhook endpoint id").meta({ title: "The endpoint" });
 
 export interface EndpointWithSecret {
   endpoint: WebhookEndpointView;
@@ -60,9 +60,10 @@ export const rotateSecretAction = staffAction(
     id,
     overlap: z.coerce
       .number("must be a number of seconds")
-      .int()
-      .min(0)
-      .max(7 * 86_400),
+      .int("must be a whole number of seconds")
+      .min(0, "must be from 0 to 7 days")
+      .max(7 * 86_400, "must be from 0 to 7 days")
+      .meta({ title: "Overlap" }),
   }),
   async (input, { actor, db, meta }) => {
     const rotated = await rotateWebhookSecret(db, actor, input.id, { overlapSeconds: input.overlap }, meta);
@@ -83,8 +84,12 @@ export const sendTestEventAction = staffAction("webhooks:manage", z.object({ id 
   return { data: d.id, message: `Test event ${d.messageId} queued; it appears below once delivered.` };
 });
 
-export const replayDeliveryAction = staffAction("webhooks:manage", z.object({ id: z.uuid("is not a delivery id") }), async (input, { actor, db, meta }) => {
-  const d = await replayDelivery(db, actor, input.id, meta);
-  revalidatePath(`/webhooks/${d.endpointId}`);
-  return { data: d.id, message: `Replaying ${d.messageId} (same webhook-id).` };
-});
+export const replayDeliveryAction = staffAction(
+  "webhooks:manage",
+  z.object({ id: z.uuid("is not a delivery id").meta({ title: "The delivery" }) }),
+  async (input, { actor, db, meta }) => {
+    const d = await replayDelivery(db, actor, input.id, meta);
+    revalidatePath(`/webhooks/${d.endpointId}`);
+    return { data: d.id, message: `Replaying ${d.messageId} (same webhook-id).` };
+  },
+);
