@@ -57,7 +57,9 @@ export const createEndpointInput = z.object({
   url: endpointUrl.meta({ title: "URL" }),
   environment: z.enum(ENVIRONMENTS, "must be sandbox or production").meta({ title: "Environment" }),
   eventTypes: z
-    .array(z.enum(WEBHOOK_EVENT_TYPES as [WebhookEventType, ...WebhookEventType[]], `must be among ${WEBHOOK_EVENT_TYPES.join(", ")}`))
+    .array(
+      z.enum(WEBHOOK_EVENT_TYPES as [WebhookEventType, ...WebhookEventType[]], `must be among ${WEBHOOK_EVENT_TYPES.join(", ")}`).meta({ title: "Event type" }),
+    )
     .min(1, "must include at least one event type")
     .meta({ title: "Event types" }),
   description: z.string("must be a string").trim().max(200, "must be at most 200 characters").nullish().meta({ title: "Description" }),

@@ -162,7 +162,7 @@ describe("endpoints", () => {
       [{ url: "http://169.254.169.254/latest" }, /^URL points at a link-local address/],
       [{ url: "http://[::1]/hook" }, /^URL points at a loopback address/],
       [{ eventTypes: [] }, /^Event types must include at least one/],
-      [{ eventTypes: ["user.exploded"] }, /^Event types must be among/],
+      [{ eventTypes: ["user.exploded"] }, /^Event type must be among/],
       [{ environment: "staging" }, /^Environment must be sandbox or production/],
     ];
     for (const [patch, message] of cases) {
