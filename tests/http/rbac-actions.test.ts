@@ -28,6 +28,8 @@ import {
   staffPasskeys,
   staffRecoveryCodes,
   users,
+  webhookDeliveries,
+  webhookEndpoints,
   workflows,
 } from "@/db/schema";
 import { createApiKey } from "@/lib/api-keys";
@@ -41,6 +43,8 @@ import { issueSignInToken } from "@/lib/sign-in-tokens";
 import { beginPasskeyEnrolment, beginTotpEnrolment, getSecuritySettings, startSecondStep } from "@/lib/staff/second-factor";
 import { createStaff } from "@/lib/staff/staff";
 import { createUser } from "@/lib/users";
+import { sendTestEvent } from "@/lib/webhooks/deliveries";
+import { createWebhookEndpoint } from "@/lib/webhooks/endpoints";
 import { ACTIONS, type ActionEntry, WHO, type Who } from "../../e2e/rbac-matrix";
 import { databaseDigest, expectUnchanged } from "../helpers/db-digest";
 import { baseUrl, call, openTestDb, uniq } from "../helpers/machine-api";
@@ -175,6 +179,26 @@ const settingsFields = async (env: Env, grace: number) => {
     refreshGraceSeconds: String(grace),
   };
 };
+
+/**
+ * A webhook endpoint for a driver. It listens to an event no test here causes (migration.rejected)
+ * and every driver removes what it made once checked, so the server's dispatcher never has a
+ * delivery to work on while another cell compares the database before and after.
+ */
+async function seedEndpoint(env: Env) {
+  const { endpoint } = await createWebhookEndpoint(
+    handle.db,
+    system,
+    { url: `https://hooks.example.com/${uniq("rbac")}`, environment: env, eventTypes: ["migration.rejected"] },
+    NO_REQUEST,
+  );
+  return endpoint;
+}
+
+async function dropEndpoint(id: string) {
+  await handle.db.delete(webhookDeliveries).where(eq(webhookDeliveries.endpointId, id));
+  await handle.db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id));
+}
 
 const DRIVERS: Record<string, Driver> = {
   async createApiKeyAction(env) {
@@ -653,6 +677,87 @@ const DRIVERS: Record<string, Driver> = {
         refused(reply) {
           expect({ status: reply.status, answer: reply.answer }).toEqual({ status: 200, answer: null });
         },
+      },
+    };
+  },
+  async createEndpointAction(env) {
+    const url = `https://hooks.example.com/${uniq("rbac")}`;
+    return {
+      page: "/webhooks",
+      fields: { url, environment: env, "event:migration.rejected": "on" },
+      async done(reply) {
+        okAnswer(reply);
+        const rows = await handle.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.url, url));
+        expect(rows.map((r) => [r.environment, r.eventTypes])).toEqual([[env, ["migration.rejected"]]]);
+        await dropEndpoint(rows[0]!.id);
+      },
+    };
+  },
+  async setEndpointEnabledAction(env) {
+    const endpoint = await seedEndpoint(env);
+    return {
+      page: `/webhooks/${endpoint.id}`,
+      fields: { id: endpoint.id, enabled: "false" },
+      async done(reply) {
+        okAnswer(reply);
+        const [row] = await handle.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, endpoint.id));
+        expect([row!.disabledAt instanceof Date, row!.disabledReason]).toEqual([true, "staff"]);
+        await dropEndpoint(endpoint.id);
+      },
+    };
+  },
+  async rotateSecretAction(env) {
+    const endpoint = await seedEndpoint(env);
+    const [before] = await handle.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, endpoint.id));
+    return {
+      page: `/webhooks/${endpoint.id}`,
+      fields: { id: endpoint.id, overlap: "3600" },
+      async done(reply) {
+        expect((okAnswer(reply).data as { secret: string }).secret).toMatch(/^whsec_/);
+        const [row] = await handle.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, endpoint.id));
+        expect(row!.secretEncrypted).not.toBe(before!.secretEncrypted);
+        expect(row!.previousSecretEncrypted).toBe(before!.secretEncrypted);
+        await dropEndpoint(endpoint.id);
+      },
+    };
+  },
+  async deleteEndpointAction(env) {
+    const endpoint = await seedEndpoint(env);
+    return {
+      page: `/webhooks/${endpoint.id}`,
+      fields: { id: endpoint.id },
+      async done(reply) {
+        okAnswer(reply);
+        expect(await handle.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, endpoint.id))).toEqual([]);
+      },
+    };
+  },
+  async sendTestEventAction(env) {
+    const endpoint = await seedEndpoint(env);
+    return {
+      page: `/webhooks/${endpoint.id}`,
+      fields: { id: endpoint.id },
+      async done(reply) {
+        okAnswer(reply);
+        const rows = await handle.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpoint.id));
+        expect(rows.map((r) => r.eventType)).toEqual(["webhook.test"]);
+        await dropEndpoint(endpoint.id);
+      },
+    };
+  },
+  async replayDeliveryAction(env) {
+    const endpoint = await seedEndpoint(env);
+    // A finished delivery to replay: a test event, marked failed in the database (no dispatcher runs it).
+    const delivery = await sendTestEvent(handle.db, system, endpoint.id, NO_REQUEST);
+    await handle.db.update(webhookDeliveries).set({ status: "failed", nextAttemptAt: null, attempts: 3 }).where(eq(webhookDeliveries.id, delivery.id));
+    return {
+      page: `/webhooks/${endpoint.id}`,
+      fields: { id: delivery.id },
+      async done(reply) {
+        okAnswer(reply);
+        const [row] = await handle.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, delivery.id));
+        expect([row!.status, row!.attempts, row!.messageId]).toEqual(["pending", 0, delivery.messageId]);
+        await dropEndpoint(endpoint.id);
       },
     };
   },

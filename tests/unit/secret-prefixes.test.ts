@@ -43,6 +43,7 @@ describe("secret prefixes", () => {
       "device refresh token": `drt_${"f".repeat(43)}`,
       "IDV ephemeral token": `et_${"0".repeat(32)}.abc123.${"g".repeat(43)}`,
       JWT: `eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.${"h".repeat(40)}`,
+      "webhook signing secret": `whsec_${"i".repeat(43)}=`,
     };
     expect(Object.keys(samples).sort()).toEqual(SECRET_FAMILIES.map((f) => f.what).sort());
     for (const family of SECRET_FAMILIES) {
