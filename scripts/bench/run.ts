@@ -494,7 +494,6 @@ try {
   // ---------------------------------------------------------------------------------------------
   // HTTP: the two fronts
   // ---------------------------------------------------------------------------------------------
-  const pgPid = pgDir ? Number(fs.readFileSync(path.join(pgDir, "data", "postmaster.pid"), "utf8").split("\n")[0]) : null;
   const servers = new Map<Front, Server>();
   const ports: Record<Front, number> = { lean: PORT, next: PORT + 1, ref: PORT + 2 };
   const profileDir = (front: Front) => path.join(tmpDir, "profiles", front);
