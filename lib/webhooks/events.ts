@@ -21,7 +21,8 @@ export const WEBHOOK_EVENTS = {
   "user.deleted": "A user was deleted; their SDK sessions ended with user_deleted.",
   "sign_in_token.redeemed": "A sign-in token was exchanged for tokens: an SDK session started.",
   "sdk_session.revoked": "One SDK session was ended by staff or by the SDK itself (RFC 7009 revocation).",
-  "refresh_token.reuse_detected": "A rotated refresh token was presented again after its grace window (possible theft); the session was ended.",
+  "refresh_token.reuse_detected":
+    "A used refresh token was presented again after its grace window, or a replaced one or the predecessor of a used one (possible theft); the session was ended.",
   "migration.completed": "An SDK installation migrated from a Team API key to a sign-in token.",
   "migration.rejected": "A migration from a Team API key was refused; the sign-in token stays usable.",
   "idv_session.started": "An IDV session was started with an ephemeral token.",
@@ -110,8 +111,12 @@ export const WEBHOOK_DATA_SCHEMAS = {
   }),
   "refresh_token.reuse_detected": z.strictObject({
     ...sessionRef,
-    refresh_token_id: id("The presented (already rotated) refresh token's id — never the token."),
-    rotated_at: at("When that token was first used."),
+    refresh_token_id: id("The presented (already used or replaced) refresh token's id — never the token."),
+    reason: z.enum(["after_grace", "replaced", "successor_used"]).meta({
+      description:
+        "after_grace: used again after its grace window; replaced: a successor a retry replaced; successor_used: retried after its successor was used.",
+    }),
+    rotated_at: at("When that token was first used.").nullable(),
   }),
   "migration.completed": z.strictObject({
     ...userFields,

@@ -325,7 +325,12 @@ describe("events", () => {
     });
     expect(data("migration.completed")).toMatchObject({ user_id: user.id, api_key_id: actor.id, api_key_prefix: key.slice(0, 10), installation_id: "ios-1" });
     expect(data("migration.rejected")).toMatchObject({ user_id: user.id, reason: "user_mismatch", previous_user_id: "someone-else", api_key_id: actor.id });
-    expect(data("refresh_token.reuse_detected")).toMatchObject({ user_id: user.id, installation_id: "ios-1" });
+    expect(data("refresh_token.reuse_detected")).toMatchObject({
+      user_id: user.id,
+      installation_id: "ios-1",
+      reason: "after_grace",
+      rotated_at: t0.toISOString(),
+    });
     expect(data("user.disabled")).toMatchObject({ user_id: user.id, sessions_ended: 0, initiated_by: "staff" });
     expect(data("user.deleted")).toMatchObject({ user_id: user.id, initiated_by: "api_key" });
     expect(data("idv_session.submitted")).toMatchObject({
