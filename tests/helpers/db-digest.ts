@@ -19,6 +19,13 @@
  *    from the audit log every few minutes; the audit rows they are counted from are compared in full.
  *  - the retention janitor's `janitor.ran` event (every 15 minutes; what it deletes is days old,
  *    which a test's rows never are, so its deletes still show).
+ *  - the webhook dispatcher's own columns (every instance runs it, polling every second): a
+ *    delivery's progress (`status`, `attempts`, the attempt times, `last_response_status`,
+ *    `last_error`, `last_duration_ms`, `delivered_at`) and an endpoint's `failing_since` and
+ *    `last_success_at`. A delivery's other columns (its event, body, `retry_until`) and an endpoint's
+ *    other columns are compared, so an outbox row a refused change wrote, a replay (new
+ *    `retry_until`) or a disable/rotation still shows. Its 30-day delivery sweeper deletes only rows
+ *    older than any test's; its disabling of an endpoint after a failing day cannot happen within one.
  * A test may exempt more, by name and with its reason (`except`), e.g. the once-a-minute stamp of
  * an API key's last use that any authenticated request makes.
  */
@@ -33,7 +40,7 @@ const SWEEP_HORIZON_MS = 30 * 60_000;
  * Per table: which rows background work may remove (`mayGo`, judged on the earlier digest's rows,
  * with `$horizon`) and which rows it may add or leave changed (`mayCome`, judged on the later ones).
  */
-const BACKGROUND: Record<string, "ignored" | { mayGo?: string; mayCome?: string }> = {
+const BACKGROUND: Record<string, "ignored" | { mayGo?: string; mayCome?: string; columns?: string[] }> = {
   audit_seals: "ignored",
   activity_daily: "ignored",
   activity_days: "ignored",
@@ -43,7 +50,28 @@ const BACKGROUND: Record<string, "ignored" | { mayGo?: string; mayCome?: string 
   audit_events: {
     mayCome: "actor_type = 'system' and ((actor_name = 'idv expiry sweeper' and action = 'idv_session.expired') or action = 'janitor.ran')",
   },
+  webhook_deliveries: {
+    columns: [
+      "status",
+      "attempts",
+      "next_attempt_at",
+      "first_attempt_at",
+      "last_attempt_at",
+      "last_response_status",
+      "last_error",
+      "last_duration_ms",
+      "delivered_at",
+    ],
+  },
+  webhook_endpoints: { columns: ["failing_since", "last_success_at"] },
 };
+
+/** The test's exemptions plus the columns background work owns (BACKGROUND's `columns`). */
+function exemptionsOf(table: string, except: Exemption[]): Exemption[] {
+  const rule = BACKGROUND[table];
+  const owned = rule && rule !== "ignored" ? (rule.columns ?? []) : [];
+  return [...except.filter((x) => x.table === table), ...owned.map((column) => ({ table, column, because: "background work's own column" }))];
+}
 
 /** A column left out of the comparison, for the rows `where` selects (all when absent), and why. */
 export interface Exemption {
@@ -77,7 +105,7 @@ async function tableNames(db: Executor): Promise<string[]> {
  */
 function rowJson(table: string, except: Exemption[]): SQL {
   let json = sql`to_jsonb(${sql.identifier(table)})`;
-  for (const e of except.filter((x) => x.table === table)) {
+  for (const e of exemptionsOf(table, except)) {
     json = e.where ? sql`(case when ${e.where} then ${json} - ${e.column}::text else ${json} end)` : sql`(${json} - ${e.column}::text)`;
   }
   return json;
