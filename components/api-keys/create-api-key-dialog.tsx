@@ -3,7 +3,7 @@ import { useState } from "react";
 import { ShownOnce } from "@/components/tokens/shown-once";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import { DialogClose, DialogContent } from "@/components/ui/dialog";
+import { DialogActions, DialogContent } from "@/components/ui/dialog";
 import { FreshDialog } from "@/components/ui/fresh-dialog";
 import { Field, Input, Select } from "@/components/ui/input";
 import { useFormAction } from "@/components/ui/use-form-action";
@@ -108,14 +108,7 @@ function CreateApiKeyBody({ action, regions, scopes }: { action: CreateAction; r
           ) : null}
         </fieldset>
         {formError ? <Alert tone="error">{formError}</Alert> : null}
-        <div className="flex justify-end gap-2">
-          <DialogClose asChild>
-            <Button variant="ghost">Cancel</Button>
-          </DialogClose>
-          <Button type="submit" disabled={pending}>
-            {pending ? "Creating…" : "Create key"}
-          </Button>
-        </div>
+        <DialogActions submit="Create key" pendingLabel="Creating…" pending={pending} />
       </form>
     </DialogContent>
   );

@@ -1,6 +1,7 @@
 "use client";
 import * as DialogPrimitive from "@radix-ui/react-dialog";
 import type * as React from "react";
+import { Button } from "./button";
 import { cn } from "./cn";
 
 export const Dialog = DialogPrimitive.Root;
@@ -36,5 +37,34 @@ export function DialogContent({
         <div className="mt-4">{children}</div>
       </DialogPrimitive.Content>
     </DialogPrimitive.Portal>
+  );
+}
+
+/**
+ * A dialog form's closing row: Cancel (closes, nothing sent) and the submit button, which says what
+ * it is doing while the action runs.
+ */
+export function DialogActions({
+  submit,
+  pendingLabel,
+  pending,
+  cancel = "Cancel",
+  variant = "primary",
+}: {
+  submit: string;
+  pendingLabel: string;
+  pending: boolean;
+  cancel?: string;
+  variant?: "primary" | "danger";
+}) {
+  return (
+    <div className="flex justify-end gap-2">
+      <DialogClose asChild>
+        <Button variant="ghost">{cancel}</Button>
+      </DialogClose>
+      <Button type="submit" variant={variant} disabled={pending}>
+        {pending ? pendingLabel : submit}
+      </Button>
+    </div>
   );
 }

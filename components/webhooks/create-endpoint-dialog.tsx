@@ -1,10 +1,11 @@
 "use client";
-import { useActionState, useState } from "react";
+import { useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import { DialogClose, DialogContent } from "@/components/ui/dialog";
+import { DialogActions, DialogContent } from "@/components/ui/dialog";
 import { FreshDialog } from "@/components/ui/fresh-dialog";
 import { Field, Input, Select } from "@/components/ui/input";
+import { useFormAction } from "@/components/ui/use-form-action";
 import type { WebhookEndpointView } from "@/lib/webhooks/endpoints";
 import type { ActionResult } from "@/server/actions";
 import { SecretOnce } from "./secret-once";
@@ -23,9 +24,9 @@ export function CreateEndpointDialog({ action, events }: { action: CreateAction;
 }
 
 function CreateEndpointBody({ action, events }: { action: CreateAction; events: Array<{ type: string; description: string }> }) {
-  const [state, formAction, pending] = useActionState(action, null);
+  // What was typed stays after a refusal; each field shows its own sentence.
+  const { state, formAction, pending, onSubmit, fieldError, formError } = useFormAction(action, ["url", "environment", "description", "eventTypes"]);
   const [all, setAll] = useState(true);
-  const fieldError = (f: string) => (state && !state.ok && state.field === f ? state.error : null);
 
   if (state?.ok) {
     const { endpoint, secret } = state.data;
@@ -38,9 +39,18 @@ function CreateEndpointBody({ action, events }: { action: CreateAction; events: 
 
   return (
     <DialogContent title="Add a webhook endpoint" description="tokendesk POSTs the events you pick, signed per Standard Webhooks, to this URL.">
-      <form action={formAction} className="space-y-4" aria-label="Add a webhook endpoint">
+      <form action={formAction} onSubmit={onSubmit} className="space-y-4" aria-label="Add a webhook endpoint">
         <Field label="URL" htmlFor="endpoint-url" hint="https://… on your backend; private and loopback addresses are refused." error={fieldError("url")}>
-          <Input id="endpoint-url" name="url" type="url" required maxLength={2000} autoFocus placeholder="https://api.example.com/tokendesk/webhooks" />
+          <Input
+            id="endpoint-url"
+            name="url"
+            type="url"
+            required
+            maxLength={2000}
+            autoFocus
+            placeholder="https://api.example.com/tokendesk/webhooks"
+            aria-invalid={fieldError("url") ? true : undefined}
+          />
         </Field>
         <div className="grid grid-cols-2 gap-3">
           <Field label="Environment" htmlFor="endpoint-env" hint="Only this environment's events" error={fieldError("environment")}>
@@ -50,10 +60,10 @@ function CreateEndpointBody({ action, events }: { action: CreateAction; events: 
             </Select>
           </Field>
           <Field label="Description" htmlFor="endpoint-description" hint="Optional" error={fieldError("description")}>
-            <Input id="endpoint-description" name="description" maxLength={200} />
+            <Input id="endpoint-description" name="description" maxLength={200} aria-invalid={fieldError("description") ? true : undefined} />
           </Field>
         </div>
-        <fieldset>
+        <fieldset aria-describedby={fieldError("eventTypes") ? "endpoint-events-error" : undefined}>
           <legend className="mb-1 text-sm font-medium text-slate-700">Events</legend>
           <label className="flex items-center gap-2 py-1 text-sm font-medium">
             <input type="checkbox" name="event:all" checked={all} onChange={(e) => setAll(e.target.checked)} className="size-4" />
@@ -72,22 +82,13 @@ function CreateEndpointBody({ action, events }: { action: CreateAction; events: 
             </div>
           )}
           {fieldError("eventTypes") ? (
-            <p className="mt-1 text-xs text-red-700" role="alert">
+            <p id="endpoint-events-error" className="mt-1 text-xs text-red-700" role="alert">
               {fieldError("eventTypes")}
             </p>
           ) : null}
         </fieldset>
-        {state && !state.ok && !["url", "environment", "description", "eventTypes"].includes(state.field ?? "") ? (
-          <Alert tone="error">{state.error}</Alert>
-        ) : null}
-        <div className="flex justify-end gap-2">
-          <DialogClose asChild>
-            <Button variant="ghost">Cancel</Button>
-          </DialogClose>
-          <Button type="submit" disabled={pending}>
-            {pending ? "Adding…" : "Add endpoint"}
-          </Button>
-        </div>
+        {formError ? <Alert tone="error">{formError}</Alert> : null}
+        <DialogActions submit="Add endpoint" pendingLabel="Adding…" pending={pending} />
       </form>
     </DialogContent>
   );

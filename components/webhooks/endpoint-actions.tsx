@@ -1,11 +1,12 @@
 "use client";
 import { useRouter } from "next/navigation";
-import { useActionState, useState } from "react";
+import { useState } from "react";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
+import { Dialog, DialogActions, DialogContent, DialogTrigger } from "@/components/ui/dialog";
 import { FreshDialog } from "@/components/ui/fresh-dialog";
 import { Field, Select } from "@/components/ui/input";
+import { useFormAction } from "@/components/ui/use-form-action";
 import type { WebhookEndpointView } from "@/lib/webhooks/endpoints";
 import type { ActionResult } from "@/server/actions";
 import { SecretOnce } from "./secret-once";
@@ -32,13 +33,13 @@ function ActionButton({
   variant?: "primary" | "secondary" | "danger";
   onResult: (r: ActionResult<string>) => void;
 }) {
-  const [, formAction, pending] = useActionState(async (prev: ActionResult<string> | null, form: FormData) => {
+  const { formAction, pending, onSubmit } = useFormAction(async (prev: ActionResult<string> | null, form: FormData) => {
     const r = await action(prev, form);
     onResult(r);
     return r;
-  }, null);
+  });
   return (
-    <form action={formAction}>
+    <form action={formAction} onSubmit={onSubmit}>
       {Object.entries(fields).map(([k, v]) => (
         <input key={k} type="hidden" name={k} value={v} />
       ))}
@@ -112,7 +113,7 @@ function RotateSecretDialog({ endpointId, action, onDone }: { endpointId: string
 }
 
 function RotateBody({ endpointId, action }: { endpointId: string; action: RotateAction }) {
-  const [state, formAction, pending] = useActionState(action, null);
+  const { state, formAction, pending, onSubmit, fieldError, formError } = useFormAction(action, ["overlap"]);
   if (state?.ok) {
     const until = state.data.endpoint.previousSecretExpiresAt;
     return (
@@ -134,9 +135,9 @@ function RotateBody({ endpointId, action }: { endpointId: string; action: Rotate
       title="Rotate the signing secret?"
       description="A new secret is shown once. During the overlap each delivery carries two signatures, one per secret, so receivers holding either verify."
     >
-      <form action={formAction} className="space-y-4">
+      <form action={formAction} onSubmit={onSubmit} className="space-y-4">
         <input type="hidden" name="id" value={endpointId} />
-        <Field label="Previous secret keeps signing for" htmlFor={`overlap-${endpointId}`}>
+        <Field label="Previous secret keeps signing for" htmlFor={`overlap-${endpointId}`} error={fieldError("overlap")}>
           <Select id={`overlap-${endpointId}`} name="overlap" defaultValue="86400">
             <option value="3600">1 hour</option>
             <option value="86400">1 day</option>
@@ -144,15 +145,8 @@ function RotateBody({ endpointId, action }: { endpointId: string; action: Rotate
             <option value="0">No overlap (it stops now)</option>
           </Select>
         </Field>
-        {state && !state.ok ? <Alert tone="error">{state.error}</Alert> : null}
-        <div className="flex justify-end gap-2">
-          <DialogClose asChild>
-            <Button variant="ghost">Cancel</Button>
-          </DialogClose>
-          <Button type="submit" disabled={pending}>
-            {pending ? "Rotating…" : "Rotate secret"}
-          </Button>
-        </div>
+        {formError ? <Alert tone="error">{formError}</Alert> : null}
+        <DialogActions submit="Rotate secret" pendingLabel="Rotating…" pending={pending} />
       </form>
     </DialogContent>
   );
@@ -160,14 +154,14 @@ function RotateBody({ endpointId, action }: { endpointId: string; action: Rotate
 
 function DeleteDialog({ endpoint, action, onDone }: { endpoint: WebhookEndpointView; action: SimpleAction; onDone: () => void }) {
   const [open, setOpen] = useState(false);
-  const [state, formAction, pending] = useActionState(async (prev: ActionResult<string> | null, form: FormData) => {
+  const { state, formAction, pending, onSubmit } = useFormAction(async (prev: ActionResult<string> | null, form: FormData) => {
     const r = await action(prev, form);
     if (r.ok) {
       setOpen(false);
       onDone();
     }
     return r;
-  }, null);
+  });
   return (
     <Dialog open={open} onOpenChange={setOpen}>
       <DialogTrigger asChild>
@@ -179,17 +173,10 @@ function DeleteDialog({ endpoint, action, onDone }: { endpoint: WebhookEndpointV
         title="Delete this endpoint?"
         description={`Deliveries to ${endpoint.url} stop, and its delivery history goes with it. Waiting deliveries are never sent. The audit log keeps the record.`}
       >
-        <form action={formAction} className="space-y-4">
+        <form action={formAction} onSubmit={onSubmit} className="space-y-4">
           <input type="hidden" name="id" value={endpoint.id} />
           {state && !state.ok ? <Alert tone="error">{state.error}</Alert> : null}
-          <div className="flex justify-end gap-2">
-            <DialogClose asChild>
-              <Button variant="ghost">Cancel</Button>
-            </DialogClose>
-            <Button type="submit" variant="danger" disabled={pending}>
-              {pending ? "Deleting…" : "Delete endpoint"}
-            </Button>
-          </div>
+          <DialogActions submit="Delete endpoint" pendingLabel="Deleting…" pending={pending} variant="danger" />
         </form>
       </DialogContent>
     </Dialog>
@@ -199,13 +186,13 @@ function DeleteDialog({ endpoint, action, onDone }: { endpoint: WebhookEndpointV
 /** Replay one finished delivery (same webhook-id). */
 export function ReplayButton({ deliveryId, action }: { deliveryId: string; action: SimpleAction }) {
   const router = useRouter();
-  const [state, formAction, pending] = useActionState(async (prev: ActionResult<string> | null, form: FormData) => {
+  const { state, formAction, pending, onSubmit } = useFormAction(async (prev: ActionResult<string> | null, form: FormData) => {
     const r = await action(prev, form);
     if (r.ok) router.refresh();
     return r;
-  }, null);
+  });
   return (
-    <form action={formAction} className="inline">
+    <form action={formAction} onSubmit={onSubmit} className="inline">
       <input type="hidden" name="id" value={deliveryId} />
       <Button type="submit" size="sm" variant="secondary" disabled={pending}>
         {pending ? "Replaying…" : "Replay"}
