@@ -6,14 +6,17 @@
  *
  * Environment: PORT (3000), HOST (0.0.0.0), NODE_ENV (production unless `npm run dev`), and
  * TOKENDESK_FRONT=next to hand every path to Next (the benchmark's baseline for the old routes);
- * TOKENDESK_CPU_PROFILE_DIR for CPU profiles taken on SIGUSR2 (server/profiler.ts, the benchmark's --profile).
+ * TOKENDESK_CPU_PROFILE_DIR for CPU profiles taken on SIGUSR2 (server/profiler.ts, the benchmark's --profile);
+ * OTEL_EXPORTER_OTLP_ENDPOINT turns request tracing on (server/tracing.ts, imported only then).
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import next from "next";
 import { startServer } from "@/lib/bootstrap";
+import { config } from "@/lib/config/env";
 import { createFront } from "@/server/front";
 import { startMetricsServer } from "@/server/metrics-endpoint";
+import { setRequestTracer } from "@/server/observe";
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 const dev = process.env.NODE_ENV !== "production";
@@ -22,6 +25,9 @@ const host = process.env.HOST ?? "0.0.0.0";
 
 if (process.env.TOKENDESK_CPU_PROFILE_DIR) await (await import("@/server/profiler")).enableSignalProfiler(process.env.TOKENDESK_CPU_PROFILE_DIR);
 await startServer();
+const otlpEndpoint = config().otlpEndpoint;
+const tracing = otlpEndpoint ? (await import("@/server/tracing")).startTracing({ endpoint: otlpEndpoint }) : null;
+setRequestTracer(tracing);
 const app = next({ dev, dir: root, hostname: host === "0.0.0.0" ? "localhost" : host, port });
 await app.prepare();
 const handle = app.getRequestHandler();
@@ -32,9 +38,12 @@ const metricsServer = startMetricsServer(host);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
-    // Stop accepting, let in-flight requests finish, then exit (a CPU profile is written on exit);
-    // a second signal, or this timer, ends the process sooner.
-    server.close(() => process.exit(0));
+    // Stop accepting, let in-flight requests finish, export the spans still queued, then exit (a
+    // CPU profile is written on exit); a second signal, or this timer, ends the process sooner.
+    server.close(() => {
+      if (!tracing) return process.exit(0);
+      tracing.shutdown().finally(() => process.exit(0));
+    });
     server.closeIdleConnections();
     metricsServer?.close();
     setTimeout(() => process.exit(0), 5_000).unref();

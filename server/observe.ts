@@ -24,9 +24,29 @@ export interface RequestContext {
   actor: { type: string; id: string | null } | null;
 }
 
-const g = globalThis as unknown as { __tokendeskRequests?: AsyncLocalStorage<RequestContext> };
+/** One request's trace span (server/tracing.ts), as the front sees it: no OpenTelemetry type here. */
+export interface RequestSpan {
+  traceId: string;
+  spanId: string;
+  /** Ends the span with the final route pattern and the status sent (null: the client left first). */
+  end(route: string, status: number | null): void;
+}
+
+/** Makes request spans; present only when OTEL_EXPORTER_OTLP_ENDPOINT is set (server.ts). */
+export interface RequestTracer {
+  start(req: IncomingMessage, route: string, requestId: string): RequestSpan;
+  /** Exports what is queued and stops. */
+  shutdown(): Promise<void>;
+}
+
+const g = globalThis as unknown as { __tokendeskRequests?: AsyncLocalStorage<RequestContext>; __tokendeskTracer?: RequestTracer | null };
 g.__tokendeskRequests ??= new AsyncLocalStorage<RequestContext>();
 const store = g.__tokendeskRequests;
+
+/** Turns request spans on (a tracer) or off (null). */
+export function setRequestTracer(tracer: RequestTracer | null): void {
+  g.__tokendeskTracer = tracer;
+}
 
 /** The running request's context, or undefined outside a request (CLI, background jobs). */
 export function currentRequest(): RequestContext | undefined {
@@ -88,7 +108,8 @@ export function nextRouteOf(pathname: string): string {
 /**
  * Runs `serve` inside a new request context and, when the answer has been handed to the socket,
  * writes the access line and counts the request. Sets X-Request-Id on the request (so every
- * adapter and audit event sees it) and on the answer.
+ * adapter and audit event sees it) and on the answer. With tracing on, the request is one SERVER
+ * span and the access line carries its trace and span ids.
  */
 export function observeRequest(req: IncomingMessage, res: ServerResponse, route: string, serve: () => void): void {
   const started = process.hrtime.bigint();
@@ -96,29 +117,33 @@ export function observeRequest(req: IncomingMessage, res: ServerResponse, route:
   req.headers["x-request-id"] = requestId;
   res.setHeader("X-Request-Id", requestId);
   const ctx: RequestContext = { requestId, route, actor: null };
+  const span = g.__tokendeskTracer?.start(req, route, requestId);
   let done = false;
   const finish = () => {
     if (done) return;
     done = true;
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const status = res.headersSent ? res.statusCode : 499; // 499: the client left before an answer
+    if (span) span.end(ctx.route, res.headersSent ? status : null);
     const labels = { method: req.method ?? "GET", route: ctx.route, status: String(status) };
     const m = metrics();
     m.httpRequests.inc(labels);
     m.httpDuration.observe({ route: labels.route, status_class: `${labels.status[0]}xx` }, seconds);
-    log().info(
-      {
-        type: "access",
-        requestId,
-        method: labels.method,
-        route: ctx.route,
-        status,
-        durationMs: Math.round(seconds * 10_000) / 10,
-        actorType: ctx.actor?.type ?? null,
-        actorId: ctx.actor?.id ?? null,
-      },
-      "request",
-    );
+    const line: Record<string, unknown> = {
+      type: "access",
+      requestId,
+      method: labels.method,
+      route: ctx.route,
+      status,
+      durationMs: Math.round(seconds * 10_000) / 10,
+      actorType: ctx.actor?.type ?? null,
+      actorId: ctx.actor?.id ?? null,
+    };
+    if (span) {
+      line.traceId = span.traceId;
+      line.spanId = span.spanId;
+    }
+    log().info(line, "request");
   };
   res.once("finish", finish);
   res.once("close", finish);

@@ -61,10 +61,15 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
+/** This process's name on every log line and trace (TOKENDESK_INSTANCE, else the host name). */
+export function instanceName(): string {
+  return process.env.TOKENDESK_INSTANCE || os.hostname();
+}
+
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const options: pino.LoggerOptions = {
     level: opts.level ?? "info",
-    base: { instance: process.env.TOKENDESK_INSTANCE || os.hostname(), pid: process.pid },
+    base: { instance: instanceName(), pid: process.pid },
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
