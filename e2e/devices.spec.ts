@@ -5,7 +5,7 @@
  * shows "Device disabled" in the inspector.
  */
 import { expect, test } from "@playwright/test";
-import { auditEvents, authFile, unique } from "./fixtures";
+import { auditEvents, authFile, postActionAs, unique } from "./fixtures";
 
 test("support finds a device by ClientId, sees its JWT, disables it, and the device is refused at once", async ({ browser, baseURL, request }) => {
   const marker = unique("e2e-fleet");
@@ -91,7 +91,11 @@ test("support finds a device by ClientId, sees its JWT, disables it, and the dev
   expect(JSON.stringify(all)).not.toContain(jwt);
 });
 
-test("a whole DeviceToken typed into the search opens the device without landing in the URL", async ({ browser, request }) => {
+test("a whole DeviceToken typed into the search opens the device without landing in the URL; an auditor cannot disable or revoke it", async ({
+  browser,
+  request,
+  baseURL,
+}) => {
   const admin = await browser.newContext({ storageState: authFile("admin") });
   const adminPage = await admin.newPage();
   await adminPage.goto("/instances");
@@ -102,7 +106,8 @@ test("a whole DeviceToken typed into the search opens the device without landing
   const instanceKey = (await adminPage.getByTestId("new-instance-key").textContent())!.trim();
   await admin.close();
   const reg = await request.post("/v1/Registration/create", { headers: { InstanceId: instanceId, InstanceKey: instanceKey } });
-  const deviceToken = ((await reg.json()) as { Result: { DeviceToken: string } }).Result.DeviceToken;
+  const { Result } = (await reg.json()) as { Result: { DeviceToken: string; AccessToken: { Token: string }; RefreshToken: string } };
+  const deviceToken = Result.DeviceToken;
 
   const auditor = await browser.newContext({ storageState: authFile("auditor") });
   const page = await auditor.newPage();
@@ -111,7 +116,22 @@ test("a whole DeviceToken typed into the search opens the device without landing
   await page.getByRole("button", { name: "Search" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toContainText(deviceToken.slice(0, 11));
   expect(page.url()).not.toContain(deviceToken);
-  // Auditors read; they have no actions.
+  const deviceId = new URL(page.url()).pathname.split("/").pop()!;
+  // Auditors read; they have no actions: none offered, and the server refuses them when forced.
   await expect(page.getByRole("button", { name: "Disable device" })).toHaveCount(0);
+  const before = await auditEvents(baseURL!, { targetType: "device", targetId: deviceId });
+  const DEVICES = "app/(console)/devices/actions.ts";
+  for (const [name, fields] of [
+    ["setDeviceDisabledAction", { id: deviceId, disabled: "true", reason: "auditor trying" }],
+    ["revokeDeviceTokensAction", { id: deviceId, reason: "auditor trying" }],
+  ] as const) {
+    const reply = await postActionAs(baseURL!, "auditor", { file: DEVICES, name, page: `/devices/${deviceId}`, fields });
+    expect(reply.answer, name).toEqual({ ok: false, code: "forbidden", error: "The Auditor role may not do this." });
+  }
+  // Nothing happened to the device: no event, its JWT still works and its refresh token still refreshes.
+  expect(await auditEvents(baseURL!, { targetType: "device", targetId: deviceId })).toEqual(before);
+  expect((await request.get("/v1/Devices/me", { headers: { Authorization: `Bearer ${Result.AccessToken.Token}` } })).status()).toBe(200);
+  const refreshed = await request.post("/v1/Auth/RefreshToken", { data: { AccessToken: Result.AccessToken.Token, RefreshToken: Result.RefreshToken } });
+  expect(refreshed.status()).toBe(200);
   await auditor.close();
 });

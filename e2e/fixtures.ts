@@ -4,6 +4,7 @@
  * check what did (or did not) happen.
  */
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +12,7 @@ import { type APIRequestContext, type Browser, type BrowserContext, expect, type
 import { PNG } from "pngjs";
 import { DEMO_STAFF } from "@/lib/demo/staff";
 import type { StaffRole } from "@/lib/staff/rbac";
+import { type ActionCall, type ActionReply, callAction } from "../tests/helpers/server-action";
 
 export { DEMO_STAFF };
 
@@ -182,4 +184,13 @@ export async function takePhoto(phone: Page, seed: number) {
   await phone.locator('input[type="file"]').setInputFiles({ name: `photo-${seed}.png`, mimeType: "image/png", buffer: photo(seed) });
   await expect(phone.getByRole("img", { name: "Your photo" })).toBeVisible();
   await phone.getByRole("button", { name: "Use this photo" }).click();
+}
+
+/**
+ * Posts a server action the way the role's browser would (its saved session cookie), whether or not
+ * its console shows the button: what a crafted request gets.
+ */
+export async function postActionAs(baseURL: string, role: StaffRole, call: ActionCall): Promise<ActionReply> {
+  const state = JSON.parse(fs.readFileSync(authFile(role), "utf8")) as { cookies: Array<{ name: string; value: string }> };
+  return callAction(baseURL, state.cookies.map((c) => `${c.name}=${c.value}`).join("; "), call);
 }

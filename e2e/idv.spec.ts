@@ -7,7 +7,7 @@
 import { devices, expect, type Page, test } from "@playwright/test";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
-import { authFile, snap, takePhoto, unique } from "./fixtures";
+import { auditEvents, authFile, postActionAs, snap, takePhoto, unique } from "./fixtures";
 
 async function readQr(page: Page, testId = "handoff-qr"): Promise<string | null> {
   const png = PNG.sync.read(await page.getByTestId(testId).screenshot());
@@ -101,6 +101,15 @@ test.describe("IDV handoff", () => {
     const auditor = await auditorContext.newPage();
     await auditor.goto(`/handoffs?status=submitted`);
     await expect(auditor.getByRole("form", { name: "Issue IDV handoff" })).toHaveCount(0);
+    // Not offered, and refused when forced: no handoff is issued for the auditor.
+    const forced = await postActionAs(baseURL!, "auditor", {
+      file: "app/(console)/handoffs/actions.ts",
+      name: "issueHandoffAction",
+      page: "/handoffs",
+      fields: { externalUserId: `${externalUserId}-auditor`, environment: "sandbox", workflowId: "wf_id_and_selfie", ttl: "3600", reason: "auditor trying" },
+    });
+    expect(forced.answer).toEqual({ ok: false, code: "forbidden", error: "The Auditor role may not do this." });
+    expect(await auditEvents(baseURL!, { action: "idv_session.", actor: "auditor@demo.tokendesk.dev" })).toEqual([]);
     await auditor.locator(`[data-testid="handoff-row"][data-session-id="${sessionId}"]`).getByRole("link").click();
     await expect(auditor.getByTestId("detail-status")).toHaveText("submitted");
     await expect(auditor.getByText(externalUserId).first()).toBeVisible();

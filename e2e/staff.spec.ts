@@ -3,7 +3,7 @@
  * very next request (the session cookie only names the member; the row decides).
  */
 import { expect, type Page, test } from "@playwright/test";
-import { auditEvents, authFile, createStaffViaUi, signedInContext, snap, unique } from "./fixtures";
+import { auditEvents, authFile, createStaffViaUi, postActionAs, signedInContext, snap, unique } from "./fixtures";
 
 test.use({ storageState: authFile("admin") });
 
@@ -158,8 +158,21 @@ test("resetting a password ends the member's sessions; only the new password wor
   expect(JSON.stringify(resets)).not.toContain("the new password");
 });
 
-test("an admin is offered no button to disable themselves", async ({ page }) => {
+test("an admin cannot disable themselves: no button, and the server refuses it", async ({ page, baseURL }) => {
   await page.goto("/staff");
   const self = page.getByTestId("staff-row-admin@demo.tokendesk.dev");
   await expect(self.getByRole("button", { name: "Disable" })).toHaveCount(0);
+  const id = await self.locator('input[name="id"]').first().inputValue();
+  const before = await auditEvents(baseURL!, { targetType: "staff", targetId: id });
+  const reply = await postActionAs(baseURL!, "admin", {
+    file: "app/(console)/staff/actions.ts",
+    name: "setDisabledAction",
+    page: "/staff",
+    fields: { id, disabled: "true" },
+  });
+  expect(reply.answer).toEqual({ ok: false, code: "self_disable", error: "You cannot disable yourself." });
+  // Nothing changed: no event about the admin, and the admin's session still opens the page.
+  expect(await auditEvents(baseURL!, { targetType: "staff", targetId: id })).toEqual(before);
+  await page.reload();
+  await expect(page.getByTestId("staff-row-admin@demo.tokendesk.dev")).toContainText("Active");
 });

@@ -5,10 +5,10 @@
  * fails. QA cannot issue for a production user (not offered; refused when forced); an auditor
  * cannot issue at all. Users are created through the API with keys an admin makes in the console.
  */
-import { type APIRequestContext, expect, type Page, test } from "@playwright/test";
+import { type APIRequestContext, expect, type Page, request as playwrightRequest, test } from "@playwright/test";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
-import { auditEvents, authFile, createKeyInConsole, EXCHANGE, SIGN_IN_TOKEN_TYPE, snap, unique } from "./fixtures";
+import { auditEvents, authFile, createKeyInConsole, EXCHANGE, postActionAs, SIGN_IN_TOKEN_TYPE, snap, unique } from "./fixtures";
 
 async function createUser(request: APIRequestContext, key: string, clientUserId: string, name: string): Promise<string> {
   const res = await request.post("/v2/user", {
@@ -26,13 +26,14 @@ async function readQr(page: Page): Promise<string | null> {
 }
 
 let sandboxKey: string;
+let productionKey: string;
 let sandboxUser: { id: string; clientUserId: string };
 let productionUser: { id: string; clientUserId: string };
 
 test.beforeAll(async ({ browser, request }) => {
   const marker = unique("users");
   sandboxKey = await createKeyInConsole(browser, `${marker} sandbox`, "sandbox");
-  const productionKey = await createKeyInConsole(browser, `${marker} production`, "production");
+  productionKey = await createKeyInConsole(browser, `${marker} production`, "production");
   sandboxUser = { clientUserId: `${marker}-sbx`, id: "" };
   productionUser = { clientUserId: `${marker}-prod`, id: "" };
   sandboxUser.id = await createUser(request, sandboxKey, sandboxUser.clientUserId, "Sandy Sandbox");
@@ -193,7 +194,7 @@ test.describe("the console's JSON status route", () => {
   test("answers 401 signed out, the state to staff who may see the user, and 403 to qa for production", async ({ playwright, baseURL }) => {
     const [issued] = await auditEvents(baseURL!, { action: "sign_in_token.issued", targetType: "user", targetId: productionUser.id });
     const tokenId = issued?.details.signInTokenId as string;
-    expect(tokenId).toBeTruthy();
+    expect(tokenId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     const path = `/api/console/sign-in-tokens/${tokenId}`;
     const as = (role?: "auditor" | "qa") => playwright.request.newContext({ baseURL, storageState: role ? authFile(role) : undefined });
 
@@ -222,11 +223,60 @@ test.describe("the console's JSON status route", () => {
 test.describe("auditor", () => {
   test.use({ storageState: authFile("auditor") });
 
-  test("reads users but cannot issue, disable or revoke", async ({ page }) => {
+  test("reads users but cannot issue, disable, delete or revoke: no buttons, and the server refuses the actions", async ({ page, request, baseURL }) => {
+    // A live session for the auditor to try to end.
+    const issued = await request.post(`/v2/user/${productionUser.id}/sign_in_token`, { headers: { "X-Vital-API-Key": productionKey }, data: {} });
+    expect(issued.status()).toBe(200);
+    const { sign_in_token } = (await issued.json()) as { sign_in_token: string };
+    const exchanged = await request.post("/oauth/token", {
+      form: { grant_type: EXCHANGE, subject_token: sign_in_token, subject_token_type: SIGN_IN_TOKEN_TYPE, installation_id: unique("audited-inst") },
+    });
+    expect(exchanged.status()).toBe(200);
+    const { refresh_token, access_token } = (await exchanged.json()) as { refresh_token: string; access_token: string };
+    const sessionId = (JSON.parse(Buffer.from(access_token.split(".")[1]!, "base64url").toString()) as { sid: string }).sid;
+
     await page.goto(`/users/${productionUser.id}`);
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Petra Production");
     await expect(page.getByTestId("user-timeline")).toContainText("User created");
     await expect(page.getByRole("button", { name: "Issue sign-in token" })).toHaveCount(0);
     await expect(page.getByRole("button", { name: /Disable user|Delete user|Revoke/ })).toHaveCount(0);
+
+    // What an admin sees of the user, before and after: the user, its sessions, its audit trail.
+    const seen = async () => {
+      const user = await request.get(`/v2/user/${productionUser.id}`, { headers: { "X-Vital-API-Key": productionKey } });
+      const admin = await playwrightRequest.newContext({ baseURL, storageState: authFile("admin") });
+      const sessions = await (await admin.get(`/api/console/users/${productionUser.id}/sessions`)).json();
+      await admin.dispose();
+      return {
+        user: await user.json(),
+        sessions,
+        events: await auditEvents(baseURL!, { targetId: productionUser.id }),
+        sessionEvents: await auditEvents(baseURL!, { targetId: sessionId }),
+      };
+    };
+    const before = await seen();
+    expect(before.sessions.sessions.map((s: { id: string; revokedAt: string | null }) => [s.id, s.revokedAt])).toContainEqual([sessionId, null]);
+
+    // A crafted request for each action the page does not offer: the server refuses every one.
+    const USERS = "app/(console)/users/[id]/actions.ts";
+    const at = `/users/${productionUser.id}`;
+    const userId = productionUser.id;
+    const calls: Array<[string, Record<string, string>]> = [
+      ["issueSignInTokenAction", { userId, reason: "auditor trying" }],
+      ["setUserDisabledAction", { userId, disabled: "true", reason: "auditor trying" }],
+      ["deleteUserAction", { userId, reason: "auditor trying", confirm: productionUser.clientUserId }],
+      ["revokeSessionAction", { userId, sessionId, reason: "auditor trying" }],
+      ["revokeAllSessionsAction", { userId, reason: "auditor trying" }],
+    ];
+    for (const [name, fields] of calls) {
+      const reply = await postActionAs(baseURL!, "auditor", { file: USERS, name, page: at, fields });
+      expect(reply.answer, name).toEqual({ ok: false, code: "forbidden", error: "The Auditor role may not do this." });
+    }
+
+    // Nothing changed (the same refusals are checked against a digest of every table in
+    // tests/http/rbac-actions.test.ts), and the session the auditor tried to end still refreshes.
+    expect(await seen()).toEqual(before);
+    const refreshed = await request.post("/oauth/token", { form: { grant_type: "refresh_token", refresh_token } });
+    expect(refreshed.status()).toBe(200);
   });
 });
