@@ -1,6 +1,7 @@
 /**
  * End-to-end tests of the console in Chromium, against the production build (`next start`) on a
- * fresh embedded database, with a real OpenID Connect provider (e2e/oidc-provider.mjs) for SSO.
+ * fresh embedded database — or, with E2E_POSTGRES_URL, on a fresh database of that PostgreSQL
+ * server (e2e/start-tokendesk.mjs) — with a real OpenID Connect provider (e2e/oidc-provider.mjs).
  *
  * A setup project signs each demo role in once through next-auth's API and saves its storageState;
  * the browser project reuses those (the pattern of dub's playwright config). `npm test` builds
@@ -79,9 +80,11 @@ export default defineConfig({
         NEXT_TELEMETRY_DISABLED: "1",
         NEXT_DIST_DIR: process.env.NEXT_DIST_DIR ?? "",
         TOKENDESK_DATA_DIR: dataDir,
-        // The embedded database: no DATABASE_URL (CI exports one for the vitest steps).
+        // The embedded database: no DATABASE_URL (CI exports one for the vitest steps). With
+        // E2E_POSTGRES_URL, start-tokendesk.mjs makes a fresh database there and sets both itself.
         DATABASE_URL: "",
         TOKENDESK_SECRET: "",
+        E2E_POSTGRES_URL: process.env.E2E_POSTGRES_URL ?? "",
         TRUSTED_PROXY: "",
         PORT: String(port),
         PUBLIC_URL: baseURL,

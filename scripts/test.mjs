@@ -11,6 +11,7 @@
  *   5. the rolling-upgrade test                  (the previous release, built from git once and cached
  *      in node_modules/.cache, and this build on one PostgreSQL; tests/upgrade)
  *   6. Playwright in Chromium                    (the console, as each role; embedded database)
+ *   7. Playwright again on PostgreSQL            (the RBAC walk and the users spec, on a fresh database)
  * Each step prints how long it took.
  * PostgreSQL: TEST_DATABASE_URL if set (CI sets it), otherwise a throwaway cluster is started here
  * from the binaries on the machine and removed afterwards.
@@ -28,7 +29,7 @@ const wanted = (step) => only.length === 0 || only.includes(step);
 
 let pg = null;
 let databaseUrl = process.env.TEST_DATABASE_URL;
-if (!databaseUrl && (wanted("postgres") || wanted("http") || wanted("upgrade"))) {
+if (!databaseUrl && (wanted("postgres") || wanted("http") || wanted("upgrade") || wanted("e2e-postgres"))) {
   pg = await startThrowawayPostgres();
   databaseUrl = pg.url;
   console.log(`test: started a throwaway PostgreSQL at ${databaseUrl}`);
@@ -82,7 +83,7 @@ function step(name, cmd, args, env = {}, kind = null) {
 }
 
 // Every later step but lint imports the built SDK, so `npm test -- unit` builds it too.
-const needsSdk = ["typecheck", "unit", "pglite", "postgres", "http", "upgrade", "e2e"].some(wanted);
+const needsSdk = ["typecheck", "unit", "pglite", "postgres", "http", "upgrade", "e2e", "e2e-postgres"].some(wanted);
 if (needsSdk && !only.includes("sdk")) only.length && only.push("sdk");
 step("sdk", process.env.npm_execpath ? process.execPath : "npm", [
   ...(process.env.npm_execpath ? [process.env.npm_execpath] : []),
@@ -108,5 +109,18 @@ vitest("http", "http", { TEST_DB: "postgres", ...standaloneEnv });
 if (databaseUrl) vitest("upgrade", "upgrade", { TEST_DB: "postgres", ...standaloneEnv });
 else if (wanted("upgrade")) console.log("\n=== upgrade === not run: no PostgreSQL (TEST_DATABASE_URL) for it");
 step("e2e", bin("playwright"), ["test", "--reporter=list,json"], { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(reports, "e2e.json") }, "playwright");
+// The console on PostgreSQL too (e2e/start-tokendesk.mjs makes a fresh database on the same
+// server): the RBAC walk (every role against every page and console route, on sandbox and
+// production data) and the users spec (issuing, revoking, the auditor's forced actions refused).
+// The other specs run on the embedded database only: each spec run again costs CI minutes, and the
+// HTTP suite already runs every server action on PostgreSQL (tests/http/rbac-actions.test.ts).
+const ON_POSTGRES = ["rbac", "users"].map((s) => `e2e/${s}.spec.ts`);
+step(
+  "e2e-postgres",
+  bin("playwright"),
+  ["test", ...ON_POSTGRES, "--reporter=list,json"],
+  { E2E_POSTGRES_URL: databaseUrl ?? "", PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(reports, "e2e-postgres.json") },
+  "playwright",
+);
 console.log("\ntest: every step passed.");
 console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ""}`);
