@@ -115,6 +115,11 @@ step("e2e", bin("playwright"), ["test", "--reporter=list,json"], { PLAYWRIGHT_JS
 // The other specs run on the embedded database only: each spec run again costs CI minutes, and the
 // HTTP suite already runs every server action on PostgreSQL (tests/http/rbac-actions.test.ts).
 const ON_POSTGRES = ["rbac", "users"].map((s) => `e2e/${s}.spec.ts`);
+if (wanted("e2e-postgres") && !databaseUrl) {
+  // Without a server the step would run on the embedded database and pass on the wrong one.
+  console.error('\ntest: step "e2e-postgres" has no PostgreSQL (TEST_DATABASE_URL).');
+  process.exit(1);
+}
 step(
   "e2e-postgres",
   bin("playwright"),
