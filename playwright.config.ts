@@ -99,6 +99,8 @@ export default defineConfig({
       reuseExistingServer: false,
       // A cold start (migrations, demo seed, Next prepare) on a busy 2-core machine takes minutes.
       timeout: 300_000,
+      // On PostgreSQL, SIGTERM (not Playwright's default SIGKILL) so start-tokendesk.mjs drops its database.
+      ...(process.env.E2E_POSTGRES_URL ? { gracefulShutdown: { signal: "SIGTERM" as const, timeout: 15_000 } } : {}),
       stdout: "pipe",
       stderr: "pipe",
     },
