@@ -168,7 +168,7 @@ test("an admin cannot disable themselves: no button, and the server refuses it",
     file: "app/(console)/staff/actions.ts",
     name: "setDisabledAction",
     page: "/staff",
-    fields: { id, disabled: "true" },
+    fields: { id, disabled: "true", reason: "disabling myself" },
   });
   expect(reply.answer).toEqual({ ok: false, code: "self_disable", error: "You cannot disable yourself." });
   // Nothing changed: no event about the admin, and the admin's session still opens the page.
