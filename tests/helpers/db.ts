@@ -114,3 +114,22 @@ export async function untilWaitingForLock(t: TestDatabase, n = 1): Promise<void>
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * Runs `fn` with the database `open` gives, closed again before a CLI child process opens it next
+ * (the embedded database has one owner at a time). `migrate` first when no command has created the
+ * schema yet.
+ */
+export async function withDatabase<T>(
+  open: () => Promise<DatabaseHandle>,
+  fn: (h: DatabaseHandle) => Promise<T>,
+  opts: { migrate?: boolean } = {},
+): Promise<T> {
+  const h = await open();
+  try {
+    if (opts.migrate) await migrateDatabase(h);
+    return await fn(h);
+  } finally {
+    await h.close();
+  }
+}

@@ -10,7 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type DatabaseHandle, migrateDatabase, openDatabase } from "@/db/client";
+import { type DatabaseHandle, openDatabase } from "@/db/client";
 import { auditEvents } from "@/db/schema";
 import { apiKeyActor, authenticateApiKey, createApiKey } from "@/lib/api-keys";
 import { verifyAuditLog } from "@/lib/audit/verify";
@@ -21,7 +21,7 @@ import { clearSigningKeyCache, ensureSigningKey } from "@/lib/oauth/signing-keys
 import { issueSignInToken } from "@/lib/sign-in-tokens";
 import { createUser } from "@/lib/users";
 import { TEST_SECRET } from "../../vitest.config";
-import { createPostgresDatabase, testBackend } from "../helpers/db";
+import { createPostgresDatabase, testBackend, withDatabase } from "../helpers/db";
 import { ROOT } from "../helpers/server";
 
 const BIN = path.join(ROOT, "bin", "tokendesk.mjs");
@@ -58,15 +58,7 @@ describe.each(embedded)("operator CLI on %s", () => {
   });
   afterAll(() => cleanup());
 
-  async function withDb<T>(fn: (h: DatabaseHandle) => Promise<T>): Promise<T> {
-    const h = await open();
-    try {
-      await migrateDatabase(h);
-      return await fn(h);
-    } finally {
-      await h.close();
-    }
-  }
+  const withDb = <T>(fn: (h: DatabaseHandle) => Promise<T>) => withDatabase(open, fn, { migrate: true });
 
   it("prints its version and help, and answers bad usage with exit 2", () => {
     const version = cli(["--version"], env);

@@ -13,7 +13,7 @@ import { type DatabaseHandle, openDatabase, queryRows } from "@/db/client";
 import { authenticateApiKey } from "@/lib/api-keys";
 import { clearSigningKeyCache, publicJwks } from "@/lib/oauth/signing-keys";
 import { TEST_SECRET } from "../../vitest.config";
-import { createPostgresDatabase, testBackend } from "../helpers/db";
+import { createPostgresDatabase, testBackend, withDatabase } from "../helpers/db";
 import { ROOT } from "../helpers/server";
 
 const BIN = path.join(ROOT, "bin", "tokendesk.mjs");
@@ -48,14 +48,7 @@ describe.each(backends)("key commands on %s", (backend) => {
     await cleanup();
   });
 
-  async function withDb<T>(fn: (h: DatabaseHandle) => Promise<T>): Promise<T> {
-    const h = await open();
-    try {
-      return await fn(h);
-    } finally {
-      await h.close();
-    }
-  }
+  const withDb = <T>(fn: (h: DatabaseHandle) => Promise<T>) => withDatabase(open, fn);
 
   it("creates a key that works with exactly its scopes and is stored only as a hash", async () => {
     const r = cli(

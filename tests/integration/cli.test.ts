@@ -15,7 +15,7 @@ import { auditEvents, staff } from "@/db/schema";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { createStaff, signInWithPassword } from "@/lib/staff/staff";
 import { TEST_SECRET } from "../../vitest.config";
-import { createPostgresDatabase, testBackend } from "../helpers/db";
+import { createPostgresDatabase, testBackend, withDatabase } from "../helpers/db";
 import { ROOT } from "../helpers/server";
 
 const BIN = path.join(ROOT, "bin", "tokendesk.mjs");
@@ -78,14 +78,7 @@ async function postgresTarget(): Promise<Target> {
 }
 
 /** Runs `fn` with the database open in this process, closed again before the CLI runs next. */
-async function withDb<T>(target: Target, fn: (h: DatabaseHandle) => Promise<T>): Promise<T> {
-  const h = await target.open();
-  try {
-    return await fn(h);
-  } finally {
-    await h.close();
-  }
-}
+const withDb = <T>(target: Target, fn: (h: DatabaseHandle) => Promise<T>) => withDatabase(target.open, fn);
 
 const backends = testBackend() === "postgres" ? (["embedded", "postgres"] as const) : (["embedded"] as const);
 

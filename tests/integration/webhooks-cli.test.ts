@@ -10,12 +10,12 @@ import os from "node:os";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type DatabaseHandle, migrateDatabase, openDatabase, queryRows } from "@/db/client";
+import { type DatabaseHandle, openDatabase, queryRows } from "@/db/client";
 import { auditEvents, webhookDeliveries } from "@/db/schema";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { createInstance, registerDevice } from "@/lib/devices";
 import { TEST_SECRET } from "../../vitest.config";
-import { createPostgresDatabase, testBackend } from "../helpers/db";
+import { createPostgresDatabase, testBackend, withDatabase } from "../helpers/db";
 import { ROOT } from "../helpers/server";
 import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver";
 
@@ -69,15 +69,7 @@ describe(`webhooks commands on ${backend}`, () => {
     await cleanup();
   });
 
-  async function withDb<T>(fn: (h: DatabaseHandle) => Promise<T>): Promise<T> {
-    const h = await open();
-    try {
-      await migrateDatabase(h);
-      return await fn(h);
-    } finally {
-      await h.close();
-    }
-  }
+  const withDb = <T>(fn: (h: DatabaseHandle) => Promise<T>) => withDatabase(open, fn, { migrate: true });
 
   it("creates, lists, delivers, rotates, disables and deletes, audited as the CLI", async () => {
     // Bad input: exit 2 before the database is touched.
