@@ -1,18 +1,98 @@
 /**
- * Accessibility (issue 14, points 4 and 12): axe (`@axe-core/playwright`) finds no serious or
- * critical violation inside the console's dialogs and drawers and on every screen of the phone's
- * IDV flow, and those pages fit their window. (The walk over every console page per role, in dark
- * mode and on a tablet follows once its run on this branch is green.)
+ * Every console page, as every role, at 1024 px: axe finds no serious or critical violation, and
+ * the page fits the window (no sideways scrolling, no table wider than its card, no select cutting
+ * its option). The same in the system's dark mode, on a tablet (the sidebar folds into a Menu
+ * button), inside the dialogs, and for every screen of the phone's IDV flow.
  */
 import { devices, expect, type Page, test } from "@playwright/test";
+import { NAV_ITEMS } from "@/components/shell/navigation";
+import { can, type Permission, type StaffRole } from "@/lib/staff/rbac";
 import { expectAccessible, expectFits } from "./a11y";
-import { authFile, unique } from "./fixtures";
+import { authFile, ROLES, unique } from "./fixtures";
+
+/** The detail pages: the first row of each list, when the role may open the list. */
+const DETAILS: Array<{ list: string; rowLink: string; permission: Permission }> = [
+  { list: "/users", rowLink: '[data-testid="user-row"] a', permission: "users:read" },
+  { list: "/devices", rowLink: 'main table tbody a[href^="/devices/"]', permission: "devices:read" },
+  { list: "/handoffs", rowLink: '[data-testid="handoff-row"] a', permission: "users:read" },
+];
+
+async function pagesOf(page: Page, role: StaffRole): Promise<string[]> {
+  const paths = NAV_ITEMS.filter((i) => can(role, i.permission)).map((i) => i.href);
+  for (const d of DETAILS) {
+    if (!can(role, d.permission)) continue;
+    await page.goto(d.list);
+    const href = await page.locator(d.rowLink).first().getAttribute("href");
+    expect(href, `a row on ${d.list}`).toBeTruthy();
+    paths.push(href!);
+  }
+  return paths;
+}
 
 async function open(page: Page, path: string) {
   const res = await page.goto(path);
   expect(res!.status(), path).toBe(200);
   await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
 }
+
+for (const role of ROLES) {
+  test.describe(`as ${role}`, () => {
+    test.use({ storageState: authFile(role), viewport: { width: 1024, height: 768 } });
+
+    test("every page passes axe and fits 1024 px", async ({ page }) => {
+      test.setTimeout(240_000);
+      for (const path of await pagesOf(page, role)) {
+        await open(page, path);
+        await expectAccessible(page, `${path} as ${role}`);
+        await expectFits(page, `${path} as ${role} at 1024 px`);
+      }
+    });
+  });
+}
+
+test.describe("dark mode", () => {
+  test.use({ storageState: authFile("admin"), colorScheme: "dark", viewport: { width: 1280, height: 900 } });
+
+  test("follows the system: dark surfaces, light text, and still no violation", async ({ page }) => {
+    test.setTimeout(180_000);
+    for (const path of await pagesOf(page, "admin")) {
+      await open(page, path);
+      const [body, card] = await page.evaluate(() => {
+        const luminance = (el: Element | null) => {
+          const m = getComputedStyle(el ?? document.body)
+            .backgroundColor.match(/[\d.]+/g)!
+            .map(Number);
+          // oklch() or rgb(): either way the first number orders dark below light (percent or 0–255).
+          return getComputedStyle(el ?? document.body).backgroundColor.startsWith("oklch") ? m[0]! / 100 : (m[0]! + m[1]! + m[2]!) / 765;
+        };
+        return [luminance(document.body), luminance(document.querySelector("main section"))];
+      });
+      expect(body, `page background of ${path}`).toBeLessThan(0.3);
+      expect(card, `card background of ${path}`).toBeLessThan(0.3);
+      await expectAccessible(page, `${path} in dark mode`);
+    }
+  });
+});
+
+test.describe("on a tablet", () => {
+  test.use({ storageState: authFile("support"), viewport: { width: 800, height: 1100 } });
+
+  test("the sidebar folds into a Menu button that opens and closes the navigation", async ({ page }) => {
+    await open(page, "/users");
+    const nav = page.getByRole("navigation", { name: "Console" });
+    await expect(nav).toBeHidden();
+    const menu = page.getByRole("button", { name: "Menu" });
+    await expect(menu).toHaveAttribute("aria-expanded", "false");
+    await menu.click();
+    await expect(nav).toBeVisible();
+    await expect(page.getByRole("button", { name: "Close menu" })).toHaveAttribute("aria-expanded", "true");
+    await expectAccessible(page, "/users with the menu open");
+    await nav.getByRole("link", { name: "IDV handoffs" }).click();
+    await expect(page).toHaveURL(/\/handoffs$/);
+    await expect(nav).toBeHidden();
+    await expectFits(page, "/handoffs at 800 px");
+  });
+});
 
 test.describe("dialogs and drawers", () => {
   test.use({ storageState: authFile("admin"), viewport: { width: 1024, height: 768 } });

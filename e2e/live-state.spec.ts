@@ -1,10 +1,28 @@
 /**
  * Issue 14, point 2: the state after a change is the state on screen, at once — not after a reload
- * or the next 15-second poll: disabling a user empties the sessions card (no "1 active" with a
- * Revoke button).
+ * or the next 15-second poll. Saving a role shows the new role; disabling a user empties the
+ * sessions card (no "1 active" with a Revoke button).
  */
 import { expect, test } from "@playwright/test";
-import { authFile, createKeyInConsole, EXCHANGE, SIGN_IN_TOKEN_TYPE, unique } from "./fixtures";
+import { authFile, createKeyInConsole, createStaffViaUi, EXCHANGE, SIGN_IN_TOKEN_TYPE, unique } from "./fixtures";
+
+test.describe("admin", () => {
+  test.use({ storageState: authFile("admin") });
+
+  test("after Save role the select shows the new role, without a reload", async ({ page }) => {
+    const email = `${unique("role")}@e2e.test`;
+    await createStaffViaUi(page, { email, role: "support", password: "a role change password" });
+    await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+    const row = page.getByTestId(`staff-row-${email}`);
+    await row.locator('select[name="role"]').selectOption("auditor");
+    await row.getByRole("button", { name: "Save role" }).click();
+    await expect(row.getByRole("status")).toHaveText(`${email} is now auditor.`);
+    await expect(row.locator('select[name="role"]')).toHaveValue("auditor");
+    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
+    await page.reload();
+    await expect(page.getByTestId(`staff-row-${email}`).locator('select[name="role"]')).toHaveValue("auditor");
+  });
+});
 
 test.describe("support", () => {
   test.use({ storageState: authFile("support") });

@@ -44,6 +44,32 @@ test.describe("support", () => {
   });
 });
 
+test.describe("auditor", () => {
+  test.use({ storageState: authFile("auditor") });
+
+  test("sees activity per day as charts with axes, 7 or 30 days, the migration and reuse; issues nothing", async ({ page }) => {
+    await page.goto("/");
+    const activity = page.getByTestId("activity");
+    await expect(activity.getByRole("heading", { name: "Activity, last 7 days" })).toBeVisible();
+    for (const id of ["total-signIns", "total-refreshes", "total-tokensIssued", "total-handoffs", "total-failures", "total-reuse"]) {
+      await expect(activity.getByTestId(id)).toHaveText(/^\d[\d,]*$/);
+    }
+    const chart = activity.getByTestId("chart-sessions");
+    // recharts draws axes with tick labels; the accessible table carries the values.
+    await expect(chart.locator(".recharts-xAxis-tick-labels text").first()).toHaveText(/^\d\d-\d\d$/);
+    await expect(chart.locator(".recharts-yAxis-tick-labels text").first()).toHaveText(/^\d+$/);
+    await expect(chart.locator("table tbody tr")).toHaveCount(7);
+    await expect(page.getByTestId("migration-progress")).toBeVisible();
+    await expect(page.getByTestId("issued-by-me")).toHaveCount(0);
+    await expect(page.getByTestId("keys-by-use")).toHaveCount(0);
+
+    await activity.getByRole("link", { name: "30 days" }).click();
+    await expect(page).toHaveURL(/\?days=30$/);
+    await expect(page.getByTestId("activity").getByRole("heading", { name: "Activity, last 30 days" })).toBeVisible();
+    await expect(page.getByTestId("chart-sessions").locator("table tbody tr")).toHaveCount(30);
+  });
+});
+
 test.describe("admin", () => {
   test.use({ storageState: authFile("admin") });
 
