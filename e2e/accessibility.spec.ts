@@ -43,8 +43,9 @@ for (const role of ROLES) {
       test.setTimeout(240_000);
       for (const path of await pagesOf(page, role)) {
         await open(page, path);
-        await expectAccessible(page, `${path} as ${role}`);
-        await expectFits(page, `${path} as ${role} at 1024 px`);
+        // Soft: one run lists every page's problems, not only the first page's.
+        await expectAccessible(page, `${path} as ${role}`, { soft: true });
+        await expectFits(page, `${path} as ${role} at 1024 px`, { soft: true });
       }
     });
   });
@@ -99,7 +100,7 @@ test.describe("dialogs and drawers", () => {
 
   test("the issue dialog and the audit drawer pass axe", async ({ page }) => {
     test.setTimeout(120_000); // two axe runs of a full page on a busy machine
-    await open(page, "/users");
+    await open(page, "/users?status=active&q=test_"); // an active demo user: other specs disable theirs
     await page.locator('[data-testid="user-row"] a').first().click();
     await page.getByRole("button", { name: "Issue sign-in token" }).click();
     await expect(page.getByRole("dialog")).toBeVisible();

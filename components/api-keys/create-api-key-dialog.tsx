@@ -54,6 +54,7 @@ function CreateApiKeyBody({ action, regions, scopes }: { action: CreateAction; r
           warning="tokendesk keeps only a hash of it. If you lose it, revoke it and create a new one."
           copyLabel="Copy key"
           doneLabel="I have stored the key"
+          noun="the key"
         >
           <p>
             Send it as the <code className="rounded bg-slate-100 px-1">X-Vital-API-Key</code> header. Scopes: {apiKey.scopes.join(", ")}.

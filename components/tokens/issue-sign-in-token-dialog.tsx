@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "react";
 import type { IssuedTokenForConsole as IssuedToken } from "@/app/(console)/users/[id]/actions";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
+import { Dialog, DialogClose, DialogContent, DialogTrigger, useCloseGuard } from "@/components/ui/dialog";
 import { durationInWords, formatTimeOfDay } from "@/components/ui/format";
 import { Field, Input, Select, Textarea } from "@/components/ui/input";
 import { useFormAction } from "@/components/ui/use-form-action";
@@ -56,7 +56,19 @@ function IssueBody({ userId, clientUserId, environment, defaultLifetimeSeconds, 
   const { state, formAction, pending, onSubmit } = useFormAction(action);
   const lifetimes = LIFETIMES.includes(defaultLifetimeSeconds) ? LIFETIMES : [...LIFETIMES, defaultLifetimeSeconds].sort((a, b) => a - b);
 
-  if (state?.ok) return <IssuedTokenView issued={state.data} clientUserId={clientUserId} sessionsQueryKey={sessionsQueryKey} />;
+  // One dialog box for both steps: swapping the box would hand focus back to the trigger behind the
+  // overlay (Radix returns focus when a content unmounts), and the token would open unfocused.
+  if (state?.ok) {
+    return (
+      <DialogContent
+        title={`Sign-in token for ${clientUserId}`}
+        description="Shown once: copy it or let the person scan it now. You won't see it again."
+        className="w-[min(40rem,calc(100vw-2rem))]"
+      >
+        <IssuedTokenView issued={state.data} sessionsQueryKey={sessionsQueryKey} />
+      </DialogContent>
+    );
+  }
 
   return (
     <DialogContent
@@ -105,7 +117,7 @@ async function fetchStatus(tokenId: string): Promise<SignInTokenStatusJson> {
 
 /** Seconds left, ticking once a second; never negative. */
 
-function IssuedTokenView({ issued, clientUserId, sessionsQueryKey }: { issued: IssuedToken; clientUserId: string; sessionsQueryKey: readonly unknown[] }) {
+function IssuedTokenView({ issued, sessionsQueryKey }: { issued: IssuedToken; sessionsQueryKey: readonly unknown[] }) {
   const queryClient = useQueryClient();
   const router = useRouter();
   const secondsLeft = useSecondsLeft(issued.expiresAt);
@@ -140,83 +152,89 @@ function IssuedTokenView({ issued, clientUserId, sessionsQueryKey }: { issued: I
     }
   }, [state, queryClient, router, sessionsQueryKey, issued.userId]);
 
+  // While the token can still be used, Escape or a click outside asks before it is thrown away.
+  useCloseGuard(
+    state === "pending"
+      ? {
+          question: "Close without the token?",
+          detail: "It is shown only once. If the person has not scanned or copied it yet, you would have to issue a new one.",
+          leaveLabel: "Close, I don't need it",
+          stayLabel: "Keep it open",
+        }
+      : null,
+  );
+
   return (
-    <DialogContent
-      title={`Sign-in token for ${clientUserId}`}
-      description="Shown once: copy it or let the person scan it now. You won't see it again."
-      className="w-[min(40rem,calc(100vw-2rem))]"
-    >
-      <div className="space-y-4" data-testid="issued-sign-in-token">
-        <div className="grid gap-4 sm:grid-cols-[1fr_auto]">
-          <div className="min-w-0 space-y-3">
-            <Field label="Sign-in token" htmlFor="issued-token">
-              <Input
-                id="issued-token"
-                readOnly
-                value={issued.token}
-                className="font-mono text-xs"
-                data-testid="sign-in-token-value"
-                onFocus={(e) => e.currentTarget.select()}
-                autoFocus
-              />
-            </Field>
-            <CopyButton value={issued.token} label="Copy token" />
-            <div role="timer" aria-live="off" className="text-sm" data-testid="sign-in-token-countdown">
-              {state === "pending" ? (
-                <>
-                  Expires in <span className="font-mono font-semibold tabular-nums">{secondsLeft === null ? "…" : formatClock(secondsLeft)}</span>
-                  <span className="text-slate-500"> ({formatTimeOfDay(issued.expiresAt)})</span>
-                </>
-              ) : state === "expired" ? (
-                <span className="text-slate-600">Expired at {formatTimeOfDay(issued.expiresAt)}</span>
-              ) : state === "revoked" ? (
-                <span className="text-slate-600">Revoked; it cannot be used.</span>
-              ) : (
-                <span className="text-slate-600">Used; it cannot be used again.</span>
-              )}
-            </div>
-          </div>
-          <figure className="mx-auto w-44">
-            <div
-              className="aspect-square w-44 rounded border border-slate-200 bg-white [&>svg]:h-full [&>svg]:w-full"
-              role="img"
-              aria-label="QR code of the sign-in token"
-              data-testid="sign-in-token-qr"
-              // biome-ignore lint/security/noDangerouslySetInnerHtml: SVG markup our server generated with the qrcode package, no user input
-              dangerouslySetInnerHTML={{ __html: issued.qrSvg }}
+    <div className="space-y-4" data-testid="issued-sign-in-token">
+      <div className="grid gap-4 sm:grid-cols-[1fr_auto]">
+        <div className="min-w-0 space-y-3">
+          <Field label="Sign-in token" htmlFor="issued-token">
+            <Input
+              id="issued-token"
+              readOnly
+              value={issued.token}
+              className="font-mono text-xs"
+              data-testid="sign-in-token-value"
+              onFocus={(e) => e.currentTarget.select()}
+              autoFocus
             />
-            <figcaption className="mt-1 text-center text-xs text-slate-500">Scan with the app</figcaption>
-          </figure>
+          </Field>
+          <CopyButton value={issued.token} label="Copy token" />
+          <div role="timer" aria-live="off" className="text-sm" data-testid="sign-in-token-countdown">
+            {state === "pending" ? (
+              <>
+                Expires in <span className="font-mono font-semibold tabular-nums">{secondsLeft === null ? "…" : formatClock(secondsLeft)}</span>
+                <span className="text-slate-500"> ({formatTimeOfDay(issued.expiresAt)})</span>
+              </>
+            ) : state === "expired" ? (
+              <span className="text-slate-600">Expired at {formatTimeOfDay(issued.expiresAt)}</span>
+            ) : state === "revoked" ? (
+              <span className="text-slate-600">Revoked; it cannot be used.</span>
+            ) : (
+              <span className="text-slate-600">Used; it cannot be used again.</span>
+            )}
+          </div>
         </div>
-        <div aria-live="polite" data-testid="sign-in-token-state" data-state={state}>
-          {state === "pending" ? (
-            <Alert tone="info" title="Waiting for the app to sign in…">
-              This updates by itself when the app exchanges the token.
-            </Alert>
-          ) : state === "redeemed" ? (
-            <Alert
-              tone="success"
-              title={`Redeemed at ${status.data?.redeemedAt ? formatTimeOfDay(status.data.redeemedAt) : "—"}${status.data?.installationId ? ` by installation ${status.data.installationId}` : ""}`}
-            >
-              The new session is in the list on this page.
-            </Alert>
-          ) : state === "revoked" ? (
-            <Alert tone="warning" title="Revoked">
-              This token was taken back before the app used it.
-            </Alert>
-          ) : (
-            <Alert tone="warning" title="Expired">
-              The app did not use it in time. Issue a new token if they still need one.
-            </Alert>
-          )}
-          {status.isError ? <p className="mt-2 text-xs text-amber-700">{status.error.message} Retrying…</p> : null}
-        </div>
-        <div className="flex justify-end">
-          <DialogClose asChild>
-            <Button variant={state === "pending" ? "secondary" : "primary"}>Done</Button>
-          </DialogClose>
-        </div>
+        <figure className="mx-auto w-44">
+          <div
+            className="aspect-square w-44 rounded border border-slate-200 bg-white [&>svg]:h-full [&>svg]:w-full"
+            role="img"
+            aria-label="QR code of the sign-in token"
+            data-testid="sign-in-token-qr"
+            // biome-ignore lint/security/noDangerouslySetInnerHtml: SVG markup our server generated with the qrcode package, no user input
+            dangerouslySetInnerHTML={{ __html: issued.qrSvg }}
+          />
+          <figcaption className="mt-1 text-center text-xs text-slate-500">Scan with the app</figcaption>
+        </figure>
       </div>
-    </DialogContent>
+      <div aria-live="polite" data-testid="sign-in-token-state" data-state={state}>
+        {state === "pending" ? (
+          <Alert tone="info" title="Waiting for the app to sign in…">
+            This updates by itself when the app exchanges the token.
+          </Alert>
+        ) : state === "redeemed" ? (
+          <Alert
+            tone="success"
+            title={`Redeemed at ${status.data?.redeemedAt ? formatTimeOfDay(status.data.redeemedAt) : "—"}${status.data?.installationId ? ` by installation ${status.data.installationId}` : ""}`}
+          >
+            The new session is in the list on this page.
+          </Alert>
+        ) : state === "revoked" ? (
+          <Alert tone="warning" title="Revoked">
+            This token was taken back before the app used it.
+          </Alert>
+        ) : (
+          <Alert tone="warning" title="Expired">
+            The app did not use it in time. Issue a new token if they still need one.
+          </Alert>
+        )}
+        {status.isError ? <p className="mt-2 text-xs text-amber-700">{status.error.message} Retrying…</p> : null}
+      </div>
+      <div className="flex justify-end">
+        <DialogClose asChild>
+          <Button variant={state === "pending" ? "secondary" : "primary"}>Done</Button>
+        </DialogClose>
+      </div>
+    </div>
   );
 }

@@ -1,11 +1,12 @@
 import type * as React from "react";
 import { cn } from "./cn";
+import { ScrollRegion } from "./scroll-region";
 
 export function Table({ className, ...props }: React.TableHTMLAttributes<HTMLTableElement>) {
   return (
-    <div className="overflow-x-auto">
+    <ScrollRegion label={props["aria-label"] ? `${props["aria-label"]} (scrolls sideways)` : undefined}>
       <table className={cn("w-full border-collapse text-left text-sm", className)} {...props} />
-    </div>
+    </ScrollRegion>
   );
 }
 export function THead(props: React.HTMLAttributes<HTMLTableSectionElement>) {
