@@ -3,8 +3,8 @@
  * or the next 15-second poll. Saving a role shows the new role; disabling a user empties the
  * sessions card (no "1 active" with a Revoke button).
  */
-import { expect, test } from "@playwright/test";
-import { authFile, createKeyInConsole, createStaffViaUi, EXCHANGE, SIGN_IN_TOKEN_TYPE, unique } from "./fixtures";
+import { devices, expect, test } from "@playwright/test";
+import { authFile, createKeyInConsole, createStaffViaUi, EXCHANGE, SIGN_IN_TOKEN_TYPE, takePhoto, unique } from "./fixtures";
 
 test.describe("admin", () => {
   test.use({ storageState: authFile("admin") });
@@ -51,5 +51,34 @@ test.describe("support", () => {
     // Well inside the card's 15-second poll: the change itself refreshed it.
     await expect(sessions).toContainText("0 active sessions, 1 ended", { timeout: 5_000 });
     await expect(sessions.getByRole("button", { name: /^Revoke/ })).toHaveCount(0, { timeout: 5_000 });
+  });
+
+  test("the handoffs list row says what the live panel above it says, without a reload", async ({ page, browser }) => {
+    await page.goto("/handoffs");
+    const form = page.getByRole("form", { name: "Issue IDV handoff" });
+    await form.getByLabel("External user id", { exact: true }).fill(unique("live-handoff"));
+    await form.getByLabel("Environment").selectOption("sandbox");
+    await form.getByLabel("Workflow").selectOption({ label: "Full KYC: ID, selfie and details" });
+    await form.getByLabel("Reason").fill("e2e: list follows the live panel");
+    await form.getByRole("button", { name: "Issue handoff" }).click();
+    const live = page.getByTestId("handoff-live");
+    await expect(live.getByTestId("handoff-status")).toHaveText("created");
+    const sessionId = (await live.getAttribute("data-session-id"))!;
+    const mobileUrl = new URL(await live.getByTestId("handoff-url").inputValue()).searchParams.get("url")!;
+    const row = page.locator(`[data-testid="handoff-row"][data-session-id="${sessionId}"]`);
+    await expect(row.locator("[data-status]")).toHaveAttribute("data-status", "created");
+    await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+
+    // The person starts on their phone: the panel turns to "in progress", and so does the row.
+    const phoneContext = await browser.newContext({ ...devices["Pixel 7"], storageState: { cookies: [], origins: [] } });
+    const phone = await phoneContext.newPage();
+    await phone.goto(mobileUrl);
+    await takePhoto(phone, 7);
+    await expect(phone.getByTestId("mobile-progress")).toHaveText("Step 2 of 3");
+    await phoneContext.close();
+    await expect(live.getByTestId("handoff-status")).toHaveText("in progress");
+    await expect(row.locator("[data-status]")).toHaveAttribute("data-status", "in_progress");
+    await expect(row).toContainText("in progress");
+    expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
   });
 });
