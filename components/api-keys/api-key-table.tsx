@@ -37,28 +37,25 @@ export function ApiKeyTable({
       <Table>
         <THead>
           <TR>
-            <TH>Name</TH>
             <TH>Key</TH>
             <TH>Environment</TH>
             <TH>Scopes</TH>
-            <TH>Created</TH>
-            <TH>Last used</TH>
+            <TH>Created · last used</TH>
             <TH>Status</TH>
-            <TH>
-              <span className="sr-only">Actions</span>
-            </TH>
           </TR>
         </THead>
         <TBody>
           {keys.map((k) => (
             <TR key={k.id} data-testid={`api-key-row-${k.prefix}`}>
-              <TD className="font-medium">{k.name}</TD>
-              <TD className="whitespace-nowrap font-mono text-xs">{k.prefix}…</TD>
+              <TD>
+                <span className="block font-medium [overflow-wrap:anywhere]">{k.name}</span>
+                <span className="block whitespace-nowrap font-mono text-xs text-slate-600">{k.prefix}…</span>
+              </TD>
               <TD className="whitespace-nowrap">
                 <Badge tone={k.environment === "production" ? "warn" : "neutral"}>{k.environment}</Badge>{" "}
                 <span className="text-xs uppercase text-slate-600">{k.region}</span>
               </TD>
-              <TD className="max-w-56">
+              <TD className="max-w-48">
                 <span className="flex flex-wrap gap-1" title={k.scopes.join(", ")}>
                   {allScopes.every((s) => k.scopes.includes(s)) ? (
                     <Badge tone="info">All scopes</Badge>
@@ -71,25 +68,32 @@ export function ApiKeyTable({
                   )}
                 </span>
               </TD>
-              <TD className="whitespace-nowrap text-xs text-slate-600">{formatUtc(k.createdAt)}</TD>
-              <TD
-                className="whitespace-nowrap text-xs text-slate-600"
-                title={k.lastUsedAt ? formatUtc(k.lastUsedAt, { seconds: true }) : undefined}
-                suppressHydrationWarning
-              >
-                {k.lastUsedAt ? relativeTime(k.lastUsedAt) : "never"}
+              <TD className="text-xs text-slate-600">
+                <span className="block whitespace-nowrap">{formatUtc(k.createdAt)}</span>
+                <span
+                  className="block whitespace-nowrap"
+                  title={k.lastUsedAt ? formatUtc(k.lastUsedAt, { seconds: true }) : undefined}
+                  data-testid="key-last-used"
+                  suppressHydrationWarning
+                >
+                  used {k.lastUsedAt ? relativeTime(k.lastUsedAt) : "never"}
+                </span>
               </TD>
               <TD>
-                {k.revokedAt ? (
-                  <span title={k.revokeReason ? `Reason: ${k.revokeReason}` : undefined}>
-                    <Badge tone="bad">Revoked</Badge>
-                    <span className="block text-xs text-slate-500">{formatUtc(k.revokedAt)}</span>
-                  </span>
-                ) : (
-                  <Badge tone="good">Active</Badge>
-                )}
+                <div className="flex flex-wrap items-center gap-1">
+                  {k.revokedAt ? (
+                    <span title={k.revokeReason ? `Reason: ${k.revokeReason}` : undefined}>
+                      <Badge tone="bad">Revoked</Badge>
+                      <span className="block text-xs text-slate-500">{formatUtc(k.revokedAt)}</span>
+                    </span>
+                  ) : (
+                    <>
+                      <Badge tone="good">Active</Badge>
+                      <RevokeKeyDialog apiKey={k} action={revokeAction} impact={impact[k.id]} onDone={setNotice} />
+                    </>
+                  )}
+                </div>
               </TD>
-              <TD>{k.revokedAt ? null : <RevokeKeyDialog apiKey={k} action={revokeAction} impact={impact[k.id]} onDone={setNotice} />}</TD>
             </TR>
           ))}
         </TBody>

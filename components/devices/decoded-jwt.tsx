@@ -8,11 +8,15 @@ export function DecodedJwt({ header, claims, testId }: { header: Record<string, 
     <div className="grid gap-4 lg:grid-cols-2" data-testid={testId}>
       <div>
         <p className="mb-1 text-xs font-medium uppercase tracking-wide text-slate-500">Header</p>
-        <pre className="overflow-x-auto rounded-md bg-slate-900 p-3 text-xs leading-relaxed text-slate-100">{JSON.stringify(header, null, 2)}</pre>
+        <pre className="whitespace-pre-wrap rounded-md bg-slate-900 p-3 text-xs leading-relaxed text-slate-100 [overflow-wrap:anywhere]">
+          {JSON.stringify(header, null, 2)}
+        </pre>
       </div>
       <div>
         <p className="mb-1 text-xs font-medium uppercase tracking-wide text-slate-500">Claims</p>
-        <pre className="overflow-x-auto rounded-md bg-slate-900 p-3 text-xs leading-relaxed text-slate-100">{JSON.stringify(claims, null, 2)}</pre>
+        <pre className="whitespace-pre-wrap rounded-md bg-slate-900 p-3 text-xs leading-relaxed text-slate-100 [overflow-wrap:anywhere]">
+          {JSON.stringify(claims, null, 2)}
+        </pre>
         {claims ? (
           <p className="mt-2 flex flex-wrap gap-2 text-xs text-slate-600">
             {time(claims.iat) ? <Badge>issued {time(claims.iat)}</Badge> : null}

@@ -42,7 +42,7 @@ export function SigningKeys({ keys, rotateAction }: { keys: SigningKeyRow[]; rot
           <TBody>
             {keys.map((k) => (
               <TR key={k.kid} data-testid={`signing-key-${k.status}`}>
-                <TD className="font-mono text-xs">{k.kid}</TD>
+                <TD className="font-mono text-xs [overflow-wrap:anywhere]">{k.kid}</TD>
                 <TD className="text-xs">{k.alg}</TD>
                 <TD>
                   {k.status === "current" ? (
@@ -54,8 +54,15 @@ export function SigningKeys({ keys, rotateAction }: { keys: SigningKeyRow[]; rot
                   )}
                 </TD>
                 <TD className="whitespace-nowrap text-xs text-slate-600">{formatUtc(k.createdAt)}</TD>
-                <TD className="whitespace-nowrap text-xs text-slate-600" suppressHydrationWarning>
-                  {k.status === "current" ? "—" : k.retireAfter ? `${formatUtc(k.retireAfter)} (${relativeTime(k.retireAfter)})` : "—"}
+                <TD className="text-xs text-slate-600" suppressHydrationWarning>
+                  {k.status !== "current" && k.retireAfter ? (
+                    <>
+                      <span className="block whitespace-nowrap">{formatUtc(k.retireAfter)}</span>
+                      <span className="block">({relativeTime(k.retireAfter)})</span>
+                    </>
+                  ) : (
+                    "—"
+                  )}
                 </TD>
               </TR>
             ))}

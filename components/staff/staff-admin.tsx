@@ -190,9 +190,10 @@ export function StaffTable({ members, actions, selfId, factors }: { members: Sta
               </ActionForm>
             </TD>
             <TD>{m.disabled ? <Badge tone="bad">Disabled</Badge> : <Badge tone="good">Active</Badge>}</TD>
-            <TD className="whitespace-nowrap text-xs text-slate-600">{m.lastSignInAt ? formatUtc(m.lastSignInAt) : "never"}</TD>
+            <TD className="text-xs text-slate-600">{m.lastSignInAt ? formatUtc(m.lastSignInAt) : "never"}</TD>
             <TD>
-              <div className="flex flex-nowrap items-start gap-1">
+              {/* Wraps at 1024 px rather than pushing the table past its card. */}
+              <div className="flex flex-wrap items-start gap-1">
                 {m.id !== selfId ? <StaffStatusAction member={m} action={actions.setDisabled} /> : null}
                 <ResetPasswordDialog member={m} action={actions.resetPassword} />
                 {factors[m.id]?.totp || factors[m.id]?.passkeys ? (

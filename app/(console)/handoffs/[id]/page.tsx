@@ -97,7 +97,7 @@ export default async function HandoffPage({ params }: { params: Promise<{ id: st
             <div className="sm:col-span-2">
               <dt className="text-slate-500">Metadata</dt>
               <dd>
-                <pre className="mt-1 overflow-x-auto rounded bg-slate-50 p-2 text-xs">{JSON.stringify(h.metadata, null, 2)}</pre>
+                <pre className="mt-1 whitespace-pre-wrap rounded bg-slate-50 p-2 text-xs [overflow-wrap:anywhere]">{JSON.stringify(h.metadata, null, 2)}</pre>
               </dd>
             </div>
           </dl>
