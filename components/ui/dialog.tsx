@@ -42,23 +42,18 @@ function firstTabbable(root: HTMLElement): HTMLElement | null {
   return null;
 }
 
-export function DialogContent({
-  title,
-  description,
-  children,
-  className,
-}: {
+interface DialogContentProps {
   title: string;
   description?: React.ReactNode;
   children: React.ReactNode;
   className?: string;
-}) {
+}
+
+export function DialogContent(props: DialogContentProps) {
   return (
     <DialogPrimitive.Portal>
       <DialogPrimitive.Overlay className="fixed inset-0 z-40 bg-slate-900/40 dark:bg-black/60" />
-      <OpenContent title={title} description={description} className={className}>
-        {children}
-      </OpenContent>
+      <OpenContent {...props} />
     </DialogPrimitive.Portal>
   );
 }
