@@ -40,7 +40,7 @@ for (const role of ROLES) {
     test.use({ storageState: authFile(role), viewport: { width: 1024, height: 768 } });
 
     test("every page passes axe and fits 1024 px", async ({ page }) => {
-      test.setTimeout(240_000);
+      test.setTimeout(480_000); // an admin's walk is some 20 pages, each a full axe run, on a busy machine
       for (const path of await pagesOf(page, role)) {
         await open(page, path);
         // Soft: one run lists every page's problems, not only the first page's.

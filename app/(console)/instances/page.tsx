@@ -57,15 +57,15 @@ export default async function InstancesPage() {
                 {list.map((i) => (
                   <TR key={i.id} data-testid={`instance-row-${i.id}`}>
                     <TD className="font-medium">{i.name}</TD>
-                    <TD className="font-mono text-xs">{i.id}</TD>
+                    <TD className="font-mono text-xs [overflow-wrap:anywhere]">{i.id}</TD>
                     <TD>
                       <Badge tone={i.environment === "production" ? "warn" : "neutral"}>{i.environment}</Badge>
                     </TD>
                     <TD>{duration(i.jwtTtlSeconds)}</TD>
                     <TD>{duration(i.refreshTtlSeconds)}</TD>
-                    <TD className="whitespace-nowrap text-slate-600">
-                      <time dateTime={i.createdAt.toISOString()}>{formatUtc(i.createdAt)}</time>
-                      {i.createdBy ? <span className="block text-xs">by {i.createdBy}</span> : null}
+                    <TD className="text-slate-600">
+                      <time className="whitespace-nowrap" dateTime={i.createdAt.toISOString()}>{formatUtc(i.createdAt)}</time>
+                      {i.createdBy ? <span className="block text-xs [overflow-wrap:anywhere]">by {i.createdBy}</span> : null}
                     </TD>
                   </TR>
                 ))}
