@@ -64,7 +64,9 @@ export default async function InstancesPage() {
                     <TD>{duration(i.jwtTtlSeconds)}</TD>
                     <TD>{duration(i.refreshTtlSeconds)}</TD>
                     <TD className="text-slate-600">
-                      <time className="whitespace-nowrap" dateTime={i.createdAt.toISOString()}>{formatUtc(i.createdAt)}</time>
+                      <time className="whitespace-nowrap" dateTime={i.createdAt.toISOString()}>
+                        {formatUtc(i.createdAt)}
+                      </time>
                       {i.createdBy ? <span className="block text-xs [overflow-wrap:anywhere]">by {i.createdBy}</span> : null}
                     </TD>
                   </TR>
