@@ -92,6 +92,55 @@ export async function readBodyBytes(req: Request, maxBytes: number, tooLarge = `
   return Buffer.concat(chunks);
 }
 
+/** How deep a JSON body may nest: no request of the API needs more than a few levels. */
+export const MAX_JSON_DEPTH = 32;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Why a string may not enter tokendesk, or null: a NUL (PostgreSQL text cannot hold one) or a lone
+ * UTF-16 surrogate (not Unicode; PostgreSQL refuses its UTF-8). Every string a machine route reads
+ * passes here — JSON values and keys, form and query parameters — so no field can reach the
+ * database with either and come back as a 500.
+ */
+export function unfitText(s: string): string | null {
+  if (s.includes("\0")) return "contains a NUL character";
+  if (LONE_SURROGATE.test(s)) return "is not valid Unicode text";
+  return null;
+}
+
+export type ParsedJson = { ok: true; value: unknown } | { ok: false; kind: "syntax" | "depth" | "text"; message: string; field: string | null };
+
+/**
+ * JSON.parse, then one walk (iterative: depth is what it checks) refusing nesting deeper than
+ * MAX_JSON_DEPTH and any string — value or key — that `unfitText` refuses, naming its field.
+ */
+export function parseJsonText(text: string): ParsedJson {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, kind: "syntax", message: "The body is not valid JSON.", field: null };
+  }
+  const stack: Array<[unknown, string, number]> = [[value, "", 0]];
+  while (stack.length) {
+    const [v, path, depth] = stack.pop()!;
+    if (typeof v === "string") {
+      const why = unfitText(v);
+      if (why) return { ok: false, kind: "text", message: `${path || "The body"} ${why}.`, field: path || null };
+    } else if (v !== null && typeof v === "object") {
+      if (depth >= MAX_JSON_DEPTH) return { ok: false, kind: "depth", message: `The body nests deeper than ${MAX_JSON_DEPTH} levels.`, field: null };
+      for (const [k, child] of Object.entries(v)) {
+        const key = Array.isArray(v) ? `${path}[${k}]` : path ? `${path}.${k}` : k;
+        const why = unfitText(k);
+        if (why) return { ok: false, kind: "text", message: `A field name ${why}.`, field: null };
+        stack.push([child, key, depth + 1]);
+      }
+    }
+  }
+  return { ok: true, value };
+}
+
 export async function readBodyText(req: Request, maxBytes = MAX_JSON_BYTES): Promise<string> {
   return (await readBodyBytes(req, maxBytes)).toString("utf8");
 }

@@ -13,7 +13,7 @@ import type { Actor, RequestMeta } from "@/lib/context";
 import { DomainError, type ErrorCode, isDomainError, parseInput, statusOf } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { authenticateBearer } from "@/lib/oauth/bearer";
-import { jsonResponse, type RouteHandler, readBodyText, requestMetaFrom } from "./http";
+import { jsonResponse, parseJsonText, type RouteHandler, readBodyText, requestMetaFrom } from "./http";
 import { noteActor } from "./observe";
 
 /** The JSON family's error answer; its status is the code's (lib/errors.ts), never the caller's choice. */
@@ -51,11 +51,12 @@ export async function readJson<S extends z.ZodType>(req: Request, schema: S, opt
     if (!opts.optional) throw new DomainError("invalid_json", "The request needs a JSON body.");
     value = {};
   } else {
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new DomainError("invalid_json", "The body is not valid JSON.");
+    const json = parseJsonText(text);
+    if (!json.ok) {
+      if (json.kind === "text") throw new DomainError("validation_failed", json.message, json.field ? { field: json.field } : {});
+      throw new DomainError("invalid_json", json.message);
     }
+    value = json.value;
   }
   return parseInput(schema, value);
 }

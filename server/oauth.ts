@@ -8,7 +8,7 @@ import type { RequestMeta } from "@/lib/context";
 import { isDomainError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { isOAuthError, OAuthError, oauthDescription } from "@/lib/oauth/errors";
-import { jsonResponse, type RouteHandler, readBodyText, requestMetaFrom } from "./http";
+import { jsonResponse, parseJsonText, type RouteHandler, readBodyText, requestMetaFrom, unfitText } from "./http";
 
 const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" } as const;
 
@@ -45,17 +45,16 @@ export async function readOAuthParams(req: Request): Promise<Record<string, stri
   if (type === "application/x-www-form-urlencoded" || (type === "" && text.trim() === "")) {
     for (const [k, v] of new URLSearchParams(text)) {
       if (k in out) throw new OAuthError("invalid_request", `The parameter ${k} is repeated.`);
+      const why = unfitText(k) ?? unfitText(v);
+      if (why) throw new OAuthError("invalid_request", `A parameter ${why}.`);
       out[k] = v;
     }
     return out;
   }
   if (type === "application/json") {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new OAuthError("invalid_request", "The body is not valid JSON.");
-    }
+    const json = parseJsonText(text);
+    if (!json.ok) throw new OAuthError("invalid_request", json.kind === "text" ? "A parameter is not valid text (NUL or not Unicode)." : json.message);
+    const value = json.value;
     if (!value || typeof value !== "object" || Array.isArray(value)) throw new OAuthError("invalid_request", "The body must be a JSON object.");
     for (const [k, v] of Object.entries(value)) {
       if (v === null || v === undefined) continue;

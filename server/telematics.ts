@@ -9,7 +9,7 @@ import type { Database } from "@/db/client";
 import type { RequestMeta } from "@/lib/context";
 import { isDomainError, zodProblems } from "@/lib/errors";
 import { log } from "@/lib/log";
-import { jsonResponse, type RouteHandler, readBodyText, requestMetaFrom } from "./http";
+import { jsonResponse, parseJsonText, type RouteHandler, readBodyText, requestMetaFrom } from "./http";
 
 export interface EnvelopeError {
   Key: string;
@@ -62,11 +62,9 @@ export function parseJsonBody<S extends z.ZodType>(text: string, schema: S, opts
     if (!opts.optional) return { ok: false, response: envelopeError(400, "body", "The request needs a JSON body.") };
     value = {};
   } else {
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return { ok: false, response: envelopeError(400, "body", "The body is not valid JSON.") };
-    }
+    const json = parseJsonText(text);
+    if (!json.ok) return { ok: false, response: envelopeError(json.kind === "text" ? 422 : 400, json.field ?? "body", json.message) };
+    value = json.value;
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     return { ok: false, response: envelopeError(422, "body", "The body must be a JSON object.") };
@@ -86,10 +84,9 @@ export const loginBody = z.object({
  * documents it; a different spelling is named in the error so the integrator can see the typo.
  */
 export function parseLoginFields(loginFields: string): { ok: true; deviceToken: string } | { ok: false; response: Response } {
-  let inner: unknown;
-  try {
-    inner = JSON.parse(loginFields);
-  } catch {
+  const json = parseJsonText(loginFields);
+  const inner: unknown = json.ok ? json.value : undefined;
+  if (!json.ok) {
     return {
       ok: false,
       response: envelopeError(422, "LoginFields", 'LoginFields is not valid JSON; send a JSON string such as {"Devicetoken":"<DeviceToken>"}.'),
