@@ -1,8 +1,8 @@
 /**
  * What the front refuses before any framework code runs (API.md "Limits"): an over-long
  * User-Agent (Next's bot detection runs a regex that is quadratic in its length), a declared body
- * over the route's limit, a body of unknown length on a console path, and a path that does not
- * decode. Headers over 16 KiB never get this far: Node's parser answers 431 (`maxHeaderSize`).
+ * over the route's limit, a body of unknown length on a console path, a path that does not
+ * decode, and a NUL anywhere in the path or query. Headers over 16 KiB never get this far: Node's parser answers 431 (`maxHeaderSize`).
  */
 import type { IncomingMessage } from "node:http";
 import { MAX_IMAGE_BYTES } from "@/lib/idv/images";
@@ -43,6 +43,11 @@ export function refusalOf(req: IncomingMessage, pathname: string, family: Family
   } catch {
     return { code: "bad_request", message: "The path is not valid percent-encoding." };
   }
+  // A query parameter is decoded leniently (bad UTF-8 becomes U+FFFD), but a NUL would reach a
+  // filter or the database as is: PostgreSQL text cannot hold one.
+  const url = req.url ?? "";
+  const q = url.indexOf("?");
+  if (q !== -1 && /%00|\0/i.test(url.slice(q))) return { code: "bad_request", message: "The query string contains a NUL byte." };
   if (hasBody(req)) {
     const limit = bodyLimitOf(pathname, family);
     const declared = req.headers["content-length"];

@@ -87,6 +87,10 @@ export function parseLoginFields(loginFields: string): { ok: true; deviceToken: 
   const json = parseJsonText(loginFields);
   const inner: unknown = json.ok ? json.value : undefined;
   if (!json.ok) {
+    if (json.kind === "text") {
+      const key = json.field ? `LoginFields.${json.field}` : "LoginFields";
+      return { ok: false, response: envelopeError(422, key, `${key} ${json.message.replace(/^.*? (contains|is not)/, "$1")}`) };
+    }
     return {
       ok: false,
       response: envelopeError(422, "LoginFields", 'LoginFields is not valid JSON; send a JSON string such as {"Devicetoken":"<DeviceToken>"}.'),

@@ -21,7 +21,7 @@ import {
   submitStep,
   ttlSchema,
 } from "@/lib/idv/sessions";
-import { jsonResponse, readBodyBytes } from "../http";
+import { jsonResponse, readBodyBytes, unfitText } from "../http";
 import { jsonError, presentedApiKey, readJson, withApiKey, withErrors } from "../machine-api";
 
 /** `Authorization: <token>` or `Authorization: Token <token>`. */
@@ -65,7 +65,14 @@ async function readStepInput(req: Request): Promise<StepInput> {
       return { kind: "image", bytes: data };
     }
     const fields: Record<string, unknown> = {};
-    for (const [k, v] of form.entries()) if (typeof v === "string") fields[k] = v;
+    for (const [k, v] of form.entries()) {
+      if (typeof v !== "string") continue;
+      // The same rule as a JSON body's strings (server/http.ts parseJsonText): no NUL, no lone surrogate.
+      const badName = unfitText(k);
+      const why = badName ?? unfitText(v);
+      if (why) throw new DomainError("validation_failed", `${badName ? "A field name" : k} ${why}.`, badName ? {} : { field: k });
+      fields[k] = v;
+    }
     return { kind: "fields", fields };
   }
   if (type.startsWith("application/json") || type === "") {
