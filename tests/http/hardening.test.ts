@@ -101,11 +101,12 @@ describe("the bearer and OAuth wire", () => {
   });
 
   it("never echoes control bytes in error_description", async () => {
-    const res = await form("/oauth/token", { grant_type: "evil\r\nX-Injected: 1\u0000\u001b[2J" });
+    // (A NUL is refused earlier, as text no parameter may hold: the bad-input matrix covers it.)
+    const res = await form("/oauth/token", { grant_type: "evil\r\nX-Injected: 1\u001b[2J\u007f" });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe("unsupported_grant_type");
     expect(res.body.error_description).not.toMatch(/[\u0000-\u001f\u007f]/);
-    expect(res.body.error_description).toContain("evil??X-Injected: 1??[2J");
+    expect(res.body.error_description).toContain("evil??X-Injected: 1?[2J?");
   });
 
   it("says in its metadata how introspection authenticates, and refuses it without a key", async () => {
