@@ -374,13 +374,17 @@ const sessionClosed = (status: SessionStatus) =>
     status,
   });
 
-/** POST /api/sessions/{id}/steps/{step}: captures (or retakes) one step. */
+/**
+ * POST /api/sessions/{id}/steps/{step}: captures (or retakes) one step. `input` may be a reader
+ * (the adapter's body reader): it is called only once the token owns the session and the step
+ * exists, so an upload with a bogus token is refused without its body being read (issue 12, pt 2).
+ */
 export async function submitStep(
   db: Database,
   presentedToken: string | null,
   sessionId: string,
   stepId: string,
-  input: StepInput,
+  stepInput: StepInput | (() => Promise<StepInput>),
   meta: RequestMeta,
   now: Date = new Date(),
 ): Promise<SessionDetailDto> {
@@ -389,6 +393,7 @@ export async function submitStep(
   const workflow = await findWorkflow(db, session.workflowId);
   const step = workflow?.steps.find((s) => s.id === stepId);
   if (!step) throw new DomainError("step_not_found", `This workflow has no step ${JSON.stringify(stepId)}.`);
+  const input = typeof stepInput === "function" ? await stepInput() : stepInput;
 
   let values: { data: Record<string, unknown>; imageContentType: string | null; image: Buffer | null };
   if (step.type === "form") {

@@ -123,8 +123,8 @@ export const readSessionRoute = withErrors<{ id: string }>(async (req, { db, met
 
 /** POST /api/sessions/{id}/steps/{step}: JSON `{fields}` for a form step, multipart `image` for a photo. */
 export const submitStepRoute = withErrors<{ id: string; step: string }>(async (req, { db, meta, params }) => {
-  const input = await readStepInput(req);
-  const session = await submitStep(db, presentedToken(req.headers.get("authorization")), params.id, params.step, input, meta);
+  // The body is read only once the token owns the session (a bogus token's upload is never read).
+  const session = await submitStep(db, presentedToken(req.headers.get("authorization")), params.id, params.step, () => readStepInput(req), meta);
   return jsonResponse(session, { headers: { "Cache-Control": "no-store" } });
 });
 
