@@ -5,66 +5,16 @@
  * and, sent chunked, by the streamed cap or the console's length requirement — also on next-auth's
  * credentials callback; an IDV upload with a bogus token is answered 401 before its body is read.
  */
-import http from "node:http";
-import { describe, expect, it } from "vitest";
-import { baseUrl } from "../helpers/machine-api";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DatabaseHandle } from "@/db/client";
+import { apiKeys } from "@/db/schema";
+import { type DatabaseDigest, databaseDigest, expectUnchanged } from "../helpers/db-digest";
+import { mintKey, openTestDb } from "../helpers/machine-api";
+import { type RawAnswer, rawRequest } from "../helpers/raw-http";
 
-interface RawAnswer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/**
- * One request with full control of headers and body: `body` is written as given (a Buffer, or a
- * number of bytes to stream in 64 KiB chunks), and the answer is read as soon as the server sends
- * it — a server that answers before reading everything is what these tests look for.
- */
-function raw(
-  method: string,
-  path: string,
-  opts: { headers?: Record<string, string>; body?: Buffer | number; chunked?: boolean } = {},
-): Promise<RawAnswer & { sent: number }> {
-  const url = new URL(path, baseUrl());
-  return new Promise((resolve, reject) => {
-    let sent = 0;
-    let answered = false;
-    const req = http.request(
-      { host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method, headers: opts.headers, agent: false },
-      (res) => {
-        answered = true;
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (d) => (body += d));
-        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body, sent }));
-        res.on("error", reject);
-      },
-    );
-    // The server may close the socket after answering while we still write: that is the point.
-    req.on("error", (err) => {
-      if (!answered) reject(err);
-    });
-    if (typeof opts.body === "number") {
-      const chunk = Buffer.alloc(64 * 1024, 0x61);
-      const total = opts.body;
-      const pump = () => {
-        while (sent < total && !answered && !req.destroyed) {
-          const n = Math.min(chunk.length, total - sent);
-          sent += n;
-          if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void req.once("drain", pump);
-        }
-        if (!req.destroyed) req.end();
-      };
-      pump();
-    } else {
-      if (opts.body) {
-        sent = opts.body.length;
-        req.write(opts.body);
-      }
-      req.end();
-    }
-  });
-}
+/** `rawRequest` (tests/helpers/raw-http.ts): the answer is read as soon as the server sends it. */
+const raw = (method: string, path: string, opts: Parameters<typeof rawRequest>[2] = {}) => rawRequest(method, path, opts);
 
 const FAMILIES: Array<[what: string, method: string, path: string]> = [
   ["console page", "GET", "/users"],
@@ -100,6 +50,33 @@ describe("headers", () => {
 
 const FIFTY_MB = 50 * 1024 * 1024;
 
+let handle: DatabaseHandle;
+let key: string;
+let before: DatabaseDigest;
+beforeAll(async () => {
+  handle = await openTestDb();
+  const k = await mintKey(handle);
+  key = k.key;
+  before = await databaseDigest(handle.db, {
+    except: [{ table: "api_keys", column: "last_used_at", where: eq(apiKeys.id, k.id), because: "an authenticated request stamps its key's last use" }],
+  });
+});
+afterAll(async () => {
+  await handle.close();
+});
+
+/** The refusal in the shape of the path's family (the console's own paths get the front's plain sentence). */
+function expectRefusal(path: string, res: RawAnswer, status: number) {
+  const seen = `${path}: ${res.status} ${res.body.slice(0, 200)}`;
+  expect(res.status, seen).toBe(status);
+  const body = res.json as Record<string, any> | null;
+  if (path.startsWith("/oauth/")) expect(body, seen).toMatchObject({ error: "invalid_request", error_description: expect.any(String) });
+  else if (path.startsWith("/v1/")) expect(body?.Errors?.[0], seen).toMatchObject({ Key: expect.any(String), Message: expect.any(String) });
+  else if (path.startsWith("/v2/") || path.startsWith("/api/sessions"))
+    expect(body?.error, seen).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+  else expect(res.body, seen).toMatch(/\S/);
+}
+
 describe("bodies", () => {
   it.each([
     ["/api/auth/callback/credentials", "application/x-www-form-urlencoded"],
@@ -108,38 +85,43 @@ describe("bodies", () => {
     ["/v1/Auth/Login", "application/json"],
     ["/api/sessions/00000000-0000-7000-8000-000000000000/steps/document", "application/octet-stream"],
   ])("50 MB declared by Content-Length is refused with 413 before the body is read (%s)", async (path, type) => {
-    const res = await raw("POST", path, { headers: { "Content-Type": type, "Content-Length": String(FIFTY_MB) }, body: FIFTY_MB });
-    expect(res.status).toBe(413);
+    const res = await raw("POST", path, { headers: { "Content-Type": type, "Content-Length": String(FIFTY_MB), "X-Vital-API-Key": key }, body: FIFTY_MB });
+    expectRefusal(path, res, 413);
     // Answered long before 50 MB went over the wire.
     expect(res.sent).toBeLessThan(FIFTY_MB);
   });
 
   it("a chunked body to next-auth's credentials callback (no length) is refused with 411 at once", async () => {
-    const res = await raw("POST", "/api/auth/callback/credentials", {
-      headers: { "Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked" },
-      body: FIFTY_MB,
-    });
-    expect(res.status).toBe(411);
+    const path = "/api/auth/callback/credentials";
+    const res = await raw("POST", path, { headers: { "Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked" }, body: FIFTY_MB });
+    expectRefusal(path, res, 411);
     expect(res.sent).toBeLessThan(FIFTY_MB);
   });
 
   it.each([
-    ["/v2/user", "application/json", 413],
-    ["/oauth/token", "application/x-www-form-urlencoded", 413],
-    ["/v1/Auth/Login", "application/json", 413],
-  ])("a chunked 50 MB body is cut by the streamed cap (%s)", async (path, type, status) => {
-    const res = await raw("POST", path, { headers: { "Content-Type": type, "Transfer-Encoding": "chunked", "X-Api-Key": "sk_us_nope" }, body: FIFTY_MB });
-    expect([status, 401]).toContain(res.status);
+    ["/v2/user", "application/json"],
+    ["/oauth/token", "application/x-www-form-urlencoded"],
+    ["/v1/Auth/Login", "application/json"],
+  ])("a chunked 50 MB body is cut by the streamed cap with 413 (%s)", async (path, type) => {
+    // A good key, so /v2/user reads the body rather than refusing the caller.
+    const res = await raw("POST", path, { headers: { "Content-Type": type, "Transfer-Encoding": "chunked", "X-Vital-API-Key": key }, body: FIFTY_MB });
+    expectRefusal(path, res, 413);
     expect(res.sent).toBeLessThan(FIFTY_MB);
   });
 
   it("an IDV step upload with a bogus token is answered 401 before its 10 MiB body is read", async () => {
     const size = 10 * 1024 * 1024;
-    const res = await raw("POST", "/api/sessions/00000000-0000-7000-8000-000000000000/steps/document", {
-      headers: { Authorization: "Bearer eph_bogus", "Content-Type": "image/png", "Content-Length": String(size) },
+    const path = "/api/sessions/00000000-0000-7000-8000-000000000000/steps/document";
+    // multipart: the type a real photo comes as, whose body the route reads (once the token is good).
+    const res = await raw("POST", path, {
+      headers: { Authorization: "Bearer et_bogus", "Content-Type": "multipart/form-data; boundary=x", "Content-Length": String(size) },
       body: size,
     });
-    expect(res.status).toBe(401);
+    expectRefusal(path, res, 401);
     expect(res.sent).toBeLessThan(size);
+  });
+
+  it("wrote nothing: every table is as it was", async () => {
+    await expectUnchanged(handle.db, before);
   });
 });

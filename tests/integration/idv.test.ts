@@ -175,6 +175,24 @@ describe("sessions", () => {
     ]);
   });
 
+  it("reads a step's upload only once the token owns the session and the step exists (a bogus token's body is never read)", async () => {
+    const { token, session } = await newSession();
+    const other = await newSession();
+    let reads = 0;
+    const reader = async () => {
+      reads++;
+      return { kind: "image" as const, bytes: PNG };
+    };
+    await rejects(submitStep(t.db, "et_bogus", session.id, "document", reader, meta), 401, "invalid_token");
+    await rejects(submitStep(t.db, null, session.id, "document", reader, meta), 401, "invalid_token");
+    await rejects(submitStep(t.db, other.token, session.id, "document", reader, meta), 404, "session_not_found");
+    await rejects(submitStep(t.db, token, session.id, "nope", reader, meta), 404, "step_not_found");
+    expect(reads).toBe(0);
+    await submitStep(t.db, token, session.id, "document", reader, meta);
+    expect(reads).toBe(1);
+    expect(await count("idv_session_steps")).toBe(1);
+  });
+
   it("captures steps, validates photos by their bytes and forms by their definition, then submits once", async () => {
     const { token, session } = await newSession();
     await rejects(
