@@ -229,9 +229,13 @@ describe("bodies", () => {
           );
         }
       }
-      jobs.push(async () =>
-        expectFamilyShape(route, await send(route, path, JSON.stringify({ LoginFields: JSON.stringify({ Devicetoken: bad }) })), `LoginFields ${what}`),
-      );
+      // LoginFields is a JSON string inside the JSON body; only the login reads it (elsewhere the key
+      // is unknown and ignored, so the body would be a good one).
+      if (route.path === "/v1/Auth/Login") {
+        jobs.push(async () =>
+          expectFamilyShape(route, await send(route, path, JSON.stringify({ LoginFields: JSON.stringify({ Devicetoken: bad }) })), `LoginFields ${what}`),
+        );
+      }
       jobs.push(async () => expectFamilyShape(route, await send(route, path, JSON.stringify({ [bad]: "x" })), `key ${what}`));
       jobs.push(async () => expectFamilyShape(route, await send(route, path, JSON.stringify(bad)), `bare string ${what}`));
     }
@@ -240,7 +244,8 @@ describe("bodies", () => {
 
   it.each(withBody.map(name))("%s: deep JSON nesting is the family's 4xx", async (_n, route) => {
     const path = pathOf(route);
-    expectFamilyShape(route, await send(route, path, `${"[".repeat(100_000)}${"]".repeat(100_000)}`), "100,000 levels of arrays");
+    // 30,000 levels fit under the 64 KiB body limit, so the nesting itself is what is refused.
+    expectFamilyShape(route, await send(route, path, `${"[".repeat(30_000)}${"]".repeat(30_000)}`), "30,000 levels of arrays");
     expectFamilyShape(route, await send(route, path, `{"a":${'{"a":'.repeat(40)}1${"}".repeat(40)}}`), "40 levels of objects");
   });
 
@@ -259,7 +264,7 @@ describe("bodies", () => {
     },
   );
 
-  it("the IDV step's multipart fields get the same check as JSON: a NUL in a value or a name is 422", async () => {
+  it("the IDV step's multipart fields get the same check as JSON: a NUL in a value or a name is refused", async () => {
     // Multipart is bytes decoded as UTF-8 (a lone surrogate cannot arrive that way; a NUL can).
     const route = MACHINE_ROUTES.find((r) => r.path === "/api/sessions/:id/steps/:step")!;
     for (const [field, value] of [
@@ -270,7 +275,9 @@ describe("bodies", () => {
       const body = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${field}"\r\n\r\n${value}\r\n--${boundary}--\r\n`, "utf8");
       const res = await send(route, pathOf(route), body, { headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` } });
       expectFamilyShape(route, res, `multipart ${JSON.stringify(field)}=${JSON.stringify(value)}`);
-      expect(res.status, res.body).toBe(422);
+      // A NUL in the value is the text check's 422; in the part's name the multipart parser may refuse first (400).
+      if (field === "fullName") expect(res.status, res.body).toBe(422);
+      else expect([400, 422], res.body).toContain(res.status);
     }
   });
 });
