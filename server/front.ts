@@ -8,13 +8,14 @@
  * most of what a token operation costs; the machine API does not need a page framework.
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { getRequestListener, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import { type Context, Hono } from "hono";
 import { config } from "@/lib/config/env";
 import { type ErrorCode, statusOf } from "@/lib/errors";
 import { bodyTextOf, PEER_ADDRESS_HEADER } from "./http";
-import { MAX_HEADER_BYTES, type Refusal, refusalOf } from "./limits";
+import { hasBody, MAX_HEADER_BYTES, type Refusal, refusalOf } from "./limits";
 import { jsonError } from "./machine-api";
 import { serveMetrics } from "./metrics-endpoint";
 import { oauthJson } from "./oauth";
@@ -92,8 +93,30 @@ export function machineApp(routes: readonly MachineRoute[] = MACHINE_ROUTES): Ho
   return app;
 }
 
-function writeRefusal(res: ServerResponse, refusal: Refusal, family: Family | null): void {
+/** How long a refused connection goes on reading (and dropping) what its client still sends. */
+export const LINGER_MS = 2_000;
+
+/**
+ * Closes a refused connection in stages (RFC 9112 §9.6), for a request whose body was never read:
+ * the answer, then our half-close, then we read and drop what the client still sends until it
+ * closes its side or LINGER_MS pass. Closing at once with its body unread makes the kernel answer
+ * with a reset, which can destroy the refusal before the client reads it: an uploading client then
+ * sees "connection reset" (or a broken pipe) instead of its 413. Node's server ends a
+ * `Connection: close` exchange with `socket.destroySoon()`, which this replaces for that socket.
+ */
+function lingerOnClose(socket: Socket): void {
+  socket.destroySoon = function lingeringClose(this: Socket) {
+    if (this.writable) this.end();
+    const timer = setTimeout(() => this.destroy(), LINGER_MS);
+    timer.unref();
+    this.once("end", () => this.destroy());
+    this.once("close", () => clearTimeout(timer));
+  };
+}
+
+function writeRefusal(req: IncomingMessage, res: ServerResponse, refusal: Refusal, family: Family | null): void {
   res.setHeader("Connection", "close");
+  if (hasBody(req)) lingerOnClose(req.socket);
   if (family === null) {
     res.writeHead(statusOf(refusal.code), { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" });
     res.end(`${refusal.message}\n`);
@@ -159,7 +182,7 @@ export function createFront(opts: FrontOptions): http.Server {
     for (const [name, value] of Object.entries(security.headers)) res.setHeader(name, value);
     const refusal = refusalOf(req, pathname, family);
     // Every answer, refusals included, carries a request id and gets one access line (observe.ts).
-    if (refusal) return observeRequest(req, res, "(refused)", () => writeRefusal(res, refusal, family));
+    if (refusal) return observeRequest(req, res, "(refused)", () => writeRefusal(req, res, refusal, family));
     notePeerAddress(req);
     if (pathname === "/metrics") return observeRequest(req, res, "/metrics", () => void serveMetrics(req, res));
     if (family) return observeRequest(req, res, "(machine)", () => void serveMachine(req, res));

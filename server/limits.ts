@@ -29,7 +29,7 @@ export function bodyLimitOf(pathname: string, family: Family | null): number {
   return MAX_JSON_BYTES;
 }
 
-function hasBody(req: IncomingMessage): boolean {
+export function hasBody(req: IncomingMessage): boolean {
   return req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;
 }
 
