@@ -14,7 +14,8 @@
  * /v2/user/{id}/sign_in_token, Team API key) → exchange (POST /oauth/token, token exchange) → bearer
  * (GET /v2/user/{id} with the access token) → refresh (POST /oauth/token, refresh_token) → bearer
  * with the refreshed token. Every answer must be 2xx; anything else is counted.
- * Attackers (second run only): 8 clients looping GET requests with a 15 KB User-Agent (console page,
+ * Attackers (second run only, in a child process so their writes never hold up the measuring
+ * clients' event loop): 8 clients looping GET requests with a 15 KB User-Agent (console page,
  * sign-in page, machine API, liveness, in turn), and 4 clients each sending 50 MB bodies over and
  * over — declared by Content-Length to next-auth's credentials callback and to /v2/user, chunked to
  * /oauth/token and /v1/Auth/Login — writing until the body is done or the server closes.
@@ -23,10 +24,12 @@
  * counts, the attackers' answers, the server's RSS at start, middle and end (MiB); then the p95
  * ratio attacked/alone (goal ≤ 2) and the total of 5xx (goal 0).
  */
+import { fork } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { BENCH_SECRET, flag, log, machine, option, ROOT, stats, writeResults } from "./bench/lib";
 import { freePort, type NextServer, startNextServer } from "./next-server";
 
@@ -144,6 +147,61 @@ function attack(base: string, method: string, path: string, headers: Record<stri
   });
 }
 
+const UA_PATHS = ["/users", "/login", "/v2/users", "/api/live"];
+const BODIES: Array<[path: string, type: string, chunked: boolean]> = [
+  ["/api/auth/callback/credentials", "application/x-www-form-urlencoded", false],
+  ["/v2/user", "application/json", false],
+  ["/oauth/token", "application/x-www-form-urlencoded", true],
+  ["/v1/Auth/Login", "application/json", true],
+];
+
+/** The attackers' loops for `seconds` (run in the child process); resolves with their answers counted. */
+async function attackFor(base: string, seconds: number): Promise<Record<string, number>> {
+  const end = Date.now() + seconds * 1000;
+  const counts: Record<string, number> = {};
+  const count = (what: string) => {
+    counts[what] = (counts[what] ?? 0) + 1;
+  };
+  const uaAttacker = async (i: number) => {
+    for (let n = i; Date.now() < end; n++) {
+      const path = UA_PATHS[n % UA_PATHS.length]!;
+      count(`15 KB User-Agent → ${await attack(base, "GET", path, { "User-Agent": LONG_UA })}`);
+    }
+  };
+  const bodyAttacker = async (i: number) => {
+    const [path, type, chunked] = BODIES[i % BODIES.length]!;
+    const headers: Record<string, string> = {
+      "Content-Type": type,
+      ...(chunked ? { "Transfer-Encoding": "chunked" } : { "Content-Length": String(FIFTY_MB) }),
+    };
+    while (Date.now() < end) count(`50 MB ${chunked ? "chunked" : "declared"} ${path} → ${await attack(base, "POST", path, headers, FIFTY_MB)}`);
+  };
+  await Promise.all([...Array.from({ length: UA_ATTACKERS }, (_, i) => uaAttacker(i)), ...Array.from({ length: BODY_ATTACKERS }, (_, i) => bodyAttacker(i))]);
+  return counts;
+}
+
+/** This script again, as `--attack <base> <seconds>`: the attackers in their own process. */
+function startAttackers(base: string, seconds: number): Promise<Record<string, number>> {
+  const child = fork(fileURLToPath(import.meta.url), ["--attack", base, String(seconds)], {
+    execArgv: process.execArgv,
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => {
+    out += d;
+  });
+  return new Promise((resolve, reject) => {
+    child.on("exit", (code) => {
+      const line = out.trim().split("\n").at(-1) ?? "";
+      try {
+        resolve(JSON.parse(line) as Record<string, number>);
+      } catch {
+        reject(new Error(`the attackers' process exited with ${code}: ${out}`));
+      }
+    });
+  });
+}
+
 interface Run {
   name: string;
   latencies: number[];
@@ -223,37 +281,11 @@ async function runPhase(name: string, base: string, key: string, server: NextSer
     }
   };
 
-  const count = (what: string) => {
-    run.attacks[what] = (run.attacks[what] ?? 0) + 1;
-  };
-  const UA_PATHS = ["/users", "/login", "/v2/users", "/api/live"];
-  const uaAttacker = async (i: number) => {
-    for (let n = i; Date.now() < end; n++) {
-      const path = UA_PATHS[n % UA_PATHS.length]!;
-      count(`15 KB User-Agent → ${await attack(base, "GET", path, { "User-Agent": LONG_UA })}`);
-    }
-  };
-  const BODIES: Array<[path: string, type: string, chunked: boolean]> = [
-    ["/api/auth/callback/credentials", "application/x-www-form-urlencoded", false],
-    ["/v2/user", "application/json", false],
-    ["/oauth/token", "application/x-www-form-urlencoded", true],
-    ["/v1/Auth/Login", "application/json", true],
-  ];
-  const bodyAttacker = async (i: number) => {
-    const [path, type, chunked] = BODIES[i % BODIES.length]!;
-    const headers: Record<string, string> = {
-      "Content-Type": type,
-      ...(chunked ? { "Transfer-Encoding": "chunked" } : { "Content-Length": String(FIFTY_MB) }),
-    };
-    while (Date.now() < end) count(`50 MB ${chunked ? "chunked" : "declared"} ${path} → ${await attack(base, "POST", path, headers, FIFTY_MB)}`);
-  };
-
-  await Promise.all([
-    ...Array.from({ length: CLIENTS }, (_, c) => client(c)),
-    ...(attackers
-      ? [...Array.from({ length: UA_ATTACKERS }, (_, i) => uaAttacker(i)), ...Array.from({ length: BODY_ATTACKERS }, (_, i) => bodyAttacker(i))]
-      : []),
-  ]);
+  // The attackers run in a child process: their writes must not hold up the measuring clients'
+  // event loop (only the server and the machine are what is measured).
+  const attacking = attackers ? startAttackers(base, seconds) : null;
+  await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
+  if (attacking) Object.assign(run.attacks, await attacking);
   clearTimeout(middle);
   run.rss.end = rssMiB(pid);
   for (const [what, n] of Object.entries(run.attacks)) if (/→ 5\d\d$/.test(what)) run.fiveXx += n;
@@ -365,4 +397,9 @@ async function main() {
   }
 }
 
-await main();
+if (process.argv.includes("--attack")) {
+  const i = process.argv.indexOf("--attack");
+  console.log(JSON.stringify(await attackFor(process.argv[i + 1]!, Number(process.argv[i + 2]))));
+} else {
+  await main();
+}
