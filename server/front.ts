@@ -142,6 +142,16 @@ function machineListener(app: Hono) {
       for (const [name, value] of res.headers) headers[name] = value;
       headers["content-length"] = String(Buffer.byteLength(text));
       const out = env.outgoing as ServerResponse; // the front is an HTTP/1.1 server
+      const incoming = env.incoming as IncomingMessage;
+      // Answered before the body was all read (a streamed cap's 413, a refused caller): close in
+      // stages, dropping the rest, rather than reading an unbounded body to keep the connection.
+      if (!incoming.complete && hasBody(incoming)) {
+        headers.connection = "close";
+        lingerOnClose(incoming.socket);
+        // The web stream's reader is gone: drop what still comes instead of queueing it for nobody.
+        incoming.removeAllListeners("data");
+        incoming.resume();
+      }
       out.writeHead(res.status, headers);
       out.end(text);
       return RESPONSE_ALREADY_SENT;

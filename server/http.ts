@@ -84,7 +84,10 @@ export async function readBodyBytes(req: Request, maxBytes: number, tooLarge = `
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
-      await reader.cancel();
+      // Not cancelled: on the front, cancelling destroys the request and with it the socket, and the
+      // kernel's reset can reach the client before our 413. The front answers, closes the connection
+      // in stages and drops the rest (server/front.ts, machineListener).
+      reader.releaseLock();
       throw new DomainError("payload_too_large", tooLarge);
     }
     chunks.push(value);
