@@ -57,7 +57,13 @@ test("the migrations report shows what the installations did, with chart, events
   await expect(row.locator('[data-col="rejected"]')).toHaveText("2");
   await expect(row).toContainText("user mismatch × 1");
   await expect(row).toContainText("previous user id missing × 1");
-  await expect(row).toContainText("In use by 2");
+  await expect(row.getByTestId("revoke-safety")).toHaveAttribute("data-safety", "in_use");
+  await expect(row).toContainText("In use by 2 apps");
+  // Every call with the key counts, with when it happened (stamped asynchronously).
+  await expect(async () => {
+    await page.reload();
+    await expect(row.getByTestId("key-last-used")).not.toHaveText("never", { timeout: 1000 });
+  }).toPass();
 
   // Narrow to this key: the totals, the chart and the events are this key's alone.
   const keyId = await page.locator("#m-key option", { hasText: prefix }).getAttribute("value");
@@ -68,10 +74,20 @@ test("the migrations report shows what the installations did, with chart, events
   await expect(page).toHaveURL(new RegExp(`apiKeyId=${keyId}`));
   await expect(page.getByTestId("totals-migrated")).toHaveText("3");
   await expect(page.getByTestId("totals-rejected")).toHaveText("2");
+  // The figures agree with the events listed below (three completed, two rejected).
+  await expect(page.getByTestId("totals-completed-events")).toHaveText("3");
   const today = new Date().toISOString().slice(0, 10);
   const chart = page.getByTestId("migration-chart");
-  await expect(chart.locator(`rect[data-day="${today}"][data-completed="3"]`)).toHaveCount(1);
-  await expect(chart.locator(`rect[data-day="${today}"][data-rejected="2"]`)).toHaveCount(1);
+  // A real chart: axes with values, a bar per day with a tooltip, and the same numbers in a table.
+  await expect(chart.locator(".recharts-xAxis-tick-labels text").first()).toHaveText(/^\d\d-\d\d$/);
+  await expect(chart.locator(".recharts-yAxis-tick-labels text").first()).toHaveText(/^\d+$/);
+  const todayRow = page.getByTestId("migration-chart-table").locator(`tr[data-day="${today}"]`);
+  await expect(todayRow.locator('[data-key="completed"]')).toHaveText("3");
+  await expect(todayRow.locator('[data-key="rejected"]')).toHaveText("2");
+  const bars = chart.locator(".recharts-bar-rectangle");
+  await bars.last().hover();
+  await expect(chart.locator(".recharts-tooltip-wrapper")).toContainText(today);
+  await expect(chart.locator(".recharts-tooltip-wrapper")).toContainText("Completed : 3");
   await expect(page.getByTestId("audit-row")).toHaveCount(5);
 
   // The export of the same selection holds exactly those five events.
@@ -117,4 +133,30 @@ test("the migrations report shows what the installations did, with chart, events
   const [revoked] = await auditEvents(baseURL!, { action: "api_key.revoked", targetId: keyId! });
   expect(revoked).toMatchObject({ reason: "legacy app retired", details: { breakingInstallations: 2, confirmedBreakingInstallations: true } });
   await adminContext.close();
+});
+
+test("a key only a backend calls is not safe to revoke, and its revoke dialog says when it was last used", async ({ browser, request }) => {
+  const name = unique("backend only key");
+  const key = await createKeyInConsole(browser, name);
+  const prefix = key.slice(0, 10);
+  // The backend calls without an installation id: no app is on the key.
+  expect((await request.get("/v2/users?limit=1", { headers: { "X-Vital-API-Key": key } })).status()).toBe(200);
+
+  const context = await browser.newContext({ storageState: authFile("admin") });
+  const page = await context.newPage();
+  const row = page.getByTestId(`migration-key-${prefix}`);
+  await expect(async () => {
+    await page.goto("/migrations");
+    await expect(row.getByTestId("revoke-safety")).toHaveAttribute("data-safety", "recently_used", { timeout: 1000 });
+  }).toPass();
+  await expect(row).toContainText("In use by a backend");
+  await expect(row).not.toContainText("Safe to revoke");
+  await expect(row.locator('[data-col="seen"]')).toHaveText("0");
+
+  await page.goto("/api-keys");
+  await page.getByRole("button", { name: `Revoke ${name}` }).click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog.getByTestId("revoke-impact")).toContainText("This key is still in use");
+  await expect(dialog.getByTestId("revoke-impact")).toContainText(/The last call with it was (just now|\d+ (seconds?|minutes?) ago)/);
+  await context.close();
 });

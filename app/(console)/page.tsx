@@ -4,7 +4,7 @@ import { DailyChart } from "@/components/charts/daily-chart";
 import { IssuedStateBadge } from "@/components/overview/state-badge";
 import { EmptyState } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
+import { Card, CardBody, CardHeader, Figure, PageHeader } from "@/components/ui/card";
 import { formatUtc, relativeTime } from "@/components/ui/format";
 import { Input } from "@/components/ui/input";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
@@ -18,18 +18,6 @@ import { requireStaffPage } from "@/server/staff-session";
 export const metadata: Metadata = { title: "Overview" };
 
 type Search = Promise<Record<string, string | string[] | undefined>>;
-
-function Figure({ label, value, hint, testId }: { label: string; value: React.ReactNode; hint?: string; testId?: string }) {
-  return (
-    <div className="rounded-md border border-slate-200 px-4 py-3">
-      <p className="text-xs uppercase tracking-wide text-slate-600">{label}</p>
-      <p className="mt-1 text-2xl font-semibold tabular-nums" data-testid={testId}>
-        {value}
-      </p>
-      {hint ? <p className="text-xs text-slate-600">{hint}</p> : null}
-    </div>
-  );
-}
 
 export default async function OverviewPage({ searchParams }: { searchParams: Search }) {
   const actor = await requireStaffPage();

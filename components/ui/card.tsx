@@ -32,3 +32,16 @@ export function PageHeader({ title, description, actions }: { title: string; des
     </div>
   );
 }
+
+/** One figure of a report: what it counts (label, hint) and the number. */
+export function Figure({ label, value, hint, testId }: { label: string; value: React.ReactNode; hint?: string; testId?: string }) {
+  return (
+    <div className="rounded-md border border-slate-200 px-4 py-3">
+      <p className="text-xs uppercase tracking-wide text-slate-600">{label}</p>
+      <p className="mt-1 text-2xl font-semibold tabular-nums" data-testid={testId}>
+        {value}
+      </p>
+      {hint ? <p className="text-xs text-slate-600">{hint}</p> : null}
+    </div>
+  );
+}

@@ -16,10 +16,15 @@ import { DomainError } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { visibleEnvironments } from "@/lib/staff/rbac";
 
-/** "Still used recently": an un-migrated installation seen within this many days blocks revocation. */
+/** "Still used recently": a call with the key within this many days means revoking it breaks something. */
 export const RECENT_USE_DAYS = 30;
 
-export type RevokeSafety = "safe" | "in_use" | "revoked";
+/**
+ * `in_use`: un-migrated app installations used the key in the last RECENT_USE_DAYS days (revoking
+ * breaks them); `recently_used`: no such installation, but something called with the key in that
+ * time — a backend, most often (revoking breaks it); `safe`: no call at all in that time.
+ */
+export type RevokeSafety = "safe" | "recently_used" | "in_use" | "revoked";
 
 export interface KeyMigrationSummary {
   apiKeyId: string;
@@ -34,12 +39,19 @@ export interface KeyMigrationSummary {
   migrated: number;
   /** Of those, how many have not. */
   remaining: number;
-  /** Migration attempts refused in the period, and their reasons. */
+  /** `migration.completed` events in the period (an installation can migrate more than once). */
+  completedEvents: number;
+  /** Migration attempts refused in the period (`migration.rejected` events), and their reasons. */
   rejected: number;
   rejectedByReason: Record<string, number>;
   /** Un-migrated installations seen in the last RECENT_USE_DAYS days (what revoking would break). */
   recentlyActiveRemaining: number;
+  /** The last call of an installation with the key (migrated or not). */
   lastSeenAt: Date | null;
+  /** The last call of an installation that has not migrated. */
+  remainingLastSeenAt: Date | null;
+  /** The last call with the key at all (backends included), to the minute. */
+  lastUsedAt: Date | null;
   safety: RevokeSafety;
 }
 
@@ -47,7 +59,8 @@ export interface MigrationReport {
   from: Date;
   to: Date;
   keys: KeyMigrationSummary[];
-  totals: { seen: number; migrated: number; remaining: number; rejected: number };
+  /** Installations (seen, migrated, remaining) and events (completedEvents, rejected). */
+  totals: { seen: number; migrated: number; remaining: number; completedEvents: number; rejected: number };
   daily: Array<{ day: string; completed: number; rejected: number }>;
 }
 
@@ -123,14 +136,17 @@ export async function migrationReport(
     migrated: number;
     recent_remaining: number;
     last_seen_at: string | Date | null;
+    remaining_last_seen_at: string | Date | null;
+    last_used_at: string | Date | null;
   }>(
     db,
-    sql`select k.id::text as id, k.name, k.prefix, k.environment, k.region, k.revoked_at,
+    sql`select k.id::text as id, k.name, k.prefix, k.environment, k.region, k.revoked_at, k.last_used_at,
           count(i.installation_id) filter (where i.last_seen_at >= ${fromIso}::timestamptz and i.first_seen_at < ${toIso}::timestamptz)::int as seen,
           count(i.installation_id) filter (where i.last_seen_at >= ${fromIso}::timestamptz and i.first_seen_at < ${toIso}::timestamptz
                                            and i.migrated_at is not null and i.migrated_at < ${toIso}::timestamptz)::int as migrated,
           count(i.installation_id) filter (where i.migrated_at is null and i.last_seen_at >= ${recentSince.toISOString()}::timestamptz)::int as recent_remaining,
-          max(i.last_seen_at) as last_seen_at
+          max(i.last_seen_at) as last_seen_at,
+          max(i.last_seen_at) filter (where i.migrated_at is null) as remaining_last_seen_at
         from api_keys k
         left join api_key_installations i on i.api_key_id = k.id
         where k.environment in (${envList}) ${keyFilter}
@@ -138,14 +154,16 @@ export async function migrationReport(
         order by k.revoked_at is not null, k.created_at desc`,
   );
 
-  const rejections = await queryRows<{ api_key_id: string | null; reason: string | null; n: number }>(
+  const outcomes = await queryRows<{ api_key_id: string | null; action: string; reason: string | null; n: number }>(
     db,
-    sql`select details->>'apiKeyId' as api_key_id, reason, count(*)::int as n
+    sql`select details->>'apiKeyId' as api_key_id, action, reason, count(*)::int as n
         from audit_events
-        where action = 'migration.rejected' and occurred_at >= ${fromIso}::timestamptz and occurred_at < ${toIso}::timestamptz
+        where action in ('migration.completed', 'migration.rejected') and occurred_at >= ${fromIso}::timestamptz and occurred_at < ${toIso}::timestamptz
           and (environment is null or environment in (${envList})) ${eventKeyFilter}
-        group by 1, 2`,
+        group by 1, 2, 3`,
   );
+  const rejections = outcomes.filter((r) => r.action === "migration.rejected");
+  const completions = outcomes.filter((r) => r.action === "migration.completed");
 
   const daily = await queryRows<{ day: string; completed: number; rejected: number }>(
     db,
@@ -166,6 +184,8 @@ export async function migrationReport(
     const seen = Number(k.seen);
     const migrated = Number(k.migrated);
     const recent = Number(k.recent_remaining);
+    const lastUsedAt = k.last_used_at ? new Date(k.last_used_at) : null;
+    const completedEvents = completions.filter((r) => r.api_key_id === k.id).reduce((a, r) => a + Number(r.n), 0);
     return {
       apiKeyId: k.id,
       name: k.name,
@@ -176,19 +196,26 @@ export async function migrationReport(
       seen,
       migrated,
       remaining: seen - migrated,
+      completedEvents,
       rejected,
       rejectedByReason: byReason,
       recentlyActiveRemaining: recent,
       lastSeenAt: k.last_seen_at ? new Date(k.last_seen_at) : null,
-      safety: k.revoked_at ? "revoked" : recent > 0 ? "in_use" : "safe",
+      remainingLastSeenAt: k.remaining_last_seen_at ? new Date(k.remaining_last_seen_at) : null,
+      lastUsedAt,
+      safety: k.revoked_at ? "revoked" : recent > 0 ? "in_use" : lastUsedAt && lastUsedAt >= recentSince ? "recently_used" : "safe",
     };
   });
 
-  const totals = summaries.reduce(
-    (t, k) => ({ seen: t.seen + k.seen, migrated: t.migrated + k.migrated, remaining: t.remaining + k.remaining, rejected: t.rejected + k.rejected }),
-    { seen: 0, migrated: 0, remaining: 0, rejected: 0 },
-  );
-  // Rejections whose key was unknown (a forged or foreign key) count in the total too.
+  const totals = { seen: 0, migrated: 0, remaining: 0, completedEvents: 0, rejected: 0 };
+  for (const k of summaries) {
+    totals.seen += k.seen;
+    totals.migrated += k.migrated;
+    totals.remaining += k.remaining;
+  }
+  // Events count whatever their key (a rejection names an unknown key when it was forged or
+  // foreign): the totals are the events listed below, and the chart's sums.
+  totals.completedEvents = completions.reduce((a, r) => a + Number(r.n), 0);
   totals.rejected = rejections.reduce((a, r) => a + Number(r.n), 0);
   return { from, to, keys: summaries, totals, daily: daily.map((d) => ({ day: d.day, completed: Number(d.completed), rejected: Number(d.rejected) })) };
 }

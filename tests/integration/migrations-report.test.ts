@@ -1,4 +1,6 @@
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { apiKeys } from "@/db/schema";
 import { exportMigrationEvents, listMigrationEvents } from "@/lib/api-key-migration/events";
 import { installationsStillUsingKey, installationsStillUsingKeys, migrationReport } from "@/lib/api-key-migration/report";
 import { apiKeyActor, createApiKey, getApiKey, revokeApiKey } from "@/lib/api-keys";
@@ -73,13 +75,25 @@ describe("migration report", () => {
       migrated: 2,
       remaining: 2,
       rejected: 1,
+      completedEvents: 2,
       rejectedByReason: { user_mismatch: 1 },
       safety: "in_use",
       recentlyActiveRemaining: 2,
     });
+    expect(sandbox.remainingLastSeenAt).toBeInstanceOf(Date);
     const production = report.keys.find((k) => k.apiKeyId === productionUs.id)!;
-    expect(production).toMatchObject({ seen: 0, migrated: 0, rejected: 1, rejectedByReason: { environment_mismatch: 1 }, safety: "safe" });
-    expect(report.totals).toEqual({ seen: 4, migrated: 2, remaining: 2, rejected: 2 });
+    expect(production).toMatchObject({
+      seen: 0,
+      migrated: 0,
+      completedEvents: 0,
+      rejected: 1,
+      rejectedByReason: { environment_mismatch: 1 },
+      safety: "safe",
+      lastUsedAt: null,
+      remainingLastSeenAt: null,
+    });
+    // Installations are counted once each, events as they happened: the totals' events are the chart's.
+    expect(report.totals).toEqual({ seen: 4, migrated: 2, remaining: 2, completedEvents: 2, rejected: 2 });
     const today = new Date().toISOString().slice(0, 10);
     expect(report.daily).toEqual([{ day: today, completed: 2, rejected: 2 }]);
     expect(await installationsStillUsingKey(t.db, sandboxUs.id)).toBe(2);
@@ -96,7 +110,7 @@ describe("migration report", () => {
     const one = await migrationReport(t.db, auditor, { apiKeyId: productionUs.id });
     expect(one.keys.map((k) => k.apiKeyId)).toEqual([productionUs.id]);
     expect(one.daily).toEqual([{ day: today, completed: 0, rejected: 1 }]);
-    expect(one.totals).toEqual({ seen: 0, migrated: 0, remaining: 0, rejected: 1 });
+    expect(one.totals).toEqual({ seen: 0, migrated: 0, remaining: 0, completedEvents: 0, rejected: 1 });
 
     // The events behind the numbers, for the list and the export.
     const events = await listMigrationEvents(t.db, auditor, { from: report.from, to: report.to, apiKeyId: sandboxUs.id });
@@ -127,6 +141,28 @@ describe("migration report", () => {
     // qa sees sandbox only: the production key is not in its report.
     const qaReport = await migrationReport(t.db, qa, {});
     expect(qaReport.keys.some((k) => k.apiKeyId === productionUs.id)).toBe(false);
+  });
+
+  it("a key no app uses is not safe to revoke while a backend calls with it; it is once the calls stop", async () => {
+    const backendKey = await keyAndActor("sandbox", "eu");
+    const safety = async () => (await migrationReport(t.db, auditor, { apiKeyId: backendKey.id })).keys[0]!;
+    expect(await safety()).toMatchObject({ seen: 0, safety: "safe", lastUsedAt: null });
+
+    // A backend called with it five minutes ago (no installation id: not an app).
+    const fiveMinutesAgo = new Date(Date.now() - 5 * 60_000);
+    await t.db.update(apiKeys).set({ lastUsedAt: fiveMinutesAgo }).where(eq(apiKeys.id, backendKey.id));
+    expect(await safety()).toMatchObject({ seen: 0, recentlyActiveRemaining: 0, safety: "recently_used", lastUsedAt: fiveMinutesAgo });
+
+    // The last call was before the window: safe again, and the report still says when it was.
+    const longAgo = new Date(Date.now() - 40 * 86_400_000);
+    await t.db.update(apiKeys).set({ lastUsedAt: longAgo }).where(eq(apiKeys.id, backendKey.id));
+    expect(await safety()).toMatchObject({ safety: "safe", lastUsedAt: longAgo });
+
+    // An app still on the key outranks the backend: what breaks first is named.
+    const user = await createUser(t.db, backendKey.actor, { client_user_id: "backend-key-app" }, NO_REQUEST);
+    await recordApiKeyInstallation(t.db, { apiKeyId: backendKey.id, userId: user.id, installationId: "backend-key-inst" });
+    await t.db.update(apiKeys).set({ lastUsedAt: fiveMinutesAgo }).where(eq(apiKeys.id, backendKey.id));
+    expect(await safety()).toMatchObject({ seen: 1, remaining: 1, safety: "in_use", recentlyActiveRemaining: 1 });
   });
 
   it("refuses roles without the permission and periods that make no sense", async () => {

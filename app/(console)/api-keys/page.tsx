@@ -3,6 +3,7 @@ import { ApiKeyTable } from "@/components/api-keys/api-key-table";
 import { CreateApiKeyDialog } from "@/components/api-keys/create-api-key-dialog";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
+import { formatUtc, relativeTime } from "@/components/ui/format";
 import { getDb } from "@/db";
 import { installationsStillUsingKeys, RECENT_USE_DAYS } from "@/lib/api-key-migration/report";
 import { API_KEY_SCOPES, listApiKeys } from "@/lib/api-keys";
@@ -24,26 +25,46 @@ export default async function ApiKeysPage() {
     db,
     liveKeys.map((k) => k.id),
   );
+  const recentSince = Date.now() - RECENT_USE_DAYS * 86_400_000;
   for (const k of liveKeys) {
     const n = stillUsing.get(k.id) ?? 0;
-    impact[k.id] =
-      n > 0 ? (
-        <Alert tone="warning" title={`${n} installation${n === 1 ? "" : "s"} will break`}>
-          <p>
-            {n} app installation{n === 1 ? "" : "s"} used this key in the last {RECENT_USE_DAYS} days without migrating to sign-in tokens. They will fail as
-            soon as the key is revoked. See{" "}
-            <a className="underline" href={`/migrations?apiKeyId=${k.id}`}>
-              the migration report
-            </a>
-            .
-          </p>
-          <label className="mt-2 flex items-center gap-2 font-medium">
-            <input type="checkbox" name="confirmBreaking" value={n} required />I understand that {n} installation{n === 1 ? "" : "s"} will break
-          </label>
-        </Alert>
-      ) : (
-        <p className="text-sm text-slate-600">No installation has used this key without migrating in the last {RECENT_USE_DAYS} days.</p>
-      );
+    // Every call counts, not only the apps': a backend calling with the key breaks as surely.
+    const lastCall = k.lastUsedAt ? (
+      <span title={formatUtc(k.lastUsedAt, { seconds: true })} suppressHydrationWarning>
+        {relativeTime(k.lastUsedAt)}
+      </span>
+    ) : (
+      "never"
+    );
+    impact[k.id] = (
+      <div className="space-y-2" data-testid="revoke-impact">
+        {n > 0 ? (
+          <Alert tone="warning" title={`${n} installation${n === 1 ? "" : "s"} will break`}>
+            <p>
+              {n} app installation{n === 1 ? "" : "s"} used this key in the last {RECENT_USE_DAYS} days without migrating to sign-in tokens. They will fail as
+              soon as the key is revoked. See{" "}
+              <a className="underline" href={`/migrations?apiKeyId=${k.id}`}>
+                the migration report
+              </a>
+              .
+            </p>
+            <label className="mt-2 flex items-center gap-2 font-medium">
+              <input type="checkbox" name="confirmBreaking" value={n} required />I understand that {n} installation{n === 1 ? "" : "s"} will break
+            </label>
+          </Alert>
+        ) : (
+          <p className="text-sm text-slate-600">No installation has used this key without migrating in the last {RECENT_USE_DAYS} days.</p>
+        )}
+        {k.lastUsedAt && k.lastUsedAt.getTime() >= recentSince ? (
+          <Alert tone="warning" title="This key is still in use">
+            The last call with it was {lastCall}. Whatever made it (a backend minting sign-in tokens, most often) gets 401 from the moment the key is revoked:
+            switch it to a new key first.
+          </Alert>
+        ) : (
+          <p className="text-sm text-slate-600">Last call with this key: {lastCall}.</p>
+        )}
+      </div>
+    );
   }
   return (
     <>

@@ -1,11 +1,12 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { AuditTable } from "@/components/audit/audit-table";
-import { MigrationChart } from "@/components/migrations/migration-chart";
+import { DailyChart } from "@/components/charts/daily-chart";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
-import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
+import { Card, CardBody, CardHeader, Figure, PageHeader } from "@/components/ui/card";
+import { formatUtc, relativeTime } from "@/components/ui/format";
 import { Field, Input, Select } from "@/components/ui/input";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { getDb } from "@/db";
@@ -22,13 +23,52 @@ type Search = Promise<Record<string, string | string[] | undefined>>;
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
+/** Every day of the period, the quiet ones at zero: a chart's axis shows time as it passed. */
+function everyDay(daily: Array<{ day: string; completed: number; rejected: number }>, from: Date, to: Date) {
+  const byDay = new Map(daily.map((d) => [d.day, d]));
+  const days: Array<{ day: string; completed: number; rejected: number }> = [];
+  for (let t = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()); t < to.getTime(); t += 86_400_000) {
+    const d = day(new Date(t));
+    days.push(byDay.get(d) ?? { day: d, completed: 0, rejected: 0 });
+  }
+  return days;
+}
+
+/** Whether revoking the key breaks something, and the calls that say so (with when they happened). */
 function SafetyBadge({ k }: { k: KeyMigrationSummary }) {
-  if (k.safety === "revoked") return <Badge>Revoked</Badge>;
-  if (k.safety === "safe") return <Badge tone="good">Safe to revoke</Badge>;
+  const when = (d: Date | null) => (d ? relativeTime(d) : "never");
+  const badge =
+    k.safety === "revoked" ? (
+      <Badge>Revoked</Badge>
+    ) : k.safety === "safe" ? (
+      <Badge tone="good">Safe to revoke</Badge>
+    ) : k.safety === "in_use" ? (
+      <Badge tone="warn">
+        In use by {k.recentlyActiveRemaining} app{k.recentlyActiveRemaining === 1 ? "" : "s"}
+      </Badge>
+    ) : (
+      <Badge tone="warn">In use by a backend</Badge>
+    );
   return (
-    <Badge tone="warn" title={`${k.recentlyActiveRemaining} installation(s) used this key in the last ${RECENT_USE_DAYS} days without migrating`}>
-      In use by {k.recentlyActiveRemaining}
-    </Badge>
+    <div data-testid="revoke-safety" data-safety={k.safety}>
+      {badge}
+      {k.safety === "revoked" ? null : (
+        <dl className="mt-1 text-xs text-slate-600" suppressHydrationWarning>
+          <div title={k.lastUsedAt ? formatUtc(k.lastUsedAt, { seconds: true }) : undefined}>
+            <dt className="inline">Last call: </dt>
+            <dd className="inline" data-testid="key-last-used">
+              {when(k.lastUsedAt)}
+            </dd>
+          </div>
+          {k.recentlyActiveRemaining > 0 ? (
+            <div title={k.remainingLastSeenAt ? formatUtc(k.remainingLastSeenAt, { seconds: true }) : undefined}>
+              <dt className="inline">Un-migrated app: </dt>
+              <dd className="inline">{when(k.remainingLastSeenAt)}</dd>
+            </div>
+          ) : null}
+        </dl>
+      )}
+    </div>
   );
 }
 
@@ -120,35 +160,39 @@ export default async function MigrationsPage({ searchParams }: { searchParams: S
       ) : null}
       {report && events ? (
         <>
-          <div className="mb-6 grid gap-4 md:grid-cols-4" data-testid="migration-totals">
-            {[
-              ["Installations on API keys", report.totals.seen, "totals-seen"],
-              ["Migrated", report.totals.migrated, "totals-migrated"],
-              ["Remaining", report.totals.remaining, "totals-remaining"],
-              ["Rejected migrations", report.totals.rejected, "totals-rejected"],
-            ].map(([label, n, id]) => (
-              <Card key={String(id)}>
-                <CardBody>
-                  <p className="text-xs uppercase tracking-wide text-slate-500">{label}</p>
-                  <p className="mt-1 text-2xl font-semibold" data-testid={String(id)}>
-                    {n}
-                  </p>
-                </CardBody>
-              </Card>
-            ))}
+          <div className="mb-6 grid grid-cols-2 gap-3 md:grid-cols-3 xl:grid-cols-5" data-testid="migration-totals">
+            <Figure label="Installations on API keys" value={report.totals.seen} hint="apps that called with a key in the period" testId="totals-seen" />
+            <Figure label="Migrated" value={report.totals.migrated} hint="of those apps, now on sign-in tokens" testId="totals-migrated" />
+            <Figure label="Remaining" value={report.totals.remaining} hint="of those apps, still on a key" testId="totals-remaining" />
+            <Figure
+              label="Migrations completed"
+              value={report.totals.completedEvents}
+              hint="events; an app can migrate more than once"
+              testId="totals-completed-events"
+            />
+            <Figure label="Rejected migrations" value={report.totals.rejected} hint="events, see why below" testId="totals-rejected" />
           </div>
 
           <Card className="mb-6">
             <CardHeader title="Migrations per day" description={`${day(report.from)} to ${day(report.to)} (UTC)`} />
             <CardBody>
-              <MigrationChart daily={report.daily} from={report.from} to={report.to} />
+              <DailyChart
+                title="Migration events per day"
+                testId="migration-chart"
+                kind="bar"
+                days={everyDay(report.daily, report.from, report.to)}
+                series={[
+                  { key: "completed", label: "Completed", color: "emerald-600" },
+                  { key: "rejected", label: "Rejected", color: "red-600" },
+                ]}
+              />
             </CardBody>
           </Card>
 
           <Card className="mb-6">
             <CardHeader
               title="By API key"
-              description={`"Safe to revoke" means no installation used the key without migrating in the last ${RECENT_USE_DAYS} days.`}
+              description={`Seen, migrated and remaining count app installations; rejected counts refused migrations. "Safe to revoke" means nothing called with the key in the last ${RECENT_USE_DAYS} days — neither an app that has not migrated nor a backend.`}
             />
             <CardBody>
               {report.keys.length === 0 ? (
