@@ -2,6 +2,7 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
+import { describeActor } from "@/components/ui/actor";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { formatUtc, relativeTime } from "@/components/ui/format";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
@@ -18,10 +19,7 @@ async function fetchTokens(userId: string): Promise<PendingSignInTokenJson[]> {
 }
 
 function issuer(t: PendingSignInTokenJson): { text: string; title: string | undefined } {
-  const who =
-    t.issuedBy.name ?? (t.issuedBy.type === "api_key" ? "a deleted API key" : t.issuedBy.type === "staff" ? "a former staff member" : t.issuedBy.type);
-  const kind = t.issuedBy.type === "api_key" ? "API key " : "";
-  return { text: `${kind}${who}`, title: [t.issuedBy.detail, t.issuedBy.id].filter(Boolean).join(" · ") || undefined };
+  return describeActor(t.issuedBy);
 }
 
 /**

@@ -7,6 +7,7 @@ import { and, desc, eq, gt, inArray, lt, lte, or, type SQL, sql } from "drizzle-
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
 import { ephemeralTokens, type IdvSession, idvSessionSteps, idvSessions, workflows } from "@/db/schema";
+import { type ActorName, actorNames } from "@/lib/audit/names";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { ENVIRONMENTS } from "@/lib/environments";
@@ -45,13 +46,15 @@ export interface HandoffRow {
   userId: string | null;
   issuedByType: string;
   issuedById: string | null;
+  /** Who issued it, by name (a staff member's name and email, a key's name and prefix); null for the system or an id no longer known. */
+  issuedByName: ActorName | null;
   reason: string | null;
   createdAt: string;
   expiresAt: string;
   submittedAt: string | null;
 }
 
-function toRow(s: IdvSession, workflowName: string | null, now: Date): HandoffRow {
+function toRow(s: IdvSession, workflowName: string | null, now: Date, names?: Map<string, ActorName>): HandoffRow {
   return {
     id: s.id,
     workflowId: s.workflowId,
@@ -63,6 +66,7 @@ function toRow(s: IdvSession, workflowName: string | null, now: Date): HandoffRo
     userId: s.userId,
     issuedByType: s.issuedByType,
     issuedById: s.issuedById,
+    issuedByName: names?.get(`${s.issuedByType}:${s.issuedById}`) ?? null,
     reason: s.reason,
     createdAt: s.createdAt.toISOString(),
     expiresAt: s.expiresAt.toISOString(),
@@ -127,8 +131,12 @@ export async function listHandoffs(
     .limit(limit + 1);
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
+  const names = await actorNames(
+    db,
+    page.map((r) => ({ type: r.session.issuedByType, id: r.session.issuedById })),
+  );
   return {
-    handoffs: page.map((r) => toRow(r.session, r.workflowName, now)),
+    handoffs: page.map((r) => toRow(r.session, r.workflowName, now, names)),
     nextCursor: rows.length > limit && last ? encodeHandoffCursor({ createdAt: last.session.createdAt.toISOString(), id: last.session.id }) : null,
   };
 }
@@ -187,7 +195,8 @@ export async function getHandoff(db: Executor, actor: Actor, id: string, now: Da
       image: c?.imageContentType ? { contentType: c.imageContentType, size: Number(c.imageSize ?? 0) } : null,
     };
   });
-  return { ...toRow(s, wf?.name ?? null, now), metadata: s.metadata, locale: s.locale, steps };
+  const names = await actorNames(db, [{ type: s.issuedByType, id: s.issuedById }]);
+  return { ...toRow(s, wf?.name ?? null, now, names), metadata: s.metadata, locale: s.locale, steps };
 }
 
 /** The bytes of a captured image, for staff only (never a public URL). */

@@ -4,7 +4,7 @@
  * exports stream exactly the filtered set; bad input is a 400 with a sentence.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AuditEventRow } from "@/db/schema";
+import { type AuditEventRow, staff } from "@/db/schema";
 import { exportAuditLog, searchAuditLog } from "@/lib/audit";
 import { EXPORT_COLUMNS, exportAuditStream } from "@/lib/audit/export";
 import { type AuditFilter, decodeCursor, encodeCursor, listAuditEvents, parseAuditFilter } from "@/lib/audit/query";
@@ -120,6 +120,16 @@ describe("audit log queries", () => {
     const { ids, pages } = await pageThrough(filter, 7);
     expect(ids).toEqual(want);
     expect(pages).toBe(Math.max(1, Math.ceil(want.length / 7)));
+  });
+
+  it("finds a staff member's events by their display name, not only by the email the events carry", async () => {
+    await t.db.insert(staff).values({ id: actors[1]!.id!, email: "sam@example.test", name: "Sam Quill", role: "support" });
+    const want = expected((e) => e.actorId === actors[1]!.id);
+    for (const text of ["Sam", "sam q", "quill", "QUILL"]) {
+      const { ids } = await pageThrough(parseAuditFilter({ actor: text }), 50);
+      expect(ids, text).toEqual(want);
+    }
+    expect((await pageThrough(parseAuditFilter({ actor: "uill" }), 50)).ids).toEqual([]); // a word's start, not any part
   });
 
   it("clamps the page size", async () => {

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { IssueHandoffForm } from "@/components/handoffs/issue-form";
 import { HandoffStatusBadge } from "@/components/handoffs/status-badge";
+import { ActorLabel } from "@/components/ui/actor";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
@@ -73,7 +74,9 @@ export default async function HandoffsPage({ searchParams }: { searchParams: Sea
                   <TD>
                     <HandoffStatusBadge status={h.status} />
                   </TD>
-                  <TD className="text-xs text-slate-600">{h.issuedByType === "api_key" ? "API key" : h.issuedByType}</TD>
+                  <TD className="text-xs">
+                    <ActorLabel actor={{ type: h.issuedByType, id: h.issuedById, ...h.issuedByName }} testId="handoff-issued-by" />
+                  </TD>
                 </TR>
               ))}
             </TBody>

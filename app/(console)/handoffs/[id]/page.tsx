@@ -3,6 +3,7 @@ import Link from "next/link";
 import { CancelHandoffForm } from "@/components/handoffs/cancel-form";
 import { HandoffLive } from "@/components/handoffs/handoff-live";
 import { HandoffStatusBadge } from "@/components/handoffs/status-badge";
+import { ActorLabel } from "@/components/ui/actor";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
@@ -87,7 +88,7 @@ export default async function HandoffPage({ params }: { params: Promise<{ id: st
             <div>
               <dt className="text-slate-500">Issued by</dt>
               <dd>
-                {h.issuedByType === "api_key" ? "API key" : h.issuedByType} <span className="font-mono text-xs text-slate-500">{h.issuedById}</span>
+                <ActorLabel actor={{ type: h.issuedByType, id: h.issuedById, ...h.issuedByName }} showId testId="detail-issued-by" />
               </dd>
             </div>
             <div>
