@@ -7,7 +7,7 @@
 import { devices, expect, type Page, test } from "@playwright/test";
 import jsQR from "jsqr";
 import { PNG } from "pngjs";
-import { auditEvents, authFile, postActionAs, snap, takePhoto, unique } from "./fixtures";
+import { auditEvents, authFile, demo, postActionAs, snap, takePhoto, unique } from "./fixtures";
 
 async function readQr(page: Page, testId = "handoff-qr"): Promise<string | null> {
   const png = PNG.sync.read(await page.getByTestId(testId).screenshot());
@@ -110,8 +110,17 @@ test.describe("IDV handoff", () => {
     });
     expect(forced.answer).toEqual({ ok: false, code: "forbidden", error: "The Auditor role may not do this." });
     expect(await auditEvents(baseURL!, { action: "idv_session.", actor: "auditor@demo.tokendesk.dev" })).toEqual([]);
-    await auditor.locator(`[data-testid="handoff-row"][data-session-id="${sessionId}"]`).getByRole("link").click();
+    const listed = auditor.locator(`[data-testid="handoff-row"][data-session-id="${sessionId}"]`);
+    // Who issued it, by name (issue 14, point 6), the id on hover.
+    const issuer = listed.getByTestId("handoff-issued-by");
+    await expect(issuer).toHaveText(demo("support").name);
+    const supportId = (await issuer.getAttribute("data-actor-id"))!;
+    await expect(issuer.locator("[title]")).toHaveAttribute("title", `${demo("support").email} · ${supportId}`);
+    await listed.getByRole("link").click();
     await expect(auditor.getByTestId("detail-status")).toHaveText("submitted");
+    await expect(auditor.getByTestId("detail-issued-by")).toContainText(demo("support").name);
+    await expect(auditor.getByTestId("detail-issued-by")).toContainText(demo("support").email);
+    await expect(auditor.getByTestId("detail-issued-by")).toContainText(supportId);
     await expect(auditor.getByText(externalUserId).first()).toBeVisible();
     const formStep = auditor.locator('[data-testid="captured-step"][data-step="form"]');
     await expect(formStep.locator('[data-field="fullName"]')).toHaveText("Ada Lovelace");
@@ -153,6 +162,68 @@ test.describe("IDV handoff", () => {
     const phone = await phoneContext.newPage();
     await phone.goto(scanned!);
     await expect(phone.getByTestId("link-problem")).toContainText("This link is no longer valid");
+    await phoneContext.close();
+  });
+});
+
+test.describe("handoffs as people use them (issue 14, point 10)", () => {
+  test.use({ storageState: authFile("support"), viewport: { width: 1280, height: 720 } });
+
+  test("the issued handoff comes into view with focus and stays until dismissed; the phone checks dates, shows the values and the reason for a refused photo", async ({
+    page,
+    browser,
+  }) => {
+    await page.goto("/handoffs");
+    const form = page.getByRole("form", { name: "Issue IDV handoff" });
+    await form.getByLabel("External user id", { exact: true }).fill(unique("idv-result"));
+    await form.getByLabel("Environment").selectOption("sandbox");
+    await form.getByLabel("Workflow").selectOption({ label: "Full KYC: ID, selfie and details" });
+    await form.getByLabel("Reason").fill("e2e: the result stays");
+    await form.getByRole("button", { name: "Issue handoff" }).click();
+
+    const result = page.getByTestId("handoff-issued");
+    await expect(page.getByRole("heading", { name: "Handoff issued" })).toBeFocused();
+    await expect(page.getByTestId("handoff-qr")).toBeInViewport({ ratio: 1 });
+    // No form beside it inviting a second issue of the same handoff.
+    await expect(form).toHaveCount(0);
+    const mobileUrl = new URL(await result.getByTestId("handoff-url").inputValue()).searchParams.get("url")!;
+    await page.getByRole("button", { name: "Issue another handoff" }).click();
+    await expect(result).toHaveCount(0);
+    await expect(form.getByLabel("External user id", { exact: true })).toBeFocused();
+    await expect(form.getByLabel("External user id", { exact: true })).toHaveValue("");
+    await expect(form.getByLabel("Workflow").locator("option:checked")).toHaveText("Full KYC: ID, selfie and details");
+
+    const phoneContext = await browser.newContext({ ...devices["Pixel 7"], storageState: { cookies: [], origins: [] } });
+    const phone = await phoneContext.newPage();
+    await phone.goto(mobileUrl);
+    // A file that is no picture at all: the reason, not a broken image.
+    await phone.locator('input[type="file"]').setInputFiles({ name: "scan.png", mimeType: "image/png", buffer: Buffer.from("not an image at all") });
+    await expect(phone.getByTestId("photo-problem")).toContainText("cannot be shown as a photo");
+    await expect(phone.getByRole("img", { name: "Your photo" })).toHaveCount(0);
+    await expect(phone.getByRole("button", { name: "Use this photo" })).toBeDisabled();
+    // A picture the browser shows but tokendesk does not take (GIF): the server's reason, in its place.
+    const gif = Buffer.from("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b", "hex");
+    await phone.locator('input[type="file"]').setInputFiles({ name: "photo.gif", mimeType: "image/gif", buffer: gif });
+    await expect(phone.getByRole("img", { name: "Your photo" })).toBeVisible();
+    await phone.getByRole("button", { name: "Use this photo" }).click();
+    await expect(phone.getByTestId("photo-problem")).toContainText("not a JPEG, PNG, WebP or HEIC image");
+    await expect(phone.getByTestId("mobile-progress")).toHaveText("Step 1 of 3");
+
+    await takePhoto(phone, 3);
+    await takePhoto(phone, 4);
+    await phone.getByLabel("Full name").fill("Grace Hopper");
+    await phone.getByLabel("Date of birth").fill("2999-01-01");
+    await phone.getByRole("button", { name: "Continue" }).click();
+    await expect(phone.getByText("Date of birth cannot be in the future.")).toBeVisible();
+    await phone.getByLabel("Date of birth").fill("1906-12-09");
+    await phone.getByRole("button", { name: "Continue" }).click();
+
+    // The review shows what will be sent, not only ticks.
+    await expect(phone.getByTestId("mobile-progress")).toHaveText("Ready to submit");
+    const review = phone.getByTestId("mobile-review");
+    await expect(review.locator('[data-field="fullName"]')).toHaveText("Grace Hopper");
+    await expect(review.locator('[data-field="dateOfBirth"]')).toHaveText("1906-12-09");
+    await expect(review.locator("li img")).toHaveCount(2);
     await phoneContext.close();
   });
 });

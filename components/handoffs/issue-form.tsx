@@ -1,5 +1,5 @@
 "use client";
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { IssuedHandoff } from "@/app/(console)/handoffs/actions";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
@@ -47,12 +47,50 @@ export function IssueHandoffForm({
     value: fields[name],
     onChange: (e: { target: { value: string } }) => setFields((f) => ({ ...f, [name]: e.target.value })),
   });
+  // The issued handoff stays in place of the form until support dismisses it: a form ready for the
+  // next person right under a fresh QR code invites issuing the same handoff twice.
+  const [dismissed, setDismissed] = useState<string | null>(null);
+  const issued = state?.ok && state.data.sessionId !== dismissed ? state : null;
+  const resultHeading = useRef<HTMLHeadingElement>(null);
+  const firstField = useRef<HTMLInputElement>(null);
+  const issuedId = issued?.data.sessionId;
   useEffect(() => {
-    // Issued: ready for the next person, keeping workflow, lifetime and environment.
-    if (state?.ok) setFields((f) => ({ ...f, externalUserId: "", userId: "", reason: "" }));
-  }, [state]);
+    if (!issuedId) return;
+    // The result is below the fold on a laptop: bring it (QR code included) into view and move focus there.
+    resultHeading.current?.focus({ preventScroll: true });
+    resultHeading.current?.closest("section")?.scrollIntoView({ block: "start", behavior: "auto" });
+  }, [issuedId]);
+  const issueAnother = () => {
+    if (!state?.ok) return;
+    // Ready for the next person, keeping workflow, lifetime and environment.
+    setFields((f) => ({ ...f, externalUserId: "", userId: "", reason: "" }));
+    setDismissed(state.data.sessionId);
+    requestAnimationFrame(() => firstField.current?.focus());
+  };
   const err = state && !state.ok ? state : null;
   const fieldError = (name: string) => (err?.field === name ? err.error : null);
+  if (issued) {
+    return (
+      <section
+        aria-labelledby="handoff-issued-title"
+        className="scroll-mt-4 rounded-lg border border-indigo-200 bg-indigo-50/40 p-4"
+        data-testid="handoff-issued"
+      >
+        <div className="mb-3 flex flex-wrap items-start justify-between gap-3">
+          <div>
+            <h3 id="handoff-issued-title" ref={resultHeading} tabIndex={-1} className="text-base font-semibold text-slate-900 focus:outline-none">
+              Handoff issued
+            </h3>
+            {issued.message ? <p className="text-sm text-indigo-900">{issued.message}</p> : null}
+          </div>
+          <Button variant="secondary" onClick={issueAnother}>
+            Issue another handoff
+          </Button>
+        </div>
+        <HandoffLive key={issued.data.sessionId} handoff={issued.data} />
+      </section>
+    );
+  }
   return (
     <div className="space-y-6">
       <form action={formAction} onSubmit={onSubmit} aria-label="Issue IDV handoff" className="grid gap-4 md:grid-cols-2">
@@ -70,7 +108,7 @@ export function IssueHandoffForm({
         {who === "external" ? (
           <>
             <Field label="External user id" htmlFor="externalUserId" hint="Your system's id for the person" error={fieldError("externalUserId")}>
-              <Input id="externalUserId" name="externalUserId" required maxLength={200} autoComplete="off" {...bind("externalUserId")} />
+              <Input ref={firstField} id="externalUserId" name="externalUserId" required maxLength={200} autoComplete="off" {...bind("externalUserId")} />
             </Field>
             <Field label="Environment" htmlFor="environment" error={fieldError("environment")}>
               <Select id="environment" name="environment" {...bind("environment")}>
@@ -117,12 +155,6 @@ export function IssueHandoffForm({
           {err && !err.field ? <Alert tone="error">{err.error}</Alert> : null}
         </div>
       </form>
-      {state?.ok ? (
-        <div className="rounded-lg border border-indigo-200 bg-indigo-50/40 p-4">
-          {state.message ? <p className="mb-3 text-sm font-medium text-indigo-900">{state.message}</p> : null}
-          <HandoffLive key={state.data.sessionId} handoff={state.data} />
-        </div>
-      ) : null}
     </div>
   );
 }

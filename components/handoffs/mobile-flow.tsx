@@ -4,8 +4,9 @@
  * progress bar, a review with a final submit, and a clear end state. Every call carries the
  * ephemeral token in `Authorization`; the token only reaches this one session.
  */
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { useSecondsLeft } from "@/components/ui/use-seconds-left";
+import { fieldProblem, isBirthDate, isoDay } from "@/lib/idv/fields";
 import type { SessionStepState } from "@/lib/idv/sessions";
 import { LinkProblem, type LinkProblemReason } from "./link-problem";
 
@@ -27,6 +28,9 @@ export function MobileFlow({ token, sessionId, workflowName, steps: initial, exp
   const [ended, setEnded] = useState<LinkProblemReason | "done" | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // What this phone sent for each step, for the review before submitting (after a reload the
+  // server's "done" is all there is: it does not hand captured data back).
+  const [captured, setCaptured] = useState<Record<string, { fields?: Record<string, string>; photo?: string }>>({});
   const done = steps.filter((s) => s.completed).length;
 
   const call = async (path: string, init: RequestInit): Promise<unknown | null> => {
@@ -93,7 +97,10 @@ export function MobileFlow({ token, sessionId, workflowName, steps: initial, exp
                 headers: { "Content-Type": "application/json" },
                 body: JSON.stringify({ fields }),
               });
-              if (r) complete(r);
+              if (r) {
+                setCaptured((c) => ({ ...c, [step.id]: { fields } }));
+                complete(r);
+              }
             }}
           />
         ) : (
@@ -101,11 +108,17 @@ export function MobileFlow({ token, sessionId, workflowName, steps: initial, exp
             key={step.id}
             step={step}
             busy={busy}
-            onSubmit={async (file) => {
+            rejected={error}
+            onPick={() => setError(null)}
+            onSubmit={async (file, preview) => {
               const form = new FormData();
               form.append("image", file);
               const r = await call(`/steps/${encodeURIComponent(step.id)}`, { method: "POST", body: form });
-              if (r) complete(r);
+              if (r) {
+                setCaptured((c) => ({ ...c, [step.id]: { photo: preview ?? undefined } }));
+                complete(r);
+              }
+              return Boolean(r);
             }}
           />
         )
@@ -115,20 +128,36 @@ export function MobileFlow({ token, sessionId, workflowName, steps: initial, exp
             Check and submit
           </h2>
           <p className="mt-1 text-sm text-slate-600">Everything is ready. You can redo a step before you submit.</p>
-          <ul className="mt-4 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white">
-            {steps.map((s, i) => (
-              <li key={s.id} className="flex items-center justify-between px-4 py-3">
-                <span className="text-slate-800">
-                  <span aria-hidden className="mr-2 text-emerald-600">
-                    ✓
-                  </span>
-                  {s.label}
-                </span>
-                <button type="button" className="text-sm font-medium text-indigo-700 underline" onClick={() => setCurrent(i)}>
-                  Redo
-                </button>
-              </li>
-            ))}
+          <ul className="mt-4 divide-y divide-slate-200 rounded-lg border border-slate-200 bg-white" data-testid="mobile-review">
+            {steps.map((s, i) => {
+              const mine = captured[s.id];
+              return (
+                <li key={s.id} className="px-4 py-3" data-step={s.id}>
+                  <div className="flex items-center justify-between">
+                    <span className="font-medium text-slate-800">{s.label}</span>
+                    <button type="button" className="text-sm font-medium text-indigo-700 underline" onClick={() => setCurrent(i)}>
+                      Redo
+                    </button>
+                  </div>
+                  {mine?.fields ? (
+                    <dl className="mt-2 space-y-1 text-sm">
+                      {(s.fields ?? []).map((f) => (
+                        <div key={f.name} className="flex gap-2">
+                          <dt className="text-slate-600">{f.label}:</dt>
+                          <dd className="font-medium text-slate-900" data-field={f.name}>
+                            {mine.fields?.[f.name] || "—"}
+                          </dd>
+                        </div>
+                      ))}
+                    </dl>
+                  ) : mine?.photo ? (
+                    <img src={mine.photo} alt={`What you sent for “${s.label}”`} className="mt-2 h-20 w-auto rounded border border-slate-200 object-contain" />
+                  ) : (
+                    <p className="mt-1 text-sm text-slate-600">Done earlier on this link.</p>
+                  )}
+                </li>
+              );
+            })}
           </ul>
           <button
             type="button"
@@ -179,15 +208,36 @@ function Progress({ done, total, current }: { done: number; total: number; curre
   );
 }
 
-function PhotoStep({ step, busy, onSubmit }: { step: SessionStepState; busy: boolean; onSubmit: (f: File) => Promise<void> }) {
+function PhotoStep({
+  step,
+  busy,
+  rejected,
+  onPick,
+  onSubmit,
+}: {
+  step: SessionStepState;
+  busy: boolean;
+  /** The server's reason for refusing the last upload, shown where the photo would be. */
+  rejected: string | null;
+  onPick: () => void;
+  onSubmit: (f: File, preview: string | null) => Promise<boolean>;
+}) {
   const [file, setFile] = useState<File | null>(null);
   const preview = useMemo(() => (file ? URL.createObjectURL(file) : null), [file]);
+  // A file the browser cannot draw (not an image, or a format it does not read) says so instead of
+  // showing a broken picture.
+  const [unreadable, setUnreadable] = useState(false);
+  // A sent photo's preview stays for the review; one replaced before sending is released.
+  const sent = useRef<string | null>(null);
   useEffect(
     () => () => {
-      if (preview) URL.revokeObjectURL(preview);
+      if (preview && sent.current !== preview) URL.revokeObjectURL(preview);
     },
     [preview],
   );
+  const problem = file
+    ? (rejected ?? (unreadable ? "This file cannot be shown as a photo. Take the photo again, or choose a JPEG or PNG image." : null))
+    : null;
   const inputId = `photo-${step.id}`;
   return (
     <section aria-labelledby={`${inputId}-title`}>
@@ -196,12 +246,20 @@ function PhotoStep({ step, busy, onSubmit }: { step: SessionStepState; busy: boo
       </h2>
       <p className="mt-1 text-sm text-slate-600">{PHOTO_HINT[step.type] ?? "Take a clear photo."}</p>
       <div className="mt-4 flex aspect-[4/3] items-center justify-center overflow-hidden rounded-lg border-2 border-dashed border-slate-300 bg-slate-50">
-        {preview ? (
+        {problem ? (
+          <p role="alert" className="px-6 text-center text-sm text-red-800" data-testid="photo-problem">
+            <span aria-hidden className="mb-2 block text-2xl">
+              ⚠
+            </span>
+            {problem}
+          </p>
+        ) : preview ? (
           <img
             src={preview}
             // biome-ignore lint/a11y/noRedundantAlt: "Your photo" is what the person just took, in their words
             alt="Your photo"
             className="h-full w-full object-contain"
+            onError={() => setUnreadable(true)}
           />
         ) : (
           <span className="text-sm text-slate-500">No photo yet</span>
@@ -219,13 +277,21 @@ function PhotoStep({ step, busy, onSubmit }: { step: SessionStepState; busy: boo
         accept="image/*"
         capture={step.type === "selfie" ? "user" : "environment"}
         className="sr-only"
-        onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+        onChange={(e) => {
+          setUnreadable(false);
+          onPick();
+          setFile(e.target.files?.[0] ?? null);
+        }}
       />
       <button
         type="button"
-        disabled={!file || busy}
+        disabled={!file || busy || Boolean(problem)}
         className="mt-3 h-12 w-full rounded-lg bg-indigo-600 text-base font-semibold text-white disabled:opacity-50"
-        onClick={() => file && onSubmit(file)}
+        onClick={async () => {
+          if (!file) return;
+          sent.current = preview;
+          if (!(await onSubmit(file, preview))) sent.current = null;
+        }}
       >
         {busy ? "Uploading…" : "Use this photo"}
       </button>
@@ -246,9 +312,9 @@ function FormStep({ step, busy, onSubmit }: { step: SessionStepState; busy: bool
         const found: Record<string, string> = {};
         for (const f of step.fields ?? []) {
           const v = String(data.get(f.name) ?? "").trim();
-          if (!v && f.required) found[f.name] = `${f.label} is required.`;
-          else if (v && f.type === "email" && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)) found[f.name] = `${f.label} must be an email address.`;
-          else if (v && f.pattern && !new RegExp(`^(?:${f.pattern})$`).test(v)) found[f.name] = `${f.label} is not in the expected format.`;
+          // The server's own checks (lib/idv/fields.ts), said before sending.
+          const problem = v ? fieldProblem(f, v) : f.required ? `${f.label} is required.` : null;
+          if (problem) found[f.name] = problem;
           if (v) fields[f.name] = v;
         }
         setErrors(found);
@@ -270,6 +336,7 @@ function FormStep({ step, busy, onSubmit }: { step: SessionStepState; busy: bool
               name={f.name}
               type={f.type}
               required={f.required}
+              {...(isBirthDate(f) ? { max: isoDay(new Date()) } : {})}
               aria-invalid={errors[f.name] ? true : undefined}
               onInput={() => errors[f.name] && setErrors(({ [f.name]: _fixed, ...rest }) => rest)}
               aria-describedby={errors[f.name] ? `f-${f.name}-error` : undefined}

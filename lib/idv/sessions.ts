@@ -17,6 +17,7 @@ import { isUuid } from "@/lib/ids";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { idvSessionRef } from "@/lib/webhooks/events";
 import { enqueueWebhookEvent } from "@/lib/webhooks/outbox";
+import { fieldProblem } from "./fields";
 import { MAX_IMAGE_BYTES, sniffImage } from "./images";
 import {
   authenticateEphemeralToken,
@@ -334,10 +335,8 @@ export async function readSessionWithKey(db: Executor, actor: Actor, sessionId: 
 
 export type StepInput = { kind: "fields"; fields: Record<string, unknown> } | { kind: "image"; bytes: Uint8Array };
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /** Validates form fields against a form step's definition; names the first wrong field. */
-export function validateFormFields(step: WorkflowStep, raw: Record<string, unknown>): Record<string, string> {
+export function validateFormFields(step: WorkflowStep, raw: Record<string, unknown>, now: Date = new Date()): Record<string, string> {
   const defs = step.fields ?? [];
   const known = new Set(defs.map((f) => f.name));
   const unknown = Object.keys(raw).filter((k) => !known.has(k));
@@ -355,15 +354,8 @@ export function validateFormFields(step: WorkflowStep, raw: Record<string, unkno
       if (f.required) throw new DomainError("validation_failed", `${f.label} is required.`, { field: f.name });
       continue;
     }
-    if (v.length > 500) throw new DomainError("validation_failed", `${f.label} must be at most 500 characters.`, { field: f.name });
-    if (f.type === "email" && !EMAIL.test(v)) throw new DomainError("validation_failed", `${f.label} must be an email address.`, { field: f.name });
-    if (f.type === "date") {
-      const d = /^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00Z`) : null;
-      if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v)
-        throw new DomainError("validation_failed", `${f.label} must be a date (YYYY-MM-DD).`, { field: f.name });
-    }
-    if (f.pattern && !new RegExp(`^(?:${f.pattern})$`).test(v))
-      throw new DomainError("validation_failed", `${f.label} is not in the expected format.`, { field: f.name });
+    const problem = fieldProblem(f, v, now);
+    if (problem) throw new DomainError("validation_failed", problem, { field: f.name });
     out[f.name] = v;
   }
   return out;
@@ -398,7 +390,7 @@ export async function submitStep(
   let values: { data: Record<string, unknown>; imageContentType: string | null; image: Buffer | null };
   if (step.type === "form") {
     if (input.kind !== "fields") throw new DomainError("validation_failed", `${step.label} takes form fields, not an image.`);
-    values = { data: validateFormFields(step, input.fields), imageContentType: null, image: null };
+    values = { data: validateFormFields(step, input.fields, now), imageContentType: null, image: null };
   } else {
     if (input.kind !== "image") throw new DomainError("unsupported_media_type", `${step.label} needs a photo, sent as multipart/form-data field "image".`);
     if (input.bytes.byteLength === 0) throw new DomainError("validation_failed", "The photo is empty.", { field: "image" });

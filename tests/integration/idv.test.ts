@@ -33,6 +33,7 @@ import {
   sweepExpiredIdv,
   type WorkflowView,
 } from "@/lib/idv";
+import { createStaff } from "@/lib/staff/staff";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { databaseDigest, expectUnchanged } from "../helpers/db-digest";
 
@@ -217,6 +218,11 @@ describe("sessions", () => {
       422,
       "validation_failed",
     );
+    // A date of birth in the future is refused, in words the phone shows at the field (issue 14, point 10).
+    const future = await submitStep(t.db, token, session.id, "form", { kind: "fields", fields: { fullName: "Ada", dateOfBirth: "2999-01-01" } }, meta).catch(
+      (e: unknown) => e,
+    );
+    expect(future).toMatchObject({ status: 422, code: "validation_failed", message: "Date of birth cannot be in the future." });
     await rejects(submitStep(t.db, token, session.id, "nope", { kind: "fields", fields: {} }, meta), 404, "step_not_found");
     expect(await count("idv_session_steps")).toBe(0);
     expect((await readSessionWithToken(t.db, token, session.id)).status).toBe("created");
@@ -379,6 +385,24 @@ describe("staff", () => {
     const img = await handoffImage(t.db, staff("auditor"), target.sessionId, "document");
     expect(img.contentType).toBe("image/png");
     expect((await listHandoffs(t.db, staff("support"), { status: "submitted" })).handoffs.map((h) => h.id)).toEqual([target.sessionId]);
+  });
+
+  it("names who issued each handoff: a staff member by name and email, a key by name, a vanished id as unknown", async () => {
+    const member = await createStaff(t.db, system, { email: "pat@example.com", name: "Pat Support", role: "support" }, meta);
+    const pat: Actor = { type: "staff", id: member.id, name: member.email, role: "support" };
+    const byPat = await issueHandoff(t.db, pat, BASE, { ...input, workflowId: wf.id }, meta);
+    const byGone = await issueHandoff(t.db, staff("support"), BASE, { ...input, workflowId: wf.id }, meta); // no staff row
+    const byKey = await newSession();
+
+    const rows = new Map((await listHandoffs(t.db, staff("auditor"), {})).handoffs.map((h) => [h.id, h]));
+    expect(rows.get(byPat.session.id)).toMatchObject({
+      issuedByType: "staff",
+      issuedById: member.id,
+      issuedByName: { name: "Pat Support", detail: "pat@example.com" },
+    });
+    expect(rows.get(byGone.session.id)).toMatchObject({ issuedByType: "staff", issuedByName: null });
+    expect(rows.get(byKey.session.id)).toMatchObject({ issuedByType: "api_key", issuedById: keyActor.id, issuedByName: { name: "backend" } });
+    expect((await getHandoff(t.db, staff("auditor"), byPat.session.id)).issuedByName).toEqual({ name: "Pat Support", detail: "pat@example.com" });
   });
 
   it("cancel expires the handoff at once and destroys its token", async () => {
