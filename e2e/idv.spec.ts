@@ -193,6 +193,17 @@ test.describe("handoffs as people use them (issue 14, point 10)", () => {
     await expect(form.getByLabel("External user id", { exact: true })).toHaveValue("");
     await expect(form.getByLabel("Workflow").locator("option:checked")).toHaveText("Full KYC: ID, selfie and details");
 
+    // For a tokendesk user: found by name, not by a pasted UUID.
+    await form.getByLabel("A tokendesk user").check();
+    await form.getByLabel("User", { exact: true }).fill("Sofia");
+    await form.getByTestId("user-pick").filter({ hasText: "Sofia Rossi" }).first().click();
+    await expect(form.getByTestId("picked-user")).toContainText("Sofia Rossi");
+    await expect(form.getByTestId("picked-user")).toContainText("sofia.rossi@example.com");
+    expect(await form.locator('input[name="userId"]').inputValue()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
+    await form.getByLabel("Reason").fill("e2e: picked by name");
+    await form.getByRole("button", { name: "Issue handoff" }).click();
+    await expect(page.getByTestId("handoff-issued")).toBeVisible();
+
     const phoneContext = await browser.newContext({ ...devices["Pixel 7"], storageState: { cookies: [], origins: [] } });
     const phone = await phoneContext.newPage();
     await phone.goto(mobileUrl);

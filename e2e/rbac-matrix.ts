@@ -91,6 +91,7 @@ export const ROUTES: RouteEntry[] = [
   { route: "/api/console/handoffs/[id]/images/[step]",  url: "/api/console/handoffs/:productionHandoff/images/selfie", data: "production", admin: 200, support: 200, qa: 404, auditor: 200, out: 401 },
   { route: "/api/console/sign-in-tokens/[id]",          url: "/api/console/sign-in-tokens/:sandboxSignInToken",       data: "sandbox",    admin: 200, support: 200, qa: 200, auditor: 200, out: 401 },
   { route: "/api/console/sign-in-tokens/[id]",          url: "/api/console/sign-in-tokens/:productionSignInToken",    data: "production", admin: 200, support: 200, qa: 403, auditor: 200, out: 401 },
+  { route: "/api/console/users",                        url: "/api/console/users?q=test",                             data: "-",          admin: 200, support: 200, qa: 200, auditor: 200, out: 401 },
   { route: "/api/console/users/[id]/sessions",          url: "/api/console/users/:sandboxUser/sessions",              data: "sandbox",    admin: 200, support: 200, qa: 200, auditor: 200, out: 401 },
   { route: "/api/console/users/[id]/sessions",          url: "/api/console/users/:productionUser/sessions",           data: "production", admin: 200, support: 200, qa: 403, auditor: 200, out: 401 },
   { route: "/api/console/users/[id]/sign-in-tokens",    url: "/api/console/users/:sandboxUser/sign-in-tokens",        data: "sandbox",    admin: 200, support: 200, qa: 200, auditor: 200, out: 401 },

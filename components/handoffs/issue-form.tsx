@@ -5,6 +5,7 @@ import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Field, Input, Select, Textarea } from "@/components/ui/input";
 import { useFormAction } from "@/components/ui/use-form-action";
+import { UserPicker } from "@/components/users/user-picker";
 import type { ActionResult } from "@/server/actions";
 import { HandoffLive } from "./handoff-live";
 
@@ -101,7 +102,7 @@ export function IssueHandoffForm({
               <input type="radio" name="who" value="external" checked={who === "external"} onChange={() => setWho("external")} /> An external user id
             </label>
             <label className="flex items-center gap-2">
-              <input type="radio" name="who" value="user" checked={who === "user"} onChange={() => setWho("user")} /> A tokendesk user id
+              <input type="radio" name="who" value="user" checked={who === "user"} onChange={() => setWho("user")} /> A tokendesk user
             </label>
           </div>
         </fieldset>
@@ -121,8 +122,20 @@ export function IssueHandoffForm({
             </Field>
           </>
         ) : (
-          <Field label="User id" htmlFor="userId" hint="The user's environment and region apply" error={fieldError("userId")} className="md:col-span-2">
-            <Input id="userId" name="userId" required autoComplete="off" placeholder="0190…" {...bind("userId")} />
+          <Field
+            label="User"
+            htmlFor="userId"
+            hint="Search by name, email or id; the user's environment and region apply"
+            error={fieldError("userId")}
+            className="md:col-span-2"
+          >
+            <UserPicker
+              id="userId"
+              name="userId"
+              value={fields.userId}
+              onChange={(userId) => setFields((f) => ({ ...f, userId }))}
+              invalid={Boolean(fieldError("userId"))}
+            />
           </Field>
         )}
         <Field label="Workflow" htmlFor="workflowId" error={fieldError("workflowId")}>

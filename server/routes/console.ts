@@ -12,6 +12,7 @@ import { DomainError, parseInput } from "@/lib/errors";
 import { getHandoff, handoffImage } from "@/lib/idv/console";
 import { getSignInTokenStatus, listPendingSignInTokens, type PendingSignInToken } from "@/lib/sign-in-tokens";
 import { listUserSessions } from "@/lib/users";
+import { searchUsers } from "@/lib/users/search";
 import { consoleDownload, consoleJson, consoleRoute } from "../console";
 
 // Wire shapes of these endpoints as the browser receives them (dates as ISO strings); the console's
@@ -113,6 +114,35 @@ export const signInTokenStatusRoute = consoleJson<{ id: string }>(async ({ actor
 export const userSignInTokensRoute = consoleJson<{ id: string }>(async ({ actor, db, params }) => {
   const tokens = await listPendingSignInTokens(db, actor, params.id);
   return { tokens: tokens.map(pendingSignInTokenJson) };
+});
+
+export interface UserPickJson {
+  id: string;
+  clientUserId: string;
+  name: string | null;
+  email: string | null;
+  environment: string;
+  region: string;
+}
+
+/**
+ * GET /api/console/users?q=…: a few active users whose id, client user id, email or name matches,
+ * for pickers (the handoff form picks its user by name or email, not by a pasted UUID). The search
+ * is the users page's (lib/users/search), with its role rules: QA finds sandbox users only.
+ */
+export const userPickerRoute = consoleJson<Record<string, never>>(async ({ actor, db, req }) => {
+  const q = (new URL(req.url).searchParams.get("q") ?? "").trim().slice(0, 200);
+  if (q.length < 2) return { users: [] };
+  const page = await searchUsers(db, actor, { q, status: "active", limit: 8 });
+  const users: UserPickJson[] = page.users.map((u) => ({
+    id: u.id,
+    clientUserId: u.clientUserId,
+    name: u.name,
+    email: u.email,
+    environment: u.environment,
+    region: u.region,
+  }));
+  return { users };
 });
 
 /** GET /api/console/users/{id}/sessions: the user page's live list of SDK sessions. */

@@ -1,0 +1,3 @@
+export const dynamic = "force-dynamic";
+
+export { userPickerRoute as GET } from "@/server/routes/console";
