@@ -22,6 +22,8 @@ describe("form field checks", () => {
     expect(isBirthDate(expiry)).toBe(false);
     expect(fieldProblem(expiry, "2031-06-30", now)).toBeNull();
     expect(fieldProblem({ name: "email", label: "Email", type: "email", required: false }, "nope", now)).toBe("Email must be an email address.");
-    expect(fieldProblem({ name: "zip", label: "ZIP", type: "text", required: true, pattern: "\\d{5}" }, "12a45", now)).toBe("ZIP is not in the expected format.");
+    expect(fieldProblem({ name: "zip", label: "ZIP", type: "text", required: true, pattern: "\\d{5}" }, "12a45", now)).toBe(
+      "ZIP is not in the expected format.",
+    );
   });
 });
