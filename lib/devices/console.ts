@@ -7,7 +7,6 @@
  * as lib/users/search.ts: a generic prepared plan for `like $1` cannot use the prefix indexes.
  */
 import { and, desc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
-import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
 import { auditEvents, type Device, deviceRefreshTokens, devices, type Instance, instances } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";

@@ -9,7 +9,7 @@ import { environmentSettings } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import type { Environment } from "@/lib/environments";
-import { DomainError, parseInput } from "@/lib/errors";
+import { parseInput } from "@/lib/errors";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { SETTING_LABELS, type SettingField } from "./labels";
 import { DEFAULT_SETTINGS, type Settings } from "./row";

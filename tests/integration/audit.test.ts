@@ -292,7 +292,7 @@ describe("seal numbers and anchors: a cut tail", () => {
 
   it("reads an anchor from what `audit anchor` prints or appends, newest line last", () => {
     const d1 = "A".repeat(43);
-    const d2 = "b_-".repeat(14) + "c";
+    const d2 = `${"b_-".repeat(14)}c`;
     expect(parseAnchorText(`12:${d1}`)).toEqual({ seq: 12, digest: d1 });
     expect(parseAnchorText(`2025-01-01T00:00:00.000Z 12:${d1}\n2025-01-02T00:00:00.000Z 40:${d2}\n\n`)).toEqual({ seq: 40, digest: d2 });
     expect(parseAnchorText(d2)).toEqual({ seq: null, digest: d2 });
