@@ -2,8 +2,9 @@
  * Starts the production server (server.ts: the lean front with the production build of Next behind
  * it) as a child process on loopback with the given environment, and waits until /api/health
  * answers 200. Shared by the HTTP tests
- * (tests/helpers/server.ts) and the benchmarks (scripts/bench/lib.ts), which also need the child
- * (its pid, for CPU accounting) and extra Node flags (CPU profiles).
+ * (tests/helpers/server.ts), the rolling-upgrade test (tests/upgrade) and the benchmarks
+ * (scripts/bench/lib.ts), which also need the child (its pid, for CPU accounting) and extra Node
+ * flags (CPU profiles). superviseServer is the waiting and stopping, for a server spawned otherwise.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -56,7 +57,6 @@ export async function startNextServer(opts: NextServerOptions): Promise<NextServ
   const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const timeoutMs = opts.timeoutMs ?? 120_000;
-  let log = "";
   const root = opts.root ?? ROOT;
   const standalone = opts.standaloneDir === undefined ? process.env.TOKENDESK_STANDALONE_DIR || null : opts.standaloneDir;
   if (standalone && !fs.existsSync(path.join(standalone, "server.mjs"))) {
@@ -68,31 +68,56 @@ export async function startNextServer(opts: NextServerOptions): Promise<NextServ
     env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PUBLIC_URL: url, PORT: String(port), HOST: "127.0.0.1", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // server.ts exits by itself within 5 s of SIGTERM (writing a CPU profile if asked to).
+  return superviseServer(child, { url, port, timeoutMs, logFile: opts.logFile, killAfterMs: 10_000 });
+}
+
+export interface SuperviseOptions {
+  url: string;
+  port: number;
+  /** What errors call it. */
+  name?: string;
+  timeoutMs: number;
+  /** Started when this says so; by default when `/api/health` answers 200. */
+  ready?: (url: string) => Promise<boolean>;
+  /** Also append everything the server prints to this file. */
+  logFile?: string;
+  /** `stop()` sends SIGTERM, then SIGKILL after this long. */
+  killAfterMs?: number;
+}
+
+const healthy = async (url: string) => (await fetch(`${url}/api/health`)).status === 200;
+
+/**
+ * A spawned server (stdout/stderr piped) watched until it is ready: its output is collected, a
+ * child that exits or is not ready by the deadline fails with what it printed (and a late one is
+ * killed), and `stop()` ends it — SIGTERM, SIGKILL if it lingers. startNextServer uses it for this
+ * checkout's server; the rolling-upgrade test for the previous release's `next start`.
+ */
+export async function superviseServer(child: ChildProcess, o: SuperviseOptions): Promise<NextServer> {
+  const name = o.name ?? "tokendesk";
+  const ready = o.ready ?? healthy;
+  let log = "";
   child.stdout!.on("data", (d) => (log += d));
   child.stderr!.on("data", (d) => (log += d));
-  if (opts.logFile) {
-    const file = opts.logFile;
+  if (o.logFile) {
+    const file = o.logFile;
     child.stdout!.on("data", (d) => fs.appendFileSync(file, d));
     child.stderr!.on("data", (d) => fs.appendFileSync(file, d));
   }
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + o.timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`tokendesk exited with ${child.exitCode} while starting:\n${log}`);
-    try {
-      const res = await fetch(`${url}/api/health`);
-      if (res.status === 200) break;
-    } catch {
-      /* not listening yet */
-    }
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} while starting:\n${log}`);
+    if (await ready(o.url).catch(() => false)) break; // a refused connection: not listening yet
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`tokendesk did not become healthy within ${timeoutMs / 1000} s:\n${log}`);
+      throw new Error(`${name} did not become ready within ${o.timeoutMs / 1000} s:\n${log}`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
-    url,
-    port,
+    url: o.url,
+    port: o.port,
     child,
     output: () => log,
     stop: () =>
@@ -100,8 +125,7 @@ export async function startNextServer(opts: NextServerOptions): Promise<NextServ
         if (child.exitCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGTERM");
-        // server.ts exits by itself within 5 s of SIGTERM (writing a CPU profile if asked to).
-        setTimeout(() => child.kill("SIGKILL"), 10_000).unref();
+        setTimeout(() => child.kill("SIGKILL"), o.killAfterMs ?? 10_000).unref();
       }),
   };
 }

@@ -15,7 +15,7 @@
  * design — which is what issue 15 changed — so for them the test asserts that the answer says why
  * (the database answers and is ahead) while their traffic is still served without an error.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -25,7 +25,7 @@ import { API_KEY_SCOPES, createApiKey } from "@/lib/api-keys";
 import { verifyAuditLog } from "@/lib/audit/verify";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { createInstance } from "@/lib/devices";
-import { freePort, type NextServer, startNextServer } from "../../scripts/next-server";
+import { freePort, type NextServer, startNextServer, superviseServer } from "../../scripts/next-server";
 import { preparePreviousRelease } from "../../scripts/previous-release.mjs";
 import { TEST_SECRET } from "../../vitest.config";
 import { createPostgresDatabase } from "../helpers/db";
@@ -53,10 +53,8 @@ const env = () => ({ DATABASE_URL: db.url, TOKENDESK_SECRET: TEST_SECRET, TRUSTE
 
 /** The previous release's `next start` from its own directory (it predates server.ts). */
 async function startPrevious(): Promise<NextServer> {
-  const { spawn } = await import("node:child_process");
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  let log = "";
   const child = spawn(
     process.execPath,
     [path.join(previous.dir, "node_modules", "next", "dist", "bin", "next"), "start", "-p", String(port), "-H", "127.0.0.1"],
@@ -66,36 +64,15 @@ async function startPrevious(): Promise<NextServer> {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  child.stdout!.on("data", (d) => (log += d));
-  child.stderr!.on("data", (d) => (log += d));
-  const deadline = Date.now() + 240_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the previous release exited with ${child.exitCode}:\n${log}`);
-    // Started = answering with the database reachable (ready or, on a database ahead, "degraded").
-    const body = await fetch(`${url}/api/health`).then(
-      (r) => r.json() as Promise<{ database?: { reachable?: boolean } }>,
-      () => null,
-    );
-    if (body?.database?.reachable) break;
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`the previous release did not start within 240 s:\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  return {
+  return superviseServer(child, {
     url,
     port,
-    child,
-    output: () => log,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 5_000).unref();
-      }),
-  };
+    name: "the previous release",
+    timeoutMs: 240_000,
+    // Started = answering with the database reachable (ready or, on a database ahead, "degraded").
+    ready: async (u) => ((await (await fetch(`${u}/api/health`)).json()) as { database?: { reachable?: boolean } }).database?.reachable === true,
+    killAfterMs: 5_000,
+  });
 }
 
 /** The previous release's own CLI (through tsx, as its bin does), printing JSON. */
