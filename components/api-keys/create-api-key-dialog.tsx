@@ -5,7 +5,7 @@ import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { DialogActions, DialogContent } from "@/components/ui/dialog";
 import { FreshDialog } from "@/components/ui/fresh-dialog";
-import { Field, Input, Select } from "@/components/ui/input";
+import { Field, FieldError, Input, Select } from "@/components/ui/input";
 import { useFormAction } from "@/components/ui/use-form-action";
 import type { ApiKeyView } from "@/lib/api-keys";
 import type { ActionResult } from "@/server/actions";
@@ -102,11 +102,7 @@ function CreateApiKeyBody({ action, regions, scopes }: { action: CreateAction; r
               </label>
             ))}
           </div>
-          {fieldError("scopes") ? (
-            <p id="key-scopes-error" className="mt-1 text-xs text-red-700" role="alert">
-              {fieldError("scopes")}
-            </p>
-          ) : null}
+          <FieldError id="key-scopes-error" error={fieldError("scopes")} />
         </fieldset>
         {formError ? <Alert tone="error">{formError}</Alert> : null}
         <DialogActions submit="Create key" pendingLabel="Creating…" pending={pending} />

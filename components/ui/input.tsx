@@ -42,11 +42,16 @@ export function Field({
       <Label htmlFor={htmlFor}>{label}</Label>
       {children}
       {hint && !error ? <p className="mt-1 text-xs text-slate-500">{hint}</p> : null}
-      {error ? (
-        <p className="mt-1 text-xs text-red-700" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FieldError error={error} />
     </div>
   );
+}
+
+/** A field's (or a fieldset's) error sentence, announced when it appears; nothing without one. */
+export function FieldError({ id, error }: { id?: string; error?: string | null }) {
+  return error ? (
+    <p id={id} className="mt-1 text-xs text-red-700" role="alert">
+      {error}
+    </p>
+  ) : null;
 }

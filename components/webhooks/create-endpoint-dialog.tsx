@@ -4,7 +4,7 @@ import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { DialogActions, DialogContent } from "@/components/ui/dialog";
 import { FreshDialog } from "@/components/ui/fresh-dialog";
-import { Field, Input, Select } from "@/components/ui/input";
+import { Field, FieldError, Input, Select } from "@/components/ui/input";
 import { useFormAction } from "@/components/ui/use-form-action";
 import type { WebhookEndpointView } from "@/lib/webhooks/endpoints";
 import type { ActionResult } from "@/server/actions";
@@ -81,11 +81,7 @@ function CreateEndpointBody({ action, events }: { action: CreateAction; events: 
               ))}
             </div>
           )}
-          {fieldError("eventTypes") ? (
-            <p id="endpoint-events-error" className="mt-1 text-xs text-red-700" role="alert">
-              {fieldError("eventTypes")}
-            </p>
-          ) : null}
+          <FieldError id="endpoint-events-error" error={fieldError("eventTypes")} />
         </fieldset>
         {formError ? <Alert tone="error">{formError}</Alert> : null}
         <DialogActions submit="Add endpoint" pendingLabel="Adding…" pending={pending} />
