@@ -15,7 +15,7 @@ import { type Context, Hono } from "hono";
 import { config } from "@/lib/config/env";
 import { type ErrorCode, statusOf } from "@/lib/errors";
 import { bodyTextOf, PEER_ADDRESS_HEADER } from "./http";
-import { hasBody, MAX_HEADER_BYTES, type Refusal, refusalOf } from "./limits";
+import { bodyLimitOf, hasBody, MAX_HEADER_BYTES, type Refusal, refusalOf } from "./limits";
 import { jsonError } from "./machine-api";
 import { serveMetrics } from "./metrics-endpoint";
 import { oauthJson } from "./oauth";
@@ -93,18 +93,53 @@ export function machineApp(routes: readonly MachineRoute[] = MACHINE_ROUTES): Ho
   return app;
 }
 
-/** How long a refused connection goes on reading (and dropping) what its client still sends. */
+/** How long a refused connection stays open after its answer, at most (the staged close below). */
 export const LINGER_MS = 2_000;
+/**
+ * How much of a refused body the front reads and drops after its answer, at most: 1 MiB, or the
+ * path's own body limit where that is larger (an IDV upload refused for its token is read to its end,
+ * so the phone reads the 401 rather than a reset).
+ */
+export const LINGER_BYTES = 1024 * 1024;
+
+function lingerBytesOf(req: IncomingMessage): number {
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  const pathname = q === -1 ? url : url.slice(0, q);
+  return Math.max(LINGER_BYTES, bodyLimitOf(pathname, machineFamilyOf(pathname)));
+}
 
 /**
- * Closes a refused connection in stages (RFC 9112 §9.6), for a request whose body was never read:
+ * Closes a refused connection in stages (RFC 9112 §9.6), for a request whose body was not all read:
  * the answer, then our half-close, then we read and drop what the client still sends until it
- * closes its side or LINGER_MS pass. Closing at once with its body unread makes the kernel answer
- * with a reset, which can destroy the refusal before the client reads it: an uploading client then
- * sees "connection reset" (or a broken pipe) instead of its 413. Node's server ends a
- * `Connection: close` exchange with `socket.destroySoon()`, which this replaces for that socket.
+ * closes its side — but at most lingerBytesOf(req), after which we stop reading (the client's writes back
+ * up in its own buffers; it has its answer by then), and the socket is destroyed LINGER_MS after the
+ * answer at the latest. Closing at once with the body unread makes the kernel answer with a reset,
+ * which can destroy the refusal before the client reads it: an uploading client then sees
+ * "connection reset" (or a broken pipe) instead of its 413. Draining without a bound made every
+ * refused upload cost the server all that the client could push in LINGER_MS — for each of the
+ * soak's 50 MB uploads, the ~4 MB an uploader has in flight on loopback — and let the uploader
+ * start the next one at once.
+ *
+ * Called before the answer: the body is read through the request's own 'data' events (Node's server
+ * would otherwise dump an unread request, dropping its body where nothing can count it). Node's
+ * server ends a `Connection: close` exchange with `socket.destroySoon()`, which this replaces for
+ * that socket.
  */
-function lingerOnClose(socket: Socket): void {
+function lingerOnClose(req: IncomingMessage): void {
+  const socket = req.socket as Socket & { _paused?: boolean };
+  let left = lingerBytesOf(req);
+  // Whatever read the body before (the machine app's stream) is gone: what still comes is dropped.
+  req.removeAllListeners("data");
+  req.on("data", (chunk: Buffer) => {
+    left -= chunk.length;
+    if (left > 0 || socket._paused) return;
+    // Enough: stop reading. `_paused` keeps Node's server from resuming the socket for the request.
+    socket._paused = true;
+    req.pause();
+    socket.pause();
+  });
+  req.resume();
   socket.destroySoon = function lingeringClose(this: Socket) {
     if (this.writable) this.end();
     const timer = setTimeout(() => this.destroy(), LINGER_MS);
@@ -116,7 +151,7 @@ function lingerOnClose(socket: Socket): void {
 
 function writeRefusal(req: IncomingMessage, res: ServerResponse, refusal: Refusal, family: Family | null): void {
   res.setHeader("Connection", "close");
-  if (hasBody(req)) lingerOnClose(req.socket);
+  if (hasBody(req)) lingerOnClose(req);
   if (family === null) {
     res.writeHead(statusOf(refusal.code), { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" });
     res.end(`${refusal.message}\n`);
@@ -147,10 +182,7 @@ function machineListener(app: Hono) {
       // stages, dropping the rest, rather than reading an unbounded body to keep the connection.
       if (!incoming.complete && hasBody(incoming)) {
         headers.connection = "close";
-        lingerOnClose(incoming.socket);
-        // The web stream's reader is gone: drop what still comes instead of queueing it for nobody.
-        incoming.removeAllListeners("data");
-        incoming.resume();
+        lingerOnClose(incoming);
       }
       out.writeHead(res.status, headers);
       out.end(text);

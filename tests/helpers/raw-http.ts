@@ -11,6 +11,7 @@
  * request: a server that drops the connection without answering is a defect these tests must see.
  */
 import http from "node:http";
+import net from "node:net";
 import { baseUrl } from "./machine-api";
 
 export interface RawAnswer {
@@ -111,5 +112,51 @@ export function rawRequest(method: string, path: string, opts: RawOptions & { or
       if (!answer && !req.destroyed) req.end();
     };
     pump();
+  });
+}
+
+/**
+ * An uploader that ignores the answer, as an attacker would: over a bare TCP connection, the request
+ * head and then `total` body bytes (declared, or chunked when `headers` says so) as fast as the
+ * connection takes them, whatever the server answers, until all is written or the connection ends
+ * (the server's close or reset). An HTTP client would stop once its answer and the server's close
+ * arrive; this one does not. Resolves with the status the server answered (0: none) and how many
+ * body bytes the connection took.
+ */
+export function relentlessUpload(method: string, path: string, headers: Record<string, string>, total: number): Promise<{ status: number; sent: number }> {
+  const url = new URL(path, baseUrl());
+  const chunked = Object.entries(headers).some(([k, v]) => k.toLowerCase() === "transfer-encoding" && v === "chunked");
+  const head = [`${method} ${url.pathname} HTTP/1.1`, `Host: ${url.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), "", ""].join("\r\n");
+  return new Promise((resolve) => {
+    let status = 0;
+    let sent = 0;
+    let received = "";
+    // Half-open: the server's close of its side does not end ours (a plain client would stop writing).
+    const socket = net.connect({ port: Number(url.port), host: url.hostname, allowHalfOpen: true });
+    const finish = () => {
+      socket.destroy();
+      resolve({ status, sent });
+    };
+    socket.on("data", (d: Buffer) => {
+      if (status) return;
+      received += d.toString("latin1");
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(received);
+      if (m) status = Number(m[1]);
+    });
+    socket.on("error", () => {});
+    socket.on("close", finish);
+    const piece = Buffer.alloc(CHUNK, 0x61);
+    const framed = chunked ? Buffer.concat([Buffer.from(`${CHUNK.toString(16)}\r\n`), piece, Buffer.from("\r\n")]) : piece;
+    const pump = () => {
+      while (sent < total && !socket.destroyed) {
+        sent += CHUNK;
+        if (!socket.write(framed)) return void socket.once("drain", pump);
+      }
+      if (!socket.destroyed) socket.end(chunked ? "0\r\n\r\n" : "");
+    };
+    socket.once("connect", () => {
+      socket.write(head);
+      pump();
+    });
   });
 }

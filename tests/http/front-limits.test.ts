@@ -11,7 +11,7 @@ import type { DatabaseHandle } from "@/db/client";
 import { apiKeys } from "@/db/schema";
 import { type DatabaseDigest, databaseDigest, expectUnchanged } from "../helpers/db-digest";
 import { mintKey, openTestDb } from "../helpers/machine-api";
-import { type RawAnswer, rawRequest } from "../helpers/raw-http";
+import { type RawAnswer, rawRequest, relentlessUpload } from "../helpers/raw-http";
 
 /** `rawRequest` (tests/helpers/raw-http.ts): the answer is read as soon as the server sends it. */
 const raw = (method: string, path: string, opts: Parameters<typeof rawRequest>[2] = {}) => rawRequest(method, path, opts);
@@ -105,6 +105,21 @@ describe("bodies", () => {
       }
     }
   });
+
+  it.each([
+    ["declared", "/v2/user", { "Content-Type": "application/json", "Content-Length": String(FIFTY_MB) }],
+    ["chunked, cut by the streamed cap", "/oauth/token", { "Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked" }],
+  ] as const)(
+    "an uploader that writes on after its 413 is not read to the end: the server drops at most 1 MiB more, then stops reading (%s)",
+    async (_how, path, headers) => {
+      // Draining a refused body without a bound took all 50 MB from such an uploader within the 2 s
+      // linger (the soak's attackers); the connection now takes only the server's 1 MiB and what
+      // fits in the kernel's buffers (a few MB) before the server closes it.
+      const { status, sent } = await relentlessUpload("POST", path, { ...headers }, FIFTY_MB);
+      expect(status).toBe(413);
+      expect(sent).toBeLessThan(FIFTY_MB / 2);
+    },
+  );
 
   it("a chunked body to next-auth's credentials callback (no length) is refused with 411 at once", async () => {
     const path = "/api/auth/callback/credentials";
