@@ -159,7 +159,10 @@ function writeRefusal(req: IncomingMessage, res: ServerResponse, refusal: Refusa
   }
   const answer = familyError(family, refusal.code, refusal.message);
   res.writeHead(answer.status, Object.fromEntries(answer.headers));
-  void answer.text().then((body) => res.end(body));
+  // A family's error is a jsonResponse: its text is at hand, without reading the web body back.
+  const text = bodyTextOf(answer);
+  if (text !== undefined) res.end(text);
+  else void answer.text().then((body) => res.end(body));
 }
 
 /**
