@@ -1,9 +1,9 @@
 // The browser side: @tokendesk/sdk signs in once with a sign-in token from this app's backend,
 // reconciles on every launch, and signs out with the app. server.mjs bundles this file.
-import { createTokendeskClient, isSdkError, localStorageAdapter } from "@tokendesk/sdk";
+import { createTokendeskClient, indexedDbStorage, isSdkError } from "@tokendesk/sdk";
 
 const { tokendeskUrl } = await (await fetch("/config.json")).json();
-const tokendesk = createTokendeskClient({ baseUrl: tokendeskUrl, storage: localStorageAdapter() });
+const tokendesk = createTokendeskClient({ baseUrl: tokendeskUrl, storage: indexedDbStorage() });
 const $ = (id) => document.getElementById(id);
 
 // A stand-in for your app's own session (a cookie your backend checks, in a real app).

@@ -1,5 +1,15 @@
-import { createTokendeskClient, isSdkError, type KeyValueStore, keyValueStorage, memoryStorage, type SdkStatus } from "@tokendesk/sdk";
-import { describe, expect, it } from "vitest";
+import {
+  createTokendeskClient,
+  isSdkError,
+  type KeyValueStore,
+  keyValueStorage,
+  localStorageAdapter,
+  memoryStorage,
+  type SdkStatus,
+  type WebStorage,
+} from "@tokendesk/sdk";
+import { IDBFactory } from "fake-indexeddb";
+import { afterEach, describe, expect, it } from "vitest";
 
 const TOKEN = `sit_sandbox_us_${"a".repeat(49)}`;
 const KEY = `sk_us_${"b".repeat(49)}`;
@@ -233,6 +243,127 @@ describe("client SDK: several instances on one store", () => {
     expect(seenByA).toHaveLength(1); // unsubscribed
     a.close();
     b.close();
+  });
+});
+
+/**
+ * A browser as the two-tab race meets it. Web Locks: one FIFO queue per name, each grant a task
+ * later (a message from the browser process). localStorage: every tab (renderer process) reads its
+ * own copy; another tab's write reaches that copy `lagMs` later, on its own channel, so a tab can be
+ * granted the lock another tab released before that tab's last write has reached it (Chromium does
+ * this: whatwg/html#403). IndexedDB: fake-indexeddb, one backend for every tab, as in a browser.
+ */
+function fakeBrowser(lagMs: number) {
+  const queues = new Map<string, (() => void)[]>();
+  const held = new Set<string>();
+  const grantNext = (name: string) => {
+    const next = queues.get(name)?.shift();
+    if (next) setTimeout(next, 0);
+    else held.delete(name);
+  };
+  const locks = {
+    request<T>(name: string, _options: { mode: "exclusive" }, callback: () => Promise<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        const run = () =>
+          void callback()
+            .then(resolve, reject)
+            .finally(() => grantNext(name));
+        if (held.has(name)) queues.set(name, [...(queues.get(name) ?? []), run]);
+        else {
+          held.add(name);
+          setTimeout(run, 0);
+        }
+      });
+    },
+  };
+  const views: Map<string, string>[] = [];
+  const tab = (): WebStorage => {
+    const own = new Map<string, string>(views[0] ?? []);
+    views.push(own);
+    const spread = (apply: (view: Map<string, string>) => void) => {
+      apply(own);
+      for (const other of views) if (other !== own) setTimeout(() => apply(other), lagMs);
+    };
+    return {
+      getItem: (k) => own.get(k) ?? null,
+      setItem: (k, v) => spread((view) => view.set(k, v)),
+      removeItem: (k) => spread((view) => view.delete(k)),
+    };
+  };
+  const g = globalThis as Record<string, unknown>;
+  const saved = { navigator: Object.getOwnPropertyDescriptor(g, "navigator"), localStorage: g.localStorage, indexedDB: g.indexedDB };
+  Object.defineProperty(g, "navigator", { value: { locks }, configurable: true, writable: true });
+  g.indexedDB = new IDBFactory();
+  return {
+    /** Creates what runs in a new tab: `make` sees that tab's localStorage as the global one. */
+    inTab<T>(make: () => T): T {
+      g.localStorage = tab();
+      return make();
+    },
+    restore() {
+      if (saved.navigator) Object.defineProperty(g, "navigator", saved.navigator);
+      else delete g.navigator;
+      g.localStorage = saved.localStorage;
+      g.indexedDB = saved.indexedDB;
+      if (saved.localStorage === undefined) delete g.localStorage;
+      if (saved.indexedDB === undefined) delete g.indexedDB;
+    },
+  };
+}
+
+describe("client SDK: two browser tabs (Web Locks, per-tab localStorage copies, IndexedDB)", () => {
+  let browser: ReturnType<typeof fakeBrowser> | null = null;
+  afterEach(() => {
+    browser?.restore();
+    browser = null;
+  });
+
+  it("a tab granted the lock before another tab's write reached its localStorage still never refreshes with a rotated token", async () => {
+    browser = fakeBrowser(50);
+    let now = 1_000_000;
+    const { seen, fetchImpl } = fakeServer();
+    const open = () => createTokendeskClient({ baseUrl: "https://td.test", storage: localStorageAdapter(), fetch: fetchImpl, now: () => now });
+    const a = browser.inTab(open);
+    const b = browser.inTab(open);
+    await a.signIn(TOKEN);
+    await new Promise((r) => setTimeout(r, 100)); // the sign-in has reached every tab's copy
+    expect(await b.currentUserId()).toBe("u1");
+    for (let round = 1; round <= 3; round++) {
+      now += 3600 * 1000; // past the access token's expiry: both tabs queue for the lock to refresh
+      const statuses = await Promise.all([a, b].flatMap((tab) => Array.from({ length: 50 }, () => tab.fetch("/v2/user/u1").then((r) => r.status))));
+      expect(statuses.every((s) => s === 200)).toBe(true);
+      // One rotation per expiry: the tab that got the lock second adopted the first one's session.
+      expect(seen.refreshes).toBe(round);
+    }
+    expect(seen.reused).toBe(0);
+    expect(await a.status()).toEqual(new Set(["configured", "signedIn", "useSignInToken"]));
+    expect(await b.status()).toEqual(new Set(["configured", "signedIn", "useSignInToken"]));
+    a.close();
+    b.close();
+  });
+
+  it("takes over a session that version 0.2 left in localStorage, and moves it out at the first write", async () => {
+    browser = fakeBrowser(0);
+    const { seen, fetchImpl } = fakeServer();
+    const legacyState = {
+      installationId: "7f1c2a9e-0000-4000-8000-000000000001",
+      environment: "sandbox",
+      region: "us",
+      session: { accessToken: "at-0", refreshToken: "rt-0", accessExpiresAt: 0, userId: "u1", environment: "sandbox", region: "us" },
+    };
+    const sdk = browser.inTab(() => {
+      globalThis.localStorage.setItem("tokendesk:state.v1", JSON.stringify(legacyState));
+      return createTokendeskClient({ baseUrl: "https://td.test", storage: localStorageAdapter(), fetch: fetchImpl });
+    });
+    expect(await sdk.currentUserId()).toBe("u1");
+    expect(await sdk.installationId()).toBe(legacyState.installationId);
+    expect(await sdk.accessToken()).toBe("at-1"); // expired: refreshed with the stored rt-0
+    expect(seen.refreshes).toBe(1);
+    expect(globalThis.localStorage.getItem("tokendesk:state.v1")).toBeNull();
+    const relaunched = createTokendeskClient({ baseUrl: "https://td.test", storage: localStorageAdapter(), fetch: fetchImpl });
+    expect(await relaunched.accessToken()).toBe("at-1");
+    sdk.close();
+    relaunched.close();
   });
 });
 

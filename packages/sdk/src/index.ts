@@ -3,4 +3,13 @@
 export type { Environment, SdkStatus, StatusListener, TokendeskClientOptions } from "./client";
 export { createTokendeskClient, describeApiKey, describeSignInToken, SIGN_IN_TOKEN_TYPE, TokendeskClient } from "./client";
 export { isSdkError, type SdkErrorCode, TokendeskSdkError } from "./errors";
-export { type KeyValueStore, keyValueStorage, localStorageAdapter, memoryStorage, type SdkStorage, type WebStorage } from "./storage";
+export {
+  type IndexedDbFactory,
+  indexedDbStorage,
+  type KeyValueStore,
+  keyValueStorage,
+  localStorageAdapter,
+  memoryStorage,
+  type SdkStorage,
+  type WebStorage,
+} from "./storage";
