@@ -113,6 +113,9 @@ async function expectOneCleanSession(userId: string, expiries: number): Promise<
   expect(reuse!.n).toBe(0);
 }
 
+/** `SDK_RACE_REPEATS=9` runs each race ten times in one go (how the two races were checked for flakiness). */
+const race = { repeats: Number(process.env.SDK_RACE_REPEATS ?? 0) };
+
 async function newSignInToken(): Promise<{ userId: string; token: string }> {
   const { user_id } = await createUserOver(key);
   return { userId: user_id, token: await issueOver(key, user_id) };
@@ -198,9 +201,9 @@ describe("the packed SDK in an empty project", () => {
 });
 
 describe("two processes on one state file", () => {
-  it("50 concurrent calls each across three access-token expiries: one family, no sign-out, no reuse", async () => {
+  it("50 concurrent calls each across three access-token expiries: one family, no sign-out, no reuse", race, async () => {
     const { userId, token } = await newSignInToken();
-    const state = path.join(work, "race-state.json");
+    const state = path.join(work, `race-state-${userId}.json`);
     const script = path.join(project, "race-process.mjs");
     expect(await node(script, ["signin", baseUrl(), state, token])).toEqual({ userId });
 
@@ -318,7 +321,7 @@ describe("the packed SDK in a browser on another origin (CORS)", () => {
 });
 
 describe("two tabs of one origin (the app's localStorageAdapter(): IndexedDB since 0.3)", () => {
-  it("50 concurrent calls each across three access-token expiries: one family, no sign-out, no reuse", async () => {
+  it("50 concurrent calls each across three access-token expiries: one family, no sign-out, no reuse", race, async () => {
     const { userId, token } = await newSignInToken();
     const context = await browser.newContext();
     try {
