@@ -17,23 +17,39 @@ const DETAILS: Array<{ list: string; rowLink: string; permission: Permission }> 
   { list: "/handoffs", rowLink: '[data-testid="handoff-row"] a', permission: "users:read" },
 ];
 
-async function pagesOf(page: Page, role: StaffRole): Promise<string[]> {
-  const paths = NAV_ITEMS.filter((i) => can(role, i.permission)).map((i) => i.href);
-  for (const d of DETAILS) {
-    if (!can(role, d.permission)) continue;
-    await page.goto(d.list);
-    const href = await page.locator(d.rowLink).first().getAttribute("href");
-    expect(href, `a row on ${d.list}`).toBeTruthy();
-    paths.push(href!);
-  }
-  return paths;
-}
-
 async function open(page: Page, path: string) {
   const res = await page.goto(path);
   expect(res!.status(), path).toBe(200);
   await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
 }
+
+/**
+ * Opens every page of the role's navigation and then the detail page of the first row of each list
+ * it may open, and runs `check` on each. A list's first row is read while the walk is on that list
+ * (the walk used to open the three lists once more beforehand just to find those rows).
+ */
+async function walk(page: Page, role: StaffRole, check: (path: string) => Promise<void>): Promise<void> {
+  const paths = NAV_ITEMS.filter((i) => can(role, i.permission)).map((i) => i.href);
+  const details: string[] = [];
+  for (const path of paths) {
+    await open(page, path);
+    await check(path);
+    const detail = DETAILS.find((d) => d.list === path && can(role, d.permission));
+    if (detail) {
+      const href = await page.locator(detail.rowLink).first().getAttribute("href");
+      expect(href, `a row on ${detail.list}`).toBeTruthy();
+      details.push(href!);
+    }
+  }
+  for (const path of details) {
+    await open(page, path);
+    await check(path);
+  }
+}
+
+// The walks only read and each opens its own page: they spread over both workers instead of
+// queueing behind each other in one (this file was 10 of the e2e step's 15 minutes in one worker).
+test.describe.configure({ mode: "parallel" });
 
 for (const role of ROLES) {
   test.describe(`as ${role}`, () => {
@@ -41,12 +57,11 @@ for (const role of ROLES) {
 
     test("every page passes axe and fits 1024 px", async ({ page }) => {
       test.setTimeout(480_000); // an admin's walk is some 20 pages, each a full axe run, on a busy machine
-      for (const path of await pagesOf(page, role)) {
-        await open(page, path);
+      await walk(page, role, async (path) => {
         // Soft: one run lists every page's problems, not only the first page's.
         await expectAccessible(page, `${path} as ${role}`, { soft: true });
         await expectFits(page, `${path} as ${role} at 1024 px`, { soft: true });
-      }
+      });
     });
   });
 }
@@ -56,8 +71,7 @@ test.describe("dark mode", () => {
 
   test("follows the system: dark surfaces, light text, and still no violation", async ({ page }) => {
     test.setTimeout(180_000);
-    for (const path of await pagesOf(page, "admin")) {
-      await open(page, path);
+    await walk(page, "admin", async (path) => {
       const [body, card] = await page.evaluate(() => {
         const luminance = (el: Element | null) => {
           const m = getComputedStyle(el ?? document.body)
@@ -71,7 +85,7 @@ test.describe("dark mode", () => {
       expect(body, `page background of ${path}`).toBeLessThan(0.3);
       expect(card, `card background of ${path}`).toBeLessThan(0.3);
       await expectAccessible(page, `${path} in dark mode`);
-    }
+    });
   });
 });
 
