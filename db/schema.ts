@@ -384,6 +384,16 @@ export const sdkSessions = pgTable(
     /** Set when this session replaced an API-key installation (migration). */
     migratedFromKeyId: uuid("migrated_from_key_id"),
     lastRefreshAt: timestamp("last_refresh_at", { withTimezone: true, mode: "date" }),
+    /**
+     * Where the session was first used (the exchange) and last used (the latest refresh): the
+     * client's IP as the audit log records it (only from a trusted proxy's header) and its
+     * User-Agent (at most 512 characters). Written by the statements the exchange and the refresh
+     * already run; the latest pair stays null until the first refresh.
+     */
+    firstIp: text("first_ip"),
+    firstUserAgent: text("first_user_agent"),
+    lastIp: text("last_ip"),
+    lastUserAgent: text("last_user_agent"),
     /** Absolute end of the family, whatever the refreshes. */
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
     revokedAt: timestamp("revoked_at", { withTimezone: true, mode: "date" }),

@@ -129,6 +129,7 @@ const SECURITY = "app/(console)/security/actions.ts";
 const SETTINGS = "app/(console)/settings/actions.ts";
 const STAFF = "app/(console)/staff/actions.ts";
 const USERS = "app/(console)/users/[id]/actions.ts";
+const USERS_LIST = "app/(console)/users/actions.ts";
 const WEBHOOKS = "app/(console)/webhooks/actions.ts";
 const WORKFLOWS = "app/(console)/workflows/actions.ts";
 
@@ -174,6 +175,10 @@ export const ACTIONS: ActionEntry[] = [
   { file: STAFF,     action: "resetPasswordAction",      data: "-",          admin: "ok", support: "forbidden", qa: "forbidden", auditor: "forbidden", out: "sign-in" },
   { file: STAFF,     action: "resetSecondFactorsAction", data: "-",          admin: "ok", support: "forbidden", qa: "forbidden", auditor: "forbidden", out: "sign-in" },
   { file: STAFF,     action: "removeDemoTeamAction",     data: "-",          admin: "ok", support: "forbidden", qa: "forbidden", auditor: "forbidden", out: "sign-in" },
+  { file: USERS_LIST, action: "createUserAction",        data: "sandbox",    admin: "ok", support: "ok",        qa: "ok",        auditor: "forbidden", out: "sign-in" },
+  { file: USERS_LIST, action: "createUserAction",        data: "production", admin: "ok", support: "ok",        qa: "forbidden", auditor: "forbidden", out: "sign-in" },
+  { file: USERS,     action: "updateUserAction",         data: "sandbox",    admin: "ok", support: "ok",        qa: "ok",        auditor: "forbidden", out: "sign-in" },
+  { file: USERS,     action: "updateUserAction",         data: "production", admin: "ok", support: "ok",        qa: "forbidden", auditor: "forbidden", out: "sign-in" },
   { file: USERS,     action: "issueSignInTokenAction",   data: "sandbox",    admin: "ok", support: "ok",        qa: "ok",        auditor: "forbidden", out: "sign-in" },
   { file: USERS,     action: "issueSignInTokenAction",   data: "production", admin: "ok", support: "ok",        qa: "forbidden", auditor: "forbidden", out: "sign-in" },
   { file: USERS,     action: "setUserDisabledAction",    data: "sandbox",    admin: "ok", support: "ok",        qa: "ok",        auditor: "forbidden", out: "sign-in" },

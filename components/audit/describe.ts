@@ -101,6 +101,9 @@ const LABELS: Record<string, string> = {
   previousKid: "Previous key id",
   kid: "Key id",
   all: "Every session",
+  changed: "Changed",
+  previousName: "Name before",
+  previousEmail: "Email before",
   via: "Through",
 };
 

@@ -26,6 +26,7 @@ export function ReasonDialog({
   hidden,
   reasonHint = "Recorded in the audit log with your name.",
   children,
+  fields = [],
   onDone,
 }: {
   trigger: string;
@@ -39,18 +40,28 @@ export function ReasonDialog({
   action: ReasonAction;
   hidden: Record<string, string>;
   reasonHint?: string;
-  children?: ReactNode;
+  /** Extra fields above the reason; a function gets each field's own error sentence (see `fields`). */
+  children?: ReactNode | ((fieldError: (name: string) => string | null) => ReactNode);
+  /** Names of the fields `children` shows errors at; other fields' refusals show above the buttons. */
+  fields?: readonly string[];
   onDone?: (message: string) => void;
 }) {
   const [open, setOpen] = useState(false);
-  const { state, formAction, pending, onSubmit } = useFormAction(async (prev: ActionResult<string> | null, form: FormData) => {
-    const result = await action(prev, form);
-    if (result.ok) {
-      setOpen(false);
-      onDone?.(result.message ?? "Done.");
-    }
-    return result;
-  });
+  const { state, formAction, pending, onSubmit, fieldError } = useFormAction(
+    async (prev: ActionResult<string> | null, form: FormData) => {
+      const result = await action(prev, form);
+      if (result.ok) {
+        setOpen(false);
+        onDone?.(result.message ?? "Done.");
+      }
+      return result;
+    },
+    ["reason", ...fields],
+  );
+  const refusal = state && !state.ok ? state : null;
+  // A refusal about no field in particular (forbidden, not found) is said at the reason.
+  const reasonError = fieldError("reason") ?? (refusal && !refusal.field ? refusal.error : null);
+  const otherError = refusal?.field && refusal.field !== "reason" && !fields.includes(refusal.field) ? refusal.error : null;
   const id = `reason-${Object.values(hidden).join("-")}-${trigger.replace(/\W+/g, "-")}`;
   return (
     <Dialog open={open} onOpenChange={setOpen}>
@@ -64,11 +75,11 @@ export function ReasonDialog({
           {Object.entries(hidden).map(([k, v]) => (
             <input key={k} type="hidden" name={k} value={v} />
           ))}
-          {children}
-          <Field label="Reason" htmlFor={id} hint={reasonHint} error={state && !state.ok && (state.field === "reason" || !state.field) ? state.error : null}>
-            <Textarea id={id} name="reason" required maxLength={500} />
+          {typeof children === "function" ? children(fieldError) : children}
+          <Field label="Reason" htmlFor={id} hint={reasonHint} error={reasonError}>
+            <Textarea id={id} name="reason" required maxLength={500} aria-invalid={reasonError ? true : undefined} />
           </Field>
-          {state && !state.ok && state.field && state.field !== "reason" ? <Alert tone="error">{state.error}</Alert> : null}
+          {otherError ? <Alert tone="error">{otherError}</Alert> : null}
           <div className="flex justify-end gap-2">
             <DialogClose asChild>
               <Button variant="ghost">Cancel</Button>

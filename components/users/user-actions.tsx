@@ -8,17 +8,21 @@ import { type ReasonAction, ReasonDialog } from "./reason-dialog";
 import { sessionsQueryKey } from "./user-sessions";
 import { signInTokensQueryKey } from "./user-sign-in-tokens";
 
-/** Disable/enable and delete, offered only when the role may (the server checks again). */
+/** Edit, disable/enable and delete, offered only when the role may (the server checks again). */
 export function UserActions({
   user,
+  canEdit,
   canDisable,
   canDelete,
+  update,
   setDisabled,
   remove,
 }: {
-  user: { id: string; clientUserId: string; status: "active" | "disabled" | "deleted" };
+  user: { id: string; clientUserId: string; name: string | null; email: string | null; status: "active" | "disabled" | "deleted" };
+  canEdit: boolean;
   canDisable: boolean;
   canDelete: boolean;
+  update: ReasonAction;
   setDisabled: ReasonAction;
   remove: ReasonAction;
 }) {
@@ -37,6 +41,47 @@ export function UserActions({
   return (
     <div className="flex flex-col items-end gap-2">
       <div className="flex flex-wrap gap-2">
+        {canEdit ? (
+          <ReasonDialog
+            trigger="Edit"
+            triggerLabel="Edit name and email"
+            title={`Edit ${user.clientUserId}`}
+            description="The name and email staff see and search by. The client user id is your backend's and cannot change here."
+            submitLabel="Save changes"
+            pendingLabel="Saving…"
+            action={update}
+            hidden={{ userId: user.id }}
+            fields={["name", "email"]}
+            onDone={done}
+          >
+            {(fieldError) => (
+              <>
+                <Field label="Name" htmlFor={`edit-name-${user.id}`} hint="Leave empty to remove the name." error={fieldError("name")}>
+                  <Input
+                    id={`edit-name-${user.id}`}
+                    name="name"
+                    defaultValue={user.name ?? ""}
+                    maxLength={200}
+                    autoComplete="off"
+                    aria-invalid={fieldError("name") ? true : undefined}
+                  />
+                </Field>
+                <Field label="Email" htmlFor={`edit-email-${user.id}`} hint="Leave empty to remove the email." error={fieldError("email")}>
+                  <Input
+                    id={`edit-email-${user.id}`}
+                    name="email"
+                    type="email"
+                    defaultValue={user.email ?? ""}
+                    maxLength={320}
+                    autoComplete="off"
+                    spellCheck={false}
+                    aria-invalid={fieldError("email") ? true : undefined}
+                  />
+                </Field>
+              </>
+            )}
+          </ReasonDialog>
+        ) : null}
         {canDisable ? (
           user.status === "active" ? (
             <ReasonDialog

@@ -18,6 +18,19 @@ async function fetchSessions(userId: string): Promise<SessionJson[]> {
   return body.sessions;
 }
 
+/**
+ * Where a session was used from: the IP (recorded only behind a trusted proxy, as in the audit log)
+ * and the User-Agent, shortened on screen with the whole of it on hover.
+ */
+function ClientUse({ ip, userAgent, testId }: { ip: string | null; userAgent: string | null; testId: string }) {
+  const text = `${ip ?? "IP not recorded"} · ${userAgent ?? "no user agent"}`;
+  return (
+    <span className="mt-0.5 block max-w-[14rem] truncate text-xs text-slate-600" title={text} data-testid={testId}>
+      {text}
+    </span>
+  );
+}
+
 const stateBadge = { active: <Badge tone="good">Active</Badge>, revoked: <Badge tone="bad">Revoked</Badge>, expired: <Badge>Expired</Badge> };
 
 const REVOKE_REASONS: Record<string, string> = {
@@ -94,8 +107,8 @@ export function UserSessions({
           <THead>
             <TR>
               <TH>Installation</TH>
-              <TH>Started</TH>
-              <TH>Last refresh</TH>
+              <TH>Started (first use)</TH>
+              <TH>Last refresh (latest use)</TH>
               <TH>State</TH>
               <TH>
                 <span className="sr-only">Actions</span>
@@ -119,15 +132,21 @@ export function UserSessions({
                     </Badge>
                   ) : null}
                 </TD>
-                <TD className="whitespace-nowrap text-xs text-slate-600" title={formatUtc(s.createdAt, { seconds: true })}>
-                  {formatUtc(s.createdAt)}
+                <TD className="text-xs text-slate-600">
+                  <span className="block whitespace-nowrap" title={formatUtc(s.createdAt, { seconds: true })}>
+                    {formatUtc(s.createdAt)}
+                  </span>
+                  <ClientUse ip={s.firstIp} userAgent={s.firstUserAgent} testId="session-first-use" />
                 </TD>
-                <TD
-                  className="whitespace-nowrap text-xs text-slate-600"
-                  title={s.lastRefreshAt ? formatUtc(s.lastRefreshAt, { seconds: true }) : undefined}
-                  suppressHydrationWarning
-                >
-                  {s.lastRefreshAt ? relativeTime(s.lastRefreshAt) : "not yet"}
+                <TD className="text-xs text-slate-600">
+                  <span
+                    className="block whitespace-nowrap"
+                    title={s.lastRefreshAt ? formatUtc(s.lastRefreshAt, { seconds: true }) : undefined}
+                    suppressHydrationWarning
+                  >
+                    {s.lastRefreshAt ? relativeTime(s.lastRefreshAt) : "not yet"}
+                  </span>
+                  {s.lastRefreshAt ? <ClientUse ip={s.lastIp} userAgent={s.lastUserAgent} testId="session-latest-use" /> : null}
                 </TD>
                 <TD>
                   {stateBadge[s.state]}

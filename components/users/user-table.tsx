@@ -1,10 +1,29 @@
 import Link from "next/link";
-import { formatUtc } from "@/components/ui/format";
+import { formatUtc, relativeTime } from "@/components/ui/format";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
+import type { UserActivity } from "@/lib/users/activity";
 import type { UserView } from "@/lib/users/types";
 import { EnvironmentBadge, UserStatusBadge } from "./user-status-badge";
 
-export function UserTable({ users }: { users: UserView[] }) {
+function When({ at, never, testId }: { at: Date | null | undefined; never: string; testId: string }) {
+  return (
+    <TD className="whitespace-nowrap text-xs text-slate-600" data-testid={testId}>
+      {at ? (
+        <time dateTime={at.toISOString()} title={formatUtc(at, { seconds: true })}>
+          {relativeTime(at)}
+        </time>
+      ) : (
+        <span className="text-slate-500">{never}</span>
+      )}
+    </TD>
+  );
+}
+
+/**
+ * A page of users. Last sign-in and last active come from their SDK sessions (lib/users/activity.ts):
+ * the newest session's start, and the latest start or token refresh of any session.
+ */
+export function UserTable({ users, activity = new Map() }: { users: UserView[]; activity?: Map<string, UserActivity> }) {
   return (
     <Table>
       <THead>
@@ -13,6 +32,8 @@ export function UserTable({ users }: { users: UserView[] }) {
           <TH>Name and email</TH>
           <TH>Environment</TH>
           <TH>Status</TH>
+          <TH>Last sign-in</TH>
+          <TH>Last active</TH>
           <TH>Created</TH>
         </TR>
       </THead>
@@ -37,6 +58,8 @@ export function UserTable({ users }: { users: UserView[] }) {
             <TD>
               <UserStatusBadge status={u.status} />
             </TD>
+            <When at={activity.get(u.id)?.lastSignInAt} never="Never" testId="user-last-sign-in" />
+            <When at={activity.get(u.id)?.lastActiveAt} never="—" testId="user-last-active" />
             <TD className="text-xs text-slate-600">{formatUtc(u.createdAt)}</TD>
           </TR>
         ))}

@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = {
   "signing_key.rotated": "Signing key rotated",
   // users, sign-in tokens, OAuth sessions
   "user.created": "User created",
+  "user.updated": "User updated",
   "user.disabled": "User disabled",
   "user.enabled": "User enabled",
   "user.deleted": "User deleted",

@@ -6,7 +6,7 @@
 import { and, desc, eq, gt, inArray, lt, lte, or, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
-import { ephemeralTokens, type IdvSession, idvSessionSteps, idvSessions, workflows } from "@/db/schema";
+import { ephemeralTokens, type IdvSession, idvSessionSteps, idvSessions, users, workflows } from "@/db/schema";
 import { type ActorName, actorNames } from "@/lib/audit/names";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
@@ -44,6 +44,8 @@ export interface HandoffRow {
   status: SessionStatus;
   externalUserId: string | null;
   userId: string | null;
+  /** The tokendesk user it was issued for, by name (null without one, or for an id no longer known). */
+  person: HandoffPerson | null;
   issuedByType: string;
   issuedById: string | null;
   /** Who issued it, by name (a staff member's name and email, a key's name and prefix); null for the system or an id no longer known. */
@@ -54,7 +56,17 @@ export interface HandoffRow {
   submittedAt: string | null;
 }
 
-function toRow(s: IdvSession, workflowName: string | null, now: Date, names?: Map<string, ActorName>): HandoffRow {
+export interface HandoffPerson {
+  name: string | null;
+  clientUserId: string;
+  email: string | null;
+}
+
+const personColumns = { name: users.name, clientUserId: users.clientUserId, email: users.email };
+const personOf = (p: { name: string | null; clientUserId: string | null; email: string | null } | null | undefined): HandoffPerson | null =>
+  p?.clientUserId ? { name: p.name, clientUserId: p.clientUserId, email: p.email } : null;
+
+function toRow(s: IdvSession, workflowName: string | null, now: Date, names?: Map<string, ActorName>, person: HandoffPerson | null = null): HandoffRow {
   return {
     id: s.id,
     workflowId: s.workflowId,
@@ -64,6 +76,7 @@ function toRow(s: IdvSession, workflowName: string | null, now: Date, names?: Ma
     status: effectiveStatus(s, now),
     externalUserId: s.externalUserId,
     userId: s.userId,
+    person,
     issuedByType: s.issuedByType,
     issuedById: s.issuedById,
     issuedByName: names?.get(`${s.issuedByType}:${s.issuedById}`) ?? null,
@@ -123,9 +136,10 @@ export async function listHandoffs(
     where.push(or(lt(idvSessions.createdAt, at), and(eq(idvSessions.createdAt, at), lt(idvSessions.id, opts.cursor.id)))!);
   }
   const rows = await db
-    .select({ session: idvSessions, workflowName: workflows.name })
+    .select({ session: idvSessions, workflowName: workflows.name, person: personColumns })
     .from(idvSessions)
     .leftJoin(workflows, eq(workflows.id, idvSessions.workflowId))
+    .leftJoin(users, eq(users.id, idvSessions.userId))
     .where(and(...where))
     .orderBy(desc(idvSessions.createdAt), desc(idvSessions.id))
     .limit(limit + 1);
@@ -136,7 +150,7 @@ export async function listHandoffs(
     page.map((r) => ({ type: r.session.issuedByType, id: r.session.issuedById })),
   );
   return {
-    handoffs: page.map((r) => toRow(r.session, r.workflowName, now, names)),
+    handoffs: page.map((r) => toRow(r.session, r.workflowName, now, names, personOf(r.person))),
     nextCursor: rows.length > limit && last ? encodeHandoffCursor({ createdAt: last.session.createdAt.toISOString(), id: last.session.id }) : null,
   };
 }
@@ -168,7 +182,10 @@ async function visibleSession(db: Executor, actor: Actor, id: string): Promise<I
 /** One handoff with what was captured (form values, image sizes; images through `handoffImage`). */
 export async function getHandoff(db: Executor, actor: Actor, id: string, now: Date = new Date()): Promise<HandoffDetail> {
   const s = await visibleSession(db, actor, id);
-  const [wf] = await db.select().from(workflows).where(eq(workflows.id, s.workflowId));
+  const [[wf], [person]] = await Promise.all([
+    db.select().from(workflows).where(eq(workflows.id, s.workflowId)),
+    s.userId ? db.select(personColumns).from(users).where(eq(users.id, s.userId)) : Promise.resolve([]),
+  ]);
   const captured = await db
     .select({
       stepId: idvSessionSteps.stepId,
@@ -196,7 +213,7 @@ export async function getHandoff(db: Executor, actor: Actor, id: string, now: Da
     };
   });
   const names = await actorNames(db, [{ type: s.issuedByType, id: s.issuedById }]);
-  return { ...toRow(s, wf?.name ?? null, now, names), metadata: s.metadata, locale: s.locale, steps };
+  return { ...toRow(s, wf?.name ?? null, now, names, personOf(person)), metadata: s.metadata, locale: s.locale, steps };
 }
 
 /** The bytes of a captured image, for staff only (never a public URL). */

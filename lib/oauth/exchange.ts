@@ -42,6 +42,9 @@ export interface ExchangeInput {
 
 const INVALID_TOKEN = "The sign-in token is invalid, expired, revoked or already used.";
 
+/** The User-Agent an SDK session records of its first and latest use (at most 512 characters). */
+export const clientUserAgent = (meta: RequestMeta): string | null => meta.userAgent?.slice(0, 512) || null;
+
 /** The user as the SDK would name it in the audit log. */
 export const sdkUserActor = (userId: string, name: string | null = null): Actor => ({ type: "user", id: userId, name });
 
@@ -261,9 +264,11 @@ async function startSdkSession(
       queryRows(
         tx,
         sql`with session as (
-              insert into sdk_sessions (id, user_id, environment, region, installation_id, sign_in_token_id, migrated_from_key_id, expires_at, created_at)
+              insert into sdk_sessions (id, user_id, environment, region, installation_id, sign_in_token_id, migrated_from_key_id, expires_at, created_at,
+                                        first_ip, first_user_agent)
               values (${sessionId}::uuid, ${user.id}::uuid, ${user.environment}, ${user.region}, ${installationId}, ${token.id}::uuid,
-                      ${migrationKey?.id ?? null}::uuid, ${expiresAt.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz)
+                      ${migrationKey?.id ?? null}::uuid, ${expiresAt.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz,
+                      ${meta.ip}, ${clientUserAgent(meta)})
             )
             insert into refresh_tokens (id, session_id, token_hash, created_at)
             values (${uuidv7()}::uuid, ${sessionId}::uuid, ${hashSecret(refreshToken)}, ${now.toISOString()}::timestamptz)`,

@@ -25,7 +25,7 @@ import { SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
 import { formatRefreshToken, isRefreshTokenShape } from "@/lib/sign-in-tokens/format";
 import { enqueueWebhookEvent } from "@/lib/webhooks/outbox";
 import { invalidGrant } from "./errors";
-import { sdkUserActor } from "./exchange";
+import { clientUserAgent, sdkUserActor } from "./exchange";
 import { signAccessToken, type TokenResponse } from "./tokens";
 
 const INVALID_REFRESH = "The refresh token is invalid.";
@@ -137,7 +137,7 @@ async function refreshSession(db: Database, presented: string, meta: RequestMeta
     }
     // One statement: store the successor, point the presented token at it (marking it used and
     // opening its grace window on first use, or killing the successor it replaces on a retry),
-    // stamp the session.
+    // stamp the session with the time, IP and User-Agent of this use.
     const refreshToken = formatRefreshToken();
     const successorId = uuidv7();
     const at = now.toISOString();
@@ -154,7 +154,8 @@ async function refreshSession(db: Database, presented: string, meta: RequestMeta
           ), replaced as (
             update refresh_tokens set replaced_at = ${at}::timestamptz where id = ${replacing}::uuid and replaced_at is null
           )
-          update sdk_sessions set last_refresh_at = ${at}::timestamptz where id = ${session.id}::uuid`,
+          update sdk_sessions set last_refresh_at = ${at}::timestamptz, last_ip = ${meta.ip}, last_user_agent = ${clientUserAgent(meta)}
+          where id = ${session.id}::uuid`,
       { prepare: true },
     );
     return { session, refreshToken, accessTtl: settings.accessTokenTtlSeconds } as const;

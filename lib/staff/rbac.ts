@@ -10,6 +10,7 @@ export type StaffRole = (typeof STAFF_ROLES)[number];
 export const PERMISSIONS = [
   "console:view",
   "users:read",
+  "users:write",
   "users:issue_tokens",
   "users:revoke_sessions",
   "users:disable",
@@ -32,6 +33,8 @@ export type Permission = (typeof PERMISSIONS)[number];
 const SUPPORT: Permission[] = [
   "console:view",
   "users:read",
+  // create a user, change a user's name and email (as a backend's POST /v2/user would)
+  "users:write",
   "users:issue_tokens",
   "users:revoke_sessions",
   "users:disable",
@@ -57,7 +60,7 @@ export const ROLE_LABELS: Record<StaffRole, string> = {
 
 export const ROLE_DESCRIPTIONS: Record<StaffRole, string> = {
   admin: "Everything, including staff, API keys, instances, workflows, webhooks and settings.",
-  support: "Look users up, issue sign-in tokens and IDV handoffs, revoke sessions, disable users, inspect devices.",
+  support: "Look users up, create them and edit their name and email, issue sign-in tokens and IDV handoffs, revoke sessions, disable users, inspect devices.",
   qa: "The same as support, in the sandbox environment only.",
   auditor: "Read everything: audit log, exports, verification and the migration report. Issues nothing.",
 };

@@ -24,7 +24,8 @@ import { enqueueWebhookEvent, enqueueWebhookEvents } from "@/lib/webhooks/outbox
 import { loadUserFor, userNotFound } from "./access";
 import { type SessionView, toSessionView, toUserView, type UserView } from "./types";
 
-export { DEFAULT_LIST_LIMIT, listUsers, MAX_LIST_LIMIT, TOTAL_EXACT_UP_TO, type UserList } from "./list";
+export { type UserActivity, usersActivity } from "./activity";
+export { countUsers, DEFAULT_LIST_LIMIT, listUsers, MAX_LIST_LIMIT, TOTAL_EXACT_UP_TO, type UserCount, type UserList } from "./list";
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type SearchUsersInput, searchUsers, type UserPage } from "./search";
 export * from "./types";
 
@@ -42,7 +43,8 @@ export type CreateUserInput = z.input<typeof createUserInput>;
 
 /**
  * An API key creates users in its own environment and region. The system actor (seed, CLI) and
- * admins may name them.
+ * staff with `users:write` (support and admins; qa in sandbox only) name them: the console's
+ * "Create user" runs this same function, so its audit event and `user.created` webhook are the API's.
  */
 export async function createUser(
   db: Database,
@@ -59,10 +61,11 @@ export async function createUser(
     region = actor.region;
     createdByKeyId = actor.id;
   } else {
-    assertStaffCan(actor, "api_keys:manage", input.environment ?? null);
+    if (actor.type !== "staff" && actor.type !== "system") throw new DomainError("forbidden");
     if (!input.environment || !(ENVIRONMENTS as readonly string[]).includes(input.environment)) {
       throw new DomainError("validation_failed", "environment must be sandbox or production.", { field: "environment" });
     }
+    assertStaffCan(actor, "users:write", input.environment);
     if (!isRegion(input.region)) throw new DomainError("validation_failed", "region is not one this deployment serves.", { field: "region" });
     environment = input.environment;
     region = input.region;
@@ -89,7 +92,10 @@ export async function createUser(
         .select({ id: users.id })
         .from(users)
         .where(and(eq(users.environment, environment), eq(users.region, region), eq(users.clientUserId, data.client_user_id), isNull(users.deletedAt)));
-      throw new DomainError("client_user_id_taken", "A user with this client_user_id already exists.", { user_id: existing?.id ?? null });
+      throw new DomainError("client_user_id_taken", "A user with this client_user_id already exists.", {
+        user_id: existing?.id ?? null,
+        field: "client_user_id",
+      });
     }
     await recordAudit(
       tx,
@@ -109,6 +115,46 @@ export async function createUser(
       occurredAt: row.createdAt,
     });
     return toUserView(row);
+  });
+}
+
+export const updateUserInput = z.object({
+  email: createUserInput.shape.email,
+  name: createUserInput.shape.name,
+});
+/** Absent: unchanged; null or "": cleared. */
+export type UpdateUserInput = { email?: string | null; name?: string | null };
+
+/**
+ * Staff (`users:write` on the user's environment, with a reason) change a user's name and email:
+ * an empty value clears it, an absent one leaves it. Audited as `user.updated` with what changed
+ * (before and after); nothing changes, nothing is audited. A deleted user cannot be edited.
+ */
+export async function updateUser(
+  db: Database,
+  actor: Actor,
+  userId: string,
+  input: UpdateUserInput & { reason?: string | null },
+  meta: RequestMeta,
+): Promise<UserView> {
+  if (actor.type !== "staff" && actor.type !== "system") throw new DomainError("forbidden");
+  const reason = requireReason(input.reason, "changing the user", { optional: actor.type !== "staff" });
+  const blank = (v: string | null | undefined) => (v === undefined ? undefined : v === null || v.trim() === "" ? null : v);
+  const data = parseInput(updateUserInput, { email: blank(input.email), name: blank(input.name) });
+  return db.transaction(async (tx) => {
+    const user = await loadUserFor(tx, actor, userId, { permission: "users:write", scope: "users:write", forUpdate: true });
+    const next = {
+      name: data.name === undefined ? user.name : data.name || null,
+      email: data.email === undefined ? user.email : (data.email ?? null),
+    };
+    const changed = (["name", "email"] as const).filter((k) => next[k] !== user[k]);
+    if (!changed.length) return toUserView(user);
+    const [row] = await tx.update(users).set(next).where(eq(users.id, user.id)).returning();
+    const details: Record<string, unknown> = { clientUserId: user.clientUserId, changed: changed.join(", ") };
+    if (changed.includes("name")) Object.assign(details, { previousName: user.name, name: next.name });
+    if (changed.includes("email")) Object.assign(details, { previousEmail: user.email, email: next.email });
+    await recordAudit(tx, { actor, action: "user.updated", target: { type: "user", id: user.id }, environment: user.environment, reason, details }, meta);
+    return toUserView(row!);
   });
 }
 

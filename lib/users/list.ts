@@ -5,7 +5,8 @@
  * costs the offset's index entries and no sort; tokendesk's own search (`/v2/users`) pages by key.
  *
  * `total` is exact up to TOTAL_EXACT_UP_TO users; above that it is the planner's estimate (an exact
- * count would read every row of a large team on each page), and `totalIsEstimate` says so.
+ * count would read every row of a large team on each page), and `totalIsEstimate` says so. The
+ * console's users page counts the same way (`countUsers`).
  */
 import { sql } from "drizzle-orm";
 import { type Executor, queryRows } from "@/db/client";
@@ -13,8 +14,10 @@ import { rowOf } from "@/db/rows";
 import { users } from "@/db/schema";
 import { assertKeyScope } from "@/lib/api-keys/scopes";
 import type { Actor } from "@/lib/context";
-import { ENVIRONMENTS } from "@/lib/environments";
+import { ENVIRONMENTS, type Environment } from "@/lib/environments";
 import { DomainError } from "@/lib/errors";
+import { assertStaffCan } from "@/lib/staff/authorize";
+import { visibleEnvironments } from "@/lib/staff/rbac";
 import { toUserView, type UserView } from "./types";
 
 export const TOTAL_EXACT_UP_TO = 10_000;
@@ -38,30 +41,81 @@ export async function listUsers(db: Executor, actor: Actor, opts: { offset: numb
     sql`select * from users where environment = ${environment} and region = ${region} and deleted_at is null
         order by created_at desc, id desc offset ${opts.offset} limit ${opts.limit}`,
   );
-  const [counted] = await queryRows<{ n: number }>(
-    db,
-    sql`select count(*)::int as n from (select 1 from users where environment = ${environment} and region = ${region} and deleted_at is null
-        limit ${TOTAL_EXACT_UP_TO + 1}) capped`,
-  );
-  let total = Number(counted!.n);
-  let totalIsEstimate = false;
-  if (total > TOTAL_EXACT_UP_TO) {
-    totalIsEstimate = true;
-    total = Math.max(total, await estimatedCount(db, environment, region));
-  }
+  const { total, isEstimate: totalIsEstimate } = await countLive(db, { environments: [environment as Environment], region });
   return { users: rows.map((r) => toUserView(rowOf(users, r))), total, totalIsEstimate, offset: opts.offset, limit: opts.limit };
 }
 
+export interface UserCount {
+  /** Exact up to TOTAL_EXACT_UP_TO users, else the planner's estimate. */
+  total: number;
+  /** Say "about" before `total`. */
+  isEstimate: boolean;
+}
+
 /**
- * The planner's row estimate for the key's live users. EXPLAIN takes no bind parameters, so the
- * two values are inlined — only after checking they are an environment name and a region code.
+ * How many live users staff may see, for the console's users page: environments the role sees
+ * (optionally one), optionally only active or only disabled ones. Cheap at any size: see `countLive`.
  */
-async function estimatedCount(db: Executor, environment: string, region: string): Promise<number> {
-  if (!(ENVIRONMENTS as readonly string[]).includes(environment) || !/^[a-z]{2,8}$/.test(region)) return 0;
-  const [plan] = await queryRows<{ "QUERY PLAN": unknown }>(
-    db,
-    sql.raw(`explain (format json) select 1 from users where environment = '${environment}' and region = '${region}' and deleted_at is null`),
+export async function countUsers(
+  db: Executor,
+  actor: Actor,
+  filter: { environment?: Environment | null; status?: "active" | "disabled" | null } = {},
+): Promise<UserCount> {
+  assertStaffCan(actor, "users:read", filter.environment ?? null);
+  let environments: Environment[] = actor.type === "staff" ? visibleEnvironments(actor.role) : [...ENVIRONMENTS];
+  if (filter.environment) environments = environments.filter((e) => e === filter.environment);
+  return countLive(db, { environments, status: filter.status ?? null });
+}
+
+/**
+ * Live users in `environments` (and `region`, and of `status`): counted exactly while the range
+ * (environments and region, without the status) holds at most TOTAL_EXACT_UP_TO users — a count
+ * that stops reading at TOTAL_EXACT_UP_TO + 1 index entries, then the status counted among at most
+ * that many — and above it the planner's estimate (EXPLAIN, no rows read): an exact count at 1M
+ * users would read every row on each page view.
+ */
+async function countLive(
+  db: Executor,
+  filter: { environments: Environment[]; region?: string | null; status?: "active" | "disabled" | null },
+): Promise<UserCount> {
+  const environments = filter.environments.filter((e) => (ENVIRONMENTS as readonly string[]).includes(e));
+  if (!environments.length) return { total: 0, isEstimate: false };
+  const region = filter.region ?? null;
+  if (region !== null && !/^[a-z]{2,8}$/.test(region)) return { total: 0, isEstimate: false };
+  const range = sql.join(
+    [
+      sql`deleted_at is null`,
+      sql`environment in (${sql.join(
+        environments.map((e) => sql`${e}`),
+        sql`, `,
+      )})`,
+      ...(region ? [sql`region = ${region}`] : []),
+    ],
+    sql` and `,
   );
+  const status = filter.status === "active" ? sql`and disabled_at is null` : filter.status === "disabled" ? sql`and disabled_at is not null` : sql``;
+  const [counted] = await queryRows<{ n: number; s: number }>(
+    db,
+    sql`select count(*)::int as n, count(*) filter (where true ${status})::int as s
+        from (select disabled_at from users where ${range} limit ${TOTAL_EXACT_UP_TO + 1}) capped`,
+  );
+  const inRange = Number(counted!.n);
+  if (inRange <= TOTAL_EXACT_UP_TO) return { total: Number(counted!.s), isEstimate: false };
+  // Values are inlined (EXPLAIN takes no bind parameters): environment names and a region code, checked above.
+  const where = [
+    "deleted_at is null",
+    `environment in (${environments.map((e) => `'${e}'`).join(", ")})`,
+    ...(region ? [`region = '${region}'`] : []),
+    ...(filter.status === "active" ? ["disabled_at is null"] : filter.status === "disabled" ? ["disabled_at is not null"] : []),
+  ].join(" and ");
+  const estimate = await plannedRows(db, `select 1 from users where ${where}`);
+  // Without a status filter the range is known to be larger than the exact limit.
+  return { total: filter.status ? estimate : Math.max(inRange, estimate), isEstimate: true };
+}
+
+/** The planner's row estimate for a query (EXPLAIN reads no rows). */
+async function plannedRows(db: Executor, query: string): Promise<number> {
+  const [plan] = await queryRows<{ "QUERY PLAN": unknown }>(db, sql.raw(`explain (format json) ${query}`));
   const parsed = typeof plan!["QUERY PLAN"] === "string" ? JSON.parse(plan!["QUERY PLAN"]) : plan!["QUERY PLAN"];
   return Math.round(Number((parsed as { Plan: { "Plan Rows": number } }[])[0]?.Plan["Plan Rows"] ?? 0));
 }

@@ -46,6 +46,11 @@ export interface SessionView {
   migratedFromKeyId: string | null;
   createdAt: Date;
   lastRefreshAt: Date | null;
+  /** The client of the session's first use (the exchange) and of its latest (the latest refresh; null before one). */
+  firstIp: string | null;
+  firstUserAgent: string | null;
+  lastIp: string | null;
+  lastUserAgent: string | null;
   expiresAt: Date;
   revokedAt: Date | null;
   revokeReason: string | null;
@@ -63,6 +68,10 @@ export function toSessionView(s: SdkSession, now: Date = new Date()): SessionVie
     migratedFromKeyId: s.migratedFromKeyId,
     createdAt: s.createdAt,
     lastRefreshAt: s.lastRefreshAt,
+    firstIp: s.firstIp,
+    firstUserAgent: s.firstUserAgent,
+    lastIp: s.lastIp,
+    lastUserAgent: s.lastUserAgent,
     expiresAt: s.expiresAt,
     revokedAt: s.revokedAt,
     revokeReason: s.revokeReason,

@@ -49,6 +49,10 @@ export interface SessionJson {
   migratedFromKeyId: string | null;
   createdAt: string;
   lastRefreshAt: string | null;
+  firstIp: string | null;
+  firstUserAgent: string | null;
+  lastIp: string | null;
+  lastUserAgent: string | null;
   expiresAt: string;
   revokedAt: string | null;
   revokeReason: string | null;

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
 import {
   apiKeys,
+  auditEvents,
   deviceRefreshTokens,
   devices,
   environmentSettings,
@@ -425,6 +426,35 @@ const DRIVERS: Record<string, Driver> = {
         okAnswer(reply);
         const rows = await handle.db.select().from(signInTokens).where(eq(signInTokens.userId, user.id));
         expect(rows.map((r) => [r.issuedByType, r.issuedById, r.reason])).toEqual([["staff", staffIds[who as Exclude<Who, "out">], "rbac matrix"]]);
+      },
+    };
+  },
+  async createUserAction(env) {
+    const clientUserId = uniq("rbac-created");
+    return {
+      page: "/users",
+      fields: { client_user_id: clientUserId, environment: env, region: "us", name: "Rbac Created", email: "" },
+      async done(reply, who) {
+        const id = okAnswer(reply).data as string;
+        const rows = await handle.db.select().from(users).where(eq(users.clientUserId, clientUserId));
+        expect(rows.map((r) => [r.id, r.environment, r.name, r.email])).toEqual([[id, env, "Rbac Created", null]]);
+        const [event] = await handle.db
+          .select()
+          .from(auditEvents)
+          .where(and(eq(auditEvents.action, "user.created"), eq(auditEvents.targetId, id)));
+        expect([event!.actorType, event!.actorId]).toEqual(["staff", staffIds[who as Exclude<Who, "out">]]);
+      },
+    };
+  },
+  async updateUserAction(env) {
+    const user = await seedUser(env);
+    return {
+      page: `/users/${user.id}`,
+      fields: { userId: user.id, name: "Rbac Renamed", email: "renamed@matrix.test", reason: "rbac matrix" },
+      async done(reply) {
+        okAnswer(reply);
+        const [row] = await handle.db.select().from(users).where(eq(users.id, user.id));
+        expect([row!.name, row!.email]).toEqual(["Rbac Renamed", "renamed@matrix.test"]);
       },
     };
   },

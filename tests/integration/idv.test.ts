@@ -338,13 +338,25 @@ describe("staff", () => {
     const { users } = await import("@/db/schema");
     const ids = ["0190aaaa-0000-7000-8000-0000000000a1", "0190aaaa-0000-7000-8000-0000000000a2"];
     await t.db.insert(users).values([
-      { id: ids[0]!, environment: "production", region: "eu", clientUserId: "client-eu-1" },
+      { id: ids[0]!, environment: "production", region: "eu", clientUserId: "client-eu-1", name: "Eun Park", email: "eun@example.test" },
       { id: ids[1]!, environment: "sandbox", region: "us", clientUserId: "client-off", disabledAt: new Date() },
     ]);
     const h = await issueHandoff(t.db, staff("support"), BASE, { userId: ids[0]!, workflowId: wf.id, ttl: 600, reason: "user asked" }, meta);
     const [row] = await t.db.select().from(idvSessions).where(eq(idvSessions.id, h.session.id));
     expect(row).toMatchObject({ environment: "production", region: "eu", userId: ids[0], externalUserId: "client-eu-1" });
     expect(h.session.metadata).toEqual({ externalUserId: "client-eu-1" });
+    // Lists and pages name the person, not an id (issue 14, point 6).
+    const person = { name: "Eun Park", clientUserId: "client-eu-1", email: "eun@example.test" };
+    expect((await listHandoffs(t.db, staff("auditor"), {})).handoffs.find((x) => x.id === h.session.id)).toMatchObject({ userId: ids[0], person });
+    expect((await getHandoff(t.db, staff("auditor"), h.session.id)).person).toEqual(person);
+    const external = await issueHandoff(
+      t.db,
+      staff("support"),
+      BASE,
+      { externalUserId: "ext-77", environment: "sandbox", workflowId: wf.id, ttl: 600, reason: "x" },
+      meta,
+    );
+    expect((await getHandoff(t.db, staff("auditor"), external.session.id)).person).toBeNull();
     await rejects(issueHandoff(t.db, staff("qa"), BASE, { userId: ids[0]!, workflowId: wf.id, ttl: 600, reason: "qa" }, meta), 403, "forbidden");
     await rejects(issueHandoff(t.db, staff("support"), BASE, { userId: ids[1]!, workflowId: wf.id, ttl: 600, reason: "x" }, meta), 409, "user_disabled");
     await rejects(
@@ -357,7 +369,7 @@ describe("staff", () => {
       422,
       "validation_failed",
     );
-    expect(await count("idv_sessions")).toBe(1);
+    expect(await count("idv_sessions")).toBe(2);
   });
 
   it("lists with filters and keyset pages, shows captured data to auditors, hides production from QA", async () => {

@@ -7,7 +7,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
-import { auditEvents, sdkSessions } from "@/db/schema";
+import { auditEvents, sdkSessions, users, webhookDeliveries } from "@/db/schema";
 import { type ApiKeyScope, apiKeyActor, authenticateApiKey, createApiKey, revokeApiKey } from "@/lib/api-keys";
 import { type Actor, type RequestMeta, systemActor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
@@ -20,6 +20,7 @@ import { deploymentTeamId } from "@/lib/settings/deployment";
 import { getSignInTokenStatus, issueSignInToken, parseSignInToken } from "@/lib/sign-in-tokens";
 import type { StaffRole } from "@/lib/staff/rbac";
 import {
+  countUsers,
   createUser,
   deleteUser,
   getUser,
@@ -30,7 +31,11 @@ import {
   revokeSession,
   searchUsers,
   setUserDisabled,
+  TOTAL_EXACT_UP_TO,
+  updateUser,
+  usersActivity,
 } from "@/lib/users";
+import { createWebhookEndpoint } from "@/lib/webhooks/endpoints";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
 const system = systemActor("test");
@@ -431,6 +436,185 @@ describe("sign-in tokens", () => {
     await fails(authenticateApiKey(t.db, key, "sign_in_tokens:write"), 401, "invalid_api_key");
     // What the key made before its revocation stays as it was.
     expect(await getUser(t.db, system, user.id)).toMatchObject({ id: user.id, environment: "sandbox", region: "us", status: "active" });
+  });
+});
+
+describe("staff create and edit users (the console)", () => {
+  it("create as POST /v2/user does: support and admin anywhere, qa in sandbox only, auditors never; audited and the same webhook event", async () => {
+    const hook = await createWebhookEndpoint(
+      t.db,
+      admin,
+      { url: "https://hooks.example.com/users-test", environment: "production", eventTypes: ["user.created"] },
+      meta,
+    );
+    const cid = uniq("console-made");
+    const user = await createUser(
+      t.db,
+      support,
+      { client_user_id: ` ${cid} `, name: "Noor Haddad", email: "noor@example.test", environment: "production", region: "eu" },
+      meta,
+    );
+    expect(user).toMatchObject({
+      clientUserId: cid,
+      name: "Noor Haddad",
+      email: "noor@example.test",
+      environment: "production",
+      region: "eu",
+      status: "active",
+    });
+    const [ev] = await auditOf("user.created", user.id);
+    expect(ev).toMatchObject({ actorType: "staff", actorId: support.id, environment: "production", details: { clientUserId: cid, region: "eu" } });
+    const deliveries = await t.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, hook.endpoint.id));
+    expect(deliveries.map((d) => [d.eventType, JSON.parse(d.body).data])).toEqual([
+      [
+        "user.created",
+        { user_id: user.id, client_user_id: cid, environment: "production", region: "eu", created_on: user.createdAt.toISOString(), initiated_by: "staff" },
+      ],
+    ]);
+
+    // The same client user id is taken in that environment and region, free in another.
+    const taken = await fails(createUser(t.db, admin, { client_user_id: cid, environment: "production", region: "eu" }, meta), 409, "client_user_id_taken");
+    expect(taken.extra).toMatchObject({ user_id: user.id, field: "client_user_id" });
+    expect((await createUser(t.db, qa, { client_user_id: cid, environment: "sandbox", region: "eu" }, meta)).environment).toBe("sandbox");
+    await fails(createUser(t.db, qa, { client_user_id: uniq("qa-prod"), environment: "production", region: "eu" }, meta), 403, "forbidden");
+    await fails(createUser(t.db, auditor, { client_user_id: uniq("aud"), environment: "sandbox", region: "eu" }, meta), 403, "forbidden");
+
+    // Bad input: a clear 422 at the field, nothing written.
+    const before = await t.db.select({ id: users.id }).from(users);
+    const bad = await fails(
+      createUser(t.db, support, { client_user_id: "", email: "not-an-email", environment: "sandbox", region: "eu" }, meta),
+      422,
+      "validation_failed",
+    );
+    expect(Object.keys(bad.extra.fields as object).sort()).toEqual(["client_user_id", "email"]);
+    expect(
+      (await fails(createUser(t.db, support, { client_user_id: "x", environment: "staging" as "sandbox", region: "eu" }, meta), 422, "validation_failed")).extra
+        .field,
+    ).toBe("environment");
+    expect(
+      (await fails(createUser(t.db, support, { client_user_id: "x", environment: "sandbox", region: "mars" }, meta), 422, "validation_failed")).extra.field,
+    ).toBe("region");
+    expect((await t.db.select({ id: users.id }).from(users)).length).toBe(before.length);
+  });
+
+  it("edit name and email with a reason: audited with what changed, empty clears, no change audits nothing, qa in sandbox only", async () => {
+    const { actor: prodKey } = await keyActor("production", "us");
+    const user = await createUser(t.db, prodKey, { client_user_id: uniq("edit"), name: "Ann Lee", email: "ann@example.test" }, meta);
+    await fails(updateUser(t.db, support, user.id, { name: "Ann Smith" }, meta), 422, "reason_required");
+    await updateUser(t.db, support, user.id, { name: "Ann Smith", reason: "ticket 7" }, meta);
+    await fails(updateUser(t.db, auditor, user.id, { name: "x", reason: "no" }, meta), 403, "forbidden");
+    await fails(updateUser(t.db, qa, user.id, { name: "x", reason: "no" }, meta), 403, "forbidden");
+    await fails(updateUser(t.db, prodKey, user.id, { name: "x" }, meta), 403, "forbidden");
+    const bad = await fails(updateUser(t.db, support, user.id, { email: "nope", name: "y".repeat(201), reason: "r" }, meta), 422, "validation_failed");
+    expect(Object.keys(bad.extra.fields as object).sort()).toEqual(["email", "name"]);
+
+    const renamed = await getUser(t.db, admin, user.id);
+    expect([renamed.name, renamed.email]).toEqual(["Ann Smith", "ann@example.test"]);
+    const updated = await updateUser(t.db, admin, user.id, { name: "Ann Smith", email: "", reason: "asked to remove her email" }, meta);
+    expect([updated.name, updated.email]).toEqual(["Ann Smith", null]);
+    const events = (await auditOf("user.updated", user.id)).sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+    expect(events.map((e) => [e.actorId, e.reason, e.details])).toEqual([
+      [support.id, "ticket 7", { clientUserId: user.clientUserId, changed: "name", previousName: "Ann Lee", name: "Ann Smith" }],
+      [admin.id, "asked to remove her email", { clientUserId: user.clientUserId, changed: "email", previousEmail: "ann@example.test", email: null }],
+    ]);
+    await updateUser(t.db, admin, user.id, { name: " Ann Smith ", email: "", reason: "same again" }, meta);
+    expect((await auditOf("user.updated", user.id)).length).toBe(2);
+    // Found by the new name at once.
+    expect((await searchUsers(t.db, admin, { q: "ann smith" })).users.map((u) => u.id)).toContain(user.id);
+
+    await deleteUser(t.db, admin, user.id, { reason: "gone" }, meta);
+    await fails(updateUser(t.db, admin, user.id, { name: "ghost", reason: "r" }, meta), 404, "user_not_found");
+    const sandboxUser = await createUser(t.db, qa, { client_user_id: uniq("qa-edit"), environment: "sandbox", region: "us" }, meta);
+    expect((await updateUser(t.db, qa, sandboxUser.id, { name: "QA Named", reason: "test data" }, meta)).name).toBe("QA Named");
+  });
+});
+
+describe("activity and totals for the users table", () => {
+  it("last sign-in is the newest session's start, last active the latest start or refresh; qa sees sandbox only", async () => {
+    const { actor } = await keyActor("sandbox", "us");
+    const { actor: prodKey } = await keyActor("production", "us");
+    const quiet = await createUser(t.db, actor, { client_user_id: uniq("quiet") }, meta);
+    const busy = await createUser(t.db, actor, { client_user_id: uniq("busy") }, meta);
+    const prod = await createUser(t.db, prodKey, { client_user_id: uniq("prod-act") }, meta);
+    const first = await signIn(actor, busy.id);
+    const refreshed = await refreshSdkSession(t.db, first.refresh_token, meta, { now: new Date(Date.now() + 60_000) });
+    secrets.push(refreshed.refresh_token, refreshed.access_token);
+    await signIn(prodKey, prod.id);
+    const sessions = await t.db.select().from(sdkSessions).where(eq(sdkSessions.userId, busy.id));
+
+    const seen = await usersActivity(t.db, admin, [quiet.id, busy.id, prod.id, "not-a-uuid"]);
+    expect(seen.has(quiet.id)).toBe(false);
+    expect(seen.get(busy.id)).toEqual({ lastSignInAt: sessions[0]!.createdAt, lastActiveAt: sessions[0]!.lastRefreshAt });
+    expect(seen.get(busy.id)!.lastActiveAt!.getTime()).toBeGreaterThan(seen.get(busy.id)!.lastSignInAt!.getTime());
+    expect(seen.has(prod.id)).toBe(true);
+
+    // A second sign-in is the newest; with no refresh yet, it is also the latest activity if newer.
+    await signIn(actor, busy.id);
+    const all = await t.db.select().from(sdkSessions).where(eq(sdkSessions.userId, busy.id));
+    const newest = all.map((s) => s.createdAt.getTime()).sort((a, b) => b - a)[0]!;
+    expect((await usersActivity(t.db, admin, [busy.id])).get(busy.id)!.lastSignInAt!.getTime()).toBe(newest);
+
+    const forQa = await usersActivity(t.db, qa, [busy.id, prod.id]);
+    expect([forQa.has(busy.id), forQa.has(prod.id)]).toEqual([true, false]);
+    await expect(usersActivity(t.db, prodKey, [busy.id])).rejects.toMatchObject({ status: 403 });
+  });
+
+  it("counts exactly while small, by environment and status as each role may see, and estimates past the exact limit", async () => {
+    const exact = async (where: string) =>
+      Number((await queryRows<{ n: number }>(t.db, sql.raw(`select count(*)::int as n from users where deleted_at is null and ${where}`)))[0]!.n);
+    expect(await countUsers(t.db, admin)).toEqual({ total: await exact("true"), isEstimate: false });
+    expect(await countUsers(t.db, support, { environment: "production" })).toEqual({ total: await exact("environment = 'production'"), isEstimate: false });
+    expect(await countUsers(t.db, admin, { status: "disabled" })).toEqual({ total: await exact("disabled_at is not null"), isEstimate: false });
+    // qa counts sandbox only, asked or not; asking for production is refused.
+    expect(await countUsers(t.db, qa)).toEqual({ total: await exact("environment = 'sandbox'"), isEstimate: false });
+    await fails(countUsers(t.db, qa, { environment: "production" }), 403, "forbidden");
+
+    // Past TOTAL_EXACT_UP_TO users the planner estimates (rolled back: other tests see none of them).
+    const rollback = new Error("rollback");
+    await expect(
+      t.db.transaction(async (tx) => {
+        await tx.execute(
+          sql`insert into users (id, environment, region, client_user_id)
+              select gen_random_uuid(), 'sandbox', 'us', 'bulk-' || g from generate_series(1, ${TOTAL_EXACT_UP_TO + 50}) g`,
+        );
+        await tx.execute(sql`analyze users`);
+        const all = await countUsers(tx, admin);
+        expect(all.isEstimate).toBe(true);
+        expect(all.total).toBeGreaterThan(TOTAL_EXACT_UP_TO);
+        const active = await countUsers(tx, admin, { status: "active" });
+        expect(active.isEstimate).toBe(true);
+        expect(active.total).toBeGreaterThan(TOTAL_EXACT_UP_TO / 2);
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
+    expect((await countUsers(t.db, admin)).isEstimate).toBe(false);
+  });
+});
+
+describe("where SDK sessions were used", () => {
+  it("records the IP and user agent of the exchange, then of the latest refresh, in the statements they already run", async () => {
+    const { actor } = await keyActor("sandbox", "us");
+    const user = await createUser(t.db, actor, { client_user_id: uniq("clients") }, meta);
+    const issued = await issueSignInToken(t.db, actor, user.id, {}, meta);
+    secrets.push(issued.signInToken);
+    const phone = { requestId: "r1", ip: "198.51.100.7", userAgent: "Vital/2.1 (iPhone; iOS 18.1)" };
+    const tokens = await exchangeSignInToken(t.db, { signInToken: issued.signInToken, installationId: uniq("inst") }, phone);
+    secrets.push(tokens.refresh_token, tokens.access_token);
+    let [session] = await listUserSessions(t.db, support, user.id);
+    expect(session).toMatchObject({ firstIp: "198.51.100.7", firstUserAgent: "Vital/2.1 (iPhone; iOS 18.1)", lastIp: null, lastUserAgent: null });
+
+    const later = { requestId: "r2", ip: null, userAgent: `Vital/2.2 ${"x".repeat(700)}` };
+    const next = await refreshSdkSession(t.db, tokens.refresh_token, later);
+    secrets.push(next.refresh_token, next.access_token);
+    [session] = await listUserSessions(t.db, support, user.id);
+    expect(session).toMatchObject({ firstIp: "198.51.100.7", firstUserAgent: "Vital/2.1 (iPhone; iOS 18.1)", lastIp: null });
+    expect(session!.lastUserAgent).toBe(later.userAgent.slice(0, 512));
+    expect(session!.lastRefreshAt).toBeInstanceOf(Date);
+
+    const third = await refreshSdkSession(t.db, next.refresh_token, { requestId: "r3", ip: "2001:db8::5", userAgent: null });
+    secrets.push(third.refresh_token, third.access_token);
+    [session] = await listUserSessions(t.db, support, user.id);
+    expect(session).toMatchObject({ firstIp: "198.51.100.7", lastIp: "2001:db8::5", lastUserAgent: null });
   });
 });
 

@@ -12,6 +12,8 @@ describe("roles", () => {
 
   it("lets support work with users but not manage staff, keys or settings, or read the audit log", () => {
     expect(can("support", "users:issue_tokens", "production")).toBe(true);
+    // create users and edit their name and email, as a backend would (issue 14, point 9)
+    expect(can("support", "users:write", "production")).toBe(true);
     expect(can("support", "users:delete")).toBe(false);
     for (const p of ["staff:manage", "api_keys:manage", "settings:manage", "audit:read", "webhooks:read", "webhooks:manage"] as const)
       expect(can("support", p)).toBe(false);
@@ -20,6 +22,7 @@ describe("roles", () => {
   it("confines qa to sandbox", () => {
     expect(can("qa", "users:issue_tokens", "sandbox")).toBe(true);
     expect(can("qa", "users:issue_tokens", "production")).toBe(false);
+    expect([can("qa", "users:write", "sandbox"), can("qa", "users:write", "production")]).toEqual([true, false]);
     expect(visibleEnvironments("qa")).toEqual(["sandbox"]);
     expect(() => assertStaffCan({ type: "staff", id: "x", name: "qa", role: "qa" }, "users:issue_tokens", "production")).toThrowError(
       /only act in the sandbox environment/,
@@ -29,7 +32,15 @@ describe("roles", () => {
   it("lets auditors read everything and issue nothing", () => {
     for (const p of ["audit:read", "audit:export", "migrations:read", "users:read", "devices:read", "webhooks:read"] as const)
       expect(can("auditor", p)).toBe(true);
-    for (const p of ["users:issue_tokens", "users:disable", "users:revoke_sessions", "devices:manage", "staff:manage", "webhooks:manage"] as const) {
+    for (const p of [
+      "users:write",
+      "users:issue_tokens",
+      "users:disable",
+      "users:revoke_sessions",
+      "devices:manage",
+      "staff:manage",
+      "webhooks:manage",
+    ] as const) {
       expect(can("auditor", p, "sandbox")).toBe(false);
     }
   });

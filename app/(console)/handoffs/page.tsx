@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { IssueHandoffForm } from "@/components/handoffs/issue-form";
+import { HandoffPersonLabel } from "@/components/handoffs/person";
 import { HandoffStatusBadge } from "@/components/handoffs/status-badge";
 import { ActorLabel } from "@/components/ui/actor";
 import { Alert, EmptyState } from "@/components/ui/alert";
@@ -68,7 +69,9 @@ export default async function HandoffsPage({ searchParams }: { searchParams: Sea
                       <time dateTime={h.createdAt}>{h.createdAt.replace("T", " ").slice(0, 19)} UTC</time>
                     </Link>
                   </TD>
-                  <TD className="font-mono text-xs [overflow-wrap:anywhere]">{h.externalUserId ?? h.userId ?? "—"}</TD>
+                  <TD>
+                    <HandoffPersonLabel h={h} />
+                  </TD>
                   <TD>{h.workflowName ?? h.workflowId}</TD>
                   <TD>{h.environment}</TD>
                   <TD>

@@ -3,19 +3,28 @@ import Link from "next/link";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, PageHeader } from "@/components/ui/card";
+import { CreateUserDialog } from "@/components/users/create-user-dialog";
 import { UserSearch } from "@/components/users/user-search";
 import { UserTable } from "@/components/users/user-table";
 import { getDb } from "@/db";
 import type { Environment } from "@/lib/environments";
 import { isDomainError } from "@/lib/errors";
-import { visibleEnvironments } from "@/lib/staff/rbac";
-import { searchUsers } from "@/lib/users";
+import { regions } from "@/lib/settings/regions";
+import { can, visibleEnvironments } from "@/lib/staff/rbac";
+import { countUsers, searchUsers, type UserCount, usersActivity } from "@/lib/users";
 import { requireStaffPage } from "@/server/staff-session";
+import { createUserAction } from "./actions";
 
 export const metadata: Metadata = { title: "Users" };
 
 type Search = Promise<Record<string, string | string[] | undefined>>;
 const PAGE_SIZE = 25;
+
+/** "1,234 users" when counted, "about 1,000,000 users" when estimated (lib/users/list.ts says when). */
+function totalText(count: UserCount): string {
+  const n = count.total.toLocaleString("en-US");
+  return `${count.isEstimate ? "about " : ""}${n} user${count.total === 1 && !count.isEstimate ? "" : "s"}`;
+}
 
 export default async function UsersPage({ searchParams }: { searchParams: Search }) {
   const actor = await requireStaffPage("users:read");
@@ -33,13 +42,18 @@ export default async function UsersPage({ searchParams }: { searchParams: Search
 
   let body: React.ReactNode;
   try {
-    const page = await searchUsers(await getDb(), actor, {
-      q: values.q || null,
-      environment: (values.environment || null) as Environment | null,
-      status: (values.status || null) as "active" | "disabled" | null,
-      cursor,
-      limit: PAGE_SIZE,
-    });
+    const db = await getDb();
+    const filter = { environment: (values.environment || null) as Environment | null, status: (values.status || null) as "active" | "disabled" | null };
+    // The total is of the filters, not of a search's matches (which only a full scan could count).
+    const [page, count] = await Promise.all([
+      searchUsers(db, actor, { q: values.q || null, ...filter, cursor, limit: PAGE_SIZE }),
+      countUsers(db, actor, filter),
+    ]);
+    const activity = await usersActivity(
+      db,
+      actor,
+      page.users.map((u) => u.id),
+    );
     const next = new URLSearchParams(base);
     if (page.nextCursor) next.set("cursor", page.nextCursor);
     const filtered = values.status || (values.environment && environments.length > 1);
@@ -63,7 +77,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Search
         )
       ) : (
         <>
-          <UserTable users={page.users} />
+          <UserTable users={page.users} activity={activity} />
           <nav aria-label="Pages" className="mt-4 flex items-center gap-2">
             {cursor ? (
               <Button asChild variant="secondary" size="sm">
@@ -77,6 +91,15 @@ export default async function UsersPage({ searchParams }: { searchParams: Search
             ) : null}
             <span className="text-xs text-slate-500">
               {page.users.length} user{page.users.length === 1 ? "" : "s"} on this page{page.nextCursor ? "; more on the next" : ""}
+            </span>
+            <span
+              className="ml-auto text-xs text-slate-600"
+              data-testid="users-total"
+              title={count.isEstimate ? "An estimate: counting every user exactly would read them all." : undefined}
+            >
+              {totalText(count)}
+              {filtered ? " with these filters" : ""}
+              {values.q ? " in all, not only matches" : " in all"}
             </span>
           </nav>
         </>
@@ -97,6 +120,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Search
     <>
       <PageHeader
         title="Users"
+        actions={can(actor.role, "users:write") ? <CreateUserDialog action={createUserAction} environments={environments} regions={regions()} /> : null}
         description={
           environments.length === 1
             ? "Find an app user to help them. As QA you see sandbox users only."

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { CancelHandoffForm } from "@/components/handoffs/cancel-form";
 import { HandoffLive } from "@/components/handoffs/handoff-live";
+import { HandoffPersonLabel, personText } from "@/components/handoffs/person";
 import { HandoffStatusBadge } from "@/components/handoffs/status-badge";
 import { ActorLabel } from "@/components/ui/actor";
 import { Alert } from "@/components/ui/alert";
@@ -32,7 +33,7 @@ export default async function HandoffPage({ params }: { params: Promise<{ id: st
   return (
     <>
       <PageHeader
-        title={`Handoff for ${h.externalUserId ?? h.userId ?? "unknown person"}`}
+        title={`Handoff for ${personText(h)}`}
         description={
           <>
             {h.workflowName ?? h.workflowId} · {h.environment} / {h.region} · created {when(h.createdAt)}
@@ -71,6 +72,12 @@ export default async function HandoffPage({ params }: { params: Promise<{ id: st
               <dt className="text-slate-500">Status</dt>
               <dd>
                 <HandoffStatusBadge status={h.status} data-testid="detail-status" />
+              </dd>
+            </div>
+            <div>
+              <dt className="text-slate-500">Person</dt>
+              <dd>
+                <HandoffPersonLabel h={h} />
               </dd>
             </div>
             <div>

@@ -5,7 +5,7 @@ import { DomainError } from "@/lib/errors";
 import { qrSvg } from "@/lib/qr";
 import { issueSignInToken, revokeSignInToken } from "@/lib/sign-in-tokens";
 import { reasonField } from "@/lib/staff/reason";
-import { deleteUser, getUser, revokeAllSessions, revokeSession, setUserDisabled } from "@/lib/users";
+import { deleteUser, getUser, revokeAllSessions, revokeSession, setUserDisabled, updateUser } from "@/lib/users";
 import { staffAction } from "@/server/actions";
 
 const userId = z.uuid("is not a user id").meta({ title: "The user" });
@@ -72,6 +72,23 @@ export const setUserDisabledAction = staffAction(
           ? `${user.clientUserId} is disabled; every session ended and no token of theirs works any more.`
           : `${user.clientUserId} is enabled again. They need a new sign-in token to sign in.`,
     };
+  },
+);
+
+/** Name and email, with a reason (audited as `user.updated`); an empty field clears it. */
+export const updateUserAction = staffAction(
+  "users:write",
+  z.object({
+    userId,
+    name: z.string("is required").trim().max(200, "must be at most 200 characters").meta({ title: "Name" }),
+    email: z.union([z.literal(""), z.email("must be an email address").max(320, "must be at most 320 characters")]).meta({ title: "Email" }),
+    reason,
+  }),
+  async (input, { actor, db, meta }) => {
+    const user = await updateUser(db, actor, input.userId, { name: input.name, email: input.email, reason: input.reason }, meta);
+    revalidatePath(`/users/${input.userId}`);
+    revalidatePath("/users");
+    return { data: user.id, message: `Saved: ${user.name ?? "no name"}, ${user.email ?? "no email"}.` };
   },
 );
 

@@ -26,6 +26,7 @@ import {
   revokeSessionAction,
   revokeSignInTokenAction,
   setUserDisabledAction,
+  updateUserAction,
 } from "./actions";
 
 type Params = Promise<{ id: string }>;
@@ -112,9 +113,11 @@ export default async function UserPage({ params, searchParams }: { params: Param
               title="Details"
               actions={
                 <UserActions
-                  user={{ id: user.id, clientUserId: user.clientUserId, status: user.status }}
+                  user={{ id: user.id, clientUserId: user.clientUserId, name: user.name, email: user.email, status: user.status }}
+                  canEdit={can(actor.role, "users:write", user.environment)}
                   canDisable={can(actor.role, "users:disable", user.environment)}
                   canDelete={can(actor.role, "users:delete", user.environment)}
+                  update={updateUserAction}
                   setDisabled={setUserDisabledAction}
                   remove={deleteUserAction}
                 />
