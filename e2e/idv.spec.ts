@@ -199,10 +199,16 @@ test.describe("handoffs as people use them (issue 14, point 10)", () => {
     await form.getByTestId("user-pick").filter({ hasText: "Sofia Rossi" }).first().click();
     await expect(form.getByTestId("picked-user")).toContainText("Sofia Rossi");
     await expect(form.getByTestId("picked-user")).toContainText("sofia.rossi@example.com");
-    expect(await form.locator('input[name="userId"]').inputValue()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
+    const sofiaId = await form.locator('input[name="userId"]').inputValue();
+    expect(sofiaId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-/);
     await form.getByLabel("Reason").fill("e2e: picked by name");
     await form.getByRole("button", { name: "Issue handoff" }).click();
     await expect(page.getByTestId("handoff-issued")).toBeVisible();
+    // The list names the person, never her id; the id is on hover, and her name leads to her page (point 6).
+    const person = page.locator(`[data-testid="handoff-person"][data-user-id="${sofiaId}"]`).first();
+    await expect(person.getByRole("link")).toHaveText("Sofia Rossi");
+    await expect(person.getByRole("link")).toHaveAttribute("title", new RegExp(sofiaId));
+    await expect(person).not.toContainText(sofiaId);
 
     const phoneContext = await browser.newContext({ ...devices["Pixel 7"], storageState: { cookies: [], origins: [] } });
     const phone = await phoneContext.newPage();
@@ -236,6 +242,10 @@ test.describe("handoffs as people use them (issue 14, point 10)", () => {
     await expect(review.locator('[data-field="dateOfBirth"]')).toHaveText("1906-12-09");
     await expect(review.locator("li img")).toHaveCount(2);
     await phoneContext.close();
+
+    // The handoff's page is "for" her by name too.
+    await person.locator("xpath=ancestor::tr").getByRole("link", { name: / UTC$/ }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Handoff for Sofia Rossi");
   });
 });
 

@@ -126,6 +126,107 @@ test.describe("support", () => {
     expect(JSON.stringify(issued[0])).not.toContain(token);
   });
 
+  test("creates a user from the users page: a taken client user id is said at its field, nothing typed is lost, the new user's page opens", async ({
+    page,
+    baseURL,
+  }) => {
+    await page.goto("/users");
+    // A small team is counted exactly.
+    await expect(page.getByTestId("users-total")).toHaveText(/^\d[\d,]* users in all$/);
+    await page.getByRole("button", { name: "Create user" }).click();
+    const dialog = page.getByRole("dialog", { name: "Create a user" });
+    await expect(dialog.getByLabel("Client user id")).toBeFocused();
+    await dialog.getByLabel("Client user id").fill(sandboxUser.clientUserId);
+    await dialog.getByLabel("Environment").selectOption("sandbox");
+    await dialog.getByLabel("Region").selectOption("us");
+    await dialog.getByLabel("Name", { exact: true }).fill("Nia Console");
+    await dialog.getByLabel("Email").fill("nia@e2e.test");
+    await dialog.getByRole("button", { name: "Create user" }).click();
+    await expect(dialog.getByRole("alert")).toHaveText("A user with this client user id already exists in sandbox / us.");
+    await expect(dialog.getByLabel("Client user id")).toHaveAttribute("aria-invalid", "true");
+    await expect(dialog.getByLabel("Name", { exact: true })).toHaveValue("Nia Console");
+    await expect(dialog.getByLabel("Email")).toHaveValue("nia@e2e.test");
+    await expect(dialog.getByLabel("Environment")).toHaveValue("sandbox");
+
+    // The server's own checks show at their fields too (the browser's type check taken away, as a crafted form would).
+    const clientUserId = unique("console-made");
+    await dialog.getByLabel("Client user id").fill(clientUserId);
+    await dialog.getByLabel("Email").evaluate((el) => el.setAttribute("type", "text"));
+    await dialog.getByLabel("Email").fill("nia at e2e");
+    await dialog.getByRole("button", { name: "Create user" }).click();
+    await expect(dialog.getByRole("alert")).toHaveText("Email must be an email address.");
+    await expect(dialog.getByLabel("Client user id")).toHaveValue(clientUserId);
+
+    await dialog.getByLabel("Email").fill("nia@e2e.test");
+    await dialog.getByRole("button", { name: "Create user" }).click();
+    await expect(page).toHaveURL(/\/users\/[0-9a-f-]{36}$/);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Nia Console");
+    await expect(page.getByText(clientUserId).first()).toBeVisible();
+    const userId = page.url().split("/").pop()!;
+    const [created] = await auditEvents(baseURL!, { action: "user.created", targetType: "user", targetId: userId });
+    expect(created).toMatchObject({ actor_type: "staff", actor_name: "support@demo.tokendesk.dev", environment: "sandbox" });
+  });
+
+  test("edits a user's name and email with a reason; the email is checked in the browser first; the timeline says what changed", async ({ page, request }) => {
+    const clientUserId = unique("edit-me");
+    const id = await createUser(request, sandboxKey, clientUserId, "Edda Before");
+    await page.goto(`/users/${id}`);
+    await page.getByRole("button", { name: "Edit name and email" }).click();
+    const dialog = page.getByRole("dialog", { name: `Edit ${clientUserId}` });
+    await expect(dialog.getByLabel("Name", { exact: true })).toHaveValue("Edda Before");
+    await expect(dialog.getByLabel("Email")).toHaveValue(`${clientUserId}@e2e.test`);
+    await dialog.getByLabel("Name", { exact: true }).fill("Edda After");
+    await dialog.getByLabel("Email").fill("edda at example");
+    await dialog.getByLabel("Reason").fill("Ticket 5120: married name and new address");
+    await dialog.getByRole("button", { name: "Save changes" }).click();
+    // Refused before anything is sent: the browser's email check, the dialog still open with what was typed.
+    expect(await dialog.getByLabel("Email").evaluate((el) => (el as HTMLInputElement).validity.typeMismatch)).toBe(true);
+    await expect(dialog.getByLabel("Name", { exact: true })).toHaveValue("Edda After");
+    await dialog.getByLabel("Email").fill("edda.after@e2e.test");
+    await dialog.getByRole("button", { name: "Save changes" }).click();
+    await expect(dialog).toBeHidden();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Edda After");
+    await expect(page.getByText("edda.after@e2e.test")).toBeVisible();
+    const timeline = page.getByTestId("user-timeline");
+    await expect(timeline).toContainText("User updated");
+    await expect(timeline).toContainText("Ticket 5120: married name and new address");
+  });
+
+  test("the users table says when each user last signed in and was active; their page shows where each SDK session was used", async ({ page, request }) => {
+    const clientUserId = unique("active");
+    const id = await createUser(request, sandboxKey, clientUserId, "Avery Active");
+    await createUser(request, sandboxKey, `${clientUserId}-quiet`, "Quinn Quiet");
+    // The app signs in (an API key issues the token; the app exchanges it), then refreshes from another build.
+    const issued = await request.post(`/v2/user/${id}/sign_in_token`, { headers: { "X-Vital-API-Key": sandboxKey } });
+    expect(issued.status(), await issued.text()).toBe(200);
+    const exchanged = await request.post("/oauth/token", {
+      headers: { "User-Agent": "AcmeHealth/3.0 (iPhone; iOS 18.1)" },
+      form: { grant_type: EXCHANGE, subject_token: ((await issued.json()) as { sign_in_token: string }).sign_in_token, subject_token_type: SIGN_IN_TOKEN_TYPE },
+    });
+    expect(exchanged.status(), await exchanged.text()).toBe(200);
+    const refreshed = await request.post("/oauth/token", {
+      headers: { "User-Agent": "AcmeHealth/3.1 (iPhone; iOS 18.2)" },
+      form: { grant_type: "refresh_token", refresh_token: ((await exchanged.json()) as { refresh_token: string }).refresh_token },
+    });
+    expect(refreshed.status(), await refreshed.text()).toBe(200);
+
+    await page.goto(`/users?q=${clientUserId}`);
+    const rows = page.getByTestId("user-row");
+    await expect(rows).toHaveCount(2);
+    const active = rows.filter({ hasText: "Avery Active" });
+    await expect(active.getByTestId("user-last-sign-in")).toHaveText(/just now|seconds? ago|minutes? ago/);
+    await expect(active.getByTestId("user-last-active")).toHaveText(/just now|seconds? ago|minutes? ago/);
+    const quiet = rows.filter({ hasText: "Quinn Quiet" });
+    await expect(quiet.getByTestId("user-last-sign-in")).toHaveText("Never");
+
+    await active.getByRole("link", { name: clientUserId }).click();
+    const session = page.getByTestId("session-row");
+    await expect(session).toHaveCount(1);
+    // No trusted proxy in this deployment: the IP is not known, and says so.
+    await expect(session.getByTestId("session-first-use")).toHaveText("IP not recorded · AcmeHealth/3.0 (iPhone; iOS 18.1)");
+    await expect(session.getByTestId("session-latest-use")).toHaveText("IP not recorded · AcmeHealth/3.1 (iPhone; iOS 18.2)");
+  });
+
   test("pages through many matches with Next page and First page, keeping the filters in the URL", async ({ page, request }) => {
     const marker = unique("paging");
     for (let i = 0; i < 27; i++) await createUser(request, sandboxKey, `${marker}-${String(i).padStart(2, "0")}`, `Pager ${i}`);

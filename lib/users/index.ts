@@ -118,6 +118,16 @@ export async function createUser(
   });
 }
 
+/**
+ * A console form's email field: empty (no email) or an address. One refinement rather than a union,
+ * so a bad address reads "Email must be an email address." and not a union's "Invalid input".
+ */
+export const optionalEmailField = z
+  .string("must be a string")
+  .trim()
+  .max(320, "must be at most 320 characters")
+  .refine((v) => v === "" || z.email().safeParse(v).success, "must be an email address");
+
 export const updateUserInput = z.object({
   email: createUserInput.shape.email,
   name: createUserInput.shape.name,

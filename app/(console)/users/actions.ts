@@ -3,7 +3,7 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { ENVIRONMENTS } from "@/lib/environments";
 import { DomainError, isDomainError } from "@/lib/errors";
-import { createUser, createUserInput } from "@/lib/users";
+import { createUser, createUserInput, optionalEmailField } from "@/lib/users";
 import { staffAction } from "@/server/actions";
 
 /**
@@ -18,10 +18,7 @@ export const createUserAction = staffAction(
     environment: z.enum(ENVIRONMENTS, "must be sandbox or production").meta({ title: "Environment" }),
     region: z.string("is required").trim().min(1, "is required").meta({ title: "Region" }),
     name: z.string().trim().max(200, "must be at most 200 characters").optional().meta({ title: "Name" }),
-    email: z
-      .union([z.literal(""), z.email("must be an email address").max(320, "must be at most 320 characters")])
-      .optional()
-      .meta({ title: "Email" }),
+    email: optionalEmailField.optional().meta({ title: "Email" }),
   }),
   async (input, { actor, db, meta }) => {
     try {

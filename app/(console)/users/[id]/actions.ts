@@ -5,7 +5,7 @@ import { DomainError } from "@/lib/errors";
 import { qrSvg } from "@/lib/qr";
 import { issueSignInToken, revokeSignInToken } from "@/lib/sign-in-tokens";
 import { reasonField } from "@/lib/staff/reason";
-import { deleteUser, getUser, revokeAllSessions, revokeSession, setUserDisabled, updateUser } from "@/lib/users";
+import { deleteUser, getUser, optionalEmailField, revokeAllSessions, revokeSession, setUserDisabled, updateUser } from "@/lib/users";
 import { staffAction } from "@/server/actions";
 
 const userId = z.uuid("is not a user id").meta({ title: "The user" });
@@ -81,7 +81,7 @@ export const updateUserAction = staffAction(
   z.object({
     userId,
     name: z.string("is required").trim().max(200, "must be at most 200 characters").meta({ title: "Name" }),
-    email: z.union([z.literal(""), z.email("must be an email address").max(320, "must be at most 320 characters")]).meta({ title: "Email" }),
+    email: optionalEmailField.meta({ title: "Email" }),
     reason,
   }),
   async (input, { actor, db, meta }) => {
