@@ -16,7 +16,8 @@
  *    measurement sealing 10M rows.
  * 2. Query benchmarks through the domain functions: searchUsers (staff actor), listAuditEvents
  *    (first page, 1000 pages deep by cursor, from cursors far in the past, with and without filters),
- *    exportAuditStream (rows/s and RSS), the overview's queries (lib/overview; p95 < 50 ms each) and
+ *    exportAuditStream (rows/s and RSS), the overview's queries (lib/overview; p95 < 50 ms each), the
+ *    users page's total and last sign-in/active (lib/users/list.ts, activity.ts; p95 < 50 ms each) and
  *    the activity rollup job's first and next count.
  * 3. The console pages /users?q=… and /audit in Chromium: TTFB (Navigation Timing) and LCP.
  */
@@ -54,6 +55,8 @@ async function main() {
   const { openDatabase, migrateDatabase } = await import("@/db/client");
   const { systemActor, NO_REQUEST } = await import("@/lib/context");
   const { searchUsers } = await import("@/lib/users/search");
+  const { countUsers } = await import("@/lib/users/list");
+  const { usersActivity } = await import("@/lib/users/activity");
   const { listAuditEvents, decodeCursor, encodeCursor } = await import("@/lib/audit/query");
   const { exportAuditStream } = await import("@/lib/audit/export");
   const { createStaff } = await import("@/lib/staff/staff");
@@ -296,6 +299,26 @@ async function main() {
   );
   userSearch.substringNoMatch = await sample("searchUsers substring with no match", (i) => () => searchUsers(db, actor, { q: `zzq${Math.abs(i)}x` }));
   results.userSearch = userSearch;
+
+  // The console's users page (issue 14, point 9), per page view: the first page, the total (exact up
+  // to 10,000 users, the planner's estimate past that) and each row's last sign-in / last active.
+  const usersPage: Record<string, unknown> = {};
+  usersPage.firstPage = await sample("users page: first page, no search", () => () => searchUsers(db, actor, { limit: 25 }));
+  usersPage.total = await sample("users page: total (estimated past 10k)", () => () => countUsers(db, actor));
+  usersPage.totalDisabled = await sample("users page: total of disabled users", () => () => countUsers(db, actor, { status: "disabled" }));
+  usersPage.activity = await sample("users page: last sign-in and active of 25 rows", (i) => () => {
+    const from = Math.abs(i) % Math.max(1, picks.length - 25);
+    return usersActivity(
+      db,
+      actor,
+      picks.slice(from, from + 25).map((p) => p.id),
+    );
+  });
+  for (const v of Object.values(usersPage) as Array<{ p95?: number; met?: boolean }>) if (v.p95 !== undefined) v.met = v.p95 < 50;
+  const shown = await countUsers(db, actor);
+  usersPage.totalShown = shown;
+  log(`users page total: ${shown.isEstimate ? "about " : ""}${shown.total} (N_USERS ${N_USERS})`);
+  results.usersPage = usersPage;
 
   const audit: Record<string, unknown> = {};
   const userIdAt = (g: number) => picks[g % picks.length]!.id;
