@@ -78,13 +78,7 @@ function CreateApiKeyBody({ action, regions, scopes }: { action: CreateAction; r
             </Select>
           </Field>
           <Field label="Region" htmlFor="key-region" error={fieldError("region")}>
-            <Select id="key-region" name="region" defaultValue={regions[0]}>
-              {regions.map((r) => (
-                <option key={r} value={r}>
-                  {r}
-                </option>
-              ))}
-            </Select>
+            <Select id="key-region" name="region" defaultValue={regions[0]} options={regions} />
           </Field>
         </div>
         <fieldset aria-describedby={fieldError("scopes") ? "key-scopes-error" : undefined}>

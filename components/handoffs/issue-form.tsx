@@ -112,13 +112,7 @@ export function IssueHandoffForm({
               <Input ref={firstField} id="externalUserId" name="externalUserId" required maxLength={200} autoComplete="off" {...bind("externalUserId")} />
             </Field>
             <Field label="Environment" htmlFor="environment" error={fieldError("environment")}>
-              <Select id="environment" name="environment" {...bind("environment")}>
-                {environments.map((e) => (
-                  <option key={e} value={e}>
-                    {e}
-                  </option>
-                ))}
-              </Select>
+              <Select id="environment" name="environment" {...bind("environment")} options={environments} />
             </Field>
           </>
         ) : (

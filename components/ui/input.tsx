@@ -12,9 +12,22 @@ export function Textarea({ className, ...props }: React.TextareaHTMLAttributes<H
   return <textarea className={cn(field, "min-h-20", className)} {...props} />;
 }
 
-/** A native <select>: keyboard and screen-reader behaviour for free. */
-export function Select({ className, ...props }: React.SelectHTMLAttributes<HTMLSelectElement>) {
-  return <select className={cn(field, "h-9 pr-8", className)} {...props} />;
+/**
+ * A native <select>: keyboard and screen-reader behaviour for free. `options` lists values that are
+ * their own labels (environments, regions) instead of writing the <option>s out.
+ */
+export function Select({ className, options, children, ...props }: React.SelectHTMLAttributes<HTMLSelectElement> & { options?: readonly string[] }) {
+  return (
+    <select className={cn(field, "h-9 pr-8", className)} {...props}>
+      {options
+        ? options.map((o) => (
+            <option key={o} value={o}>
+              {o}
+            </option>
+          ))
+        : children}
+    </select>
+  );
 }
 
 export function Label({ className, ...props }: React.LabelHTMLAttributes<HTMLLabelElement>) {

@@ -61,22 +61,10 @@ function CreateUserBody({ action, environments, regions }: { action: CreateActio
           </Field>
           <div className="grid grid-cols-2 gap-3">
             <Field label="Environment" htmlFor="new-user-env" error={fieldError("environment")}>
-              <Select id="new-user-env" name="environment" defaultValue={environments[0]} aria-invalid={invalid("environment")}>
-                {environments.map((e) => (
-                  <option key={e} value={e}>
-                    {e}
-                  </option>
-                ))}
-              </Select>
+              <Select id="new-user-env" name="environment" defaultValue={environments[0]} aria-invalid={invalid("environment")} options={environments} />
             </Field>
             <Field label="Region" htmlFor="new-user-region" error={fieldError("region")}>
-              <Select id="new-user-region" name="region" defaultValue={regions[0]} aria-invalid={invalid("region")}>
-                {regions.map((r) => (
-                  <option key={r} value={r}>
-                    {r}
-                  </option>
-                ))}
-              </Select>
+              <Select id="new-user-region" name="region" defaultValue={regions[0]} aria-invalid={invalid("region")} options={regions} />
             </Field>
           </div>
           <Field label="Name" htmlFor="new-user-name" hint="Optional." error={fieldError("name")}>
