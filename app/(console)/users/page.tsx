@@ -98,8 +98,8 @@ export default async function UsersPage({ searchParams }: { searchParams: Search
               title={count.isEstimate ? "An estimate: counting every user exactly would read them all." : undefined}
             >
               {totalText(count)}
-              {filtered ? " with these filters" : ""}
-              {values.q ? " in all, not only matches" : " in all"}
+              {filtered ? " with these filters" : " in all"}
+              {values.q ? ", matching or not" : ""}
             </span>
           </nav>
         </>
