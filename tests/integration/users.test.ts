@@ -529,6 +529,21 @@ describe("staff create and edit users (the console)", () => {
   });
 });
 
+describe("concurrent edits", () => {
+  it("are serialized by the row lock: each event's 'before' is another's 'after', one unbroken chain to the final name", async () => {
+    const user = await createUser(t.db, system, { client_user_id: uniq("race-edit"), name: "n0", environment: "sandbox", region: "us" }, meta);
+    const N = 12;
+    await Promise.all(Array.from({ length: N }, (_, i) => updateUser(t.db, support, user.id, { name: `n${i + 1}`, reason: "race" }, meta)));
+    const events = await auditOf("user.updated", user.id);
+    expect(events).toHaveLength(N);
+    const next = new Map(events.map((e) => [(e.details as { previousName: string }).previousName, (e.details as { name: string }).name]));
+    expect(next.size).toBe(N);
+    let at = "n0";
+    for (let i = 0; i < N; i++) at = next.get(at)!;
+    expect(at).toBe((await getUser(t.db, admin, user.id)).name);
+  });
+});
+
 describe("activity and totals for the users table", () => {
   it("last sign-in is the newest session's start, last active the latest start or refresh; qa sees sandbox only", async () => {
     const { actor } = await keyActor("sandbox", "us");
