@@ -20,12 +20,13 @@ async function fetchSessions(userId: string): Promise<SessionJson[]> {
 
 /**
  * Where a session was used from: the IP (recorded only behind a trusted proxy, as in the audit log)
- * and the User-Agent, shortened on screen with the whole of it on hover.
+ * and the User-Agent, at most two lines on screen (wrapping anywhere, so the table still fits a
+ * 1024 px screen) with the whole of it on hover.
  */
 function ClientUse({ ip, userAgent, testId }: { ip: string | null; userAgent: string | null; testId: string }) {
   const text = `${ip ?? "IP not recorded"} · ${userAgent ?? "no user agent"}`;
   return (
-    <span className="mt-0.5 block max-w-[14rem] truncate text-xs text-slate-600" title={text} data-testid={testId}>
+    <span className="mt-0.5 line-clamp-2 max-w-[16rem] text-xs text-slate-600 [overflow-wrap:anywhere]" title={text} data-testid={testId}>
       {text}
     </span>
   );

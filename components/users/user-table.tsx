@@ -5,17 +5,14 @@ import type { UserActivity } from "@/lib/users/activity";
 import type { UserView } from "@/lib/users/types";
 import { EnvironmentBadge, UserStatusBadge } from "./user-status-badge";
 
-function When({ at, never, testId }: { at: Date | null | undefined; never: string; testId: string }) {
+function When({ label, at, testId }: { label: string; at: Date; testId: string }) {
   return (
-    <TD className="whitespace-nowrap text-xs text-slate-600" data-testid={testId}>
-      {at ? (
-        <time dateTime={at.toISOString()} title={formatUtc(at, { seconds: true })}>
-          {relativeTime(at)}
-        </time>
-      ) : (
-        <span className="text-slate-500">{never}</span>
-      )}
-    </TD>
+    <span className="block" data-testid={testId}>
+      {label}{" "}
+      <time dateTime={at.toISOString()} title={formatUtc(at, { seconds: true })}>
+        {relativeTime(at)}
+      </time>
+    </span>
   );
 }
 
@@ -32,8 +29,7 @@ export function UserTable({ users, activity = new Map() }: { users: UserView[]; 
           <TH>Name and email</TH>
           <TH>Environment</TH>
           <TH>Status</TH>
-          <TH>Last sign-in</TH>
-          <TH>Last active</TH>
+          <TH>Last sign-in / active</TH>
           <TH>Created</TH>
         </TR>
       </THead>
@@ -58,8 +54,18 @@ export function UserTable({ users, activity = new Map() }: { users: UserView[]; 
             <TD>
               <UserStatusBadge status={u.status} />
             </TD>
-            <When at={activity.get(u.id)?.lastSignInAt} never="Never" testId="user-last-sign-in" />
-            <When at={activity.get(u.id)?.lastActiveAt} never="—" testId="user-last-active" />
+            <TD className="text-xs text-slate-600">
+              {activity.get(u.id)?.lastSignInAt ? (
+                <>
+                  <When label="Signed in" at={activity.get(u.id)!.lastSignInAt!} testId="user-last-sign-in" />
+                  <When label="Active" at={activity.get(u.id)!.lastActiveAt ?? activity.get(u.id)!.lastSignInAt!} testId="user-last-active" />
+                </>
+              ) : (
+                <span className="text-slate-500" data-testid="user-last-sign-in">
+                  Never signed in
+                </span>
+              )}
+            </TD>
             <TD className="text-xs text-slate-600">{formatUtc(u.createdAt)}</TD>
           </TR>
         ))}
