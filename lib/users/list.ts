@@ -94,10 +94,13 @@ async function countLive(
     sql` and `,
   );
   const status = filter.status === "active" ? sql`and disabled_at is null` : filter.status === "disabled" ? sql`and disabled_at is not null` : sql``;
+  // Without a status the capped walk can be index-only (`users_list_idx` is partial on deleted_at).
   const [counted] = await queryRows<{ n: number; s: number }>(
     db,
-    sql`select count(*)::int as n, count(*) filter (where true ${status})::int as s
-        from (select disabled_at from users where ${range} limit ${TOTAL_EXACT_UP_TO + 1}) capped`,
+    filter.status
+      ? sql`select count(*)::int as n, count(*) filter (where true ${status})::int as s
+            from (select disabled_at from users where ${range} limit ${TOTAL_EXACT_UP_TO + 1}) capped`
+      : sql`select count(*)::int as n, count(*)::int as s from (select 1 from users where ${range} limit ${TOTAL_EXACT_UP_TO + 1}) capped`,
   );
   const inRange = Number(counted!.n);
   if (inRange <= TOTAL_EXACT_UP_TO) return { total: Number(counted!.s), isEstimate: false };
