@@ -4,9 +4,10 @@
  * does: a rolled-back change sends nothing, a committed one is delivered by the dispatcher even if
  * this process dies right after the commit.
  *
- * One statement fans each event out to the enabled endpoints of its environment that subscribe to
- * its type, as they are at commit time. With no such endpoint it writes nothing: the cost on a hot
- * path (the exchange) is one small statement that travels with the audit insert.
+ * One statement fans the events out to the enabled endpoints of their environment that subscribe
+ * to their type, as they are when the statement runs (no cache: an endpoint created on another
+ * instance a moment ago gets the event). With no such endpoint it writes nothing: the cost on a hot
+ * path (the exchange) is one small prepared statement pipelined with the audit insert.
  */
 import { sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
@@ -27,16 +28,40 @@ export async function enqueueWebhookEvents(tx: Executor, events: WebhookEvent[])
   if (events.length === 0) return;
   const rows = events.map((e) => {
     assertNoSecrets(e.data, "data", "a webhook payload");
-    const at = e.occurredAt.toISOString();
-    return sql`(${newMessageId()}, ${e.type}, ${e.environment}, ${JSON.stringify(webhookBody(e.type, e.occurredAt, e.data))}, ${at}::timestamptz)`;
+    return {
+      messageId: newMessageId(),
+      type: e.type,
+      environment: e.environment,
+      body: JSON.stringify(webhookBody(e.type, e.occurredAt, e.data)),
+      at: e.occurredAt.toISOString(),
+    };
   });
-  // `sql` template, not the builder: this runs inside hot transactions (db/rows.ts says why).
+  // Both statements have fixed text and run prepared (`sql` templates, not the builder: db/rows.ts
+  // says why): on PostgreSQL each is parsed and planned once per pooled connection, and an
+  // execution is one Bind/Execute that travels with the operation's other writes. Sent unprepared,
+  // the statement cost a Parse/Describe round trip and a plan on every exchange.
+  if (rows.length === 1) {
+    const [r] = rows as [(typeof rows)[number]];
+    await queryRows(
+      tx,
+      sql`insert into webhook_deliveries (id, message_id, endpoint_id, event_type, environment, body, status, next_attempt_at, retry_until, created_at)
+          select gen_random_uuid(), ${r.messageId}::text, e.id, ${r.type}::text, e.environment, ${r.body}::text, 'pending',
+                 ${r.at}::timestamptz, ${r.at}::timestamptz + ${RETRY_WINDOW_SQL}, ${r.at}::timestamptz
+          from webhook_endpoints e
+          where e.environment = ${r.environment}::text and ${r.type}::text = any (e.event_types) and e.disabled_at is null`,
+      { prepare: true },
+    );
+    return;
+  }
+  // Several events (a bulk change): the same fixed text for any number, the rows as one JSON array
+  // (portable across both drivers, unlike array parameters).
   await queryRows(
     tx,
     sql`insert into webhook_deliveries (id, message_id, endpoint_id, event_type, environment, body, status, next_attempt_at, retry_until, created_at)
-        select gen_random_uuid(), ev.message_id, e.id, ev.event_type, ev.environment, ev.body, 'pending', ev.at, ev.at + ${RETRY_WINDOW_SQL}, ev.at
-        from (values ${sql.join(rows, sql`, `)}) as ev (message_id, event_type, environment, body, at)
-        join webhook_endpoints e on e.environment = ev.environment and ev.event_type = any (e.event_types) and e.disabled_at is null`,
+        select gen_random_uuid(), ev."messageId", e.id, ev.type, ev.environment, ev.body, 'pending', ev.at, ev.at + ${RETRY_WINDOW_SQL}, ev.at
+        from json_to_recordset(${JSON.stringify(rows)}::json) as ev ("messageId" text, type text, environment text, body text, at timestamptz)
+        join webhook_endpoints e on e.environment = ev.environment and ev.type = any (e.event_types) and e.disabled_at is null`,
+    { prepare: true },
   );
 }
 
