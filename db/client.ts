@@ -122,6 +122,51 @@ export interface OpenOptions {
   maxConnections?: number;
 }
 
+/**
+ * postgres.js's `begin` waits for BEGIN's answer before the transaction's first statement is sent:
+ * a round trip of its own in every transaction. This one sends BEGIN and lets the first statement
+ * follow it on the same reserved connection without waiting (postgres.js pipelines a connection's
+ * queries; both go out in one write), then COMMIT, or ROLLBACK when the callback throws. As in
+ * postgres.js's own, a statement that failed fails the transaction with its error even when the
+ * callback did not await it (PostgreSQL would answer the COMMIT with a ROLLBACK).
+ */
+function pipelinedBegin(client: postgres.Sql): postgres.Sql["begin"] {
+  const original = client.begin.bind(client);
+  const reserve = client.reserve.bind(client);
+  return (async (a: unknown, b?: unknown) => {
+    // With options (an isolation level...): postgres.js's own begin.
+    if (typeof a !== "function") return original(a as string, b as never);
+    const fn = a as (sql: postgres.TransactionSql) => unknown;
+    const conn = await reserve();
+    let failed: { error: unknown } | null = null;
+    const unsafe = conn.unsafe.bind(conn);
+    conn.unsafe = ((...args: Parameters<typeof conn.unsafe>) => {
+      const q = unsafe(...args);
+      // Promise.prototype.then, not the query's own: attaching must not start a lazy query.
+      Promise.prototype.then.call(q, undefined, (error: unknown) => {
+        failed ??= { error };
+      });
+      return q;
+    }) as typeof conn.unsafe;
+    try {
+      conn.unsafe("begin").execute();
+      let result: unknown;
+      try {
+        result = await fn(conn as unknown as postgres.TransactionSql);
+        if (failed) throw (failed as { error: unknown }).error;
+      } catch (err) {
+        await unsafe("rollback").catch(() => {});
+        throw err;
+      }
+      const done = (await unsafe("commit")) as unknown as { command?: string };
+      if (done.command === "ROLLBACK") throw new Error("The transaction was rolled back by PostgreSQL: one of its statements failed.");
+      return result;
+    } finally {
+      conn.release();
+    }
+  }) as postgres.Sql["begin"];
+}
+
 export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
   if (opts.databaseUrl) {
     const client = postgres(opts.databaseUrl, {
@@ -129,6 +174,7 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
       onnotice: () => {},
       connection: { application_name: "tokendesk" },
     });
+    client.begin = pipelinedBegin(client);
     const db = drizzlePostgres(client, { schema }) as unknown as Database;
     return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
   }
