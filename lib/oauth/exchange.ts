@@ -2,7 +2,7 @@
  * RFC 8693 token exchange of a sign-in token for an access + refresh token pair, optionally as the
  * migration of an SDK installation from Team-API-key mode.
  *
- * Concurrency: redemption is the one atomic UPDATE of `redeemSignInToken`, inside the transaction
+ * Concurrency: redemption is one atomic UPDATE (startSdkSession's first statement), inside the transaction
  * that also creates the SDK session; of N concurrent exchanges exactly one commits a session, and a
  * refusal later in the transaction (user disabled...) rolls the redemption back.
  */
@@ -18,7 +18,7 @@ import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { counted } from "@/lib/metrics";
 import { SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
-import { parseSignInToken, peekSignInToken, redeemSignInToken } from "@/lib/sign-in-tokens";
+import { parseSignInToken, peekSignInToken } from "@/lib/sign-in-tokens";
 import { formatRefreshToken } from "@/lib/sign-in-tokens/format";
 import { userRef, type WebhookEvent } from "@/lib/webhooks/events";
 import { enqueueWebhookEvent, enqueueWebhookEvents } from "@/lib/webhooks/outbox";
@@ -198,19 +198,29 @@ async function startSdkSession(
   const { installationId, migrationKey } = input;
   const sessionId = uuidv7();
   return db.transaction(async (tx) => {
-    const token = await redeemSignInToken(tx, input.signInToken, sessionId, now);
-    if (!token) throw invalidGrant(INVALID_TOKEN);
-    // A shared lock orders us against a concurrent disable/delete (which locks the row for update):
-    // either it sees our session and ends it, or we see the user disabled and roll back. The
-    // environment's settings come in the same statement (`sql` template: db/rows.ts says why).
+    // One statement: the redemption — the one atomic UPDATE: of N concurrent exchanges of a token,
+    // the row lock lets exactly one see it unused and the others re-check after it commits and get
+    // no row; a revocation (`revokeSignInToken`) is the same kind of UPDATE on the same row, so a
+    // token is redeemed or revoked, never both — then the user with a shared lock, which orders us against a
+    // concurrent disable/delete (it locks the row for update): either it sees our session and ends
+    // it, or we see the user disabled and roll back. The environment's settings come with it (`sql`
+    // template: db/rows.ts says why).
+    const at = now.toISOString();
     const [raw] = await queryRows<Record<string, unknown>>(
       tx,
-      sql`select ${columnsOf(users, "u")}, ${SETTINGS_COLUMNS} from users u left join environment_settings s on s.environment = u.environment
-          where u.id = ${token.userId}::uuid for share of u`,
+      sql`with t as (
+            update sign_in_tokens set used_at = ${at}::timestamptz, session_id = ${sessionId}::uuid
+            where token_hash = ${hashSecret(input.signInToken)} and used_at is null and revoked_at is null and expires_at > ${at}::timestamptz
+            returning id, user_id)
+          select t.id as t_id, ${columnsOf(users, "u")}, ${SETTINGS_COLUMNS}
+          from t join users u on u.id = t.user_id left join environment_settings s on s.environment = u.environment
+          for share of u`,
       { prepare: true },
     );
-    const user = raw ? rowOf(users, raw) : null;
-    if (!user || user.deletedAt) throw invalidGrant("user_deleted: The user has been deleted.");
+    if (!raw) throw invalidGrant(INVALID_TOKEN);
+    const token = { id: String(raw.t_id), userId: String(raw.id) };
+    const user = rowOf(users, raw);
+    if (user.deletedAt) throw invalidGrant("user_deleted: The user has been deleted.");
     if (user.disabledAt) throw invalidGrant("user_disabled: The user is disabled.");
     const settings = settingsOfRow(user.environment, raw!);
     const refreshToken = formatRefreshToken();

@@ -7,7 +7,6 @@
 import { eq, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { type Database, type Executor, queryRows } from "@/db/client";
-import { columnsOf, rowOf } from "@/db/rows";
 import { type SignInToken, signInTokens } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
@@ -138,25 +137,6 @@ export async function getSignInTokenStatus(db: Executor, actor: Actor, tokenId: 
     redeemedAt: row.usedAt,
     sessionId: row.sessionId,
   };
-}
-
-/**
- * The one atomic redemption: of any number of concurrent callers presenting the same token, the
- * row lock taken by this UPDATE lets exactly one see `used_at IS NULL`; every other one re-checks
- * the predicate after the winner commits and gets no row. A revocation (`revokeSignInToken`) is the
- * same kind of UPDATE on the same row, so a token is either redeemed or revoked, never both. Call it inside the exchange transaction,
- * so that a later failure in that transaction (user disabled...) leaves the token unused.
- */
-export async function redeemSignInToken(tx: Executor, token: string, sessionId: string, now: Date): Promise<SignInToken | null> {
-  // The exchange's first statement: an `sql` template, not the builder (db/rows.ts).
-  const [raw] = await queryRows<Record<string, unknown>>(
-    tx,
-    sql`update sign_in_tokens set used_at = ${now.toISOString()}::timestamptz, session_id = ${sessionId}::uuid
-        where token_hash = ${hashSecret(token)} and used_at is null and revoked_at is null and expires_at > ${now.toISOString()}::timestamptz
-        returning ${columnsOf(signInTokens)}`,
-    { prepare: true },
-  );
-  return raw ? rowOf(signInTokens, raw) : null;
 }
 
 /** Reads a token without consuming it (migration checks happen before redemption). */
