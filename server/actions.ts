@@ -11,6 +11,7 @@ import type { RequestMeta } from "@/lib/context";
 import { type DomainError, type ErrorCode, fromZodError, isDomainError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { can, type Permission, ROLE_LABELS } from "@/lib/staff/rbac";
+import { unfitText } from "./http";
 import { currentStaff, requestMeta, type StaffActor } from "./staff-session";
 
 export type ActionResult<T = undefined> =
@@ -45,6 +46,20 @@ function formToObject(form: FormData): Record<string, unknown> {
   return out;
 }
 
+/**
+ * The first form field whose text may not enter tokendesk (a NUL: PostgreSQL text cannot hold one),
+ * as a refusal at that field. The machine API checks every string at its edge (server/http.ts); the
+ * console's forms are the other way in, and without this a NUL typed or posted into any field reached
+ * the database and came back as "Something went wrong".
+ */
+function unfitField(input: Record<string, unknown>): { ok: false; error: string; code: ErrorCode; field: string; fields: Record<string, string> } | null {
+  for (const [k, v] of Object.entries(input)) {
+    const why = typeof v === "string" ? unfitText(v) : null;
+    if (why) return { ok: false, code: "validation_failed", error: `This field ${why}.`, field: k, fields: { [k]: `This field ${why}.` } };
+  }
+  return null;
+}
+
 export function staffAction<S extends z.ZodType, T>(
   permission: Permission,
   schema: S,
@@ -56,7 +71,10 @@ export function staffAction<S extends z.ZodType, T>(
     if (!can(actor.role, permission)) {
       return { ok: false, code: "forbidden", error: `The ${ROLE_LABELS[actor.role]} role may not do this.` };
     }
-    const parsed = schema.safeParse(form instanceof FormData ? formToObject(form) : form);
+    const input = form instanceof FormData ? formToObject(form) : form;
+    const unfit = input && typeof input === "object" ? unfitField(input as Record<string, unknown>) : null;
+    if (unfit) return unfit;
+    const parsed = schema.safeParse(input);
     if (!parsed.success) return refusal(fromZodError(parsed.error, schema));
     try {
       const result = await handler(parsed.data, { actor, db: await getDb(), meta: await requestMeta() });

@@ -883,3 +883,25 @@ describe("every server action as every role (e2e/rbac-matrix.ts ACTIONS)", () =>
     });
   }
 });
+
+describe("console forms refuse text the database cannot hold", () => {
+  // The machine API refuses a NUL at its edge (bad-input-matrix); the console's forms reach the
+  // domain through staffAction, which must refuse it the same way: at the field, writing nothing.
+  for (const [action, field] of [
+    ["createUserAction", "name"],
+    ["createUserAction", "client_user_id"],
+    ["updateUserAction", "email"],
+    ["updateUserAction", "reason"],
+  ] as const) {
+    it(`${action}: a NUL in ${field} is refused at that field and changes nothing`, async () => {
+      const entry = ACTIONS.find((e) => e.action === action && e.data === "sandbox")!;
+      const prepared = await DRIVERS[action]!("sandbox", "support");
+      const fields = { ...prepared.fields!, [field]: `before\u0000after` };
+      const before = await databaseDigest(handle.db);
+      const reply = await callAction(baseUrl(), cookies.support, { file: entry.file, name: action, page: prepared.page, fields, shape: prepared.shape });
+      expect(reply.status).toBe(200);
+      expect(reply.answer).toMatchObject({ ok: false, code: "validation_failed", field, fields: { [field]: "This field contains a NUL character." } });
+      await expectUnchanged(handle.db, before, `${action} with a NUL in ${field}`);
+    });
+  }
+});
