@@ -137,7 +137,7 @@ export async function revokeApiKey(
 ): Promise<ApiKeyView> {
   assertStaffCan(actor, "api_keys:manage");
   const why = requireReason(reason, "revoking the key");
-  return db.transaction(async (tx) => {
+  const view = await db.transaction(async (tx) => {
     const target = await getApiKey(tx, id);
     if (target) assertStaffCan(actor, "api_keys:manage", target.environment);
     const breaking = isUuid(id) ? await installationsStillUsingKey(tx, id, opts.now) : 0;
@@ -173,6 +173,9 @@ export async function revokeApiKey(
     );
     return toApiKeyView(row);
   });
+  // Once committed: this instance refuses the key from its next request on (see verifiedKeys).
+  forgetVerifiedKey(id);
+  return view;
 }
 
 export const invalidApiKey = () => new DomainError("invalid_api_key", "The API key is missing, unknown or revoked.");
@@ -209,23 +212,71 @@ const LAST_USED_EVERY_MS = 60_000;
 const lastStamped = new Map<string, number>();
 
 /**
+ * Keys this instance has verified recently, by the presented secret's hash: a backend sends the same
+ * key on every call, and reading its row again each time costs a database round trip (a third of
+ * a mint's CPU went to the driver). An entry is trusted for API_KEY_CACHE_MS after the read that made
+ * it. Revocation through revokeApiKey removes the key here as soon as it commits, so this instance
+ * refuses it from the next request; another instance refuses it within API_KEY_CACHE_MS (its entry
+ * expires; README "API keys"). Unknown and revoked keys are never remembered: every refusal reads the
+ * table. Keys' scopes never change after creation, so a remembered row's scopes are its current ones.
+ */
+export const API_KEY_CACHE_MS = 5_000;
+const VERIFIED_KEYS_MAX = 1_000;
+/**
+ * On globalThis: the console's revocation runs in Next's bundle of this module and the machine API in
+ * server.ts's, two module instances in one process that must share what they forget.
+ * `revocations` is bumped by every revocation: a lookup that began before it does not remember what
+ * it read.
+ */
+const shared = globalThis as unknown as { __tokendeskVerifiedKeys?: { keys: Map<string, { row: ApiKey; until: number }>; revocations: number } };
+shared.__tokendeskVerifiedKeys ??= { keys: new Map(), revocations: 0 };
+const verified = shared.__tokendeskVerifiedKeys;
+const verifiedKeys = verified.keys;
+
+/** This instance forgets the key at once (called when its revocation has committed). */
+export function forgetVerifiedKey(id: string): void {
+  verified.revocations++;
+  for (const [hash, entry] of verifiedKeys) if (entry.row.id === id) verifiedKeys.delete(hash);
+}
+
+/**
  * Finds the live key for a presented secret, or throws 401 `invalid_api_key` / 403
  * `insufficient_scope` (429 `rate_limited` once the client's address has failed too often; `meta`
  * names the address). A malformed or bad-checksum key is refused without a key lookup.
  */
-export async function authenticateApiKey(db: Executor, presented: string | null, scope: ApiKeyScope | null, meta?: RequestMeta): Promise<ApiKey> {
+export async function authenticateApiKey(
+  db: Executor,
+  presented: string | null,
+  scope: ApiKeyScope | null,
+  meta?: RequestMeta,
+  /** Injectable clock (ms since the epoch) for tests of the cache's expiry. */
+  opts: { now?: number } = {},
+): Promise<ApiKey> {
   if (!presented || !parseApiKey(presented)) return refuseApiKey(db, meta);
-  // Every API call runs this: an `sql` template, not the query builder (db/rows.ts says why).
-  const [raw] = await queryRows<Record<string, unknown>>(db, sql`select ${columnsOf(apiKeys)} from api_keys where key_hash = ${hashSecret(presented)}`, {
-    prepare: true,
-  });
-  const row = raw ? rowOf(apiKeys, raw) : null;
-  if (!row || row.revokedAt) return refuseApiKey(db, meta);
+  const now = opts.now ?? Date.now();
+  const hash = hashSecret(presented);
+  let row = verifiedKeys.get(hash)?.row ?? null;
+  if (row && verifiedKeys.get(hash)!.until <= now) {
+    verifiedKeys.delete(hash);
+    row = null;
+  }
+  if (!row) {
+    const epoch = verified.revocations;
+    // Every API call runs this: an `sql` template, not the query builder (db/rows.ts says why).
+    const [raw] = await queryRows<Record<string, unknown>>(db, sql`select ${columnsOf(apiKeys)} from api_keys where key_hash = ${hash}`, {
+      prepare: true,
+    });
+    row = raw ? rowOf(apiKeys, raw) : null;
+    if (!row || row.revokedAt) return refuseApiKey(db, meta);
+    if (epoch === verified.revocations) {
+      verifiedKeys.set(hash, { row, until: now + API_KEY_CACHE_MS });
+      if (verifiedKeys.size > VERIFIED_KEYS_MAX) verifiedKeys.delete(verifiedKeys.keys().next().value!);
+    }
+  }
   if (scope && !row.scopes.includes(scope)) throw insufficientScope(scope);
   // Stamp last use at most once a minute per key: a write per request would make every API call
   // contend on the same row. The in-process map skips even the no-op UPDATE between stamps; the
   // WHERE clause keeps several processes from stamping more often than that between them.
-  const now = Date.now();
   if (now - (lastStamped.get(row.id) ?? 0) >= LAST_USED_EVERY_MS) {
     lastStamped.set(row.id, now);
     if (lastStamped.size > 10_000) lastStamped.clear();

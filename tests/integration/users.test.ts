@@ -7,8 +7,8 @@
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
-import { auditEvents, sdkSessions, users, webhookDeliveries } from "@/db/schema";
-import { type ApiKeyScope, apiKeyActor, authenticateApiKey, createApiKey, revokeApiKey } from "@/lib/api-keys";
+import { apiKeys, auditEvents, sdkSessions, users, webhookDeliveries } from "@/db/schema";
+import { API_KEY_CACHE_MS, type ApiKeyScope, apiKeyActor, authenticateApiKey, createApiKey, revokeApiKey } from "@/lib/api-keys";
 import { type Actor, type RequestMeta, systemActor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
 import { authenticateBearer } from "@/lib/oauth/bearer";
@@ -429,13 +429,40 @@ describe("sign-in tokens", () => {
     expect(session).toMatchObject({ installationId: "ios-1", userId: user.id });
   });
 
-  it("refuses a revoked key", async () => {
-    const { key, actor } = await keyActor("sandbox", "us");
+  it("refuses a revoked key from the next request on, though this instance had it verified", async () => {
+    const { key, actor } = await keyActor("sandbox", "us"); // authenticated: this instance remembers it
     const user = await createUser(t.db, actor, { client_user_id: uniq("rk") }, meta);
     await revokeApiKey(t.db, system, actor.id, "rotated", meta);
     await fails(authenticateApiKey(t.db, key, "sign_in_tokens:write"), 401, "invalid_api_key");
     // What the key made before its revocation stays as it was.
     expect(await getUser(t.db, system, user.id)).toMatchObject({ id: user.id, environment: "sandbox", region: "us", status: "active" });
+  });
+});
+
+describe("verified API keys, remembered per instance", () => {
+  it("trusts a verified key for API_KEY_CACHE_MS: a revocation made by another instance is refused once that has passed", async () => {
+    const { key, apiKey } = await createApiKey(t.db, system, { name: uniq("key"), environment: "sandbox", region: "us", scopes: ["users:read"] }, meta);
+    secrets.push(key);
+    const base = Date.now() + 60_000; // a clock of the test's own, past any entry made at real time
+    expect((await authenticateApiKey(t.db, key, "users:read", undefined, { now: base })).id).toBe(apiKey.id);
+    // Another instance revokes it: the row changes; this process's revokeApiKey is not called.
+    await t.db.update(apiKeys).set({ revokedAt: new Date(), revokeReason: "elsewhere" }).where(eq(apiKeys.id, apiKey.id));
+    // Within the bound this instance still answers from what it verified — scope included.
+    expect((await authenticateApiKey(t.db, key, "users:read", undefined, { now: base + API_KEY_CACHE_MS - 1 })).id).toBe(apiKey.id);
+    await fails(authenticateApiKey(t.db, key, "users:write", undefined, { now: base + 1 }), 403, "insufficient_scope");
+    // Past it, the entry has expired: the row is read again and the key refused, and stays refused.
+    await fails(authenticateApiKey(t.db, key, "users:read", undefined, { now: base + API_KEY_CACHE_MS }), 401, "invalid_api_key");
+    await fails(authenticateApiKey(t.db, key, "users:read", undefined, { now: base + 1 }), 401, "invalid_api_key");
+  });
+
+  it("never remembers an unknown or revoked key: each refusal reads the table", async () => {
+    const { key, apiKey } = await createApiKey(t.db, system, { name: uniq("key"), environment: "sandbox", region: "us", scopes: ["users:read"] }, meta);
+    secrets.push(key);
+    await t.db.update(apiKeys).set({ revokedAt: new Date(), revokeReason: "before first use" }).where(eq(apiKeys.id, apiKey.id));
+    await fails(authenticateApiKey(t.db, key, null), 401, "invalid_api_key");
+    // Un-revoked (only a test can do this): the next call reads the row and accepts it.
+    await t.db.update(apiKeys).set({ revokedAt: null, revokeReason: null }).where(eq(apiKeys.id, apiKey.id));
+    expect((await authenticateApiKey(t.db, key, null)).id).toBe(apiKey.id);
   });
 });
 
