@@ -139,8 +139,12 @@ function pipelinedBegin(client: postgres.Sql): postgres.Sql["begin"] {
     const fn = a as (sql: postgres.TransactionSql) => unknown;
     const conn = await reserve();
     let failed: { error: unknown } | null = null;
+    let committing = false;
     const unsafe = conn.unsafe.bind(conn);
     conn.unsafe = ((...args: Parameters<typeof conn.unsafe>) => {
+      // A statement issued after COMMIT was sent would run outside the transaction, on a connection
+      // already handed back: a commitWith caller whose last writes were not all sent yet. Loud, not silent.
+      if (committing) throw new Error("A statement was sent after its transaction's COMMIT (commitWith's writes must all be sent when it is called).");
       const q = unsafe(...args);
       // Promise.prototype.then, not the query's own: attaching must not start a lazy query.
       Promise.prototype.then.call(q, undefined, (error: unknown) => {
@@ -148,23 +152,59 @@ function pipelinedBegin(client: postgres.Sql): postgres.Sql["begin"] {
       });
       return q;
     }) as typeof conn.unsafe;
+    pipelinedConnections.add(conn);
     try {
       conn.unsafe("begin").execute();
       let result: unknown;
+      let last: Promise<unknown> | undefined;
       try {
         result = await fn(conn as unknown as postgres.TransactionSql);
-        if (failed) throw (failed as { error: unknown }).error;
+        last = lastWrites.get(conn);
+        if (failed && !last) throw (failed as { error: unknown }).error;
       } catch (err) {
         await unsafe("rollback").catch(() => {});
         throw err;
       }
-      const done = (await unsafe("commit")) as unknown as { command?: string };
-      if (done.command === "ROLLBACK") throw new Error("The transaction was rolled back by PostgreSQL: one of its statements failed.");
+      committing = true;
+      // commitWith: COMMIT goes out behind the last writes, without waiting for their answers. If
+      // one fails, PostgreSQL answers the COMMIT with ROLLBACK, and the write's error is thrown.
+      const [writes, commit] = await Promise.allSettled([last ?? Promise.resolve(), unsafe("commit") as unknown as Promise<{ command?: string }>]);
+      if (failed) throw (failed as { error: unknown }).error;
+      if (writes.status === "rejected") throw writes.reason;
+      if (commit.status === "rejected") throw commit.reason;
+      if (commit.value.command === "ROLLBACK") throw new Error("The transaction was rolled back by PostgreSQL: one of its statements failed.");
       return result;
     } finally {
+      lastWrites.delete(conn);
       conn.release();
     }
   }) as postgres.Sql["begin"];
+}
+
+/** Connections of transactions begun by pipelinedBegin, and the last writes handed to their commit. */
+const pipelinedConnections = new WeakSet<object>();
+const lastWrites = new WeakMap<object, Promise<unknown>>();
+
+/**
+ * Ends a transaction's callback with its last writes: `return commitWith(tx, Promise.all([...]), value)`.
+ * On PostgreSQL COMMIT is sent right behind the writes without waiting for their answers — one
+ * round trip fewer for the operation; a write that fails still fails the transaction with its own
+ * error (PostgreSQL answers the COMMIT with ROLLBACK), and the caller gets `value` only once the
+ * commit has succeeded. Every statement of `writes` must be sent before the callback returns (a
+ * `queryRows` call or a query builder handed to Promise.all is; one sent after the COMMIT throws,
+ * loudly, rather than run outside the transaction). Elsewhere (PGlite, a
+ * nested transaction, postgres.js's own begin) the writes are awaited here, as `await` would.
+ */
+export async function commitWith<T>(tx: Executor, writes: Promise<unknown>, value: T): Promise<T> {
+  const client = (tx as unknown as DrizzleInternals).session.client as object;
+  const outermost = (tx as unknown as { nestedIndex?: number }).nestedIndex === 0;
+  if (outermost && pipelinedConnections.has(client) && !lastWrites.has(client)) {
+    writes.catch(() => {}); // settled by pipelinedBegin, with the COMMIT
+    lastWrites.set(client, writes);
+    return value;
+  }
+  await writes;
+  return value;
 }
 
 export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {

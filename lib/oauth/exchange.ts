@@ -8,7 +8,7 @@
  */
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
-import { type Database, queryRows } from "@/db/client";
+import { commitWith, type Database, queryRows } from "@/db/client";
 import { columnsOf, rowOf } from "@/db/rows";
 import { type ApiKey, apiKeyInstallations, apiKeys, type SignInToken, type User, users } from "@/db/schema";
 import { apiKeyActor } from "@/lib/api-keys";
@@ -268,9 +268,10 @@ async function startSdkSession(
       });
     }
     // Everything left is writes that cannot fail on their own: sent together, they travel in one
-    // round trip on the transaction's connection (postgres.js pipelines concurrent queries).
+    // round trip on the transaction's connection (postgres.js pipelines concurrent queries), with
+    // the COMMIT right behind them (commitWith).
     const expiresAt = new Date(now.getTime() + settings.refreshAbsoluteTtlSeconds * 1000);
-    await Promise.all([
+    const writes = Promise.all([
       queryRows(
         tx,
         sql`with session as (
@@ -300,6 +301,6 @@ async function startSdkSession(
             )
         : null,
     ]);
-    return { user, sessionId, refreshToken, accessTtl: settings.accessTokenTtlSeconds };
+    return commitWith(tx, writes, { user, sessionId, refreshToken, accessTtl: settings.accessTokenTtlSeconds });
   });
 }

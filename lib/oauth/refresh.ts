@@ -14,7 +14,7 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
-import { type Database, queryRows } from "@/db/client";
+import { commitWith, type Database, queryRows } from "@/db/client";
 import { columnsOf, dateOf, rowOf } from "@/db/rows";
 import { sdkSessions } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
@@ -142,7 +142,8 @@ async function refreshSession(db: Database, presented: string, meta: RequestMeta
     const successorId = uuidv7();
     const at = now.toISOString();
     const graceUntil = new Date(now.getTime() + settings.refreshGraceSeconds * 1000).toISOString();
-    await queryRows(
+    // COMMIT goes right behind it (commitWith): one round trip for both.
+    const rotation = queryRows(
       tx,
       sql`with successor as (
             insert into refresh_tokens (id, session_id, token_hash, created_at)
@@ -158,7 +159,7 @@ async function refreshSession(db: Database, presented: string, meta: RequestMeta
           where id = ${session.id}::uuid`,
       { prepare: true },
     );
-    return { session, refreshToken, accessTtl: settings.accessTokenTtlSeconds } as const;
+    return commitWith(tx, rotation, { session, refreshToken, accessTtl: settings.accessTokenTtlSeconds } as const);
   });
   if ("error" in outcome) throw invalidGrant(outcome.error!);
 

@@ -6,7 +6,7 @@
  */
 import { eq, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
-import { type Database, type Executor, queryRows } from "@/db/client";
+import { commitWith, type Database, type Executor, queryRows } from "@/db/client";
 import { type SignInToken, signInTokens } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
@@ -71,9 +71,9 @@ export async function issueSignInToken(
     const expiresAt = new Date(now.getTime() + lifetime * 1000);
     const id = uuidv7();
     // The token row and its audit event go out together (postgres.js pipelines them on the
-    // transaction's connection): one round trip instead of two. `sql` templates, not the builder
-    // (db/rows.ts says why).
-    await Promise.all([
+    // transaction's connection), and COMMIT right behind them (commitWith): one round trip for the
+    // three. `sql` templates, not the builder (db/rows.ts says why).
+    const writes = Promise.all([
       queryRows(
         tx,
         sql`insert into sign_in_tokens (id, user_id, environment, region, token_hash, expires_at, issued_by_type, issued_by_id, reason, created_at)
@@ -95,7 +95,7 @@ export async function issueSignInToken(
         meta,
       ),
     ]);
-    return { userId: user.id, signInToken: token, expiresAt, tokenId: id };
+    return commitWith(tx, writes, { userId: user.id, signInToken: token, expiresAt, tokenId: id });
   });
 }
 
