@@ -69,9 +69,9 @@ type VerifiedClaims = jose.JWTPayload & { sub: string; jti: string; exp: number;
  * signature. Revocation is not cached: callers check the database (bearer.ts).
  */
 const VERIFIED_CACHE_MAX = 10_000;
-const verifiedCache = new Map<string, { claims: VerifiedClaims }>();
+const verifiedCache = new Map<string, { claims: VerifiedClaims; kid: string }>();
 
-function cachedVerification(cacheKey: string): { claims: VerifiedClaims } | null {
+function cachedVerification(cacheKey: string): { claims: VerifiedClaims; kid: string } | null {
   const hit = verifiedCache.get(cacheKey);
   if (!hit) return null;
   // Re-insert: Map iteration order then evicts the least recently used first.
@@ -80,12 +80,23 @@ function cachedVerification(cacheKey: string): { claims: VerifiedClaims } | null
   return hit;
 }
 
-function rememberVerification(cacheKey: string, claims: VerifiedClaims): void {
-  verifiedCache.set(cacheKey, { claims });
+function rememberVerification(cacheKey: string, claims: VerifiedClaims, kid: string): void {
+  verifiedCache.set(cacheKey, { claims, kid });
   if (verifiedCache.size > VERIFIED_CACHE_MAX) verifiedCache.delete(verifiedCache.keys().next().value!);
 }
 
 export async function verifyJwt(db: Executor, token: string, opts: { audience: string; now?: Date; allowExpired?: boolean }): Promise<VerifiedClaims> {
+  const cacheKey = `${config().publicUrl}\n${opts.audience}\n${token}`;
+  const hit = cachedVerification(cacheKey);
+  if (hit) {
+    // The same text passed every check below before (its header is part of it); what can change
+    // since is whether its key is still trusted and whether it has expired — as jose decides it:
+    // expired once exp <= now - tolerance.
+    if (!(await verificationKey(db, hit.kid))) throw new JwtError("unknown_key", "The token was not signed by any current tokendesk key.");
+    const nowSeconds = Math.floor((opts.now ?? new Date()).getTime() / 1000);
+    if (!opts.allowExpired && hit.claims.exp <= nowSeconds - 5) throw new JwtError("expired", "The token has expired.");
+    return { ...hit.claims }; // a copy: no caller can alter what the next one is given
+  }
   const { header } = decodeUnverified(token);
   if (header.alg !== SIGNING_ALG) throw new JwtError("unsupported_header", `The token's algorithm ${header.alg ?? "(none)"} is not accepted.`);
   for (const h of FORBIDDEN_HEADERS) {
@@ -93,15 +104,6 @@ export async function verifyJwt(db: Executor, token: string, opts: { audience: s
   }
   const key = await verificationKey(db, header.kid);
   if (!key) throw new JwtError("unknown_key", "The token was not signed by any current tokendesk key.");
-  const cacheKey = `${config().publicUrl}\n${opts.audience}\n${token}`;
-  const hit = cachedVerification(cacheKey);
-  if (hit) {
-    // As jose decides it: expired once exp <= now - tolerance. (The kid is part of the token text,
-    // i.e. of the cache key; it was checked to be trusted above.)
-    const nowSeconds = Math.floor((opts.now ?? new Date()).getTime() / 1000);
-    if (!opts.allowExpired && hit.claims.exp <= nowSeconds - 5) throw new JwtError("expired", "The token has expired.");
-    return { ...hit.claims }; // a copy: no caller can alter what the next one is given
-  }
   try {
     const { payload } = await jose.jwtVerify(token, key, {
       algorithms: [SIGNING_ALG],
@@ -115,7 +117,7 @@ export async function verifyJwt(db: Executor, token: string, opts: { audience: s
     const claims = payload as VerifiedClaims;
     // Only what verified under the normal rules is remembered (an expired token let through for a
     // refresh call is not); `now` injected by a test must not seed the cache for real time either.
-    if (!opts.allowExpired && !opts.now) rememberVerification(cacheKey, claims);
+    if (!opts.allowExpired && !opts.now) rememberVerification(cacheKey, claims, header.kid!);
     return claims;
   } catch (err) {
     if (err instanceof jose.errors.JWTExpired) throw new JwtError("expired", "The token has expired.");
