@@ -215,7 +215,16 @@ const DRIVERS: Record<string, Driver> = {
     };
   },
   async revokeApiKeyAction(env) {
-    const { apiKey } = await createApiKey(handle.db, system, { name: uniq("rbac key"), environment: env, region: "us", scopes: ["users:read"] }, NO_REQUEST);
+    const { key, apiKey } = await createApiKey(handle.db, system, { name: uniq("rbac key"), environment: env, region: "us", scopes: ["users:read"] }, NO_REQUEST);
+    // Used once over the machine API: the server now has it verified (lib/api-keys remembers keys
+    // for a few seconds). Its last use is stamped asynchronously: wait for it, so that nothing
+    // changes behind a refused case's database digest.
+    expect((await call("/v2/users?limit=1", { key })).status).toBe(200);
+    for (let i = 0; i < 100; i++) {
+      const [row] = await handle.db.select({ at: apiKeys.lastUsedAt }).from(apiKeys).where(eq(apiKeys.id, apiKey.id));
+      if (row?.at) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     return {
       page: "/api-keys",
       fields: { id: apiKey.id, reason: "rbac matrix" },
@@ -223,6 +232,10 @@ const DRIVERS: Record<string, Driver> = {
         okAnswer(reply);
         const [row] = await handle.db.select().from(apiKeys).where(eq(apiKeys.id, apiKey.id));
         expect(row!.revokedAt).toBeInstanceOf(Date);
+        // The console's revocation (Next's copy of lib/api-keys) made the machine API forget the key
+        // it had verified: the very next call is refused.
+        const after = await call("/v2/users?limit=1", { key });
+        expect({ status: after.status, code: after.body?.error?.code }).toEqual({ status: 401, code: "invalid_api_key" });
       },
     };
   },
