@@ -2,6 +2,10 @@
  * Appending to the audit log. Every domain operation calls `recordAudit` with its own transaction,
  * so the event exists exactly when the change does. Each row carries an HMAC of its content
  * (keyed by TOKENDESK_SECRET); `seal.ts` later binds finished rows into a chain of seals.
+ *
+ * A change that also sends a webhook event attaches it to its audit event (`webhook`): the one
+ * statement that writes the audit rows writes the outbox rows too (lib/webhooks/outbox.ts), so the
+ * event is in the same transaction and costs the operation no statement of its own.
  */
 import { createHmac } from "node:crypto";
 import { sql } from "drizzle-orm";
@@ -10,7 +14,10 @@ import { type Executor, queryRows } from "@/db/client";
 import type { AuditEventRow } from "@/db/schema";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { derivedKey } from "@/lib/crypto/keys";
+import { isEnvironment } from "@/lib/environments";
 import { countAuditEvent } from "@/lib/metrics";
+import type { WebhookEvent, WebhookEventInput } from "@/lib/webhooks/events";
+import { outboxInsert } from "@/lib/webhooks/outbox";
 import { type AuditAction, type AuditOutcome, isAuditAction } from "./actions";
 
 export interface AuditInput {
@@ -23,6 +30,11 @@ export interface AuditInput {
   details?: Record<string, unknown>;
   /** Defaults to now; injectable for tests and the data generator. */
   occurredAt?: Date;
+  /**
+   * The webhook event this change sends (lib/webhooks/events.ts), in the audit event's environment
+   * (which must then be set) and with its time. Written by the audit insert's statement.
+   */
+  webhook?: WebhookEventInput | null;
 }
 
 /** Names that would mean a secret is about to be written into the log. */
@@ -71,10 +83,13 @@ export function auditRowHmac(row: HashedFields): string {
   return createHmac("sha256", derivedKey("audit")).update(material).digest("base64url");
 }
 
-export function buildAuditRow(input: AuditInput, meta: RequestMeta): HashedFields & { rowHmac: string } {
+type AuditRow = HashedFields & { rowHmac: string };
+
+export function buildAuditRow(input: AuditInput, meta: RequestMeta): AuditRow {
   if (!isAuditAction(input.action)) throw new Error(`Unknown audit action "${String(input.action)}".`);
   const details = input.details ?? {};
   assertNoSecrets(details);
+  if (input.webhook) assertNoSecrets(input.webhook.data, "data", "a webhook payload");
   const row: HashedFields = {
     id: uuidv7(),
     occurredAt: new Date((input.occurredAt ?? new Date()).getTime()),
@@ -96,39 +111,57 @@ export function buildAuditRow(input: AuditInput, meta: RequestMeta): HashedField
 }
 
 /**
- * One INSERT for any number of events. An `sql` template rather than the query builder: this runs in
- * every audited request, and the builder cost more CPU than the statement (see db/rows.ts).
- * `txid` is left to its default (the writing transaction's id).
+ * One statement for any number of events: the audit INSERT, and when some of them send a webhook
+ * event, the outbox INSERT as the main statement after it (`with a as (insert into audit_events …)
+ * insert into webhook_deliveries …` — PostgreSQL runs a data-modifying CTE exactly once, to
+ * completion, whether or not its output is read). An `sql` template rather than the query builder:
+ * this runs in every audited request, and the builder cost more CPU than the statement (see
+ * db/rows.ts). `txid` is left to its default (the writing transaction's id).
  */
-async function insertAuditRows(tx: Executor, rows: Array<ReturnType<typeof buildAuditRow>>): Promise<void> {
+async function insertAuditRows(tx: Executor, rows: AuditRow[], webhooks: WebhookEvent[]): Promise<void> {
   const values = rows.map(
     (r) =>
       sql`(${r.id}::uuid, ${r.occurredAt.toISOString()}::timestamptz, ${r.actorType}, ${r.actorId}, ${r.actorName}, ${r.action},
            ${r.targetType}, ${r.targetId}, ${r.environment}, ${r.outcome}, ${r.reason}, ${r.requestId}, ${r.ip}, ${r.userAgent},
            ${JSON.stringify(r.details)}::jsonb, ${r.rowHmac})`,
   );
+  const audit = sql`insert into audit_events (id, occurred_at, actor_type, actor_id, actor_name, action, target_type, target_id, environment,
+                                  outcome, reason, request_id, ip, user_agent, details, row_hmac)
+        values ${sql.join(values, sql`, `)}`;
   await queryRows(
     tx,
-    sql`insert into audit_events (id, occurred_at, actor_type, actor_id, actor_name, action, target_type, target_id, environment,
-                                  outcome, reason, request_id, ip, user_agent, details, row_hmac)
-        values ${sql.join(values, sql`, `)}`,
-    // Prepared: its text varies only with the number of rows (one to three events an operation).
+    webhooks.length ? sql`with a as (${audit}) ${outboxInsert(webhooks)}` : audit,
+    // Prepared: its text varies only with the number of rows (one to three events an operation) and
+    // whether one event or several go to the outbox.
     { prepare: true },
   );
   // Counted when written in its transaction (a transaction that later rolls back was still counted).
   for (const r of rows) countAuditEvent(r);
 }
 
-/** Writes one audit event in the caller's transaction and returns its id. */
-export async function recordAudit(tx: Executor, input: AuditInput, meta: RequestMeta): Promise<string> {
-  const row = buildAuditRow(input, meta);
-  await insertAuditRows(tx, [row]);
-  return row.id;
+function buildRows(inputs: AuditInput[], meta: RequestMeta): { rows: AuditRow[]; webhooks: WebhookEvent[] } {
+  const rows: AuditRow[] = [];
+  const webhooks: WebhookEvent[] = [];
+  for (const input of inputs) {
+    const row = buildAuditRow(input, meta);
+    rows.push(row);
+    if (!input.webhook) continue;
+    if (!isEnvironment(row.environment)) throw new Error(`A webhook event needs its audit event's environment ("${input.action}" has none).`);
+    webhooks.push({ ...input.webhook, environment: row.environment, occurredAt: row.occurredAt } as WebhookEvent);
+  }
+  return { rows, webhooks };
 }
 
-/** Several events of one operation in one statement (one round trip), in the caller's transaction. */
+/** Writes one audit event (and the webhook event it carries) in the caller's transaction and returns its id. */
+export async function recordAudit(tx: Executor, input: AuditInput, meta: RequestMeta): Promise<string> {
+  const { rows, webhooks } = buildRows([input], meta);
+  await insertAuditRows(tx, rows, webhooks);
+  return rows[0]!.id;
+}
+
+/** Several events of one operation (and the webhook events they carry) in one statement, in the caller's transaction. */
 export async function recordAudits(tx: Executor, inputs: AuditInput[], meta: RequestMeta): Promise<string[]> {
-  const rows = inputs.map((input) => buildAuditRow(input, meta));
-  if (rows.length) await insertAuditRows(tx, rows);
+  const { rows, webhooks } = buildRows(inputs, meta);
+  if (rows.length) await insertAuditRows(tx, rows, webhooks);
   return rows.map((r) => r.id);
 }

@@ -23,7 +23,6 @@ import { DomainError, type ErrorCode, rateLimited } from "@/lib/errors";
 import { counted } from "@/lib/metrics";
 import { DEVICE_AUDIENCE, decodeUnverified, JwtError, signJwt, verifyJwt } from "@/lib/oauth/jwt";
 import { admit, clientAddressOf, humanDuration, type Limit, peekLimit, SAMPLE_WINDOW_SECONDS, sampleFailure } from "@/lib/rate-limit";
-import { enqueueWebhookEvent } from "@/lib/webhooks/outbox";
 import { findInstance, instanceKeyMatches } from "./instances";
 import { displayPrefix, looksLike, newDeviceSecret } from "./secrets";
 
@@ -161,15 +160,10 @@ export async function registerDevice(
         environment: instance.environment,
         occurredAt: now,
         details: { instanceId: instance.id, instanceName: instance.name, deviceTokenPrefix: displayPrefix(deviceToken), clientId, issued: pair.issued },
+        webhook: { type: "device.registered", data: { device_id: deviceId, instance_id: instance.id, client_id: clientId, environment: instance.environment } },
       },
       meta,
     );
-    await enqueueWebhookEvent(tx, {
-      type: "device.registered",
-      environment: instance.environment,
-      data: { device_id: deviceId, instance_id: instance.id, client_id: clientId, environment: instance.environment },
-      occurredAt: now,
-    });
   });
   return { deviceId, deviceToken, ...pair, jti: pair.issued.jti, exp: pair.issued.exp };
 }

@@ -21,7 +21,6 @@ import { SIGNING_ALG } from "@/lib/oauth/signing-keys";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { visibleEnvironments } from "@/lib/staff/rbac";
 import { requireReason } from "@/lib/staff/reason";
-import { enqueueWebhookEvent } from "@/lib/webhooks/outbox";
 import { type InstanceView, toInstanceView } from "./instances";
 import { looksLike } from "./secrets";
 
@@ -312,17 +311,15 @@ export async function setDeviceDisabled(
         reason: why,
         occurredAt: now,
         details: { instanceId: instance.id, clientId: device.clientId, deviceTokenPrefix: device.deviceTokenPrefix },
+        webhook: disabled
+          ? {
+              type: "device.disabled",
+              data: { device_id: device.id, instance_id: instance.id, client_id: device.clientId, environment: instance.environment, initiated_by: actor.type },
+            }
+          : null,
       },
       meta,
     );
-    if (disabled) {
-      await enqueueWebhookEvent(tx, {
-        type: "device.disabled",
-        environment: instance.environment,
-        data: { device_id: device.id, instance_id: instance.id, client_id: device.clientId, environment: instance.environment, initiated_by: actor.type },
-        occurredAt: now,
-      });
-    }
     return toDeviceView(updated!, instance);
   });
 }

@@ -17,7 +17,6 @@ import { assertStaffCan } from "@/lib/staff/authorize";
 import { visibleEnvironments } from "@/lib/staff/rbac";
 import { requireReason } from "@/lib/staff/reason";
 import { idvSessionRef } from "@/lib/webhooks/events";
-import { enqueueWebhookEvent } from "@/lib/webhooks/outbox";
 import { effectiveStatus, type SessionStatus } from "./sessions";
 
 export const SESSION_STATUSES = ["created", "in_progress", "submitted", "expired", "cancelled"] as const;
@@ -254,15 +253,10 @@ export async function cancelHandoff(db: Database, actor: Actor, id: string, reas
         reason: why.slice(0, 500),
         details: { workflowId: s.workflowId, previousStatus: s.status },
         occurredAt: now,
+        webhook: { type: "idv_session.cancelled", data: { ...idvSessionRef(row), previous_status: s.status } },
       },
       meta,
     );
-    await enqueueWebhookEvent(tx, {
-      type: "idv_session.cancelled",
-      environment: row.environment,
-      data: { ...idvSessionRef(row), previous_status: s.status },
-      occurredAt: now,
-    });
     const [wf] = await tx.select({ name: workflows.name }).from(workflows).where(eq(workflows.id, s.workflowId));
     return toRow(row, wf?.name ?? null, now);
   });

@@ -16,7 +16,6 @@ import { DomainError, parseInput } from "@/lib/errors";
 import { isUuid } from "@/lib/ids";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { idvSessionRef } from "@/lib/webhooks/events";
-import { enqueueWebhookEvent } from "@/lib/webhooks/outbox";
 import { fieldProblem } from "./fields";
 import { MAX_IMAGE_BYTES, sniffImage } from "./images";
 import {
@@ -249,10 +248,10 @@ export async function startSessionTx(
       reason: input.reason ?? null,
       details: { workflowId: workflow.id, externalUserId, userId: input.userId ?? null, tokenId: token.id },
       occurredAt: now,
+      webhook: { type: "idv_session.started", data: idvSessionRef(session!) },
     },
     meta,
   );
-  await enqueueWebhookEvent(tx, { type: "idv_session.started", environment: session!.environment, data: idvSessionRef(session!), occurredAt: now });
   return session!;
 }
 
@@ -448,15 +447,10 @@ export async function submitSession(
         environment: session.environment,
         details: { workflowId: session.workflowId, steps: [...have] },
         occurredAt: now,
+        webhook: { type: "idv_session.submitted", data: { ...idvSessionRef(row!), submitted_at: now.toISOString(), steps: [...have] } },
       },
       meta,
     );
-    await enqueueWebhookEvent(tx, {
-      type: "idv_session.submitted",
-      environment: row!.environment,
-      data: { ...idvSessionRef(row!), submitted_at: now.toISOString(), steps: [...have] },
-      occurredAt: now,
-    });
     return row!;
   });
   return sessionDetail(db, submitted, now);

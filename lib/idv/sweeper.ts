@@ -11,7 +11,6 @@ import { idvSessions } from "@/db/schema";
 import { recordAudits } from "@/lib/audit/record";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { idvSessionRef } from "@/lib/webhooks/events";
-import { enqueueWebhookEvents } from "@/lib/webhooks/outbox";
 
 const IDV_SWEEP_LOCK = 7_404_117_005;
 /** Rows per run at most, so one run is a bounded transaction; the next tick takes the rest. */
@@ -49,12 +48,9 @@ export async function sweepExpiredIdv(db: Database, now: Date = new Date()): Pro
         environment: s.environment,
         details: { workflowId: s.workflowId },
         occurredAt: now,
+        webhook: { type: "idv_session.expired" as const, data: idvSessionRef(s) },
       })),
       NO_REQUEST,
-    );
-    await enqueueWebhookEvents(
-      tx,
-      expired.map((s) => ({ type: "idv_session.expired" as const, environment: s.environment, data: idvSessionRef(s), occurredAt: now })),
     );
     const deleted = await queryRows<{ id: string }>(
       tx,

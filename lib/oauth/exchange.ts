@@ -20,8 +20,7 @@ import { counted } from "@/lib/metrics";
 import { SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
 import { parseSignInToken, peekSignInToken } from "@/lib/sign-in-tokens";
 import { formatRefreshToken } from "@/lib/sign-in-tokens/format";
-import { userRef, type WebhookEvent } from "@/lib/webhooks/events";
-import { enqueueWebhookEvent, enqueueWebhookEvents } from "@/lib/webhooks/outbox";
+import { userRef } from "@/lib/webhooks/events";
 import { invalidGrant, OAuthError } from "./errors";
 import { ACCESS_TOKEN_TYPE, signAccessToken, type TokenResponse } from "./tokens";
 
@@ -162,24 +161,22 @@ async function approveMigration(
           signInTokenId: token.id,
         },
         occurredAt: now,
+        webhook: {
+          type: "migration.rejected",
+          data: {
+            user_id: token.userId,
+            environment: token.environment,
+            region: token.region,
+            api_key_id: verdict.key?.id ?? null,
+            api_key_prefix: verdict.key?.prefix ?? presentedPrefix,
+            previous_user_id: migration.previousUserId,
+            installation_id: installationId,
+            reason: verdict.reason,
+          },
+        },
       },
       meta,
     );
-    await enqueueWebhookEvent(tx, {
-      type: "migration.rejected",
-      environment: token.environment,
-      data: {
-        user_id: token.userId,
-        environment: token.environment,
-        region: token.region,
-        api_key_id: verdict.key?.id ?? null,
-        api_key_prefix: verdict.key?.prefix ?? presentedPrefix,
-        previous_user_id: migration.previousUserId,
-        installation_id: installationId,
-        reason: verdict.reason,
-      },
-      occurredAt: now,
-    });
   });
   throw invalidGrant(`incompatible_migration: ${verdict.message}.`);
 }
@@ -233,6 +230,10 @@ async function startSdkSession(
         environment: user.environment,
         details: { userId: user.id, signInTokenId: token.id, sessionId, installationId },
         occurredAt: now,
+        webhook: {
+          type: "sign_in_token.redeemed",
+          data: { ...userRef(user), sign_in_token_id: token.id, session_id: sessionId, installation_id: installationId },
+        },
       },
       {
         actor,
@@ -243,21 +244,7 @@ async function startSdkSession(
         occurredAt: now,
       },
     ];
-    const webhookEvents: WebhookEvent[] = [
-      {
-        type: "sign_in_token.redeemed",
-        environment: user.environment,
-        data: { ...userRef(user), sign_in_token_id: token.id, session_id: sessionId, installation_id: installationId },
-        occurredAt: now,
-      },
-    ];
     if (migrationKey) {
-      webhookEvents.push({
-        type: "migration.completed",
-        environment: user.environment,
-        data: { ...userRef(user), api_key_id: migrationKey.id, api_key_prefix: migrationKey.prefix, installation_id: installationId, session_id: sessionId },
-        occurredAt: now,
-      });
       events.push({
         actor: apiKeyActor(migrationKey),
         action: "migration.completed",
@@ -265,6 +252,10 @@ async function startSdkSession(
         environment: user.environment,
         details: { userId: user.id, apiKeyId: migrationKey.id, apiKeyPrefix: migrationKey.prefix, installationId, sessionId },
         occurredAt: now,
+        webhook: {
+          type: "migration.completed",
+          data: { ...userRef(user), api_key_id: migrationKey.id, api_key_prefix: migrationKey.prefix, installation_id: installationId, session_id: sessionId },
+        },
       });
     }
     // Everything left is writes that cannot fail on their own: sent together, they travel in one
@@ -285,8 +276,8 @@ async function startSdkSession(
             values (${uuidv7()}::uuid, ${sessionId}::uuid, ${hashSecret(refreshToken)}, ${now.toISOString()}::timestamptz)`,
         { prepare: true },
       ),
+      // The audit events and the webhook events they carry: one statement.
       recordAudits(tx, events, meta),
-      enqueueWebhookEvents(tx, webhookEvents),
       migrationKey && installationId
         ? tx
             .update(apiKeyInstallations)

@@ -23,7 +23,6 @@ import { hashSecret } from "@/lib/crypto/keys";
 import { counted } from "@/lib/metrics";
 import { SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
 import { formatRefreshToken, isRefreshTokenShape } from "@/lib/sign-in-tokens/format";
-import { enqueueWebhookEvent } from "@/lib/webhooks/outbox";
 import { invalidGrant } from "./errors";
 import { clientUserAgent, sdkUserActor } from "./exchange";
 import { signAccessToken, type TokenResponse } from "./tokens";
@@ -102,24 +101,22 @@ async function refreshSession(db: Database, presented: string, meta: RequestMeta
             installationId: session.installationId,
           },
           occurredAt: now,
+          webhook: {
+            type: "refresh_token.reuse_detected",
+            data: {
+              session_id: session.id,
+              user_id: user.id,
+              environment: session.environment,
+              region: session.region,
+              installation_id: session.installationId,
+              refresh_token_id: rt.id,
+              reason: why,
+              rotated_at: rt.rotatedAt?.toISOString() ?? null,
+            },
+          },
         },
         meta,
       );
-      await enqueueWebhookEvent(tx, {
-        type: "refresh_token.reuse_detected",
-        environment: session.environment,
-        data: {
-          session_id: session.id,
-          user_id: user.id,
-          environment: session.environment,
-          region: session.region,
-          installation_id: session.installationId,
-          refresh_token_id: rt.id,
-          reason: why,
-          rotated_at: rt.rotatedAt?.toISOString() ?? null,
-        },
-        occurredAt: now,
-      });
       // Committed, then refused: the family stays dead whatever the caller does next.
       return { error: "refresh_token_reused: The refresh token was already used; the session has been ended." } as const;
     };

@@ -12,7 +12,6 @@ import { hashSecret } from "@/lib/crypto/keys";
 import { metrics } from "@/lib/metrics";
 import { isRefreshTokenShape } from "@/lib/sign-in-tokens/format";
 import { sessionRevokedData } from "@/lib/webhooks/events";
-import { enqueueWebhookEvent } from "@/lib/webhooks/outbox";
 import { verifyAccessToken } from "./bearer";
 import { sdkUserActor } from "./exchange";
 
@@ -47,15 +46,10 @@ export async function revokeToken(
           reason: "revoked_by_client",
           details: { userId: session.userId, installationId: session.installationId, via: "oauth_revoke" },
           occurredAt: now,
+          webhook: { type: "sdk_session.revoked", data: sessionRevokedData(session, "revoked_by_client", { type: "user" }) },
         },
         meta,
       );
-      await enqueueWebhookEvent(tx, {
-        type: "sdk_session.revoked",
-        environment: session.environment,
-        data: sessionRevokedData(session, "revoked_by_client", { type: "user" }),
-        occurredAt: now,
-      });
       return { revoked: "refresh_token" as const };
     });
   }

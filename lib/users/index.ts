@@ -20,7 +20,6 @@ import { isRegion } from "@/lib/settings/regions";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { requireReason } from "@/lib/staff/reason";
 import { sessionRevokedData, userRef } from "@/lib/webhooks/events";
-import { enqueueWebhookEvent, enqueueWebhookEvents } from "@/lib/webhooks/outbox";
 import { loadUserFor, userNotFound } from "./access";
 import { type SessionView, toSessionView, toUserView, type UserView } from "./types";
 
@@ -105,15 +104,10 @@ export async function createUser(
         target: { type: "user", id: row.id },
         environment,
         details: { clientUserId: row.clientUserId, region },
+        webhook: { type: "user.created", data: { ...userRef(row), created_on: row.createdAt.toISOString(), initiated_by: actor.type } },
       },
       meta,
     );
-    await enqueueWebhookEvent(tx, {
-      type: "user.created",
-      environment,
-      data: { ...userRef(row), created_on: row.createdAt.toISOString(), initiated_by: actor.type },
-      occurredAt: row.createdAt,
-    });
     return toUserView(row);
   });
 }
@@ -239,19 +233,12 @@ export async function setUserDisabled(
         environment: user.environment,
         reason,
         details: disabled ? { clientUserId: user.clientUserId, sessionsEnded } : { clientUserId: user.clientUserId },
+        occurredAt: now,
+        webhook: disabled
+          ? { type: "user.disabled", data: { ...userRef(user), sessions_ended: sessionsEnded, initiated_by: actor.type } }
+          : { type: "user.enabled", data: { ...userRef(user), initiated_by: actor.type } },
       },
       meta,
-    );
-    await enqueueWebhookEvent(
-      tx,
-      disabled
-        ? {
-            type: "user.disabled",
-            environment: user.environment,
-            data: { ...userRef(user), sessions_ended: sessionsEnded, initiated_by: actor.type },
-            occurredAt: now,
-          }
-        : { type: "user.enabled", environment: user.environment, data: { ...userRef(user), initiated_by: actor.type }, occurredAt: now },
     );
     return toUserView(row!);
   });
@@ -277,15 +264,11 @@ export async function deleteUser(db: Database, actor: Actor, userId: string, opt
         environment: user.environment,
         reason,
         details: { clientUserId: user.clientUserId, sessionsEnded },
+        occurredAt: now,
+        webhook: { type: "user.deleted", data: { ...userRef(user), sessions_ended: sessionsEnded, initiated_by: actor.type } },
       },
       meta,
     );
-    await enqueueWebhookEvent(tx, {
-      type: "user.deleted",
-      environment: user.environment,
-      data: { ...userRef(user), sessions_ended: sessionsEnded, initiated_by: actor.type },
-      occurredAt: now,
-    });
   });
 }
 
@@ -325,15 +308,11 @@ export async function revokeSession(db: Database, actor: Actor, sessionId: strin
         environment: session.environment,
         reason,
         details: { userId: session.userId, installationId: session.installationId },
+        occurredAt: row!.revokedAt!,
+        webhook: { type: "sdk_session.revoked", data: sessionRevokedData(row!, "revoked_by_staff", actor) },
       },
       meta,
     );
-    await enqueueWebhookEvent(tx, {
-      type: "sdk_session.revoked",
-      environment: session.environment,
-      data: sessionRevokedData(row!, "revoked_by_staff", actor),
-      occurredAt: row!.revokedAt!,
-    });
     return toSessionView(row!);
   });
 }
@@ -364,17 +343,10 @@ export async function revokeAllSessions(
         environment: s.environment,
         reason,
         details: { userId: user.id, installationId: s.installationId, all: true },
+        occurredAt: s.revokedAt!,
+        webhook: { type: "sdk_session.revoked" as const, data: sessionRevokedData(s, "revoked_by_staff", actor) },
       })),
       meta,
-    );
-    await enqueueWebhookEvents(
-      tx,
-      ended.map((s) => ({
-        type: "sdk_session.revoked" as const,
-        environment: s.environment,
-        data: sessionRevokedData(s, "revoked_by_staff", actor),
-        occurredAt: s.revokedAt!,
-      })),
     );
     return { revoked: ended.length };
   });

@@ -170,10 +170,16 @@ export function webhookBodySchema(type: WebhookEventType | typeof TEST_EVENT_TYP
   });
 }
 
-/** One event as a domain function hands it to the outbox. */
-export type WebhookEvent = {
-  [T in WebhookEventType]: { type: T; environment: Environment; data: WebhookEventData[T]; occurredAt: Date };
+/**
+ * The webhook event a change sends, as a domain function attaches it to the change's audit event
+ * (`AuditInput.webhook`): its environment and time are the audit event's.
+ */
+export type WebhookEventInput = {
+  [T in WebhookEventType]: { type: T; data: WebhookEventData[T] };
 }[WebhookEventType];
+
+/** One event as the outbox writes it. */
+export type WebhookEvent = WebhookEventInput & { environment: Environment; occurredAt: Date };
 
 export interface WebhookBody {
   type: string;

@@ -1,18 +1,17 @@
 /**
- * Writing events to the outbox. Domain functions call `enqueueWebhookEvents` with the transaction
- * that makes the change and writes its audit event, so the event exists exactly when the change
- * does: a rolled-back change sends nothing, a committed one is delivered by the dispatcher even if
- * this process dies right after the commit.
+ * The webhook outbox: the statement that turns events into deliveries. An event is written by the
+ * same statement as the audit event of the change that sends it (`recordAudit`/`recordAudits` in
+ * lib/audit/record.ts, an audit input's `webhook`), so it exists exactly when the change does: a
+ * rolled-back change sends nothing, a committed one is delivered by the dispatcher even if this
+ * process dies right after the commit — and an operation that sends an event pays no statement of
+ * its own for it.
  *
- * One statement fans the events out to the enabled endpoints of their environment that subscribe
- * to their type, as they are when the statement runs (no cache: an endpoint created on another
- * instance a moment ago gets the event). With no such endpoint it writes nothing: the cost on a hot
- * path (the exchange) is one small prepared statement pipelined with the audit insert.
+ * The statement fans each event out to the enabled endpoints of its environment that subscribe to
+ * its type, as they are when the statement runs (no cache: an endpoint created on another instance
+ * a moment ago gets the event). With no such endpoint it writes nothing.
  */
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
-import { type Executor, queryRows } from "@/db/client";
-import { assertNoSecrets } from "@/lib/audit/record";
 import { type WebhookEvent, webhookBody } from "./events";
 
 /** Failed deliveries are retried for about a day (the Standard Webhooks norm; the dispatcher's schedule). */
@@ -24,47 +23,31 @@ export function newMessageId(): string {
   return `msg_${uuidv7().replaceAll("-", "")}`;
 }
 
-export async function enqueueWebhookEvents(tx: Executor, events: WebhookEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  const rows = events.map((e) => {
-    assertNoSecrets(e.data, "data", "a webhook payload");
-    return {
-      messageId: newMessageId(),
-      type: e.type,
-      environment: e.environment,
-      body: JSON.stringify(webhookBody(e.type, e.occurredAt, e.data)),
-      at: e.occurredAt.toISOString(),
-    };
-  });
-  // Both statements have fixed text and run prepared (`sql` templates, not the builder: db/rows.ts
-  // says why): on PostgreSQL each is parsed and planned once per pooled connection, and an
-  // execution is one Bind/Execute that travels with the operation's other writes. Sent unprepared,
-  // the statement cost a Parse/Describe round trip and a plan on every exchange.
+/**
+ * `insert into webhook_deliveries … select … from webhook_endpoints …` for `events` (at least one),
+ * to run on its own or as the main statement after the audit insert's CTE. Its text is fixed (one
+ * event: scalar parameters; several: the rows as one JSON array — array parameters do not pass
+ * through drizzle's postgres.js driver), so it runs prepared. The caller has checked the payloads
+ * for secrets (`buildAuditRow` does).
+ */
+export function outboxInsert(events: readonly WebhookEvent[]): SQL {
+  const rows = events.map((e) => ({
+    messageId: newMessageId(),
+    type: e.type,
+    environment: e.environment,
+    body: JSON.stringify(webhookBody(e.type, e.occurredAt, e.data)),
+    at: e.occurredAt.toISOString(),
+  }));
   if (rows.length === 1) {
     const [r] = rows as [(typeof rows)[number]];
-    await queryRows(
-      tx,
-      sql`insert into webhook_deliveries (id, message_id, endpoint_id, event_type, environment, body, status, next_attempt_at, retry_until, created_at)
-          select gen_random_uuid(), ${r.messageId}::text, e.id, ${r.type}::text, e.environment, ${r.body}::text, 'pending',
-                 ${r.at}::timestamptz, ${r.at}::timestamptz + ${RETRY_WINDOW_SQL}, ${r.at}::timestamptz
-          from webhook_endpoints e
-          where e.environment = ${r.environment}::text and ${r.type}::text = any (e.event_types) and e.disabled_at is null`,
-      { prepare: true },
-    );
-    return;
+    return sql`insert into webhook_deliveries (id, message_id, endpoint_id, event_type, environment, body, status, next_attempt_at, retry_until, created_at)
+      select gen_random_uuid(), ${r.messageId}::text, e.id, ${r.type}::text, e.environment, ${r.body}::text, 'pending',
+             ${r.at}::timestamptz, ${r.at}::timestamptz + ${RETRY_WINDOW_SQL}, ${r.at}::timestamptz
+      from webhook_endpoints e
+      where e.environment = ${r.environment}::text and ${r.type}::text = any (e.event_types) and e.disabled_at is null`;
   }
-  // Several events (a bulk change): the same fixed text for any number, the rows as one JSON array
-  // (portable across both drivers, unlike array parameters).
-  await queryRows(
-    tx,
-    sql`insert into webhook_deliveries (id, message_id, endpoint_id, event_type, environment, body, status, next_attempt_at, retry_until, created_at)
-        select gen_random_uuid(), ev."messageId", e.id, ev.type, ev.environment, ev.body, 'pending', ev.at, ev.at + ${RETRY_WINDOW_SQL}, ev.at
-        from json_to_recordset(${JSON.stringify(rows)}::json) as ev ("messageId" text, type text, environment text, body text, at timestamptz)
-        join webhook_endpoints e on e.environment = ev.environment and ev.type = any (e.event_types) and e.disabled_at is null`,
-    { prepare: true },
-  );
-}
-
-export function enqueueWebhookEvent(tx: Executor, event: WebhookEvent): Promise<void> {
-  return enqueueWebhookEvents(tx, [event]);
+  return sql`insert into webhook_deliveries (id, message_id, endpoint_id, event_type, environment, body, status, next_attempt_at, retry_until, created_at)
+    select gen_random_uuid(), ev."messageId", e.id, ev.type, ev.environment, ev.body, 'pending', ev.at, ev.at + ${RETRY_WINDOW_SQL}, ev.at
+    from json_to_recordset(${JSON.stringify(rows)}::json) as ev ("messageId" text, type text, environment text, body text, at timestamptz)
+    join webhook_endpoints e on e.environment = ev.environment and ev.type = any (e.event_types) and e.disabled_at is null`;
 }

@@ -423,9 +423,11 @@ try {
       // (cpuCompare: the machine's load drifts alike for all of them), each figure the median of
       // ROUNDS rounds. One endpoint subscribes in the sandbox; a "none" variant sends the same event
       // in production, where nothing subscribes (the statement runs and writes nothing).
-      //  - as a real operation pays it: a transaction holding the exchange's two audit events with the
-      //    outbox statement pipelined beside them (as lib/oauth/exchange.ts sends them) minus the same
-      //    transaction without the statement;
+      //  - as a real operation pays it: a transaction holding the exchange's two audit events, the
+      //    first carrying the webhook event (recordAudits writes both in one statement, as
+      //    lib/oauth/exchange.ts does) minus the same transaction without the event; and, in the same
+      //    rounds, the way before the fold: the outbox INSERT as a statement of its own pipelined
+      //    beside the audit insert;
       //  - cross-check on the whole operation: an exchange with one subscribed endpoint minus one
       //    with none (what the row costs on top of the statement);
       //  - the statement alone in its own transaction minus `select 1` (the figure earlier runs gave).
@@ -433,7 +435,7 @@ try {
       // (2) Delivery throughput: N events to a local receiver that answers 204, by one dispatcher
       // (16 requests in flight, signing each with standardwebhooks).
       const { createWebhookEndpoint, deleteWebhookEndpoint } = await import("@/lib/webhooks/endpoints");
-      const { enqueueWebhookEvents } = await import("@/lib/webhooks/outbox");
+      const { outboxInsert } = await import("@/lib/webhooks/outbox");
       const { dispatchDueDeliveries } = await import("@/lib/webhooks/dispatcher");
       const { recordAudits } = await import("@/lib/audit/record");
       const http = await import("node:http");
@@ -452,12 +454,20 @@ try {
         },
         occurredAt: new Date(),
       });
-      // The exchange's two audit events, as startSdkSession builds them.
-      const exchangeAudits = (uid: string) => {
+      // The exchange's two audit events, as startSdkSession builds them (the first carries the
+      // webhook event when `webhook` is set).
+      const exchangeAudits = (uid: string, webhook: Env | null = null) => {
         const actor = { type: "user" as const, id: uid, name: "bench" };
         const ids = { userId: uid, signInTokenId: randomBytes(16).toString("hex"), sessionId: randomBytes(16).toString("hex"), installationId: "bench-inst" };
         return [
-          { actor, action: "sign_in_token.redeemed" as const, target: { type: "user", id: uid }, environment: "sandbox", details: ids },
+          {
+            actor,
+            action: "sign_in_token.redeemed" as const,
+            target: { type: "user", id: uid },
+            environment: webhook ?? "sandbox",
+            details: ids,
+            webhook: webhook ? (({ type, data }) => ({ type, data }))(event(uid, webhook)) : null,
+          },
           {
             actor,
             action: "sdk_session.started" as const,
@@ -495,15 +505,21 @@ try {
         const t = await issueSignInToken(db, sys, userId, {}, NO_REQUEST);
         await exchangeSignInToken(db, { signInToken: t.signInToken, installationId: "bench-inst" }, NO_REQUEST);
       };
-      const auditsWith = (enqueue: typeof enqueueWebhookEvents, env: Env) => () =>
-        db.transaction((tx) => Promise.all([recordAudits(tx, exchangeAudits(uid), NO_REQUEST), enqueue(tx, [event(uid, env)])]));
+      // The outbox INSERT as a statement of its own (prepared, fixed text): how it was sent before
+      // the fold, pipelined beside the audit insert.
+      const outboxStatement = (tx: Parameters<Parameters<typeof db.transaction>[0]>[0], env: Env) =>
+        queryRows(tx, outboxInsert([event(uid, env)]), { prepare: true });
+      const separate = (env: Env) => () => db.transaction((tx) => Promise.all([recordAudits(tx, exchangeAudits(uid), NO_REQUEST), outboxStatement(tx, env)]));
+      const folded = (env: Env) => () => db.transaction((tx) => recordAudits(tx, exchangeAudits(uid, env), NO_REQUEST));
       const variants = {
         trivialTx: () => db.transaction((tx) => queryRows(tx, sql`select 1`)),
-        outboxAloneOne: () => db.transaction((tx) => enqueueWebhookEvents(tx, [event(uid, "sandbox")])),
-        outboxAloneNone: () => db.transaction((tx) => enqueueWebhookEvents(tx, [event(uid, "production")])),
+        outboxAloneOne: () => db.transaction((tx) => outboxStatement(tx, "sandbox")),
+        outboxAloneNone: () => db.transaction((tx) => outboxStatement(tx, "production")),
         auditsTx: () => db.transaction((tx) => recordAudits(tx, exchangeAudits(uid), NO_REQUEST)),
-        auditsOutboxOne: auditsWith(enqueueWebhookEvents, "sandbox"),
-        auditsOutboxNone: auditsWith(enqueueWebhookEvents, "production"),
+        auditsFoldedOne: folded("sandbox"),
+        auditsFoldedNone: folded("production"),
+        auditsSeparateOne: separate("sandbox"),
+        auditsSeparateNone: separate("production"),
         mint: () => issueSignInToken(db, sys, uid, {}, NO_REQUEST),
         mintExchangeOne: () => exchangeOnce(uid),
         mintExchangeNone: () => exchangeOnce(prodUid),
@@ -516,8 +532,10 @@ try {
           mint: m.mint,
           exchange: m.mintExchangeOne - m.mint,
           exchangeNoEndpoint: m.mintExchangeNone - m.mint,
-          pipelinedOne: m.auditsOutboxOne - m.auditsTx,
-          pipelinedNone: m.auditsOutboxNone - m.auditsTx,
+          foldedOne: m.auditsFoldedOne - m.auditsTx,
+          foldedNone: m.auditsFoldedNone - m.auditsTx,
+          separateOne: m.auditsSeparateOne - m.auditsTx,
+          separateNone: m.auditsSeparateNone - m.auditsTx,
           exchangeDeltaWithEndpoint: m.mintExchangeOne - m.mintExchangeNone,
           aloneOne: m.outboxAloneOne - m.trivialTx,
           aloneNone: m.outboxAloneNone - m.trivialTx,
@@ -532,8 +550,10 @@ try {
       };
       const cpuMint = med("mint");
       const cpuExchange = Math.max(0.001, med("exchange"));
-      const cpuOutboxOne = Math.max(0, med("pipelinedOne"));
-      const cpuOutboxNone = Math.max(0, med("pipelinedNone"));
+      const cpuOutboxOne = Math.max(0, med("foldedOne"));
+      const cpuOutboxNone = Math.max(0, med("foldedNone"));
+      const cpuSeparateOne = Math.max(0, med("separateOne"));
+      const cpuSeparateNone = Math.max(0, med("separateNone"));
       const pct = (x: number, of: number) => Math.round((x / of) * 1000) / 1000;
 
       // Throughput: drop what the CPU runs queued, then time N fresh events end to end.
@@ -541,12 +561,7 @@ try {
       await queryRows(db, sql`delete from webhook_deliveries where endpoint_id = ${endpoint.id}::uuid`);
       const N = QUICK ? 1000 : 3000;
       for (let i = 0; i < N; i += 500) {
-        await db.transaction((tx) =>
-          enqueueWebhookEvents(
-            tx,
-            Array.from({ length: Math.min(500, N - i) }, () => event(uid, "sandbox")),
-          ),
-        );
+        await db.transaction((tx) => queryRows(tx, outboxInsert(Array.from({ length: Math.min(500, N - i) }, () => event(uid, "sandbox")))));
       }
       const d0 = performance.now();
       const drained = await dispatchDueDeliveries(db, dispatchOpts);
@@ -565,11 +580,17 @@ try {
         shareOfExchangeCpu: pct(cpuOutboxOne, cpuExchange),
         shareOfMintCpuNoEndpoint: pct(cpuOutboxNone, cpuMint),
         shareOfExchangeCpuNoEndpoint: pct(cpuOutboxNone, cpuExchange),
+        beforeFold: {
+          cpuMsOutboxWriteOneEndpoint: cpuSeparateOne,
+          cpuMsOutboxWriteNoEndpoint: cpuSeparateNone,
+          shareOfMintCpu: pct(cpuSeparateOne, cpuMint),
+          shareOfExchangeCpu: pct(cpuSeparateOne, cpuExchange),
+        },
         exchangeCpuDeltaWithEndpoint: med("exchangeDeltaWithEndpoint"),
         cpuMsOutboxAloneInOwnTx: { oneEndpoint: med("aloneOne"), noEndpoint: med("aloneNone") },
         perRound,
         cpuMethod:
-          "one caller in sequence; CPU of this process + the PostgreSQL processes per call (schedstat), the variants interleaved in batches of 10, median of the rounds; 'none' = the same event in production, where no endpoint subscribes: outbox write = (tx with the exchange's two audit events and enqueueWebhookEvents of one sign_in_token.redeemed pipelined beside them) − (tx with the two audit events); exchange = (issue + exchange) − issue; exchangeCpuDeltaWithEndpoint = exchange with one subscribed endpoint − exchange with none; cpuMsOutboxAloneInOwnTx = (tx with the statement alone) − (tx with select 1)",
+          "one caller in sequence; CPU of this process + the PostgreSQL processes per call (schedstat), the variants interleaved in batches of 10, median of the rounds; 'none' = the same event in production, where no endpoint subscribes: outbox write = (tx with the exchange's two audit events, the first carrying one sign_in_token.redeemed, in one statement) − (tx with the two audit events); beforeFold = the same with the outbox INSERT as its own prepared statement pipelined beside the audit insert; exchange = (issue + exchange) − issue; exchangeCpuDeltaWithEndpoint = exchange with one subscribed endpoint − exchange with none; cpuMsOutboxAloneInOwnTx = (tx with the statement alone) − (tx with select 1)",
         delivery: {
           events: N,
           delivered: drained.succeeded,
@@ -579,7 +600,7 @@ try {
         },
       };
       log(
-        `webhook outbox write, CPU (median of ${ROUNDS}): ${cpuOutboxOne.toFixed(3)} ms with an endpoint (${cpuOutboxNone.toFixed(3)} ms with none), pipelined as in an exchange = ${(pct(cpuOutboxOne, cpuMint) * 100).toFixed(1)} % of a ${cpuMint.toFixed(3)} ms mint, ${(pct(cpuOutboxOne, cpuExchange) * 100).toFixed(1)} % of a ${cpuExchange.toFixed(3)} ms exchange (target ≤ 10 % of a mint); an exchange with one subscribed endpoint costs ${med("exchangeDeltaWithEndpoint").toFixed(3)} ms more than with none; the statement alone in its own transaction ${med("aloneOne").toFixed(3)} ms (${med("aloneNone").toFixed(3)} ms with none)`,
+        `webhook outbox write, CPU (median of ${ROUNDS}): ${cpuOutboxOne.toFixed(3)} ms with an endpoint (${cpuOutboxNone.toFixed(3)} ms with none), in the audit insert's statement as in an exchange = ${(pct(cpuOutboxOne, cpuMint) * 100).toFixed(1)} % of a ${cpuMint.toFixed(3)} ms mint, ${(pct(cpuOutboxOne, cpuExchange) * 100).toFixed(1)} % of a ${cpuExchange.toFixed(3)} ms exchange (target ≤ 10 % of a mint); as its own statement pipelined beside it (before the fold) ${cpuSeparateOne.toFixed(3)} ms (${cpuSeparateNone.toFixed(3)} ms with none) = ${(pct(cpuSeparateOne, cpuMint) * 100).toFixed(1)} % of the mint; an exchange with one subscribed endpoint costs ${med("exchangeDeltaWithEndpoint").toFixed(3)} ms more than with none; the statement alone in its own transaction ${med("aloneOne").toFixed(3)} ms (${med("aloneNone").toFixed(3)} ms with none)`,
       );
       log(
         `webhook delivery to a local receiver: ${drained.succeeded}/${N} in ${seconds.toFixed(2)} s = ${Math.round(drained.succeeded / seconds)} deliveries/s (${received.size} distinct ids)`,

@@ -6,11 +6,12 @@
  * that fails for a day, SSRF refusals after DNS, rotation, replay, test events, and two dispatchers
  * sharing 1,000 events without sending one twice.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type DatabaseHandle, openDatabase, queryRows } from "@/db/client";
+import { type DatabaseHandle, type Executor, openDatabase, queryRows } from "@/db/client";
 import { auditEvents, webhookDeliveries, webhookEndpoints } from "@/db/schema";
 import { apiKeyActor, authenticateApiKey, createApiKey } from "@/lib/api-keys";
+import { type AuditInput, recordAudit, recordAudits } from "@/lib/audit/record";
 import { type Actor, type RequestMeta, systemActor } from "@/lib/context";
 import { createInstance, registerDevice, setDeviceDisabled } from "@/lib/devices";
 import { DomainError } from "@/lib/errors";
@@ -33,7 +34,6 @@ import {
   setWebhookEndpointEnabled,
 } from "@/lib/webhooks/endpoints";
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType, webhookBodySchema } from "@/lib/webhooks/events";
-import { enqueueWebhookEvents } from "@/lib/webhooks/outbox";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver";
 
@@ -98,7 +98,40 @@ async function endpoint(opts: { environment?: "sandbox" | "production"; eventTyp
 }
 
 const dispatch = (opts: DispatchOptions = {}) => dispatchDueDeliveries(t.db, { allowPrivate: true, resolve: loopback, ...opts });
-const deliveriesOf = (endpointId: string) => t.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpointId));
+const deliveriesOf = (endpointId: string, db: Executor = t.db) => db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, endpointId));
+/** A device.registered audit event carrying its webhook event, as registerDevice writes it. */
+const deviceRegistered = (deviceId: string, environment: "sandbox" | "production" = "sandbox"): AuditInput => ({
+  actor: system,
+  action: "device.registered",
+  target: { type: "device", id: deviceId },
+  environment,
+  details: { instanceId: "i", clientId: null },
+  webhook: { type: "device.registered", data: { device_id: deviceId, instance_id: "i", client_id: null, environment } },
+});
+/**
+ * The executor `db` with every statement it sends recorded in `into` (both drivers: postgres.js's
+ * `unsafe` for prepared statements, drizzle's `execute` otherwise).
+ */
+function spyStatements(db: Executor, into: string[]): Executor {
+  const internals = db as unknown as { dialect: { sqlToQuery(q: SQL): { sql: string } }; session: { client: Record<string, unknown> } };
+  const client = internals.session.client;
+  const unsafe = client.unsafe as ((text: string, ...rest: unknown[]) => unknown) | undefined;
+  const spiedClient = unsafe
+    ? Object.assign(Object.create(client), {
+        unsafe: (text: string, ...rest: unknown[]) => {
+          into.push(text.trim());
+          return unsafe.call(client, text, ...rest);
+        },
+      })
+    : client;
+  return Object.assign(Object.create(db), {
+    session: Object.assign(Object.create(internals.session), { client: spiedClient }),
+    execute: (q: SQL) => {
+      into.push(internals.dialect.sqlToQuery(q).sql.trim());
+      return db.execute(q);
+    },
+  }) as Executor;
+}
 const auditActions = async (targetId: string) =>
   (await t.db.select({ action: auditEvents.action }).from(auditEvents).where(eq(auditEvents.targetId, targetId)).orderBy(auditEvents.id)).map((r) => r.action);
 
@@ -364,23 +397,71 @@ describe("events", () => {
     const m = await mintEphemeralToken(t.db, actor, { ttl: 600 }, meta);
     const s = await startSession(t.db, m.authorization, { workflowId: wf.id }, meta);
     await rejects(submitSession(t.db, m.authorization, s.id, meta), 422, "steps_incomplete");
-    // And the outbox write itself is part of whatever transaction it is given.
+    // And the audit write that carries an event is part of whatever transaction it is given: the
+    // audit row and the delivery go together.
+    let auditId = "";
     await expect(
       t.db.transaction(async (tx) => {
-        await enqueueWebhookEvents(tx, [
-          {
-            type: "device.registered",
-            environment: "sandbox",
-            data: { device_id: "d", instance_id: "i", client_id: null, environment: "sandbox" },
-            occurredAt: new Date(),
-          },
-        ]);
+        auditId = await recordAudit(tx, deviceRegistered("rolled-back"), meta);
+        expect(await deliveriesOf(e.view.id, tx as Executor)).toHaveLength(4); // written, inside the transaction
         throw new Error("roll back");
       }),
     ).rejects.toThrow("roll back");
+    expect(await t.db.select().from(auditEvents).where(eq(auditEvents.id, auditId))).toEqual([]);
 
     expect((await deliveriesOf(e.view.id)).map((r) => r.eventType).sort()).toEqual(["idv_session.started", "user.created", "user.disabled"]);
     await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+  });
+});
+
+describe("the outbox write", () => {
+  it("goes in the audit insert's one statement, the audit row and its deliveries together", async () => {
+    const a = await endpoint({ eventTypes: ["device.registered"] });
+    const b = await endpoint({ eventTypes: ["device.registered", "user.created"] });
+    const statements: string[] = [];
+    const auditIds = await t.db.transaction(async (tx) =>
+      recordAudits(spyStatements(tx as Executor, statements), [deviceRegistered("one"), deviceRegistered("two")], meta),
+    );
+    // One statement for two audit rows and their two events (one delivery per event and endpoint).
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/^with a as \(insert into audit_events [\s\S]*\) insert into webhook_deliveries /);
+    expect(await t.db.select({ id: auditEvents.id }).from(auditEvents).where(inArray(auditEvents.id, auditIds))).toHaveLength(2);
+    for (const e of [a, b]) {
+      const rows = await deliveriesOf(e.view.id);
+      expect(rows.map((r) => JSON.parse(r.body).data.device_id).sort()).toEqual(["one", "two"]);
+      expect(rows.every((r) => r.status === "pending" && r.environment === "sandbox")).toBe(true);
+    }
+    // An audit event without a webhook event is the plain insert; a webhook event needs an environment.
+    statements.length = 0;
+    await t.db.transaction(async (tx) => recordAudit(spyStatements(tx as Executor, statements), { ...deviceRegistered("three"), webhook: null }, meta));
+    expect(statements).toEqual([expect.stringMatching(/^insert into audit_events /)]);
+    await expect(t.db.transaction((tx) => recordAudit(tx, { ...deviceRegistered("four"), environment: null }, meta))).rejects.toThrow(
+      /needs its audit event's environment/,
+    );
+    for (const e of [a, b]) await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+  });
+
+  it("reads the endpoints each time: one created on another connection gets the next event", async () => {
+    // One pooled connection whose prepared statement has run often enough to use a generic plan
+    // (PostgreSQL switches after five executions) with no endpoint to find; then an endpoint is
+    // created through another connection (another instance, on PostgreSQL) and the very next event
+    // from the first connection reaches it.
+    const first: DatabaseHandle | null = t.backend === "postgres" ? await openDatabase({ databaseUrl: t.url!, maxConnections: 1 }) : null;
+    const db = first?.db ?? t.db;
+    try {
+      for (let i = 0; i < 8; i++) await db.transaction((tx) => recordAudit(tx, deviceRegistered(`before-${i}`), meta));
+      expect(await t.db.select().from(webhookDeliveries)).toEqual([]);
+      const e = await endpoint({ eventTypes: ["device.registered"] });
+      await db.transaction((tx) => recordAudit(tx, deviceRegistered("after"), meta));
+      expect((await deliveriesOf(e.view.id)).map((r) => JSON.parse(r.body).data.device_id)).toEqual(["after"]);
+      // Disabled on the other connection: the next event skips it.
+      await setWebhookEndpointEnabled(t.db, admin, e.view.id, false, meta);
+      await db.transaction((tx) => recordAudit(tx, deviceRegistered("while-disabled"), meta));
+      expect(await deliveriesOf(e.view.id)).toHaveLength(1);
+      await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+    } finally {
+      await first?.close();
+    }
   });
 });
 
@@ -595,14 +676,10 @@ describe("two dispatchers", () => {
     receiver.received.length = 0;
     for (let batch = 0; batch < 10; batch++) {
       await t.db.transaction((tx) =>
-        enqueueWebhookEvents(
+        recordAudits(
           tx,
-          Array.from({ length: 100 }, (_, i) => ({
-            type: "device.registered" as const,
-            environment: "sandbox" as const,
-            data: { device_id: `device-${batch * 100 + i}`, instance_id: "i", client_id: null, environment: "sandbox" as const },
-            occurredAt: new Date(),
-          })),
+          Array.from({ length: 100 }, (_, i) => deviceRegistered(`device-${batch * 100 + i}`)),
+          meta,
         ),
       );
     }
