@@ -198,6 +198,9 @@ export const auditEvents = pgTable(
     index("audit_events_actor_time_idx").on(t.actorId, t.occurredAt.desc(), t.id.desc()),
     index("audit_events_target_time_idx").on(t.targetType, t.targetId, t.occurredAt.desc(), t.id.desc()),
     index("audit_events_txid_idx").on(t.txid),
+    // Failures and denials in time order (the console's Outcome filter): partial, so the ~97 % of
+    // events that succeed cost an insert nothing here; queries repeat `outcome <> 'success'`.
+    index("audit_events_problem_time_idx").on(t.occurredAt.desc(), t.id.desc()).where(sql`outcome <> 'success'`),
     // Events naming an API key / a user only in details (migrations, installations, IDV, reuse):
     // partial, so only the few events carrying the key are indexed; queries must repeat the
     // `details ? '…'` predicate for the planner to match it (lib/audit/query.ts, lib/users/timeline.ts).

@@ -46,6 +46,107 @@ export const DEFAULT_PAGE_SIZE = 50;
 /** How many of the newest rows a search looks at first, and how many matches make a term common (see the header). */
 const SEARCH_PROBE = 1000;
 const BITMAP_CAP = 20_000;
+/** How many users one prefix index may give the one-statement search before the prefix counts as common. */
+const EARLY_CAP = 500;
+/** Matches among the SEARCH_PROBE newest rows from which the ordered walk is the plan for a common prefix. */
+const COMMON_IN_PROBE = 5;
+
+/** The text a substring is looked for in: what the trigram index `users_search_trgm_idx` is built on. */
+const SEARCH_TEXT = sql.raw(`(lower(client_user_id) || ' ' || coalesce(lower(email), '') || ' ' || coalesce(lower(name), ''))`);
+
+/**
+ * The least string greater than every string starting with `prefix`, in code point order (which is
+ * the byte order of UTF-8 and of `text_pattern_ops`): the last code point plus one, skipping the
+ * surrogates; null when every code point is the last there is.
+ */
+export function prefixUpperBound(prefix: string): string | null {
+  const points = Array.from(prefix, (c) => c.codePointAt(0)!);
+  while (points.length) {
+    const last = points.pop()!;
+    if (last < 0x10ffff) {
+      points.push(last === 0xd7ff ? 0xe000 : last + 1);
+      return String.fromCodePoint(...points);
+    }
+  }
+  return null;
+}
+
+interface SearchParts {
+  q: string;
+  filters: SQL;
+  inRange: SQL;
+  otherFilters: SQL;
+  columns: SQL;
+  order: SQL;
+  limit: number;
+  cap: number;
+  earlyCap: number;
+  /** Look for exact and prefix matches (every first page; following pages of such a search). */
+  withEarly: boolean;
+  /** The LIKE pattern of a substring search, when one may run. */
+  pattern: string | null;
+}
+
+/**
+ * A search's page in one statement, prepared: its text depends only on which filters are set, the
+ * searched text is a bound parameter, so PostgreSQL parses and plans it once per connection and
+ * every search is one round trip. Each part below runs only when the one before found nothing
+ * (its `where` on the earlier part's count is a one-time filter: the plan skips it):
+ * - exact and prefix matches: the primary key (a UUID) and a range scan of each `text_pattern_ops`
+ *   index — `~>=~ q and ~<~ q's upper bound` is what a LIKE prefix becomes, written out so that it
+ *   needs no constant pattern — each stopped at EARLY_CAP + 1 entries, so a common prefix costs
+ *   a bounded read (the caller sees the count and takes the newest rows or the walk instead);
+ * - else the substring among the newest SEARCH_PROBE rows: a full page there is the answer;
+ * - else every substring match from the trigram index's bitmap (GIN takes the pattern at run
+ *   time), at most `cap` of them, sorted.
+ * Rows carry `kind` (early / substring) and `matched` (how many the answering part found; over its
+ * cap the page is not to be used).
+ */
+function oneStatementSearch(p: SearchParts): SQL {
+  const ctes: SQL[] = [];
+  const answers: SQL[] = [];
+  const pageOf = (from: string) => sql.raw(`select id from ${from} order by created_at desc nulls last, id desc nulls last limit `);
+  if (p.withEarly) {
+    const upper = prefixUpperBound(p.q);
+    // Each prefix is read in its index's order (`using ~<~`: text_pattern_ops's), so the plan is an
+    // index scan that stops at the cap (a bitmap first reads every entry of a common prefix: 47k
+    // entries for "anna", 14 ms); `offset 0` keeps the range alone on that scan (with the filters
+    // beside it, a generic plan on a small table preferred users_list_idx and filtered the range).
+    const byPrefix = (expr: string) =>
+      sql`(select id, created_at from (select * from users where ${sql.raw(expr)} ~>=~ ${p.q} and ${
+        upper === null ? sql`starts_with(${sql.raw(expr)}, ${p.q})` : sql`${sql.raw(expr)} ~<~ ${upper}`
+      } order by ${sql.raw(expr)} using ~<~ offset 0) as m where ${p.filters} limit ${p.earlyCap + 1})`;
+    const branches = [
+      ...(isUuid(p.q) ? [sql`(select id, created_at from users where ${p.filters} and id = ${p.q}::uuid)`] : []),
+      byPrefix("lower(client_user_id)"),
+      byPrefix("lower(email)"),
+      byPrefix("lower(name)"),
+    ];
+    ctes.push(sql`early as (${sql.join(branches, sql` union `)})`);
+    ctes.push(sql`early_n as (select count(*) as n from early)`);
+    ctes.push(sql`early_page as (${pageOf("early")}${p.limit + 1})`);
+    answers.push(sql`select id, 'early' as kind, (select n from early_n) as matched from early_page`);
+  }
+  if (p.pattern !== null) {
+    const noEarly = p.withEarly ? sql`(select n from early_n) = 0` : sql`true`;
+    ctes.push(
+      sql`probe as (select id, created_at from (select * from users where ${p.inRange} ${p.order} limit ${SEARCH_PROBE}) as newest
+                    where ${noEarly} and ${p.otherFilters} and ${SEARCH_TEXT} like ${p.pattern} ${p.order} limit ${p.limit + 1})`,
+    );
+    ctes.push(sql`probe_n as (select count(*) as n from probe)`);
+    ctes.push(
+      sql`matched as materialized (select id, created_at from (select * from users where ${SEARCH_TEXT} like ${p.pattern} offset 0) as m
+                                    where ${noEarly} and (select n from probe_n) <= ${p.limit} and ${p.filters})`,
+    );
+    ctes.push(sql`capped as (select id, created_at from matched limit ${p.cap + 1})`);
+    ctes.push(sql`matched_page as (${pageOf("capped")}${p.limit + 1})`);
+    answers.push(sql`select id, 'substring', 0 from probe where (select n from probe_n) > ${p.limit}`);
+    answers.push(sql`select id, 'substring', (select count(*) from capped) from matched_page`);
+  }
+  return sql`with ${sql.join(ctes, sql`, `)}
+             select ${p.columns}, found.kind, found.matched
+             from users join (${sql.join(answers, sql` union all `)}) as found using (id) ${p.order}`;
+}
 
 export interface SearchUsersInput {
   q?: string | null;
@@ -111,10 +212,18 @@ export async function searchUsers(
   db: Executor,
   actor: Actor,
   input: SearchUsersInput = {},
-  /** Tests and benchmarks: force one path, or a smaller cap (see the header). */
-  opts: { path?: "walk" | "bitmap"; bitmapCap?: number } = {},
+  /**
+   * Tests and benchmarks: force one path, smaller caps (see the header), and see each statement
+   * sent (to count them and EXPLAIN them: the one-statement search is prepared, out of drizzle's logger).
+   */
+  opts: { path?: "walk" | "bitmap"; bitmapCap?: number; earlyCap?: number; onStatement?: (statement: SQL) => void } = {},
 ): Promise<UserPage> {
   const cap = opts.bitmapCap ?? BITMAP_CAP;
+  const earlyCap = opts.earlyCap ?? EARLY_CAP;
+  const send = <T>(statement: SQL, prepare = false) => {
+    opts.onStatement?.(statement);
+    return queryRows<T>(db, statement, { prepare });
+  };
   let environments: Environment[];
   let region: string | null = null;
   if (actor.type === "api_key") {
@@ -155,14 +264,13 @@ export async function searchUsers(
   const columns = sql`id, environment, region, client_user_id, email, name, disabled_at, deleted_at, created_by_key_id, created_at,
           to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_t`;
   const order = sql`order by created_at desc nulls last, id desc nulls last`;
-  const walk = (match: SQL) => queryRows<Row>(db, sql`select ${columns} from users where ${filters} and ${match} ${order} limit ${limit + 1}`);
+  const walk = (match: SQL) => send<Row>(sql`select ${columns} from users where ${filters} and ${match} ${order} limit ${limit + 1}`);
   // Every match's sort keys from the indexes' bitmap, at most BITMAP_CAP of them (a CTE feeds its
   // reader lazily, so past the cap no more heap rows are read); the page's columns for the page's
   // rows alone. Null when the cap was reached: the term is common after all, and the walk is the
   // plan for it (a page sorted from an arbitrary capped subset would be wrong).
   const bitmap = async (match: SQL): Promise<Row[] | null> => {
-    const found = await queryRows<Row & { matched: number | string }>(
-      db,
+    const found = await send<Row & { matched: number | string }>(
       sql`with matched as materialized (select id, created_at from users where ${filters} and ${match}),
                capped as (select id, created_at from matched limit ${cap + 1}),
                page as (select id from capped ${order} limit ${limit + 1})
@@ -175,7 +283,7 @@ export async function searchUsers(
   let rows: Row[];
   let kind: Kind | undefined;
   if (!q) {
-    rows = await queryRows<Row>(db, sql`select ${columns} from users where ${filters} ${order} limit ${limit + 1}`);
+    rows = await send<Row>(sql`select ${columns} from users where ${filters} ${order} limit ${limit + 1}`);
   } else {
     // Exact and prefix matches come from the primary key and the `lower(x) text_pattern_ops`
     // btrees; substrings (the trigram GIN index) only when nothing matches that way, so a pasted
@@ -190,42 +298,47 @@ export async function searchUsers(
       ],
       sql` or `,
     )})`;
-    const substring =
-      q.length >= 3 && !isUuid(q)
-        ? sql`(lower(client_user_id) || ' ' || coalesce(lower(email), '') || ' ' || coalesce(lower(name), '')) like ${likeLiteral(`%${escapeLike(q)}%`)}`
-        : null;
-    if (cursor) {
-      // A following page matches as the first did (a cursor from before kinds: either kind).
-      kind = cursor.m;
-      const match = kind === "early" ? early : kind === "substring" && substring ? substring : sql`(${early} or ${substring ?? sql`false`})`;
-      rows = await indexed(match);
-    } else if (opts.path || !substring) {
-      kind = "early";
-      rows = await indexed(early);
-      if (!rows.length && substring) {
-        kind = "substring";
-        rows = await indexed(substring);
-      }
-    } else {
-      // The newest SEARCH_PROBE rows first, marking which kind of match each is.
-      const probed = await queryRows<Row & { early_hit: boolean }>(
-        db,
-        sql`select ${columns}, ${early} as early_hit from (select * from users where ${inRange} ${order} limit ${SEARCH_PROBE}) as newest
-            where ${otherFilters} and (${early} or ${substring}) ${order} limit ${limit + 1}`,
+    const substringPattern = q.length >= 3 && !isUuid(q) ? `%${escapeLike(q)}%` : null;
+    const substring = substringPattern ? sql`${SEARCH_TEXT} like ${likeLiteral(substringPattern)}` : null;
+    // Past the caps the term is common: the newest rows hold a page of it, else the ordered walk.
+    const commonEarly = async (): Promise<Row[]> => {
+      const probed = await send<Row>(
+        sql`select ${columns} from (select * from users where ${inRange} ${order} limit ${SEARCH_PROBE}) as newest
+            where ${otherFilters} and ${early} ${order} limit ${limit + 1}`,
       );
-      if (probed.length > limit && probed.every((r) => r.early_hit)) {
-        kind = "early"; // a full page of the newest matches, all exact or prefix
-        rows = probed;
+      if (probed.length > limit) return probed;
+      // A few in a thousand rows is dense enough for the ordered walk to meet a page soon (the bitmap
+      // would read thousands of rows first); rarer, and the bitmap's cap decides.
+      return probed.length >= COMMON_IN_PROBE ? walk(early) : indexed(early);
+    };
+    if (opts.path || (cursor && !cursor.m)) {
+      // Forced paths (tests, benchmarks) and cursors from before kinds: one LIKE statement per path.
+      kind = cursor?.m;
+      if (cursor) {
+        rows = await indexed(sql`(${early} or ${substring ?? sql`false`})`);
       } else {
-        const earlyRows = probed.some((r) => r.early_hit) ? null : await bitmap(early);
-        if (earlyRows === null || earlyRows.length) {
-          kind = "early";
-          rows = earlyRows ?? (await indexed(early));
-        } else {
-          kind = "substring"; // nothing matches exactly or by prefix: the probe's rows are substring matches
-          rows = probed.length > limit ? probed : await indexed(substring);
+        kind = "early";
+        rows = await indexed(early);
+        if (!rows.length && substring) {
+          kind = "substring";
+          rows = await indexed(substring);
         }
       }
+    } else {
+      const withEarly = cursor?.m !== "substring";
+      const pattern = cursor?.m === "early" ? null : substringPattern;
+      const found =
+        withEarly || pattern
+          ? await send<Row & { kind: Kind; matched: number | string }>(
+              oneStatementSearch({ q, filters, inRange, otherFilters, columns, order, limit, cap, earlyCap, withEarly, pattern }),
+              true,
+            )
+          : [];
+      kind = found[0]?.kind ?? cursor?.m;
+      const matched = Number(found[0]?.matched ?? 0);
+      if (kind === "early" && matched > earlyCap) rows = await commonEarly();
+      else if (kind === "substring" && matched > cap && substring) rows = await walk(substring);
+      else rows = found;
     }
   }
   const page = rows.slice(0, limit);

@@ -386,14 +386,22 @@ async function main() {
 
   // EXPLAIN (ANALYZE, BUFFERS) of what the slowest shapes send: the statements a domain function
   // issues, captured by a drizzle logger on a second drizzle instance over the same client, then
-  // explained with their parameters (prepared hot-path statements bypass the logger; the console's
-  // queries do not).
+  // explained with their parameters (prepared statements bypass the logger: searchUsers reports its
+  // own through `onStatement`; EXPLAIN shows the plan made for these parameters).
   {
     const { drizzle } = await import("drizzle-orm/postgres-js");
     const schema = await import("@/db/schema");
     const captured: Array<{ query: string; params: unknown[] }> = [];
     const explainDb = drizzle(client, { schema, logger: { logQuery: (query, params) => void captured.push({ query, params }) } }) as unknown as typeof db;
     const explain: Record<string, unknown> = {};
+    // searchUsers' one-statement search is prepared (out of drizzle's logger): it hands each
+    // statement it sends to `onStatement`, and is run on the plain db so nothing is counted twice.
+    const { PgDialect } = await import("drizzle-orm/pg-core");
+    const dialect = new PgDialect();
+    const onStatement = (s: import("drizzle-orm").SQL) => {
+      const q = dialect.sqlToQuery(s);
+      captured.push({ query: q.sql, params: q.params });
+    };
     const explainOf = async (name: string, run: (d: typeof db) => Promise<unknown>) => {
       captured.length = 0;
       await run(explainDb);
@@ -410,12 +418,12 @@ async function main() {
     const p0 = picks[0]!;
     const e0 = withEmailPicks[0]!;
     const local = e0.email!.split("@")[0]!;
-    await explainOf("search exact user id", (d) => searchUsers(d, actor, { q: p0.id }));
-    await explainOf("search exact client user id", (d) => searchUsers(d, actor, { q: p0.client_user_id }));
-    await explainOf("search client user id prefix", (d) => searchUsers(d, actor, { q: p0.client_user_id.slice(0, 8) }));
-    await explainOf("search exact email", (d) => searchUsers(d, actor, { q: e0.email! }));
-    await explainOf("search rare substring", (d) => searchUsers(d, actor, { q: local.slice(local.indexOf(".") + 1, local.indexOf(".") + 9) }));
-    await explainOf("search no match", (d) => searchUsers(d, actor, { q: "zzq1x" }));
+    await explainOf("search exact user id", () => searchUsers(db, actor, { q: p0.id }, { onStatement }));
+    await explainOf("search exact client user id", () => searchUsers(db, actor, { q: p0.client_user_id }, { onStatement }));
+    await explainOf("search client user id prefix", () => searchUsers(db, actor, { q: p0.client_user_id.slice(0, 8) }, { onStatement }));
+    await explainOf("search exact email", () => searchUsers(db, actor, { q: e0.email! }, { onStatement }));
+    await explainOf("search rare substring", () => searchUsers(db, actor, { q: local.slice(local.indexOf(".") + 1, local.indexOf(".") + 9) }, { onStatement }));
+    await explainOf("search no match", () => searchUsers(db, actor, { q: "zzq1x" }, { onStatement }));
     for (const name of ["outcomeFailure", "apiKeyId", "busyActor", "actionFamily"]) {
       await explainOf(`audit page ${deepCursor[name] ? "1000 deep" : "(end)"}, ${name}`, (d) =>
         listAuditEvents(d, filterFor(name, 0) as never, { cursor: deepCursor[name], limit: 50 }),

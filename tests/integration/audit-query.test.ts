@@ -5,10 +5,11 @@
  */
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queryRows } from "@/db/client";
 import { type AuditEventRow, staff } from "@/db/schema";
 import { exportAuditLog, searchAuditLog } from "@/lib/audit";
 import { EXPORT_COLUMNS, exportAuditStream } from "@/lib/audit/export";
-import { type AuditFilter, decodeCursor, encodeCursor, iterateAuditRows, listAuditEvents, parseAuditFilter } from "@/lib/audit/query";
+import { type AuditFilter, auditPageStatement, decodeCursor, encodeCursor, iterateAuditRows, listAuditEvents, parseAuditFilter } from "@/lib/audit/query";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
@@ -96,6 +97,8 @@ describe("audit log queries", () => {
     ["environment", { environment: "production" }, (e: AuditEventRow) => e.environment === "production"],
     ["action family", { action: "user." }, (e: AuditEventRow) => e.action.startsWith("user.")],
     ["action family and outcome", { action: "user.", outcome: "failure" }, (e: AuditEventRow) => e.action.startsWith("user.") && e.outcome === "failure"],
+    ["outcome failure", { outcome: "failure" }, (e: AuditEventRow) => e.outcome === "failure"],
+    ["outcome success", { outcome: "success" }, (e: AuditEventRow) => e.outcome === "success"],
     ["actor by email prefix", { actor: "ADA@" }, (e: AuditEventRow) => e.actorName === "ada@example.test"],
     ["actor by id", { actor: "system" }, (e: AuditEventRow) => e.actorId === "system"],
     ["target", { targetType: "user", targetId: "target-4" }, (e: AuditEventRow) => e.targetType === "user" && e.targetId === "target-4"],
@@ -121,6 +124,17 @@ describe("audit log queries", () => {
     const { ids, pages } = await pageThrough(filter, 7);
     expect(ids).toEqual(want);
     expect(pages).toBe(Math.max(1, Math.ceil(want.length / 7)));
+  });
+
+  it("reads a page of failures from their partial index, past a cursor too", async () => {
+    for (const cursor of [null, { at: new Date(t0 + 60 * 60_000), id: "ffffffff-ffff-7fff-bfff-ffffffffffff" }]) {
+      const statement = auditPageStatement(parseAuditFilter({ outcome: "failure" }), [], cursor, 50, sql`*`);
+      const plan = await t.db.transaction(async (tx) => {
+        await tx.execute(sql`set local enable_seqscan = off`);
+        return (await queryRows<Record<string, string>>(tx, sql`explain ${statement}`)).map((r) => r["QUERY PLAN"]).join("\n");
+      });
+      expect(plan).toContain("audit_events_problem_time_idx");
+    }
   });
 
   it("finds a staff member's events by their display name, not only by the email the events carry", async () => {

@@ -4,7 +4,8 @@
  * sign-in tokens issued by keys and staff (reason, qa in sandbox only, auditor refused, expiry by an
  * injected clock), with audit events that never contain a secret.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
 import { apiKeys, auditEvents, sdkSessions, users, webhookDeliveries } from "@/db/schema";
@@ -75,6 +76,21 @@ async function keyActor(environment: "sandbox" | "production", region = "us", sc
   );
   secrets.push(key);
   return { key, actor: apiKeyActor(await authenticateApiKey(t.db, key, null)) };
+}
+
+/** EXPLAIN of `statement`'s generic plan (as a prepared statement gets), with sequential scans off. */
+async function genericPlan(statement: SQL): Promise<string> {
+  const { sql: text, params } = new PgDialect().sqlToQuery(statement);
+  const literal = (v: unknown) => (typeof v === "number" ? String(v) : `'${String(v).replace(/'/g, "''")}'`);
+  const name = `search_plan_${++run}`;
+  return t.db.transaction(async (tx) => {
+    await tx.execute(sql`set local enable_seqscan = off`);
+    await tx.execute(sql`set local plan_cache_mode = force_generic_plan`);
+    await tx.execute(sql.raw(`prepare ${name} as ${text}`));
+    const rows = await queryRows<Record<string, string>>(tx, sql.raw(`explain execute ${name}(${params.map(literal).join(", ")})`));
+    await tx.execute(sql.raw(`deallocate ${name}`));
+    return rows.map((r) => r["QUERY PLAN"]).join("\n");
+  });
 }
 
 async function fails(p: Promise<unknown>, status: number, code: string): Promise<DomainError> {
@@ -247,6 +263,58 @@ describe("searching users", () => {
     const prefixed = await createUser(t.db, actor, { client_user_id: `${target.id}-device` }, meta);
     await createUser(t.db, actor, { client_user_id: `tenant:${target.id}` }, meta);
     expect((await searchUsers(t.db, admin, { q: target.id.toUpperCase() })).users.map((u) => u.id).sort()).toEqual([target.id, prefixed.id].sort());
+  });
+
+  it("answers an exact match in one statement the indexes serve, before any substring, and a common prefix past its cap as before", async () => {
+    const { actor } = await keyActor("sandbox", "us");
+    const tag = uniq("ex").replace(/-/g, "");
+    const exact = await createUser(t.db, actor, { client_user_id: tag, email: `${tag}@example.test`, name: `Exact ${tag}` }, meta);
+    // `tag` is a substring of these users' client user ids and emails, not a prefix.
+    const inner = [];
+    for (let i = 0; i < 3; i++) inner.push(await createUser(t.db, actor, { client_user_id: `x${tag}y${i}`, email: `a.${tag}.${i}@example.test` }, meta));
+    const statements: SQL[] = [];
+    const search = async (q: string, o: { earlyCap?: number; cursor?: string | null; limit?: number } = {}) => {
+      statements.length = 0;
+      return searchUsers(t.db, admin, { q, cursor: o.cursor, limit: o.limit }, { onStatement: (s) => statements.push(s), earlyCap: o.earlyCap });
+    };
+    for (const q of [tag.toUpperCase(), exact.id, `${tag}@Example.test`]) {
+      expect((await search(q)).users.map((u) => u.id)).toEqual([exact.id]);
+      expect(statements).toHaveLength(1);
+    }
+    // Nothing by prefix: the substrings, newest first, from the same single statement.
+    expect((await search(`.${tag}.`)).users.map((u) => u.id)).toEqual([...inner].reverse().map((u) => u.id));
+    expect(statements).toHaveLength(1);
+
+    // The statement's generic plan (it is prepared) reads the primary key and the prefix indexes by
+    // range, and the trigram index for substrings: never the whole table.
+    for (const [q, indexes] of [
+      [exact.id, ["users_pkey", "users_client_user_id_prefix_idx", "users_email_prefix_idx", "users_name_prefix_idx"]],
+      [tag, ["users_client_user_id_prefix_idx", "users_email_prefix_idx", "users_name_prefix_idx", "users_search_trgm_idx"]],
+    ] as const) {
+      await search(q);
+      const plan = await genericPlan(statements[0]!);
+      expect(plan).not.toMatch(/Seq Scan on users/);
+      for (const index of indexes) expect(plan, `${q}: ${index}`).toContain(index);
+      expect(plan).toMatch(/Index Cond: .*lower\(client_user_id\) ~>=~/);
+    }
+
+    // A prefix with more matches than the cap: the same pages as a walk of every match.
+    const many = [];
+    for (let i = 0; i < 5; i++) many.push(await createUser(t.db, actor, { client_user_id: `${tag}-many-${i}` }, meta));
+    const pages = async (q: string, earlyCap?: number) => {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: Awaited<ReturnType<typeof searchUsers>> = await search(q, { earlyCap, cursor, limit: 2 });
+        seen.push(...page.users.map((u) => u.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return seen;
+    };
+    const expected = [...many].reverse().map((u) => u.id);
+    expect(await pages(`${tag}-many`)).toEqual(expected);
+    expect(await pages(`${tag}-many`, 2)).toEqual(expected);
+    expect(await pages(tag, 2)).toEqual([...expected, exact.id]);
   });
 
   it("shows qa only sandbox, refuses qa asking for production, and keeps keys to their own environment", async () => {
