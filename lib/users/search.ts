@@ -8,25 +8,28 @@
  * (the trigram index) are searched only when nothing matches that way. The first page decides and
  * its cursor carries the decision, so every page of one search matches the same way.
  *
- * Index use: prefix matches hit the `lower(x) text_pattern_ops` indexes, substrings the trigram GIN
- * index on the concatenated text. Both need the LIKE pattern to be known when the plan is made: a
- * generic prepared plan (postgres.js prepares statements) would be built for an unknown `$1` and
- * fall back to a sequential scan. So the pattern is inlined as a SQL literal — escaped for LIKE and
- * for quoting below — while everything else stays a bound parameter.
+ * One statement, prepared (see `oneStatementSearch`): exact and prefix matches from the primary key
+ * and the `lower(x) text_pattern_ops` btrees, each read by range in its index's order and stopped
+ * at EARLY_CAP; when there are none, the substring among the newest SEARCH_PROBE rows; when those
+ * do not fill a page, up to BITMAP_CAP matches from the trigram GIN index, sorted. A pasted id,
+ * client user id or email is therefore one round trip, parsed once per connection. The prefix is
+ * a bound parameter written as a range (`~>=~ q and ~<~ upper bound`), which a plan made without
+ * the value still reads from the btree; GIN takes the substring pattern at run time.
  *
  * Rare and common terms need opposite plans. Asked for "newest first, 50 rows", the planner likes
  * to walk `users_created_idx` and filter, hoping to meet 50 matches early: for a common term that is
  * the fastest plan there is, for a term matching a handful of users in a million it reads the whole
- * index (621 ms p95 at 1M users). Without the LIMIT the planner estimates rare terms well and takes
- * the indexes' bitmap (btree prefixes, trigram GIN, primary key), which in turn is slow for a term
- * that matches 10% of the table. So a search first looks at the newest SEARCH_PROBE rows of its
- * range (a thousand index entries, ~1 ms):
- * - a full page of matches there is the answer (every match outside is older than every match in);
- * - otherwise up to BITMAP_CAP matches come from the indexes' bitmap (in a materialized CTE, so no
- *   LIMIT can tempt the planner into the walk) and are sorted: the answer for a rare term;
- * - more than that, and the term is common after all: the ordered walk finds its page quickly.
- * Same rows, same order, whichever path answers. A whole UUID is matched as a user id or as a
- * prefix, not as a substring: 34 trigrams of hex cost the GIN index more than the rest together.
+ * index (621 ms p95 at 1M users). The indexes' bitmap is the plan for a rare term and slow for one
+ * that matches 10% of the table. So:
+ * - a full page of matches among the newest rows of the range is the answer (every match outside
+ *   is older than every match in);
+ * - otherwise the bitmap's matches (in a materialized CTE, so no LIMIT can tempt the planner into
+ *   the walk), at most BITMAP_CAP, sorted: the answer for a rare term;
+ * - past a cap the term is common after all: the ordered walk finds its page quickly (for a common
+ *   prefix the newest rows first, then the walk when they hold a few matches, else the bitmap).
+ * The fallbacks inline their LIKE pattern as an escaped literal (the planner needs it to choose).
+ * Same rows, same order, whichever path answers (tested). A whole UUID is matched as a user id or
+ * as a prefix, not as a substring: 34 trigrams of hex cost the GIN index more than the rest together.
  */
 import { type SQL, sql } from "drizzle-orm";
 import { type Executor, queryRows } from "@/db/client";
