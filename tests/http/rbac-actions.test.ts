@@ -215,7 +215,12 @@ const DRIVERS: Record<string, Driver> = {
     };
   },
   async revokeApiKeyAction(env) {
-    const { key, apiKey } = await createApiKey(handle.db, system, { name: uniq("rbac key"), environment: env, region: "us", scopes: ["users:read"] }, NO_REQUEST);
+    const { key, apiKey } = await createApiKey(
+      handle.db,
+      system,
+      { name: uniq("rbac key"), environment: env, region: "us", scopes: ["users:read"] },
+      NO_REQUEST,
+    );
     // Used once over the machine API: the server now has it verified (lib/api-keys remembers keys
     // for a few seconds). Its last use is stamped asynchronously: wait for it, so that nothing
     // changes behind a refused case's database digest.
