@@ -20,7 +20,15 @@ export default defineConfig({
       {
         extends: true,
         // Runs once per database: TEST_DB=pglite (default) or TEST_DB=postgres with TEST_DATABASE_URL.
-        test: { name: "integration", include: ["tests/integration/**/*.test.ts"], testTimeout: 60_000, hookTimeout: 60_000, ...shared },
+        // The CLI tests run the esbuild bundle of the CLI the container ships, built once per run.
+        test: {
+          name: "integration",
+          include: ["tests/integration/**/*.test.ts"],
+          globalSetup: ["tests/helpers/cli-global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          ...shared,
+        },
       },
       {
         extends: true,

@@ -18,7 +18,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { bundleCli, bundleServer, EXTERNAL } from "./bundle.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const distDir = process.env.NEXT_DIST_DIR || ".next";
@@ -29,7 +29,6 @@ if (!fs.existsSync(path.join(standalone, distDir, "BUILD_ID"))) {
   process.exit(1);
 }
 
-const EXTERNAL = ["next", "@electric-sql/pglite", "postgres", "@node-rs/argon2", "pino-pretty"];
 const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
 
 fs.rmSync(out, { recursive: true, force: true });
@@ -55,45 +54,8 @@ for (const file of [path.join("node_modules", "redoc", "bundles", "redoc.standal
   fs.copyFileSync(path.join(root, file), path.join(out, file));
 }
 
-// The CLI picks its commands up from cli/commands at run time; a bundle lists them instead.
-const commandFiles = fs
-  .readdirSync(path.join(root, "cli", "commands"))
-  .filter((f) => /\.ts$/.test(f) && !f.endsWith(".d.ts"))
-  .sort();
-const cliEntry = path.join(root, "dist", `cli-entry-${process.pid}.ts`);
-fs.mkdirSync(path.dirname(cliEntry), { recursive: true });
-fs.writeFileSync(
-  cliEntry,
-  `${commandFiles.map((f, i) => `import * as c${i} from "../cli/commands/${f}";`).join("\n")}
-import { main } from "../cli/index";
-(globalThis as { __tokendeskCommands?: unknown[] }).__tokendeskCommands = [${commandFiles.map((_, i) => `c${i}`).join(", ")}];
-await main(process.argv);
-`,
-);
-
-const common = {
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  external: [...EXTERNAL, "next/*"],
-  tsconfig: path.join(root, "tsconfig.json"),
-  logLevel: "warning",
-  // CommonJS dependencies inside an ES module bundle still call require().
-  banner: {
-    js: [
-      'import { createRequire as __tdCreateRequire } from "node:module";',
-      "const require = __tdCreateRequire(import.meta.url);",
-      `process.env.TOKENDESK_VERSION ??= ${JSON.stringify(pkg.version)};`,
-    ].join("\n"),
-  },
-};
-try {
-  await build({ ...common, entryPoints: [path.join(root, "server.ts")], outfile: path.join(out, "server.mjs") });
-  await build({ ...common, entryPoints: [cliEntry], outfile: path.join(out, "tokendesk.mjs") });
-} finally {
-  fs.rmSync(cliEntry, { force: true });
-}
+await bundleServer(path.join(out, "server.mjs"));
+await bundleCli(path.join(out, "tokendesk.mjs"));
 fs.writeFileSync(
   path.join(out, "package.json"),
   `${JSON.stringify({ name: pkg.name, version: pkg.version, private: true, type: "module", bin: { tokendesk: "tokendesk.mjs" } }, null, 2)}\n`,

@@ -21,16 +21,16 @@ import { clearSigningKeyCache, ensureSigningKey } from "@/lib/oauth/signing-keys
 import { issueSignInToken } from "@/lib/sign-in-tokens";
 import { createUser } from "@/lib/users";
 import { TEST_SECRET } from "../../vitest.config";
+import { CLI_ENV, cliScript } from "../helpers/cli";
 import { createPostgresDatabase, testBackend, withDatabase } from "../helpers/db";
 import { ROOT } from "../helpers/server";
 
-const BIN = path.join(ROOT, "bin", "tokendesk.mjs");
 vi.setConfig({ testTimeout: 600_000 });
 
-function cli(args: string[], env: Record<string, string>, input = "") {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+function cli(args: string[], env: Record<string, string>, input = "", via: "bundle" | "tsx" = "bundle") {
+  const r = spawnSync(process.execPath, [cliScript(via), ...args], {
     cwd: os.tmpdir(),
-    env: { ...process.env, CI: "true", ...env },
+    env: { ...process.env, CI: "true", ...CLI_ENV, ...env },
     input,
     encoding: "utf8",
     timeout: 240_000,
@@ -40,7 +40,7 @@ function cli(args: string[], env: Record<string, string>, input = "") {
 const json = (r: { stdout: string }) => JSON.parse(r.stdout);
 
 const system = systemActor("test");
-// Each run starts Node, tsx and the database: the commands are adapters over domain functions tested
+// Each run starts Node, the CLI and the database: the commands are adapters over domain functions tested
 // on both databases elsewhere, so they run once, on the embedded database of a fresh data directory;
 // on PostgreSQL only what differs there (backup refers to pg_dump).
 const embedded = testBackend() === "pglite" ? (["embedded"] as const) : [];
@@ -61,9 +61,14 @@ describe.each(embedded)("operator CLI on %s", () => {
   const withDb = <T>(fn: (h: DatabaseHandle) => Promise<T>) => withDatabase(open, fn, { migrate: true });
 
   it("prints its version and help, and answers bad usage with exit 2", () => {
-    const version = cli(["--version"], env);
-    expect(version.status).toBe(0);
-    expect(version.stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version);
+    // Both ways the command ships: `npx tokendesk` (bin/tokendesk.mjs and tsx, the version read from
+    // package.json) and the container's bundle (the version written into it at build time).
+    const pkgVersion = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
+    for (const via of ["tsx", "bundle"] as const) {
+      const version = cli(["--version"], env, "", via);
+      expect(version.status, via).toBe(0);
+      expect(version.stdout.trim(), via).toBe(pkgVersion);
+    }
     const help = cli(["staff", "--help"], env);
     expect(help.status).toBe(0);
     for (const sub of ["list", "disable", "enable", "reset-password", "set-role"]) expect(help.stdout).toContain(sub);

@@ -13,14 +13,18 @@ import { type DatabaseHandle, openDatabase, queryRows } from "@/db/client";
 import { authenticateApiKey } from "@/lib/api-keys";
 import { clearSigningKeyCache, publicJwks } from "@/lib/oauth/signing-keys";
 import { TEST_SECRET } from "../../vitest.config";
+import { CLI_ENV, cliScript } from "../helpers/cli";
 import { createPostgresDatabase, testBackend, withDatabase } from "../helpers/db";
-import { ROOT } from "../helpers/server";
 
-const BIN = path.join(ROOT, "bin", "tokendesk.mjs");
 vi.setConfig({ testTimeout: 240_000 });
 
 function cli(args: string[], env: Record<string, string>) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: os.tmpdir(), env: { ...process.env, CI: "true", ...env }, encoding: "utf8", timeout: 90_000 });
+  const r = spawnSync(process.execPath, [cliScript(), ...args], {
+    cwd: os.tmpdir(),
+    env: { ...process.env, CI: "true", ...CLI_ENV, ...env },
+    encoding: "utf8",
+    timeout: 90_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -1,6 +1,7 @@
 /**
- * The `tokendesk` command, run as a real child process (bin/tokendesk.mjs through tsx) against an
- * embedded data directory and, when TEST_DB=postgres, a fresh PostgreSQL database.
+ * The `tokendesk` command, run as a real child process against an embedded data directory (the
+ * pglite step) or a fresh PostgreSQL database (the postgres step): the bundle the container ships
+ * (tests/helpers/cli.ts), and `migrate` through bin/tokendesk.mjs and tsx as `npx tokendesk` runs it.
  */
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -15,11 +16,10 @@ import { auditEvents, staff } from "@/db/schema";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { createStaff, signInWithPassword } from "@/lib/staff/staff";
 import { TEST_SECRET } from "../../vitest.config";
+import { CLI_ENV, cliScript } from "../helpers/cli";
 import { createPostgresDatabase, testBackend, withDatabase } from "../helpers/db";
-import { ROOT } from "../helpers/server";
 
-const BIN = path.join(ROOT, "bin", "tokendesk.mjs");
-// Each CLI run starts Node, tsx and the database afresh: seconds each, a few dozen runs per test.
+// Each CLI run starts Node, the CLI and the database afresh: seconds each, a few dozen runs per test.
 vi.setConfig({ testTimeout: 600_000 });
 
 interface CliRun {
@@ -28,11 +28,11 @@ interface CliRun {
   stderr: string;
 }
 
-function cli(args: string[], env: Record<string, string>, input?: string): CliRun {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+function cli(args: string[], env: Record<string, string>, input?: string, via: "bundle" | "tsx" = "bundle"): CliRun {
+  const r = spawnSync(process.execPath, [cliScript(via), ...args], {
     // Run from elsewhere: the command must not depend on the working directory for its code.
     cwd: os.tmpdir(),
-    env: { ...process.env, CI: "true", ...env },
+    env: { ...process.env, CI: "true", ...CLI_ENV, ...env },
     input: input ?? "",
     encoding: "utf8",
     timeout: 240_000,
@@ -43,7 +43,7 @@ function cli(args: string[], env: Record<string, string>, input?: string): CliRu
 /** As cli(), without blocking this process: for runs that talk to a server this test process holds. */
 function cliAsync(args: string[], env: Record<string, string>): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: os.tmpdir(), env: { ...process.env, CI: "true", ...env } });
+    const child = spawn(process.execPath, [cliScript(), ...args], { cwd: os.tmpdir(), env: { ...process.env, CI: "true", ...CLI_ENV, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -95,8 +95,8 @@ describe.each(backends)("tokendesk CLI on %s", (backend) => {
     await target.cleanup();
   });
 
-  it("migrates and says the schema version", () => {
-    const r = cli(["migrate"], target.env);
+  it("migrates and says the schema version (through bin/tokendesk.mjs, as `npx tokendesk`)", () => {
+    const r = cli(["migrate"], target.env, undefined, "tsx");
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Database is migrated: schema version ${expectedSchemaVersion()} \\(`));

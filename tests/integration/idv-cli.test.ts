@@ -12,8 +12,8 @@ import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { openDatabase } from "@/db/client";
 import { auditEvents, workflows } from "@/db/schema";
 import { TEST_SECRET } from "../../vitest.config";
+import { CLI_ENV, cliScript } from "../helpers/cli";
 import { createPostgresDatabase, testBackend } from "../helpers/db";
-import { ROOT } from "../helpers/server";
 
 vi.setConfig({ testTimeout: 240_000 });
 
@@ -39,9 +39,9 @@ afterAll(async () => {
 });
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(ROOT, "bin", "tokendesk.mjs"), ...args], {
+  const r = spawnSync(process.execPath, [cliScript(), ...args], {
     cwd: os.tmpdir(),
-    env: { ...process.env, CI: "true", ...env },
+    env: { ...process.env, CI: "true", ...CLI_ENV, ...env },
     encoding: "utf8",
     timeout: 90_000,
   });

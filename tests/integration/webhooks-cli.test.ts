@@ -15,18 +15,21 @@ import { auditEvents, webhookDeliveries } from "@/db/schema";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { createInstance, registerDevice } from "@/lib/devices";
 import { TEST_SECRET } from "../../vitest.config";
+import { CLI_ENV, cliScript } from "../helpers/cli";
 import { createPostgresDatabase, testBackend, withDatabase } from "../helpers/db";
-import { ROOT } from "../helpers/server";
 import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver";
 
-const BIN = path.join(ROOT, "bin", "tokendesk.mjs");
-// Each run starts Node, tsx and the database afresh: seconds each on a quiet machine, far more on a loaded one.
+// Each run starts Node, the CLI bundle and the database afresh: seconds each on a quiet machine, far more on a loaded one.
 vi.setConfig({ testTimeout: 900_000, hookTimeout: 120_000 });
 
 /** Asynchronous, unlike the other CLI tests: the receiver in this process must answer while it runs. */
 function cli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: os.tmpdir(), env: { ...process.env, CI: "true", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cliScript(), ...args], {
+      cwd: os.tmpdir(),
+      env: { ...process.env, CI: "true", ...CLI_ENV, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
