@@ -724,7 +724,9 @@ export const webhookDeliveries = pgTable(
   (t) => [
     index("webhook_deliveries_due_idx").on(t.nextAttemptAt).where(sql`status = 'pending'`),
     index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.createdAt.desc(), t.id.desc()),
-    uniqueIndex("webhook_deliveries_message_endpoint_key").on(t.messageId, t.endpointId),
+    // No unique (message_id, endpoint_id): no query reads it, and the outbox INSERT cannot break it
+    // (a fresh message id per event, fanned out to distinct endpoints); an index entry fewer per
+    // delivery written and per status change (0012).
     index("webhook_deliveries_done_idx").on(t.createdAt).where(sql`status <> 'pending'`),
   ],
 );

@@ -16,6 +16,7 @@
  *                               (summarise with `node scripts/bench/profile-summary.mjs <file>`)
  *            --dist-dir DIR     the Next build to run (default .next-bench)
  *            --no-baselines     skip the in-process baselines (raw INSERT, jose, audit and webhook costs)
+ *            --webhook-secs 8 --webhook-rounds 3   length and number of the webhook outbox CPU rounds
  *
  * Order: throwaway PostgreSQL → build → prepare data in-process with the domain functions (system
  * actor) → in-process baselines (raw INSERT, jose verify, audit cost, webhook outbox cost and
@@ -273,13 +274,15 @@ try {
   /**
    * CPU per call of each of `fns` (this process + every PostgreSQL process), measured interleaved:
    * batches of each in turn until `secs` have passed, so a change in the machine's load weighs on
-   * all of them alike and their differences hold.
+   * all of them alike and their differences hold. Each figure is the median of its batches' CPU
+   * per call, not their mean: PostgreSQL's background work (autovacuum of the growing tables, a
+   * checkpoint, the WAL writer) lands in whichever batch it happens to overlap and would otherwise
+   * decide a difference of a tenth of a millisecond.
    */
   const cpuCompare = async <K extends string>(fns: Record<K, () => Promise<unknown>>, secs: number, batch = 10): Promise<Record<K, number>> => {
     const names = Object.keys(fns) as K[];
     for (const n of names) for (let i = 0; i < 20; i++) await fns[n]();
-    const ms = new Map<K, number>(names.map((n) => [n, 0]));
-    let rounds = 0;
+    const perBatch = new Map<K, number[]>(names.map((n) => [n, []]));
     const end = performance.now() + secs * 1000;
     while (performance.now() < end) {
       for (const n of names) {
@@ -287,11 +290,14 @@ try {
         const c0 = process.cpuUsage();
         for (let i = 0; i < batch; i++) await fns[n]();
         const c = process.cpuUsage(c0);
-        ms.set(n, ms.get(n)! + (c.user + c.system) / 1000 + (treeCpuPreciseMs(pgPid) - p0));
+        perBatch.get(n)!.push(((c.user + c.system) / 1000 + (treeCpuPreciseMs(pgPid) - p0)) / batch);
       }
-      rounds++;
     }
-    return Object.fromEntries(names.map((n) => [n, ms.get(n)! / (rounds * batch)])) as Record<K, number>;
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+    };
+    return Object.fromEntries(names.map((n) => [n, median(perBatch.get(n)!)])) as Record<K, number>;
   };
   // --no-baselines: straight to the HTTP runs (profiling one operation, say).
   if (BASELINES) {
@@ -524,10 +530,10 @@ try {
         mintExchangeOne: () => exchangeOnce(uid),
         mintExchangeNone: () => exchangeOnce(prodUid),
       };
-      const ROUNDS = 3;
+      const ROUNDS = Number(option("webhook-rounds", "3"));
       const perRound: Array<Record<string, number>> = [];
       for (let round = 0; round < ROUNDS; round++) {
-        const m = await cpuCompare(variants, QUICK ? 8 : 20);
+        const m = await cpuCompare(variants, Number(option("webhook-secs", QUICK ? "8" : "20")));
         perRound.push({
           mint: m.mint,
           exchange: m.mintExchangeOne - m.mint,
@@ -590,7 +596,7 @@ try {
         cpuMsOutboxAloneInOwnTx: { oneEndpoint: med("aloneOne"), noEndpoint: med("aloneNone") },
         perRound,
         cpuMethod:
-          "one caller in sequence; CPU of this process + the PostgreSQL processes per call (schedstat), the variants interleaved in batches of 10, median of the rounds; 'none' = the same event in production, where no endpoint subscribes: outbox write = (tx with the exchange's two audit events, the first carrying one sign_in_token.redeemed, in one statement) − (tx with the two audit events); beforeFold = the same with the outbox INSERT as its own prepared statement pipelined beside the audit insert; exchange = (issue + exchange) − issue; exchangeCpuDeltaWithEndpoint = exchange with one subscribed endpoint − exchange with none; cpuMsOutboxAloneInOwnTx = (tx with the statement alone) − (tx with select 1)",
+          "one caller in sequence; CPU of this process + the PostgreSQL processes per call (schedstat), the variants interleaved in batches of 10, each variant's median batch, median of the rounds; 'none' = the same event in production, where no endpoint subscribes: outbox write = (tx with the exchange's two audit events, the first carrying one sign_in_token.redeemed, in one statement) − (tx with the two audit events); beforeFold = the same with the outbox INSERT as its own prepared statement pipelined beside the audit insert; exchange = (issue + exchange) − issue; exchangeCpuDeltaWithEndpoint = exchange with one subscribed endpoint − exchange with none; cpuMsOutboxAloneInOwnTx = (tx with the statement alone) − (tx with select 1)",
         delivery: {
           events: N,
           delivered: drained.succeeded,
