@@ -284,6 +284,11 @@ describe("searching users", () => {
     // Nothing by prefix: the substrings, newest first, from the same single statement.
     expect((await search(`.${tag}.`)).users.map((u) => u.id)).toEqual([...inner].reverse().map((u) => u.id));
     expect(statements).toHaveLength(1);
+    // More substring matches than the bitmap's cap: the ordered walk answers, with the same rows.
+    statements.length = 0;
+    const overCap = await searchUsers(t.db, admin, { q: `.${tag}.` }, { onStatement: (s) => statements.push(s), bitmapCap: 1 });
+    expect(overCap.users.map((u) => u.id)).toEqual([...inner].reverse().map((u) => u.id));
+    expect(statements).toHaveLength(2);
 
     // The statement's generic plan (it is prepared) reads the primary key and the prefix indexes by
     // range, and the trigram index for substrings: never the whole table.
