@@ -20,11 +20,12 @@ export default defineConfig({
       {
         extends: true,
         // Runs once per database: TEST_DB=pglite (default) or TEST_DB=postgres with TEST_DATABASE_URL.
-        // The CLI tests run the esbuild bundle of the CLI the container ships, built once per run.
+        // The CLI tests run the esbuild bundle of the CLI the container ships, built once per run;
+        // on PGlite each file starts from a migrated snapshot dumped once per run.
         test: {
           name: "integration",
           include: ["tests/integration/**/*.test.ts"],
-          globalSetup: ["tests/helpers/cli-global-setup.ts"],
+          globalSetup: ["tests/helpers/cli-global-setup.ts", "tests/helpers/pglite-global-setup.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           ...shared,

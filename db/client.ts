@@ -118,6 +118,11 @@ export interface OpenOptions {
   databaseUrl: string | null;
   /** PGlite data directory; null keeps PGlite in memory (tests). */
   dataDir?: string | null;
+  /**
+   * In memory only: start from this dumped data directory (PGlite's dumpDataDir) instead of an
+   * empty one — the tests' migrated snapshot, ≈ 2 s of CPU instead of ≈ 5 s of initdb and migrations.
+   */
+  loadDataDir?: Blob;
   /** postgres.js pool size. */
   maxConnections?: number;
 }
@@ -222,6 +227,7 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
   try {
     const client = await PGlite.create({
       dataDir: opts.dataDir ? path.join(opts.dataDir, "pgdata") : undefined,
+      ...(opts.loadDataDir && !opts.dataDir ? { loadDataDir: opts.loadDataDir } : {}),
       extensions: { pg_trgm },
     });
     const db = drizzlePglite(client, { schema }) as unknown as Database;

@@ -3,8 +3,10 @@
  * a new database created on the PostgreSQL server of TEST_DATABASE_URL (TEST_DB=postgres).
  */
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
+import { inject } from "vitest";
 import { type DatabaseHandle, migrateDatabase, openDatabase, queryRows } from "@/db/client";
 
 export type TestBackend = "pglite" | "postgres";
@@ -67,7 +69,11 @@ export async function createTestDatabase(opts: { maxConnections?: number } = {})
     if (handle) {
       await emptied(handle);
     } else {
-      handle = await openDatabase({ databaseUrl: null, dataDir: null });
+      // From the migrated snapshot tests/helpers/pglite-global-setup.ts dumped once per run (the
+      // migrations then find nothing to do); races.test.ts and cli.test.ts still migrate from empty.
+      const snapshot = inject("pgliteSnapshot");
+      const loadDataDir = snapshot ? new Blob([fs.readFileSync(snapshot)]) : undefined;
+      handle = await openDatabase({ databaseUrl: null, dataDir: null, loadDataDir });
       await migrateDatabase(handle);
     }
     const pooled = handle;
