@@ -5,7 +5,8 @@
  *      type check and lint/format check          (next typegen + tsc --noEmit, biome check)
  *   1. unit tests                                (vitest, no database)
  *   2. integration tests on embedded PGlite      (vitest, in-process domain core)
- *   3. integration tests on real PostgreSQL      (same files, TEST_DB=postgres)
+ *   3. integration tests on real PostgreSQL      (same files, TEST_DB=postgres; at the same time as 2,
+ *                                                 its output printed when it ends: see below)
  *   4. a production build (standalone output), the container's server assembled from it, then the
  *      HTTP tests against that server on PostgreSQL (`node server.mjs` in dist/standalone)
  *   5. the rolling-upgrade test                  (the previous release, built from git once and cached
@@ -16,7 +17,7 @@
  * PostgreSQL: TEST_DATABASE_URL if set (CI sets it), otherwise a throwaway cluster is started here
  * from the binaries on the machine and removed afterwards.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -58,14 +59,67 @@ function count(name, kind) {
   }
 }
 
+const vitestArgs = (name, project) => [
+  "run",
+  "--project",
+  project,
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${path.join(reports, `${name}.json`)}`,
+];
+
 function vitest(name, project, env = {}) {
-  step(
-    name,
-    bin("vitest"),
-    ["run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${path.join(reports, `${name}.json`)}`],
-    env,
-    "vitest",
-  );
+  step(name, bin("vitest"), vitestArgs(name, project), env, "vitest");
+}
+
+function failed(name, status) {
+  console.error(`\n${totals.passed} passed, ${Math.max(totals.failed, 1)} failed`);
+  console.error(`\ntest: step "${name}" failed (exit ${status}).`);
+  process.exit(typeof status === "number" && status > 0 ? status : 1);
+}
+
+/**
+ * Runs steps at the same time, each as step() would: the first's output goes to the terminal as it
+ * comes, the others' to a file printed when the first has ended (one step's lines stay together).
+ * Each prints how long it took itself; the run fails after all have ended if any failed.
+ */
+async function together(steps) {
+  const chosen = steps.filter((s) => wanted(s.name));
+  const runs = chosen.map((s, i) => {
+    const log = i === 0 ? null : path.join(reports, `${s.name}.log`);
+    const fd = log ? fs.openSync(log, "w") : null;
+    const started = Date.now();
+    const child = spawn(s.cmd, s.args, {
+      cwd: root,
+      stdio: fd === null ? "inherit" : ["ignore", fd, fd],
+      env: { ...process.env, TEST_DATABASE_URL: databaseUrl ?? "", ...s.env },
+    });
+    if (fd !== null) fs.closeSync(fd);
+    if (i === 0)
+      console.log(
+        `\n=== ${s.name} === (${chosen
+          .slice(1)
+          .map((o) => o.name)
+          .join(", ")} running alongside; output when it ends)`,
+      );
+    return new Promise((resolve) => {
+      child.on("error", (err) => resolve({ ...s, log, status: String(err), seconds: Math.round((Date.now() - started) / 1000) }));
+      child.on("exit", (code, signal) => resolve({ ...s, log, status: code ?? signal, seconds: Math.round((Date.now() - started) / 1000) }));
+    });
+  });
+  const results = [];
+  for (const run of runs) {
+    const r = await run;
+    if (r.log) {
+      console.log(`\n=== ${r.name} === (ran alongside ${chosen[0].name}; its output:)`);
+      process.stdout.write(fs.readFileSync(r.log, "utf8"));
+    }
+    console.log(`=== ${r.name}: ${r.seconds} s ===`);
+    if (r.kind) count(r.name, r.kind);
+    results.push(r);
+  }
+  const bad = results.find((r) => r.status !== 0);
+  if (bad) failed(bad.name, bad.status);
 }
 
 function step(name, cmd, args, env = {}, kind = null) {
@@ -75,11 +129,7 @@ function step(name, cmd, args, env = {}, kind = null) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, TEST_DATABASE_URL: databaseUrl ?? "", ...env } });
   console.log(`=== ${name}: ${Math.round((Date.now() - started) / 1000)} s ===`);
   if (kind) count(name, kind);
-  if (r.status !== 0) {
-    console.error(`\n${totals.passed} passed, ${Math.max(totals.failed, 1)} failed`);
-    console.error(`\ntest: step "${name}" failed (exit ${r.status ?? r.signal}).`);
-    process.exit(r.status || 1);
-  }
+  if (r.status !== 0) failed(name, r.status ?? r.signal);
 }
 
 // Every later step but lint imports the built SDK, so `npm test -- unit` builds it too.
@@ -98,9 +148,50 @@ if (wanted("typecheck") && only.length && !only.includes("typegen")) only.push("
 step("typegen", process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "typegen"], { NEXT_TELEMETRY_DISABLED: "1" });
 step("typecheck", bin("tsc"), ["--noEmit", "-p", "."]);
 step("lint", bin("biome"), ["check", "."]);
+// The upgrade step's previous release (scripts/previous-release.mjs) is built from git once — on a
+// clean clone, 54 of the step's 74 s, a webpack build. It starts here, at the lowest CPU priority
+// (nice 19), so it only takes what the steps before the upgrade leave idle (tsc and the single-worker
+// vitest steps do not fill both cores); the upgrade step waits for it, then finds it ready. If it
+// fails, the upgrade step builds it again itself and reports why.
+let previousRelease = null;
+if (wanted("upgrade") && databaseUrl && process.env.TOKENDESK_TEST_SERIAL !== "1") {
+  const log = path.join(reports, "previous-release.log");
+  const fd = fs.openSync(log, "w");
+  const child = spawn("nice", ["-n", "19", process.execPath, path.join(root, "scripts", "previous-release.mjs")], {
+    cwd: root,
+    stdio: ["ignore", fd, fd],
+    env: { ...process.env, TEST_DATABASE_URL: databaseUrl },
+    detached: true, // its own process group: a failed run ends it with the next build it started
+  });
+  fs.closeSync(fd);
+  let running = true;
+  process.on("exit", () => {
+    if (!running) return;
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  });
+  previousRelease = new Promise((resolve) => {
+    child.on("error", (err) => resolve({ log, status: String(err) }));
+    child.on("exit", (code, signal) => {
+      running = false;
+      resolve({ log, status: code ?? signal });
+    });
+  });
+  console.log("test: building the previous release for the upgrade step in the background (nice 19)");
+}
 vitest("unit", "unit");
-vitest("pglite", "integration", { TEST_DB: "pglite" });
-vitest("postgres", "integration", { TEST_DB: "postgres" });
+// The integration steps run at the same time: neither fills the machine alone (one vitest worker
+// each — the postgres step must keep one, see vitest.config.ts — waiting on PGlite, a CLI child
+// process or the PostgreSQL server in turn), and they share nothing (in-memory PGlite and temporary
+// data directories; the postgres step's databases on the test cluster). TOKENDESK_TEST_SERIAL=1 runs
+// them one after the other, as every other step.
+const integration = [
+  { name: "pglite", cmd: bin("vitest"), args: vitestArgs("pglite", "integration"), env: { TEST_DB: "pglite" }, kind: "vitest" },
+  { name: "postgres", cmd: bin("vitest"), args: vitestArgs("postgres", "integration"), env: { TEST_DB: "postgres" }, kind: "vitest" },
+];
+if (process.env.TOKENDESK_TEST_SERIAL === "1") for (const s of integration) vitest(s.name, "integration", s.env);
+else await together(integration);
 // When this run type-checked already (tsc over the whole project and the generated route types,
 // above), the build skips its own pass of the same check (next.config.ts: TOKENDESK_SKIP_TYPECHECK):
 // 12.6 of the build's 45 s in CI.
@@ -116,6 +207,16 @@ const standaloneEnv = fs.existsSync(path.join(standaloneDir, "server.mjs")) ? { 
 vitest("http", "http", { TEST_DB: "postgres", ...standaloneEnv });
 // The previous release (scripts/previous-release.mjs) beside the same standalone server. It needs
 // PostgreSQL: without one (no TEST_DATABASE_URL and no binaries to start one) it cannot run.
+if (previousRelease && wanted("upgrade")) {
+  const waited = Date.now();
+  const r = await previousRelease;
+  const lines = fs.readFileSync(r.log, "utf8").trim().split("\n");
+  console.log(
+    `\ntest: the previous release, prepared in the background: ${r.status === 0 ? lines.at(-1) : `FAILED (exit ${r.status}; the upgrade step tries again)`}; ` +
+      `waited ${Math.round((Date.now() - waited) / 1000)} s for it`,
+  );
+  if (r.status !== 0) console.log(lines.slice(-30).join("\n"));
+}
 if (databaseUrl) vitest("upgrade", "upgrade", { TEST_DB: "postgres", ...standaloneEnv });
 else if (wanted("upgrade")) console.log("\n=== upgrade === not run: no PostgreSQL (TEST_DATABASE_URL) for it");
 step("e2e", bin("playwright"), ["test", "--reporter=list,json"], { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(reports, "e2e.json") }, "playwright");
