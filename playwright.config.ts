@@ -39,7 +39,10 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL,
-    trace: "retain-on-failure",
+    // A failed test keeps its trace (actions, DOM snapshots, network, console) but no screencast: the
+    // screencast's frames were recorded for every test, passing ones included, and cost CPU on a
+    // machine the browsers, the server and the runner already fill. The failure screenshot stays.
+    trace: { mode: "retain-on-failure", screenshots: false },
     screenshot: "only-on-failure",
     launchOptions: {
       executablePath: systemChromium,
