@@ -165,7 +165,19 @@ function pipelinedBegin(client: postgres.Sql): postgres.Sql["begin"] {
       try {
         result = await fn(conn as unknown as postgres.TransactionSql);
         last = lastWrites.get(conn);
-        if (failed && !last) throw (failed as { error: unknown }).error;
+        if (last) {
+          // Before COMMIT, one turn of the event loop: a last write that failed without reaching
+          // the server (an async builder that threw, a statement postgres.js refused) has settled by
+          // then, and the transaction rolls back — PostgreSQL cannot answer COMMIT with ROLLBACK for
+          // a statement it never received. No round trip: nothing is awaited from the server here.
+          let early: { error: unknown } | null = null;
+          last.catch((error: unknown) => {
+            early ??= { error };
+          });
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          if (early) throw (early as { error: unknown }).error;
+        }
+        if (failed) throw (failed as { error: unknown }).error;
       } catch (err) {
         await unsafe("rollback").catch(() => {});
         throw err;
@@ -195,7 +207,9 @@ const lastWrites = new WeakMap<object, Promise<unknown>>();
  * On PostgreSQL COMMIT is sent right behind the writes without waiting for their answers — one
  * round trip fewer for the operation; a write that fails still fails the transaction with its own
  * error (PostgreSQL answers the COMMIT with ROLLBACK), and the caller gets `value` only once the
- * commit has succeeded. Every statement of `writes` must be sent before the callback returns (a
+ * commit has succeeded. A write that fails before reaching the server (an async builder that throws,
+ * a statement the driver refuses) fails the transaction too: COMMIT waits one turn of the event loop
+ * and is not sent if the writes already failed. Every statement of `writes` must be sent before the callback returns (a
  * `queryRows` call or a query builder handed to Promise.all is; one sent after the COMMIT throws,
  * loudly, rather than run outside the transaction). Elsewhere (PGlite, a
  * nested transaction, postgres.js's own begin) the writes are awaited here, as `await` would.

@@ -51,6 +51,33 @@ describe("commitWith", () => {
     expect(await ids()).toEqual([1, 2, 3]);
   });
 
+  it("a last write that fails before reaching the server rolls back the writes before it", async () => {
+    // An audit row whose builder throws (recordAudit is async) never reaches PostgreSQL, so it cannot
+    // answer COMMIT with ROLLBACK: the transaction must not send COMMIT at all.
+    for (const refuse of [
+      async () => {
+        throw new Error("builder refused");
+      },
+      async () => {
+        await null;
+        throw new Error("builder refused");
+      },
+      () => Promise.resolve().then(() => Promise.reject(new Error("builder refused"))),
+    ]) {
+      const err = await t.db
+        .transaction(async (tx) => {
+          await insert(tx, 20);
+          return commitWith(tx, Promise.all([insert(tx, 21), refuse()]), "never");
+        })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      expect((err as Error).message).toBe("builder refused");
+      expect(await ids()).toEqual([1, 2, 3]);
+    }
+  });
+
   it("many concurrent transactions each commit exactly their own writes", async () => {
     const results = await Promise.allSettled(
       Array.from({ length: 24 }, (_, i) =>
