@@ -10,6 +10,7 @@ import { columnsOf, rowOf } from "@/db/rows";
 import { type ApiKey, apiKeys } from "@/db/schema";
 import { installationsStillUsingKey, RECENT_USE_DAYS } from "@/lib/api-key-migration/report";
 import { recordAudit } from "@/lib/audit/record";
+import { config } from "@/lib/config/env";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { ENVIRONMENTS } from "@/lib/environments";
@@ -214,13 +215,13 @@ const lastStamped = new Map<string, number>();
 /**
  * Keys this instance has verified recently, by the presented secret's hash: a backend sends the same
  * key on every call, and reading its row again each time costs a database round trip (a third of
- * a mint's CPU went to the driver). An entry is trusted for API_KEY_CACHE_MS after the read that made
- * it. Revocation through revokeApiKey removes the key here as soon as it commits, so this instance
- * refuses it from the next request; another instance refuses it within API_KEY_CACHE_MS (its entry
- * expires; README "API keys"). Unknown and revoked keys are never remembered: every refusal reads the
- * table. Keys' scopes never change after creation, so a remembered row's scopes are its current ones.
+ * a mint's CPU went to the driver). An entry is trusted for `API_KEY_CACHE_MS` (configuration, 5 s by
+ * default, 0 = no cache) after the read that made it. Revocation through revokeApiKey removes the key
+ * here as soon as it commits, so this instance refuses it from the next request; another instance
+ * refuses it within that bound (its entry expires; README "API keys"). Unknown and revoked keys are
+ * never remembered: every refusal reads the table. Keys' scopes never change after creation, so a
+ * remembered row's scopes are its current ones.
  */
-export const API_KEY_CACHE_MS = 5_000;
 const VERIFIED_KEYS_MAX = 1_000;
 /**
  * On globalThis: the console's revocation runs in Next's bundle of this module and the machine API in
@@ -249,8 +250,8 @@ export async function authenticateApiKey(
   presented: string | null,
   scope: ApiKeyScope | null,
   meta?: RequestMeta,
-  /** Injectable clock (ms since the epoch) for tests of the cache's expiry. */
-  opts: { now?: number } = {},
+  /** Tests: an injectable clock (ms since the epoch) and cache bound (default: configuration). */
+  opts: { now?: number; cacheMs?: number } = {},
 ): Promise<ApiKey> {
   if (!presented || !parseApiKey(presented)) return refuseApiKey(db, meta);
   const now = opts.now ?? Date.now();
@@ -268,8 +269,9 @@ export async function authenticateApiKey(
     });
     row = raw ? rowOf(apiKeys, raw) : null;
     if (!row || row.revokedAt) return refuseApiKey(db, meta);
-    if (epoch === verified.revocations) {
-      verifiedKeys.set(hash, { row, until: now + API_KEY_CACHE_MS });
+    const cacheMs = opts.cacheMs ?? config().apiKeyCacheMs;
+    if (cacheMs > 0 && epoch === verified.revocations) {
+      verifiedKeys.set(hash, { row, until: now + cacheMs });
       if (verifiedKeys.size > VERIFIED_KEYS_MAX) verifiedKeys.delete(verifiedKeys.keys().next().value!);
     }
   }

@@ -59,6 +59,9 @@ const schema = z.object({
   DATABASE_POOL_MAX: optionalString
     .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 1000), "must be a whole number of connections, 1..1000")
     .transform((v) => (v === undefined ? undefined : Number(v))),
+  API_KEY_CACHE_MS: optionalString
+    .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) <= 60_000), "must be a whole number of milliseconds, 0..60000 (0 = no cache)")
+    .transform((v) => (v === undefined ? undefined : Number(v))),
   TOKENDESK_REGIONS: optionalString.refine(
     (v) => v === undefined || v.split(",").every((r) => /^[a-z]{2,8}$/.test(r.trim().toLowerCase())),
     "must be a comma list of region codes of 2 to 8 letters, e.g. us,eu,ap",
@@ -107,6 +110,8 @@ export interface Config {
   production: boolean;
   /** postgres.js connections per process (DATABASE_POOL_MAX). */
   poolMax: number;
+  /** How long an instance trusts an API key it verified (API_KEY_CACHE_MS; 0 = reads the key's row on every call). */
+  apiKeyCacheMs: number;
   /** Regions this deployment serves (TOKENDESK_REGIONS), lower-case. */
   regions: string[];
   logLevel: LogLevel;
@@ -199,6 +204,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === "1" || e.WEBHOOK_ALLOW_PRIVATE === "true",
     production: e.NODE_ENV === "production",
     poolMax: e.DATABASE_POOL_MAX ?? 10,
+    apiKeyCacheMs: e.API_KEY_CACHE_MS ?? 5_000,
     regions,
     logLevel: (e.LOG_LEVEL?.toLowerCase() as LogLevel | undefined) ?? "info",
     metrics: { token: e.METRICS_TOKEN ?? null, port: e.METRICS_PORT ?? null },

@@ -9,7 +9,8 @@ import { PgDialect } from "drizzle-orm/pg-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { queryRows } from "@/db/client";
 import { apiKeys, auditEvents, sdkSessions, users, webhookDeliveries } from "@/db/schema";
-import { API_KEY_CACHE_MS, type ApiKeyScope, apiKeyActor, authenticateApiKey, createApiKey, revokeApiKey } from "@/lib/api-keys";
+import { type ApiKeyScope, apiKeyActor, authenticateApiKey, createApiKey, revokeApiKey } from "@/lib/api-keys";
+import { config } from "@/lib/config/env";
 import { type Actor, type RequestMeta, systemActor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
 import { authenticateBearer } from "@/lib/oauth/bearer";
@@ -514,6 +515,8 @@ describe("sign-in tokens", () => {
 
 describe("verified API keys, remembered per instance", () => {
   it("trusts a verified key for API_KEY_CACHE_MS: a revocation made by another instance is refused once that has passed", async () => {
+    const API_KEY_CACHE_MS = config().apiKeyCacheMs;
+    expect(API_KEY_CACHE_MS).toBe(5_000); // the default
     const { key, apiKey } = await createApiKey(t.db, system, { name: uniq("key"), environment: "sandbox", region: "us", scopes: ["users:read"] }, meta);
     secrets.push(key);
     const base = Date.now() + 60_000; // a clock of the test's own, past any entry made at real time
@@ -526,6 +529,15 @@ describe("verified API keys, remembered per instance", () => {
     // Past it, the entry has expired: the row is read again and the key refused, and stays refused.
     await fails(authenticateApiKey(t.db, key, "users:read", undefined, { now: base + API_KEY_CACHE_MS }), 401, "invalid_api_key");
     await fails(authenticateApiKey(t.db, key, "users:read", undefined, { now: base + 1 }), 401, "invalid_api_key");
+  });
+
+  it("with API_KEY_CACHE_MS=0 every call reads the row: a revocation made elsewhere is refused at once", async () => {
+    const { key, apiKey } = await createApiKey(t.db, system, { name: uniq("key"), environment: "sandbox", region: "us", scopes: ["users:read"] }, meta);
+    secrets.push(key);
+    const base = Date.now() + 120_000;
+    expect((await authenticateApiKey(t.db, key, "users:read", undefined, { now: base, cacheMs: 0 })).id).toBe(apiKey.id);
+    await t.db.update(apiKeys).set({ revokedAt: new Date(), revokeReason: "elsewhere" }).where(eq(apiKeys.id, apiKey.id));
+    await fails(authenticateApiKey(t.db, key, "users:read", undefined, { now: base + 1, cacheMs: 0 }), 401, "invalid_api_key");
   });
 
   it("never remembers an unknown or revoked key: each refusal reads the table", async () => {

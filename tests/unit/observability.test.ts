@@ -92,6 +92,7 @@ describe("operability configuration", () => {
     const cfg = parseConfig({
       TOKENDESK_DATA_DIR: tmp(),
       DATABASE_POOL_MAX: "25",
+      API_KEY_CACHE_MS: "0",
       TOKENDESK_REGIONS: "us, EU,ap",
       LOG_LEVEL: "DEBUG",
       METRICS_TOKEN: "0123456789abcdef",
@@ -101,6 +102,7 @@ describe("operability configuration", () => {
     });
     expect(cfg).toMatchObject({
       poolMax: 25,
+      apiKeyCacheMs: 0,
       regions: ["us", "eu", "ap"],
       logLevel: "debug",
       metrics: { token: "0123456789abcdef", port: 9464 },
@@ -111,6 +113,8 @@ describe("operability configuration", () => {
 
   it.each([
     [{ DATABASE_POOL_MAX: "0" }, /^DATABASE_POOL_MAX /],
+    [{ API_KEY_CACHE_MS: "5s" }, /^API_KEY_CACHE_MS /],
+    [{ API_KEY_CACHE_MS: "600000" }, /^API_KEY_CACHE_MS /],
     [{ TOKENDESK_REGIONS: "us,e-u" }, /^TOKENDESK_REGIONS /],
     [{ LOG_LEVEL: "loud" }, /^LOG_LEVEL /],
     [{ METRICS_TOKEN: "short" }, /^METRICS_TOKEN /],
