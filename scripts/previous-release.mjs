@@ -105,13 +105,17 @@ export function preparePreviousRelease(requested = process.env.PREVIOUS_RELEASE 
     if (build.status !== 0) {
       throw new Error(`Building the previous release ${commit.slice(0, 12)} failed (exit ${build.status ?? build.signal}):\n${build.stdout}\n${build.stderr}`);
     }
-    fs.rmSync(cache, { recursive: true, force: true });
-    fs.mkdirSync(cache, { recursive: true });
     // Webpack's own cache (.next/cache) is what a rebuild would reuse; a restore needs only the output.
-    fs.cpSync(path.join(dir, ".next"), path.join(cache, ".next"), {
+    // Copied beside the cache, then renamed into place: a run killed mid-copy (the background build
+    // of `npm test` is, when an earlier step fails) leaves no half cache that would pass for a build.
+    const staging = `${cache}.partial-${process.pid}`;
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.cpSync(path.join(dir, ".next"), path.join(staging, ".next"), {
       recursive: true,
       filter: (src) => src !== path.join(dir, ".next", "cache"),
     });
+    fs.rmSync(cache, { recursive: true, force: true });
+    fs.renameSync(staging, cache);
   }
   fs.writeFileSync(done, `${commit}\n`);
   return { commit, dir, source, seconds: seconds() };

@@ -182,15 +182,17 @@ if (wanted("upgrade") && databaseUrl && process.env.TOKENDESK_TEST_SERIAL !== "1
 }
 vitest("unit", "unit");
 // The integration steps run at the same time: neither fills the machine alone (one vitest worker
-// each — the postgres step must keep one, see vitest.config.ts — waiting on PGlite, a CLI child
+// each — the postgres step must keep one, see below — waiting on PGlite, a CLI child
 // process or the PostgreSQL server in turn), and they share nothing (in-memory PGlite and temporary
 // data directories; the postgres step's databases on the test cluster). TOKENDESK_TEST_SERIAL=1 runs
 // them one after the other, as every other step.
 const integration = [
   { name: "pglite", cmd: bin("vitest"), args: vitestArgs("pglite", "integration"), env: { TEST_DB: "pglite" }, kind: "vitest" },
-  { name: "postgres", cmd: bin("vitest"), args: vitestArgs("postgres", "integration"), env: { TEST_DB: "postgres" }, kind: "vitest" },
+  // One worker on any machine (vitest's default is cores − 1): the audit sealer waits on the
+  // cluster-wide oldest transaction, which a second worker's transactions would hold back.
+  { name: "postgres", cmd: bin("vitest"), args: [...vitestArgs("postgres", "integration"), "--maxWorkers=1"], env: { TEST_DB: "postgres" }, kind: "vitest" },
 ];
-if (process.env.TOKENDESK_TEST_SERIAL === "1") for (const s of integration) vitest(s.name, "integration", s.env);
+if (process.env.TOKENDESK_TEST_SERIAL === "1") for (const s of integration) step(s.name, s.cmd, s.args, s.env, s.kind);
 else await together(integration);
 // When this run type-checked already (tsc over the whole project and the generated route types,
 // above), the build skips its own pass of the same check (next.config.ts: TOKENDESK_SKIP_TYPECHECK):

@@ -13,7 +13,11 @@ import { ROOT } from "./server";
 
 export const TSX_BIN = path.join(ROOT, "bin", "tokendesk.mjs");
 
-/** Environment both paths need when run from another directory (the tests run from os.tmpdir()). */
+/**
+ * What the bundle needs when run from another directory (the tests run from os.tmpdir()): the
+ * container sets it beside the bundle. Not given to the tsx path, so bin/tokendesk.mjs's own lookup
+ * of the migrations folder stays tested.
+ */
 export const CLI_ENV = { TOKENDESK_MIGRATIONS_DIR: path.join(ROOT, "db", "migrations") };
 
 /** The script node runs for `tokendesk …`: the bundle (default) or bin/tokendesk.mjs through tsx. */

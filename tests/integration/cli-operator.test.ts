@@ -30,7 +30,7 @@ vi.setConfig({ testTimeout: 600_000 });
 function cli(args: string[], env: Record<string, string>, input = "", via: "bundle" | "tsx" = "bundle") {
   const r = spawnSync(process.execPath, [cliScript(via), ...args], {
     cwd: os.tmpdir(),
-    env: { ...process.env, CI: "true", ...CLI_ENV, ...env },
+    env: { ...process.env, CI: "true", ...(via === "bundle" ? CLI_ENV : {}), ...env },
     input,
     encoding: "utf8",
     timeout: 240_000,

@@ -32,7 +32,7 @@ function cli(args: string[], env: Record<string, string>, input?: string, via: "
   const r = spawnSync(process.execPath, [cliScript(via), ...args], {
     // Run from elsewhere: the command must not depend on the working directory for its code.
     cwd: os.tmpdir(),
-    env: { ...process.env, CI: "true", ...CLI_ENV, ...env },
+    env: { ...process.env, CI: "true", ...(via === "bundle" ? CLI_ENV : {}), ...env },
     input: input ?? "",
     encoding: "utf8",
     timeout: 240_000,
