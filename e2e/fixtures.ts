@@ -181,9 +181,14 @@ export function photo(seed: number): Buffer {
 
 /** Takes one photo step of the mobile IDV flow with a generated image. */
 export async function takePhoto(phone: Page, seed: number) {
+  const progress = phone.getByTestId("mobile-progress");
+  const step = await progress.textContent();
   await phone.locator('input[type="file"]').setInputFiles({ name: `photo-${seed}.png`, mimeType: "image/png", buffer: photo(seed) });
   await expect(phone.getByRole("img", { name: "Your photo" })).toBeVisible();
   await phone.getByRole("button", { name: "Use this photo" }).click();
+  // The next step renders once the upload is answered, as a person sees it: wait for it, or a
+  // second takePhoto hands its file to this step's input, which is about to go.
+  await expect(progress).not.toHaveText(step ?? "");
 }
 
 /**
