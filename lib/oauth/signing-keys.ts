@@ -94,13 +94,25 @@ export async function currentSigningKey(db: Database): Promise<{ kid: string; ke
   const row = cache.current!;
   let key = privateKeys.get(row.kid);
   if (!key) {
-    key = createPrivateKey({
-      key: JSON.parse(openSecret("signing-key-encryption", row.privateJwkEncrypted)) as import("node:crypto").webcrypto.JsonWebKey,
-      format: "jwk",
-    });
+    key = es256PrivateKey(openSecret("signing-key-encryption", row.privateJwkEncrypted), row.kid);
     privateKeys.set(row.kid, key);
   }
   return { kid: row.kid, key };
+}
+
+/**
+ * The KeyObject for a stored private JWK, refused unless it is a P-256 key. jose checked the curve
+ * against the algorithm when it signed; node:crypto's `sign` does not, and would put an ES256 header
+ * on a P-384 signature that no client can verify. tokendesk only ever generates P-256 keys, so this
+ * guards against a key row edited or restored from elsewhere.
+ */
+export function es256PrivateKey(privateJwkJson: string, kid: string): KeyObject {
+  const key = createPrivateKey({ key: JSON.parse(privateJwkJson) as import("node:crypto").webcrypto.JsonWebKey, format: "jwk" });
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  if (key.asymmetricKeyType !== "ec" || curve !== "prime256v1") {
+    throw new Error(`Signing key ${kid} is not a P-256 (ES256) key (${key.asymmetricKeyType ?? "unknown"} ${curve ?? ""}).`);
+  }
+  return key;
 }
 
 /** Public keys for the JWKS: current and previous (until every token they signed has expired). */
