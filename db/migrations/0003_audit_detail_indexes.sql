@@ -1,3 +1,3 @@
-CREATE INDEX "audit_events_detail_api_key_time_idx" ON "audit_events" USING btree (("details"->>'apiKeyId'),"occurred_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE details ? 'apiKeyId';--> statement-breakpoint
-CREATE INDEX "audit_events_detail_user_time_idx" ON "audit_events" USING btree (("details"->>'userId'),"occurred_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE details ? 'userId';--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "audit_events_detail_api_key_time_idx" ON "audit_events" USING btree (("details"->>'apiKeyId'),"occurred_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE details ? 'apiKeyId';--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "audit_events_detail_user_time_idx" ON "audit_events" USING btree (("details"->>'userId'),"occurred_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE details ? 'userId';--> statement-breakpoint
 CREATE INDEX "idv_sessions_user_idx" ON "idv_sessions" USING btree ("user_id");

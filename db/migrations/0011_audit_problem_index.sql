@@ -1,1 +1,1 @@
-CREATE INDEX "audit_events_problem_time_idx" ON "audit_events" USING btree ("occurred_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE outcome <> 'success';
+CREATE INDEX IF NOT EXISTS "audit_events_problem_time_idx" ON "audit_events" USING btree ("occurred_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE outcome <> 'success';

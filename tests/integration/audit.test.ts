@@ -199,6 +199,27 @@ describe("seal numbers and anchors: a cut tail", () => {
     expect(report.problem!.message).toBe("Seal #3 is missing before seal #4 (seal numbers run without gaps): a seal was deleted.");
   });
 
+  it("the audit-log index migrations (0003, 0011) skip an index an operator built ahead with CONCURRENTLY", async () => {
+    // README "Rolling upgrades": on a large log the operator builds these indexes without blocking
+    // writes, then migrates. Here every index exists already (the database is migrated): the files
+    // must run again without an error and leave exactly one index of each name.
+    for (const name of ["0003_audit_detail_indexes.sql", "0011_audit_problem_index.sql"]) {
+      const statements = fs
+        .readFileSync(path.join(MIGRATIONS_FOLDER, name), "utf8")
+        .split("--> statement-breakpoint")
+        .map((st) => st.trim())
+        .filter((st) => /ON "audit_events"/.test(st));
+      expect(statements.length).toBeGreaterThan(0);
+      for (const st of statements) await exec(sql.raw(st));
+    }
+    const indexes = await queryRows<{ n: number }>(
+      t.db,
+      sql`select count(*)::int as n from pg_indexes where tablename = 'audit_events'
+          and indexname in ('audit_events_detail_api_key_time_idx', 'audit_events_detail_user_time_idx', 'audit_events_problem_time_idx')`,
+    );
+    expect(Number(indexes[0]!.n)).toBe(3);
+  });
+
   it("migration 0008 renumbers the old sequence's seals (on from an archive checkpoint) and moves the sequence along", async () => {
     await writeSealedLog(3, 1);
     // What the old bigserial could leave: holes (rolled-back seals), here after an archive up to #5.
