@@ -16,12 +16,12 @@ import { eq, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { commitWith, type Database, queryRows } from "@/db/client";
 import { columnsOf, dateOf, rowOf } from "@/db/rows";
-import { sdkSessions } from "@/db/schema";
+import { type SdkSession, sdkSessions } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { counted } from "@/lib/metrics";
-import { SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
+import { DEFAULT_SETTINGS, SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
 import { formatRefreshToken, isRefreshTokenShape } from "@/lib/sign-in-tokens/format";
 import { invalidGrant } from "./errors";
 import { clientUserAgent, sdkUserActor } from "./exchange";
@@ -36,7 +36,81 @@ async function refreshSession(db: Database, presented: string, meta: RequestMeta
   const now = opts.now ?? new Date();
   if (!isRefreshTokenShape(presented)) throw invalidGrant(INVALID_REFRESH);
 
-  const outcome = await db.transaction(async (tx) => {
+  const outcome = (await rotateOnFirstUse(db, presented, meta, now)) ?? (await refreshInTransaction(db, presented, meta, now));
+  if ("error" in outcome) throw invalidGrant(outcome.error!);
+
+  const { session } = outcome;
+  const access = await signAccessToken(
+    db,
+    { userId: session.userId, sessionId: session.id, environment: session.environment, region: session.region },
+    outcome.accessTtl,
+    now,
+  );
+  return {
+    access_token: access.token,
+    token_type: "Bearer",
+    expires_in: outcome.accessTtl,
+    refresh_token: outcome.refreshToken,
+    user_id: session.userId,
+    environment: session.environment,
+    region: session.region,
+  };
+}
+
+/** A rotation that happened: the session as it was locked, the successor's secret, the access lifetime. */
+interface Rotated {
+  session: SdkSession;
+  refreshToken: string;
+  accessTtl: number;
+}
+
+/**
+ * The common case in one autocommit statement: a token presented for the first time, of a live
+ * session, of an enabled user. The statement locks the token and its session exactly as the full
+ * path does and rotates only if all of that still holds once the locks are held (READ COMMITTED
+ * re-checks a locked row's WHERE against its newest version), so a concurrent refresh, disable,
+ * revoke or reuse makes it rotate nothing; then the full path (`refreshInTransaction`) decides,
+ * as it does for everything that is not the common case: retries inside the grace window, reuse,
+ * refusals. One round trip and no BEGIN/COMMIT instead of two round trips: a refresh is the call
+ * every SDK installation makes every access-token lifetime.
+ */
+export async function rotateOnFirstUse(db: Database, presented: string, meta: RequestMeta, now: Date): Promise<Rotated | null> {
+  const refreshToken = formatRefreshToken();
+  const successorId = uuidv7();
+  const at = now.toISOString();
+  const [raw] = await queryRows<Record<string, unknown>>(
+    db,
+    sql`with presented as (
+          select rt.id as rt_id, ${columnsOf(sdkSessions, "ss")}, ${SETTINGS_COLUMNS}
+          from refresh_tokens rt
+          join sdk_sessions ss on ss.id = rt.session_id
+          join users u on u.id = ss.user_id
+          left join environment_settings s on s.environment = ss.environment
+          where rt.token_hash = ${hashSecret(presented)} and rt.rotated_at is null and rt.replaced_at is null
+            and ss.revoked_at is null and ss.expires_at > ${at}::timestamptz and u.disabled_at is null and u.deleted_at is null
+          for update of rt, ss
+        ), successor as (
+          insert into refresh_tokens (id, session_id, token_hash, created_at)
+          select ${successorId}::uuid, p.id, ${hashSecret(refreshToken)}, ${at}::timestamptz from presented p
+        ), rotated as (
+          update refresh_tokens set successor_id = ${successorId}::uuid, rotated_at = ${at}::timestamptz,
+            grace_until = ${at}::timestamptz + make_interval(secs => coalesce(p.s_refresh_grace, ${DEFAULT_SETTINGS.refreshGraceSeconds}))
+          from presented p where refresh_tokens.id = p.rt_id
+        ), stamped as (
+          update sdk_sessions set last_refresh_at = ${at}::timestamptz, last_ip = ${meta.ip}, last_user_agent = ${clientUserAgent(meta)}
+          from presented p where sdk_sessions.id = p.id
+        )
+        select * from presented`,
+    { prepare: true },
+  );
+  if (!raw) return null;
+  const session = rowOf(sdkSessions, raw);
+  return { session, refreshToken, accessTtl: settingsOfRow(session.environment, raw).accessTokenTtlSeconds };
+}
+
+/** Every refresh the one-statement rotation did not take: the rules of the comment at the top, in one transaction. */
+async function refreshInTransaction(db: Database, presented: string, meta: RequestMeta, now: Date): Promise<Rotated | { error: string }> {
+  return db.transaction(async (tx) => {
     // One statement reads the presented token, its session (both locked, as the paragraph above
     // says), the user and the environment's settings. `sql` template, not the builder: db/rows.ts.
     const [raw] = await queryRows<Record<string, unknown>>(
@@ -156,24 +230,6 @@ async function refreshSession(db: Database, presented: string, meta: RequestMeta
           where id = ${session.id}::uuid`,
       { prepare: true },
     );
-    return commitWith(tx, rotation, { session, refreshToken, accessTtl: settings.accessTokenTtlSeconds } as const);
+    return commitWith(tx, rotation, { session, refreshToken, accessTtl: settings.accessTokenTtlSeconds });
   });
-  if ("error" in outcome) throw invalidGrant(outcome.error!);
-
-  const { session } = outcome;
-  const access = await signAccessToken(
-    db,
-    { userId: session.userId, sessionId: session.id, environment: session.environment, region: session.region },
-    outcome.accessTtl,
-    now,
-  );
-  return {
-    access_token: access.token,
-    token_type: "Bearer",
-    expires_in: outcome.accessTtl,
-    refresh_token: outcome.refreshToken,
-    user_id: session.userId,
-    environment: session.environment,
-    region: session.region,
-  };
 }

@@ -18,10 +18,11 @@ import { GRANT_FAILURE_LIMIT_PER_ADDRESS, GRANT_FAILURE_LIMIT_PER_CLIENT, limitG
 import { introspectToken } from "@/lib/oauth/introspect";
 import { verifyJwt } from "@/lib/oauth/jwt";
 import { recordApiKeyInstallation } from "@/lib/oauth/migration";
-import { refreshSdkSession } from "@/lib/oauth/refresh";
+import { refreshSdkSession, rotateOnFirstUse } from "@/lib/oauth/refresh";
 import { revokeToken } from "@/lib/oauth/revoke";
 import { clearSigningKeyCache, ensureSigningKey } from "@/lib/oauth/signing-keys";
 import { updateSettings } from "@/lib/settings";
+import { DEFAULT_SETTINGS } from "@/lib/settings/row";
 import { issueSignInToken } from "@/lib/sign-in-tokens";
 import { createUser } from "@/lib/users";
 import { createTestDatabase, type TestDatabase, untilWaitingForLock } from "../helpers/db";
@@ -144,6 +145,55 @@ describe("refresh rotation", () => {
     expect((await grantError(refreshSdkSession(t.db, a2.refresh_token, meta, { now: new Date(t0.getTime() + 3_000) }))).description).toMatch(
       /^session_revoked/,
     );
+  });
+
+  it("rotates a first use in one statement, and leaves every other case to the full path untouched", async () => {
+    const { actor, user } = await setup();
+    const staffAdmin = { type: "staff", id: "s-admin", name: "admin", role: "admin" } as const;
+    await updateSettings(t.db, staffAdmin, "sandbox", { ...DEFAULT_SETTINGS, refreshGraceSeconds: 7 }, meta);
+    try {
+      const session = async () => {
+        const { signInToken } = await issueSignInToken(t.db, actor, user.id, {}, meta);
+        const tokens = await exchangeSignInToken(t.db, { signInToken }, meta);
+        return { tokens, sid: (await authenticateBearer(t.db, tokens.access_token)).sessionId };
+      };
+      const t1 = new Date(Date.now() + 60_000);
+      const { tokens, sid } = await session();
+      const rotated = await rotateOnFirstUse(t.db, tokens.refresh_token, { ...meta, ip: "203.0.113.9" }, t1);
+      expect(rotated).toMatchObject({ session: { id: sid, userId: user.id }, accessTtl: 3600 });
+      // The same rows the full path writes: the successor is the live token, the presented one points
+      // at it with the environment's grace window, the session carries the time and address of the use.
+      expect(await liveTokens(sid)).toEqual([{ token_hash: hashSecret(rotated!.refreshToken) }]);
+      const [presented] = await t.db
+        .select()
+        .from(refreshTokens)
+        .where(eq(refreshTokens.tokenHash, hashSecret(tokens.refresh_token)));
+      expect(presented!.rotatedAt?.getTime()).toBe(t1.getTime());
+      expect(presented!.graceUntil?.getTime()).toBe(t1.getTime() + 7_000);
+      const [successor] = await t.db.select().from(refreshTokens).where(eq(refreshTokens.id, presented!.successorId!));
+      expect(successor!.tokenHash).toBe(hashSecret(rotated!.refreshToken));
+      const [stamped] = await t.db.select().from(sdkSessions).where(eq(sdkSessions.id, sid));
+      expect(stamped).toMatchObject({ lastRefreshAt: t1, lastIp: "203.0.113.9" });
+
+      // A used token (a retry inside the window is the full path's), an unknown one, a revoked
+      // session, an expired one and a disabled user: the statement writes nothing.
+      const before = await queryRows(t.db, sql`select id, rotated_at, replaced_at, successor_id from refresh_tokens order by id`);
+      expect(await rotateOnFirstUse(t.db, tokens.refresh_token, meta, new Date(t1.getTime() + 1_000))).toBeNull();
+      expect(await rotateOnFirstUse(t.db, `${tokens.refresh_token.slice(0, -4)}AAAA`, meta, t1)).toBeNull();
+      expect(await rotateOnFirstUse(t.db, rotated!.refreshToken, meta, new Date(t1.getTime() + 400 * 86_400_000))).toBeNull();
+      await t.db.update(sdkSessions).set({ revokedAt: new Date(), revokeReason: "test" }).where(eq(sdkSessions.id, sid));
+      expect(await rotateOnFirstUse(t.db, rotated!.refreshToken, meta, t1)).toBeNull();
+      const other = await session();
+      await t.db.update(users).set({ disabledAt: new Date() }).where(eq(users.id, user.id));
+      const afterSecondSession = await queryRows(t.db, sql`select id, rotated_at, replaced_at, successor_id from refresh_tokens order by id`);
+      expect(await rotateOnFirstUse(t.db, other.tokens.refresh_token, meta, t1)).toBeNull();
+      expect(await queryRows(t.db, sql`select id, rotated_at, replaced_at, successor_id from refresh_tokens order by id`)).toEqual(afterSecondSession);
+      expect(afterSecondSession.length).toBe(before.length + 1);
+      // The full path then names each case as before.
+      expect((await grantError(refreshSdkSession(t.db, other.tokens.refresh_token, meta, { now: t1 }))).description).toMatch(/^user_disabled:/);
+    } finally {
+      await updateSettings(t.db, staffAdmin, "sandbox", { ...DEFAULT_SETTINGS }, meta);
+    }
   });
 
   it("40 concurrent refreshes with one token inside the window: all answered, one live token, no reuse", async () => {
