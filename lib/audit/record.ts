@@ -8,7 +8,7 @@
  * event is in the same transaction and costs the operation no statement of its own.
  */
 import { createHmac } from "node:crypto";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
 import { type Executor, queryRows } from "@/db/client";
 import type { AuditEventRow } from "@/db/schema";
@@ -110,6 +110,17 @@ export function buildAuditRow(input: AuditInput, meta: RequestMeta): AuditRow {
   return { ...row, rowHmac: auditRowHmac(row) };
 }
 
+const AUDIT_COLUMNS = sql.raw(
+  "id, occurred_at, actor_type, actor_id, actor_name, action, target_type, target_id, environment, outcome, reason, request_id, ip, user_agent, details, row_hmac",
+);
+
+/** One row's values, in AUDIT_COLUMNS' order. */
+function auditValues(r: AuditRow): SQL {
+  return sql`(${r.id}::uuid, ${r.occurredAt.toISOString()}::timestamptz, ${r.actorType}, ${r.actorId}, ${r.actorName}, ${r.action},
+           ${r.targetType}, ${r.targetId}, ${r.environment}, ${r.outcome}, ${r.reason}, ${r.requestId}, ${r.ip}, ${r.userAgent},
+           ${JSON.stringify(r.details)}::jsonb, ${r.rowHmac})`;
+}
+
 /**
  * One statement for any number of events: the audit INSERT, and when some of them send a webhook
  * event, the outbox INSERT as the main statement after it (`with a as (insert into audit_events …)
@@ -119,15 +130,7 @@ export function buildAuditRow(input: AuditInput, meta: RequestMeta): AuditRow {
  * db/rows.ts). `txid` is left to its default (the writing transaction's id).
  */
 async function insertAuditRows(tx: Executor, rows: AuditRow[], webhooks: WebhookEvent[]): Promise<void> {
-  const values = rows.map(
-    (r) =>
-      sql`(${r.id}::uuid, ${r.occurredAt.toISOString()}::timestamptz, ${r.actorType}, ${r.actorId}, ${r.actorName}, ${r.action},
-           ${r.targetType}, ${r.targetId}, ${r.environment}, ${r.outcome}, ${r.reason}, ${r.requestId}, ${r.ip}, ${r.userAgent},
-           ${JSON.stringify(r.details)}::jsonb, ${r.rowHmac})`,
-  );
-  const audit = sql`insert into audit_events (id, occurred_at, actor_type, actor_id, actor_name, action, target_type, target_id, environment,
-                                  outcome, reason, request_id, ip, user_agent, details, row_hmac)
-        values ${sql.join(values, sql`, `)}`;
+  const audit = sql`insert into audit_events (${AUDIT_COLUMNS}) values ${sql.join(rows.map(auditValues), sql`, `)}`;
   await queryRows(
     tx,
     webhooks.length ? sql`with a as (${audit}) ${outboxInsert(webhooks)}` : audit,
@@ -137,6 +140,25 @@ async function insertAuditRows(tx: Executor, rows: AuditRow[], webhooks: Webhook
   );
   // Counted when written in its transaction (a transaction that later rolls back was still counted).
   for (const r of rows) countAuditEvent(r);
+}
+
+/**
+ * One event's audit INSERT as part of a caller's statement, writing the row only `where` the
+ * condition holds: for an operation that makes its change and its audit event in one autocommit
+ * statement (`with t as (insert …), a as (${insert}) select … from t`, lib/sign-in-tokens), so
+ * the event exists exactly when the change does without a transaction around them. The caller
+ * calls `written()` once the statement says the change was made (the metric counts written events).
+ * No webhook event: the outbox's statement would have to join it (use `recordAudit` for those).
+ */
+export function guardedAuditInsert(input: AuditInput, meta: RequestMeta, where: SQL): { id: string; insert: SQL; written: () => void } {
+  if (input.webhook) throw new Error(`guardedAuditInsert writes no webhook event ("${input.action}" sends one): use recordAudit.`);
+  const row = buildAuditRow(input, meta);
+  return {
+    id: row.id,
+    // `select … from (values …)`: the same row as recordAudit's, typed by the same casts.
+    insert: sql`insert into audit_events (${AUDIT_COLUMNS}) select * from (values ${auditValues(row)}) v where ${where}`,
+    written: () => countAuditEvent(row),
+  };
 }
 
 function buildRows(inputs: AuditInput[], meta: RequestMeta): { rows: AuditRow[]; webhooks: WebhookEvent[] } {

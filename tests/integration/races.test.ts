@@ -3,14 +3,18 @@
  * (separate connections, `TEST_DB=postgres`); PGlite runs one transaction at a time, so there the
  * same calls interleave only between transactions and the invariants must hold all the same.
  *  - admins demoting and disabling each other all at once: the last-admin rule still leaves one;
- *  - several instances migrating one empty database at once (the advisory lock of README "Database").
+ *  - several instances migrating one empty database at once (the advisory lock of README "Database");
+ *  - sign-in tokens minted by an API key (one autocommit statement) while the user is being disabled.
  */
 import { sql } from "drizzle-orm";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type DatabaseHandle, migrateDatabase, openDatabase, queryRows } from "@/db/client";
+import { apiKeyActor, authenticateApiKey, createApiKey } from "@/lib/api-keys";
 import { type Actor, NO_REQUEST, systemActor } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
+import { issueSignInToken } from "@/lib/sign-in-tokens";
 import { changeStaffRole, createStaff, type StaffView, setStaffDisabled } from "@/lib/staff/staff";
+import { createUser, setUserDisabled } from "@/lib/users";
 import { createPostgresDatabase, createTestDatabase, type TestDatabase, testBackend } from "../helpers/db";
 
 // A fresh embedded database is opened and migrated here (seconds each, far more on a loaded machine).
@@ -66,6 +70,85 @@ describe("the last-admin rule under concurrency", () => {
       }
       expect(await activeAdmins(t), `round ${round}`).toHaveLength(1);
     }
+  });
+});
+
+describe("sign-in tokens minted while the user is being disabled", () => {
+  it("mints waiting on a disable's row lock all refuse once it commits; mints beside a disable write a token and its audit event, or nothing", async () => {
+    const t = await createTestDatabase({ maxConnections: 30 });
+    open.push(t);
+    const { key } = await createApiKey(
+      t.db,
+      system,
+      { name: "race key", environment: "sandbox", region: "us", scopes: ["users:write", "sign_in_tokens:write"] },
+      NO_REQUEST,
+    );
+    const actor = apiKeyActor(await authenticateApiKey(t.db, key, null));
+    const user = await createUser(t.db, actor, { client_user_id: "race-user" }, NO_REQUEST);
+    const mint = () =>
+      issueSignInToken(t.db, actor, user.id, {}, NO_REQUEST).then(
+        (issued) => issued.tokenId,
+        (err: unknown) => (err instanceof DomainError ? err.code : String(err)),
+      );
+    const written = async () => {
+      const [row] = await queryRows<{ tokens: number; events: number }>(
+        t.db,
+        sql`select (select count(*)::int from sign_in_tokens where user_id = ${user.id}::uuid) as tokens,
+                   (select count(*)::int from audit_events where action = 'sign_in_token.issued' and target_id = ${user.id}) as events`,
+      );
+      return { tokens: Number(row!.tokens), events: Number(row!.events) };
+    };
+
+    // The first mint reads the environment's settings in a transaction; from then on a mint is the
+    // one autocommit statement (no transaction at all), which is what this test races.
+    await mint();
+    const transactions = vi.spyOn(t.db, "transaction");
+    expect(await mint()).toMatch(/^[0-9a-f-]{36}$/);
+    expect(transactions).not.toHaveBeenCalled();
+    transactions.mockRestore();
+    expect(await written()).toEqual({ tokens: 2, events: 2 });
+
+    // 1. A disable holds the user's row lock (its UPDATE done, not yet committed) while 20 mints
+    // come in. On PostgreSQL they wait on the lock (checked below), then re-check the row and find
+    // it disabled; PGlite runs them after the disable's transaction.
+    let locked!: () => void;
+    let commit!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const mayCommit = new Promise<void>((resolve) => (commit = resolve));
+    const disabling = t.db.transaction(async (tx) => {
+      await tx.execute(sql`update users set disabled_at = now() where id = ${user.id}::uuid`);
+      locked();
+      await mayCommit;
+    });
+    await isLocked;
+    const waiting = Array.from({ length: 20 }, mint);
+    if (t.backend === "postgres") {
+      for (;;) {
+        const [row] = await queryRows<{ n: number }>(
+          t.db,
+          sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+        );
+        if (Number(row!.n) >= 20) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+    commit();
+    await disabling;
+    expect(await Promise.all(waiting)).toEqual(Array(20).fill("user_disabled"));
+    expect(await written()).toEqual({ tokens: 2, events: 2 });
+
+    // 2. Enabled again, 30 mints with the real disable among them: each one either wrote its token
+    // and its audit event or refused with user_disabled and wrote nothing; after it, all refuse.
+    await setUserDisabled(t.db, system, user.id, false, {}, NO_REQUEST);
+    const beside = Array.from({ length: 30 }, mint);
+    const disabled = setUserDisabled(t.db, system, user.id, true, {}, NO_REQUEST);
+    beside.push(...Array.from({ length: 10 }, mint));
+    await disabled;
+    const outcomes = await Promise.all(beside);
+    const issued = outcomes.filter((o) => o !== "user_disabled");
+    for (const id of issued) expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await written()).toEqual({ tokens: 2 + issued.length, events: 2 + issued.length });
+    expect(await mint()).toBe("user_disabled");
   });
 });
 
