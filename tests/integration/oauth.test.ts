@@ -285,6 +285,13 @@ describe("what the token endpoints read in one statement", () => {
   it("takes the environment's settings from the same statement that locks the user or the token", async () => {
     const { actor, user } = await setup("production");
     const staffAdmin = { type: "staff", id: "s-admin", name: "admin", role: "admin" } as const;
+    // A key's mint takes the lifetime this process last read for the environment (600 s here) as
+    // its guess and its statement checks it against the settings row: a changed setting is read anew.
+    const lifetimeOfMint = async () => {
+      const at = new Date();
+      return ((await issueSignInToken(t.db, actor, user.id, { now: at }, meta)).expiresAt.getTime() - at.getTime()) / 1000;
+    };
+    expect(await lifetimeOfMint()).toBe(600);
     await updateSettings(
       t.db,
       staffAdmin,
@@ -296,6 +303,7 @@ describe("what the token endpoints read in one statement", () => {
       const t0 = new Date();
       const minted = await issueSignInToken(t.db, actor, user.id, { now: t0 }, meta);
       expect(minted.expiresAt.getTime() - t0.getTime()).toBe(120_000);
+      expect(await lifetimeOfMint()).toBe(120);
       const first = await exchangeSignInToken(t.db, { signInToken: minted.signInToken }, meta, { now: t0 });
       expect(first.expires_in).toBe(900);
       const [session] = await t.db.select().from(sdkSessions).where(eq(sdkSessions.userId, user.id));
@@ -316,6 +324,7 @@ describe("what the token endpoints read in one statement", () => {
         meta,
       );
     }
+    expect(await lifetimeOfMint()).toBe(600);
   });
 
   it("keeps answering when a migration adds columns while the server runs (the prepared statements name their columns)", async () => {
