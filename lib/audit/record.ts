@@ -129,13 +129,15 @@ function auditValues(r: AuditRow): SQL {
  * this runs in every audited request, and the builder cost more CPU than the statement (see
  * db/rows.ts). `txid` is left to its default (the writing transaction's id).
  */
-async function insertAuditRows(tx: Executor, rows: AuditRow[], webhooks: WebhookEvent[]): Promise<void> {
+async function insertAuditRows(tx: Executor, rows: AuditRow[], webhooks: WebhookEvent[], alongside: SQL | null): Promise<void> {
   const audit = sql`insert into audit_events (${AUDIT_COLUMNS}) values ${sql.join(rows.map(auditValues), sql`, `)}`;
+  const ctes = [...(alongside ? [alongside] : []), ...(webhooks.length ? [sql`a as (${audit})`] : [])];
+  const main = webhooks.length ? outboxInsert(webhooks) : audit;
   await queryRows(
     tx,
-    webhooks.length ? sql`with a as (${audit}) ${outboxInsert(webhooks)}` : audit,
-    // Prepared: its text varies only with the number of rows (one to three events an operation) and
-    // whether one event or several go to the outbox.
+    ctes.length ? sql`with ${sql.join(ctes, sql`, `)} ${main}` : main,
+    // Prepared: its text varies only with the number of rows (one to three events an operation),
+    // whether one event or several go to the outbox, and the caller's fixed `alongside` writes.
     { prepare: true },
   );
   // Counted when written in its transaction (a transaction that later rolls back was still counted).
@@ -177,13 +179,18 @@ function buildRows(inputs: AuditInput[], meta: RequestMeta): { rows: AuditRow[];
 /** Writes one audit event (and the webhook event it carries) in the caller's transaction and returns its id. */
 export async function recordAudit(tx: Executor, input: AuditInput, meta: RequestMeta): Promise<string> {
   const { rows, webhooks } = buildRows([input], meta);
-  await insertAuditRows(tx, rows, webhooks);
+  await insertAuditRows(tx, rows, webhooks, null);
   return rows[0]!.id;
 }
 
-/** Several events of one operation (and the webhook events they carry) in one statement, in the caller's transaction. */
-export async function recordAudits(tx: Executor, inputs: AuditInput[], meta: RequestMeta): Promise<string[]> {
+/**
+ * Several events of one operation (and the webhook events they carry) in one statement, in the
+ * caller's transaction. `alongside`: the operation's own last writes as data-modifying CTEs of that
+ * statement (`name as (insert …), …`, fixed text), so they cost no statement of their own; they run
+ * exactly once whether or not anything reads them, and a failing one fails the statement.
+ */
+export async function recordAudits(tx: Executor, inputs: AuditInput[], meta: RequestMeta, opts: { alongside?: SQL } = {}): Promise<string[]> {
   const { rows, webhooks } = buildRows(inputs, meta);
-  if (rows.length) await insertAuditRows(tx, rows, webhooks);
+  if (rows.length) await insertAuditRows(tx, rows, webhooks, opts.alongside ?? null);
   return rows.map((r) => r.id);
 }

@@ -258,26 +258,23 @@ async function startSdkSession(
         },
       });
     }
-    // Everything left is writes that cannot fail on their own: sent together, they travel in one
-    // round trip on the transaction's connection (postgres.js pipelines concurrent queries), with
-    // the COMMIT right behind them (commitWith).
+    // Everything left is writes that cannot fail on their own: the session with its first refresh
+    // token ride in the audit events' statement (with the webhook events they carry), and the rest
+    // is sent beside it, so they travel in one round trip on the transaction's connection
+    // (postgres.js pipelines concurrent queries), with the COMMIT right behind them (commitWith).
     const expiresAt = new Date(now.getTime() + settings.refreshAbsoluteTtlSeconds * 1000);
     const writes = Promise.all([
-      queryRows(
-        tx,
-        sql`with session as (
-              insert into sdk_sessions (id, user_id, environment, region, installation_id, sign_in_token_id, migrated_from_key_id, expires_at, created_at,
-                                        first_ip, first_user_agent)
-              values (${sessionId}::uuid, ${user.id}::uuid, ${user.environment}, ${user.region}, ${installationId}, ${token.id}::uuid,
-                      ${migrationKey?.id ?? null}::uuid, ${expiresAt.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz,
-                      ${meta.ip}, ${clientUserAgent(meta)})
-            )
+      recordAudits(tx, events, meta, {
+        alongside: sql`session as (
+            insert into sdk_sessions (id, user_id, environment, region, installation_id, sign_in_token_id, migrated_from_key_id, expires_at, created_at,
+                                      first_ip, first_user_agent)
+            values (${sessionId}::uuid, ${user.id}::uuid, ${user.environment}, ${user.region}, ${installationId}, ${token.id}::uuid,
+                    ${migrationKey?.id ?? null}::uuid, ${expiresAt.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz,
+                    ${meta.ip}, ${clientUserAgent(meta)})),
+          refresh as (
             insert into refresh_tokens (id, session_id, token_hash, created_at)
-            values (${uuidv7()}::uuid, ${sessionId}::uuid, ${hashSecret(refreshToken)}, ${now.toISOString()}::timestamptz)`,
-        { prepare: true },
-      ),
-      // The audit events and the webhook events they carry: one statement.
-      recordAudits(tx, events, meta),
+            values (${uuidv7()}::uuid, ${sessionId}::uuid, ${hashSecret(refreshToken)}, ${now.toISOString()}::timestamptz))`,
+      }),
       migrationKey && installationId
         ? tx
             .update(apiKeyInstallations)
