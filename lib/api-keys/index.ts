@@ -3,7 +3,6 @@
  * authenticated by hash lookup, revoked with a reason. Every operation is audited.
  */
 import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
-import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import { type Database, type Executor, queryRows } from "@/db/client";
 import { columnsOf, rowOf } from "@/db/rows";
@@ -15,7 +14,7 @@ import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { ENVIRONMENTS } from "@/lib/environments";
 import { DomainError, parseInput, rateLimited } from "@/lib/errors";
-import { isUuid } from "@/lib/ids";
+import { isUuid, newId } from "@/lib/ids";
 import { clientAddressOf, FailureLimit, humanDuration, type Limit } from "@/lib/rate-limit";
 import { regions } from "@/lib/settings/regions";
 import { assertStaffCan } from "@/lib/staff/authorize";
@@ -86,7 +85,7 @@ export async function createApiKey(db: Database, actor: Actor, input: CreateApiK
     const [row] = await tx
       .insert(apiKeys)
       .values({
-        id: uuidv7(),
+        id: newId(),
         name: data.name,
         environment: data.environment,
         region: data.region,

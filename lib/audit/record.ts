@@ -9,12 +9,12 @@
  */
 import { createHmac } from "node:crypto";
 import { type SQL, sql } from "drizzle-orm";
-import { v7 as uuidv7 } from "uuid";
 import { type Executor, queryRows } from "@/db/client";
 import type { AuditEventRow } from "@/db/schema";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { derivedKey } from "@/lib/crypto/keys";
 import { isEnvironment } from "@/lib/environments";
+import { newId } from "@/lib/ids";
 import { countAuditEvent } from "@/lib/metrics";
 import type { WebhookEvent, WebhookEventInput } from "@/lib/webhooks/events";
 import { outboxInsert } from "@/lib/webhooks/outbox";
@@ -91,7 +91,7 @@ export function buildAuditRow(input: AuditInput, meta: RequestMeta): AuditRow {
   assertNoSecrets(details);
   if (input.webhook) assertNoSecrets(input.webhook.data, "data", "a webhook payload");
   const row: HashedFields = {
-    id: uuidv7(),
+    id: newId(),
     occurredAt: new Date((input.occurredAt ?? new Date()).getTime()),
     actorType: input.actor.type,
     actorId: input.actor.id,

@@ -12,7 +12,6 @@
  * `db`, and querying through `db` while holding `tx` can deadlock (PGlite has one connection).
  */
 import { and, eq, isNull } from "drizzle-orm";
-import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
 import { type Device, deviceRefreshTokens, devices, type Instance } from "@/db/schema";
@@ -20,6 +19,7 @@ import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { DomainError, type ErrorCode, rateLimited } from "@/lib/errors";
+import { newId } from "@/lib/ids";
 import { counted } from "@/lib/metrics";
 import { DEVICE_AUDIENCE, decodeUnverified, JwtError, signJwt, verifyJwt } from "@/lib/oauth/jwt";
 import { admit, clientAddressOf, humanDuration, type Limit, peekLimit, SAMPLE_WINDOW_SECONDS, sampleFailure } from "@/lib/rate-limit";
@@ -77,7 +77,7 @@ async function signPair(db: Database, device: Pick<Device, "id">, instance: Inst
 }
 
 async function storeRefreshToken(tx: Executor, deviceId: string, pair: SignedPair, instance: Instance, now: Date): Promise<string> {
-  const id = uuidv7();
+  const id = newId();
   await tx.insert(deviceRefreshTokens).values({
     id,
     deviceId,
@@ -131,7 +131,7 @@ export async function registerDevice(
   opts: { now?: Date } = {},
 ): Promise<IssuedDeviceTokens> {
   const now = opts.now ?? new Date();
-  const deviceId = uuidv7();
+  const deviceId = newId();
   const deviceToken = newDeviceSecret("device_token");
   const pair = await signPair(db, { id: deviceId }, instance, now);
   const clientId = body.UserFields?.ClientId ?? null;

@@ -4,7 +4,6 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { desc, eq } from "drizzle-orm";
-import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
 import { type Instance, instances } from "@/db/schema";
@@ -13,7 +12,7 @@ import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { ENVIRONMENTS } from "@/lib/environments";
 import { DomainError, parseInput } from "@/lib/errors";
-import { isUuid } from "@/lib/ids";
+import { isUuid, newId } from "@/lib/ids";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { requireReason } from "@/lib/staff/reason";
 import { newDeviceSecret } from "./secrets";
@@ -89,7 +88,7 @@ export async function createInstance(
     const [row] = await tx
       .insert(instances)
       .values({
-        id: uuidv7(),
+        id: newId(),
         name: data.name,
         environment: data.environment,
         keyHash: hashSecret(instanceKey),

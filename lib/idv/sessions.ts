@@ -4,7 +4,6 @@
  * change is written with its audit event in one transaction.
  */
 import { and, eq, gt, inArray, sql } from "drizzle-orm";
-import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor, Transaction } from "@/db/client";
 import { ephemeralTokens, type IdvSession, idvSessionSteps, idvSessions, type WorkflowStep } from "@/db/schema";
@@ -13,7 +12,7 @@ import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { DomainError, parseInput } from "@/lib/errors";
-import { isUuid } from "@/lib/ids";
+import { isUuid, newId } from "@/lib/ids";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { idvSessionRef } from "@/lib/webhooks/events";
 import { fieldProblem } from "./fields";
@@ -208,7 +207,7 @@ export async function startSessionTx(
 ): Promise<IdvSession> {
   const workflow = await findWorkflow(tx, input.workflowId);
   if (!workflow) throw new DomainError("workflow_not_found", `There is no workflow ${JSON.stringify(input.workflowId)}.`);
-  const sessionId = uuidv7();
+  const sessionId = newId();
   const claimed = await tx
     .update(ephemeralTokens)
     .set({ sessionId })

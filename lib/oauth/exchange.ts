@@ -7,7 +7,6 @@
  * refusal later in the transaction (user disabled...) rolls the redemption back.
  */
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { v7 as uuidv7 } from "uuid";
 import { commitWith, type Database, queryRows } from "@/db/client";
 import { columnsOf, rowOf } from "@/db/rows";
 import { type ApiKey, apiKeyInstallations, apiKeys, type SignInToken, type User, users } from "@/db/schema";
@@ -16,6 +15,7 @@ import { apiKeyPrefix, parseApiKey } from "@/lib/api-keys/format";
 import { type AuditInput, recordAudit, recordAudits } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
+import { newId } from "@/lib/ids";
 import { counted } from "@/lib/metrics";
 import { SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
 import { parseSignInToken, peekSignInToken } from "@/lib/sign-in-tokens";
@@ -193,7 +193,7 @@ async function startSdkSession(
   now: Date,
 ): Promise<{ user: User; sessionId: string; refreshToken: string; accessTtl: number }> {
   const { installationId, migrationKey } = input;
-  const sessionId = uuidv7();
+  const sessionId = newId();
   return db.transaction(async (tx) => {
     // One statement: the redemption — the one atomic UPDATE: of N concurrent exchanges of a token,
     // the row lock lets exactly one see it unused and the others re-check after it commits and get
@@ -273,7 +273,7 @@ async function startSdkSession(
                     ${meta.ip}, ${clientUserAgent(meta)})),
           refresh as (
             insert into refresh_tokens (id, session_id, token_hash, created_at)
-            values (${uuidv7()}::uuid, ${sessionId}::uuid, ${hashSecret(refreshToken)}, ${now.toISOString()}::timestamptz))`,
+            values (${newId()}::uuid, ${sessionId}::uuid, ${hashSecret(refreshToken)}, ${now.toISOString()}::timestamptz))`,
       }),
       migrationKey && installationId
         ? tx

@@ -13,13 +13,13 @@
  * the family's live one.
  */
 import { eq, sql } from "drizzle-orm";
-import { v7 as uuidv7 } from "uuid";
 import { commitWith, type Database, queryRows } from "@/db/client";
 import { columnsOf, dateOf, rowOf } from "@/db/rows";
 import { type SdkSession, sdkSessions } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
+import { newId } from "@/lib/ids";
 import { counted } from "@/lib/metrics";
 import { DEFAULT_SETTINGS, SETTINGS_COLUMNS, settingsOfRow } from "@/lib/settings/row";
 import { formatRefreshToken, isRefreshTokenShape } from "@/lib/sign-in-tokens/format";
@@ -76,7 +76,7 @@ interface Rotated {
  */
 export async function rotateOnFirstUse(db: Database, presented: string, meta: RequestMeta, now: Date): Promise<Rotated | null> {
   const refreshToken = formatRefreshToken();
-  const successorId = uuidv7();
+  const successorId = newId();
   const at = now.toISOString();
   const [raw] = await queryRows<Record<string, unknown>>(
     db,
@@ -210,7 +210,7 @@ async function refreshInTransaction(db: Database, presented: string, meta: Reque
     // opening its grace window on first use, or killing the successor it replaces on a retry),
     // stamp the session with the time, IP and User-Agent of this use.
     const refreshToken = formatRefreshToken();
-    const successorId = uuidv7();
+    const successorId = newId();
     const at = now.toISOString();
     const graceUntil = new Date(now.getTime() + settings.refreshGraceSeconds * 1000).toISOString();
     // COMMIT goes right behind it (commitWith): one round trip for both.

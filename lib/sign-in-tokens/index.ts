@@ -5,7 +5,6 @@
  * browser never holds an API key. Redeemed by `exchangeSignInToken` (lib/oauth/exchange.ts).
  */
 import { eq, type SQL, sql } from "drizzle-orm";
-import { v7 as uuidv7 } from "uuid";
 import { commitWith, type Database, type Executor, queryRows } from "@/db/client";
 import { type SignInToken, signInTokens } from "@/db/schema";
 import { assertKeyScope } from "@/lib/api-keys/scopes";
@@ -14,7 +13,7 @@ import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { type Environment, isEnvironment } from "@/lib/environments";
 import { DomainError } from "@/lib/errors";
-import { isUuid } from "@/lib/ids";
+import { isUuid, newId } from "@/lib/ids";
 import { DEFAULT_SETTINGS } from "@/lib/settings/row";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { requireReason } from "@/lib/staff/reason";
@@ -105,7 +104,7 @@ function newSignInToken(
 ): { issued: IssuedSignInToken; values: SQL; audit: AuditInput } {
   const token = formatSignInToken(user.environment, user.region);
   const expiresAt = new Date(now.getTime() + lifetime * 1000);
-  const id = uuidv7();
+  const id = newId();
   return {
     issued: { userId: user.id, signInToken: token, expiresAt, tokenId: id },
     values: sql`${id}::uuid, ${user.id}::uuid, ${user.environment}, ${user.region}, ${hashSecret(token)}, ${expiresAt.toISOString()}::timestamptz,

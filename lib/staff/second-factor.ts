@@ -22,7 +22,6 @@ import {
 } from "@simplewebauthn/server";
 import { and, asc, count, eq, gt, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import { generateSecret, generateURI, verify as verifyTotp } from "otplib";
-import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
 import { type SecuritySettings, type Staff, securitySettings, staff, staffChallenges, staffPasskeys, staffRecoveryCodes } from "@/db/schema";
@@ -31,7 +30,7 @@ import { config } from "@/lib/config/env";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret, openSecret, sealSecret } from "@/lib/crypto/keys";
 import { DomainError, parseInput } from "@/lib/errors";
-import { isUuid } from "@/lib/ids";
+import { isUuid, newId } from "@/lib/ids";
 import { admit, humanDuration, type Limit, resetLimit } from "@/lib/rate-limit";
 import { assertStaffCan } from "./authorize";
 
@@ -214,7 +213,7 @@ export async function beginTotpEnrolment(db: Database, actor: Actor, now = new D
     const row = await lockSelf(tx, self.id);
     if (row.totpSecretEncrypted) throw new DomainError("totp_exists", "You already use an authenticator app; remove it first to set up another.");
     const secret = generateSecret();
-    const challengeId = uuidv7();
+    const challengeId = newId();
     await tx.delete(staffChallenges).where(and(eq(staffChallenges.staffId, row.id), eq(staffChallenges.purpose, "totp_enrol")));
     await tx.insert(staffChallenges).values({
       id: challengeId,
@@ -232,7 +231,7 @@ export async function beginTotpEnrolment(db: Database, actor: Actor, now = new D
 async function issueRecoveryCodes(tx: Executor, staffId: string): Promise<string[]> {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
   await tx.delete(staffRecoveryCodes).where(eq(staffRecoveryCodes.staffId, staffId));
-  await tx.insert(staffRecoveryCodes).values(codes.map((c) => ({ id: uuidv7(), staffId, codeHash: recoveryCodeHash(c) })));
+  await tx.insert(staffRecoveryCodes).values(codes.map((c) => ({ id: newId(), staffId, codeHash: recoveryCodeHash(c) })));
   return codes;
 }
 
@@ -329,7 +328,7 @@ export async function beginPasskeyEnrolment(
       excludeCredentials: existing.map((c) => ({ id: c.id, transports: c.transports })),
       authenticatorSelection: { residentKey: "preferred", userVerification: "preferred" },
     });
-    const challengeId = uuidv7();
+    const challengeId = newId();
     await tx.delete(staffChallenges).where(and(eq(staffChallenges.staffId, row.id), eq(staffChallenges.purpose, "passkey_enrol")));
     await tx.insert(staffChallenges).values({
       id: challengeId,
@@ -469,7 +468,7 @@ export async function startSecondStep(db: Executor, row: Staff, now = new Date()
   const ticket = randomBytes(32).toString("base64url");
   await db.delete(staffChallenges).where(and(eq(staffChallenges.purpose, "sign_in"), lt(staffChallenges.expiresAt, now)));
   await db.insert(staffChallenges).values({
-    id: uuidv7(),
+    id: newId(),
     staffId: row.id,
     purpose: "sign_in",
     ticketHash: hashSecret(`staff-ticket:${ticket}`),

@@ -5,7 +5,6 @@
  * the database (lib/rate-limit), so the limits hold across instances.
  */
 import { and, asc, eq, sql } from "drizzle-orm";
-import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
 import { type Staff, staff } from "@/db/schema";
@@ -13,7 +12,7 @@ import { recordAudit } from "@/lib/audit/record";
 import type { OidcConfig } from "@/lib/config/env";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { DomainError, parseInput } from "@/lib/errors";
-import { isUuid } from "@/lib/ids";
+import { isUuid, newId } from "@/lib/ids";
 import { admit, clientAddressOf, type Limit, refund, resetLimit, resetLimitsWithPrefix, sampleFailure } from "@/lib/rate-limit";
 import { assertStaffCan } from "./authorize";
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyDummyPassword, verifyPassword } from "./passwords";
@@ -80,7 +79,7 @@ export async function createStaff(db: Database, actor: Actor, input: CreateStaff
     if (existing) throw new DomainError("email_taken", `A staff member with the email ${data.email} already exists.`, { field: "email" });
     const [row] = await tx
       .insert(staff)
-      .values({ id: uuidv7(), email: data.email, name: data.name ?? data.email.split("@")[0]!, role: data.role, passwordHash })
+      .values({ id: newId(), email: data.email, name: data.name ?? data.email.split("@")[0]!, role: data.role, passwordHash })
       .returning();
     await recordAudit(tx, { actor, action: "staff.created", target: staffTarget(row!), details: { email: row!.email, role: row!.role } }, meta);
     return toStaffView(row!);
@@ -420,7 +419,7 @@ export async function signInWithOidc(
     if (!row) {
       [row] = await tx
         .insert(staff)
-        .values({ id: uuidv7(), email: address, name: profile.name?.trim() || address.split("@")[0]!, role, oidcSubject: profile.sub })
+        .values({ id: newId(), email: address, name: profile.name?.trim() || address.split("@")[0]!, role, oidcSubject: profile.sub })
         .returning();
       await recordAudit(tx, { actor: system, action: "staff.created", target: staffTarget(row!), details: { email: address, role, method: "oidc" } }, meta);
     } else {

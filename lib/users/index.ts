@@ -6,7 +6,6 @@
  * SDK sessions or sign-in tokens, carry `details.userId`, so a timeline can find them all.
  */
 import { and, desc, eq, isNull } from "drizzle-orm";
-import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import type { Database, Executor } from "@/db/client";
 import { sdkSessions, signInTokens, type User, users } from "@/db/schema";
@@ -15,7 +14,7 @@ import { recordAudit, recordAudits } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { ENVIRONMENTS, type Environment } from "@/lib/environments";
 import { DomainError, parseInput } from "@/lib/errors";
-import { isUuid } from "@/lib/ids";
+import { isUuid, newId } from "@/lib/ids";
 import { isRegion } from "@/lib/settings/regions";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { requireReason } from "@/lib/staff/reason";
@@ -76,7 +75,7 @@ export async function createUser(
     const [row] = await tx
       .insert(users)
       .values({
-        id: uuidv7(),
+        id: newId(),
         environment,
         region,
         clientUserId: data.client_user_id,

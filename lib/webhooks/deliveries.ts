@@ -4,14 +4,13 @@
  * message again — same `webhook-id`, same body, freshly signed — with a new day of retries.
  */
 import { and, desc, eq, lt, or, sql } from "drizzle-orm";
-import { v7 as uuidv7 } from "uuid";
 import type { z } from "zod";
 import { type Database, type Executor, queryRows } from "@/db/client";
 import { type WebhookDelivery, webhookDeliveries } from "@/db/schema";
 import { recordAudit } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { DomainError } from "@/lib/errors";
-import { isUuid } from "@/lib/ids";
+import { isUuid, newId } from "@/lib/ids";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { loadEndpoint } from "./endpoints";
 import { type TEST_EVENT_DATA_SCHEMA, TEST_EVENT_TYPE, webhookBody } from "./events";
@@ -171,7 +170,7 @@ export async function sendTestEvent(db: Database, actor: Actor, endpointId: stri
     const [row] = await tx
       .insert(webhookDeliveries)
       .values({
-        id: uuidv7(),
+        id: newId(),
         messageId: newMessageId(),
         endpointId: endpoint.id,
         eventType: TEST_EVENT_TYPE,

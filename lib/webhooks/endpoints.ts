@@ -7,7 +7,6 @@
  */
 import net from "node:net";
 import { and, desc, eq, gte, inArray, sql } from "drizzle-orm";
-import { v7 as uuidv7 } from "uuid";
 import { z } from "zod";
 import { type Database, type Executor, queryRows } from "@/db/client";
 import { type WebhookEndpoint, webhookDeliveries, webhookEndpoints } from "@/db/schema";
@@ -17,7 +16,7 @@ import type { Actor, RequestMeta } from "@/lib/context";
 import { openSecret, sealSecret } from "@/lib/crypto/keys";
 import { ENVIRONMENTS } from "@/lib/environments";
 import { DomainError, parseInput } from "@/lib/errors";
-import { isUuid } from "@/lib/ids";
+import { isUuid, newId } from "@/lib/ids";
 import { assertStaffCan } from "@/lib/staff/authorize";
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "./events";
 import { newWebhookSecret } from "./signing";
@@ -149,7 +148,7 @@ export async function createWebhookEndpoint(
     const [row] = await tx
       .insert(webhookEndpoints)
       .values({
-        id: uuidv7(),
+        id: newId(),
         url: data.url,
         description: data.description || null,
         environment: data.environment,

@@ -11,7 +11,7 @@
  * a moment ago gets the event). With no such endpoint it writes nothing.
  */
 import { type SQL, sql } from "drizzle-orm";
-import { v7 as uuidv7 } from "uuid";
+import { newId } from "@/lib/ids";
 import { type WebhookEvent, webhookBody } from "./events";
 
 /** Failed deliveries are retried for about a day (the Standard Webhooks norm; the dispatcher's schedule). */
@@ -20,7 +20,7 @@ const RETRY_WINDOW_SQL = sql.raw(`interval '${RETRY_WINDOW_MS / 1000} seconds'`)
 
 /** A Standard Webhooks message id: unique per event, the same for every endpoint and every retry. */
 export function newMessageId(): string {
-  return `msg_${uuidv7().replaceAll("-", "")}`;
+  return `msg_${newId().replaceAll("-", "")}`;
 }
 
 /**
