@@ -179,11 +179,15 @@ export const MAX_AUDIT_PAGE = 200;
  * are read so the caller knows whether another page follows.
  */
 export function auditPageStatement(filter: AuditFilter, staffIds: string[], cursor: Cursor | RowCursor | null | undefined, limit: number, columns: SQL): SQL {
-  const where = whereOf(filter, staffIds);
+  const family = !filter.apiKeyId && filter.action?.endsWith(".") ? filter.action : null;
+  // A family's branches each name one action: the family's list beside it would only lengthen them.
+  const where = whereOf(family ? { ...filter, action: undefined } : filter, staffIds);
   if (cursor) where.push(afterCursor(cursor));
-  if (filter.apiKeyId) where.push(apiKeyEvents(filter.apiKeyId, where, limit + 1));
-  else if (filter.action?.endsWith(".")) where.push(familyEvents(filter.action, where, limit + 1));
-  return sql`select ${columns} from ${auditEvents} ${where.length ? sql`where ${and(...where)}` : sql``}
+  // API-key and family pages: every filter is applied in the branches that choose the page's ids,
+  // and the rows are read by id alone (repeating the filters cost planning, nothing else: the 8
+  // branches of `device.` with the family's list in each were 108 parameters, planned in 0.66 ms).
+  const conditions = filter.apiKeyId ? [apiKeyEvents(filter.apiKeyId, where, limit + 1)] : family ? [familyEvents(family, where, limit + 1)] : where;
+  return sql`select ${columns} from ${auditEvents} ${conditions.length ? sql`where ${and(...conditions)}` : sql``}
              order by ${sql.join(NEWEST_FIRST, sql`, `)} limit ${limit + 1}`;
 }
 
