@@ -8,13 +8,16 @@
  * (the trigram index) are searched only when nothing matches that way. The first page decides and
  * its cursor carries the decision, so every page of one search matches the same way.
  *
- * One statement, prepared (see `oneStatementSearch`): exact and prefix matches from the primary key
- * and the `lower(x) text_pattern_ops` btrees, each read by range in its index's order and stopped
- * at EARLY_CAP; when there are none, the substring among the newest SEARCH_PROBE rows; when those
- * do not fill a page, up to BITMAP_CAP matches from the trigram GIN index, sorted. A pasted id,
- * client user id or email is therefore one round trip, parsed once per connection. The prefix is
- * a bound parameter written as a range (`~>=~ q and ~<~ upper bound`), which a plan made without
- * the value still reads from the btree; GIN takes the substring pattern at run time.
+ * One statement, prepared, calling the database function `users_search_page` (migration 0013):
+ * exact and prefix matches among the newest SEARCH_PROBE rows (a full page there is the answer: a
+ * common prefix), else from the primary key and the `lower(x) text_pattern_ops` btrees, each read by
+ * range in its index's order and stopped at EARLY_CAP; when there are none, the substring among the
+ * newest rows; when those do not fill a page, up to BITMAP_CAP matches from the trigram GIN index,
+ * sorted. A pasted id, client user id or email is one round trip, neither parsed nor planned once
+ * a connection has made the call a few times: the function keeps its statements' generic plans,
+ * which read the same indexes whatever the values (the prefix as a bound range, `~>=~ q and ~<~
+ * upper bound`; GIN takes the substring pattern at run time), where a prepared statement of the
+ * same SQL was planned again on every call.
  *
  * Rare and common terms need opposite plans. Asked for "newest first, 50 rows", the planner likes
  * to walk `users_created_idx` and filter, hoping to meet 50 matches early: for a common term that is
@@ -49,7 +52,7 @@ export const DEFAULT_PAGE_SIZE = 50;
 /** How many of the newest rows a search looks at first, and how many matches make a term common (see the header). */
 const SEARCH_PROBE = 1000;
 const BITMAP_CAP = 20_000;
-/** How many users one prefix index may give the one-statement search before the prefix counts as common. */
+/** How many users one prefix index may give the search before the prefix counts as common. */
 const EARLY_CAP = 500;
 /** Matches among the SEARCH_PROBE newest rows from which the ordered walk is the plan for a common prefix. */
 const COMMON_IN_PROBE = 5;
@@ -72,83 +75,6 @@ export function prefixUpperBound(prefix: string): string | null {
     }
   }
   return null;
-}
-
-interface SearchParts {
-  q: string;
-  filters: SQL;
-  inRange: SQL;
-  otherFilters: SQL;
-  columns: SQL;
-  order: SQL;
-  limit: number;
-  cap: number;
-  earlyCap: number;
-  /** Look for exact and prefix matches (every first page; following pages of such a search). */
-  withEarly: boolean;
-  /** The LIKE pattern of a substring search, when one may run. */
-  pattern: string | null;
-}
-
-/**
- * A search's page in one statement, prepared: its text depends only on which filters are set, the
- * searched text is a bound parameter, so PostgreSQL parses and plans it once per connection and
- * every search is one round trip. Each part below runs only when the one before found nothing
- * (its `where` on the earlier part's count is a one-time filter: the plan skips it):
- * - exact and prefix matches: the primary key (a UUID) and a range scan of each `text_pattern_ops`
- *   index — `~>=~ q and ~<~ q's upper bound` is what a LIKE prefix becomes, written out so that it
- *   needs no constant pattern — each stopped at EARLY_CAP + 1 entries, so a common prefix costs
- *   a bounded read (the caller sees the count and takes the newest rows or the walk instead);
- * - else the substring among the newest SEARCH_PROBE rows: a full page there is the answer;
- * - else every substring match from the trigram index's bitmap (GIN takes the pattern at run
- *   time), at most `cap` of them, sorted.
- * Rows carry `kind` (early / substring) and `matched` (how many the answering part found; over its
- * cap the page is not to be used).
- */
-function oneStatementSearch(p: SearchParts): SQL {
-  const ctes: SQL[] = [];
-  const answers: SQL[] = [];
-  const pageOf = (from: string) => sql.raw(`select id from ${from} order by created_at desc nulls last, id desc nulls last limit `);
-  if (p.withEarly) {
-    const upper = prefixUpperBound(p.q);
-    // Each prefix is read in its index's order (`using ~<~`: text_pattern_ops's), so the plan is an
-    // index scan that stops at the cap (a bitmap first reads every entry of a common prefix: 47k
-    // entries for "anna", 14 ms); `offset 0` keeps the range alone on that scan (with the filters
-    // beside it, a generic plan on a small table preferred users_list_idx and filtered the range).
-    const byPrefix = (expr: string) =>
-      sql`(select id, created_at from (select * from users where ${sql.raw(expr)} ~>=~ ${p.q} and ${
-        upper === null ? sql`starts_with(${sql.raw(expr)}, ${p.q})` : sql`${sql.raw(expr)} ~<~ ${upper}`
-      } order by ${sql.raw(expr)} using ~<~ offset 0) as m where ${p.filters} limit ${p.earlyCap + 1})`;
-    const branches = [
-      ...(isUuid(p.q) ? [sql`(select id, created_at from users where ${p.filters} and id = ${p.q}::uuid)`] : []),
-      byPrefix("lower(client_user_id)"),
-      byPrefix("lower(email)"),
-      byPrefix("lower(name)"),
-    ];
-    ctes.push(sql`early as (${sql.join(branches, sql` union `)})`);
-    ctes.push(sql`early_n as (select count(*) as n from early)`);
-    ctes.push(sql`early_page as (${pageOf("early")}${p.limit + 1})`);
-    answers.push(sql`select id, 'early' as kind, (select n from early_n) as matched from early_page`);
-  }
-  if (p.pattern !== null) {
-    const noEarly = p.withEarly ? sql`(select n from early_n) = 0` : sql`true`;
-    ctes.push(
-      sql`probe as (select id, created_at from (select * from users where ${p.inRange} ${p.order} limit ${SEARCH_PROBE}) as newest
-                    where ${noEarly} and ${p.otherFilters} and ${SEARCH_TEXT} like ${p.pattern} ${p.order} limit ${p.limit + 1})`,
-    );
-    ctes.push(sql`probe_n as (select count(*) as n from probe)`);
-    ctes.push(
-      sql`matched as materialized (select id, created_at from (select * from users where ${SEARCH_TEXT} like ${p.pattern} offset 0) as m
-                                    where ${noEarly} and (select n from probe_n) <= ${p.limit} and ${p.filters})`,
-    );
-    ctes.push(sql`capped as (select id, created_at from matched limit ${p.cap + 1})`);
-    ctes.push(sql`matched_page as (${pageOf("capped")}${p.limit + 1})`);
-    answers.push(sql`select id, 'substring', 0 from probe where (select n from probe_n) > ${p.limit}`);
-    answers.push(sql`select id, 'substring', (select count(*) from capped) from matched_page`);
-  }
-  return sql`with ${sql.join(ctes, sql`, `)}
-             select ${p.columns}, found.kind, found.matched
-             from users join (${sql.join(answers, sql` union all `)}) as found using (id) ${p.order}`;
 }
 
 export interface SearchUsersInput {
@@ -219,10 +145,11 @@ export async function searchUsers(
    * Tests and benchmarks: force one path, smaller caps (see the header), and see each statement
    * sent (to count them and EXPLAIN them: the one-statement search is prepared, out of drizzle's logger).
    */
-  opts: { path?: "walk" | "bitmap"; bitmapCap?: number; earlyCap?: number; onStatement?: (statement: SQL) => void } = {},
+  opts: { path?: "walk" | "bitmap"; bitmapCap?: number; earlyCap?: number; probe?: number; onStatement?: (statement: SQL) => void } = {},
 ): Promise<UserPage> {
   const cap = opts.bitmapCap ?? BITMAP_CAP;
   const earlyCap = opts.earlyCap ?? EARLY_CAP;
+  const probe = opts.probe ?? SEARCH_PROBE;
   const send = <T>(statement: SQL, prepare = false) => {
     opts.onStatement?.(statement);
     return queryRows<T>(db, statement, { prepare });
@@ -240,11 +167,10 @@ export async function searchUsers(
   if (input.environment) environments = environments.filter((e) => e === input.environment);
 
   const limit = Math.max(1, Math.min(MAX_PAGE_SIZE, Math.trunc(Number(input.limit ?? DEFAULT_PAGE_SIZE)) || DEFAULT_PAGE_SIZE));
-  // `range`: what every path reads (live users before the cursor); `where`: everything a row must
-  // also pass. The probe walks `range` only, so a selective filter (status=disabled, a small
-  // region) cannot make its thousand rows cost the whole table.
-  const range: SQL[] = [sql`deleted_at is null`];
-  const where: SQL[] = [];
+  const q = (input.q ?? "").trim().toLowerCase().slice(0, 200);
+  const cursor = input.cursor ? decodeCursor(input.cursor) : null;
+  const where: SQL[] = [sql`deleted_at is null`];
+  if (cursor) where.push(sql`(created_at, id) < (${cursor.t}::timestamptz, ${cursor.id}::uuid)`);
   where.push(
     environments.length
       ? sql`environment in (${sql.join(
@@ -256,13 +182,7 @@ export async function searchUsers(
   if (region) where.push(sql`region = ${region}`);
   if (input.status === "active") where.push(sql`disabled_at is null`);
   if (input.status === "disabled") where.push(sql`disabled_at is not null`);
-
-  const q = (input.q ?? "").trim().toLowerCase().slice(0, 200);
-  const cursor = input.cursor ? decodeCursor(input.cursor) : null;
-  if (cursor) range.push(sql`(created_at, id) < (${cursor.t}::timestamptz, ${cursor.id}::uuid)`);
-  const inRange = sql.join(range, sql` and `);
-  const filters = sql.join([...range, ...where], sql` and `);
-  const otherFilters = sql.join(where, sql` and `);
+  const filters = sql.join(where, sql` and `);
 
   const columns = sql`id, environment, region, client_user_id, email, name, disabled_at, deleted_at, created_by_key_id, created_at,
           to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_t`;
@@ -303,19 +223,10 @@ export async function searchUsers(
     )})`;
     const substringPattern = q.length >= 3 && !isUuid(q) ? `%${escapeLike(q)}%` : null;
     const substring = substringPattern ? sql`${SEARCH_TEXT} like ${likeLiteral(substringPattern)}` : null;
-    // Past the caps the term is common: the newest rows hold a page of it, else the ordered walk.
-    const commonEarly = async (): Promise<Row[]> => {
-      const probed = await send<Row>(
-        sql`select ${columns} from (select * from users where ${inRange} ${order} limit ${SEARCH_PROBE}) as newest
-            where ${otherFilters} and ${early} ${order} limit ${limit + 1}`,
-      );
-      if (probed.length > limit) return probed;
-      // A few in a thousand rows is dense enough for the ordered walk to meet a page soon (the bitmap
-      // would read thousands of rows first); rarer, and the bitmap's cap decides.
-      return probed.length >= COMMON_IN_PROBE ? walk(early) : indexed(early);
-    };
-    if (opts.path || (cursor && !cursor.m)) {
-      // Forced paths (tests, benchmarks) and cursors from before kinds: one LIKE statement per path.
+    const upper = prefixUpperBound(q);
+    // Forced paths (tests, benchmarks), cursors from before kinds, and a text of U+10FFFF alone
+    // (no upper bound for its prefix range): one LIKE statement per path.
+    if (opts.path || (cursor && !cursor.m) || upper === null) {
       kind = cursor?.m;
       if (cursor) {
         rows = await indexed(sql`(${early} or ${substring ?? sql`false`})`);
@@ -330,16 +241,27 @@ export async function searchUsers(
     } else {
       const withEarly = cursor?.m !== "substring";
       const pattern = cursor?.m === "early" ? null : substringPattern;
+      // Always the same text, prepared: the database function keeps its statements' generic plans
+      // (migration 0013 says why), and the page's rows are read by id. Empty region/status/cursor
+      // are passed as values that filter nothing, so one plan serves every search.
       const found =
         withEarly || pattern
-          ? await send<Row & { kind: Kind; matched: number | string }>(
-              oneStatementSearch({ q, filters, inRange, otherFilters, columns, order, limit, cap, earlyCap, withEarly, pattern }),
+          ? await send<Row & { kind: Kind; matched: number | string; probed: number | string }>(
+              sql`select ${columns}, found.kind, found.matched, found.probed
+                  from users_search_page(${q}::text, ${upper}::text, ${isUuid(q) ? q : null}::uuid, ${withEarly}::boolean, ${pattern}::text,
+                                         ${`{${environments.join(",")}}`}::text[], ${region}::text, ${input.status ?? null}::text,
+                                         ${cursor?.t ?? "infinity"}::timestamptz, ${cursor?.id ?? "ffffffff-ffff-ffff-ffff-ffffffffffff"}::uuid,
+                                         ${limit + 1}::int, ${earlyCap}::int, ${cap}::int, ${probe}::int) as found
+                  join users using (id) ${order}`,
               true,
             )
           : [];
       kind = found[0]?.kind ?? cursor?.m;
       const matched = Number(found[0]?.matched ?? 0);
-      if (kind === "early" && matched > earlyCap) rows = await commonEarly();
+      // Past the prefix cap the prefix is common, yet the newest rows did not hold a page of it: a
+      // few matches there are dense enough for the ordered walk to meet a page soon (the bitmap
+      // would read thousands of rows first); rarer, and the bitmap's cap decides.
+      if (kind === "early" && matched > earlyCap) rows = Number(found[0]!.probed) >= COMMON_IN_PROBE ? await walk(early) : await indexed(early);
       else if (kind === "substring" && matched > cap && substring) rows = await walk(substring);
       else rows = found;
     }
