@@ -6,6 +6,19 @@
 -- pattern's custom plan also reads the trigram index to estimate it). The generic plans read the
 -- same indexes whatever the values (tests/integration/users.test.ts). JIT off: these statements
 -- run for a millisecond, and their generic estimates grow with the table past jit_above_cost.
+-- Whether a users row passes a search's filters: live, before the cursor, in the environments, region
+-- and status asked for. One definition for every part of users_search_page; a plain SQL expression,
+-- so the planner inlines it into each statement.
+CREATE FUNCTION users_search_keeps(
+  deleted_at timestamptz, created_at timestamptz, id uuid, environment text, region text, disabled_at timestamptz,
+  p_after_t timestamptz, p_after_id uuid, p_envs text[], p_region text, p_status text
+) RETURNS boolean
+LANGUAGE sql IMMUTABLE
+AS $$
+  SELECT deleted_at IS NULL AND (created_at, id) < (p_after_t, p_after_id) AND environment = ANY (p_envs)
+    AND (p_region IS NULL OR region = p_region) AND (p_status IS NULL OR (p_status = 'disabled') = (disabled_at IS NOT NULL))
+$$;
+--> statement-breakpoint
 CREATE FUNCTION users_search_page(
   p_q text,              -- the search text, lower-cased
   p_q_upper text,        -- the least string above every string starting with p_q (never null here)
@@ -40,8 +53,7 @@ BEGIN
       SELECT u.id FROM (
         SELECT * FROM users u WHERE u.deleted_at IS NULL AND (u.created_at, u.id) < (p_after_t, p_after_id)
         ORDER BY u.created_at DESC NULLS LAST, u.id DESC NULLS LAST LIMIT p_probe_size) AS u
-      WHERE u.environment = ANY (p_envs) AND (p_region IS NULL OR u.region = p_region)
-        AND (p_status IS NULL OR (p_status = 'disabled') = (u.disabled_at IS NOT NULL))
+      WHERE users_search_keeps(u.deleted_at, u.created_at, u.id, u.environment, u.region, u.disabled_at, p_after_t, p_after_id, p_envs, p_region, p_status)
         AND (starts_with(lower(u.client_user_id), p_q) OR starts_with(lower(u.email), p_q) OR starts_with(lower(u.name), p_q))
       ORDER BY u.created_at DESC NULLS LAST, u.id DESC NULLS LAST LIMIT p_page_size) AS e;
     n_probed := coalesce(cardinality(ids), 0);
@@ -57,32 +69,24 @@ BEGIN
     -- scan (beside the filters, a plan made without statistics took users_list_idx and filtered).
     WITH early AS (
       SELECT m.id, m.created_at FROM (SELECT * FROM users u WHERE u.id = p_q_id OFFSET 0) AS m
-      WHERE m.deleted_at IS NULL AND (m.created_at, m.id) < (p_after_t, p_after_id)
-        AND m.environment = ANY (p_envs) AND (p_region IS NULL OR m.region = p_region)
-        AND (p_status IS NULL OR (p_status = 'disabled') = (m.disabled_at IS NOT NULL))
+      WHERE users_search_keeps(m.deleted_at, m.created_at, m.id, m.environment, m.region, m.disabled_at, p_after_t, p_after_id, p_envs, p_region, p_status)
       UNION
       (SELECT m.id, m.created_at FROM (
          SELECT * FROM users u WHERE lower(u.client_user_id) ~>=~ p_q AND lower(u.client_user_id) ~<~ p_q_upper
          ORDER BY lower(u.client_user_id) USING ~<~ OFFSET 0) AS m
-       WHERE m.deleted_at IS NULL AND (m.created_at, m.id) < (p_after_t, p_after_id)
-         AND m.environment = ANY (p_envs) AND (p_region IS NULL OR m.region = p_region)
-         AND (p_status IS NULL OR (p_status = 'disabled') = (m.disabled_at IS NOT NULL))
+       WHERE users_search_keeps(m.deleted_at, m.created_at, m.id, m.environment, m.region, m.disabled_at, p_after_t, p_after_id, p_envs, p_region, p_status)
        LIMIT p_early_cap + 1)
       UNION
       (SELECT m.id, m.created_at FROM (
          SELECT * FROM users u WHERE lower(u.email) ~>=~ p_q AND lower(u.email) ~<~ p_q_upper
          ORDER BY lower(u.email) USING ~<~ OFFSET 0) AS m
-       WHERE m.deleted_at IS NULL AND (m.created_at, m.id) < (p_after_t, p_after_id)
-         AND m.environment = ANY (p_envs) AND (p_region IS NULL OR m.region = p_region)
-         AND (p_status IS NULL OR (p_status = 'disabled') = (m.disabled_at IS NOT NULL))
+       WHERE users_search_keeps(m.deleted_at, m.created_at, m.id, m.environment, m.region, m.disabled_at, p_after_t, p_after_id, p_envs, p_region, p_status)
        LIMIT p_early_cap + 1)
       UNION
       (SELECT m.id, m.created_at FROM (
          SELECT * FROM users u WHERE lower(u.name) ~>=~ p_q AND lower(u.name) ~<~ p_q_upper
          ORDER BY lower(u.name) USING ~<~ OFFSET 0) AS m
-       WHERE m.deleted_at IS NULL AND (m.created_at, m.id) < (p_after_t, p_after_id)
-         AND m.environment = ANY (p_envs) AND (p_region IS NULL OR m.region = p_region)
-         AND (p_status IS NULL OR (p_status = 'disabled') = (m.disabled_at IS NOT NULL))
+       WHERE users_search_keeps(m.deleted_at, m.created_at, m.id, m.environment, m.region, m.disabled_at, p_after_t, p_after_id, p_envs, p_region, p_status)
        LIMIT p_early_cap + 1)
     )
     SELECT count(*), (SELECT array_agg(p.id) FROM (SELECT e.id FROM early e ORDER BY e.created_at DESC NULLS LAST, e.id DESC NULLS LAST LIMIT p_page_size) AS p)
@@ -101,8 +105,7 @@ BEGIN
       SELECT u.id FROM (
         SELECT * FROM users u WHERE u.deleted_at IS NULL AND (u.created_at, u.id) < (p_after_t, p_after_id)
         ORDER BY u.created_at DESC NULLS LAST, u.id DESC NULLS LAST LIMIT p_probe_size) AS u
-      WHERE u.environment = ANY (p_envs) AND (p_region IS NULL OR u.region = p_region)
-        AND (p_status IS NULL OR (p_status = 'disabled') = (u.disabled_at IS NOT NULL))
+      WHERE users_search_keeps(u.deleted_at, u.created_at, u.id, u.environment, u.region, u.disabled_at, p_after_t, p_after_id, p_envs, p_region, p_status)
         AND (lower(u.client_user_id) || ' ' || coalesce(lower(u.email), '') || ' ' || coalesce(lower(u.name), '')) LIKE p_pattern
       ORDER BY u.created_at DESC NULLS LAST, u.id DESC NULLS LAST LIMIT p_page_size) AS s;
     IF coalesce(cardinality(ids), 0) >= p_page_size THEN
@@ -113,9 +116,7 @@ BEGIN
       SELECT m.id, m.created_at FROM (
         SELECT * FROM users u
         WHERE (lower(u.client_user_id) || ' ' || coalesce(lower(u.email), '') || ' ' || coalesce(lower(u.name), '')) LIKE p_pattern OFFSET 0) AS m
-      WHERE m.deleted_at IS NULL AND (m.created_at, m.id) < (p_after_t, p_after_id)
-        AND m.environment = ANY (p_envs) AND (p_region IS NULL OR m.region = p_region)
-        AND (p_status IS NULL OR (p_status = 'disabled') = (m.disabled_at IS NOT NULL))
+      WHERE users_search_keeps(m.deleted_at, m.created_at, m.id, m.environment, m.region, m.disabled_at, p_after_t, p_after_id, p_envs, p_region, p_status)
     ), capped AS (SELECT c.id, c.created_at FROM matched c LIMIT p_bitmap_cap + 1)
     SELECT count(*), (SELECT array_agg(p.id) FROM (SELECT c.id FROM capped c ORDER BY c.created_at DESC NULLS LAST, c.id DESC NULLS LAST LIMIT p_page_size) AS p)
     INTO n, ids FROM capped;
