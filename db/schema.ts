@@ -191,6 +191,12 @@ export const auditEvents = pgTable(
     userAgent: text("user_agent"),
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
     rowHmac: text("row_hmac").notNull(),
+    /**
+     * The webhook event this change sends, if any (lib/webhooks/outbox.ts): written with the audit
+     * row, so in the change's transaction; fanned out to the endpoints' deliveries after commit.
+     * Part of the row's HMAC when set. Nullable with no default, so adding it (0014) rewrote nothing.
+     */
+    webhook: jsonb("webhook").$type<AuditWebhook>(),
   },
   (t) => [
     index("audit_events_time_idx").on(t.occurredAt.desc(), t.id.desc()),
@@ -209,6 +215,15 @@ export const auditEvents = pgTable(
   ],
 );
 export type AuditEventRow = typeof auditEvents.$inferSelect;
+/** `audit_events.webhook`: what the fan-out needs to write the same delivery for every endpoint. */
+export interface AuditWebhook {
+  /** The event type (lib/webhooks/events.ts). */
+  type: string;
+  /** The Standard Webhooks `webhook-id`, fixed at write time: every endpoint and every retry sends it. */
+  messageId: string;
+  /** The exact JSON body that is signed and sent. */
+  body: string;
+}
 
 export const auditSeals = pgTable("audit_seals", {
   /**
@@ -731,3 +746,19 @@ export const webhookDeliveries = pgTable(
   ],
 );
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;
+
+/**
+ * How far the fan-out (lib/webhooks/outbox.ts) has turned audit rows' webhook events into
+ * deliveries: every audit row with txid below `to_txid` has been fanned out. One row; 0014 starts
+ * it at the migrating transaction's id, so the rows written before it (which carry no event) are
+ * never walked.
+ */
+export const webhookFanoutCursor = pgTable(
+  "webhook_fanout_cursor",
+  {
+    id: integer("id").primaryKey().default(1),
+    toTxid: bigint("to_txid", { mode: "bigint" }).notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [check("webhook_fanout_cursor_one_row", sql`${t.id} = 1`)],
+);

@@ -3,21 +3,21 @@
  * so the event exists exactly when the change does. Each row carries an HMAC of its content
  * (keyed by TOKENDESK_SECRET); `seal.ts` later binds finished rows into a chain of seals.
  *
- * A change that also sends a webhook event attaches it to its audit event (`webhook`): the one
- * statement that writes the audit rows writes the outbox rows too (lib/webhooks/outbox.ts), so the
- * event is in the same transaction and costs the operation no statement of its own.
+ * A change that also sends a webhook event attaches it to its audit event (`webhook`): the audit row
+ * carries the event (its `webhook` column), so the event is written in the change's transaction by
+ * the same INSERT, and is fanned out to the endpoints' deliveries after commit (lib/webhooks/outbox.ts).
  */
 import { createHmac } from "node:crypto";
 import { type SQL, sql } from "drizzle-orm";
 import { type Executor, queryRows } from "@/db/client";
-import type { AuditEventRow } from "@/db/schema";
+import type { AuditEventRow, AuditWebhook } from "@/db/schema";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { derivedKey } from "@/lib/crypto/keys";
 import { isEnvironment } from "@/lib/environments";
 import { newId } from "@/lib/ids";
 import { countAuditEvent } from "@/lib/metrics";
-import type { WebhookEvent, WebhookEventInput } from "@/lib/webhooks/events";
-import { outboxInsert } from "@/lib/webhooks/outbox";
+import type { WebhookEventInput } from "@/lib/webhooks/events";
+import { auditWebhook } from "@/lib/webhooks/outbox";
 import { type AuditAction, type AuditOutcome, isAuditAction } from "./actions";
 
 export interface AuditInput {
@@ -32,7 +32,7 @@ export interface AuditInput {
   occurredAt?: Date;
   /**
    * The webhook event this change sends (lib/webhooks/events.ts), in the audit event's environment
-   * (which must then be set) and with its time. Written by the audit insert's statement.
+   * (which must then be set) and with its time. Stored in the audit row, fanned out after commit.
    */
   webhook?: WebhookEventInput | null;
 }
@@ -62,8 +62,12 @@ export function canonicalJson(value: unknown): string {
 
 type HashedFields = Omit<AuditEventRow, "txid" | "rowHmac">;
 
+/**
+ * The row's HMAC over every column but `txid`. The webhook event is appended only when there is one,
+ * so rows written before the column existed (0014) keep the HMAC they were written with.
+ */
 export function auditRowHmac(row: HashedFields): string {
-  const material = canonicalJson([
+  const fields: unknown[] = [
     row.id,
     row.occurredAt.toISOString(),
     row.actorType,
@@ -79,7 +83,10 @@ export function auditRowHmac(row: HashedFields): string {
     row.ip,
     row.userAgent,
     row.details,
-  ]);
+  ];
+  // `!= null`: an archive written before 0014 has no `webhook` key at all.
+  if (row.webhook != null) fields.push(row.webhook);
+  const material = canonicalJson(fields);
   return createHmac("sha256", derivedKey("audit")).update(material).digest("base64url");
 }
 
@@ -89,55 +96,61 @@ export function buildAuditRow(input: AuditInput, meta: RequestMeta): AuditRow {
   if (!isAuditAction(input.action)) throw new Error(`Unknown audit action "${String(input.action)}".`);
   const details = input.details ?? {};
   assertNoSecrets(details);
-  if (input.webhook) assertNoSecrets(input.webhook.data, "data", "a webhook payload");
+  const occurredAt = new Date((input.occurredAt ?? new Date()).getTime());
+  const environment = input.environment ?? null;
+  let webhook: AuditWebhook | null = null;
+  if (input.webhook) {
+    assertNoSecrets(input.webhook.data, "data", "a webhook payload");
+    // The fan-out sends the event to the endpoints of the audit event's environment.
+    if (!isEnvironment(environment)) throw new Error(`A webhook event needs its audit event's environment ("${input.action}" has none).`);
+    webhook = auditWebhook(input.webhook, occurredAt);
+  }
   const row: HashedFields = {
     id: newId(),
-    occurredAt: new Date((input.occurredAt ?? new Date()).getTime()),
+    occurredAt,
     actorType: input.actor.type,
     actorId: input.actor.id,
     actorName: input.actor.name,
     action: input.action,
     targetType: input.target?.type ?? null,
     targetId: input.target?.id ?? null,
-    environment: input.environment ?? null,
+    environment,
     outcome: input.outcome ?? "success",
     reason: input.reason ?? null,
     requestId: meta.requestId,
     ip: meta.ip,
     userAgent: meta.userAgent ? meta.userAgent.slice(0, 512) : null,
     details: JSON.parse(canonicalJson(details)) as Record<string, unknown>,
+    webhook,
   };
   return { ...row, rowHmac: auditRowHmac(row) };
 }
 
 const AUDIT_COLUMNS = sql.raw(
-  "id, occurred_at, actor_type, actor_id, actor_name, action, target_type, target_id, environment, outcome, reason, request_id, ip, user_agent, details, row_hmac",
+  "id, occurred_at, actor_type, actor_id, actor_name, action, target_type, target_id, environment, outcome, reason, request_id, ip, user_agent, details, row_hmac, webhook",
 );
 
 /** One row's values, in AUDIT_COLUMNS' order. */
 function auditValues(r: AuditRow): SQL {
   return sql`(${r.id}::uuid, ${r.occurredAt.toISOString()}::timestamptz, ${r.actorType}, ${r.actorId}, ${r.actorName}, ${r.action},
            ${r.targetType}, ${r.targetId}, ${r.environment}, ${r.outcome}, ${r.reason}, ${r.requestId}, ${r.ip}, ${r.userAgent},
-           ${JSON.stringify(r.details)}::jsonb, ${r.rowHmac})`;
+           ${JSON.stringify(r.details)}::jsonb, ${r.rowHmac}, ${r.webhook ? JSON.stringify(r.webhook) : null}::jsonb)`;
 }
 
 /**
- * One statement for any number of events: the audit INSERT, and when some of them send a webhook
- * event, the outbox INSERT as the main statement after it (`with a as (insert into audit_events …)
- * insert into webhook_deliveries …` — PostgreSQL runs a data-modifying CTE exactly once, to
- * completion, whether or not its output is read). An `sql` template rather than the query builder:
- * this runs in every audited request, and the builder cost more CPU than the statement (see
- * db/rows.ts). `txid` is left to its default (the writing transaction's id).
+ * One INSERT for any number of events, webhook events included (the `webhook` column; the fan-out
+ * turns them into deliveries after commit). An `sql` template rather than the query builder: this
+ * runs in every audited request, and the builder cost more CPU than the statement (see db/rows.ts).
+ * `txid` is left to its default (the writing transaction's id), which is what the sealer and the
+ * fan-out range over.
  */
-async function insertAuditRows(tx: Executor, rows: AuditRow[], webhooks: WebhookEvent[], alongside: SQL | null): Promise<void> {
+async function insertAuditRows(tx: Executor, rows: AuditRow[], alongside: SQL | null): Promise<void> {
   const audit = sql`insert into audit_events (${AUDIT_COLUMNS}) values ${sql.join(rows.map(auditValues), sql`, `)}`;
-  const ctes = [...(alongside ? [alongside] : []), ...(webhooks.length ? [sql`a as (${audit})`] : [])];
-  const main = webhooks.length ? outboxInsert(webhooks) : audit;
   await queryRows(
     tx,
-    ctes.length ? sql`with ${sql.join(ctes, sql`, `)} ${main}` : main,
-    // Prepared: its text varies only with the number of rows (one to three events an operation),
-    // whether one event or several go to the outbox, and the caller's fixed `alongside` writes.
+    alongside ? sql`with ${alongside} ${audit}` : audit,
+    // Prepared: its text varies only with the number of rows (one to three events an operation)
+    // and the caller's fixed `alongside` writes.
     { prepare: true },
   );
   // Counted when written in its transaction (a transaction that later rolls back was still counted).
@@ -150,10 +163,9 @@ async function insertAuditRows(tx: Executor, rows: AuditRow[], webhooks: Webhook
  * statement (`with t as (insert …), a as (${insert}) select … from t`, lib/sign-in-tokens), so
  * the event exists exactly when the change does without a transaction around them. The caller
  * calls `written()` once the statement says the change was made (the metric counts written events).
- * No webhook event: the outbox's statement would have to join it (use `recordAudit` for those).
+ * A webhook event it carries is in the row like recordAudit's, so it too exists exactly when the change does.
  */
 export function guardedAuditInsert(input: AuditInput, meta: RequestMeta, where: SQL): { id: string; insert: SQL; written: () => void } {
-  if (input.webhook) throw new Error(`guardedAuditInsert writes no webhook event ("${input.action}" sends one): use recordAudit.`);
   const row = buildAuditRow(input, meta);
   return {
     id: row.id,
@@ -163,24 +175,11 @@ export function guardedAuditInsert(input: AuditInput, meta: RequestMeta, where: 
   };
 }
 
-function buildRows(inputs: AuditInput[], meta: RequestMeta): { rows: AuditRow[]; webhooks: WebhookEvent[] } {
-  const rows: AuditRow[] = [];
-  const webhooks: WebhookEvent[] = [];
-  for (const input of inputs) {
-    const row = buildAuditRow(input, meta);
-    rows.push(row);
-    if (!input.webhook) continue;
-    if (!isEnvironment(row.environment)) throw new Error(`A webhook event needs its audit event's environment ("${input.action}" has none).`);
-    webhooks.push({ ...input.webhook, environment: row.environment, occurredAt: row.occurredAt } as WebhookEvent);
-  }
-  return { rows, webhooks };
-}
-
 /** Writes one audit event (and the webhook event it carries) in the caller's transaction and returns its id. */
 export async function recordAudit(tx: Executor, input: AuditInput, meta: RequestMeta): Promise<string> {
-  const { rows, webhooks } = buildRows([input], meta);
-  await insertAuditRows(tx, rows, webhooks, null);
-  return rows[0]!.id;
+  const row = buildAuditRow(input, meta);
+  await insertAuditRows(tx, [row], null);
+  return row.id;
 }
 
 /**
@@ -190,7 +189,7 @@ export async function recordAudit(tx: Executor, input: AuditInput, meta: Request
  * exactly once whether or not anything reads them, and a failing one fails the statement.
  */
 export async function recordAudits(tx: Executor, inputs: AuditInput[], meta: RequestMeta, opts: { alongside?: SQL } = {}): Promise<string[]> {
-  const { rows, webhooks } = buildRows(inputs, meta);
-  if (rows.length) await insertAuditRows(tx, rows, webhooks, opts.alongside ?? null);
+  const rows = inputs.map((input) => buildAuditRow(input, meta));
+  if (rows.length) await insertAuditRows(tx, rows, opts.alongside ?? null);
   return rows.map((r) => r.id);
 }

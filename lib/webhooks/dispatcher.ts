@@ -1,7 +1,9 @@
 /**
  * The dispatcher: takes due deliveries from the outbox and POSTs them, signed, to their endpoints.
  * Every server process runs one (`startWebhookDispatcher`, started by lib/bootstrap.ts); the CLI
- * runs it only when asked (`tokendesk webhooks dispatch --once`).
+ * runs it only when asked (`tokendesk webhooks dispatch --once`). Each tick first fans the events
+ * committed since the last one out to deliveries (lib/webhooks/outbox.ts; one instance at a time),
+ * then claims what is due: an event's first attempt comes about one tick after its commit.
  *
  * Sharing the work between N instances: a claim is one statement that picks due rows with
  * `FOR UPDATE SKIP LOCKED` (so two dispatchers never pick the same row) and moves their
@@ -25,6 +27,7 @@ import { recordAudit } from "@/lib/audit/record";
 import { config } from "@/lib/config/env";
 import { NO_REQUEST, systemActor } from "@/lib/context";
 import { signingSecrets } from "./endpoints";
+import { fanOutAll } from "./outbox";
 import { signWebhook } from "./signing";
 import type { LookupAll } from "./ssrf";
 import { type PostOutcome, postWebhook } from "./transport";
@@ -262,6 +265,7 @@ const emptyResult = (): DispatchResult => ({ claimed: 0, succeeded: 0, retrying:
  */
 export async function dispatchDueDeliveries(db: Database, opts: DispatchOptions = {}): Promise<DispatchResult> {
   const result = emptyResult();
+  await fanOutAll(db);
   const batchSize = opts.batchSize ?? 100;
   const concurrency = opts.concurrency ?? 16;
   const clock = opts.now ?? (() => new Date());
@@ -297,6 +301,7 @@ export function startWebhookDispatcher(db: Database, opts: DispatchOptions & { p
   let pumping = false;
   let again = false;
   let timer: NodeJS.Timeout | undefined;
+  let lastFanOut = Number.NEGATIVE_INFINITY;
   const result = emptyResult();
 
   const schedule = (ms: number) => {
@@ -315,6 +320,11 @@ export function startWebhookDispatcher(db: Database, opts: DispatchOptions & { p
     pumping = true;
     again = false;
     try {
+      // A pump runs on every freed slot while deliveries flow; the fan-out once a poll interval.
+      if (Date.now() - lastFanOut >= pollMs) {
+        lastFanOut = Date.now();
+        await fanOutAll(db);
+      }
       while (!stopped && inFlight.size < concurrency) {
         const claimed = await claimDueDeliveries(db, concurrency - inFlight.size, clock());
         if (claimed.length === 0) break;

@@ -1,22 +1,42 @@
 /**
- * The webhook outbox: the statement that turns events into deliveries. An event is written by the
- * same statement as the audit event of the change that sends it (`recordAudit`/`recordAudits` in
- * lib/audit/record.ts, an audit input's `webhook`), so it exists exactly when the change does: a
- * rolled-back change sends nothing, a committed one is delivered by the dispatcher even if this
- * process dies right after the commit — and an operation that sends an event pays no statement of
- * its own for it.
+ * The webhook outbox is the audit log. A change that sends an event attaches it to its audit event
+ * (`AuditInput.webhook`, lib/audit/record.ts): the audit row carries it in `webhook` — type, the
+ * Standard Webhooks message id fixed now, and the exact body — so the event is written by the
+ * change's own statement in the change's own transaction. A rolled-back change leaves no event; a
+ * committed one is never lost (it is in the log, and the log is durable), and the operation pays
+ * for no delivery rows, no join and no statement of its own.
  *
- * The statement fans each event out to the enabled endpoints of its environment that subscribe to
- * its type, as they are when the statement runs (no cache: an endpoint created on another instance
- * a moment ago gets the event). With no such endpoint it writes nothing.
+ * After commit, `fanOutWebhookEvents` turns the events into deliveries (one per subscribed
+ * endpoint), and the dispatcher delivers those. It runs at the start of every dispatcher tick, so an
+ * event reaches its first attempt about one tick after its commit. How it stays exact with many
+ * writers and several instances (the same reasoning as the audit sealer, lib/audit/seal.ts):
+ *  - one fan-out at a time, under a transaction-scoped advisory lock; the others skip their turn;
+ *  - it covers audit rows by the id of the transaction that wrote them, up to the horizon
+ *    `pg_snapshot_xmin(pg_current_snapshot())`: every transaction below it has finished, so no row
+ *    can appear below it later (a transaction that began before another and commits after it is
+ *    simply below the horizon only once it has committed);
+ *  - a one-row cursor (`webhook_fanout_cursor`) holds where the last run stopped; the deliveries and
+ *    the cursor's move are one transaction, so each event is fanned out exactly once.
+ * A transaction left open anywhere in the database holds the horizon back, and with it every
+ * delivery (as it holds back seals): keep transactions short.
+ *
+ * Endpoints are judged at fan-out time: enabled, of the event's environment, subscribed to its type,
+ * and created no later than the event happened (an endpoint added between an event's commit and its
+ * fan-out does not receive it). A deleted endpoint gets nothing.
  */
-import { type SQL, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
+import { type Database, queryRows } from "@/db/client";
+import type { AuditWebhook } from "@/db/schema";
 import { newId } from "@/lib/ids";
-import { type WebhookEvent, webhookBody } from "./events";
+import { type WebhookEventInput, webhookBody } from "./events";
 
 /** Failed deliveries are retried for about a day (the Standard Webhooks norm; the dispatcher's schedule). */
 export const RETRY_WINDOW_MS = 24 * 3600 * 1000;
 const RETRY_WINDOW_SQL = sql.raw(`interval '${RETRY_WINDOW_MS / 1000} seconds'`);
+
+export const FANOUT_LOCK = 7_404_117_021;
+/** Audit rows covered per fan-out transaction at most (whole transactions stay together), as for seals. */
+export const MAX_EVENTS_PER_FANOUT = 5_000;
 
 /** A Standard Webhooks message id: unique per event, the same for every endpoint and every retry. */
 export function newMessageId(): string {
@@ -24,30 +44,80 @@ export function newMessageId(): string {
 }
 
 /**
- * `insert into webhook_deliveries … select … from webhook_endpoints …` for `events` (at least one),
- * to run on its own or as the main statement after the audit insert's CTE. Its text is fixed (one
- * event: scalar parameters; several: the rows as one JSON array — array parameters do not pass
- * through drizzle's postgres.js driver), so it runs prepared. The caller has checked the payloads
- * for secrets (`buildAuditRow` does).
+ * The `webhook` column of the audit row of a change that sends `event` at `occurredAt`. The caller
+ * has checked the payload for secrets (`buildAuditRow` does).
  */
-export function outboxInsert(events: readonly WebhookEvent[]): SQL {
-  const rows = events.map((e) => ({
-    messageId: newMessageId(),
-    type: e.type,
-    environment: e.environment,
-    body: JSON.stringify(webhookBody(e.type, e.occurredAt, e.data)),
-    at: e.occurredAt.toISOString(),
-  }));
-  if (rows.length === 1) {
-    const [r] = rows as [(typeof rows)[number]];
-    return sql`insert into webhook_deliveries (id, message_id, endpoint_id, event_type, environment, body, status, next_attempt_at, retry_until, created_at)
-      select gen_random_uuid(), ${r.messageId}::text, e.id, ${r.type}::text, e.environment, ${r.body}::text, 'pending',
-             ${r.at}::timestamptz, ${r.at}::timestamptz + ${RETRY_WINDOW_SQL}, ${r.at}::timestamptz
-      from webhook_endpoints e
-      where e.environment = ${r.environment}::text and ${r.type}::text = any (e.event_types) and e.disabled_at is null`;
+export function auditWebhook(event: WebhookEventInput, occurredAt: Date): AuditWebhook {
+  return { type: event.type, messageId: newMessageId(), body: JSON.stringify(webhookBody(event.type, occurredAt, event.data)) };
+}
+
+export interface FanOutResult {
+  /** Deliveries written. */
+  deliveries: number;
+  /** The run stopped at its bound with more finished rows behind it: run again. */
+  more: boolean;
+}
+
+/**
+ * Fans out the webhook events of every audit row whose transaction has finished since the last run
+ * (see the header). Returns at once with nothing done when another instance is fanning out.
+ */
+export async function fanOutWebhookEvents(db: Database): Promise<FanOutResult> {
+  return db.transaction(async (tx) => {
+    const [lock] = await queryRows<{ ok: boolean }>(tx, sql`select pg_try_advisory_xact_lock(${FANOUT_LOCK}) as ok`);
+    if (!lock?.ok) return { deliveries: 0, more: false };
+    // A statement after the lock's: it sees the cursor as the previous holder committed it. No
+    // cursor row only if the table was emptied (tests truncate every table): start from the first
+    // row then — at worst events go out again with the webhook-ids they had, which receivers recognise.
+    const [state] = await queryRows<{ horizon: string; from: string }>(
+      tx,
+      sql`select pg_snapshot_xmin(pg_current_snapshot())::text as horizon,
+                 coalesce((select to_txid from webhook_fanout_cursor where id = 1), 0)::text as "from"`,
+    );
+    const fromTxid = BigInt(state!.from);
+    let toTxid = BigInt(state!.horizon);
+    if (toTxid <= fromTxid) return { deliveries: 0, more: false };
+
+    // Bound the batch: stop at the txid of row MAX+1 (audit_events_txid_idx; whole transactions stay in one batch).
+    const [cut] = await queryRows<{ txid: string }>(
+      tx,
+      sql`select txid::text as txid from audit_events
+          where txid >= ${fromTxid.toString()}::bigint and txid < ${toTxid.toString()}::bigint
+          order by txid offset ${MAX_EVENTS_PER_FANOUT} limit 1`,
+    );
+    if (cut) toTxid = BigInt(cut.txid) > fromTxid ? BigInt(cut.txid) : BigInt(cut.txid) + 1n;
+
+    // created_at to the millisecond: an event's time is a JavaScript Date (milliseconds), an
+    // endpoint's is PostgreSQL's now() (microseconds); within the same millisecond the endpoint gets it.
+    const written = await queryRows<{ n: number }>(
+      tx,
+      sql`with d as (
+            insert into webhook_deliveries (id, message_id, endpoint_id, event_type, environment, body, status, next_attempt_at, retry_until, created_at)
+            select gen_random_uuid(), a.webhook->>'messageId', e.id, a.webhook->>'type', e.environment, a.webhook->>'body', 'pending',
+                   a.occurred_at, a.occurred_at + ${RETRY_WINDOW_SQL}, a.occurred_at
+            from audit_events a
+            join webhook_endpoints e
+              on e.environment = a.environment and (a.webhook->>'type') = any (e.event_types) and e.disabled_at is null
+             and date_trunc('milliseconds', e.created_at) <= a.occurred_at
+            where a.txid >= ${fromTxid.toString()}::bigint and a.txid < ${toTxid.toString()}::bigint and a.webhook is not null
+            returning 1)
+          select count(*)::int as n from d`,
+    );
+    await queryRows(
+      tx,
+      sql`insert into webhook_fanout_cursor (id, to_txid) values (1, ${toTxid.toString()}::bigint)
+          on conflict (id) do update set to_txid = excluded.to_txid, updated_at = now()`,
+    );
+    return { deliveries: Number(written[0]?.n ?? 0), more: !!cut };
+  });
+}
+
+/** Fans out until nothing finished is left (the CLI's `dispatch --once`, tests, the dispatcher's tick). */
+export async function fanOutAll(db: Database): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const r = await fanOutWebhookEvents(db);
+    total += r.deliveries;
+    if (!r.more) return total;
   }
-  return sql`insert into webhook_deliveries (id, message_id, endpoint_id, event_type, environment, body, status, next_attempt_at, retry_until, created_at)
-    select gen_random_uuid(), ev."messageId", e.id, ev.type, ev.environment, ev.body, 'pending', ev.at, ev.at + ${RETRY_WINDOW_SQL}, ev.at
-    from json_to_recordset(${JSON.stringify(rows)}::json) as ev ("messageId" text, type text, environment text, body text, at timestamptz)
-    join webhook_endpoints e on e.environment = ev.environment and ev.type = any (e.event_types) and e.disabled_at is null`;
 }

@@ -422,47 +422,43 @@ try {
       );
     }
     {
-      // Webhooks. (1) What the outbox write adds to an operation that emits an event. A mint writes
-      // none (sign_in_token.issued is not a webhook event); the exchange writes
-      // sign_in_token.redeemed, so the exchange is the hot path that pays. CPU of this process + the
-      // PostgreSQL processes per call, one caller in sequence, the variants interleaved in batches
-      // (cpuCompare: the machine's load drifts alike for all of them), each figure the median of
-      // ROUNDS rounds. One endpoint subscribes in the sandbox; a "none" variant sends the same event
-      // in production, where nothing subscribes (the statement runs and writes nothing).
+      // Webhooks. (1) What writing the event adds to an operation that emits one. A mint writes none
+      // (sign_in_token.issued is not a webhook event); the exchange writes sign_in_token.redeemed,
+      // so the exchange is the hot path that pays. The event now rides in its audit row (the
+      // `webhook` column, lib/webhooks/outbox.ts) and is fanned out to deliveries after commit, off
+      // the request path. CPU of this process + the PostgreSQL processes per call, one caller in
+      // sequence, the variants interleaved in batches (cpuCompare: the machine's load drifts alike
+      // for all of them), each figure the median of ROUNDS rounds. One endpoint subscribes.
       //  - as a real operation pays it: a transaction holding the exchange's two audit events, the
       //    first carrying the webhook event (recordAudits writes both in one statement, as
-      //    lib/oauth/exchange.ts does) minus the same transaction without the event; and, in the same
-      //    rounds, the way before the fold: the outbox INSERT as a statement of its own pipelined
-      //    beside the audit insert;
-      //  - cross-check on the whole operation: an exchange with one subscribed endpoint minus one
-      //    with none (what the row costs on top of the statement);
-      //  - the statement alone in its own transaction minus `select 1` (the figure earlier runs gave).
-      // Each is put as a share of a whole mint and of a whole exchange (with the endpoint).
-      // (2) Delivery throughput: N events to a local receiver that answers 204, by one dispatcher
-      // (16 requests in flight, signing each with standardwebhooks).
+      //    lib/oauth/exchange.ts does) minus the same transaction without the event;
+      //  - before (in the same rounds): the delivery row written in the operation's transaction,
+      //    the outbox INSERT … SELECT from webhook_endpoints as a prepared statement pipelined beside
+      //    the audit insert (what the code did before the fold; the fold into the audit insert's CTE
+      //    measured within 10 % of it, README Results);
+      // each put as a share of a whole mint and of a whole exchange.
+      // (2) The fan-out's own CPU (off the request path): N exchange-like transactions, then one
+      // fanOutAll, per event; and a dispatcher tick's fan-out with nothing new.
+      // (3) Delivery throughput: N events to a local receiver that answers 204, by one dispatcher
+      // (16 requests in flight, signing each with standardwebhooks), fan-out included.
       const { createWebhookEndpoint, deleteWebhookEndpoint } = await import("@/lib/webhooks/endpoints");
-      const { outboxInsert } = await import("@/lib/webhooks/outbox");
+      const { fanOutAll, newMessageId, RETRY_WINDOW_MS } = await import("@/lib/webhooks/outbox");
+      const { webhookBody } = await import("@/lib/webhooks/events");
       const { dispatchDueDeliveries } = await import("@/lib/webhooks/dispatcher");
       const { recordAudits } = await import("@/lib/audit/record");
       const http = await import("node:http");
-      type Env = "sandbox" | "production";
-      const event = (uid: string, environment: Env) => ({
-        type: "sign_in_token.redeemed" as const,
-        environment,
-        data: {
-          user_id: uid,
-          client_user_id: "bench",
-          environment,
-          region: "us",
-          sign_in_token_id: randomBytes(16).toString("hex"),
-          session_id: randomBytes(16).toString("hex"),
-          installation_id: "bench-inst",
-        },
-        occurredAt: new Date(),
+      const eventData = (uid: string) => ({
+        user_id: uid,
+        client_user_id: "bench",
+        environment: "sandbox" as const,
+        region: "us",
+        sign_in_token_id: randomBytes(16).toString("hex"),
+        session_id: randomBytes(16).toString("hex"),
+        installation_id: "bench-inst",
       });
       // The exchange's two audit events, as startSdkSession builds them (the first carries the
-      // webhook event when `webhook` is set).
-      const exchangeAudits = (uid: string, webhook: Env | null = null) => {
+      // webhook event when `withEvent`).
+      const exchangeAudits = (uid: string, withEvent = false) => {
         const actor = { type: "user" as const, id: uid, name: "bench" };
         const ids = { userId: uid, signInTokenId: randomBytes(16).toString("hex"), sessionId: randomBytes(16).toString("hex"), installationId: "bench-inst" };
         return [
@@ -470,9 +466,9 @@ try {
             actor,
             action: "sign_in_token.redeemed" as const,
             target: { type: "user", id: uid },
-            environment: webhook ?? "sandbox",
+            environment: "sandbox",
             details: ids,
-            webhook: webhook ? (({ type, data }) => ({ type, data }))(event(uid, webhook)) : null,
+            webhook: withEvent ? { type: "sign_in_token.redeemed" as const, data: eventData(uid) } : null,
           },
           {
             actor,
@@ -482,6 +478,18 @@ try {
             details: { ...ids, migratedFromKeyId: null },
           },
         ];
+      };
+      // Before: the outbox INSERT of one event as its own prepared statement (the code before the
+      // fold, kept here only to compare in the same rounds).
+      const legacyOutboxInsert = (uid: string) => {
+        const at = new Date();
+        const body = JSON.stringify(webhookBody("sign_in_token.redeemed", at, eventData(uid)));
+        const window = sql.raw(`interval '${RETRY_WINDOW_MS / 1000} seconds'`);
+        return sql`insert into webhook_deliveries (id, message_id, endpoint_id, event_type, environment, body, status, next_attempt_at, retry_until, created_at)
+          select gen_random_uuid(), ${newMessageId()}::text, e.id, ${"sign_in_token.redeemed"}::text, e.environment, ${body}::text, 'pending',
+                 ${at.toISOString()}::timestamptz, ${at.toISOString()}::timestamptz + ${window}, ${at.toISOString()}::timestamptz
+          from webhook_endpoints e
+          where e.environment = ${"sandbox"}::text and ${"sign_in_token.redeemed"}::text = any (e.event_types) and e.disabled_at is null`;
       };
       const received = new Set<string>();
       const receiver = http.createServer((req, res) => {
@@ -499,36 +507,17 @@ try {
         NO_REQUEST,
       );
       const uid = userIds[0]!;
-      const prodUid = (
-        await createUser(
-          db,
-          sys,
-          { client_user_id: `bench-prod-${randomBytes(4).toString("hex")}`, email: "bench-prod@example.test", environment: "production", region: "us" },
-          NO_REQUEST,
-        )
-      ).id;
       const exchangeOnce = async (userId: string) => {
         const t = await issueSignInToken(db, sys, userId, {}, NO_REQUEST);
         await exchangeSignInToken(db, { signInToken: t.signInToken, installationId: "bench-inst" }, NO_REQUEST);
       };
-      // The outbox INSERT as a statement of its own (prepared, fixed text): how it was sent before
-      // the fold, pipelined beside the audit insert.
-      const outboxStatement = (tx: Parameters<Parameters<typeof db.transaction>[0]>[0], env: Env) =>
-        queryRows(tx, outboxInsert([event(uid, env)]), { prepare: true });
-      const separate = (env: Env) => () => db.transaction((tx) => Promise.all([recordAudits(tx, exchangeAudits(uid), NO_REQUEST), outboxStatement(tx, env)]));
-      const folded = (env: Env) => () => db.transaction((tx) => recordAudits(tx, exchangeAudits(uid, env), NO_REQUEST));
       const variants = {
-        trivialTx: () => db.transaction((tx) => queryRows(tx, sql`select 1`)),
-        outboxAloneOne: () => db.transaction((tx) => outboxStatement(tx, "sandbox")),
-        outboxAloneNone: () => db.transaction((tx) => outboxStatement(tx, "production")),
         auditsTx: () => db.transaction((tx) => recordAudits(tx, exchangeAudits(uid), NO_REQUEST)),
-        auditsFoldedOne: folded("sandbox"),
-        auditsFoldedNone: folded("production"),
-        auditsSeparateOne: separate("sandbox"),
-        auditsSeparateNone: separate("production"),
+        auditsWithEvent: () => db.transaction((tx) => recordAudits(tx, exchangeAudits(uid, true), NO_REQUEST)),
+        auditsBefore: () =>
+          db.transaction((tx) => Promise.all([recordAudits(tx, exchangeAudits(uid), NO_REQUEST), queryRows(tx, legacyOutboxInsert(uid), { prepare: true })])),
         mint: () => issueSignInToken(db, sys, uid, {}, NO_REQUEST),
-        mintExchangeOne: () => exchangeOnce(uid),
-        mintExchangeNone: () => exchangeOnce(prodUid),
+        mintExchange: () => exchangeOnce(uid),
       };
       const ROUNDS = Number(option("webhook-rounds", "3"));
       const perRound: Array<Record<string, number>> = [];
@@ -536,18 +525,12 @@ try {
         const m = await cpuCompare(variants, Number(option("webhook-secs", QUICK ? "8" : "20")));
         perRound.push({
           mint: m.mint,
-          exchange: m.mintExchangeOne - m.mint,
-          exchangeNoEndpoint: m.mintExchangeNone - m.mint,
-          foldedOne: m.auditsFoldedOne - m.auditsTx,
-          foldedNone: m.auditsFoldedNone - m.auditsTx,
-          separateOne: m.auditsSeparateOne - m.auditsTx,
-          separateNone: m.auditsSeparateNone - m.auditsTx,
-          exchangeDeltaWithEndpoint: m.mintExchangeOne - m.mintExchangeNone,
-          aloneOne: m.outboxAloneOne - m.trivialTx,
-          aloneNone: m.outboxAloneNone - m.trivialTx,
+          exchange: m.mintExchange - m.mint,
+          eventInAuditRow: m.auditsWithEvent - m.auditsTx,
+          before: m.auditsBefore - m.auditsTx,
         });
         log(
-          `webhook outbox CPU, round ${round + 1}/${ROUNDS}: ${JSON.stringify(perRound.at(-1), (_k, v) => (typeof v === "number" ? Math.round(v * 1000) / 1000 : v))}`,
+          `webhook event write CPU, round ${round + 1}/${ROUNDS}: ${JSON.stringify(perRound.at(-1), (_k, v) => (typeof v === "number" ? Math.round(v * 1000) / 1000 : v))}`,
         );
       }
       const med = (k: string) => {
@@ -556,22 +539,51 @@ try {
       };
       const cpuMint = med("mint");
       const cpuExchange = Math.max(0.001, med("exchange"));
-      const cpuOutboxOne = Math.max(0, med("foldedOne"));
-      const cpuOutboxNone = Math.max(0, med("foldedNone"));
-      const cpuSeparateOne = Math.max(0, med("separateOne"));
-      const cpuSeparateNone = Math.max(0, med("separateNone"));
+      const cpuEvent = Math.max(0, med("eventInAuditRow"));
+      const cpuBefore = Math.max(0, med("before"));
       const pct = (x: number, of: number) => Math.round((x / of) * 1000) / 1000;
 
-      // Throughput: drop what the CPU runs queued, then time N fresh events end to end.
-      const dispatchOpts = { allowPrivate: true, resolve: async () => [{ address: "127.0.0.1", family: 4 }], concurrency: 16, batchSize: 200 };
+      // The fan-out's CPU: first fan out (and drop) what the rounds wrote, then N exchange-like
+      // transactions (two audit rows, one event each) and one fanOutAll over them.
+      await fanOutAll(db);
       await queryRows(db, sql`delete from webhook_deliveries where endpoint_id = ${endpoint.id}::uuid`);
       const N = QUICK ? 1000 : 3000;
-      for (let i = 0; i < N; i += 500) {
-        await db.transaction((tx) => queryRows(tx, outboxInsert(Array.from({ length: Math.min(500, N - i) }, () => event(uid, "sandbox")))));
-      }
+      for (let i = 0; i < N; i++) await db.transaction((tx) => recordAudits(tx, exchangeAudits(uid, true), NO_REQUEST));
+      const cpuOf = async (fn: () => Promise<unknown>) => {
+        const p0 = treeCpuPreciseMs(pgPid);
+        const c0 = process.cpuUsage();
+        await fn();
+        const c = process.cpuUsage(c0);
+        return (c.user + c.system) / 1000 + (treeCpuPreciseMs(pgPid) - p0);
+      };
+      let fannedOut = 0;
+      const fanOutCpuMs = await cpuOf(async () => {
+        fannedOut = await fanOutAll(db);
+      });
+      const IDLE_TICKS = 200;
+      const idleTickCpuMs =
+        (await cpuOf(async () => {
+          for (let i = 0; i < IDLE_TICKS; i++) await fanOutAll(db);
+        })) / IDLE_TICKS;
+
+      // Throughput: the N events just fanned out, delivered end to end; then N more written and
+      // delivered with the fan-out inside the timed run.
+      const dispatchOpts = { allowPrivate: true, resolve: async () => [{ address: "127.0.0.1", family: 4 }], concurrency: 16, batchSize: 200 };
       const d0 = performance.now();
       const drained = await dispatchDueDeliveries(db, dispatchOpts);
       const seconds = (performance.now() - d0) / 1000;
+      for (let i = 0; i < N; i += 500) {
+        await db.transaction((tx) =>
+          recordAudits(
+            tx,
+            Array.from({ length: Math.min(500, N - i) }, () => exchangeAudits(uid, true)[0]!),
+            NO_REQUEST,
+          ),
+        );
+      }
+      const f0 = performance.now();
+      const withFanOut = await dispatchDueDeliveries(db, dispatchOpts);
+      const secondsWithFanOut = (performance.now() - f0) / 1000;
       await deleteWebhookEndpoint(db, sys, endpoint.id, NO_REQUEST);
       await new Promise((r) => receiver.close(r));
 
@@ -579,37 +591,44 @@ try {
         rounds: ROUNDS,
         cpuMsPerMint: cpuMint,
         cpuMsPerExchange: cpuExchange,
-        cpuMsPerExchangeNoEndpoint: med("exchangeNoEndpoint"),
-        cpuMsOutboxWriteOneEndpoint: cpuOutboxOne,
-        cpuMsOutboxWriteNoEndpoint: cpuOutboxNone,
-        shareOfMintCpu: pct(cpuOutboxOne, cpuMint),
-        shareOfExchangeCpu: pct(cpuOutboxOne, cpuExchange),
-        shareOfMintCpuNoEndpoint: pct(cpuOutboxNone, cpuMint),
-        shareOfExchangeCpuNoEndpoint: pct(cpuOutboxNone, cpuExchange),
-        beforeFold: {
-          cpuMsOutboxWriteOneEndpoint: cpuSeparateOne,
-          cpuMsOutboxWriteNoEndpoint: cpuSeparateNone,
-          shareOfMintCpu: pct(cpuSeparateOne, cpuMint),
-          shareOfExchangeCpu: pct(cpuSeparateOne, cpuExchange),
+        cpuMsEventWrite: cpuEvent,
+        shareOfMintCpu: pct(cpuEvent, cpuMint),
+        shareOfExchangeCpu: pct(cpuEvent, cpuExchange),
+        before: {
+          cpuMsOutboxWriteOneEndpoint: cpuBefore,
+          shareOfMintCpu: pct(cpuBefore, cpuMint),
+          shareOfExchangeCpu: pct(cpuBefore, cpuExchange),
         },
-        exchangeCpuDeltaWithEndpoint: med("exchangeDeltaWithEndpoint"),
-        cpuMsOutboxAloneInOwnTx: { oneEndpoint: med("aloneOne"), noEndpoint: med("aloneNone") },
+        fanOut: {
+          events: N,
+          deliveries: fannedOut,
+          cpuMsPerEvent: Math.round((fanOutCpuMs / N) * 1000) / 1000,
+          cpuMsPerIdleTick: Math.round(idleTickCpuMs * 1000) / 1000,
+        },
         perRound,
         cpuMethod:
-          "one caller in sequence; CPU of this process + the PostgreSQL processes per call (schedstat), the variants interleaved in batches of 10, each variant's median batch, median of the rounds; 'none' = the same event in production, where no endpoint subscribes: outbox write = (tx with the exchange's two audit events, the first carrying one sign_in_token.redeemed, in one statement) − (tx with the two audit events); beforeFold = the same with the outbox INSERT as its own prepared statement pipelined beside the audit insert; exchange = (issue + exchange) − issue; exchangeCpuDeltaWithEndpoint = exchange with one subscribed endpoint − exchange with none; cpuMsOutboxAloneInOwnTx = (tx with the statement alone) − (tx with select 1)",
+          "one caller in sequence; CPU of this process + the PostgreSQL processes per call (schedstat), the variants interleaved in batches of 10, each variant's median batch, median of the rounds; event write = (tx with the exchange's two audit events, the first carrying one sign_in_token.redeemed in its webhook column, one statement) − (tx with the two audit events); before = the same with the outbox INSERT … SELECT from webhook_endpoints (one subscribed endpoint) as its own prepared statement pipelined beside the audit insert; exchange = (issue + exchange) − issue; fanOut = one fanOutAll over N exchange-like transactions, per event, and fanOutAll with nothing new, per call",
         delivery: {
           events: N,
           delivered: drained.succeeded,
-          uniqueIdsReceived: received.size,
           seconds: Math.round(seconds * 100) / 100,
           perSecond: Math.round(drained.succeeded / seconds),
+          withFanOut: {
+            delivered: withFanOut.succeeded,
+            seconds: Math.round(secondsWithFanOut * 100) / 100,
+            perSecond: Math.round(withFanOut.succeeded / secondsWithFanOut),
+          },
+          uniqueIdsReceived: received.size,
         },
       };
       log(
-        `webhook outbox write, CPU (median of ${ROUNDS}): ${cpuOutboxOne.toFixed(3)} ms with an endpoint (${cpuOutboxNone.toFixed(3)} ms with none), in the audit insert's statement as in an exchange = ${(pct(cpuOutboxOne, cpuMint) * 100).toFixed(1)} % of a ${cpuMint.toFixed(3)} ms mint, ${(pct(cpuOutboxOne, cpuExchange) * 100).toFixed(1)} % of a ${cpuExchange.toFixed(3)} ms exchange (target ≤ 10 % of a mint); as its own statement pipelined beside it (before the fold) ${cpuSeparateOne.toFixed(3)} ms (${cpuSeparateNone.toFixed(3)} ms with none) = ${(pct(cpuSeparateOne, cpuMint) * 100).toFixed(1)} % of the mint; an exchange with one subscribed endpoint costs ${med("exchangeDeltaWithEndpoint").toFixed(3)} ms more than with none; the statement alone in its own transaction ${med("aloneOne").toFixed(3)} ms (${med("aloneNone").toFixed(3)} ms with none)`,
+        `webhook event write, CPU (median of ${ROUNDS}): ${cpuEvent.toFixed(3)} ms in the exchange's audit row = ${(pct(cpuEvent, cpuMint) * 100).toFixed(1)} % of a ${cpuMint.toFixed(3)} ms mint, ${(pct(cpuEvent, cpuExchange) * 100).toFixed(1)} % of a ${cpuExchange.toFixed(3)} ms exchange (target ≤ 10 % of a mint); before (a delivery row in the operation's transaction) ${cpuBefore.toFixed(3)} ms = ${(pct(cpuBefore, cpuMint) * 100).toFixed(1)} % of the mint`,
       );
       log(
-        `webhook delivery to a local receiver: ${drained.succeeded}/${N} in ${seconds.toFixed(2)} s = ${Math.round(drained.succeeded / seconds)} deliveries/s (${received.size} distinct ids)`,
+        `webhook fan-out (after commit, off the request path): ${(fanOutCpuMs / N).toFixed(3)} ms CPU per event over ${N} events (${fannedOut} deliveries); a tick with nothing new ${idleTickCpuMs.toFixed(3)} ms`,
+      );
+      log(
+        `webhook delivery to a local receiver: ${drained.succeeded}/${N} in ${seconds.toFixed(2)} s = ${Math.round(drained.succeeded / seconds)} deliveries/s; with the fan-out in the run ${withFanOut.succeeded}/${N} in ${secondsWithFanOut.toFixed(2)} s = ${Math.round(withFanOut.succeeded / secondsWithFanOut)}/s (${received.size} distinct ids)`,
       );
     }
   } // BASELINES

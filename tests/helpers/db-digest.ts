@@ -26,6 +26,10 @@
  *    other columns are compared, so an outbox row a refused change wrote, a replay (new
  *    `retry_until`) or a disable/rotation still shows. Its 30-day delivery sweeper deletes only rows
  *    older than any test's; its disabling of an endpoint after a failing day cannot happen within one.
+ *    Its fan-out writes the deliveries of events committed earlier, after their commit: a delivery
+ *    may come if its event (the audit row carrying its message id) is there — audit rows are
+ *    compared in full, so an event a refused change wrote still shows — and the fan-out's cursor
+ *    (`webhook_fanout_cursor`) moves along by itself.
  * A test may exempt more, by name and with its reason (`except`), e.g. the once-a-minute stamp of
  * an API key's last use that any authenticated request makes.
  */
@@ -50,7 +54,9 @@ const BACKGROUND: Record<string, "ignored" | { mayGo?: string; mayCome?: string;
   audit_events: {
     mayCome: "actor_type = 'system' and ((actor_name = 'idv expiry sweeper' and action = 'idv_session.expired') or action = 'janitor.ran')",
   },
+  webhook_fanout_cursor: "ignored",
   webhook_deliveries: {
+    mayCome: "message_id in (select webhook->>'messageId' from audit_events where webhook is not null)",
     columns: [
       "status",
       "attempts",

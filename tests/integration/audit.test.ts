@@ -3,16 +3,18 @@
  * application's back in SQL (edit, delete, swap, move, seal deletion or alteration) is named by
  * `verifyAuditLog` — the function behind `tokendesk audit verify` and the audit page's button.
  */
+import { createHmac } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { MIGRATIONS_FOLDER, queryRows } from "@/db/client";
 import { parseAnchorText } from "@/lib/audit/anchor";
-import { recordAudit, recordAudits } from "@/lib/audit/record";
+import { auditRowHmac, canonicalJson, recordAudit, recordAudits } from "@/lib/audit/record";
 import { latestSeal, listSeals, sealAll } from "@/lib/audit/seal";
 import { verifyAuditLog } from "@/lib/audit/verify";
 import { type Actor, NO_REQUEST, systemActor } from "@/lib/context";
+import { derivedKey } from "@/lib/crypto/keys";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { databaseDigest, expectUnchanged } from "../helpers/db-digest";
 
@@ -163,6 +165,88 @@ describe("audit log verification", () => {
     // Sealing does not launder it: the edited row is sealed with its stale HMAC and still named.
     const sealed = await verifyAuditLog(t.db);
     expect(sealed.problem).toMatchObject({ kind: "edited", eventId: fresh, sealSeq: 2 });
+  });
+
+  it("covers a row's webhook event in its HMAC: a changed, removed or added event is named", async () => {
+    const event = (deviceId: string) => ({
+      actor,
+      action: "device.registered" as const,
+      target: { type: "device", id: deviceId },
+      environment: "sandbox",
+      webhook: { type: "device.registered" as const, data: { device_id: deviceId, instance_id: "i", client_id: null, environment: "sandbox" as const } },
+    });
+    const [changed, removed] = await recordAudits(t.db, [event("d-1"), event("d-2")], NO_REQUEST);
+    const plain = await recordAudit(t.db, { actor, action: "settings.changed", details: { a: 1 } }, NO_REQUEST);
+    await sealAll(t.db);
+    expect((await verifyAuditLog(t.db)).ok).toBe(true);
+    const [row] = await queryRows<{ webhook: { type: string; messageId: string; body: string } }>(
+      t.db,
+      sql`select webhook from audit_events where id = ${changed!}`,
+    );
+    expect(row!.webhook).toMatchObject({ type: "device.registered", messageId: expect.stringMatching(/^msg_[0-9a-f]{32}$/) });
+    expect(JSON.parse(row!.webhook.body)).toMatchObject({ type: "device.registered", version: 1, data: { device_id: "d-1" } });
+
+    const cases: Array<[string, ReturnType<typeof sql>]> = [
+      [changed!, sql`update audit_events set webhook = jsonb_set(webhook, '{body}', to_jsonb(replace(webhook->>'body', 'd-1', 'd-9'))) where id = ${changed!}`],
+      [removed!, sql`update audit_events set webhook = null where id = ${removed!}`],
+      [plain, sql`update audit_events set webhook = (select webhook from audit_events where id = ${changed!}) where id = ${plain}`],
+    ];
+    for (const [victim, tamper] of cases) {
+      const [saved] = await queryRows<{ webhook: unknown }>(t.db, sql`select webhook from audit_events where id = ${victim}`);
+      await exec(tamper);
+      const report = await verifyAuditLog(t.db);
+      expect(report.problem, victim).toMatchObject({ kind: "edited", eventId: victim });
+      await exec(sql`update audit_events set webhook = ${saved!.webhook === null ? null : JSON.stringify(saved!.webhook)}::jsonb where id = ${victim}`);
+      expect((await verifyAuditLog(t.db)).ok).toBe(true);
+    }
+  });
+
+  it("verifies rows written before the webhook column existed (HMAC over the fifteen fields)", async () => {
+    // A row exactly as the release before migration 0014 wrote it: no webhook column in its HMAC.
+    const row = {
+      id: "01900000-0000-7000-8000-000000000001",
+      occurredAt: new Date("2026-11-30T10:00:00.123Z"),
+      actorType: "staff",
+      actorId: actor.id,
+      actorName: actor.name,
+      action: "user.disabled",
+      targetType: "user",
+      targetId: "u-old",
+      environment: "sandbox",
+      outcome: "success" as const,
+      reason: "written by the previous release",
+      requestId: "req-old",
+      ip: "10.0.0.1",
+      userAgent: "vitest",
+      details: { b: 2, a: 1 },
+    };
+    const material = canonicalJson([
+      row.id,
+      row.occurredAt.toISOString(),
+      row.actorType,
+      row.actorId,
+      row.actorName,
+      row.action,
+      row.targetType,
+      row.targetId,
+      row.environment,
+      row.outcome,
+      row.reason,
+      row.requestId,
+      row.ip,
+      row.userAgent,
+      row.details,
+    ]);
+    const hmac = createHmac("sha256", derivedKey("audit")).update(material).digest("base64url");
+    expect(auditRowHmac({ ...row, webhook: null })).toBe(hmac);
+    await exec(sql`insert into audit_events (id, occurred_at, actor_type, actor_id, actor_name, action, target_type, target_id, environment, outcome, reason, request_id, ip, user_agent, details, row_hmac)
+                   values (${row.id}, ${row.occurredAt.toISOString()}, ${row.actorType}, ${row.actorId}, ${row.actorName}, ${row.action}, ${row.targetType}, ${row.targetId},
+                           ${row.environment}, ${row.outcome}, ${row.reason}, ${row.requestId}, ${row.ip}, ${row.userAgent}, ${JSON.stringify(row.details)}::jsonb, ${hmac})`);
+    await recordAudit(t.db, { actor, action: "settings.changed", details: { after: true } }, NO_REQUEST);
+    const report = await verifyAuditLog(t.db);
+    expect(report).toMatchObject({ ok: true, eventsChecked: 2, problem: null });
+    await exec(sql`update audit_events set reason = 'edited' where id = ${row.id}`);
+    expect((await verifyAuditLog(t.db)).problem).toMatchObject({ kind: "edited", eventId: row.id });
   });
 
   it("keeps key order out of the HMAC: jsonb re-ordering of details is not tampering", async () => {

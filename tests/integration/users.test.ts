@@ -37,6 +37,7 @@ import {
   usersActivity,
 } from "@/lib/users";
 import { createWebhookEndpoint } from "@/lib/webhooks/endpoints";
+import { fanOutAll } from "@/lib/webhooks/outbox";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
 const system = systemActor("test");
@@ -600,6 +601,7 @@ describe("staff create and edit users (the console)", () => {
     });
     const [ev] = await auditOf("user.created", user.id);
     expect(ev).toMatchObject({ actorType: "staff", actorId: support.id, environment: "production", details: { clientUserId: cid, region: "eu" } });
+    await fanOutAll(t.db); // the event is fanned out to deliveries after commit (the dispatcher's tick)
     const deliveries = await t.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.endpointId, hook.endpoint.id));
     expect(deliveries.map((d) => [d.eventType, JSON.parse(d.body).data])).toEqual([
       [

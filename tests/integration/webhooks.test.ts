@@ -1,7 +1,8 @@
 /**
  * Webhooks on a real database (PGlite and PostgreSQL): endpoints and their audited changes, every
- * one of the fifteen events written to the outbox by the domain function that makes the change (and
- * nothing for a rolled-back one), delivery to a receiver that verifies each signature with the
+ * one of the fifteen events written with its audit row by the domain function that makes the change
+ * (and nothing for a rolled-back one), the fan-out to deliveries after commit (exactly once, with
+ * transactions committing out of order and two instances fanning out at once), delivery to a receiver that verifies each signature with the
  * `standardwebhooks` library, retries and giving up on an injected clock, disabling an endpoint
  * that fails for a day, SSRF refusals after DNS, rotation, replay, test events, and two dispatchers
  * sharing 1,000 events without sending one twice.
@@ -34,6 +35,7 @@ import {
   setWebhookEndpointEnabled,
 } from "@/lib/webhooks/endpoints";
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType, webhookBodySchema } from "@/lib/webhooks/events";
+import { fanOutAll, fanOutWebhookEvents } from "@/lib/webhooks/outbox";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver";
 
@@ -306,6 +308,9 @@ describe("events", () => {
     secrets.push(device.deviceToken, device.refreshToken, device.accessToken);
     await setDeviceDisabled(t.db, admin, device.deviceId, true, "stolen vehicle", meta);
 
+    // The events are in their audit rows; nothing is delivered before the fan-out after commit.
+    expect(await t.db.select().from(webhookDeliveries)).toEqual([]);
+    await fanOutAll(t.db);
     const rows = await deliveriesOf(all.view.id);
     const byType = new Map<string, number>();
     for (const r of rows) byType.set(r.eventType, (byType.get(r.eventType) ?? 0) + 1);
@@ -315,7 +320,7 @@ describe("events", () => {
       "sdk_session.revoked": 2, // by the SDK (RFC 7009) and by staff
       "idv_session.started": 3, // one submitted, one cancelled, one expired
     });
-    // Subscriptions, environments and disabled endpoints are honoured at write time.
+    // Subscriptions, environments and disabled endpoints are honoured at fan-out time.
     expect((await deliveriesOf(onlyUsers.view.id)).map((r) => r.eventType)).toEqual(["user.created"]);
     expect(await deliveriesOf(production.view.id)).toEqual([]);
     expect(await deliveriesOf(disabled.view.id)).toEqual([]);
@@ -398,70 +403,174 @@ describe("events", () => {
     const s = await startSession(t.db, m.authorization, { workflowId: wf.id }, meta);
     await rejects(submitSession(t.db, m.authorization, s.id, meta), 422, "steps_incomplete");
     // And the audit write that carries an event is part of whatever transaction it is given: the
-    // audit row and the delivery go together.
+    // event is the audit row's, and goes with it.
     let auditId = "";
     await expect(
       t.db.transaction(async (tx) => {
         auditId = await recordAudit(tx, deviceRegistered("rolled-back"), meta);
-        expect(await deliveriesOf(e.view.id, tx as Executor)).toHaveLength(4); // written, inside the transaction
+        const [row] = await (tx as Executor).select({ webhook: auditEvents.webhook }).from(auditEvents).where(eq(auditEvents.id, auditId));
+        expect(row!.webhook).toMatchObject({ type: "device.registered" }); // written, inside the transaction
         throw new Error("roll back");
       }),
     ).rejects.toThrow("roll back");
     expect(await t.db.select().from(auditEvents).where(eq(auditEvents.id, auditId))).toEqual([]);
 
+    await fanOutAll(t.db);
     expect((await deliveriesOf(e.view.id)).map((r) => r.eventType).sort()).toEqual(["idv_session.started", "user.created", "user.disabled"]);
     await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
   });
 });
 
-describe("the outbox write", () => {
-  it("goes in the audit insert's one statement, the audit row and its deliveries together", async () => {
+describe("the event write and the fan-out", () => {
+  const deliveredDevices = async (endpointId: string) => (await deliveriesOf(endpointId)).map((r) => JSON.parse(r.body).data.device_id as string).sort();
+
+  it("writes the event in the audit insert's one statement, and no delivery until the fan-out", async () => {
     const a = await endpoint({ eventTypes: ["device.registered"] });
     const b = await endpoint({ eventTypes: ["device.registered", "user.created"] });
     const statements: string[] = [];
     const auditIds = await t.db.transaction(async (tx) =>
       recordAudits(spyStatements(tx as Executor, statements), [deviceRegistered("one"), deviceRegistered("two")], meta),
     );
-    // One statement for two audit rows and their two events (one delivery per event and endpoint).
+    // One statement for two audit rows and their two events: the plain audit INSERT, nothing else.
     expect(statements).toHaveLength(1);
-    expect(statements[0]).toMatch(/^with a as \(insert into audit_events [\s\S]*\) insert into webhook_deliveries /);
-    expect(await t.db.select({ id: auditEvents.id }).from(auditEvents).where(inArray(auditEvents.id, auditIds))).toHaveLength(2);
+    expect(statements[0]).toMatch(/^insert into audit_events \([^)]*\bwebhook\)/);
+    expect(statements[0]).not.toContain("webhook_deliveries");
+    const events = await t.db.select({ webhook: auditEvents.webhook }).from(auditEvents).where(inArray(auditEvents.id, auditIds));
+    expect(events.map((e) => e.webhook?.type)).toEqual(["device.registered", "device.registered"]);
+    expect(await t.db.select().from(webhookDeliveries)).toEqual([]);
+
+    expect(await fanOutAll(t.db)).toBe(4); // two events × two endpoints
     for (const e of [a, b]) {
       const rows = await deliveriesOf(e.view.id);
       expect(rows.map((r) => JSON.parse(r.body).data.device_id).sort()).toEqual(["one", "two"]);
-      expect(rows.every((r) => r.status === "pending" && r.environment === "sandbox")).toBe(true);
+      expect(rows.every((r) => r.status === "pending" && r.environment === "sandbox" && r.attempts === 0)).toBe(true);
+      // The delivery is exactly the event written with the audit row: its webhook-id and body.
+      expect(rows.map((r) => [r.messageId, r.body]).sort()).toEqual(events.map((x) => [x.webhook!.messageId, x.webhook!.body]).sort());
     }
-    // An audit event without a webhook event is the plain insert; a webhook event needs an environment.
+    // Fanned out once: nothing more on the next run.
+    expect(await fanOutAll(t.db)).toBe(0);
+    expect(await t.db.select().from(webhookDeliveries)).toHaveLength(4);
+
+    // An audit event without a webhook event is the same insert with no event; a webhook event needs an environment.
     statements.length = 0;
-    await t.db.transaction(async (tx) => recordAudit(spyStatements(tx as Executor, statements), { ...deviceRegistered("three"), webhook: null }, meta));
+    const [plain] = await t.db.transaction(async (tx) => [
+      await recordAudit(spyStatements(tx as Executor, statements), { ...deviceRegistered("three"), webhook: null }, meta),
+    ]);
     expect(statements).toEqual([expect.stringMatching(/^insert into audit_events /)]);
+    expect((await t.db.select({ webhook: auditEvents.webhook }).from(auditEvents).where(eq(auditEvents.id, plain!)))[0]!.webhook).toBeNull();
     await expect(t.db.transaction((tx) => recordAudit(tx, { ...deviceRegistered("four"), environment: null }, meta))).rejects.toThrow(
       /needs its audit event's environment/,
     );
     for (const e of [a, b]) await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
   });
 
-  it("reads the endpoints each time: one created on another connection gets the next event", async () => {
-    // One pooled connection whose prepared statement has run often enough to use a generic plan
-    // (PostgreSQL switches after five executions) with no endpoint to find; then an endpoint is
-    // created through another connection (another instance, on PostgreSQL) and the very next event
-    // from the first connection reaches it.
+  it("judges endpoints at fan-out: not before one existed, not while disabled, and one created on another connection gets the next event", async () => {
+    // Events written from one connection (another instance, on PostgreSQL), endpoints changed on another.
     const first: DatabaseHandle | null = t.backend === "postgres" ? await openDatabase({ databaseUrl: t.url!, maxConnections: 1 }) : null;
     const db = first?.db ?? t.db;
     try {
-      for (let i = 0; i < 8; i++) await db.transaction((tx) => recordAudit(tx, deviceRegistered(`before-${i}`), meta));
-      expect(await t.db.select().from(webhookDeliveries)).toEqual([]);
+      for (let i = 0; i < 3; i++) await db.transaction((tx) => recordAudit(tx, deviceRegistered(`before-${i}`), meta));
+      // Created after those events, before their fan-out: it does not receive them.
       const e = await endpoint({ eventTypes: ["device.registered"] });
       await db.transaction((tx) => recordAudit(tx, deviceRegistered("after"), meta));
-      expect((await deliveriesOf(e.view.id)).map((r) => JSON.parse(r.body).data.device_id)).toEqual(["after"]);
-      // Disabled on the other connection: the next event skips it.
+      await fanOutAll(t.db);
+      expect(await deliveredDevices(e.view.id)).toEqual(["after"]);
+      // Disabled on the other connection: an event written while it is disabled is not fanned out to it.
       await setWebhookEndpointEnabled(t.db, admin, e.view.id, false, meta);
       await db.transaction((tx) => recordAudit(tx, deviceRegistered("while-disabled"), meta));
-      expect(await deliveriesOf(e.view.id)).toHaveLength(1);
+      await fanOutAll(first?.db ?? t.db);
+      expect(await deliveredDevices(e.view.id)).toEqual(["after"]);
+      // Enabled again: the next event reaches it.
+      await setWebhookEndpointEnabled(t.db, admin, e.view.id, true, meta);
+      await db.transaction((tx) => recordAudit(tx, deviceRegistered("enabled-again"), meta));
+      await fanOutAll(first?.db ?? t.db);
+      expect(await deliveredDevices(e.view.id)).toEqual(["after", "enabled-again"]);
       await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
     } finally {
       await first?.close();
     }
+  });
+
+  it("fans out an event whose transaction began before another's and commits after it (PostgreSQL: two connections)", async () => {
+    const e = await endpoint({ eventTypes: ["device.registered"] });
+    if (t.backend === "postgres") {
+      let release = () => {};
+      const held = new Promise<void>((r) => (release = r));
+      let written = () => {};
+      const wrote = new Promise<void>((r) => (written = r));
+      // "early" writes its event (and so takes its transaction id) first and stays open …
+      const early = t.db.transaction(async (tx) => {
+        await recordAudit(tx, deviceRegistered("early"), meta);
+        written();
+        await held;
+      });
+      await wrote;
+      // … "late" takes a later id and commits first.
+      await t.db.transaction((tx) => recordAudit(tx, deviceRegistered("late"), meta));
+      // The open transaction holds the horizon below "late": nothing is fanned out past it yet, so
+      // the cursor cannot move beyond "early" while it might still commit.
+      expect(await fanOutAll(t.db)).toBe(0);
+      expect(await deliveriesOf(e.view.id)).toEqual([]);
+      release();
+      await early;
+    } else {
+      // PGlite runs one transaction at a time: commits come in order.
+      await t.db.transaction((tx) => recordAudit(tx, deviceRegistered("early"), meta));
+      await t.db.transaction((tx) => recordAudit(tx, deviceRegistered("late"), meta));
+    }
+    expect(await fanOutAll(t.db)).toBe(2);
+    expect(await deliveredDevices(e.view.id)).toEqual(["early", "late"]);
+    await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+  });
+
+  it("fans each event out exactly once while writers commit and two instances fan out at once", async () => {
+    const a = await endpoint({ eventTypes: ["device.registered"] });
+    const b = await endpoint({ eventTypes: ["device.registered"] });
+    // On PostgreSQL a second pool (another instance) and overlapping writer transactions; PGlite has
+    // one connection and runs them one at a time.
+    const second: DatabaseHandle | null = t.backend === "postgres" ? await openDatabase({ databaseUrl: t.url!, maxConnections: 4 }) : null;
+    const WRITERS = 60;
+    let writing = true;
+    const runs: number[] = [];
+    const fanner = async (db: typeof t.db) => {
+      while (writing) {
+        runs.push((await fanOutWebhookEvents(db)).deliveries);
+        // Let timers run: PGlite answers without leaving the microtask queue, so the writers' waits would never end.
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    try {
+      if (second) await queryRows(second.db, sql`select 1`); // connected before the writers start
+      const fanners = [fanner(t.db), fanner(second?.db ?? t.db)];
+      await Promise.all(
+        Array.from({ length: WRITERS }, async (_, i) => {
+          await new Promise((r) => setTimeout(r, i * 15)); // spread over a second, so fan-outs run amid them
+          await t.db.transaction(async (tx) => {
+            await recordAudit(tx, deviceRegistered(`w-${i}-a`), meta);
+            // Hold some transactions open a moment so that commits come out of txid order.
+            if (i % 3 === 0) await new Promise((r) => setTimeout(r, 30 + (i % 7) * 5));
+            await recordAudit(tx, deviceRegistered(`w-${i}-b`), meta);
+          });
+        }),
+      );
+      writing = false;
+      await Promise.all(fanners);
+      await fanOutAll(t.db);
+    } finally {
+      writing = false;
+      await second?.close();
+    }
+    expect(runs.length).toBeGreaterThan(1);
+    const expected = Array.from({ length: WRITERS }, (_, i) => [`w-${i}-a`, `w-${i}-b`])
+      .flat()
+      .sort();
+    for (const e of [a, b]) expect(await deliveredDevices(e.view.id)).toEqual(expected);
+    const [dupes] = await queryRows<{ n: number }>(
+      t.db,
+      sql`select count(*)::int as n from (select 1 from webhook_deliveries group by message_id, endpoint_id having count(*) > 1) d`,
+    );
+    expect(Number(dupes!.n)).toBe(0);
+    for (const e of [a, b]) await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
   });
 });
 
@@ -572,8 +681,9 @@ describe("delivery", () => {
     expect(view).toMatchObject({ enabled: false, disabledReason: "failing" });
     expect((await failingEndpoints(t.db, admin)).map((x) => x.id)).toContain(e.view.id);
     expect(await auditActions(e.view.id)).toEqual(["webhook_endpoint.created", "webhook_endpoint.auto_disabled"]);
-    // Disabled: new events are not written for it; enabling gives it a fresh day.
+    // Disabled: new events are not fanned out to it; enabling gives it a fresh day.
     await userEvents(1);
+    await fanOutAll(t.db);
     expect(await deliveriesOf(e.view.id)).toHaveLength(1);
     const enabled = await setWebhookEndpointEnabled(t.db, admin, e.view.id, true, meta);
     expect(enabled).toMatchObject({ enabled: true, disabledReason: null, failingSince: null });
@@ -645,6 +755,7 @@ describe("delivery", () => {
     await rejects(replayDelivery(t.db, admin, "00000000-0000-4000-8000-000000000000", meta), 404, "webhook_delivery_not_found");
 
     await userEvents(27);
+    await fanOutAll(t.db);
     const first = await listDeliveries(t.db, staff("auditor"), e.view.id);
     expect(first.deliveries).toHaveLength(25);
     const second = await listDeliveries(t.db, admin, e.view.id, { cursor: first.nextCursor });
