@@ -64,6 +64,23 @@ export async function sealMembers(db: Executor, fromTxid: bigint, toTxid: bigint
 }
 
 /**
+ * Bounds the audit rows of [from, to) to about `maxRows`: ends the range at the txid of row
+ * maxRows+1 in txid order (audit_events_txid_idx), so a transaction's rows stay in one batch (one
+ * transaction of more rows than that is taken whole). `cut`: rows were left for the next batch.
+ * The sealer and the webhook fan-out (lib/webhooks/outbox.ts) walk the log this way.
+ */
+export async function boundTxidRange(db: Executor, fromTxid: bigint, toTxid: bigint, maxRows: number): Promise<{ toTxid: bigint; cut: boolean }> {
+  const [cut] = await queryRows<{ txid: string }>(
+    db,
+    sql`select txid::text as txid from audit_events
+        where txid >= ${fromTxid.toString()}::bigint and txid < ${toTxid.toString()}::bigint
+        order by txid offset ${maxRows} limit 1`,
+  );
+  if (!cut) return { toTxid, cut: false };
+  return { toTxid: BigInt(cut.txid) > fromTxid ? BigInt(cut.txid) : BigInt(cut.txid) + 1n, cut: true };
+}
+
+/**
  * Seals what can be sealed now. Returns the number of rows sealed (0 when another instance holds
  * the sealer lock or nothing has finished since the last seal). Call repeatedly to drain a backlog.
  */
@@ -77,14 +94,7 @@ export async function sealAuditLog(db: Database): Promise<number> {
     const fromTxid = last ? last.toTxid : 0n;
     if (toTxid <= fromTxid) return 0;
 
-    // Bound the batch: stop at the txid of row MAX+1 (whole transactions stay in one seal).
-    const [cut] = await queryRows<{ txid: string }>(
-      tx,
-      sql`select txid::text as txid from audit_events
-          where txid >= ${fromTxid.toString()}::bigint and txid < ${toTxid.toString()}::bigint
-          order by txid offset ${MAX_ROWS_PER_SEAL} limit 1`,
-    );
-    if (cut) toTxid = BigInt(cut.txid) > fromTxid ? BigInt(cut.txid) : BigInt(cut.txid) + 1n;
+    toTxid = (await boundTxidRange(tx, fromTxid, toTxid, MAX_ROWS_PER_SEAL)).toTxid;
 
     const members = await sealMembers(tx, fromTxid, toTxid);
     if (members.length === 0) return 0;

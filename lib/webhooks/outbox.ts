@@ -27,6 +27,7 @@
 import { sql } from "drizzle-orm";
 import { type Database, queryRows } from "@/db/client";
 import type { AuditWebhook } from "@/db/schema";
+import { boundTxidRange } from "@/lib/audit/seal";
 import { newId } from "@/lib/ids";
 import { type WebhookEventInput, webhookBody } from "./events";
 
@@ -75,17 +76,8 @@ export async function fanOutWebhookEvents(db: Database): Promise<FanOutResult> {
                  coalesce((select to_txid from webhook_fanout_cursor where id = 1), 0)::text as "from"`,
     );
     const fromTxid = BigInt(state!.from);
-    let toTxid = BigInt(state!.horizon);
-    if (toTxid <= fromTxid) return { deliveries: 0, more: false };
-
-    // Bound the batch: stop at the txid of row MAX+1 (audit_events_txid_idx; whole transactions stay in one batch).
-    const [cut] = await queryRows<{ txid: string }>(
-      tx,
-      sql`select txid::text as txid from audit_events
-          where txid >= ${fromTxid.toString()}::bigint and txid < ${toTxid.toString()}::bigint
-          order by txid offset ${MAX_EVENTS_PER_FANOUT} limit 1`,
-    );
-    if (cut) toTxid = BigInt(cut.txid) > fromTxid ? BigInt(cut.txid) : BigInt(cut.txid) + 1n;
+    if (BigInt(state!.horizon) <= fromTxid) return { deliveries: 0, more: false };
+    const { toTxid, cut } = await boundTxidRange(tx, fromTxid, BigInt(state!.horizon), MAX_EVENTS_PER_FANOUT);
 
     // created_at to the millisecond: an event's time is a JavaScript Date (milliseconds), an
     // endpoint's is PostgreSQL's now() (microseconds); within the same millisecond the endpoint gets it.
@@ -108,7 +100,7 @@ export async function fanOutWebhookEvents(db: Database): Promise<FanOutResult> {
       sql`insert into webhook_fanout_cursor (id, to_txid) values (1, ${toTxid.toString()}::bigint)
           on conflict (id) do update set to_txid = excluded.to_txid, updated_at = now()`,
     );
-    return { deliveries: Number(written[0]?.n ?? 0), more: !!cut };
+    return { deliveries: Number(written[0]?.n ?? 0), more: cut };
   });
 }
 
