@@ -70,14 +70,19 @@ export async function fanOutWebhookEvents(db: Database): Promise<FanOutResult> {
     // A statement after the lock's: it sees the cursor as the previous holder committed it. No
     // cursor row only if the table was emptied (tests truncate every table): start from the first
     // row then — at worst events go out again with the webhook-ids they had, which receivers recognise.
-    const [state] = await queryRows<{ horizon: string; from: string }>(
+    // `pending`: whether any audit row lies in [cursor, horizon). Without one the run writes nothing,
+    // not even the cursor: moving it would be a write of its own (a transaction id, a commit), and
+    // the next run would find that id below the horizon and write again, every tick, forever.
+    const [state] = await queryRows<{ horizon: string; from: string; pending: boolean }>(
       tx,
-      sql`select pg_snapshot_xmin(pg_current_snapshot())::text as horizon,
-                 coalesce((select to_txid from webhook_fanout_cursor where id = 1), 0)::text as "from"`,
+      sql`select s.horizon::text as horizon, c.txid::text as "from",
+                 exists (select 1 from audit_events where txid >= c.txid and txid < s.horizon) as pending
+          from (select (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint as horizon) s,
+               (select coalesce((select to_txid from webhook_fanout_cursor where id = 1), 0) as txid) c`,
     );
-    const fromTxid = BigInt(state!.from);
-    if (BigInt(state!.horizon) <= fromTxid) return { deliveries: 0, more: false };
-    const { toTxid, cut } = await boundTxidRange(tx, fromTxid, BigInt(state!.horizon), MAX_EVENTS_PER_FANOUT);
+    if (!state?.pending) return { deliveries: 0, more: false };
+    const fromTxid = BigInt(state.from);
+    const { toTxid, cut } = await boundTxidRange(tx, fromTxid, BigInt(state.horizon), MAX_EVENTS_PER_FANOUT);
 
     // created_at to the millisecond: an event's time is a JavaScript Date (milliseconds), an
     // endpoint's is PostgreSQL's now() (microseconds); within the same millisecond the endpoint gets it.
