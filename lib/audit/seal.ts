@@ -70,14 +70,16 @@ export async function sealMembers(db: Executor, fromTxid: bigint, toTxid: bigint
  * The sealer and the webhook fan-out (lib/webhooks/outbox.ts) walk the log this way.
  */
 export async function boundTxidRange(db: Executor, fromTxid: bigint, toTxid: bigint, maxRows: number): Promise<{ toTxid: bigint; cut: boolean }> {
-  const [cut] = await queryRows<{ txid: string }>(
+  // Aliased `at`, not `txid`: `order by txid` then sorts the bigint column (by the index), not its text.
+  const [row] = await queryRows<{ at: string }>(
     db,
-    sql`select txid::text as txid from audit_events
+    sql`select txid::text as at from audit_events
         where txid >= ${fromTxid.toString()}::bigint and txid < ${toTxid.toString()}::bigint
         order by txid offset ${maxRows} limit 1`,
   );
-  if (!cut) return { toTxid, cut: false };
-  return { toTxid: BigInt(cut.txid) > fromTxid ? BigInt(cut.txid) : BigInt(cut.txid) + 1n, cut: true };
+  if (!row) return { toTxid, cut: false };
+  const at = BigInt(row.at);
+  return { toTxid: at > fromTxid ? at : at + 1n, cut: true };
 }
 
 /**
