@@ -25,7 +25,7 @@
  * fan-out does not receive it). A deleted endpoint gets nothing.
  */
 import { sql } from "drizzle-orm";
-import { type Database, queryRows } from "@/db/client";
+import { type Database, type Executor, queryRows } from "@/db/client";
 import type { AuditWebhook } from "@/db/schema";
 import { boundTxidRange } from "@/lib/audit/seal";
 import { newId } from "@/lib/ids";
@@ -59,27 +59,41 @@ export interface FanOutResult {
   more: boolean;
 }
 
+type FanOutState = { horizon: string; from: string; pending: boolean };
+
+/**
+ * Where the fan-out stands: the horizon, the cursor, and whether any audit row lies between them
+ * (`pending`). No cursor row only if the table was emptied (tests truncate every table): start from
+ * the first row then — at worst events go out again with the webhook-ids they had, which receivers
+ * recognise.
+ */
+const fanOutState = (db: Executor) =>
+  queryRows<FanOutState>(
+    db,
+    sql`select s.horizon::text as horizon, c.txid::text as "from",
+               exists (select 1 from audit_events where txid >= c.txid and txid < s.horizon) as pending
+        from (select (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint as horizon) s,
+             (select coalesce((select to_txid from webhook_fanout_cursor where id = 1), 0) as txid) c`,
+  );
+
 /**
  * Fans out the webhook events of every audit row whose transaction has finished since the last run
  * (see the header). Returns at once with nothing done when another instance is fanning out.
+ *
+ * With nothing pending a run writes nothing, not even the cursor: moving it would be a write of its
+ * own (a transaction id, a commit), and the next run would find that id below the horizon and
+ * write again, every tick, forever.
  */
 export async function fanOutWebhookEvents(db: Database): Promise<FanOutResult> {
+  // Most ticks find nothing new: one statement tells, with no transaction and no lock (the answer
+  // is only a hint; the run itself asks again under the lock).
+  const [peek] = await fanOutState(db);
+  if (!peek?.pending) return { deliveries: 0, more: false };
   return db.transaction(async (tx) => {
     const [lock] = await queryRows<{ ok: boolean }>(tx, sql`select pg_try_advisory_xact_lock(${FANOUT_LOCK}) as ok`);
     if (!lock?.ok) return { deliveries: 0, more: false };
-    // A statement after the lock's: it sees the cursor as the previous holder committed it. No
-    // cursor row only if the table was emptied (tests truncate every table): start from the first
-    // row then — at worst events go out again with the webhook-ids they had, which receivers recognise.
-    // `pending`: whether any audit row lies in [cursor, horizon). Without one the run writes nothing,
-    // not even the cursor: moving it would be a write of its own (a transaction id, a commit), and
-    // the next run would find that id below the horizon and write again, every tick, forever.
-    const [state] = await queryRows<{ horizon: string; from: string; pending: boolean }>(
-      tx,
-      sql`select s.horizon::text as horizon, c.txid::text as "from",
-                 exists (select 1 from audit_events where txid >= c.txid and txid < s.horizon) as pending
-          from (select (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint as horizon) s,
-               (select coalesce((select to_txid from webhook_fanout_cursor where id = 1), 0) as txid) c`,
-    );
+    // A statement after the lock's: it sees the cursor as the previous holder committed it.
+    const [state] = await fanOutState(tx);
     if (!state?.pending) return { deliveries: 0, more: false };
     const fromTxid = BigInt(state.from);
     const { toTxid, cut } = await boundTxidRange(tx, fromTxid, BigInt(state.horizon), MAX_EVENTS_PER_FANOUT);
