@@ -25,7 +25,8 @@ export function newId(): string {
     randomFillSync(randomPool);
     poolUsed = 0;
   }
-  const random = randomPool.subarray(poolUsed, (poolUsed += 16));
+  const random = randomPool.subarray(poolUsed, poolUsed + 16);
+  poolUsed += 16;
   // uuid's own state rule: a new millisecond starts a random sequence, the same one counts up.
   const now = Date.now();
   if (now > v7State.msecs) {
