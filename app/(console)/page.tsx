@@ -1,5 +1,4 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { DailyChart } from "@/components/charts/daily-chart";
 import { IssuedStateBadge } from "@/components/overview/state-badge";
 import { EmptyState } from "@/components/ui/alert";
@@ -7,6 +6,7 @@ import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, Figure, PageHeader } from "@/components/ui/card";
 import { formatUtc, relativeTime } from "@/components/ui/format";
 import { Input } from "@/components/ui/input";
+import { Link } from "@/components/ui/link";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { databaseHandle } from "@/db";
 import { appliedSchemaVersion, expectedSchemaVersion } from "@/db/client";

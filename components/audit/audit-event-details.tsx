@@ -1,9 +1,9 @@
 "use client";
 import * as DialogPrimitive from "@radix-ui/react-dialog";
-import Link from "next/link";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { formatUtc } from "@/components/ui/format";
+import { Link } from "@/components/ui/link";
 import { detailLines, TARGET_LABELS, targetHref } from "./describe";
 
 /** An audit event as the browser receives it (dates as ISO strings). */

@@ -1,6 +1,6 @@
-import Link from "next/link";
 import { Badge } from "@/components/ui/badge";
 import { formatUtc } from "@/components/ui/format";
+import { Link } from "@/components/ui/link";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import type { AuditEventRow } from "@/db/schema";
 import { AUDIT_ACTIONS, type AuditAction } from "@/lib/audit/actions";

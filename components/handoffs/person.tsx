@@ -1,4 +1,4 @@
-import Link from "next/link";
+import { Link } from "@/components/ui/link";
 import type { HandoffPerson } from "@/lib/idv/console";
 
 /** What a handoff's person is called: the user's name, else client user id, else email. */

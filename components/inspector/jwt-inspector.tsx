@@ -1,5 +1,4 @@
 "use client";
-import Link from "next/link";
 import { useActionState } from "react";
 import { DecodedJwt } from "@/components/devices/decoded-jwt";
 import { Alert } from "@/components/ui/alert";
@@ -7,6 +6,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader } from "@/components/ui/card";
 import { Field, Textarea } from "@/components/ui/input";
+import { Link } from "@/components/ui/link";
 import type { JwtInspection } from "@/lib/inspector";
 import type { ActionResult } from "@/server/actions";
 

@@ -1,5 +1,5 @@
-import Link from "next/link";
 import { formatUtc, relativeTime } from "@/components/ui/format";
+import { Link } from "@/components/ui/link";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import type { UserActivity } from "@/lib/users/activity";
 import type { UserView } from "@/lib/users/types";

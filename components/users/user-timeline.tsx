@@ -1,9 +1,9 @@
-import Link from "next/link";
 import { actionTone, TONE_DOT } from "@/components/audit/describe";
 import { EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { durationInWords, formatUtc } from "@/components/ui/format";
+import { Link } from "@/components/ui/link";
 import type { TimelineEvent } from "@/lib/users/timeline";
 
 const str = (v: unknown) => (typeof v === "string" && v ? v : null);

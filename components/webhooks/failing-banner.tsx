@@ -1,5 +1,5 @@
-import Link from "next/link";
 import { Alert } from "@/components/ui/alert";
+import { Link } from "@/components/ui/link";
 import type { WebhookEndpointView } from "@/lib/webhooks/endpoints";
 
 const when = (d: Date | null) => (d ? `${d.toISOString().slice(0, 16).replace("T", " ")} UTC` : "—");

@@ -1,5 +1,4 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { DeviceStatusBadge } from "@/components/devices/device-status-badge";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
@@ -8,6 +7,7 @@ import { Card, CardBody, PageHeader } from "@/components/ui/card";
 import { formatUtc } from "@/components/ui/format";
 import { Input, Label } from "@/components/ui/input";
 import { KeysetPager } from "@/components/ui/keyset-pager";
+import { Link } from "@/components/ui/link";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { getDb } from "@/db";
 import { type DevicePage, searchDevices } from "@/lib/devices";

@@ -1,5 +1,4 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { IssueHandoffForm } from "@/components/handoffs/issue-form";
 import { HandoffPersonLabel } from "@/components/handoffs/person";
 import { HandoffStatusBadge } from "@/components/handoffs/status-badge";
@@ -9,6 +8,7 @@ import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { Select } from "@/components/ui/input";
 import { KeysetPager } from "@/components/ui/keyset-pager";
+import { Link } from "@/components/ui/link";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { getDb } from "@/db";
 import { config } from "@/lib/config/env";

@@ -1,5 +1,4 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { AuditTable } from "@/components/audit/audit-table";
 import { DailyChart } from "@/components/charts/daily-chart";
 import { Alert, EmptyState } from "@/components/ui/alert";
@@ -8,6 +7,7 @@ import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, Figure, PageHeader } from "@/components/ui/card";
 import { formatUtc, relativeTime } from "@/components/ui/format";
 import { Field, Input, Select } from "@/components/ui/input";
+import { Link } from "@/components/ui/link";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { getDb } from "@/db";
 import { listMigrationEvents } from "@/lib/api-key-migration/events";

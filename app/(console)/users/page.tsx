@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { Alert, EmptyState } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, PageHeader } from "@/components/ui/card";
+import { Link } from "@/components/ui/link";
 import { CreateUserDialog } from "@/components/users/create-user-dialog";
 import { UserSearch } from "@/components/users/user-search";
 import { UserTable } from "@/components/users/user-table";

@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
+import { Link } from "@/components/ui/link";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { CreateEndpointDialog } from "@/components/webhooks/create-endpoint-dialog";
 import { EndpointStatus } from "@/components/webhooks/endpoint-status";

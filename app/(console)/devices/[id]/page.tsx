@@ -1,5 +1,4 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { DecodedJwt } from "@/components/devices/decoded-jwt";
 import { DeviceActions } from "@/components/devices/device-actions";
 import { DeviceStatusBadge } from "@/components/devices/device-status-badge";
@@ -7,6 +6,7 @@ import { EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { formatUtc } from "@/components/ui/format";
+import { Link } from "@/components/ui/link";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { getDb } from "@/db";
 import { AUDIT_ACTIONS, type AuditAction } from "@/lib/audit/actions";

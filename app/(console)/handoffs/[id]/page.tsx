@@ -1,5 +1,4 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { CancelHandoffForm } from "@/components/handoffs/cancel-form";
 import { HandoffLive } from "@/components/handoffs/handoff-live";
 import { HandoffPersonLabel, personText } from "@/components/handoffs/person";
@@ -8,6 +7,7 @@ import { ActorLabel } from "@/components/ui/actor";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
+import { Link } from "@/components/ui/link";
 import { getDb } from "@/db";
 import { config } from "@/lib/config/env";
 import { getHandoff, type HandoffDetail } from "@/lib/idv/console";

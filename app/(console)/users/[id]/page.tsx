@@ -1,9 +1,9 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { IssueSignInTokenDialog } from "@/components/tokens/issue-sign-in-token-dialog";
 import { Alert } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
+import { Link } from "@/components/ui/link";
 import { UserActions } from "@/components/users/user-actions";
 import { UserDetails } from "@/components/users/user-details";
 import { UserSessions } from "@/components/users/user-sessions";

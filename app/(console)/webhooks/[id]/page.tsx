@@ -1,10 +1,10 @@
 import type { Metadata } from "next";
-import Link from "next/link";
 import { notFound } from "next/navigation";
 import { EmptyState } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardBody, CardHeader, PageHeader } from "@/components/ui/card";
 import { KeysetPager } from "@/components/ui/keyset-pager";
+import { Link } from "@/components/ui/link";
 import { Table, TBody, TD, TH, THead, TR } from "@/components/ui/table";
 import { EndpointActions, ReplayButton } from "@/components/webhooks/endpoint-actions";
 import { EndpointStatus } from "@/components/webhooks/endpoint-status";
