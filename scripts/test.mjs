@@ -4,15 +4,18 @@
  *   0. the SDK package's build (packages/sdk → dist; the tests import @tokendesk/sdk by its name),
  *      type check and lint/format check          (next typegen + tsc --noEmit, biome check)
  *   1. unit tests                                (vitest, no database)
- *   2. integration tests on embedded PGlite      (vitest, in-process domain core)
- *   3. integration tests on real PostgreSQL      (same files, TEST_DB=postgres; at the same time as 2,
- *                                                 its output printed when it ends: see below)
- *   4. a production build (standalone output), the container's server assembled from it, then the
- *      HTTP tests against that server on PostgreSQL (`node server.mjs` in dist/standalone)
- *   5. the rolling-upgrade test                  (the previous release, built from git once and cached
- *      in node_modules/.cache, and this build on one PostgreSQL; tests/upgrade)
- *   6. Playwright in Chromium                    (the console, as each role; embedded database)
- *   7. Playwright again on PostgreSQL            (the RBAC walk and the users spec, on a fresh database)
+ *   2. a production build (standalone output) and the container's server assembled from it
+ *   3. two lanes at the same time (the second's output printed as each of its steps ends, after the
+ *      first lane: see lanes() below):
+ *      a. integration tests on real PostgreSQL   (vitest, in-process domain core, TEST_DB=postgres),
+ *         then the HTTP tests against the container's server on PostgreSQL (`node server.mjs` in
+ *         dist/standalone), then the rolling-upgrade test (the previous release, built from git once
+ *         and cached in node_modules/.cache, and this build on one PostgreSQL; tests/upgrade)
+ *      b. integration tests on embedded PGlite   (the same files)
+ *   4. Playwright in Chromium                    (the console, as each role; embedded database)
+ *   5. Playwright again on PostgreSQL            (the RBAC walk and the users spec, on a fresh database)
+ * TOKENDESK_TEST_SERIAL=1 runs every step one after another: pglite, postgres, build, standalone,
+ * http, upgrade (the previous release then built by the upgrade step itself).
  * Each step prints how long it took.
  * PostgreSQL: TEST_DATABASE_URL if set (CI sets it), otherwise a throwaway cluster is started here
  * from the binaries on the machine and removed afterwards.
@@ -78,48 +81,79 @@ function failed(name, status) {
   process.exit(typeof status === "number" && status > 0 ? status : 1);
 }
 
-/**
- * Runs steps at the same time, each as step() would: the first's output goes to the terminal as it
- * comes, the others' to a file printed when the first has ended (one step's lines stay together).
- * Each prints how long it took itself; the run fails after all have ended if any failed.
- */
-async function together(steps) {
-  const chosen = steps.filter((s) => wanted(s.name));
-  const runs = chosen.map((s, i) => {
-    const log = i === 0 ? null : path.join(reports, `${s.name}.log`);
-    const fd = log ? fs.openSync(log, "w") : null;
-    const started = Date.now();
-    const child = spawn(s.cmd, s.args, {
-      cwd: root,
-      stdio: fd === null ? "inherit" : ["ignore", fd, fd],
-      env: { ...process.env, TEST_DATABASE_URL: databaseUrl ?? "", ...s.env },
-    });
-    if (fd !== null) fs.closeSync(fd);
-    if (i === 0)
-      console.log(
-        `\n=== ${s.name} === (${chosen
-          .slice(1)
-          .map((o) => o.name)
-          .join(", ")} running alongside; output when it ends)`,
-      );
-    return new Promise((resolve) => {
-      child.on("error", (err) => resolve({ ...s, log, status: String(err), seconds: Math.round((Date.now() - started) / 1000) }));
-      child.on("exit", (code, signal) => resolve({ ...s, log, status: code ?? signal, seconds: Math.round((Date.now() - started) / 1000) }));
-    });
+/** One step, as a child process; its output to the terminal, or to `log` when given. */
+function spawnStep(s, log) {
+  const fd = log ? fs.openSync(log, "a") : null;
+  const started = Date.now();
+  const child = spawn(s.cmd, s.args, {
+    cwd: root,
+    stdio: fd === null ? "inherit" : ["ignore", fd, fd],
+    env: { ...process.env, TEST_DATABASE_URL: databaseUrl ?? "", ...s.env },
   });
-  const results = [];
-  for (const run of runs) {
-    const r = await run;
-    if (r.log) {
-      console.log(`\n=== ${r.name} === (ran alongside ${chosen[0].name}; its output:)`);
-      process.stdout.write(fs.readFileSync(r.log, "utf8"));
+  if (fd !== null) fs.closeSync(fd);
+  return new Promise((resolve) => {
+    const done = (status) => resolve({ ...s, log, status, seconds: Math.round((Date.now() - started) / 1000) });
+    child.on("error", (err) => done(String(err)));
+    child.on("exit", (code, signal) => done(code ?? signal));
+  });
+}
+
+/**
+ * Runs lanes at the same time; each lane is steps run one after another (a lane stops at its first
+ * failed step). The first lane's output goes to the terminal as it comes; each other step's output
+ * goes to a file, printed whole once the first lane has ended and that step has ended (one step's
+ * lines stay together). Every step prints how long it took; the run fails after all lanes have
+ * ended if any step failed. A step's `before()` (awaited in its lane) may return a line to print
+ * above its output.
+ */
+async function lanes(list) {
+  const chosen = list.map((lane) => lane.filter((s) => wanted(s.name))).filter((lane) => lane.length > 0);
+  if (chosen.length === 0) return;
+  const alongside = (i) =>
+    chosen
+      .filter((_, j) => j !== i)
+      .flat()
+      .map((s) => s.name)
+      .join(" → ");
+  // One promise per step of the other lanes, settled when the step has ended (null: not run).
+  const ended = new Map();
+  const settle = new Map();
+  for (const s of chosen.slice(1).flat()) ended.set(s.name, new Promise((resolve) => settle.set(s.name, resolve)));
+  const failures = [];
+  const runs = chosen.map(async (lane, i) => {
+    let stopped = false;
+    for (const s of lane) {
+      if (stopped) {
+        settle.get(s.name)?.(null);
+        continue;
+      }
+      const log = i === 0 ? null : path.join(reports, `${s.name}.log`);
+      if (i === 0) console.log(`\n=== ${s.name} === (alongside: ${alongside(0)}, printed when this lane ends)`);
+      const note = s.before ? await s.before() : null;
+      if (note && i === 0) console.log(note);
+      if (note && log) fs.writeFileSync(log, `${note}\n`);
+      const r = await spawnStep(s, log);
+      if (i === 0) {
+        console.log(`=== ${r.name}: ${r.seconds} s ===`);
+        if (r.kind) count(r.name, r.kind);
+        if (r.status !== 0) failures.push(r);
+      }
+      settle.get(s.name)?.(r);
+      stopped = r.status !== 0;
     }
+  });
+  await runs[0];
+  for (const s of chosen.slice(1).flat()) {
+    const r = await ended.get(s.name);
+    if (!r) continue;
+    console.log(`\n=== ${r.name} === (ran alongside ${chosen[0].map((o) => o.name).join(" → ")}; its output:)`);
+    process.stdout.write(fs.readFileSync(r.log, "utf8"));
     console.log(`=== ${r.name}: ${r.seconds} s ===`);
     if (r.kind) count(r.name, r.kind);
-    results.push(r);
+    if (r.status !== 0) failures.push(r);
   }
-  const bad = results.find((r) => r.status !== 0);
-  if (bad) failed(bad.name, bad.status);
+  await Promise.all(runs);
+  if (failures.length > 0) failed(failures[0].name, failures[0].status);
 }
 
 function step(name, cmd, args, env = {}, kind = null) {
@@ -181,46 +215,83 @@ if (wanted("upgrade") && databaseUrl && process.env.TOKENDESK_TEST_SERIAL !== "1
   console.log("test: building the previous release for the upgrade step in the background (nice 19)");
 }
 vitest("unit", "unit");
-// The integration steps run at the same time: neither fills the machine alone (one vitest worker
-// each — the postgres step must keep one, see below — waiting on PGlite, a CLI child
-// process or the PostgreSQL server in turn), and they share nothing (in-memory PGlite and temporary
-// data directories; the postgres step's databases on the test cluster). TOKENDESK_TEST_SERIAL=1 runs
-// them one after the other, as every other step.
-const integration = [
-  { name: "pglite", cmd: bin("vitest"), args: vitestArgs("pglite", "integration"), env: { TEST_DB: "pglite" }, kind: "vitest" },
+// Step definitions for the integration, build, HTTP and upgrade steps; the order they run in follows.
+const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
+const standaloneDir = path.join(root, "dist", "standalone");
+// Read when the step starts: after the standalone step.
+const standaloneEnv = () => (fs.existsSync(path.join(standaloneDir, "server.mjs")) ? { TOKENDESK_STANDALONE_DIR: standaloneDir } : {});
+const S = {
+  pglite: { name: "pglite", cmd: bin("vitest"), args: vitestArgs("pglite", "integration"), env: { TEST_DB: "pglite" }, kind: "vitest" },
   // One worker on any machine (vitest's default is cores − 1): the audit sealer waits on the
   // cluster-wide oldest transaction, which a second worker's transactions would hold back.
-  { name: "postgres", cmd: bin("vitest"), args: [...vitestArgs("postgres", "integration"), "--maxWorkers=1"], env: { TEST_DB: "postgres" }, kind: "vitest" },
-];
-if (process.env.TOKENDESK_TEST_SERIAL === "1") for (const s of integration) step(s.name, s.cmd, s.args, s.env, s.kind);
-else await together(integration);
-// When this run type-checked already (tsc over the whole project and the generated route types,
-// above), the build skips its own pass of the same check (next.config.ts: TOKENDESK_SKIP_TYPECHECK):
-// 12.6 of the build's 45 s in CI.
-step("build", process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], {
-  NEXT_TELEMETRY_DISABLED: "1",
-  ...(wanted("typecheck") ? { TOKENDESK_SKIP_TYPECHECK: "1" } : {}),
-});
-// The container's server, assembled from that one build (scripts/build-standalone.mjs), is what the
-// HTTP suite runs against: `node server.mjs` in dist/standalone, exactly as deploy/Dockerfile starts it.
-step("standalone", process.execPath, [path.join(root, "scripts", "build-standalone.mjs")]);
-const standaloneDir = path.join(root, "dist", "standalone");
-const standaloneEnv = fs.existsSync(path.join(standaloneDir, "server.mjs")) ? { TOKENDESK_STANDALONE_DIR: standaloneDir } : {};
-vitest("http", "http", { TEST_DB: "postgres", ...standaloneEnv });
-// The previous release (scripts/previous-release.mjs) beside the same standalone server. It needs
-// PostgreSQL: without one (no TEST_DATABASE_URL and no binaries to start one) it cannot run.
-if (previousRelease && wanted("upgrade")) {
+  postgres: {
+    name: "postgres",
+    cmd: bin("vitest"),
+    args: [...vitestArgs("postgres", "integration"), "--maxWorkers=1"],
+    env: { TEST_DB: "postgres" },
+    kind: "vitest",
+  },
+  // When this run type-checked already (tsc over the whole project and the generated route types,
+  // above), the build skips its own pass of the same check (next.config.ts: TOKENDESK_SKIP_TYPECHECK):
+  // 12.6 of the build's 45 s in CI.
+  build: {
+    name: "build",
+    cmd: process.execPath,
+    args: [nextBin, "build"],
+    env: { NEXT_TELEMETRY_DISABLED: "1", ...(wanted("typecheck") ? { TOKENDESK_SKIP_TYPECHECK: "1" } : {}) },
+  },
+  // The container's server, assembled from that one build (scripts/build-standalone.mjs), is what the
+  // HTTP suite runs against: `node server.mjs` in dist/standalone, exactly as deploy/Dockerfile starts it.
+  standalone: { name: "standalone", cmd: process.execPath, args: [path.join(root, "scripts", "build-standalone.mjs")], env: {} },
+  http: () => ({ name: "http", cmd: bin("vitest"), args: vitestArgs("http", "http"), env: { TEST_DB: "postgres", ...standaloneEnv() }, kind: "vitest" }),
+  // The previous release (scripts/previous-release.mjs) beside the same standalone server.
+  upgrade: () => ({
+    name: "upgrade",
+    cmd: bin("vitest"),
+    args: vitestArgs("upgrade", "upgrade"),
+    env: { TEST_DB: "postgres", ...standaloneEnv() },
+    kind: "vitest",
+    before: waitForPreviousRelease,
+  }),
+};
+const run = (s) => step(s.name, s.cmd, s.args, s.env, s.kind);
+async function waitForPreviousRelease() {
+  if (!previousRelease) return null;
   const waited = Date.now();
   const r = await previousRelease;
   const lines = fs.readFileSync(r.log, "utf8").trim().split("\n");
-  console.log(
-    `\ntest: the previous release, prepared in the background: ${r.status === 0 ? lines.at(-1) : `FAILED (exit ${r.status}; the upgrade step tries again)`}; ` +
-      `waited ${Math.round((Date.now() - waited) / 1000)} s for it`,
+  return (
+    `test: the previous release, prepared in the background: ${r.status === 0 ? lines.at(-1) : `FAILED (exit ${r.status}; the upgrade step tries again)`}; ` +
+    `waited ${Math.round((Date.now() - waited) / 1000)} s for it` +
+    (r.status === 0 ? "" : `\n${lines.slice(-30).join("\n")}`)
   );
-  if (r.status !== 0) console.log(lines.slice(-30).join("\n"));
 }
-if (databaseUrl) vitest("upgrade", "upgrade", { TEST_DB: "postgres", ...standaloneEnv });
-else if (wanted("upgrade")) console.log("\n=== upgrade === not run: no PostgreSQL (TEST_DATABASE_URL) for it");
+// The upgrade step needs PostgreSQL: without one (no TEST_DATABASE_URL and no binaries to start
+// one) it cannot run.
+const upgradeRuns = Boolean(databaseUrl);
+if (!upgradeRuns && wanted("upgrade")) console.log("\n=== upgrade === not run: no PostgreSQL (TEST_DATABASE_URL) for it");
+if (process.env.TOKENDESK_TEST_SERIAL === "1") {
+  // One step after another, integration first (it fails fastest), then what needs the build.
+  run(S.pglite);
+  run(S.postgres);
+  run(S.build);
+  run(S.standalone);
+  run(S.http());
+  if (upgradeRuns && wanted("upgrade")) {
+    const note = await waitForPreviousRelease();
+    if (note) console.log(`\n${note}`);
+    run(S.upgrade());
+  }
+} else {
+  // The build and the container's server first, then two lanes side by side: the pglite step (one
+  // vitest worker, CPU-bound on PGlite's WASM and the CLI's child processes; it never touches the
+  // PostgreSQL cluster) beside the steps that use the cluster, one after another — postgres, http,
+  // upgrade never overlap each other: the audit sealer waits on the cluster-wide oldest
+  // transaction, which another step's transactions on the same cluster would hold back.
+  run(S.build);
+  run(S.standalone);
+  await lanes([[S.postgres, S.http(), ...(upgradeRuns ? [S.upgrade()] : [])], [S.pglite]]);
+}
 step("e2e", bin("playwright"), ["test", "--reporter=list,json"], { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(reports, "e2e.json") }, "playwright");
 // The console on PostgreSQL too (e2e/start-tokendesk.mjs makes a fresh database on the same
 // server): the RBAC walk (every role against every page and console route, on sandbox and
