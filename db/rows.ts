@@ -41,23 +41,24 @@ export function rowOf<T extends PgTable>(table: T, raw: Record<string, unknown>,
 const selectLists = new WeakMap<PgTable, Map<string, SQL>>();
 
 /**
- * The table's columns as a select list (`u.id, u.environment, …` for alias `u`) instead of `u.*`:
+ * The table's columns as a select list (`u.id, u.environment, …` for alias `u`; `i.id as i_id, …`
+ * with prefix `i_`, for a second table of a join, read back with `rowOf(table, raw, "i_")`) instead of `u.*`:
  * a prepared statement (`queryRows(…, { prepare: true })`) that selects `*` fails once with "cached
  * plan must not change result type" on every pooled connection after a migration adds a column
  * while the server runs; a list of the columns this code knows keeps its result type.
  */
-export function columnsOf(table: PgTable, alias?: string): SQL {
+export function columnsOf(table: PgTable, alias?: string, prefix?: string): SQL {
   let byAlias = selectLists.get(table);
   if (!byAlias) {
     byAlias = new Map();
     selectLists.set(table, byAlias);
   }
-  const key = alias ?? "";
+  const key = `${alias ?? ""} ${prefix ?? ""}`;
   let list = byAlias.get(key);
   if (!list) {
     list = sql.raw(
       columns(table)
-        .map(([, column]) => (alias ? `${alias}.${column.name}` : column.name))
+        .map(([, column]) => `${alias ? `${alias}.` : ""}${column.name}${prefix ? ` as ${prefix}${column.name}` : ""}`)
         .join(", "),
     );
     byAlias.set(key, list);

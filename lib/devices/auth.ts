@@ -4,18 +4,21 @@
  * token, and authenticate a device JWT. Refresh follows the OAuth rule (lib/oauth/refresh.ts): a
  * used token is accepted again only inside the instance's grace window, as a retry that replaces
  * its successor, so parallel refreshes by one device never revoke the winner's new pair; a replaced
- * successor, or the used token after the window, is reuse and revokes the device's refresh tokens. Every issuance writes its audit event (with the
- * issued JWT's jti/iat/exp, which is what the console later shows as the device's current JWT) in
- * the same transaction as the refresh token it stores.
+ * successor, or the used token after the window, is reuse and revokes the device's refresh tokens.
+ * Every issuance writes its audit event (with the issued JWT's jti/iat/exp, which is what the
+ * console later shows as the device's current JWT) in the same statement as the refresh token it
+ * stores: registration and login are one autocommit statement each, a refresh is the locking read
+ * and one write statement with its COMMIT.
  *
  * JWTs are signed before the transaction opens: signing may read the signing-key table through
  * `db`, and querying through `db` while holding `tx` can deadlock (PGlite has one connection).
  */
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Database, Executor } from "@/db/client";
-import { type Device, deviceRefreshTokens, devices, type Instance } from "@/db/schema";
-import { recordAudit } from "@/lib/audit/record";
+import { commitWith, type Database, type Executor, queryRows } from "@/db/client";
+import { columnsOf, rowOf } from "@/db/rows";
+import { type Device, deviceRefreshTokens, devices, type Instance, instances } from "@/db/schema";
+import { recordAudit, recordAudits } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { DomainError, type ErrorCode, rateLimited } from "@/lib/errors";
@@ -76,16 +79,20 @@ async function signPair(db: Database, device: Pick<Device, "id">, instance: Inst
   };
 }
 
-async function storeRefreshToken(tx: Executor, deviceId: string, pair: SignedPair, instance: Instance, now: Date): Promise<string> {
+/**
+ * The pair's refresh token as a data-modifying CTE (`stored as (insert …)`) of the statement that
+ * writes the issuance's audit event (recordAudits' `alongside`): the token exists exactly when its
+ * event does, in one statement and one round trip.
+ */
+function storedRefreshToken(deviceId: string, pair: SignedPair, instance: Instance, now: Date): { id: string; cte: SQL } {
   const id = newId();
-  await tx.insert(deviceRefreshTokens).values({
+  const expiresAt = new Date(now.getTime() + instance.refreshTtlSeconds * 1000);
+  return {
     id,
-    deviceId,
-    tokenHash: hashSecret(pair.refreshToken),
-    expiresAt: new Date(now.getTime() + instance.refreshTtlSeconds * 1000),
-    createdAt: now,
-  });
-  return id;
+    cte: sql`stored as (
+        insert into device_refresh_tokens (id, device_id, token_hash, expires_at, created_at)
+        values (${id}::uuid, ${deviceId}::uuid, ${hashSecret(pair.refreshToken)}, ${expiresAt.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz))`,
+  };
 }
 
 export const deviceActor = (d: Pick<Device, "id" | "clientId">): Actor => ({ type: "device", id: d.id, name: d.clientId });
@@ -135,24 +142,12 @@ export async function registerDevice(
   const deviceToken = newDeviceSecret("device_token");
   const pair = await signPair(db, { id: deviceId }, instance, now);
   const clientId = body.UserFields?.ClientId ?? null;
-  await db.transaction(async (tx) => {
-    await tx.insert(devices).values({
-      id: deviceId,
-      instanceId: instance.id,
-      deviceTokenHash: hashSecret(deviceToken),
-      deviceTokenPrefix: displayPrefix(deviceToken),
-      clientId,
-      firstName: body.FirstName,
-      lastName: body.LastName,
-      nickname: body.Nickname,
-      phone: body.Phone,
-      email: body.Email,
-      customToken: body.CustomToken,
-      createdAt: now,
-    });
-    await storeRefreshToken(tx, deviceId, pair, instance, now);
-    await recordAudit(
-      tx,
+  // One autocommit statement: the device, its first refresh token and the audit event (with its
+  // webhook event) are written together or not at all.
+  const stored = storedRefreshToken(deviceId, pair, instance, now);
+  await recordAudits(
+    db,
+    [
       {
         actor: deviceActor({ id: deviceId, clientId }),
         action: "device.registered",
@@ -162,9 +157,17 @@ export async function registerDevice(
         details: { instanceId: instance.id, instanceName: instance.name, deviceTokenPrefix: displayPrefix(deviceToken), clientId, issued: pair.issued },
         webhook: { type: "device.registered", data: { device_id: deviceId, instance_id: instance.id, client_id: clientId, environment: instance.environment } },
       },
-      meta,
-    );
-  });
+    ],
+    meta,
+    {
+      alongside: sql`device as (
+          insert into devices (id, instance_id, device_token_hash, device_token_prefix, client_id, first_name, last_name, nickname, phone, email,
+                               custom_token, created_at)
+          values (${deviceId}::uuid, ${instance.id}::uuid, ${hashSecret(deviceToken)}, ${displayPrefix(deviceToken)}, ${clientId}, ${body.FirstName},
+                  ${body.LastName}, ${body.Nickname}, ${body.Phone}, ${body.Email}, ${body.CustomToken}, ${now.toISOString()}::timestamptz)
+        ), ${stored.cte}`,
+    },
+  );
   return { deviceId, deviceToken, ...pair, jti: pair.issued.jti, exp: pair.issued.exp };
 }
 
@@ -256,11 +259,11 @@ async function login(db: Database, input: LoginInput, meta: RequestMeta, opts: {
   if (device.disabledAt) return fail(deviceError("device_disabled", "LoginFields.Devicetoken", "This device has been disabled."), device, instance);
 
   const pair = await signPair(db, device, instance, now);
-  await db.transaction(async (tx) => {
-    await tx.update(devices).set({ lastLoginAt: now }).where(eq(devices.id, device.id));
-    await storeRefreshToken(tx, device.id, pair, instance, now);
-    await recordAudit(
-      tx,
+  // One autocommit statement: the login's time, the new refresh token and the audit event.
+  const stored = storedRefreshToken(device.id, pair, instance, now);
+  await recordAudits(
+    db,
+    [
       {
         actor: deviceActor(device),
         action: "device.login",
@@ -269,9 +272,10 @@ async function login(db: Database, input: LoginInput, meta: RequestMeta, opts: {
         occurredAt: now,
         details: { instanceId: instance.id, deviceTokenPrefix: device.deviceTokenPrefix, issued: pair.issued },
       },
-      meta,
-    );
-  });
+    ],
+    meta,
+    { alongside: sql`stamped as (update devices set last_login_at = ${now.toISOString()}::timestamptz where id = ${device.id}::uuid), ${stored.cte}` },
+  );
   return { deviceId: device.id, deviceToken: input.deviceToken, ...pair, jti: pair.issued.jti, exp: pair.issued.exp };
 }
 
@@ -288,12 +292,18 @@ function jwtFailure(err: unknown, key: string): DomainError {
 
 async function liveDevice(db: Executor, deviceId: string, key: string): Promise<{ device: Device; instance: Instance }> {
   if (!z.uuid().safeParse(deviceId).success) throw deviceError("invalid_token", key, "The token does not name a device.");
-  const [device] = await db.select().from(devices).where(eq(devices.id, deviceId));
-  if (!device) throw deviceError("unknown_device", key, "The device of this token no longer exists.");
+  // The device and its instance in one statement: every device API call and refresh reads both.
+  const [raw] = await queryRows<Record<string, unknown>>(
+    db,
+    sql`select ${columnsOf(devices, "d")}, ${columnsOf(instances, "i", "i_")}
+        from devices d left join instances i on i.id = d.instance_id where d.id = ${deviceId}::uuid`,
+    { prepare: true },
+  );
+  if (!raw) throw deviceError("unknown_device", key, "The device of this token no longer exists.");
+  const device = rowOf(devices, raw);
   if (device.disabledAt) throw deviceError("device_disabled", key, "This device has been disabled.");
-  const instance = await findInstance(db, device.instanceId);
-  if (!instance) throw deviceError("unknown_instance", key, "The instance of this device no longer exists.");
-  return { device, instance };
+  if (raw.i_id === null || raw.i_id === undefined) throw deviceError("unknown_instance", key, "The instance of this device no longer exists.");
+  return { device, instance: rowOf(instances, raw, "i_") };
 }
 
 /** Device JWT refresh; every call is counted in tokendesk_device_refreshes_total by outcome. */
@@ -320,7 +330,12 @@ async function refreshDevice(
   const outcome = await db.transaction(async (tx) => {
     // The presented token's row is locked: refreshes with one token run one after the other, so of
     // N parallel ones the first rotates it and the rest are retries inside its grace window.
-    const [row] = await tx.select().from(deviceRefreshTokens).where(eq(deviceRefreshTokens.tokenHash, hash)).for("update");
+    const [raw] = await queryRows<Record<string, unknown>>(
+      tx,
+      sql`select ${columnsOf(deviceRefreshTokens)} from device_refresh_tokens where token_hash = ${hash} for update`,
+      { prepare: true },
+    );
+    const row = raw ? rowOf(deviceRefreshTokens, raw) : null;
     if (!row || row.deviceId !== device.id) return "unknown" as const;
     const reuse = async (why: "after_grace" | "replaced" | "successor_used") => {
       // A used refresh token presented again means it was copied: whoever holds the newer one may
@@ -369,29 +384,36 @@ async function refreshDevice(
     } else if (row.expiresAt.getTime() <= now.getTime()) {
       return "expired" as const;
     }
-    const successorId = await storeRefreshToken(tx, device.id, pair, instance, now);
-    await tx
-      .update(deviceRefreshTokens)
-      .set({
-        successorId,
-        usedAt: row.usedAt ?? now,
-        graceUntil: row.graceUntil ?? new Date(now.getTime() + instance.refreshGraceSeconds * 1000),
-      })
-      .where(eq(deviceRefreshTokens.id, row.id));
-    if (replacing) await tx.update(deviceRefreshTokens).set({ replacedAt: now }).where(eq(deviceRefreshTokens.id, replacing));
-    await recordAudit(
+    // One statement stores the successor, points the presented token at it (marking it used and
+    // opening its grace window on first use) and kills the successor a retry replaces, beside the
+    // audit event; COMMIT goes right behind it (commitWith): one round trip for all of it.
+    const successor = storedRefreshToken(device.id, pair, instance, now);
+    const at = now.toISOString();
+    const graceUntil = new Date(now.getTime() + instance.refreshGraceSeconds * 1000).toISOString();
+    const writes = recordAudits(
       tx,
-      {
-        actor: deviceActor(device),
-        action: "device.token_refreshed",
-        target: { type: "device", id: device.id },
-        environment: instance.environment,
-        occurredAt: now,
-        details: { instanceId: instance.id, refreshTokenId: row.id, replacedRefreshTokenId: replacing, issued: pair.issued },
-      },
+      [
+        {
+          actor: deviceActor(device),
+          action: "device.token_refreshed",
+          target: { type: "device", id: device.id },
+          environment: instance.environment,
+          occurredAt: now,
+          details: { instanceId: instance.id, refreshTokenId: row.id, replacedRefreshTokenId: replacing, issued: pair.issued },
+        },
+      ],
       meta,
+      {
+        alongside: sql`${successor.cte}, presented as (
+            update device_refresh_tokens set successor_id = ${successor.id}::uuid, used_at = coalesce(used_at, ${at}::timestamptz),
+              grace_until = coalesce(grace_until, ${graceUntil}::timestamptz)
+            where id = ${row.id}::uuid
+          ), replaced as (
+            update device_refresh_tokens set replaced_at = ${at}::timestamptz where id = ${replacing}::uuid
+          )`,
+      },
     );
-    return "refreshed" as const;
+    return commitWith(tx, writes, "refreshed" as const);
   });
 
   switch (outcome) {
