@@ -143,7 +143,8 @@ export async function registerDevice(
   const pair = await signPair(db, { id: deviceId }, instance, now);
   const clientId = body.UserFields?.ClientId ?? null;
   // One autocommit statement: the device, its first refresh token and the audit event (with its
-  // webhook event) are written together or not at all.
+  // webhook event) are written together or not at all. (`?? null`: an absent field is NULL; in an
+  // `sql` template `undefined` would leave the value out of the statement.)
   const stored = storedRefreshToken(deviceId, pair, instance, now);
   await recordAudits(
     db,
@@ -163,8 +164,9 @@ export async function registerDevice(
       alongside: sql`device as (
           insert into devices (id, instance_id, device_token_hash, device_token_prefix, client_id, first_name, last_name, nickname, phone, email,
                                custom_token, created_at)
-          values (${deviceId}::uuid, ${instance.id}::uuid, ${hashSecret(deviceToken)}, ${displayPrefix(deviceToken)}, ${clientId}, ${body.FirstName},
-                  ${body.LastName}, ${body.Nickname}, ${body.Phone}, ${body.Email}, ${body.CustomToken}, ${now.toISOString()}::timestamptz)
+          values (${deviceId}::uuid, ${instance.id}::uuid, ${hashSecret(deviceToken)}, ${displayPrefix(deviceToken)}, ${clientId},
+                  ${body.FirstName ?? null}, ${body.LastName ?? null}, ${body.Nickname ?? null}, ${body.Phone ?? null}, ${body.Email ?? null},
+                  ${body.CustomToken ?? null}, ${now.toISOString()}::timestamptz)
         ), ${stored.cte}`,
     },
   );
