@@ -28,5 +28,6 @@ export const SECRET_FAMILIES: SecretFamily[] = [
 export const NOT_SECRET_PREFIXES: Record<string, string> = {
   wf_: "workflow ids: public names an integrator passes in URLs",
   u_: "a SQL column alias (db/rows.ts)",
+  i_: "a SQL column-alias prefix for a joined table (db/rows.ts)",
   msg_: "webhook message ids (the webhook-id header): sent to every receiver, a de-duplication key",
 };
