@@ -100,6 +100,62 @@ export interface HttpRun {
   /** CPU ms per request spent by the server process tree and by PostgreSQL (all backends). */
   serverCpuMsPerReq?: number;
   postgresCpuMsPerReq?: number;
+  /** A measurement of several rounds (`combineRounds`): each round's own figures. */
+  rounds?: Array<{ reqPerSec: number; serverCpuMsPerReq?: number; postgresCpuMsPerReq?: number; p99: number }>;
+}
+
+/** Every latency of a run (ms), kept off the JSON results: combineRounds pools them. */
+const latencies = new WeakMap<HttpRun, number[]>();
+
+function withLatencies(run: HttpRun, lat: number[]): HttpRun {
+  latencies.set(run, lat);
+  return run;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * One figure from several rounds of the same measurement (interleaved with the other fronts' rounds,
+ * so that the machine's drift touches all alike): the median round's req/s and CPU per request —
+ * a round disturbed by someone else's burst does not decide it — and latency percentiles over the
+ * pooled latencies of all rounds (a p99 of 3 × 400 requests instead of one slow tail out of 400).
+ */
+export function combineRounds(runs: HttpRun[]): HttpRun {
+  if (runs.length === 1) return runs[0]!;
+  const first = runs[0]!;
+  const pooled = runs.flatMap((r) => latencies.get(r) ?? []);
+  const med = (f: (r: HttpRun) => number | undefined) => {
+    const xs = runs.map(f).filter((x): x is number => x !== undefined);
+    return xs.length ? Math.round(median(xs) * 1000) / 1000 : undefined;
+  };
+  const failure = runs.find((r) => r.firstFailure)?.firstFailure;
+  const serverCpu = med((r) => r.serverCpuMsPerReq);
+  const postgresCpu = med((r) => r.postgresCpuMsPerReq);
+  const run: HttpRun = {
+    name: first.name,
+    requests: runs.reduce((n, r) => n + r.requests, 0),
+    reqPerSec: med((r) => r.reqPerSec)!,
+    latencyMs: stats(pooled),
+    non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    connections: first.connections,
+    durationS: Math.round(runs.reduce((n, r) => n + r.durationS, 0) * 100) / 100,
+    ...(first.offeredRate ? { offeredRate: first.offeredRate } : {}),
+    ...(failure ? { firstFailure: failure } : {}),
+    ...(serverCpu !== undefined ? { serverCpuMsPerReq: serverCpu } : {}),
+    ...(postgresCpu !== undefined ? { postgresCpuMsPerReq: postgresCpu } : {}),
+    rounds: runs.map((r) => ({
+      reqPerSec: r.reqPerSec,
+      serverCpuMsPerReq: r.serverCpuMsPerReq,
+      postgresCpuMsPerReq: r.postgresCpuMsPerReq,
+      p99: r.latencyMs.p99,
+    })),
+  };
+  logRun({ ...run, name: `${run.name} (median of ${runs.length})` });
+  return withLatencies(run, pooled);
 }
 
 export interface HttpSpec {
@@ -178,7 +234,7 @@ export async function httpRun(spec: HttpSpec): Promise<HttpRun> {
     ...(watch.postgres ? { postgresCpuMsPerReq: perReq(1) } : {}),
   };
   logRun(run);
-  return run;
+  return withLatencies(run, lat);
 }
 
 function logRun(run: HttpRun): void {
@@ -278,7 +334,7 @@ export async function pacedRun(spec: HttpSpec & { rate: number; amount: number }
     ...(watch.postgres ? { postgresCpuMsPerReq: perReq(1) } : {}),
   };
   logRun(run);
-  return run;
+  return withLatencies(run, lat);
 }
 
 /** CPU time (ms, user + system) used so far by a process and its descendants, from /proc. */

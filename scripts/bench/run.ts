@@ -8,7 +8,11 @@
  *   npm run bench -- --embedded        # the same suite on the embedded database (PGlite)
  *   npm run bench -- --no-build        # reuse the build in .next-bench
  *   npm run bench -- --scale [--users 1000000 --events 10000000]   # data at scale (scripts/bench/scale.ts)
- *   options: --connections 8,64  --duration 8  --amount 2500  --port 3700  --no-peer  --no-next
+ *   options: --connections 8,64  --duration 3  --amount 900  --rounds 3  --port 3700  --no-peer  --no-next
+ *            --rounds N         each figure is the median of N rounds (req/s, CPU per request; latency
+ *                               percentiles over the rounds' pooled latencies), the fronts' rounds
+ *                               interleaved; a round lasts --duration seconds, or --amount requests
+ *                               for single-use tokens (quick: 3 rounds of 2 s / 400 requests)
  *            --paced-load 0.6   the open-loop runs' offered rate, as a share of the lean path's
  *                               closed-loop rate at the first connection count (0 skips them)
  *            --only <regex>     run only the operations whose name matches (the empty route always runs)
@@ -36,6 +40,7 @@ import * as jose from "jose";
 import {
   BENCH_SECRET,
   buildIfNeeded,
+  combineRounds,
   flag,
   type HttpRun,
   type HttpSpec,
@@ -66,8 +71,11 @@ const CONNECTIONS = option("connections", "8,64")
   .split(",")
   .map((c) => Number(c.trim()))
   .filter((c) => c > 0);
-const DURATION = Number(option("duration", QUICK ? "3" : "8"));
-const AMOUNT = Number(option("amount", QUICK ? "600" : "2500"));
+// One short run of an operation swings ±10–20 % on this shared machine (someone's build starts):
+// each figure is the median of ROUNDS rounds, interleaved with the other fronts' rounds.
+const ROUNDS = Math.max(1, Number(option("rounds", "3")));
+const DURATION = Number(option("duration", QUICK ? "2" : "3"));
+const AMOUNT = Number(option("amount", QUICK ? "400" : "900"));
 const PACED_LOAD = Number(option("paced-load", "0.6"));
 const PACED_AMOUNT = Math.round(AMOUNT / 2);
 const PORT = Number(option("port", "3700"));
@@ -90,7 +98,7 @@ const FRONTS: Front[] = ["lean", ...(WITH_NEXT ? (["next"] as const) : []), ...(
 const CLOSED_RUNS = FRONTS.length * CONNECTIONS.length;
 const PACED_RUNS = PACED_LOAD > 0 ? CONNECTIONS.length : 0;
 /** Single-use tokens each single-use operation needs. */
-const SINGLE_USE = CLOSED_RUNS * AMOUNT + PACED_RUNS * PACED_AMOUNT + FRONTS.length * WARM;
+const SINGLE_USE = ROUNDS * (CLOSED_RUNS * AMOUNT + PACED_RUNS * PACED_AMOUNT) + FRONTS.length * WARM;
 
 process.chdir(ROOT);
 const tmpDir = path.join(ROOT, "bench", "tmp");
@@ -129,7 +137,7 @@ const results: Record<string, unknown> = {
   mode: EMBEDDED ? "embedded" : "postgres",
   quick: QUICK,
   machine: machine(),
-  config: { connections: CONNECTIONS, durationS: DURATION, amount: AMOUNT, pacedAmount: PACED_AMOUNT, pacedLoad: PACED_LOAD, fronts: FRONTS },
+  config: { connections: CONNECTIONS, rounds: ROUNDS, durationS: DURATION, amount: AMOUNT, pacedAmount: PACED_AMOUNT, pacedLoad: PACED_LOAD, fronts: FRONTS },
 };
 
 try {
@@ -834,7 +842,7 @@ try {
   };
 
   /** A closed-loop run: `connections` clients, each sending its next request when the answer came. */
-  const closedRun = (op: Operation, front: Front, connections: number, warm = false) => {
+  const closedRun = (op: Operation, front: Front, connections: number, warm = false, round = 0) => {
     const n = warm ? WARM : AMOUNT;
     const run = () =>
       httpRun({
@@ -845,7 +853,8 @@ try {
         ...(op.singleUse || warm ? { amount: n } : { duration: DURATION }),
         cpu: cpuOf(front),
       });
-    return warm ? run() : profiled(front, `${op.name.split(" (")[0]} c${connections}`, run);
+    // --profile: the first round of each measurement.
+    return warm || round > 0 ? run() : profiled(front, `${op.name.split(" (")[0]} c${connections}`, run);
   };
   const warmUp = async (front: Front) => {
     // Load every module once and let V8 optimise the hot paths before anything is measured.
@@ -860,13 +869,22 @@ try {
     for (const front of phase) await warmUp(front);
     for (const op of operations) {
       for (const c of CONNECTIONS) {
-        for (const front of phase) closed.push({ ...(await closedRun(op, front, c)), operation: op.name, front });
+        const rounds = new Map<Front, HttpRun[]>(phase.map((f) => [f, []]));
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const front of phase) rounds.get(front)!.push(await closedRun(op, front, c, false, round));
+        }
+        for (const front of phase) closed.push({ ...combineRounds(rounds.get(front)!), operation: op.name, front });
       }
     }
     // The empty answer again, last: the drift of the machine over the run.
     for (const front of phase) {
       const op = operations[0]!;
-      closed.push({ ...(await closedRun(op, front, CONNECTIONS[0]!)), name: `${op.name} again [${front}]`, operation: `${op.name} again`, front });
+      closed.push({
+        ...(await closedRun(op, front, CONNECTIONS[0]!, false, 1)),
+        name: `${op.name} again [${front}]`,
+        operation: `${op.name} again`,
+        front,
+      });
     }
     // Open loop, lean front only: the same offered rate through few and many connections.
     if (PACED_LOAD > 0 && phase.includes("lean")) {
@@ -874,18 +892,22 @@ try {
         const base = closed.find((r) => r.operation === op.name && r.front === "lean" && r.connections === CONNECTIONS[0]);
         if (!base) continue;
         const rate = Math.max(20, base.reqPerSec * PACED_LOAD);
-        for (const c of CONNECTIONS) {
-          const run = await pacedRun({
-            ...op.request(PACED_AMOUNT),
-            name: `${op.name} [lean, open loop]`,
-            url: servers.get("lean")!.url,
-            connections: c,
-            rate,
-            amount: PACED_AMOUNT,
-            cpu: cpuOf("lean"),
-          });
-          paced.push({ ...run, operation: op.name, front: "lean" });
+        const rounds = new Map<number, HttpRun[]>(CONNECTIONS.map((c) => [c, []]));
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const c of CONNECTIONS) {
+            const run = await pacedRun({
+              ...op.request(PACED_AMOUNT),
+              name: `${op.name} [lean, open loop]`,
+              url: servers.get("lean")!.url,
+              connections: c,
+              rate,
+              amount: PACED_AMOUNT,
+              cpu: cpuOf("lean"),
+            });
+            rounds.get(c)!.push(run);
+          }
         }
+        for (const c of CONNECTIONS) paced.push({ ...combineRounds(rounds.get(c)!), operation: op.name, front: "lean" });
       }
     }
     // What a Prometheus scrape costs: one scraper in sequence, after the runs above filled the
@@ -949,7 +971,7 @@ try {
           "--port",
           String(PEER_PORT),
           "--count",
-          String(CONNECTIONS.length * AMOUNT + WARM),
+          String(ROUNDS * CONNECTIONS.length * AMOUNT + WARM),
           "--out",
           out,
           ...extra,
@@ -987,7 +1009,11 @@ try {
         });
       };
       await peerRun(8, WARM, `warm-up oidc-provider refresh (${adapter})`);
-      for (const c of CONNECTIONS) peer.push({ ...(await peerRun(c, AMOUNT, `oidc-provider refresh (${adapter})`)), adapter });
+      for (const c of CONNECTIONS) {
+        const rounds: HttpRun[] = [];
+        for (let round = 0; round < ROUNDS; round++) rounds.push(await peerRun(c, AMOUNT, `oidc-provider refresh (${adapter})`));
+        peer.push({ ...combineRounds(rounds), adapter });
+      }
       await stopPeer();
       fs.rmSync(out, { force: true });
     }
