@@ -14,6 +14,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { connectCoalescing } from "./pg-socket";
 import * as schema from "./schema";
 
 export type Schema = typeof schema;
@@ -166,15 +167,17 @@ function pipelinedBegin(client: postgres.Sql): postgres.Sql["begin"] {
         result = await fn(conn as unknown as postgres.TransactionSql);
         last = lastWrites.get(conn);
         if (last) {
-          // Before COMMIT, one turn of the event loop: a last write that failed without reaching
-          // the server (an async builder that threw, a statement postgres.js refused) has settled by
-          // then, and the transaction rolls back — PostgreSQL cannot answer COMMIT with ROLLBACK for
-          // a statement it never received. No round trip: nothing is awaited from the server here.
+          // Before COMMIT, the microtask queue drained (process.nextTick runs after it): a last write
+          // that failed without reaching the server (an async builder that threw, a statement
+          // postgres.js refused) has settled by then, and the transaction rolls back — PostgreSQL
+          // cannot answer COMMIT with ROLLBACK for a statement it never received. No round trip:
+          // nothing is awaited from the server here. Still in the turn the writes were sent in, so
+          // the COMMIT leaves in the same socket write as a large last write (db/pg-socket.ts).
           let early: { error: unknown } | null = null;
           last.catch((error: unknown) => {
             early ??= { error };
           });
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          await new Promise<void>((resolve) => process.nextTick(resolve));
           if (early) throw (early as { error: unknown }).error;
         }
         if (failed) throw (failed as { error: unknown }).error;
@@ -208,7 +211,7 @@ const lastWrites = new WeakMap<object, Promise<unknown>>();
  * round trip fewer for the operation; a write that fails still fails the transaction with its own
  * error (PostgreSQL answers the COMMIT with ROLLBACK), and the caller gets `value` only once the
  * commit has succeeded. A write that fails before reaching the server (an async builder that throws,
- * a statement the driver refuses) fails the transaction too: COMMIT waits one turn of the event loop
+ * a statement the driver refuses) fails the transaction too: COMMIT waits until the microtask queue has drained
  * and is not sent if the writes already failed. Every statement of `writes` must be sent before the callback returns (a
  * `queryRows` call or a query builder handed to Promise.all is; one sent after the COMMIT throws,
  * loudly, rather than run outside the transaction). Elsewhere (PGlite, a
@@ -234,6 +237,12 @@ export async function openDatabase(opts: OpenOptions): Promise<DatabaseHandle> {
       connection: { application_name: "tokendesk" },
     });
     client.begin = pipelinedBegin(client);
+    // One TCP host (not a unix socket, not a list of hosts to fail over between): our sockets, whose
+    // large writes wait for the COMMIT behind them (db/pg-socket.ts). Set on the parsed options, which
+    // postgres.js reads when a connection opens; with several hosts or a socket path its own connect
+    // logic stays.
+    const options = client.options as unknown as { host: string[]; path?: string | false; socket?: unknown };
+    if (!options.path && options.host.length === 1) options.socket = connectCoalescing;
     const db = drizzlePostgres(client, { schema }) as unknown as Database;
     return { db, kind: "postgres", close: () => client.end({ timeout: 5 }) };
   }

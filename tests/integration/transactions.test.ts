@@ -4,6 +4,7 @@
  * its value only once everything committed, and a failing last write fails the transaction with its
  * own error and leaves nothing behind.
  */
+import net from "node:net";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commitWith, queryRows } from "@/db/client";
@@ -76,6 +77,38 @@ describe("commitWith", () => {
       expect((err as Error).message).toBe("builder refused");
       expect(await ids()).toEqual([1, 2, 3]);
     }
+  });
+
+  it("on PostgreSQL a large last write and its COMMIT leave in one socket write", async () => {
+    // Statements without parameters: prepared on first use with no round trip of their own, so the
+    // count is the same on every pooled connection. BEGIN + the first statement go out in one write;
+    // the last write (≥ 1 KB: the size of an exchange's audit INSERT) and COMMIT in one more
+    // (db/pg-socket.ts holds the large write back until postgres.js flushes the COMMIT).
+    const note = "x".repeat(3000);
+    const proto = net.Socket.prototype as unknown as Record<"_write" | "_writev", (this: net.Socket, ...a: unknown[]) => void>;
+    const original = { _write: proto._write, _writev: proto._writev };
+    let writes = 0;
+    const dbPort = t.kind === "postgres" ? Number(new URL(t.url!).port) : -1;
+    for (const name of ["_write", "_writev"] as const) {
+      proto[name] = function (this: net.Socket, ...a: unknown[]) {
+        if (this.remotePort === dbPort) writes++;
+        return original[name].apply(this, a);
+      };
+    }
+    try {
+      for (const id of [30, 31, 32]) {
+        writes = 0;
+        const value = await t.db.transaction(async (tx) => {
+          await queryRows(tx, sql.raw("select 1"));
+          return commitWith(tx, queryRows(tx, sql.raw(`insert into commit_with_probe (id, note) values (${id}, '${note}')`)), id);
+        });
+        expect(value).toBe(id);
+        if (t.kind === "postgres") expect(writes).toBe(2);
+      }
+    } finally {
+      Object.assign(proto, original);
+    }
+    expect((await ids()).filter((id) => id >= 30 && id < 40)).toEqual([30, 31, 32]);
   });
 
   it("many concurrent transactions each commit exactly their own writes", async () => {
