@@ -3,8 +3,8 @@
  * Each carries 256 bits from a CSPRNG (43 base62 characters) behind a short type prefix, so a
  * leaked string says what it is; only `hashSecret` of it is ever stored.
  */
-import { randomBytes } from "node:crypto";
 import { base62, SECRET_BODY_LENGTH } from "@/lib/api-keys/format";
+import { secretBytes } from "@/lib/crypto/random";
 
 export type DeviceSecretKind = "instance_key" | "device_token" | "refresh_token";
 
@@ -15,7 +15,7 @@ const PREFIX: Record<DeviceSecretKind, string> = {
 };
 
 export function newDeviceSecret(kind: DeviceSecretKind): string {
-  return `${PREFIX[kind]}${base62(randomBytes(32), SECRET_BODY_LENGTH)}`;
+  return `${PREFIX[kind]}${base62(secretBytes(32), SECRET_BODY_LENGTH)}`;
 }
 
 /** Whether `value` has the shape of a secret of this kind (no database involved). */

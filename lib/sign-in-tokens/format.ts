@@ -13,9 +13,9 @@
  *
  * Refresh tokens are `rt_<43 base62><6 checksum>`: nothing to read in them, same strength.
  */
-import { randomBytes } from "node:crypto";
 import { crc32 } from "node:zlib";
 import { base62, SECRET_BODY_LENGTH } from "@/lib/api-keys/format";
+import { secretBytes } from "@/lib/crypto/random";
 
 function checksum(body: string): string {
   const buf = Buffer.alloc(4);
@@ -24,7 +24,7 @@ function checksum(body: string): string {
 }
 
 function secretWithChecksum(head: string): string {
-  const body = base62(randomBytes(32), SECRET_BODY_LENGTH);
+  const body = base62(secretBytes(32), SECRET_BODY_LENGTH);
   return `${head}${body}${checksum(head + body)}`;
 }
 

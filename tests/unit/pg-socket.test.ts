@@ -12,7 +12,7 @@ let port: number;
 const received: Buffer[] = [];
 
 beforeAll(async () => {
-  server = net.createServer((s) => s.on("data", (d) => received.push(d)));
+  server = net.createServer((s) => s.on("data", (d) => received.push(Buffer.from(d))));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as net.AddressInfo).port;
 });
