@@ -50,14 +50,31 @@ export function assertNoSecrets(value: unknown, pathSoFar = "details", where = "
   }
 }
 
-/** JSON with object keys sorted at every level: jsonb does not keep key order, the HMAC must. */
+/**
+ * JSON with object keys sorted at every level: jsonb does not keep key order, the HMAC must. Written
+ * as loops (every audited request runs it over its details and row): the same text as
+ * `[${value.map(canonicalJson)}]` and `{${Object.entries(…).filter(defined).sort(by key).map(…)}}`,
+ * array holes included (empty between the commas), keys in UTF-16 code unit order.
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  if (Array.isArray(value)) {
+    let out = "[";
+    for (let i = 0; i < value.length; i++) {
+      if (i) out += ",";
+      if (i in value) out += canonicalJson(value[i]);
+    }
+    return `${out}]`;
+  }
+  const keys = Object.keys(value).sort();
+  let out = "{";
+  for (const k of keys) {
+    const v = (value as Record<string, unknown>)[k];
+    if (v === undefined) continue;
+    if (out.length > 1) out += ",";
+    out += `${JSON.stringify(k)}:${canonicalJson(v)}`;
+  }
+  return `${out}}`;
 }
 
 type HashedFields = Omit<AuditEventRow, "txid" | "rowHmac">;
@@ -66,8 +83,10 @@ type HashedFields = Omit<AuditEventRow, "txid" | "rowHmac">;
  * The row's HMAC over every column but `txid`. The webhook event is appended only when there is one,
  * so rows written before the column existed (0014) keep the HMAC they were written with.
  */
-export function auditRowHmac(row: HashedFields): string {
-  const fields: unknown[] = [
+export function auditRowHmac(row: HashedFields, detailsJson = canonicalJson(row.details)): string {
+  // canonicalJson([id, occurredAt, …, details, webhook?]), with the details' canonical text given.
+  let material = "[";
+  for (const field of [
     row.id,
     row.occurredAt.toISOString(),
     row.actorType,
@@ -82,20 +101,24 @@ export function auditRowHmac(row: HashedFields): string {
     row.requestId,
     row.ip,
     row.userAgent,
-    row.details,
-  ];
+  ]) {
+    material += `${canonicalJson(field)},`;
+  }
+  material += detailsJson;
   // `!= null`: an archive written before 0014 has no `webhook` key at all.
-  if (row.webhook != null) fields.push(row.webhook);
-  const material = canonicalJson(fields);
+  if (row.webhook != null) material += `,${canonicalJson(row.webhook)}`;
+  material += "]";
   return createHmac("sha256", derivedKey("audit")).update(material).digest("base64url");
 }
 
-type AuditRow = HashedFields & { rowHmac: string };
+/** A row as written: its HMAC, and its details as canonical JSON text (the HMAC's and the INSERT's). */
+type AuditRow = HashedFields & { rowHmac: string; detailsJson: string };
 
 export function buildAuditRow(input: AuditInput, meta: RequestMeta): AuditRow {
   if (!isAuditAction(input.action)) throw new Error(`Unknown audit action "${String(input.action)}".`);
   const details = input.details ?? {};
   assertNoSecrets(details);
+  const detailsJson = canonicalJson(details);
   const occurredAt = new Date((input.occurredAt ?? new Date()).getTime());
   const environment = input.environment ?? null;
   let webhook: AuditWebhook | null = null;
@@ -120,10 +143,10 @@ export function buildAuditRow(input: AuditInput, meta: RequestMeta): AuditRow {
     requestId: meta.requestId,
     ip: meta.ip,
     userAgent: meta.userAgent ? meta.userAgent.slice(0, 512) : null,
-    details: JSON.parse(canonicalJson(details)) as Record<string, unknown>,
+    details: JSON.parse(detailsJson) as Record<string, unknown>,
     webhook,
   };
-  return { ...row, rowHmac: auditRowHmac(row) };
+  return { ...row, rowHmac: auditRowHmac(row, detailsJson), detailsJson };
 }
 
 const AUDIT_COLUMNS = sql.raw(
@@ -134,7 +157,7 @@ const AUDIT_COLUMNS = sql.raw(
 function auditValues(r: AuditRow): SQL {
   return sql`(${r.id}::uuid, ${r.occurredAt.toISOString()}::timestamptz, ${r.actorType}, ${r.actorId}, ${r.actorName}, ${r.action},
            ${r.targetType}, ${r.targetId}, ${r.environment}, ${r.outcome}, ${r.reason}, ${r.requestId}, ${r.ip}, ${r.userAgent},
-           ${JSON.stringify(r.details)}::jsonb, ${r.rowHmac}, ${r.webhook ? JSON.stringify(r.webhook) : null}::jsonb)`;
+           ${r.detailsJson}::jsonb, ${r.rowHmac}, ${r.webhook ? JSON.stringify(r.webhook) : null}::jsonb)`;
 }
 
 /**
