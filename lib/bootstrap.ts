@@ -5,6 +5,7 @@
  * sweepers and the webhook dispatcher, and say where it is listening.
  */
 import { databaseHandle } from "@/db";
+import type { Database } from "@/db/client";
 import { config } from "@/lib/config/env";
 import { DEMO_STAFF, demoAccountCount, seedDemo } from "@/lib/demo";
 import { instrumentDatabase } from "@/lib/metrics";
@@ -12,6 +13,24 @@ import { instrumentDatabase } from "@/lib/metrics";
 import { ensureSigningKey } from "@/lib/oauth/signing-keys";
 import { startSweepers } from "@/lib/sweepers";
 import { startWebhookDispatcher } from "@/lib/webhooks/dispatcher";
+
+/**
+ * The background work of an instance: the sweepers (audit sealer, retention, roll-ups…) and the
+ * webhook dispatcher — every instance runs them, sharing the work through advisory locks and
+ * FOR UPDATE SKIP LOCKED; never on a request's path. `on` false (TOKENDESK_BACKGROUND=0): an
+ * instance that only answers requests, while another runs these; null then. Returns what stops them.
+ */
+export function startBackground(db: Database, on: boolean): { stop: () => Promise<void> } | null {
+  if (!on) return null;
+  const stopSweepers = startSweepers(db);
+  const dispatcher = startWebhookDispatcher(db);
+  return {
+    stop: async () => {
+      stopSweepers();
+      await dispatcher.stop();
+    },
+  };
+}
 
 export async function bootstrapServer(): Promise<void> {
   const cfg = config();
@@ -21,10 +40,7 @@ export async function bootstrapServer(): Promise<void> {
   if (cfg.demo) seeded = await seedDemo(handle.db);
 
   await ensureSigningKey(handle.db);
-  startSweepers(handle.db);
-  // Delivers webhooks from the outbox in the background; every instance runs one (they share the
-  // work through FOR UPDATE SKIP LOCKED). Never on a request's path.
-  startWebhookDispatcher(handle.db);
+  startBackground(handle.db, cfg.background);
 
   const lines = [
     "",

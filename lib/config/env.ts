@@ -77,6 +77,7 @@ const schema = z.object({
     .transform((v) => (v === undefined ? undefined : Number(v))),
   AUDIT_ARCHIVE_DIR: optionalString,
   TOKENDESK_DEMO: optionalString.refine((v) => v === undefined || v === "0" || v === "1", "must be 0 or 1"),
+  TOKENDESK_BACKGROUND: optionalString.refine((v) => v === undefined || v === "0" || v === "1", "must be 0 or 1"),
   WEBHOOK_ALLOW_PRIVATE: optionalString.refine((v) => v === undefined || ["0", "1", "true", "false"].includes(v), "must be 1 or 0"),
   NODE_ENV: optionalString,
 });
@@ -123,6 +124,11 @@ export interface Config {
   auditRetention: { days: number; archiveDir: string } | null;
   /** Seed the demo team into an empty embedded database (never with DATABASE_URL or TOKENDESK_DEMO=0). */
   demo: boolean;
+  /**
+   * Run the background work (sweepers: audit sealer, retention, roll-ups…; the webhook dispatcher).
+   * TOKENDESK_BACKGROUND=0: this instance only answers requests; another instance must run it.
+   */
+  background: boolean;
 }
 
 function parseRoleMap(raw: string | undefined): Array<{ value: string; role: StaffRole }> {
@@ -214,6 +220,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
         ? { days: e.AUDIT_RETENTION_DAYS, archiveDir: path.resolve(/*turbopackIgnore: true*/ e.AUDIT_ARCHIVE_DIR) }
         : null,
     demo: !databaseUrl && e.TOKENDESK_DEMO !== "0",
+    background: e.TOKENDESK_BACKGROUND !== "0",
   };
 }
 

@@ -662,6 +662,10 @@ try {
         TRUSTED_PROXY: "none",
         METRICS_TOKEN,
         LOG_LEVEL: "warn",
+        // No sweepers or webhook dispatcher in the measured servers: the audit sealer, the fan-out
+        // and the roll-ups run on whichever instance takes their lock, so their CPU (proportional to
+        // the rows every front writes) landed on one front's per-request figure and not the other's.
+        TOKENDESK_BACKGROUND: "0",
         ...(front === "next" ? { TOKENDESK_FRONT: "next" } : {}),
         ...(PROFILE ? { TOKENDESK_CPU_PROFILE_DIR: profileDir(front) } : {}),
       },

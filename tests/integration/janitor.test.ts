@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { v7 as uuidv7 } from "uuid";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openDatabase, queryRows } from "@/db/client";
 import { auditArchives, auditEvents, auditSeals, idvSessionSteps, idvSessions, sdkSessions } from "@/db/schema";
 import { apiKeyActor, authenticateApiKey, createApiKey } from "@/lib/api-keys";
@@ -17,6 +17,7 @@ import { archiveAuditLog, verifyArchiveFile } from "@/lib/audit/archive";
 import { recordAudit } from "@/lib/audit/record";
 import { sealAll } from "@/lib/audit/seal";
 import { verifyAuditLog } from "@/lib/audit/verify";
+import { startBackground } from "@/lib/bootstrap";
 import { type Actor, type RequestMeta, systemActor } from "@/lib/context";
 import { createInstance } from "@/lib/devices";
 import { JANITOR_LOCK, runJanitor } from "@/lib/janitor";
@@ -286,5 +287,28 @@ describe("audit retention", () => {
     expect(await count("audit_events")).toBe(before);
     expect(fs.readdirSync(dir)).toEqual([]);
     await t.db.execute(sql`update audit_events set reason = 'evidence' where target_id = 'evidence-1'`);
+  });
+});
+
+describe("background work of an instance", () => {
+  it("TOKENDESK_BACKGROUND=0 starts none of it; otherwise the sweepers run on their intervals", async () => {
+    const sealerRuns = async () =>
+      (await metrics().sweeperRuns.get()).values.filter((v) => v.labels.sweeper === "audit sealer").reduce((n, v) => n + v.value, 0);
+    const settle = () => new Promise((r) => setTimeout(r, 50)); // real: only the intervals are faked
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      const before = await sealerRuns();
+      expect(startBackground(t.db, false)).toBeNull();
+      vi.advanceTimersByTime(60_000);
+      await settle();
+      expect(await sealerRuns()).toBe(before);
+      const running = startBackground(t.db, true)!;
+      vi.advanceTimersByTime(5_000); // the sealer's interval
+      for (let i = 0; i < 200 && (await sealerRuns()) === before; i++) await settle();
+      await running.stop();
+      expect(await sealerRuns()).toBeGreaterThan(before);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -37,6 +37,13 @@ describe("configuration", () => {
     expect(() => parseConfig({ TOKENDESK_DATA_DIR: tmp(), TOKENDESK_DEMO: "no" })).toThrowError("TOKENDESK_DEMO must be 0 or 1.");
   });
 
+  it("runs the background work unless TOKENDESK_BACKGROUND=0", () => {
+    expect(parseConfig({ TOKENDESK_DATA_DIR: tmp() }).background).toBe(true);
+    expect(parseConfig({ TOKENDESK_DATA_DIR: tmp(), TOKENDESK_BACKGROUND: "1" }).background).toBe(true);
+    expect(parseConfig({ TOKENDESK_DATA_DIR: tmp(), TOKENDESK_BACKGROUND: "0" }).background).toBe(false);
+    expect(() => parseConfig({ TOKENDESK_DATA_DIR: tmp(), TOKENDESK_BACKGROUND: "off" })).toThrowError("TOKENDESK_BACKGROUND must be 0 or 1.");
+  });
+
   it("derives PUBLIC_URL from PORT and strips a trailing slash", () => {
     expect(parseConfig({ TOKENDESK_DATA_DIR: tmp(), PORT: "4000" }).publicUrl).toBe("http://localhost:4000");
     expect(parseConfig({ TOKENDESK_DATA_DIR: tmp(), PUBLIC_URL: "https://td.example.com/" }).publicUrl).toBe("https://td.example.com");
