@@ -128,7 +128,7 @@ async function lanes(list) {
         continue;
       }
       const log = i === 0 ? null : path.join(reports, `${s.name}.log`);
-      if (i === 0) console.log(`\n=== ${s.name} === (alongside: ${alongside(0)}, printed when this lane ends)`);
+      if (i === 0) console.log(`\n=== ${s.name} ===${chosen.length > 1 ? ` (alongside: ${alongside(0)}, printed when this lane ends)` : ""}`);
       const note = s.before ? await s.before() : null;
       if (note && i === 0) console.log(note);
       if (note && log) fs.writeFileSync(log, `${note}\n`);
@@ -183,12 +183,15 @@ step("typegen", process.execPath, [path.join(root, "node_modules", "next", "dist
 step("typecheck", bin("tsc"), ["--noEmit", "-p", "."]);
 step("lint", bin("biome"), ["check", "."]);
 // The upgrade step's previous release (scripts/previous-release.mjs) is built from git once — on a
-// clean clone, 54 of the step's 74 s, a webpack build. It starts here, at the lowest CPU priority
-// (nice 19), so it only takes what the steps before the upgrade leave idle (tsc and the single-worker
-// vitest steps do not fill both cores); the upgrade step waits for it, then finds it ready. If it
+// clean clone, 54 of the step's 74 s, a webpack build. It is started in the background at the lowest
+// CPU priority (nice 19) once this run's own build is done (below): beside that build it still slowed
+// it (clean-clone run at 07658bf: 172 s against 48 s the run before; a warm A/B: 42 s against 23 s
+// alone), while the integration lanes leave CPU idle (the postgres step waits on the server) and the
+// upgrade step comes some 450 s later. The upgrade step waits for it, then finds it ready. If it
 // fails, the upgrade step builds it again itself and reports why.
 let previousRelease = null;
-if (wanted("upgrade") && databaseUrl && process.env.TOKENDESK_TEST_SERIAL !== "1") {
+function startPreviousRelease() {
+  if (!(wanted("upgrade") && databaseUrl && process.env.TOKENDESK_TEST_SERIAL !== "1")) return;
   const log = path.join(reports, "previous-release.log");
   const fd = fs.openSync(log, "w");
   const child = spawn("nice", ["-n", "19", process.execPath, path.join(root, "scripts", "previous-release.mjs")], {
@@ -212,7 +215,7 @@ if (wanted("upgrade") && databaseUrl && process.env.TOKENDESK_TEST_SERIAL !== "1
       resolve({ log, status: code ?? signal });
     });
   });
-  console.log("test: building the previous release for the upgrade step in the background (nice 19)");
+  console.log("\ntest: building the previous release for the upgrade step in the background (nice 19)");
 }
 vitest("unit", "unit");
 // Step definitions for the integration, build, HTTP and upgrade steps; the order they run in follows.
@@ -290,6 +293,7 @@ if (process.env.TOKENDESK_TEST_SERIAL === "1") {
   // transaction, which another step's transactions on the same cluster would hold back.
   run(S.build);
   run(S.standalone);
+  startPreviousRelease();
   await lanes([[S.postgres, S.http(), ...(upgradeRuns ? [S.upgrade()] : [])], [S.pglite]]);
 }
 step("e2e", bin("playwright"), ["test", "--reporter=list,json"], { PLAYWRIGHT_JSON_OUTPUT_NAME: path.join(reports, "e2e.json") }, "playwright");
