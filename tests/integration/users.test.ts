@@ -36,6 +36,7 @@ import {
   updateUser,
   usersActivity,
 } from "@/lib/users";
+import { encodeCursor } from "@/lib/users/search";
 import { createWebhookEndpoint } from "@/lib/webhooks/endpoints";
 import { fanOutAll } from "@/lib/webhooks/outbox";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
@@ -304,7 +305,8 @@ describe("searching users", () => {
           );
         const before = await scans();
         statements.length = 0;
-        const found = await searchUsers(tx, admin, { q }, { onStatement: (s) => statements.push(s) });
+        // A probe of one row: on this small table the default probe reads every row and answers.
+        const found = await searchUsers(tx, admin, { q }, { onStatement: (s) => statements.push(s), probe: 1 });
         const after = await scans();
         const used = [...after].filter(([name, n]) => n > (before.get(name) ?? 0)).map(([name]) => name);
         return { found: found.users.length, seqScans: used.includes("users"), indexes: used.filter((name) => name !== "users") };
@@ -346,6 +348,68 @@ describe("searching users", () => {
     expect(capped.sent[0]).toBe(2);
     expect((await pages(tag, { earlyCap: 2, probe: 1 })).seen).toEqual([...expected, exact.id]);
     expect((await pages(tag, { probe: 1 })).seen).toEqual([...expected, exact.id]);
+  });
+
+  it("searches a substring newest first in windows of time: the same pages as a walk when matches straddle the windows' edges", async () => {
+    // 400 users two to a second (ties on created_at), below a cursor no other test's users reach, so
+    // the probe and the windows (migration 0015) see these alone. A window's lower edge is the newest
+    // time minus whole multiples of the probe's span, so it falls on a second holding two users: a
+    // window that dropped its edge, or counted it twice, would change a page.
+    const tag = uniq("win").replace(/-/g, "");
+    const base = Date.parse("2000-12-31T00:00:00Z");
+    const patterns: Record<string, (s: number, r: number) => boolean> = {
+      dense: (s) => s % 3 === 0, // both users of every third second
+      tie: (s, r) => s % 7 === 0 || (s % 5 === 0 && r === 1),
+      sparse: (s, r) => s % 17 === 0 && r === 0,
+      top: (s) => s < 4 || s % 40 === 0, // a burst among the newest, then far apart
+      edge: (s, r) => r === 0 && [0, 12, 60, 80, 120, 160].includes(s), // one each on some windows' last edges
+    };
+    const cursor = encodeCursor({ t: "2001-01-01T00:00:00.000000Z", id: "ffffffff-ffff-ffff-ffff-ffffffffffff", m: "substring" });
+    const rollback = new Error("rollback");
+    await expect(
+      t.db.transaction(async (tx) => {
+        const rows = [];
+        for (let s = 0; s < 200; s++) {
+          for (let r = 0; r < 2; r++) {
+            const terms = Object.entries(patterns)
+              .filter(([, match]) => match(s, r))
+              .map(([name]) => `w${name}${tag}d`);
+            rows.push(
+              sql`(${crypto.randomUUID()}::uuid, 'sandbox', 'us', ${`${tag}-${s}-${r}`}, ${`a.${terms.join(".") || "none"}.${s}@example.test`}, null, ${new Date(base - s * 1000).toISOString()}::timestamptz)`,
+            );
+          }
+        }
+        await tx.execute(sql`insert into users (id, environment, region, client_user_id, email, name, created_at) values ${sql.join(rows, sql`, `)}`);
+        const pages = async (q: string, limit: number, probe: number, path?: "walk") => {
+          const seen: string[] = [];
+          let next: string | null = cursor;
+          do {
+            const page: Awaited<ReturnType<typeof searchUsers>> = await searchUsers(tx, admin, { q, cursor: next, limit }, { probe, path });
+            seen.push(...page.users.map((u) => u.id));
+            next = page.nextCursor;
+          } while (next);
+          return seen;
+        };
+        for (const name of Object.keys(patterns)) {
+          const q = `w${name}${tag}d`;
+          const expected = await pages(q, 200, 1000, "walk");
+          expect(expected.length, q).toBe(rows.filter((_, i) => patterns[name]!(Math.floor(i / 2), i % 2)).length);
+          expect(new Set(expected).size, q).toBe(expected.length);
+          for (const probe of [4, 6, 10])
+            for (const limit of [1, 2, 3, 5]) expect(await pages(q, limit, probe), `${q} probe ${probe} limit ${limit}`).toEqual(expected);
+        }
+        // The windows answered (not the whole bitmap): the page of `dense` after a probe of 6 users (3
+        // seconds, 2 matches) came from a window reaching its edge, 6 seconds back, and the function
+        // counted the matches it read (3), not all 134.
+        const [first] = await queryRows<{ matched: number | string }>(
+          tx,
+          sql`select matched from users_search_page(${`wdense${tag}d`}, null, null, false, ${`%wdense${tag}d%`}, '{sandbox}', null, null,
+                '2001-01-01T00:00:00Z', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 3, 500, 20000, 6)`,
+        );
+        expect(Number(first!.matched)).toBe(3);
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
   });
 
   it("shows qa only sandbox, refuses qa asking for production, and keeps keys to their own environment", async () => {
