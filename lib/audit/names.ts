@@ -57,6 +57,7 @@ export async function staffIdsMatching(db: Executor, text: string): Promise<stri
     db,
     sql`select id from staff where lower(name) like ${prefix} or lower(email) like ${prefix}
         or lower(name) like ${`% ${prefix}`} order by id limit 50`,
+    { prepare: true }, // constant text: one round trip
   );
   return rows.map((r) => r.id);
 }
