@@ -156,15 +156,16 @@ function familyActions(family: string): string[] {
  * of rows per page for a rare family (staff., migration.): so each action reads at most one page of
  * its own index past the cursor (index-only: the entries hold the time and id), the newest page of
  * them all is chosen from those entries, and only that page is read by primary key (reading every
- * action's page — up to 8 × 51 rows for `device.` — cost more than the rest together).
+ * action's page — up to 8 × 51 rows for `device.` — cost more than the rest together). The actions
+ * are one array parameter, each read by a lateral subquery: a union of one branch per action was
+ * planned afresh on every call (0.42 ms for `device.`'s eight, custom plans winning the plan cache's
+ * comparison) where this shape plans in 0.13 ms and reads the same 193 buffers.
  */
 function familyEvents(family: string, rest: SQL[], page: number): SQL {
   const others = rest.length ? sql` and ${and(...rest)}` : sql``;
-  const branches = familyActions(family).map(
-    (action) =>
-      sql`(select ${auditEvents.id}, ${auditEvents.occurredAt} from ${auditEvents} where ${auditEvents.action} = ${action}${others} order by ${sql.join(NEWEST_FIRST, sql`, `)} limit ${page})`,
-  );
-  return sql`${auditEvents.id} = any(array(select id from (${sql.join(branches, sql` union all `)}) as branch ${NEWEST_PAGE}${page}))`;
+  return sql`${auditEvents.id} = any(array(select branch.id from unnest(${`{${familyActions(family).join(",")}}`}::text[]) as family(action)
+    cross join lateral (select ${auditEvents.id}, ${auditEvents.occurredAt} from ${auditEvents} where ${auditEvents.action} = family.action${others} order by ${sql.join(NEWEST_FIRST, sql`, `)} limit ${page}) as branch
+    ${NEWEST_PAGE}${page}))`;
 }
 
 export interface AuditPage {

@@ -12,8 +12,10 @@
  * exact and prefix matches among the newest SEARCH_PROBE rows (a full page there is the answer: a
  * common prefix), else from the primary key and the `lower(x) text_pattern_ops` btrees, each read by
  * range in its index's order and stopped at EARLY_CAP; when there are none, the substring among the
- * newest rows; when those do not fill a page, up to BITMAP_CAP matches from the trigram GIN index,
- * sorted. A pasted id, client user id or email is one round trip, neither parsed nor planned once
+ * newest rows; when those hold some matches but not a page, the trigram bitmap ANDed with a time
+ * range of the next rows, in windows growing x10 (migration 0015: a window that completes the page
+ * ends the search, every match outside it being older); then up to BITMAP_CAP older matches from
+ * the trigram GIN index, sorted. A pasted id, client user id or email is one round trip, neither parsed nor planned once
  * a connection has made the call a few times: the function keeps its statements' generic plans,
  * which read the same indexes whatever the values (the prefix as a bound range, `~>=~ q and ~<~
  * upper bound`; GIN takes the substring pattern at run time), where a prepared statement of the
