@@ -28,7 +28,6 @@ DECLARE
   ids uuid[];
   n bigint;
   n_probed bigint := 0;
-  n_scanned bigint;
   n_found bigint;
   more uuid[];
   t_top timestamptz;
@@ -100,24 +99,30 @@ BEGIN
     -- older than every match in it. Last, every match older than the windows from the trigram
     -- index's bitmap alone (GIN takes the pattern at run time), at most p_bitmap_cap of them (past
     -- it the caller walks the time index instead).
-    WITH probed AS MATERIALIZED (
-      SELECT * FROM users u WHERE u.deleted_at IS NULL AND (u.created_at, u.id) < (p_after_t, p_after_id)
-      ORDER BY u.created_at DESC NULLS LAST, u.id DESC NULLS LAST LIMIT p_probe_size)
-    SELECT count(*), max(p.created_at),
-      (SELECT array_agg(s.id) FROM (
-         SELECT u.id FROM probed u
-         WHERE users_search_keeps(u.deleted_at, u.created_at, u.id, u.environment, u.region, u.disabled_at, p_after_t, p_after_id, p_envs, p_region, p_status)
-           AND (lower(u.client_user_id) || ' ' || coalesce(lower(u.email), '') || ' ' || coalesce(lower(u.name), '')) LIKE p_pattern
-         ORDER BY u.created_at DESC NULLS LAST, u.id DESC NULLS LAST LIMIT p_page_size) AS s),
-      (SELECT l.created_at FROM probed l ORDER BY l.created_at ASC, l.id ASC LIMIT 1),
-      (SELECT l.id FROM probed l ORDER BY l.created_at ASC, l.id ASC LIMIT 1)
-    INTO n_scanned, t_top, ids, end_t, end_id FROM probed p;
+    SELECT array_agg(s.id) INTO ids FROM (
+      SELECT u.id FROM (
+        SELECT * FROM users u WHERE u.deleted_at IS NULL AND (u.created_at, u.id) < (p_after_t, p_after_id)
+        ORDER BY u.created_at DESC NULLS LAST, u.id DESC NULLS LAST LIMIT p_probe_size) AS u
+      WHERE users_search_keeps(u.deleted_at, u.created_at, u.id, u.environment, u.region, u.disabled_at, p_after_t, p_after_id, p_envs, p_region, p_status)
+        AND (lower(u.client_user_id) || ' ' || coalesce(lower(u.email), '') || ' ' || coalesce(lower(u.name), '')) LIKE p_pattern
+      ORDER BY u.created_at DESC NULLS LAST, u.id DESC NULLS LAST LIMIT p_page_size) AS s;
     n_found := coalesce(cardinality(ids), 0);
-    IF n_found >= p_page_size OR n_scanned < p_probe_size THEN
-      -- A full page, or every row under the cursor was probed.
+    IF n_found >= p_page_size THEN
       RETURN QUERY SELECT unnest(ids), 'substring', n_found, n_probed;
       RETURN;
     END IF;
+    -- Where the probe ended (its oldest row) and began: read again from the time index, only here,
+    -- so that a page found in the probe costs what it did. No row there: the probe read every row
+    -- under the cursor, and its matches are all there are.
+    SELECT e.created_at, e.id INTO end_t, end_id FROM (
+      SELECT u.created_at, u.id FROM users u WHERE u.deleted_at IS NULL AND (u.created_at, u.id) < (p_after_t, p_after_id)
+      ORDER BY u.created_at DESC NULLS LAST, u.id DESC NULLS LAST OFFSET p_probe_size - 1 LIMIT 1) AS e;
+    IF end_id IS NULL THEN
+      RETURN QUERY SELECT unnest(ids), 'substring', n_found, n_probed;
+      RETURN;
+    END IF;
+    SELECT u.created_at INTO t_top FROM users u WHERE u.deleted_at IS NULL AND (u.created_at, u.id) < (p_after_t, p_after_id)
+    ORDER BY u.created_at DESC NULLS LAST, u.id DESC NULLS LAST LIMIT 1;
     -- The windows: the probe's density says how many rows should hold a page (twice over), at the
     -- probe's rate of rows per unit of time; then ten times that; no window past 100 probes' worth
     -- of rows (a larger range costs its btree bitmap more than the rechecks it saves). A probe
