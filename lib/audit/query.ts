@@ -5,7 +5,7 @@
 import { and, eq, gte, ilike, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type Executor, queryRows } from "@/db/client";
-import { rowOf } from "@/db/rows";
+import { columnsOf, rowOf } from "@/db/rows";
 import { type AuditEventRow, auditEvents } from "@/db/schema";
 import { DomainError, parseInput } from "@/lib/errors";
 import { AUDIT_ACTION_NAMES, AUDIT_OUTCOMES } from "./actions";
@@ -210,7 +210,10 @@ export async function listAuditEvents(
   // filters are set (and a family's actions), every value is bound, so each connection keeps one
   // named statement per shape and a page is one round trip (an unnamed statement waited for its
   // parameter types first: two). PostgreSQL still plans it per call while the custom plans win.
-  const raw = await queryRows<Record<string, unknown>>(db, auditPageStatement(filter, staffIds, opts.cursor, limit, sql`*`), { prepare: true });
+  // The columns by name, not `*` (db/rows.ts columnsOf: a prepared `*` breaks when a migration adds one).
+  const raw = await queryRows<Record<string, unknown>>(db, auditPageStatement(filter, staffIds, opts.cursor, limit, columnsOf(auditEvents)), {
+    prepare: true,
+  });
   const rows = raw.map((r) => rowOf(auditEvents, r));
   const more = rows.length > limit;
   const events = more ? rows.slice(0, limit) : rows;
