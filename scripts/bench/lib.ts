@@ -7,7 +7,7 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import autocannon from "autocannon";
 import { type NextServer, startNextServer } from "../next-server";
 
@@ -101,7 +101,23 @@ export interface HttpRun {
   serverCpuMsPerReq?: number;
   postgresCpuMsPerReq?: number;
   /** A measurement of several rounds (`combineRounds`): each round's own figures. */
-  rounds?: Array<{ reqPerSec: number; serverCpuMsPerReq?: number; postgresCpuMsPerReq?: number; p99: number }>;
+  rounds?: Array<{ reqPerSec: number; serverCpuMsPerReq?: number; postgresCpuMsPerReq?: number; p99: number; max?: number; stall?: StallClues }>;
+  /** Open-loop runs: what could have held requests back (see StallClues). */
+  stall?: StallClues;
+}
+
+/**
+ * Where an open-loop run's slowest answers could have come from, measured over the run: the load
+ * generator itself (its event loop blocked, so requests left late: latency counts from when a
+ * request was due), and whatever `pacedRun`'s caller probes on the server side (its GC pauses and
+ * event-loop lag from /metrics, PostgreSQL's checkpoints).
+ */
+export interface StallClues {
+  /** The generator's longest event-loop block (ms). */
+  clientLoopMaxMs: number;
+  /** The latest a request left after it was due (ms). */
+  clientSendLateMaxMs: number;
+  [probe: string]: number;
 }
 
 /** Every latency of a run (ms), kept off the JSON results: combineRounds pools them. */
@@ -152,6 +168,8 @@ export function combineRounds(runs: HttpRun[]): HttpRun {
       serverCpuMsPerReq: r.serverCpuMsPerReq,
       postgresCpuMsPerReq: r.postgresCpuMsPerReq,
       p99: r.latencyMs.p99,
+      max: r.latencyMs.max,
+      ...(r.stall ? { stall: r.stall } : {}),
     })),
   };
   logRun({ ...run, name: `${run.name} (median of ${runs.length})` });
@@ -254,7 +272,9 @@ function logRun(run: HttpRun): void {
  * autocannon cannot do this: its rate limit releases each connection's quota at the start of every
  * second, i.e. in bursts.
  */
-export async function pacedRun(spec: HttpSpec & { rate: number; amount: number }): Promise<HttpRun> {
+export async function pacedRun(
+  spec: HttpSpec & { rate: number; amount: number; probe?: () => Promise<() => Promise<Record<string, number>>> },
+): Promise<HttpRun> {
   const target = new URL(spec.url);
   const agents = Array.from({ length: spec.connections }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
   const send = (agent: http.Agent, method: string, path: string, headers: Record<string, string>, body?: string) =>
@@ -286,6 +306,10 @@ export async function pacedRun(spec: HttpSpec & { rate: number; amount: number }
   let errors = 0;
   let firstFailure: string | undefined;
   const watch = spec.cpu ?? cpuWatch;
+  const probed = spec.probe ? await spec.probe() : null;
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  let sendLateMax = 0;
   const cpu0 = [treeCpuMs(watch.server), treeCpuMs(watch.postgres)];
   const interval = 1000 / spec.rate;
   const t0 = performance.now();
@@ -297,6 +321,7 @@ export async function pacedRun(spec: HttpSpec & { rate: number; amount: number }
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const n = spec.next?.() ?? {};
     const headers = { ...(spec.headers ?? {}), ...(n.headers ?? {}) };
+    sendLateMax = Math.max(sendLateMax, performance.now() - due);
     inFlight.push(
       send(agents[i % agents.length]!, spec.method ?? "GET", n.path ?? spec.path, headers, n.body ?? spec.body).then(
         (r) => {
@@ -316,6 +341,13 @@ export async function pacedRun(spec: HttpSpec & { rate: number; amount: number }
   }
   await Promise.all(inFlight);
   const cpu1 = [treeCpuMs(watch.server), treeCpuMs(watch.postgres)];
+  loop.disable();
+  const round = (x: number) => Math.round(x * 10) / 10;
+  const stall: StallClues = {
+    clientLoopMaxMs: round(loop.max / 1e6),
+    clientSendLateMaxMs: round(sendLateMax),
+    ...(probed ? await probed() : {}),
+  };
   for (const a of agents) a.destroy();
   const elapsed = (tLast - t0) / 1000;
   const perReq = (k: number) => (lat.length ? Math.round(((cpu1[k]! - cpu0[k]!) / lat.length) * 1000) / 1000 : 0);
@@ -332,8 +364,14 @@ export async function pacedRun(spec: HttpSpec & { rate: number; amount: number }
     ...(firstFailure ? { firstFailure } : {}),
     ...(watch.server ? { serverCpuMsPerReq: perReq(0) } : {}),
     ...(watch.postgres ? { postgresCpuMsPerReq: perReq(1) } : {}),
+    stall,
   };
   logRun(run);
+  log(
+    `  slowest ${run.latencyMs.max} ms; ${Object.entries(stall)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
+  );
   return withLatencies(run, lat);
 }
 

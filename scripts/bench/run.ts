@@ -21,6 +21,7 @@
  *            --dist-dir DIR     the Next build to run (default .next-bench)
  *            --no-baselines     skip the in-process baselines (raw INSERT, jose, audit and webhook costs)
  *            --webhook-secs 8 --webhook-rounds 3   length and number of the webhook outbox CPU rounds
+ *            --node-args "…"    extra flags for the measured servers' Node processes (e.g. GC settings)
  *
  * Order: throwaway PostgreSQL → build → prepare data in-process with the domain functions (system
  * actor) → in-process baselines (raw INSERT, jose verify, audit cost, webhook outbox cost and
@@ -81,6 +82,7 @@ const PACED_AMOUNT = Math.round(AMOUNT / 2);
 const PORT = Number(option("port", "3700"));
 const ONLY = process.argv.includes("--only") ? new RegExp(option("only", ""), "i") : null;
 const PROFILE = flag("profile");
+const NODE_ARGS = option("node-args", "").split(" ").filter(Boolean);
 const BASELINES = !flag("no-baselines");
 const WITH_NEXT = !flag("no-next");
 // Every port the run listens on is PORT + 0..5 (the fronts, the peer, the floor), so one --port keeps a run in its range.
@@ -669,7 +671,7 @@ try {
         ...(front === "next" ? { TOKENDESK_FRONT: "next" } : {}),
         ...(PROFILE ? { TOKENDESK_CPU_PROFILE_DIR: profileDir(front) } : {}),
       },
-      [],
+      NODE_ARGS,
       front === "ref" ? REF_DIR! : undefined,
     );
     cleanups.push(() => server.stop());
@@ -892,6 +894,45 @@ try {
     }
     // Open loop, lean front only: the same offered rate through few and many connections.
     if (PACED_LOAD > 0 && phase.includes("lean")) {
+      // What happened on the server side during each open-loop run (lib.ts StallClues): the
+      // server's GC pauses and event-loop lag (prom-client's default metrics; the lag gauge is the
+      // maximum since the previous scrape) and PostgreSQL's checkpoints.
+      const scrape = async () => {
+        const res = await fetch(`${servers.get("lean")!.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+        const text = await res.text();
+        const sum = (re: RegExp) => text.split("\n").reduce((n, line) => (re.test(line) ? n + Number(line.slice(line.lastIndexOf(" ") + 1)) : n), 0);
+        return {
+          gcMs: sum(/^tokendesk_nodejs_gc_duration_seconds_sum\{/) * 1000,
+          gcCount: sum(/^tokendesk_nodejs_gc_duration_seconds_count\{/),
+          gcUnder10ms: sum(/^tokendesk_nodejs_gc_duration_seconds_bucket\{le="0\.01"/),
+          loopLagMaxMs: sum(/^tokendesk_nodejs_eventloop_lag_max_seconds /) * 1000,
+          heapUsedMB: sum(/^tokendesk_nodejs_heap_size_used_bytes /) / 2 ** 20,
+        };
+      };
+      const checkpoints = async () => {
+        if (!pgUrl) return { checkpoints: 0, checkpointMs: 0 };
+        const [row] =
+          await statsSql!`select checkpoints_timed + checkpoints_req as n, checkpoint_write_time + checkpoint_sync_time as ms from pg_stat_bgwriter`;
+        return { checkpoints: Number(row!.n), checkpointMs: Number(row!.ms) };
+      };
+      const probe = async () => {
+        const [m0, c0] = await Promise.all([scrape(), checkpoints()]);
+        return async () => {
+          const [m1, c1] = await Promise.all([scrape(), checkpoints()]);
+          const r = (x: number) => Math.round(x * 10) / 10;
+          return {
+            serverGcMs: r(m1.gcMs - m0.gcMs),
+            serverGcOver10ms: m1.gcCount - m0.gcCount - (m1.gcUnder10ms - m0.gcUnder10ms),
+            serverLoopLagMaxMs: r(m1.loopLagMaxMs),
+            serverHeapUsedMB: r(m1.heapUsedMB),
+            pgCheckpoints: c1.checkpoints - c0.checkpoints,
+            pgCheckpointMs: r(c1.checkpointMs - c0.checkpointMs),
+          };
+        };
+      };
+      const { default: postgresJs } = await import("postgres");
+      const statsSql = pgUrl ? postgresJs(pgUrl, { max: 1, onnotice: () => {} }) : null;
+      cleanups.push(() => statsSql?.end());
       for (const op of operations) {
         const base = closed.find((r) => r.operation === op.name && r.front === "lean" && r.connections === CONNECTIONS[0]);
         if (!base) continue;
@@ -907,6 +948,7 @@ try {
               rate,
               amount: PACED_AMOUNT,
               cpu: cpuOf("lean"),
+              probe,
             });
             rounds.get(c)!.push(run);
           }
