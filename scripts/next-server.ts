@@ -11,6 +11,7 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { SERVER_NODE_FLAGS } from "./server-node-flags.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -63,7 +64,8 @@ export async function startNextServer(opts: NextServerOptions): Promise<NextServ
     throw new Error(`No standalone server in ${standalone}: run \`next build && node scripts/build-standalone.mjs\`.`);
   }
   const args = standalone ? [path.join(standalone, "server.mjs")] : ["--import", "tsx", path.join(root, "server.ts")];
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...args], {
+  // Started as `npm start` and the container start it (server-node-flags.mjs), then the caller's flags.
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...(opts.nodeArgs ?? []), ...args], {
     cwd: standalone ?? root,
     env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", PUBLIC_URL: url, PORT: String(port), HOST: "127.0.0.1", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],

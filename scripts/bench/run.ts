@@ -907,6 +907,7 @@ try {
           gcUnder10ms: sum(/^tokendesk_nodejs_gc_duration_seconds_bucket\{le="0\.01"/),
           loopLagMaxMs: sum(/^tokendesk_nodejs_eventloop_lag_max_seconds /) * 1000,
           heapUsedMB: sum(/^tokendesk_nodejs_heap_size_used_bytes /) / 2 ** 20,
+          rssMB: sum(/^tokendesk_process_resident_memory_bytes /) / 2 ** 20,
         };
       };
       const checkpoints = async () => {
@@ -925,6 +926,7 @@ try {
             serverGcOver10ms: m1.gcCount - m0.gcCount - (m1.gcUnder10ms - m0.gcUnder10ms),
             serverLoopLagMaxMs: r(m1.loopLagMaxMs),
             serverHeapUsedMB: r(m1.heapUsedMB),
+            serverRssMB: r(m1.rssMB),
             pgCheckpoints: c1.checkpoints - c0.checkpoints,
             pgCheckpointMs: r(c1.checkpointMs - c0.checkpointMs),
           };
