@@ -8,6 +8,7 @@ import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { SERVER_NODE_FLAGS } from "../scripts/server-node-flags.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dataDir = process.env.E2E_DATA_DIR;
@@ -56,7 +57,7 @@ if (postgresUrl) {
   }
 }
 
-const server = spawn(process.execPath, ["--import", "tsx", path.join(root, "server.ts")], {
+const server = spawn(process.execPath, [...SERVER_NODE_FLAGS, "--import", "tsx", path.join(root, "server.ts")], {
   cwd: root,
   stdio: "inherit",
   env: { ...process.env, PORT: process.env.E2E_PORT ?? "3210", HOST: "127.0.0.1" },

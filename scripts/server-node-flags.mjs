@@ -1,6 +1,6 @@
 /**
  * The Node flags every tokendesk server process starts with: `npm start` (scripts/start.mjs), the
- * tests' and the benchmark's servers (scripts/next-server.ts) and the container (deploy/Dockerfile's
+ * tests' and the benchmark's servers (scripts/next-server.ts, e2e/start-tokendesk.mjs) and the container (deploy/Dockerfile's
  * CMD, which repeats them: keep the two in step).
  *
  * `--max-semi-space-size=64` (MB; V8's default is 16 on 64-bit): the young generation where each

@@ -20,7 +20,7 @@ describe("the server's Node flags", () => {
   });
 
   it("npm start and the test servers pass them to the server process", () => {
-    for (const file of ["scripts/start.mjs", "scripts/next-server.ts"]) {
+    for (const file of ["scripts/start.mjs", "scripts/next-server.ts", "e2e/start-tokendesk.mjs"]) {
       const text = fs.readFileSync(path.join(root, file), "utf8");
       expect(text, file).toMatch(/spawn\(process\.execPath, \[\.\.\.SERVER_NODE_FLAGS,/);
     }
