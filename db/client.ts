@@ -7,8 +7,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
-import { type ExtractTablesWithRelations, type SQL, sql } from "drizzle-orm";
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+import { type ExtractTablesWithRelations, type Placeholder, type Query, type SQL, sql } from "drizzle-orm";
+import { type PgDatabase, PgDialect, type PgQueryResultHKT, type PgTransaction } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
@@ -37,12 +37,42 @@ export const MIGRATIONS_FOLDER = path.resolve(/*turbopackIgnore: true*/ process.
 
 /** What drizzle keeps on every database and transaction object: its SQL dialect and the driver's client. */
 interface DrizzleInternals {
-  dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } };
-  session: { client: unknown };
+  dialect: { sqlToQuery(query: SQL): Query };
+  session: {
+    client: unknown;
+    prepareQuery(query: Query, fields: undefined, name: undefined, isResponseInArrayMode: false): { execute(): Promise<unknown> };
+  };
+}
+
+/** The dialect fixed statements are compiled with: drizzle's Postgres dialect as every handle has it (no casing option). */
+const dialect = new PgDialect();
+
+/**
+ * A statement whose text is compiled once, when the module defining it loads: `build` writes it as
+ * an `sql` template whose values are `p.name` placeholders, and each call gives the values by name
+ * and gets the text with its parameters, for `queryRows` — without drizzle's template compilation
+ * (sqlToQuery) in every request. For the hot path's fixed statements (the text never varies, which
+ * is also what `prepare: true` asks for). The same name may appear several times.
+ */
+export function fixedStatement<N extends string>(build: (p: Record<N, Placeholder<N>>) => SQL): (values: Record<N, unknown>) => Query {
+  const p = new Proxy({} as Record<N, Placeholder<N>>, { get: (_, name) => sql.placeholder(String(name)) });
+  const compiled = dialect.sqlToQuery(build(p));
+  const names = compiled.params.map((param) => (param as Placeholder<N>).name);
+  return (values) => {
+    const params = new Array<unknown>(names.length);
+    for (let i = 0; i < names.length; i++) {
+      const value = values[names[i]!];
+      // A missing value would be sent as nothing at all (or refused by the driver): say which.
+      if (value === undefined) throw new Error(`No value for the statement's parameter "${names[i]}" (null for NULL).`);
+      params[i] = value;
+    }
+    return { sql: compiled.sql, params };
+  };
 }
 
 /**
- * Rows of a raw `sql` statement, whichever driver answers.
+ * Rows of a raw `sql` statement, or of a `fixedStatement`'s compiled text and parameters, whichever
+ * driver answers.
  *
  * `prepare: true` — for statements whose text never varies (values are bound parameters, nothing
  * inlined) and whose best plan does not depend on the values (lookups by a unique key, inserts,
@@ -54,20 +84,27 @@ interface DrizzleInternals {
  * user search: each variant would stay prepared on every connection) or for queries that need a plan
  * made for their values. PGlite runs everything as it always does.
  */
-export async function queryRows<T>(db: Executor, query: SQL, opts: { prepare?: boolean } = {}): Promise<T[]> {
-  if (opts.prepare) {
+export async function queryRows<T>(db: Executor, query: SQL | Query, opts: { prepare?: boolean } = {}): Promise<T[]> {
+  const compiled = isCompiled(query) ? query : null;
+  if (opts.prepare || compiled) {
     const { dialect, session } = db as unknown as DrizzleInternals;
     const client = session.client as Partial<Pick<postgres.Sql, "unsafe">>;
-    // postgres.js (pool or transaction): the statement goes to it directly, prepared. Its type
-    // parsers are the ones drizzle configured on the client, so rows come back as from `execute`.
+    // postgres.js (pool or transaction): the statement goes to it directly. Its type parsers are
+    // the ones drizzle configured on the client, so rows come back as from `execute`.
     if (typeof client.unsafe === "function") {
-      const built = dialect.sqlToQuery(query);
-      return (await client.unsafe(built.sql, built.params as postgres.ParameterOrJSON<never>[], { prepare: true })) as unknown as T[];
+      const built = compiled ?? dialect.sqlToQuery(query as SQL);
+      return (await client.unsafe(built.sql, built.params as postgres.ParameterOrJSON<never>[], { prepare: opts.prepare ?? false })) as unknown as T[];
     }
+    // PGlite: a compiled statement as drizzle's `execute` runs one (its driver's row parsers).
+    if (compiled) return rowsOf<T>(await session.prepareQuery(compiled, undefined, undefined, false).execute());
   }
-  const result = (await db.execute(query)) as unknown;
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+  return rowsOf<T>(await db.execute(query as SQL));
 }
+
+const isCompiled = (query: SQL | Query): query is Query => typeof (query as Query).sql === "string";
+
+/** postgres.js answers an array of rows, PGlite a result with `rows`. */
+const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 
 function processAlive(pid: number): boolean {
   try {

@@ -8,8 +8,8 @@
  * the same INSERT, and is fanned out to the endpoints' deliveries after commit (lib/webhooks/outbox.ts).
  */
 import { createHmac } from "node:crypto";
-import { type SQL, sql } from "drizzle-orm";
-import { type Executor, queryRows } from "@/db/client";
+import { type Placeholder, type Query, type SQL, sql } from "drizzle-orm";
+import { type Executor, fixedStatement, queryRows } from "@/db/client";
 import type { AuditEventRow, AuditWebhook } from "@/db/schema";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { derivedKey } from "@/lib/crypto/keys";
@@ -153,25 +153,91 @@ const AUDIT_COLUMNS = sql.raw(
   "id, occurred_at, actor_type, actor_id, actor_name, action, target_type, target_id, environment, outcome, reason, request_id, ip, user_agent, details, row_hmac, webhook",
 );
 
-/** One row's values, in AUDIT_COLUMNS' order. */
-function auditValues(r: AuditRow): SQL {
-  return sql`(${r.id}::uuid, ${r.occurredAt.toISOString()}::timestamptz, ${r.actorType}, ${r.actorId}, ${r.actorName}, ${r.action},
-           ${r.targetType}, ${r.targetId}, ${r.environment}, ${r.outcome}, ${r.reason}, ${r.requestId}, ${r.ip}, ${r.userAgent},
-           ${r.detailsJson}::jsonb, ${r.rowHmac}, ${r.webhook ? JSON.stringify(r.webhook) : null}::jsonb)`;
+/** One row's values in AUDIT_COLUMNS' order, as the driver takes them. */
+function auditParams(r: AuditRow): unknown[] {
+  return [
+    r.id,
+    r.occurredAt.toISOString(),
+    r.actorType,
+    r.actorId,
+    r.actorName,
+    r.action,
+    r.targetType,
+    r.targetId,
+    r.environment,
+    r.outcome,
+    r.reason,
+    r.requestId,
+    r.ip,
+    r.userAgent,
+    r.detailsJson,
+    r.rowHmac,
+    r.webhook ? JSON.stringify(r.webhook) : null,
+  ];
 }
+
+/** One row's values list with their casts: `v` is auditParams' list (or placeholders for it). */
+function auditValues(v: unknown[]): SQL {
+  return sql`(${v[0]}::uuid, ${v[1]}::timestamptz, ${v[2]}, ${v[3]}, ${v[4]}, ${v[5]}, ${v[6]}, ${v[7]}, ${v[8]}, ${v[9]}, ${v[10]}, ${v[11]},
+           ${v[12]}, ${v[13]}, ${v[14]}::jsonb, ${v[15]}, ${v[16]}::jsonb)`;
+}
+
+const AUDIT_PARAMS = 17;
+
+/**
+ * The audit INSERT of a caller's operation with its own last writes as data-modifying CTEs
+ * (`alongside`, written with `p.name` placeholders for its values): the statement's text is compiled
+ * once per number of events (fixedStatement), not in every request. Define it once, at module level;
+ * `recordAudits(tx, events, meta, { alongside: { statement, values } })` runs it.
+ */
+export class AuditStatement<N extends string> {
+  private readonly byCount = new Map<number, (values: Record<string, unknown>) => Query>();
+  constructor(private readonly alongside: ((p: Record<N, Placeholder<N>>) => SQL) | null) {}
+
+  bind(rows: AuditRow[], values: Record<N, unknown> | null): Query {
+    let bind = this.byCount.get(rows.length);
+    if (!bind) {
+      const count = rows.length;
+      bind = fixedStatement<string>((p) => {
+        const audit = sql`insert into audit_events (${AUDIT_COLUMNS}) values ${sql.join(
+          Array.from({ length: count }, (_, i) => auditValues(Array.from({ length: AUDIT_PARAMS }, (_, k) => p[`a${i}_${k}`]))),
+          sql`, `,
+        )}`;
+        return this.alongside ? sql`with ${this.alongside(p as Record<N, Placeholder<N>>)} ${audit}` : audit;
+      });
+      this.byCount.set(count, bind);
+    }
+    const all: Record<string, unknown> = { ...values };
+    for (let i = 0; i < rows.length; i++) {
+      const params = auditParams(rows[i]!);
+      for (let k = 0; k < AUDIT_PARAMS; k++) all[`a${i}_${k}`] = params[k];
+    }
+    return bind(all);
+  }
+}
+
+/** The audit INSERT alone. */
+const AUDIT_ONLY = new AuditStatement(null);
 
 /**
  * One INSERT for any number of events, webhook events included (the `webhook` column; the fan-out
  * turns them into deliveries after commit). An `sql` template rather than the query builder: this
- * runs in every audited request, and the builder cost more CPU than the statement (see db/rows.ts).
+ * runs in every audited request, and the builder cost more CPU than the statement (see db/rows.ts);
+ * with no `alongside` writes or fixed ones (an AuditStatement) its text is compiled once.
  * `txid` is left to its default (the writing transaction's id), which is what the sealer and the
  * fan-out range over.
  */
-async function insertAuditRows(tx: Executor, rows: AuditRow[], alongside: SQL | null): Promise<void> {
-  const audit = sql`insert into audit_events (${AUDIT_COLUMNS}) values ${sql.join(rows.map(auditValues), sql`, `)}`;
+async function insertAuditRows<N extends string>(tx: Executor, rows: AuditRow[], alongside: SQL | FixedAlongside<N> | null): Promise<void> {
   await queryRows(
     tx,
-    alongside ? sql`with ${alongside} ${audit}` : audit,
+    alongside === null
+      ? AUDIT_ONLY.bind(rows, null)
+      : "statement" in alongside
+        ? alongside.statement.bind(rows, alongside.values)
+        : sql`with ${alongside} insert into audit_events (${AUDIT_COLUMNS}) values ${sql.join(
+            rows.map((r) => auditValues(auditParams(r))),
+            sql`, `,
+          )}`,
     // Prepared: its text varies only with the number of rows (one to three events an operation)
     // and the caller's fixed `alongside` writes.
     { prepare: true },
@@ -179,6 +245,9 @@ async function insertAuditRows(tx: Executor, rows: AuditRow[], alongside: SQL | 
   // Counted when written in its transaction (a transaction that later rolls back was still counted).
   for (const r of rows) countAuditEvent(r);
 }
+
+/** An AuditStatement's alongside writes with this operation's values. */
+export type FixedAlongside<N extends string = string> = { statement: AuditStatement<N>; values: Record<N, unknown> };
 
 /**
  * One event's audit INSERT as part of a caller's statement, writing the row only `where` the
@@ -193,7 +262,7 @@ export function guardedAuditInsert(input: AuditInput, meta: RequestMeta, where: 
   return {
     id: row.id,
     // `select … from (values …)`: the same row as recordAudit's, typed by the same casts.
-    insert: sql`insert into audit_events (${AUDIT_COLUMNS}) select * from (values ${auditValues(row)}) v where ${where}`,
+    insert: sql`insert into audit_events (${AUDIT_COLUMNS}) select * from (values ${auditValues(auditParams(row))}) v where ${where}`,
     written: () => countAuditEvent(row),
   };
 }
@@ -211,7 +280,12 @@ export async function recordAudit(tx: Executor, input: AuditInput, meta: Request
  * statement (`name as (insert …), …`, fixed text), so they cost no statement of their own; they run
  * exactly once whether or not anything reads them, and a failing one fails the statement.
  */
-export async function recordAudits(tx: Executor, inputs: AuditInput[], meta: RequestMeta, opts: { alongside?: SQL } = {}): Promise<string[]> {
+export async function recordAudits<N extends string>(
+  tx: Executor,
+  inputs: AuditInput[],
+  meta: RequestMeta,
+  opts: { alongside?: SQL | FixedAlongside<N> } = {},
+): Promise<string[]> {
   const rows = inputs.map((input) => buildAuditRow(input, meta));
   if (rows.length) await insertAuditRows(tx, rows, opts.alongside ?? null);
   return rows.map((r) => r.id);

@@ -7,12 +7,11 @@
  * refusal later in the transaction (user disabled...) rolls the redemption back.
  */
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { commitWith, type Database, queryRows } from "@/db/client";
-import { columnsOf, rowOf } from "@/db/rows";
-import { type ApiKey, apiKeyInstallations, apiKeys, type SignInToken, type User, users } from "@/db/schema";
+import { commitWith, type Database, fixedStatement, queryRows } from "@/db/client";
+import { type ApiKey, apiKeyInstallations, apiKeys, type SignInToken, type User } from "@/db/schema";
 import { apiKeyActor } from "@/lib/api-keys";
 import { apiKeyPrefix, parseApiKey } from "@/lib/api-keys/format";
-import { type AuditInput, recordAudit, recordAudits } from "@/lib/audit/record";
+import { type AuditInput, AuditStatement, recordAudit, recordAudits } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { newId } from "@/lib/ids";
@@ -182,6 +181,58 @@ async function approveMigration(
 }
 
 /**
+ * The redemption, the one atomic UPDATE: of N concurrent exchanges of a token, the row lock lets
+ * exactly one see it unused and the others re-check after it commits and get no row; a revocation
+ * (`revokeSignInToken`) is the same kind of UPDATE on the same row, so a token is redeemed or revoked,
+ * never both — then the user with a shared lock, which orders us against a concurrent disable/delete
+ * (it locks the row for update): either it sees our session and ends it, or we see the user disabled
+ * and roll back. The environment's settings come with it. Only the user columns the exchange uses,
+ * listed (db/rows.ts says why); the text is compiled once (fixedStatement).
+ */
+const REDEEM = fixedStatement<"at" | "sessionId" | "tokenHash">(
+  (p) => sql`with t as (
+      update sign_in_tokens set used_at = ${p.at}::timestamptz, session_id = ${p.sessionId}::uuid
+      where token_hash = ${p.tokenHash} and used_at is null and revoked_at is null and expires_at > ${p.at}::timestamptz
+      returning id, user_id)
+    select t.id as t_id, u.id, u.client_user_id, u.environment, u.region, u.disabled_at is not null as disabled,
+           u.deleted_at is not null as deleted, ${SETTINGS_COLUMNS}
+    from t join users u on u.id = t.user_id left join environment_settings s on s.environment = u.environment
+    for share of u`,
+);
+
+/**
+ * The session with its first refresh token, as CTEs of the exchange's audit INSERT (recordAudits'
+ * `alongside`): one statement, its text compiled once.
+ */
+const START_SESSION = new AuditStatement<
+  | "sessionId"
+  | "userId"
+  | "environment"
+  | "region"
+  | "installationId"
+  | "tokenId"
+  | "migratedFromKeyId"
+  | "expiresAt"
+  | "now"
+  | "ip"
+  | "userAgent"
+  | "refreshId"
+  | "refreshHash"
+>(
+  (p) => sql`session as (
+      insert into sdk_sessions (id, user_id, environment, region, installation_id, sign_in_token_id, migrated_from_key_id, expires_at, created_at,
+                                first_ip, first_user_agent)
+      values (${p.sessionId}::uuid, ${p.userId}::uuid, ${p.environment}, ${p.region}, ${p.installationId}, ${p.tokenId}::uuid,
+              ${p.migratedFromKeyId}::uuid, ${p.expiresAt}::timestamptz, ${p.now}::timestamptz, ${p.ip}, ${p.userAgent})),
+    refresh as (
+      insert into refresh_tokens (id, session_id, token_hash, created_at)
+      values (${p.refreshId}::uuid, ${p.sessionId}::uuid, ${p.refreshHash}, ${p.now}::timestamptz))`,
+);
+
+/** The user an exchange starts a session for: what the session, its audit events and the answer name. */
+type SessionUser = Pick<User, "id" | "clientUserId" | "environment" | "region">;
+
+/**
  * Redeems the sign-in token and starts the SDK session in one transaction: the session with its
  * first refresh token, the audit events (redeemed, started, and migration.completed when it moves
  * an installation off its key) and the installation marked migrated.
@@ -191,35 +242,25 @@ async function startSdkSession(
   input: { signInToken: string; installationId: string | null; migrationKey: ApiKey | null },
   meta: RequestMeta,
   now: Date,
-): Promise<{ user: User; sessionId: string; refreshToken: string; accessTtl: number }> {
+): Promise<{ user: SessionUser; sessionId: string; refreshToken: string; accessTtl: number }> {
   const { installationId, migrationKey } = input;
   const sessionId = newId();
+  const at = now.toISOString();
+  const tokenHash = hashSecret(input.signInToken);
   return db.transaction(async (tx) => {
-    // One statement: the redemption — the one atomic UPDATE: of N concurrent exchanges of a token,
-    // the row lock lets exactly one see it unused and the others re-check after it commits and get
-    // no row; a revocation (`revokeSignInToken`) is the same kind of UPDATE on the same row, so a
-    // token is redeemed or revoked, never both — then the user with a shared lock, which orders us against a
-    // concurrent disable/delete (it locks the row for update): either it sees our session and ends
-    // it, or we see the user disabled and roll back. The environment's settings come with it (`sql`
-    // template: db/rows.ts says why).
-    const at = now.toISOString();
-    const [raw] = await queryRows<Record<string, unknown>>(
-      tx,
-      sql`with t as (
-            update sign_in_tokens set used_at = ${at}::timestamptz, session_id = ${sessionId}::uuid
-            where token_hash = ${hashSecret(input.signInToken)} and used_at is null and revoked_at is null and expires_at > ${at}::timestamptz
-            returning id, user_id)
-          select t.id as t_id, ${columnsOf(users, "u")}, ${SETTINGS_COLUMNS}
-          from t join users u on u.id = t.user_id left join environment_settings s on s.environment = u.environment
-          for share of u`,
-      { prepare: true },
-    );
+    // One statement: the redemption and the user, share-locked (REDEEM says why).
+    const [raw] = await queryRows<Record<string, unknown>>(tx, REDEEM({ at, sessionId, tokenHash }), { prepare: true });
     if (!raw) throw invalidGrant(INVALID_TOKEN);
-    const token = { id: String(raw.t_id), userId: String(raw.id) };
-    const user = rowOf(users, raw);
-    if (user.deletedAt) throw invalidGrant("user_deleted: The user has been deleted.");
-    if (user.disabledAt) throw invalidGrant("user_disabled: The user is disabled.");
-    const settings = settingsOfRow(user.environment, raw!);
+    const token = { id: raw.t_id as string };
+    const user: SessionUser = {
+      id: raw.id as string,
+      clientUserId: raw.client_user_id as string,
+      environment: raw.environment as User["environment"],
+      region: raw.region as string,
+    };
+    if (raw.deleted) throw invalidGrant("user_deleted: The user has been deleted.");
+    if (raw.disabled) throw invalidGrant("user_disabled: The user is disabled.");
+    const settings = settingsOfRow(user.environment, raw);
     const refreshToken = formatRefreshToken();
     const actor = sdkUserActor(user.id, user.clientUserId);
     const events: AuditInput[] = [
@@ -265,15 +306,24 @@ async function startSdkSession(
     const expiresAt = new Date(now.getTime() + settings.refreshAbsoluteTtlSeconds * 1000);
     const writes = Promise.all([
       recordAudits(tx, events, meta, {
-        alongside: sql`session as (
-            insert into sdk_sessions (id, user_id, environment, region, installation_id, sign_in_token_id, migrated_from_key_id, expires_at, created_at,
-                                      first_ip, first_user_agent)
-            values (${sessionId}::uuid, ${user.id}::uuid, ${user.environment}, ${user.region}, ${installationId}, ${token.id}::uuid,
-                    ${migrationKey?.id ?? null}::uuid, ${expiresAt.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz,
-                    ${meta.ip}, ${clientUserAgent(meta)})),
-          refresh as (
-            insert into refresh_tokens (id, session_id, token_hash, created_at)
-            values (${newId()}::uuid, ${sessionId}::uuid, ${hashSecret(refreshToken)}, ${now.toISOString()}::timestamptz))`,
+        alongside: {
+          statement: START_SESSION,
+          values: {
+            sessionId,
+            userId: user.id,
+            environment: user.environment,
+            region: user.region,
+            installationId,
+            tokenId: token.id,
+            migratedFromKeyId: migrationKey?.id ?? null,
+            expiresAt: expiresAt.toISOString(),
+            now: at,
+            ip: meta.ip,
+            userAgent: clientUserAgent(meta),
+            refreshId: newId(),
+            refreshHash: hashSecret(refreshToken),
+          },
+        },
       }),
       migrationKey && installationId
         ? tx

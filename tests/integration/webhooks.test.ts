@@ -7,7 +7,7 @@
  * that fails for a day, SSRF refusals after DNS, rotation, replay, test events, and two dispatchers
  * sharing 1,000 events without sending one twice.
  */
-import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type DatabaseHandle, type Executor, openDatabase, queryRows } from "@/db/client";
 import { auditEvents, webhookDeliveries, webhookEndpoints } from "@/db/schema";
@@ -112,27 +112,20 @@ const deviceRegistered = (deviceId: string, environment: "sandbox" | "production
 });
 /**
  * The executor `db` with every statement it sends recorded in `into` (both drivers: postgres.js's
- * `unsafe` for prepared statements, drizzle's `execute` otherwise).
+ * `unsafe`, through which drizzle and queryRows send everything, PGlite's `query` likewise).
  */
 function spyStatements(db: Executor, into: string[]): Executor {
-  const internals = db as unknown as { dialect: { sqlToQuery(q: SQL): { sql: string } }; session: { client: Record<string, unknown> } };
+  const internals = db as unknown as { session: { client: Record<string, unknown> } };
   const client = internals.session.client;
-  const unsafe = client.unsafe as ((text: string, ...rest: unknown[]) => unknown) | undefined;
-  const spiedClient = unsafe
-    ? Object.assign(Object.create(client), {
-        unsafe: (text: string, ...rest: unknown[]) => {
-          into.push(text.trim());
-          return unsafe.call(client, text, ...rest);
-        },
-      })
-    : client;
-  return Object.assign(Object.create(db), {
-    session: Object.assign(Object.create(internals.session), { client: spiedClient }),
-    execute: (q: SQL) => {
-      into.push(internals.dialect.sqlToQuery(q).sql.trim());
-      return db.execute(q);
+  const method = typeof client.unsafe === "function" ? "unsafe" : "query";
+  const send = client[method] as (text: string, ...rest: unknown[]) => unknown;
+  const spiedClient = Object.assign(Object.create(client), {
+    [method]: (text: string, ...rest: unknown[]) => {
+      into.push(text.trim());
+      return send.call(client, text, ...rest);
     },
-  }) as Executor;
+  });
+  return Object.assign(Object.create(db), { session: Object.assign(Object.create(internals.session), { client: spiedClient }) }) as Executor;
 }
 const auditActions = async (targetId: string) =>
   (await t.db.select({ action: auditEvents.action }).from(auditEvents).where(eq(auditEvents.targetId, targetId)).orderBy(auditEvents.id)).map((r) => r.action);
