@@ -128,7 +128,7 @@ export function buildAuditRow(input: AuditInput, meta: RequestMeta): AuditRow {
     if (!isEnvironment(environment)) throw new Error(`A webhook event needs its audit event's environment ("${input.action}" has none).`);
     webhook = auditWebhook(input.webhook, occurredAt);
   }
-  const row: HashedFields = {
+  const row: AuditRow = {
     id: newId(),
     occurredAt,
     actorType: input.actor.type,
@@ -143,10 +143,15 @@ export function buildAuditRow(input: AuditInput, meta: RequestMeta): AuditRow {
     requestId: meta.requestId,
     ip: meta.ip,
     userAgent: meta.userAgent ? meta.userAgent.slice(0, 512) : null,
-    details: JSON.parse(detailsJson) as Record<string, unknown>,
+    // The caller's object: what is written and hashed is its canonical text, detailsJson (the same
+    // HMAC as over a parsed copy of it, which no one reads).
+    details,
     webhook,
+    rowHmac: "",
+    detailsJson,
   };
-  return { ...row, rowHmac: auditRowHmac(row, detailsJson), detailsJson };
+  row.rowHmac = auditRowHmac(row, detailsJson);
+  return row;
 }
 
 const AUDIT_COLUMNS = sql.raw(
