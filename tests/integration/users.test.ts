@@ -412,6 +412,93 @@ describe("searching users", () => {
     ).rejects.toBe(rollback);
   });
 
+  it("finds every substring match of the lower-cased client user id, email and name: the same rows, order and counts, over the bitmap's cap, after edits too", async () => {
+    // The whole-bitmap statement (migration 0016) counts its matches and sorts its page from one
+    // materialized set: compared here with the search's text written out, for mixed case, missing
+    // emails and names, and ties, in pages of 3, by the function's count, and past a cap of 3.
+    const tag = uniq("st").replace(/-/g, "");
+    const base = Date.parse("1999-12-31T00:00:00Z");
+    const cursor = encodeCursor({ t: "2000-01-01T00:00:00.000000Z", id: "ffffffff-ffff-ffff-ffff-ffffffffffff", m: "substring" });
+    const expression = sql.raw(`(lower(client_user_id) || ' ' || coalesce(lower(email), '') || ' ' || coalesce(lower(name), ''))`);
+    const rollback = new Error("rollback");
+    await expect(
+      t.db.transaction(async (tx) => {
+        const rows = [];
+        // Oldest first, so that the bitmap meets the rows in the reverse of the page's order.
+        for (let i = 39; i >= 0; i--) {
+          const client = i % 3 === 0 ? `CU-${tag}-${i}` : `acct-${tag}-${i}`;
+          const email = i % 4 === 0 ? null : `${i % 2 ? "Anna" : "BEN"}.Fi${i % 5}.${tag}@Example.TEST`;
+          const name = i % 3 === 1 ? null : `${i % 2 ? "Anna" : "Ben"} Fi${i % 5} ${tag.toUpperCase()}`;
+          // Two users a second: ties on created_at, broken by id.
+          rows.push(
+            sql`(${crypto.randomUUID()}::uuid, 'sandbox', 'us', ${client}, ${email}, ${name}, ${new Date(base - Math.floor(i / 2) * 1000).toISOString()}::timestamptz)`,
+          );
+        }
+        await tx.execute(sql`insert into users (id, environment, region, client_user_id, email, name, created_at) values ${sql.join(rows, sql`, `)}`);
+        const expected = async (q: string) =>
+          (
+            await queryRows<{ id: string }>(
+              tx,
+              sql`select id from users where environment = 'sandbox' and deleted_at is null and created_at < '2000-01-01T00:00:00Z'
+                    and ${expression} like ${`%${q}%`} order by created_at desc, id desc`,
+            )
+          ).map((r) => r.id);
+        const pages = async (q: string, bitmapCap?: number) => {
+          const seen: string[] = [];
+          let next: string | null = cursor;
+          do {
+            const page: Awaited<ReturnType<typeof searchUsers>> = await searchUsers(
+              tx,
+              admin,
+              { q, cursor: next, limit: 3, environment: "sandbox" },
+              { probe: 2, bitmapCap },
+            );
+            seen.push(...page.users.map((u) => u.id));
+            next = page.nextCursor;
+          } while (next);
+          return seen;
+        };
+        // The function's count when its bitmap reads the matches (a one-row probe, a page larger than
+        // them all): every match, or the probe's plus cap + 1 when there are more.
+        const matched = async (q: string, cap = 20000) =>
+          Number(
+            (
+              await queryRows<{ matched: number | string }>(
+                tx,
+                sql`select max(matched) as matched from users_search_page(${q}, null, null, false, ${`%${q}%`}, '{sandbox}', null, null,
+                      '2000-01-01T00:00:00Z', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 1000, 500, ${cap}::int, 1)`,
+              )
+            )[0]?.matched ?? 0,
+          );
+        const [newest] = await queryRows<{ id: string }>(
+          tx,
+          sql`select id from users where environment = 'sandbox' and created_at < '2000-01-01T00:00:00Z' order by created_at desc, id desc limit 1`,
+        );
+        const terms = [tag, `cu-${tag}`, `ben.fi2.${tag}`, `fi3 ${tag}`, `${tag}@example.test`, `${tag}-1`, `example.test ben`, `cu-${tag}-3`];
+        for (const q of terms) {
+          const want = await expected(q);
+          expect(want.length, q).toBeGreaterThan(0);
+          expect(await pages(q), q).toEqual(want);
+          expect(await pages(q, 3), `${q} past a cap of 3`).toEqual(want); // a count past the cap: the ordered walk
+          expect(await matched(q), q).toBe(want.length);
+          const inProbe = want[0] === newest!.id ? 1 : 0;
+          expect(await matched(q, 3), `${q} cap 3`).toBe(inProbe + Math.min(4, want.length - inProbe));
+        }
+        expect(await pages(`zz${tag}`)).toEqual([]);
+
+        // An edit changes what is found at once.
+        const [one] = await expected(`cu-${tag}-3 `);
+        expect(await pages(`fi3 ${tag}`)).toContain(one);
+        await tx.execute(sql`update users set email = ${`Carla.Renamed.${tag}@Example.TEST`}, name = null where id = ${one}::uuid`);
+        expect(await pages(`carla.renamed.${tag}`)).toEqual([one]);
+        expect(await expected(`carla.renamed.${tag}`)).toEqual([one]);
+        expect(await pages(`fi3 ${tag}`)).not.toContain(one);
+        for (const q of terms) expect(await pages(q), q).toEqual(await expected(q));
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
+  });
+
   it("shows qa only sandbox, refuses qa asking for production, and keeps keys to their own environment", async () => {
     const { actor: sb } = await keyActor("sandbox", "us");
     const { actor: pr } = await keyActor("production", "us");
