@@ -386,13 +386,31 @@ async function main() {
 
   // EXPLAIN (ANALYZE, BUFFERS) of what the slowest shapes send: the statements a domain function
   // issues, captured by a drizzle logger on a second drizzle instance over the same client, then
-  // explained with their parameters (prepared statements bypass the logger: searchUsers reports its
-  // own through `onStatement`; EXPLAIN shows the plan made for these parameters).
+  // explained with their parameters (prepared statements bypass the logger: the instance's client
+  // records them, and searchUsers, run on the plain db, reports its own through `onStatement`;
+  // EXPLAIN shows the plan made for these parameters).
   {
     const { drizzle } = await import("drizzle-orm/postgres-js");
     const schema = await import("@/db/schema");
     const captured: Array<{ query: string; params: unknown[] }> = [];
-    const explainDb = drizzle(client, { schema, logger: { logQuery: (query, params) => void captured.push({ query, params }) } }) as unknown as typeof db;
+    // Prepared statements (queryRows' `prepare: true`, e.g. the audit page) go to the driver's
+    // `unsafe` directly, not through the logger: the explain instance's client records those.
+    const recordingClient = new Proxy(client, {
+      get(target, prop) {
+        if (prop === "unsafe") {
+          return (query: string, params?: unknown[], opts?: unknown) => {
+            captured.push({ query, params: params ?? [] });
+            return target.unsafe(query, params as never[], opts as never);
+          };
+        }
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const explainDb = drizzle(recordingClient, {
+      schema,
+      logger: { logQuery: (query, params) => void captured.push({ query, params }) },
+    }) as unknown as typeof db;
     const explain: Record<string, unknown> = {};
     // searchUsers' one-statement search is prepared (out of drizzle's logger): it hands each
     // statement it sends to `onStatement`, and is run on the plain db so nothing is counted twice.
