@@ -55,19 +55,26 @@ const dialect = new PgDialect();
  * is also what `prepare: true` asks for). The same name may appear several times.
  */
 export function fixedStatement<N extends string>(build: (p: Record<N, Placeholder<N>>) => SQL): (values: Record<N, unknown>) => Query {
-  const p = new Proxy({} as Record<N, Placeholder<N>>, { get: (_, name) => sql.placeholder(String(name)) });
-  const compiled = dialect.sqlToQuery(build(p));
-  const names = compiled.params.map((param) => (param as Placeholder<N>).name);
+  const compiled = compileStatement(build);
+  const { names } = compiled;
   return (values) => {
     const params = new Array<unknown>(names.length);
-    for (let i = 0; i < names.length; i++) {
-      const value = values[names[i]!];
-      // A missing value would be sent as nothing at all (or refused by the driver): say which.
-      if (value === undefined) throw new Error(`No value for the statement's parameter "${names[i]}" (null for NULL).`);
-      params[i] = value;
-    }
+    for (let i = 0; i < names.length; i++) params[i] = boundValue(values[names[i]!], names[i]!);
     return { sql: compiled.sql, params };
   };
+}
+
+/** fixedStatement's compilation: the text, and the name of each of its parameters in order. */
+export function compileStatement<N extends string>(build: (p: Record<N, Placeholder<N>>) => SQL): { sql: string; names: N[] } {
+  const p = new Proxy({} as Record<N, Placeholder<N>>, { get: (_, name) => sql.placeholder(String(name)) });
+  const compiled = dialect.sqlToQuery(build(p));
+  return { sql: compiled.sql, names: compiled.params.map((param) => (param as Placeholder<N>).name) };
+}
+
+/** A parameter's value; a missing one would be sent as nothing at all (or refused by the driver): say which. */
+export function boundValue(value: unknown, name: string): unknown {
+  if (value === undefined) throw new Error(`No value for the statement's parameter "${name}" (null for NULL).`);
+  return value;
 }
 
 /**

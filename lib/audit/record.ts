@@ -9,7 +9,7 @@
  */
 import { createHmac } from "node:crypto";
 import { type Placeholder, type Query, type SQL, sql } from "drizzle-orm";
-import { type Executor, fixedStatement, queryRows } from "@/db/client";
+import { boundValue, compileStatement, type Executor, queryRows } from "@/db/client";
 import type { AuditEventRow, AuditWebhook } from "@/db/schema";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { derivedKey } from "@/lib/crypto/keys";
@@ -192,32 +192,42 @@ const AUDIT_PARAMS = 17;
 /**
  * The audit INSERT of a caller's operation with its own last writes as data-modifying CTEs
  * (`alongside`, written with `p.name` placeholders for its values): the statement's text is compiled
- * once per number of events (fixedStatement), not in every request. Define it once, at module level;
- * `recordAudits(tx, events, meta, { alongside: { statement, values } })` runs it.
+ * once per number of events (compileStatement), not in every request, and each parameter's source
+ * (a row's value, or one of `alongside`'s by name) is resolved then too. Define it once, at module
+ * level; `recordAudits(tx, events, meta, { alongside: { statement, values } })` runs it.
  */
 export class AuditStatement<N extends string> {
-  private readonly byCount = new Map<number, (values: Record<string, unknown>) => Query>();
+  private readonly byCount = new Map<number, { sql: string; row: Int32Array; col: Int32Array; names: string[] }>();
   constructor(private readonly alongside: ((p: Record<N, Placeholder<N>>) => SQL) | null) {}
 
   bind(rows: AuditRow[], values: Record<N, unknown> | null): Query {
-    let bind = this.byCount.get(rows.length);
-    if (!bind) {
+    let compiled = this.byCount.get(rows.length);
+    if (!compiled) {
       const count = rows.length;
-      bind = fixedStatement<string>((p) => {
+      // Row i's values are the placeholders "audit i k" (not a JS identifier: no clash with `alongside`'s).
+      const { sql: text, names } = compileStatement<string>((p) => {
         const audit = sql`insert into audit_events (${AUDIT_COLUMNS}) values ${sql.join(
-          Array.from({ length: count }, (_, i) => auditValues(Array.from({ length: AUDIT_PARAMS }, (_, k) => p[`a${i}_${k}`]))),
+          Array.from({ length: count }, (_, i) => auditValues(Array.from({ length: AUDIT_PARAMS }, (_, k) => p[`audit ${i} ${k}`]))),
           sql`, `,
         )}`;
         return this.alongside ? sql`with ${this.alongside(p as Record<N, Placeholder<N>>)} ${audit}` : audit;
       });
-      this.byCount.set(count, bind);
+      const row = new Int32Array(names.length).fill(-1);
+      const col = new Int32Array(names.length);
+      names.forEach((name, j) => {
+        const m = /^audit (\d+) (\d+)$/.exec(name);
+        if (m) [row[j], col[j]] = [Number(m[1]), Number(m[2])];
+      });
+      compiled = { sql: text, row, col, names };
+      this.byCount.set(count, compiled);
     }
-    const all: Record<string, unknown> = { ...values };
-    for (let i = 0; i < rows.length; i++) {
-      const params = auditParams(rows[i]!);
-      for (let k = 0; k < AUDIT_PARAMS; k++) all[`a${i}_${k}`] = params[k];
+    const rowParams = rows.map(auditParams);
+    const { row, col, names } = compiled;
+    const params = new Array<unknown>(names.length);
+    for (let j = 0; j < names.length; j++) {
+      params[j] = row[j]! >= 0 ? rowParams[row[j]!]![col[j]!] : boundValue((values as Record<string, unknown>)[names[j]!], names[j]!);
     }
-    return bind(all);
+    return { sql: compiled.sql, params };
   }
 }
 

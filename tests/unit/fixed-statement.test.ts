@@ -7,6 +7,7 @@ import { sql } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import { describe, expect, it } from "vitest";
 import { fixedStatement } from "@/db/client";
+import { AuditStatement, buildAuditRow } from "@/lib/audit/record";
 
 describe("fixedStatement", () => {
   const template = (v: { at: unknown; id: unknown; hash: unknown }) =>
@@ -25,5 +26,31 @@ describe("fixedStatement", () => {
   it("refuses a missing value instead of sending nothing in its place", () => {
     const stmt = fixedStatement<"at" | "id" | "hash">((p) => template(p));
     expect(() => stmt({ at: "x", id: undefined, hash: "h" })).toThrow(/"id"/);
+  });
+});
+
+describe("AuditStatement", () => {
+  const meta = { requestId: "req-1", ip: "127.0.0.1", userAgent: "agent" };
+  const row = (id: string) =>
+    buildAuditRow({ actor: { type: "system", id: "system", name: "t" }, action: "user.created", target: { type: "user", id }, environment: "sandbox" }, meta);
+
+  it("binds the alongside values by name and each row's 17 values in column order, in the order of the text", () => {
+    const statement = new AuditStatement<"x" | "y">((p) => sql`w as (select ${p.x}::int, ${p.y}, ${p.x})`);
+    const rows = [row("u1"), row("u2")];
+    const q = statement.bind(rows, { x: 1, y: "b" });
+    expect(q.sql).toMatch(
+      /^with w as \(select \$1::int, \$2, \$3\) insert into audit_events \(id, occurred_at, .*, webhook\) values \(\$4::uuid, \$5::timestamptz, /,
+    );
+    expect(q.sql).toContain("($21::uuid, $22::timestamptz");
+    expect(q.params).toHaveLength(3 + 2 * 17);
+    expect(q.params.slice(0, 3)).toEqual([1, "b", 1]);
+    for (const [i, r] of rows.entries()) {
+      const values = q.params.slice(3 + 17 * i, 3 + 17 * (i + 1));
+      expect(values.slice(0, 2)).toEqual([r.id, r.occurredAt.toISOString()]);
+      expect(values.slice(7, 8)).toEqual([r.targetId]);
+      expect(values.slice(14)).toEqual([r.detailsJson, r.rowHmac, null]);
+    }
+    expect(statement.bind([rows[0]!], { x: 2, y: null }).params.slice(0, 4)).toEqual([2, null, 2, rows[0]!.id]);
+    expect(() => statement.bind(rows, { x: 1, y: undefined })).toThrow(/"y"/);
   });
 });
