@@ -911,10 +911,11 @@ try {
         };
       };
       const checkpoints = async () => {
-        if (!pgUrl) return { checkpoints: 0, checkpointMs: 0 };
-        const [row] =
-          await statsSql!`select checkpoints_timed + checkpoints_req as n, checkpoint_write_time + checkpoint_sync_time as ms from pg_stat_bgwriter`;
-        return { checkpoints: Number(row!.n), checkpointMs: Number(row!.ms) };
+        if (!pgUrl) return { checkpoints: 0, checkpointMs: 0, walSyncs: 0, walSyncMs: 0 };
+        const [row] = await statsSql!`select checkpoints_timed + checkpoints_req as n, checkpoint_write_time + checkpoint_sync_time as ms,
+                                             w.wal_sync as syncs, w.wal_sync_time as sync_ms
+                                      from pg_stat_bgwriter, pg_stat_wal w`;
+        return { checkpoints: Number(row!.n), checkpointMs: Number(row!.ms), walSyncs: Number(row!.syncs), walSyncMs: Number(row!.sync_ms) };
       };
       const probe = async () => {
         const [m0, c0] = await Promise.all([scrape(), checkpoints()]);
@@ -929,12 +930,17 @@ try {
             serverRssMB: r(m1.rssMB),
             pgCheckpoints: c1.checkpoints - c0.checkpoints,
             pgCheckpointMs: r(c1.checkpointMs - c0.checkpointMs),
+            // The commits' WAL flushes (each durable commit waits for one): how many, and their time.
+            pgWalSyncs: c1.walSyncs - c0.walSyncs,
+            pgWalSyncMs: r(c1.walSyncMs - c0.walSyncMs),
           };
         };
       };
       const { default: postgresJs } = await import("postgres");
       const statsSql = pgUrl ? postgresJs(pgUrl, { max: 1, onnotice: () => {} }) : null;
       cleanups.push(() => statsSql?.end());
+      // pg_stat_wal's sync time is only kept with this on (the throwaway cluster is ours to set).
+      await statsSql?.unsafe("alter system set track_wal_io_timing = on").then(() => statsSql.unsafe("select pg_reload_conf()"));
       for (const op of operations) {
         const base = closed.find((r) => r.operation === op.name && r.front === "lean" && r.connections === CONNECTIONS[0]);
         if (!base) continue;
