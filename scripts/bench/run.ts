@@ -22,6 +22,8 @@
  *            --no-baselines     skip the in-process baselines (raw INSERT, jose, audit and webhook costs)
  *            --webhook-secs 8 --webhook-rounds 3   length and number of the webhook outbox CPU rounds
  *            --node-args "…"    extra flags for the measured servers' Node processes (e.g. GC settings)
+ *            --sample-waits     during open-loop rounds, sample PostgreSQL's backends every 10 ms for
+ *                               what they wait on (costs a little CPU of its own: off by default)
  *
  * Order: throwaway PostgreSQL → build → prepare data in-process with the domain functions (system
  * actor) → in-process baselines (raw INSERT, jose verify, audit cost, webhook outbox cost and
@@ -83,6 +85,7 @@ const PORT = Number(option("port", "3700"));
 const ONLY = process.argv.includes("--only") ? new RegExp(option("only", ""), "i") : null;
 const PROFILE = flag("profile");
 const NODE_ARGS = option("node-args", "").split(" ").filter(Boolean);
+const SAMPLE_WAITS = flag("sample-waits");
 const BASELINES = !flag("no-baselines");
 const WITH_NEXT = !flag("no-next");
 // Every port the run listens on is PORT + 0..5 (the fronts, the peer, the floor), so one --port keeps a run in its range.
@@ -917,12 +920,78 @@ try {
                                       from pg_stat_bgwriter, pg_stat_wal w`;
         return { checkpoints: Number(row!.n), checkpointMs: Number(row!.ms), walSyncs: Number(row!.syncs), walSyncMs: Number(row!.sync_ms) };
       };
+      // The machine's CPU pressure (Linux PSI): how long some runnable task waited for a CPU. On
+      // two cores shared by the generator, the server and PostgreSQL's backends, a request can wait
+      // with neither event loop blocked; this says how much of the round that was.
+      const cpuPressureUs = () => {
+        try {
+          const some = fs.readFileSync("/proc/pressure/cpu", "utf8").match(/^some .*total=(\d+)/m);
+          return some ? Number(some[1]) : null;
+        } catch {
+          return null; // no PSI on this kernel
+        }
+      };
+      // With --sample-waits, PostgreSQL's client backends sampled every 10 ms through one connection of
+      // their own: what they were waiting on (Lock, LWLock, IO:WALSync...), and the longest one wait
+      // was seen to last.
+      const sampleWaits = () => {
+        if (!waitSql) return async () => ({});
+        const counts = new Map<string, number>();
+        const open = new Map<number, { event: string; since: number }>();
+        let longest = { event: "", ms: 0 };
+        let samples = 0;
+        let stopped = false;
+        const done = (async () => {
+          while (!stopped) {
+            const at = performance.now();
+            const rows = await waitSql`select pid, wait_event_type || ':' || wait_event as event from pg_stat_activity
+                                       where backend_type = 'client backend' and state = 'active' and pid <> pg_backend_pid()`;
+            samples++;
+            const seen = new Set<number>();
+            for (const row of rows) {
+              const pid = Number(row.pid);
+              const event = row.event as string | null;
+              if (!event) continue;
+              seen.add(pid);
+              counts.set(event, (counts.get(event) ?? 0) + 1);
+              const was = open.get(pid);
+              if (!was || was.event !== event) open.set(pid, { event, since: at });
+              else if (at - was.since > longest.ms) longest = { event, ms: at - was.since };
+            }
+            for (const pid of open.keys()) if (!seen.has(pid)) open.delete(pid);
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+        })();
+        return async () => {
+          stopped = true;
+          await done;
+          const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 3);
+          return {
+            pgWaitSamples: samples,
+            // Backends seen waiting, per sample, for each of the three commonest events.
+            ...Object.fromEntries(top.map(([event, n]) => [`pgWait ${event}`, Math.round((n / Math.max(1, samples)) * 100) / 100])),
+            // A lower bound: one backend seen in the same wait in consecutive samples this long.
+            pgWaitLongestMs: Math.round(longest.ms),
+            ...(longest.ms ? { [`pgWaitLongest ${longest.event}`]: 1 } : {}),
+          };
+        };
+      };
       const probe = async () => {
         const [m0, c0] = await Promise.all([scrape(), checkpoints()]);
+        const psi0 = cpuPressureUs();
+        const t0 = performance.now();
+        const waits = sampleWaits();
         return async () => {
+          const waited = await waits();
+          const psi1 = cpuPressureUs();
+          const elapsedMs = performance.now() - t0;
           const [m1, c1] = await Promise.all([scrape(), checkpoints()]);
           const r = (x: number) => Math.round(x * 10) / 10;
           return {
+            ...(psi0 !== null && psi1 !== null
+              ? { cpuPressureMs: r((psi1 - psi0) / 1000), cpuPressureShare: Math.round(((psi1 - psi0) / 1000 / elapsedMs) * 100) / 100 }
+              : {}),
+            ...waited,
             serverGcMs: r(m1.gcMs - m0.gcMs),
             serverGcOver10ms: m1.gcCount - m0.gcCount - (m1.gcUnder10ms - m0.gcUnder10ms),
             serverLoopLagMaxMs: r(m1.loopLagMaxMs),
@@ -938,7 +1007,11 @@ try {
       };
       const { default: postgresJs } = await import("postgres");
       const statsSql = pgUrl ? postgresJs(pgUrl, { max: 1, onnotice: () => {} }) : null;
-      cleanups.push(() => statsSql?.end());
+      const waitSql = pgUrl && SAMPLE_WAITS ? postgresJs(pgUrl, { max: 1, onnotice: () => {} }) : null;
+      cleanups.push(
+        () => statsSql?.end(),
+        () => waitSql?.end(),
+      );
       // pg_stat_wal's sync time is only kept with this on (the throwaway cluster is ours to set).
       await statsSql?.unsafe("alter system set track_wal_io_timing = on").then(() => statsSql.unsafe("select pg_reload_conf()"));
       for (const op of operations) {
