@@ -238,21 +238,14 @@ const AUDIT_ONLY = new AuditStatement(null);
  * One INSERT for any number of events, webhook events included (the `webhook` column; the fan-out
  * turns them into deliveries after commit). An `sql` template rather than the query builder: this
  * runs in every audited request, and the builder cost more CPU than the statement (see db/rows.ts);
- * with no `alongside` writes or fixed ones (an AuditStatement) its text is compiled once.
+ * its text, with the caller's `alongside` writes or without, is compiled once (AuditStatement).
  * `txid` is left to its default (the writing transaction's id), which is what the sealer and the
  * fan-out range over.
  */
-async function insertAuditRows<N extends string>(tx: Executor, rows: AuditRow[], alongside: SQL | FixedAlongside<N> | null): Promise<void> {
+async function insertAuditRows<N extends string>(tx: Executor, rows: AuditRow[], alongside: Alongside<N> | null): Promise<void> {
   await queryRows(
     tx,
-    alongside === null
-      ? AUDIT_ONLY.bind(rows, null)
-      : "statement" in alongside
-        ? alongside.statement.bind(rows, alongside.values)
-        : sql`with ${alongside} insert into audit_events (${AUDIT_COLUMNS}) values ${sql.join(
-            rows.map((r) => auditValues(auditParams(r))),
-            sql`, `,
-          )}`,
+    alongside === null ? AUDIT_ONLY.bind(rows, null) : alongside.statement.bind(rows, alongside.values),
     // Prepared: its text varies only with the number of rows (one to three events an operation)
     // and the caller's fixed `alongside` writes.
     { prepare: true },
@@ -262,7 +255,7 @@ async function insertAuditRows<N extends string>(tx: Executor, rows: AuditRow[],
 }
 
 /** An AuditStatement's alongside writes with this operation's values. */
-export type FixedAlongside<N extends string = string> = { statement: AuditStatement<N>; values: Record<N, unknown> };
+export type Alongside<N extends string = string> = { statement: AuditStatement<N>; values: Record<N, unknown> };
 
 /**
  * One event's audit INSERT as part of a caller's statement, writing the row only `where` the
@@ -292,14 +285,15 @@ export async function recordAudit(tx: Executor, input: AuditInput, meta: Request
 /**
  * Several events of one operation (and the webhook events they carry) in one statement, in the
  * caller's transaction. `alongside`: the operation's own last writes as data-modifying CTEs of that
- * statement (`name as (insert …), …`, fixed text), so they cost no statement of their own; they run
- * exactly once whether or not anything reads them, and a failing one fails the statement.
+ * statement (`name as (insert …), …`: an AuditStatement defined once, with this operation's values),
+ * so they cost no statement of their own; they run exactly once whether or not anything reads them,
+ * and a failing one fails the statement.
  */
 export async function recordAudits<N extends string>(
   tx: Executor,
   inputs: AuditInput[],
   meta: RequestMeta,
-  opts: { alongside?: SQL | FixedAlongside<N> } = {},
+  opts: { alongside?: Alongside<N> } = {},
 ): Promise<string[]> {
   const rows = inputs.map((input) => buildAuditRow(input, meta));
   if (rows.length) await insertAuditRows(tx, rows, opts.alongside ?? null);

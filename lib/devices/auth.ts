@@ -18,7 +18,7 @@ import { z } from "zod";
 import { commitWith, type Database, type Executor, queryRows } from "@/db/client";
 import { columnsOf, rowOf } from "@/db/rows";
 import { type Device, deviceRefreshTokens, devices, type Instance, instances } from "@/db/schema";
-import { recordAudit, recordAudits } from "@/lib/audit/record";
+import { AuditStatement, recordAudit, recordAudits } from "@/lib/audit/record";
 import type { Actor, RequestMeta } from "@/lib/context";
 import { hashSecret } from "@/lib/crypto/keys";
 import { DomainError, type ErrorCode, rateLimited } from "@/lib/errors";
@@ -79,19 +79,27 @@ async function signPair(db: Database, device: Pick<Device, "id">, instance: Inst
   };
 }
 
+/** The values of a pair's refresh token, as `storedRefreshToken` names them. */
+type StoredName = "deviceId" | "refreshId" | "refreshHash" | "refreshExpiresAt" | "now";
+
 /**
  * The pair's refresh token as a data-modifying CTE (`stored as (insert …)`) of the statement that
  * writes the issuance's audit event (recordAudits' `alongside`): the token exists exactly when its
- * event does, in one statement and one round trip.
+ * event does, in one statement and one round trip. Part of each issuance's AuditStatement below,
+ * written with its placeholders.
  */
-function storedRefreshToken(deviceId: string, pair: SignedPair, instance: Instance, now: Date): { id: string; cte: SQL } {
-  const id = newId();
-  const expiresAt = new Date(now.getTime() + instance.refreshTtlSeconds * 1000);
-  return {
-    id,
-    cte: sql`stored as (
+const storedRefreshToken = (p: Record<StoredName, unknown>): SQL => sql`stored as (
         insert into device_refresh_tokens (id, device_id, token_hash, expires_at, created_at)
-        values (${id}::uuid, ${deviceId}::uuid, ${hashSecret(pair.refreshToken)}, ${expiresAt.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz))`,
+        values (${p.refreshId}::uuid, ${p.deviceId}::uuid, ${p.refreshHash}, ${p.refreshExpiresAt}::timestamptz, ${p.now}::timestamptz))`;
+
+/** storedRefreshToken's values for a pair issued to `deviceId` at `now`. */
+function storedValues(deviceId: string, pair: SignedPair, instance: Instance, now: Date): Record<StoredName, string> {
+  return {
+    deviceId,
+    refreshId: newId(),
+    refreshHash: hashSecret(pair.refreshToken),
+    refreshExpiresAt: new Date(now.getTime() + instance.refreshTtlSeconds * 1000).toISOString(),
+    now: now.toISOString(),
   };
 }
 
@@ -130,6 +138,42 @@ export async function authenticateInstance(db: Executor, instanceId: string | nu
   return instance;
 }
 
+/** Registration's writes beside its audit event: the device and its first refresh token. */
+const REGISTER = new AuditStatement<
+  StoredName | "instanceId" | "deviceTokenHash" | "deviceTokenPrefix" | "clientId" | "firstName" | "lastName" | "nickname" | "phone" | "email" | "customToken"
+>(
+  (p) => sql`device as (
+          insert into devices (id, instance_id, device_token_hash, device_token_prefix, client_id, first_name, last_name, nickname, phone, email,
+                               custom_token, created_at)
+          values (${p.deviceId}::uuid, ${p.instanceId}::uuid, ${p.deviceTokenHash}, ${p.deviceTokenPrefix}, ${p.clientId},
+                  ${p.firstName}, ${p.lastName}, ${p.nickname}, ${p.phone}, ${p.email},
+                  ${p.customToken}, ${p.now}::timestamptz)
+        ), ${storedRefreshToken(p)}`,
+);
+
+/**
+ * REGISTER with a registration's values. (`?? null`: an absent field is NULL; a missing value is
+ * refused rather than sent as nothing.)
+ */
+export function registrationWrites(deviceId: string, deviceToken: string, instance: Instance, body: RegistrationBody, pair: SignedPair, now: Date) {
+  return {
+    statement: REGISTER,
+    values: {
+      ...storedValues(deviceId, pair, instance, now),
+      instanceId: instance.id,
+      deviceTokenHash: hashSecret(deviceToken),
+      deviceTokenPrefix: displayPrefix(deviceToken),
+      clientId: body.UserFields?.ClientId ?? null,
+      firstName: body.FirstName ?? null,
+      lastName: body.LastName ?? null,
+      nickname: body.Nickname ?? null,
+      phone: body.Phone ?? null,
+      email: body.Email ?? null,
+      customToken: body.CustomToken ?? null,
+    },
+  };
+}
+
 export async function registerDevice(
   db: Database,
   instance: Instance,
@@ -143,9 +187,7 @@ export async function registerDevice(
   const pair = await signPair(db, { id: deviceId }, instance, now);
   const clientId = body.UserFields?.ClientId ?? null;
   // One autocommit statement: the device, its first refresh token and the audit event (with its
-  // webhook event) are written together or not at all. (`?? null`: an absent field is NULL; in an
-  // `sql` template `undefined` would leave the value out of the statement.)
-  const stored = storedRefreshToken(deviceId, pair, instance, now);
+  // webhook event) are written together or not at all (REGISTER).
   await recordAudits(
     db,
     [
@@ -160,15 +202,7 @@ export async function registerDevice(
       },
     ],
     meta,
-    {
-      alongside: sql`device as (
-          insert into devices (id, instance_id, device_token_hash, device_token_prefix, client_id, first_name, last_name, nickname, phone, email,
-                               custom_token, created_at)
-          values (${deviceId}::uuid, ${instance.id}::uuid, ${hashSecret(deviceToken)}, ${displayPrefix(deviceToken)}, ${clientId},
-                  ${body.FirstName ?? null}, ${body.LastName ?? null}, ${body.Nickname ?? null}, ${body.Phone ?? null}, ${body.Email ?? null},
-                  ${body.CustomToken ?? null}, ${now.toISOString()}::timestamptz)
-        ), ${stored.cte}`,
-    },
+    { alongside: registrationWrites(deviceId, deviceToken, instance, body, pair, now) },
   );
   return { deviceId, deviceToken, ...pair, jti: pair.issued.jti, exp: pair.issued.exp };
 }
@@ -190,6 +224,16 @@ function limitedError(retryAfterSeconds: number, who: "device" | "ip"): DomainEr
   );
   err.extra.field = "LoginFields";
   return err;
+}
+
+/** A login's writes beside its audit event: the device's last login time and the new refresh token. */
+const LOGIN = new AuditStatement<StoredName>(
+  (p) => sql`stamped as (update devices set last_login_at = ${p.now}::timestamptz where id = ${p.deviceId}::uuid), ${storedRefreshToken(p)}`,
+);
+
+/** LOGIN with a login's values. */
+export function loginWrites(deviceId: string, instance: Instance, pair: SignedPair, now: Date) {
+  return { statement: LOGIN, values: storedValues(deviceId, pair, instance, now) };
 }
 
 /** Device login; every call is counted in tokendesk_device_logins_total by outcome. */
@@ -261,8 +305,7 @@ async function login(db: Database, input: LoginInput, meta: RequestMeta, opts: {
   if (device.disabledAt) return fail(deviceError("device_disabled", "LoginFields.Devicetoken", "This device has been disabled."), device, instance);
 
   const pair = await signPair(db, device, instance, now);
-  // One autocommit statement: the login's time, the new refresh token and the audit event.
-  const stored = storedRefreshToken(device.id, pair, instance, now);
+  // One autocommit statement: the login's time, the new refresh token and the audit event (LOGIN).
   await recordAudits(
     db,
     [
@@ -276,7 +319,7 @@ async function login(db: Database, input: LoginInput, meta: RequestMeta, opts: {
       },
     ],
     meta,
-    { alongside: sql`stamped as (update devices set last_login_at = ${now.toISOString()}::timestamptz where id = ${device.id}::uuid), ${stored.cte}` },
+    { alongside: loginWrites(device.id, instance, pair, now) },
   );
   return { deviceId: device.id, deviceToken: input.deviceToken, ...pair, jti: pair.issued.jti, exp: pair.issued.exp };
 }
@@ -306,6 +349,33 @@ async function liveDevice(db: Executor, deviceId: string, key: string): Promise<
   if (device.disabledAt) throw deviceError("device_disabled", key, "This device has been disabled.");
   if (raw.i_id === null || raw.i_id === undefined) throw deviceError("unknown_instance", key, "The instance of this device no longer exists.");
   return { device, instance: rowOf(instances, raw, "i_") };
+}
+
+/**
+ * A refresh's writes beside its audit event (refreshDevice says what they do). `replacingId` is NULL
+ * when the refresh replaces no successor: that update then matches no row.
+ */
+const REFRESH = new AuditStatement<StoredName | "presentedId" | "graceUntil" | "replacingId">(
+  (p) => sql`${storedRefreshToken(p)}, presented as (
+            update device_refresh_tokens set successor_id = ${p.refreshId}::uuid, used_at = coalesce(used_at, ${p.now}::timestamptz),
+              grace_until = coalesce(grace_until, ${p.graceUntil}::timestamptz)
+            where id = ${p.presentedId}::uuid
+          ), replaced as (
+            update device_refresh_tokens set replaced_at = ${p.now}::timestamptz where id = ${p.replacingId}::uuid
+          )`,
+);
+
+/** REFRESH with a refresh's values: `presentedId` is rotated, `replacingId` (if any) replaced. */
+export function refreshWrites(deviceId: string, presentedId: string, replacingId: string | null, instance: Instance, pair: SignedPair, now: Date) {
+  return {
+    statement: REFRESH,
+    values: {
+      ...storedValues(deviceId, pair, instance, now),
+      presentedId,
+      graceUntil: new Date(now.getTime() + instance.refreshGraceSeconds * 1000).toISOString(),
+      replacingId,
+    },
+  };
 }
 
 /** Device JWT refresh; every call is counted in tokendesk_device_refreshes_total by outcome. */
@@ -389,9 +459,6 @@ async function refreshDevice(
     // One statement stores the successor, points the presented token at it (marking it used and
     // opening its grace window on first use) and kills the successor a retry replaces, beside the
     // audit event; COMMIT goes right behind it (commitWith): one round trip for all of it.
-    const successor = storedRefreshToken(device.id, pair, instance, now);
-    const at = now.toISOString();
-    const graceUntil = new Date(now.getTime() + instance.refreshGraceSeconds * 1000).toISOString();
     const writes = recordAudits(
       tx,
       [
@@ -405,15 +472,7 @@ async function refreshDevice(
         },
       ],
       meta,
-      {
-        alongside: sql`${successor.cte}, presented as (
-            update device_refresh_tokens set successor_id = ${successor.id}::uuid, used_at = coalesce(used_at, ${at}::timestamptz),
-              grace_until = coalesce(grace_until, ${graceUntil}::timestamptz)
-            where id = ${row.id}::uuid
-          ), replaced as (
-            update device_refresh_tokens set replaced_at = ${at}::timestamptz where id = ${replacing}::uuid
-          )`,
-      },
+      { alongside: refreshWrites(device.id, row.id, replacing, instance, pair, now) },
     );
     return commitWith(tx, writes, "refreshed" as const);
   });
