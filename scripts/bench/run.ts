@@ -22,6 +22,7 @@
  *            --no-baselines     skip the in-process baselines (raw INSERT, jose, audit and webhook costs)
  *            --webhook-secs 8 --webhook-rounds 3   length and number of the webhook outbox CPU rounds
  *            --node-args "…"    extra flags for the measured servers' Node processes (e.g. GC settings)
+ *            --warm 2000        requests of each operation per front before its rounds (V8's warm-up)
  *            --sample-waits     during open-loop rounds, sample PostgreSQL's backends every 10 ms for
  *                               what they wait on (costs a little CPU of its own: off by default)
  *
@@ -90,7 +91,13 @@ const BASELINES = !flag("no-baselines");
 const WITH_NEXT = !flag("no-next");
 // Every port the run listens on is PORT + 0..5 (the fronts, the peer, the floor), so one --port keeps a run in its range.
 const PEER_PORT = PORT + 4;
-const WARM = 40; // extra single-use tokens of each kind per front, spent on warm-up
+/**
+ * Requests of each operation spent on warm-up, per front (and single-use tokens prepared for them).
+ * The figures are a long-running instance's: V8 keeps optimising a path for thousands of calls. With
+ * 40, one server's exchange rounds of 1,000 fell 1.83 → 1.39 → 1.26 → 1.16 → 1.16 → 1.19 → 1.11 ms
+ * of CPU (its compiler threads took 0.58 ms an exchange in the first 1,000, 0.12 from the third on).
+ */
+const WARM = Number(option("warm", "2000"));
 /**
  * --ref DIR: a third front, "ref", runs server.ts from another checkout (e.g. `git worktree add
  * /tmp/ref main`, sharing this tree's node_modules and build) on the same data: before/after
