@@ -412,6 +412,8 @@ async function main() {
       logger: { logQuery: (query, params) => void captured.push({ query, params }) },
     }) as unknown as typeof db;
     const explain: Record<string, unknown> = {};
+    // The plans' I/O time (EXPLAIN's "I/O Timings"), on this benchmark's own cluster, after the samples.
+    await client.unsafe("alter system set track_io_timing = on").then(() => client.unsafe("select pg_reload_conf()"));
     // searchUsers' one-statement search is prepared (out of drizzle's logger): it hands each
     // statement it sends to `onStatement`, and is run on the plain db so nothing is counted twice.
     const { PgDialect } = await import("drizzle-orm/pg-core");
@@ -431,7 +433,10 @@ async function main() {
       explain[name] = plans;
       const times = plans.map((p) => /Execution Time: ([\d.]+)/.exec(p.plan)?.[1] ?? "?");
       const buffers = plans.map((p) => /Buffers: ([^\n]+)/.exec(p.plan)?.[1] ?? "");
-      log(`explain ${name}: ${plans.length} statement(s), execution ${times.join(" + ")} ms; top buffers: ${buffers.join(" | ")}`);
+      const io = plans.map((p) => /I\/O Timings: ([^\n]+)/.exec(p.plan)?.[1]).filter(Boolean);
+      log(
+        `explain ${name}: ${plans.length} statement(s), execution ${times.join(" + ")} ms; top buffers: ${buffers.join(" | ")}${io.length ? `; I/O: ${io.join(" | ")}` : ""}`,
+      );
     };
     const p0 = picks[0]!;
     const e0 = withEmailPicks[0]!;
@@ -447,6 +452,17 @@ async function main() {
         listAuditEvents(d, filterFor(name, 0) as never, { cursor: deepCursor[name], limit: 50 }),
       );
     }
+    // One user's history, as a manager opens it: a user the samples above did not read (their pages may
+    // be cached now). Its rows lie wherever the user's events fell in time, each on its own heap page:
+    // what reading them from disk costs is the I/O line.
+    const fresh = await userRow(rnd(N_USERS));
+    await explainOf("audit first page, actor (a user not sampled)", (d) => listAuditEvents(d, { actor: fresh.id } as never, { limit: 50 }));
+    await explainOf("audit first page, actor (the same user again: its pages now cached)", (d) =>
+      listAuditEvents(d, { actor: fresh.id } as never, { limit: 50 }),
+    );
+    await explainOf("audit first page, target (a user not sampled)", (d) =>
+      listAuditEvents(d, { targetType: "user", targetId: fresh.id } as never, { limit: 50 }),
+    );
     const at = new Date(Date.now() - 75 * 86400_000);
     const farCursor = decodeCursor(encodeCursor({ at, id: "ffffffff-ffff-7fff-bfff-ffffffffffff" }));
     await explainOf("audit page 75 days back, outcomeFailure", (d) =>
