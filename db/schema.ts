@@ -698,6 +698,12 @@ export const webhookEndpoints = pgTable(
     createdBy: text("created_by"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    /**
+     * The creating transaction's id (as `audit_events.txid`): the fan-out gives the endpoint the
+     * events of transactions that got their id after this one did (lib/webhooks/outbox.ts), which no
+     * clock decides. Endpoints older than 0017 hold 0 (everything the fan-out has not passed yet).
+     */
+    createdTxid: bigint("created_txid", { mode: "bigint" }).notNull().default(sql`(pg_current_xact_id()::text)::bigint`),
   },
   (t) => [index("webhook_endpoints_environment_idx").on(t.environment)],
 );

@@ -21,8 +21,22 @@
  * delivery (as it holds back seals): keep transactions short.
  *
  * Endpoints are judged at fan-out time: enabled, of the event's environment, subscribed to its type,
- * and created no later than the event happened (an endpoint added between an event's commit and its
- * fan-out does not receive it). A deleted endpoint gets nothing.
+ * and created before the event, by transaction ids rather than clocks: an endpoint receives the
+ * events of the transactions that got their id after the endpoint's creating transaction got its own
+ * (`a.txid > e.created_txid`). An event's time is the app instance's clock and an endpoint's
+ * `created_at` the database's; compared, they made an instance whose clock lags lose the events of
+ * those seconds to a new endpoint (and one whose clock runs ahead send it events from before it
+ * existed). The ids need no clock, and they decide exactly what one would expect:
+ *  - a transaction that committed before the endpoint's began got its id earlier: not delivered;
+ *  - one that began (took its id) after the endpoint's committed: delivered;
+ *  - of two transactions open at the same time, the order in which they took their ids decides, as
+ *    a serial order of the two would (ids are taken at the first write, which for an event is its
+ *    audit row). The endpoint's own transaction is not after itself: not delivered.
+ * It is also independent of when the fan-out runs: an event's row is covered once its txid is below
+ * the horizon, and then every transaction with a smaller id (every endpoint that qualifies) has
+ * finished, so whether it committed is known; endpoints with larger ids are excluded whether visible
+ * or not. An endpoint added between an event's commit and its fan-out does not receive it.
+ * A deleted endpoint gets nothing.
  */
 import { sql } from "drizzle-orm";
 import { type Database, type Executor, queryRows } from "@/db/client";
@@ -98,8 +112,7 @@ export async function fanOutWebhookEvents(db: Database): Promise<FanOutResult> {
     const fromTxid = BigInt(state.from);
     const { toTxid, cut } = await boundTxidRange(tx, fromTxid, BigInt(state.horizon), MAX_EVENTS_PER_FANOUT);
 
-    // created_at to the millisecond: an event's time is a JavaScript Date (milliseconds), an
-    // endpoint's is PostgreSQL's now() (microseconds); within the same millisecond the endpoint gets it.
+    // `a.txid > e.created_txid`: the event's transaction took its id after the endpoint's (header).
     const written = await queryRows<{ n: number }>(
       tx,
       sql`with d as (
@@ -109,7 +122,7 @@ export async function fanOutWebhookEvents(db: Database): Promise<FanOutResult> {
             from audit_events a
             join webhook_endpoints e
               on e.environment = a.environment and (a.webhook->>'type') = any (e.event_types) and e.disabled_at is null
-             and date_trunc('milliseconds', e.created_at) <= a.occurred_at
+             and a.txid > e.created_txid
             where a.txid >= ${fromTxid.toString()}::bigint and a.txid < ${toTxid.toString()}::bigint and a.webhook is not null
             returning 1)
           select count(*)::int as n from d`,

@@ -490,6 +490,26 @@ describe("the event write and the fan-out", () => {
     }
   });
 
+  it("decides by transaction ids, not clocks: an event 10 s behind the database's clock is delivered, one committed before the endpoint is not", async () => {
+    // Read outside the writing transactions (PGlite has one connection: a read on t.db inside one would wait for it).
+    const shifted = async (ms: number) =>
+      new Date(new Date((await queryRows<{ now: Date }>(t.db, sql`select clock_timestamp() as now`))[0]!.now).getTime() + ms);
+    // Committed before the endpoint existed, by an instance whose clock runs 10 s ahead: by the
+    // clocks it happened after the endpoint's creation; by the ids it did not.
+    const fast = await shifted(10_000);
+    await t.db.transaction((tx) => recordAudit(tx, { ...deviceRegistered("before-fast-clock"), occurredAt: fast }, meta));
+    const e = await endpoint({ eventTypes: ["device.registered"] });
+    // Written after the endpoint's creation by an instance whose clock lags 10 s: by the clocks it
+    // happened before the endpoint existed; by the ids it is after, and delivered.
+    const slow = await shifted(-10_000);
+    await t.db.transaction((tx) => recordAudit(tx, { ...deviceRegistered("after-slow-clock"), occurredAt: slow }, meta));
+    const [row] = await t.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, e.view.id));
+    expect(row!.createdTxid).toBeGreaterThan(0n);
+    expect(await fanOutAll(t.db)).toBe(1);
+    expect(await deliveredDevices(e.view.id)).toEqual(["after-slow-clock"]);
+    await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+  });
+
   it("fans out an event whose transaction began before another's and commits after it (PostgreSQL: two connections)", async () => {
     const e = await endpoint({ eventTypes: ["device.registered"] });
     if (t.backend === "postgres") {
