@@ -768,3 +768,19 @@ export const webhookFanoutCursor = pgTable(
   },
   (t) => [check("webhook_fanout_cursor_one_row", sql`${t.id} = 1`)],
 );
+
+/**
+ * After a restore into another cluster (lib/webhooks/outbox.ts): the audit rows that came with the
+ * restore and carry a webhook event, at or above the point the fan-out restarted from. Their txids
+ * are the old cluster's and new transactions will take the same numbers; the fan-out skips these rows
+ * (delivered in the old cluster, or fanned out when the restore was noticed) and forgets each entry
+ * once it has passed its txid. Empty but for the walk after a restore (0018).
+ */
+export const webhookFanoutRestored = pgTable(
+  "webhook_fanout_restored",
+  {
+    txid: bigint("txid", { mode: "bigint" }).notNull(),
+    auditId: uuid("audit_id").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.txid, t.auditId] })],
+);

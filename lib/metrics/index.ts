@@ -128,6 +128,11 @@ function build() {
       labelNames: ["sweeper"] as const,
       registers: r,
     }),
+    webhookFanoutRestores: new Counter({
+      name: "tokendesk_webhook_fanout_restores_total",
+      help: "Times the webhook fan-out found its cursor ahead of the cluster's transaction ids (the database restored into another cluster) and restarted from the new horizon.",
+      registers: r,
+    }),
     janitorRemoved: new Counter({
       name: "tokendesk_janitor_removed_total",
       help: "Rows removed (or archived and removed) by the retention janitor, by kind.",

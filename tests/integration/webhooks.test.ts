@@ -17,6 +17,7 @@ import { type Actor, type RequestMeta, systemActor } from "@/lib/context";
 import { createInstance, registerDevice, setDeviceDisabled } from "@/lib/devices";
 import { DomainError } from "@/lib/errors";
 import { cancelHandoff, createWorkflow, mintEphemeralToken, startSession, submitSession, submitStep, sweepExpiredIdv } from "@/lib/idv";
+import { metrics } from "@/lib/metrics";
 import { exchangeSignInToken } from "@/lib/oauth/exchange";
 import { refreshSdkSession } from "@/lib/oauth/refresh";
 import { revokeToken } from "@/lib/oauth/revoke";
@@ -508,6 +509,56 @@ describe("the event write and the fan-out", () => {
     expect(await fanOutAll(t.db)).toBe(1);
     expect(await deliveredDevices(e.view.id)).toEqual(["after-slow-clock"]);
     await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+  });
+
+  it("after a restore into another cluster (the cursor above every transaction id) fans out new events, the old backlog once, and nothing already delivered", async () => {
+    const txidOf = async (auditId: string) =>
+      BigInt((await queryRows<{ txid: string }>(t.db, sql`select txid::text as txid from audit_events where id = ${auditId}`))[0]!.txid);
+    const setTxid = (auditId: string, txid: bigint) => queryRows(t.db, sql`update audit_events set txid = ${txid.toString()}::bigint where id = ${auditId}`);
+    const restores = async () => (await metrics().webhookFanoutRestores.get()).values[0]?.value ?? 0;
+    const e = await endpoint({ eventTypes: ["device.registered"] });
+    const [delivered] = await t.db.transaction((tx) => recordAudits(tx, [deviceRegistered("delivered-before")], meta));
+    expect(await fanOutAll(t.db)).toBe(1);
+
+    // What a restore leaves: the rows of the old cluster, whose transaction ids lie far above this
+    // cluster's, the cursor among them, and the endpoint's creating id too. Old ids just above this
+    // cluster's next one, so that the new transactions below reach them.
+    const [{ next }] = (await queryRows<{ next: string }>(t.db, sql`select pg_snapshot_xmax(pg_current_snapshot())::text as next`)) as [{ next: string }];
+    const base = BigInt(next) + 20n;
+    const oldCursor = base + 1_000_000_000n;
+    const [old] = await t.db.transaction((tx) => recordAudits(tx, [deviceRegistered("restored-delivered")], meta)); // fanned out before the dump
+    const [backlog] = await t.db.transaction((tx) => recordAudits(tx, [deviceRegistered("restored-backlog")], meta)); // not yet when dumped
+    await setTxid(delivered!, base - 1n);
+    await setTxid(old!, base + 5n);
+    await setTxid(backlog!, oldCursor + 1n);
+    await queryRows(t.db, sql`update webhook_endpoints set created_txid = ${(oldCursor - 100n).toString()}::bigint where id = ${e.view.id}`);
+    await queryRows(t.db, sql`update webhook_fanout_cursor set to_txid = ${oldCursor.toString()}::bigint`);
+
+    const before = await restores();
+    // The old backlog goes out once, at the run that notices the restore.
+    expect(await fanOutAll(t.db)).toBe(1);
+    expect(await restores()).toBe(before + 1);
+    expect(await deliveredDevices(e.view.id)).toEqual(["delivered-before", "restored-backlog"]);
+    // New events, in transactions whose ids pass the restored rows' (base + 5), reach the restored
+    // endpoint and one created now; the restored rows do not go out again.
+    const late = await endpoint({ eventTypes: ["device.registered"] });
+    const fresh: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const [id] = await t.db.transaction((tx) => recordAudits(tx, [deviceRegistered(`new-${String(i).padStart(2, "0")}`)], meta));
+      fresh.push(id!);
+    }
+    expect(await txidOf(fresh.at(-1)!)).toBeGreaterThan(base + 5n);
+    expect(await fanOutAll(t.db)).toBe(60);
+    const news = Array.from({ length: 30 }, (_, i) => `new-${String(i).padStart(2, "0")}`);
+    expect(await deliveredDevices(e.view.id)).toEqual(["delivered-before", "restored-backlog", ...news].sort());
+    expect(await deliveredDevices(late.view.id)).toEqual(news);
+    expect(await fanOutAll(t.db)).toBe(0);
+    expect(await restores()).toBe(before + 1); // noticed once
+    // The walk passed base + 5: its entry is gone; the backlog's (far above) stays until passed.
+    const listed = await queryRows<{ txid: string }>(t.db, sql`select txid::text as txid from webhook_fanout_restored order by txid`);
+    expect(listed.map((r) => BigInt(r.txid))).toEqual([oldCursor + 1n]);
+    await queryRows(t.db, sql`delete from webhook_fanout_restored`);
+    for (const x of [e, late]) await deleteWebhookEndpoint(t.db, admin, x.view.id, meta);
   });
 
   it("fans out an event whose transaction began before another's and commits after it (PostgreSQL: two connections)", async () => {
