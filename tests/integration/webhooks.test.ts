@@ -506,9 +506,22 @@ describe("the event write and the fan-out", () => {
     await t.db.transaction((tx) => recordAudit(tx, { ...deviceRegistered("after-slow-clock"), occurredAt: slow }, meta));
     const [row] = await t.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, e.view.id));
     expect(row!.createdTxid).toBeGreaterThan(0n);
-    expect(await fanOutAll(t.db)).toBe(1);
-    expect(await deliveredDevices(e.view.id)).toEqual(["after-slow-clock"]);
+    // An endpoint inserted as the release before 0017 inserts one (no created_txid): the default
+    // gives it its transaction's id, so it too gets what comes after it and nothing before.
+    const [legacy] = await queryRows<{ id: string; created: string; own: string }>(
+      t.db,
+      sql`insert into webhook_endpoints (id, url, environment, event_types, secret_encrypted)
+          values (gen_random_uuid(), ${receiver.url("/hooks/legacy", "receiver.test")}, 'sandbox', array['device.registered'], ${row!.secretEncrypted})
+          returning id, created_txid::text as created, pg_current_xact_id()::text as own`,
+    );
+    expect(legacy!.created).toBe(legacy!.own);
+    const slower = await shifted(-10_000);
+    await t.db.transaction((tx) => recordAudit(tx, { ...deviceRegistered("after-legacy"), occurredAt: slower }, meta));
+    expect(await fanOutAll(t.db)).toBe(3);
+    expect(await deliveredDevices(e.view.id)).toEqual(["after-legacy", "after-slow-clock"]);
+    expect(await deliveredDevices(legacy!.id)).toEqual(["after-legacy"]);
     await deleteWebhookEndpoint(t.db, admin, e.view.id, meta);
+    await t.db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, legacy!.id));
   });
 
   it("after a restore into another cluster (the cursor above every transaction id) fans out new events, the old backlog once, and nothing already delivered", async () => {
