@@ -455,14 +455,18 @@ async function main() {
     // One user's history, as a manager opens it: a user the samples above did not read (their pages may
     // be cached now). Its rows lie wherever the user's events fell in time, each on its own heap page:
     // what reading them from disk costs is the I/O line.
-    const fresh = await userRow(rnd(N_USERS));
-    await explainOf("audit first page, actor (a user not sampled)", (d) => listAuditEvents(d, { actor: fresh.id } as never, { limit: 50 }));
-    await explainOf("audit first page, actor (the same user again: its pages now cached)", (d) =>
-      listAuditEvents(d, { actor: fresh.id } as never, { limit: 50 }),
-    );
-    await explainOf("audit first page, target (a user not sampled)", (d) =>
-      listAuditEvents(d, { targetType: "user", targetId: fresh.id } as never, { limit: 50 }),
-    );
+    // Two users with events, read from the log (a random user may have none: its plan reads no heap).
+    const [fresh, other] = (await client`select distinct actor_id as id from audit_events tablesample system (0.01)
+                                         where actor_type = 'user' and actor_id is not null limit 2`) as unknown as Array<{ id: string }>;
+    if (fresh && other) {
+      await explainOf("audit first page, actor (a user not sampled)", (d) => listAuditEvents(d, { actor: fresh.id } as never, { limit: 50 }));
+      await explainOf("audit first page, actor (the same user again: its pages now cached)", (d) =>
+        listAuditEvents(d, { actor: fresh.id } as never, { limit: 50 }),
+      );
+      await explainOf("audit first page, target (another user not sampled)", (d) =>
+        listAuditEvents(d, { targetType: "user", targetId: other.id } as never, { limit: 50 }),
+      );
+    }
     const at = new Date(Date.now() - 75 * 86400_000);
     const farCursor = decodeCursor(encodeCursor({ at, id: "ffffffff-ffff-7fff-bfff-ffffffffffff" }));
     await explainOf("audit page 75 days back, outcomeFailure", (d) =>
